@@ -1,0 +1,72 @@
+// The whole configuration (the policy file) as plain structs, and the strict YAML loader.
+// Values only; a loaded Config is immutable and shared through the snapshot.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "router/catalog.h"
+
+namespace sy::config {
+
+struct TlsConfig {
+  std::string cert_file;  // PEM certificate chain
+  std::string key_file;   // PEM private key
+};
+
+struct ServerLimits {
+  uint64_t max_body_bytes = 8ull << 20;            // 413 beyond
+  uint32_t max_header_bytes = 16 << 10;            // request line + headers; 431 beyond
+  uint32_t max_header_count = 100;                 // 431 beyond
+  std::chrono::milliseconds header_timeout{10'000};  // first byte -> headers complete; 408 beyond
+  std::chrono::milliseconds body_timeout{60'000};    // headers complete -> body complete; 408
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  uint32_t max_connections = 10'000;               // per process; 503 and close beyond
+};
+
+struct ListenAddress {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;
+};
+
+struct ServerConfig {
+  ListenAddress listen;
+  std::optional<TlsConfig> tls;
+  ServerLimits limits;
+  uint32_t workers = 0;  // 0 = one per hardware thread
+  std::chrono::milliseconds shutdown_grace{20'000};
+};
+
+struct AdminConfig {
+  ListenAddress listen{"127.0.0.1", 9090};
+};
+
+struct Config {
+  std::string source;  // file path (or "<string>") the config came from
+  ServerConfig server;
+  AdminConfig admin;
+  router::CatalogSpec catalog;  // backends, tiers, models
+};
+
+// One validation problem, located in the source file. str() is "file:line:col: message".
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+  int column = 0;
+  std::string message;
+  std::string str() const;
+};
+
+using ConfigErrors = std::vector<ConfigError>;
+
+// Parses and validates strictly: unknown keys, wrong types, bad values and dangling references
+// are all reported, every one of them, in file order. Never throws.
+std::expected<Config, ConfigErrors> loadConfigFile(const std::string& path);
+std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
+                                                     const std::string& source_name);
+
+}  // namespace sy::config
