@@ -1,0 +1,65 @@
+// Upstream protocols as translation only: bytes in, bytes out, no sockets (the gateway's
+// upstream client does the I/O). A Connector is immutable and shared by all workers through the
+// snapshot; a ResponseTranslator is per response and NOT thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gateway/core/error.h"
+#include "gateway/core/backend.h"
+
+namespace sy::connectors {
+
+// The client-facing API a request arrived on (OpenAI wire format).
+enum class Endpoint { ChatCompletions, Embeddings };
+
+struct UpstreamRequest {
+  std::string target;  // origin-form path, e.g. "/v1/chat/completions"
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Host and Content-Length
+  std::string body;
+};
+
+struct TokenUsage {
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+  bool reported = false;  // the upstream said so (vs. nothing known)
+};
+
+// Rewrites an upstream response body into the client's format, chunk by chunk, and notes usage.
+class ResponseTranslator {
+ public:
+  virtual ~ResponseTranslator() = default;
+  // `chunk` holds the next upstream body bytes and is rewritten in place (it may become empty
+  // while a translator waits for more). `end` is true once, after the last bytes.
+  virtual Status onChunk(std::string& chunk, bool end) = 0;
+  virtual TokenUsage usage() const = 0;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual std::string_view provider() const = 0;
+
+  // Builds the upstream request from the client's decoded body. `api_key` is the backend's own
+  // key ("" for none); the client's credentials never reach this function.
+  virtual Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object body,
+                                               const BackendSpec& backend,
+                                               std::string_view api_key,
+                                               std::string_view request_id) const = 0;
+
+  // A translator for one response with the given status and content type.
+  virtual std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
+                                                            bool event_stream) const = 0;
+};
+
+// An explicit switch over backend kinds; no static-init registration. Fails for kinds that have
+// no connector yet.
+Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind);
+
+}  // namespace sy::connectors

@@ -1,0 +1,139 @@
+#include "connectors/openai.h"
+
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "connectors/sse.h"
+
+namespace sy::connectors {
+namespace {
+
+uint64_t readCount(const boost::json::object& usage, std::string_view key) {
+  const boost::json::value* value = usage.if_contains(key);
+  if (value == nullptr) {
+    return 0;
+  }
+  if (value->is_uint64()) {
+    return value->get_uint64();
+  }
+  return value->is_int64() && value->get_int64() > 0 ? static_cast<uint64_t>(value->get_int64())
+                                                      : 0;
+}
+
+// Non-streaming bodies: usage is read once the whole body has gone through.
+class OpenAiBodyTranslator final : public ResponseTranslator {
+ public:
+  Status onChunk(std::string& chunk, bool end) override {
+    tail_.append(chunk);
+    // Only the end of the body matters (usage is last in OpenAI responses); bound the memory.
+    if (tail_.size() > kTailBytes * 2) {
+      tail_.erase(0, tail_.size() - kTailBytes);
+    }
+    if (end) {
+      usage_ = extractOpenAiUsage(tail_);
+    }
+    return {};
+  }
+  TokenUsage usage() const override { return usage_; }
+
+ private:
+  static constexpr size_t kTailBytes = 4096;
+  std::string tail_;
+  TokenUsage usage_;
+};
+
+// Streams: every data event is looked at for a usage object (sent in the final chunk when the
+// request asked for stream_options.include_usage; vLLM may send it on every chunk).
+class OpenAiStreamTranslator final : public ResponseTranslator {
+ public:
+  Status onChunk(std::string& chunk, bool /*end*/) override {
+    for (const SseEvent& event : parser_.feed(chunk)) {
+      if (event.data.find("\"usage\"") != std::string::npos) {
+        if (TokenUsage usage = extractOpenAiUsage(event.data); usage.reported) {
+          usage_ = usage;
+        }
+      }
+    }
+    return {};
+  }
+  TokenUsage usage() const override { return usage_; }
+
+ private:
+  SseParser parser_{1 << 20};
+  TokenUsage usage_;
+};
+
+}  // namespace
+
+TokenUsage extractOpenAiUsage(std::string_view json_text) {
+  const size_t key = json_text.rfind("\"usage\"");
+  if (key == std::string_view::npos) {
+    return {};
+  }
+  const size_t open = json_text.find_first_not_of(" \t\r\n:", key + 7);
+  if (open == std::string_view::npos || json_text[open] != '{') {
+    return {};  // null, or not an object
+  }
+  boost::json::parser parser;
+  boost::system::error_code ec;
+  parser.write_some(json_text.data() + open, json_text.size() - open, ec);
+  if (ec) {  // parser (unlike stream_parser) fails on an incomplete text
+    return {};
+  }
+  const boost::json::value value = parser.release();
+  const boost::json::object& usage = value.get_object();
+  return TokenUsage{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"),
+                    true};
+}
+
+std::string openAiTarget(std::string_view base_path, Endpoint endpoint) {
+  std::string target(base_path);
+  if (!target.ends_with("/v1")) {
+    target += "/v1";
+  }
+  target += endpoint == Endpoint::ChatCompletions ? "/chat/completions" : "/embeddings";
+  return target;
+}
+
+Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::json::object body,
+                                                      const BackendSpec& backend,
+                                                      std::string_view api_key,
+                                                      std::string_view request_id) const {
+  UpstreamRequest request;
+  request.target = openAiTarget(backend.address.base_path, endpoint);
+  body["model"] = backend.model;
+  const boost::json::value* stream = body.if_contains("stream");
+  const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
+  request.body = boost::json::serialize(body);
+  request.headers.emplace_back("content-type", "application/json");
+  request.headers.emplace_back("accept", streaming ? "text/event-stream" : "application/json");
+  if (!api_key.empty()) {
+    request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
+  }
+  request.headers.emplace_back("x-request-id", std::string(request_id));
+  return request;
+}
+
+std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*endpoint*/,
+                                                                   unsigned /*status*/,
+                                                                   bool event_stream) const {
+  if (event_stream) {
+    return std::make_unique<OpenAiStreamTranslator>();
+  }
+  return std::make_unique<OpenAiBodyTranslator>();
+}
+
+Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::OpenAi:
+      return std::make_shared<const OpenAiConnector>();
+    case BackendKind::Anthropic:
+    case BackendKind::AzureOpenAi:
+      break;
+  }
+  return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
+                   "backend kind '" + std::string(toString(kind)) +
+                       "' has no connector yet (only 'openai' is supported in this release)");
+}
+
+}  // namespace sy::connectors

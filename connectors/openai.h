@@ -1,0 +1,30 @@
+// OpenAI-compatible upstreams (OpenAI, vLLM, llama.cpp server, Ollama, TGI): the client already
+// speaks this protocol, so requests only get the backend's model id and credentials, and
+// responses pass through byte for byte while usage is read off them. Immutable, thread-safe.
+#pragma once
+
+#include "connectors/connector.h"
+
+namespace sy::connectors {
+
+class OpenAiConnector final : public Connector {
+ public:
+  // sy::connectors::Connector
+  std::string_view provider() const override { return "openai"; }
+  Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object body,
+                                       const BackendSpec& backend,
+                                       std::string_view api_key,
+                                       std::string_view request_id) const override;
+  std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
+                                                    bool event_stream) const override;
+};
+
+// Reads the `usage` object of an OpenAI response or stream chunk, without parsing the rest of the
+// JSON text. Returns a non-reported usage when there is none (or it is null).
+TokenUsage extractOpenAiUsage(std::string_view json_text);
+
+// The upstream path for an endpoint under a backend base path: "/v1/chat/completions", or
+// base + "/chat/completions" when the base already ends in "/v1".
+std::string openAiTarget(std::string_view base_path, Endpoint endpoint);
+
+}  // namespace sy::connectors

@@ -1,0 +1,75 @@
+#include "connectors/sse.h"
+
+namespace sy::connectors {
+
+std::vector<SseEvent> SseParser::feed(std::string_view bytes) {
+  std::vector<SseEvent> out;
+  size_t start = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (c != '\n' && c != '\r') {
+      continue;
+    }
+    if (c == '\n' && i == 0 && pending_cr_) {  // the '\n' of a "\r\n" split across feeds
+      start = 1;
+      pending_cr_ = false;
+      continue;
+    }
+    line_.append(bytes.substr(start, i - start));
+    processLine(line_, out);
+    line_.clear();
+    if (c == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n') {
+      ++i;
+    }
+    pending_cr_ = c == '\r' && i + 1 == bytes.size();
+    start = i + 1;
+  }
+  if (start < bytes.size()) {
+    pending_cr_ = false;
+    if (line_.size() + (bytes.size() - start) > max_event_bytes_) {
+      oversized_ = true;  // keep scanning for the line end, but stop buffering
+    } else {
+      line_.append(bytes.substr(start));
+    }
+  }
+  return out;
+}
+
+void SseParser::processLine(std::string_view line, std::vector<SseEvent>& out) {
+  if (line.empty()) {  // dispatch
+    if (oversized_) {
+      ++dropped_;
+    } else if (has_data_) {
+      out.push_back(std::move(current_));
+    }
+    current_ = SseEvent{};
+    has_data_ = false;
+    oversized_ = false;
+    return;
+  }
+  if (line.front() == ':') {  // comment
+    return;
+  }
+  const size_t colon = line.find(':');
+  std::string_view field = line.substr(0, colon);
+  std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') {
+    value.remove_prefix(1);
+  }
+  if (field == "data") {
+    if (has_data_) {
+      current_.data.push_back('\n');
+    }
+    current_.data.append(value);
+    has_data_ = true;
+    if (current_.data.size() > max_event_bytes_) {
+      oversized_ = true;
+      current_.data.clear();
+    }
+  } else if (field == "event") {
+    current_.event.assign(value);
+  }
+  // "id" and "retry" carry nothing a gateway needs; unknown fields are ignored per the spec.
+}
+
+}  // namespace sy::connectors

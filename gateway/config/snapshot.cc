@@ -1,0 +1,84 @@
+#include "gateway/config/snapshot.h"
+
+#include <openssl/ssl.h>
+
+#include <cstdlib>
+
+namespace sy::config {
+namespace {
+
+// A client context that verifies the upstream's certificate chain (system store, or the
+// backend's ca_file). Host name checks are set per connection, where the host is known.
+Result<std::shared_ptr<boost::asio::ssl::context>> makeClientTls(const BackendSpec& backend) {
+  auto context = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_verify_mode(boost::asio::ssl::verify_peer);
+  boost::system::error_code ec;
+  if (backend.ca_file.empty()) {
+    context->set_default_verify_paths(ec);
+  } else {
+    context->load_verify_file(backend.ca_file, ec);
+  }
+  if (ec) {
+    return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
+                     "backends." + backend.name + ": cannot load CA certificates" +
+                         (backend.ca_file.empty() ? "" : " from '" + backend.ca_file + "'") +
+                         ": " + ec.message());
+  }
+  return context;
+}
+
+}  // namespace
+
+std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(Config config,
+                                                                             uint64_t version) {
+  std::shared_ptr<Snapshot> snapshot(new Snapshot());
+  snapshot->version_ = version;
+  snapshot->config_ = std::move(config);
+  ConfigErrors errors;
+  auto fail = [&](std::string message) {
+    errors.push_back(ConfigError{snapshot->config_.source, 0, 0, std::move(message)});
+  };
+  auto catalog = router::Catalog::create(snapshot->config_.catalog);
+  if (!catalog) {
+    fail(catalog.error().message);
+    return std::unexpected(std::move(errors));
+  }
+  snapshot->catalog_ = std::move(*catalog);
+  for (const BackendSpec& spec : snapshot->catalog_->backends()) {
+    BackendRuntime runtime{&spec, nullptr, nullptr, "", snapshot->backends_.size()};
+    if (auto connector = connectors::makeConnector(spec.kind); connector) {
+      runtime.connector = std::move(*connector);
+    } else {
+      fail("backends." + spec.name + ".kind: " + connector.error().message);
+    }
+    if (spec.address.tls) {
+      if (auto tls = makeClientTls(spec); tls) {
+        runtime.tls = std::move(*tls);
+      } else {
+        fail(tls.error().message);
+      }
+    }
+    if (!spec.api_key_env.empty()) {
+      const char* key = std::getenv(spec.api_key_env.c_str());
+      if (key == nullptr || *key == '\0') {
+        fail("backends." + spec.name + ".api_key_env: environment variable " + spec.api_key_env +
+             " is not set");
+      } else {
+        runtime.api_key = key;
+      }
+    }
+    snapshot->backends_.push_back(std::move(runtime));
+  }
+  if (!errors.empty()) {
+    return std::unexpected(std::move(errors));
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+const BackendRuntime& Snapshot::backend(const BackendSpec& spec) const {
+  // Specs handed out by this snapshot's catalog live in one vector: index by address.
+  return backends_[static_cast<size_t>(&spec - catalog_->backends().data())];
+}
+
+}  // namespace sy::config

@@ -1,0 +1,64 @@
+// The configuration snapshot: a validated Config plus everything built from it once (catalog,
+// connectors, upstream TLS contexts, upstream keys read from the environment). Immutable and
+// shared by all workers as shared_ptr<const Snapshot>; a request pins the one it started with.
+// SnapshotHolder publishes a new one atomically (hot reload); its methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ssl/context.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "gateway/config/config.h"
+#include "router/catalog.h"
+
+namespace sy::config {
+
+// What the gateway needs per backend at request time, resolved at snapshot build.
+struct BackendRuntime {
+  const BackendSpec* spec = nullptr;
+  std::shared_ptr<const connectors::Connector> connector;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null for http backends
+  std::string api_key;                              // from api_key_env; never logged
+  size_t index = 0;                                 // position in backends, for per-worker pools
+};
+
+class Snapshot {
+ public:
+  // Builds connectors, TLS client contexts and the catalog, and reads upstream keys from the
+  // environment. Fails with every problem, as "file:0:0: message" lines, when something is
+  // missing (an unset api_key_env variable, an unreadable ca_file, an unsupported backend kind).
+  static std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> build(Config config,
+                                                                            uint64_t version);
+
+  const Config& config() const { return config_; }
+  const router::Catalog& catalog() const { return *catalog_; }
+  const BackendRuntime& backend(const BackendSpec& spec) const;
+  const std::vector<BackendRuntime>& backends() const { return backends_; }
+  uint64_t version() const { return version_; }
+
+ private:
+  Snapshot() = default;
+  Config config_;
+  std::unique_ptr<const router::Catalog> catalog_;
+  std::vector<BackendRuntime> backends_;  // same order as catalog().backends()
+  uint64_t version_ = 0;
+};
+
+class SnapshotHolder {
+ public:
+  explicit SnapshotHolder(std::shared_ptr<const Snapshot> initial) : current_(std::move(initial)) {}
+  std::shared_ptr<const Snapshot> get() const { return current_.load(std::memory_order_acquire); }
+  void publish(std::shared_ptr<const Snapshot> next) {
+    current_.store(std::move(next), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace sy::config

@@ -1,0 +1,56 @@
+// The value type for one upstream model server as the policy declares it. Shared by the router
+// (catalog), connectors (request building) and the gateway (upstream client). Values only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sy {
+
+enum class BackendKind { OpenAi, Anthropic, AzureOpenAi };
+enum class Location { SelfHosted, External };
+enum class License { OsiOpenSource, OpenWeight, SourceAvailable, Proprietary };
+
+std::string_view toString(BackendKind);
+std::string_view toString(Location);
+std::string_view toString(License);
+
+struct Cost {
+  double input_per_mtok = 0;   // USD per million prompt tokens (amortized GPU cost if self-hosted)
+  double output_per_mtok = 0;  // USD per million completion tokens
+};
+
+// Where a backend lives on the network. `base_path` has no trailing slash ("" or "/openai").
+struct UpstreamAddress {
+  bool tls = false;
+  std::string host;
+  uint16_t port = 0;
+  std::string base_path;
+};
+
+struct BackendTimeouts {
+  std::chrono::milliseconds connect{5'000};
+  std::chrono::milliseconds first_byte{120'000};  // request sent -> response head received
+  std::chrono::milliseconds idle{60'000};         // longest silence between two body reads
+};
+
+struct BackendSpec {
+  std::string name;
+  BackendKind kind = BackendKind::OpenAi;
+  std::string url;  // as written in the policy
+  UpstreamAddress address;
+  std::string model;        // the upstream's model id, sent in place of the client's
+  std::string api_key_env;  // name of the env var with the upstream key ("" = none)
+  Location location = Location::SelfHosted;
+  std::string region;
+  License license = License::OpenWeight;
+  Cost cost;
+  uint32_t context_window = 0;  // tokens; 0 = unknown
+  std::string ca_file;          // PEM bundle replacing the system CA store for this backend
+  BackendTimeouts timeouts;
+  uint32_t max_idle_connections = 64;  // per worker
+};
+
+}  // namespace sy

@@ -1,0 +1,67 @@
+#include "gateway/server/admin.h"
+
+#include "gateway/core/error.h"
+
+namespace sy::server {
+namespace {
+
+http::response<http::string_body> answer(const http::request<http::string_body>& request,
+                                         observability::GatewayMetrics& metrics,
+                                         const std::atomic<bool>& draining) {
+  const std::string_view path = request.target().substr(0, request.target().find('?'));
+  http::response<http::string_body> response{http::status::ok, request.version()};
+  response.set(http::field::server, "switchyard");
+  response.set(http::field::content_type, "application/json");
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (!known) {
+    response.result(http::status::not_found);
+    response.body() = openAiErrorBody("Unknown admin URL: " + std::string(path), 404, "unknown_url");
+  } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    response.result(http::status::method_not_allowed);
+    response.set(http::field::allow, "GET, HEAD");
+    response.body() = openAiErrorBody("Use GET on " + std::string(path), 405, "method_not_allowed");
+  } else if (path == "/healthz") {
+    response.body() = R"({"status":"ok"})";
+  } else if (path == "/readyz") {
+    const bool ready = !draining.load(std::memory_order_relaxed);
+    response.result(ready ? http::status::ok : http::status::service_unavailable);
+    response.body() = ready ? R"({"status":"ready"})" : R"({"status":"draining"})";
+  } else {
+    response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    response.body() = metrics.serialize();
+  }
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  if (request.method() == http::verb::head) {
+    response.body().clear();  // prepare_payload already set the Content-Length of the GET
+  }
+  return response;
+}
+
+}  // namespace
+
+net::awaitable<void> runAdminSession(tcp::socket socket, observability::GatewayMetrics& metrics,
+                                     const std::atomic<bool>& draining) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 << 10);
+    parser.body_limit(1 << 20);
+    stream.expires_after(std::chrono::seconds(30));
+    auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (read_ec) {
+      break;
+    }
+    auto response = answer(parser.get(), metrics, draining);
+    stream.expires_after(std::chrono::seconds(30));
+    auto [write_ec, write_n] = co_await http::async_write(stream, response, kTuple);
+    if (write_ec || !response.keep_alive()) {
+      break;
+    }
+  }
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace sy::server

@@ -1,0 +1,235 @@
+// The `forward` phase of the pipeline: resolve the requested model to candidate backends, send
+// the request upstream and relay the answer, failing over inside the tier while nothing has
+// reached the client yet.
+#include <boost/json/serialize.hpp>
+
+#include "gateway/server/pipeline.h"
+#include "observability/logging.h"
+
+namespace sy::server {
+namespace {
+
+constexpr size_t kMaxUpstreamBody = 64 << 20;  // a non-streamed answer larger than this is a 502
+constexpr size_t kRelayBuffer = 16 << 10;
+
+std::string routeHeader(std::string_view tier, const BackendSpec& backend) {
+  std::string value = "tier=";
+  value += tier.empty() ? "-" : tier;
+  value += "; backend=";
+  value += backend.name;
+  value += "; model=";
+  value += backend.model;
+  return value;
+}
+
+std::unexpected<Error> upstreamFailure(const BackendSpec& backend, std::string_view what,
+                                       const error_code& ec) {
+  const bool timed_out = ec == beast::error::timeout;
+  return makeError(timed_out ? ErrorCode::DeadlineExceeded : ErrorCode::UpstreamError,
+                   ErrorSource::Upstream,
+                   "backend '" + backend.name + "' " + std::string(what) +
+                       (timed_out ? ": timed out" : ": " + ec.message()),
+                   timed_out ? "upstream_timeout" : "upstream_error", /*retryable=*/true);
+}
+
+// A pooled connection the peer closed while it sat idle fails like this before any byte comes.
+bool isStaleConnectionError(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == net::error::eof;
+}
+
+std::string_view errorReason(const Error& error) {
+  return error.code == ErrorCode::DeadlineExceeded ? "timeout" : "unreachable";
+}
+
+}  // namespace
+
+net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downstream) {
+  auto target = ctx.config->catalog().resolve(ctx.requested_model, worker_.rotation++);
+  if (!target) {
+    co_return std::unexpected(std::move(target.error()));
+  }
+  ctx.tier = target->tier;
+  std::optional<Error> last_error;
+  for (size_t i = 0; i < target->backends.size(); ++i) {
+    const config::BackendRuntime& backend = ctx.config->backend(*target->backends[i]);
+    auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec,
+                                                   backend.api_key, ctx.request_id);
+    if (!request) {
+      co_return std::unexpected(std::move(request.error()));
+    }
+    const bool last = i + 1 == target->backends.size();
+    auto answered = co_await attempt(ctx, downstream, backend, *request, last);
+    if (answered) {
+      co_return Status{};
+    }
+    worker_.recordUpstreamError(backend.spec->name, errorReason(answered.error()));
+    log::warn("upstream attempt failed", {{"request_id", ctx.request_id},
+                                          {"backend", backend.spec->name},
+                                          {"error", answered.error().message}});
+    last_error = std::move(answered.error());
+    if (!last_error->retryable) {
+      break;
+    }
+  }
+  Error error = std::move(*last_error);
+  if (target->backends.size() > 1) {
+    error.message = "all " + std::to_string(target->backends.size()) + " backends of tier '" +
+                    std::string(ctx.tier) + "' failed; last: " + error.message;
+  }
+  co_return std::unexpected(std::move(error));
+}
+
+net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& downstream,
+                                               const config::BackendRuntime& backend,
+                                               const connectors::UpstreamRequest& upstream,
+                                               bool last) {
+  const BackendSpec& spec = *backend.spec;
+  http::request<http::string_body> request{http::verb::post, upstream.target, 11};
+  request.set(http::field::host, spec.address.host + ":" + std::to_string(spec.address.port));
+  request.set(http::field::user_agent, "switchyard/0.1");
+  for (const auto& [name, value] : upstream.headers) {
+    request.set(name, value);
+  }
+  request.body() = upstream.body;
+  request.keep_alive(true);
+  request.prepare_payload();
+
+  auto connection = co_await worker_.pool.acquire(backend, ctx.config->version());
+  if (!connection) {
+    co_return std::unexpected(std::move(connection.error()));
+  }
+  const auto sent_at = std::chrono::steady_clock::now();
+  std::optional<http::response_parser<http::empty_body>> head_parser;
+  error_code ec;
+  for (int tries = 0; tries < 2; ++tries) {
+    head_parser.emplace();
+    (*connection)->expireAfter(spec.timeouts.first_byte);
+    ec = co_await (*connection)->write(request);
+    if (!ec) {
+      ec = co_await (*connection)->readHeader(*head_parser);
+    }
+    if (!ec || !(*connection)->reused || !isStaleConnectionError(ec)) {
+      break;
+    }
+    // The pooled connection was closed by the peer: nothing was processed, so resend once.
+    (*connection)->close();
+    connection = co_await worker_.pool.connectNew(backend, ctx.config->version());
+    if (!connection) {
+      co_return std::unexpected(std::move(connection.error()));
+    }
+  }
+  if (ec) {
+    (*connection)->close();
+    co_return upstreamFailure(spec, "did not answer", ec);
+  }
+  worker_.recordFirstByte(
+      spec.name,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
+
+  const unsigned status = head_parser->get().result_int();
+  if (!last && (status == 429 || status >= 500)) {
+    (*connection)->close();
+    co_return makeError(ErrorCode::UpstreamError, ErrorSource::Upstream,
+                        "backend '" + spec.name + "' answered HTTP " + std::to_string(status),
+                        "upstream_error", /*retryable=*/true);
+  }
+  ctx.backend = spec.name;
+  const bool event_stream =
+      head_parser->get()[http::field::content_type].starts_with("text/event-stream");
+  auto translator = backend.connector->newTranslator(ctx.api, status, event_stream);
+  bool reusable = false;
+  if (event_stream) {
+    http::response_parser<http::buffer_body> parser{std::move(*head_parser)};
+    parser.body_limit(boost::none);  // streams are relayed, never held whole
+    http::response<http::empty_body> head{static_cast<http::status>(status), 11};
+    setCommonHeaders(head, ctx.request_id);
+    head.set("x-switchyard-route", routeHeader(ctx.tier, spec));
+    head.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    head.set(http::field::cache_control, "no-cache");
+    head.chunked(true);
+    head.keep_alive(!ctx.close_connection);
+    ctx.status = status;
+    if (co_await downstream.writeHead(head)) {
+      ctx.close_connection = true;
+    } else {
+      co_await relayStream(ctx, downstream, spec, **connection, parser, *translator, reusable);
+    }
+  } else {
+    http::response_parser<http::string_body> parser{std::move(*head_parser)};
+    parser.body_limit(kMaxUpstreamBody);
+    (*connection)->expireAfter(spec.timeouts.idle);
+    if (ec = co_await (*connection)->readBody(parser); ec) {
+      (*connection)->close();
+      co_return upstreamFailure(spec, "broke off its response", ec);
+    }
+    reusable = parser.keep_alive();
+    std::string body = parser.release().body();
+    if (Status translated = translator->onChunk(body, true); !translated) {
+      (*connection)->close();
+      co_return std::unexpected(std::move(translated.error()));
+    }
+    auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
+    response.set("x-switchyard-route", routeHeader(ctx.tier, spec));
+    ctx.status = status;
+    if (co_await downstream.writeResponse(response)) {
+      ctx.close_connection = true;
+    }
+  }
+  ctx.usage = translator->usage();
+  if (reusable) {
+    worker_.pool.release(std::move(*connection), backend);
+  } else {
+    (*connection)->close();
+  }
+  co_return true;
+}
+
+net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& downstream,
+                                           const BackendSpec& spec,
+                                           UpstreamConnection& connection,
+                                           http::response_parser<http::buffer_body>& parser,
+                                           connectors::ResponseTranslator& translator,
+                                           bool& reusable) {
+  std::string chunk;
+  char buffer[kRelayBuffer];
+  while (!parser.is_done()) {
+    parser.get().body().data = buffer;
+    parser.get().body().size = sizeof buffer;
+    connection.expireAfter(spec.timeouts.idle);
+    auto [ec, n] = co_await connection.readSome(parser);
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    chunk.assign(buffer, sizeof buffer - parser.get().body().size);
+    if (ec) {
+      // Headers are out: the status can no longer change. Tell the client in-band, the way
+      // OpenAI does (an SSE event with an error object), then end the stream.
+      worker_.recordUpstreamError(spec.name, ec == beast::error::timeout ? "timeout" : "reset");
+      log::warn("upstream stream broke", {{"request_id", ctx.request_id},
+                                          {"backend", spec.name},
+                                          {"error", ec.message()}});
+      const Error error = upstreamFailure(spec, "broke off the stream", ec).error();
+      const std::string event = "data: " + openAiErrorBody(error) + "\n\n";
+      ctx.close_connection = true;
+      if (!co_await downstream.writeChunk(event)) {
+        co_await downstream.writeLastChunk();
+      }
+      co_return;
+    }
+    if (Status translated = translator.onChunk(chunk, parser.is_done()); !translated) {
+      ctx.close_connection = true;
+      co_return;
+    }
+    if (!chunk.empty() && co_await downstream.writeChunk(chunk)) {
+      ctx.close_connection = true;  // the client went away: stop reading the upstream
+      co_return;
+    }
+  }
+  if (co_await downstream.writeLastChunk()) {
+    ctx.close_connection = true;
+  }
+  reusable = parser.keep_alive();
+}
+
+}  // namespace sy::server

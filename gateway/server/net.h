@@ -1,0 +1,19 @@
+// Short aliases for the Boost.Asio/Beast namespaces used throughout gateway/server.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sy::server {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+// Completion token for `auto [ec, n] = co_await op(..., kTuple)`: errors as values, no throws.
+inline constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+}  // namespace sy::server

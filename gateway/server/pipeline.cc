@@ -1,0 +1,216 @@
+#include "gateway/server/pipeline.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "observability/logging.h"
+
+namespace sy::server {
+namespace {
+
+constexpr std::string_view kServerName = "switchyard";
+
+std::unexpected<Error> badRequest(std::string message, std::string code_id = {}) {
+  return makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream, std::move(message),
+                   std::move(code_id));
+}
+
+// "line 3, column 7 (byte 41)" for a byte offset into `text`.
+std::string describePosition(std::string_view text, size_t offset) {
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column) + " (byte " +
+         std::to_string(offset) + ")";
+}
+
+}  // namespace
+
+bool isWellFormedRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) {
+    return false;
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void setCommonHeaders(http::fields& fields, std::string_view request_id) {
+  fields.set(http::field::server, kServerName);
+  fields.set("x-request-id", request_id);
+}
+
+http::response<http::string_body> jsonResponse(unsigned status, std::string body,
+                                               std::string_view request_id, bool keep_alive) {
+  http::response<http::string_body> response{static_cast<http::status>(status), 11};
+  setCommonHeaders(response, request_id);
+  response.set(http::field::content_type, "application/json");
+  response.body() = std::move(body);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& request,
+                                      Downstream& downstream, RequestContext& ctx) {
+  ctx.downstream = &request;
+  ctx.config = worker_.shared.snapshots.get();
+  if (auto client_id = request["x-request-id"]; isWellFormedRequestId(client_id)) {
+    ctx.request_id.assign(client_id);
+  } else {
+    ctx.request_id = worker_.nextRequestId();
+  }
+  Status outcome = dispatch(ctx);
+  if (outcome && ctx.endpoint == "models") {
+    co_await answerModels(ctx, downstream);
+  } else {
+    if (outcome) {
+      outcome = decode(ctx);
+    }
+    if (outcome) {
+      outcome = co_await forward(ctx, downstream);
+    }
+    if (!outcome) {
+      co_await answerError(ctx, downstream, outcome.error());
+    }
+  }
+  log(ctx);
+}
+
+Status Pipeline::dispatch(RequestContext& ctx) {
+  const auto& request = *ctx.downstream;
+  std::string_view path = request.target();
+  path = path.substr(0, path.find('?'));
+  struct Route {
+    std::string_view path;
+    http::verb method;
+    std::string_view label;
+  };
+  static constexpr Route kRoutes[] = {
+      {"/v1/chat/completions", http::verb::post, "chat"},
+      {"/v1/embeddings", http::verb::post, "embeddings"},
+      {"/v1/models", http::verb::get, "models"},
+  };
+  for (const Route& route : kRoutes) {
+    if (path != route.path) {
+      continue;
+    }
+    if (request.method() != route.method) {
+      return makeError(ErrorCode::MethodNotAllowed, ErrorSource::Downstream,
+                       "Method " + std::string(request.method_string()) + " is not allowed on " +
+                           std::string(route.path) + "; use " +
+                           std::string(http::to_string(route.method)) + ".",
+                       "method_not_allowed");
+    }
+    ctx.endpoint = route.label;
+    ctx.api = route.label == "embeddings" ? connectors::Endpoint::Embeddings
+                                          : connectors::Endpoint::ChatCompletions;
+    return {};
+  }
+  return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
+                   "Unknown request URL: " + std::string(request.method_string()) + " " +
+                       std::string(path) + ".",
+                   "unknown_url");
+}
+
+Status Pipeline::decode(RequestContext& ctx) {
+  const std::string& text = ctx.downstream->body();
+  if (text.empty()) {
+    return badRequest("The request body is empty; send a JSON object.", "invalid_json");
+  }
+  boost::json::parser parser;
+  boost::system::error_code ec;
+  const size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (ec) {
+    return badRequest("Invalid JSON body at " + describePosition(text, consumed) + ": " +
+                          ec.message() + ".",
+                      "invalid_json");
+  }
+  boost::json::value value = parser.release();
+  if (!value.is_object()) {
+    return badRequest("The request body must be a JSON object.", "invalid_json");
+  }
+  ctx.body = std::move(value.get_object());
+  const boost::json::value* model = ctx.body.if_contains("model");
+  if (model == nullptr || !model->is_string() || model->get_string().empty()) {
+    return badRequest("You must provide a model parameter (a non-empty string).",
+                      "missing_required_parameter");
+  }
+  ctx.requested_model = model->get_string();
+  if (ctx.api == connectors::Endpoint::ChatCompletions) {
+    const boost::json::value* messages = ctx.body.if_contains("messages");
+    if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
+      return badRequest("'messages' is required and must be a non-empty array.",
+                        "missing_required_parameter");
+    }
+  } else {
+    const boost::json::value* input = ctx.body.if_contains("input");
+    if (input == nullptr || !(input->is_string() || input->is_array())) {
+      return badRequest("'input' is required and must be a string or an array.",
+                        "missing_required_parameter");
+    }
+  }
+  if (const boost::json::value* stream = ctx.body.if_contains("stream"); stream != nullptr) {
+    if (!stream->is_bool() && !stream->is_null()) {
+      return badRequest("'stream' must be a boolean.", "invalid_type");
+    }
+    ctx.stream = stream->is_bool() && stream->get_bool();
+  }
+  return {};
+}
+
+net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& downstream) {
+  boost::json::array data;
+  for (const std::string& name : ctx.config->catalog().modelNames()) {
+    data.push_back(boost::json::object{
+        {"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
+  }
+  boost::json::object list{{"object", "list"}, {"data", std::move(data)}};
+  auto response = jsonResponse(200, boost::json::serialize(list), ctx.request_id,
+                               !ctx.close_connection);
+  ctx.status = 200;
+  if (auto ec = co_await downstream.writeResponse(response); ec) {
+    ctx.close_connection = true;
+  }
+}
+
+net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& downstream,
+                                           const Error& error) {
+  ctx.status = toHttpStatus(error);
+  auto response =
+      jsonResponse(ctx.status, openAiErrorBody(error), ctx.request_id, !ctx.close_connection);
+  if (ctx.status == 405) {
+    response.set(http::field::allow, ctx.downstream->target().starts_with("/v1/models")
+                                         ? "GET"
+                                         : "POST");
+  }
+  if (ctx.status >= 500) {
+    log::warn("request failed", {{"request_id", ctx.request_id},
+                                 {"status", std::to_string(ctx.status)},
+                                 {"error", error.message}});
+  }
+  if (auto ec = co_await downstream.writeResponse(response); ec) {
+    ctx.close_connection = true;
+  }
+}
+
+void Pipeline::log(const RequestContext& ctx) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
+  worker_.recordRequest(ctx.endpoint, ctx.tier, ctx.backend, ctx.status, seconds);
+}
+
+}  // namespace sy::server

@@ -1,0 +1,53 @@
+// The request pipeline: fixed, named phases run in order for every data-plane request —
+// dispatch (endpoint) -> decode (JSON body) -> route (catalog) -> forward (upstream, with
+// failover inside the tier) -> log (metrics), and `log` always runs. Later issues add
+// authenticate, policy, DLP and audit phases between these. One Pipeline per worker: NOT
+// thread-safe; it never blocks (all I/O is co_awaited).
+#pragma once
+
+#include "gateway/server/downstream.h"
+#include "gateway/server/request_context.h"
+#include "gateway/server/worker_state.h"
+
+namespace sy::server {
+
+class Pipeline {
+ public:
+  explicit Pipeline(WorkerState& worker) : worker_(worker) {}
+
+  // Answers one complete request on `downstream`. Returns what the session needs to know: the
+  // status sent and whether the connection must close afterwards. Never throws on bad input.
+  net::awaitable<void> handle(const http::request<http::string_body>& request,
+                              Downstream& downstream, RequestContext& ctx);
+
+ private:
+  // Each phase returns an error to answer locally, or success to go on.
+  Status dispatch(RequestContext& ctx);
+  Status decode(RequestContext& ctx);
+  net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream);
+  net::awaitable<Result<bool>> attempt(RequestContext& ctx, Downstream& downstream,
+                                       const config::BackendRuntime& backend,
+                                       const connectors::UpstreamRequest& request, bool last);
+  net::awaitable<void> relayStream(RequestContext& ctx, Downstream& downstream,
+                                   const BackendSpec& spec, UpstreamConnection& connection,
+                                   http::response_parser<http::buffer_body>& parser,
+                                   connectors::ResponseTranslator& translator, bool& reusable);
+  net::awaitable<void> answerModels(RequestContext& ctx, Downstream& downstream);
+  net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream,
+                                   const Error& error);
+  void log(const RequestContext& ctx);
+
+  WorkerState& worker_;
+};
+
+// The response headers every answer carries: x-request-id, and server.
+void setCommonHeaders(http::fields& fields, std::string_view request_id);
+
+// A complete JSON response with the request id, for local answers.
+http::response<http::string_body> jsonResponse(unsigned status, std::string body,
+                                               std::string_view request_id, bool keep_alive);
+
+// True for a client-supplied x-request-id we keep: 1-128 chars of [A-Za-z0-9._:-].
+bool isWellFormedRequestId(std::string_view id);
+
+}  // namespace sy::server

@@ -1,0 +1,33 @@
+// The state of one request as it moves through the pipeline's phases. Owned by the session's
+// coroutine frame for the request's lifetime; used from one worker thread only.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "connectors/connector.h"
+#include "gateway/config/snapshot.h"
+#include "gateway/server/net.h"
+
+namespace sy::server {
+
+struct RequestContext {
+  std::string request_id;
+  std::shared_ptr<const config::Snapshot> config;  // pinned at request start
+  const http::request<http::string_body>* downstream = nullptr;
+  std::string_view endpoint = "other";  // metric label: chat | embeddings | models | other
+  connectors::Endpoint api = connectors::Endpoint::ChatCompletions;
+  boost::json::object body;    // the decoded request body (chat and embeddings)
+  std::string requested_model;
+  bool stream = false;
+  std::string_view tier;     // chosen tier ("" until routed)
+  std::string_view backend;  // backend that answered ("" until forwarded)
+  unsigned status = 0;       // status sent to the client
+  bool close_connection = false;
+  connectors::TokenUsage usage;
+  std::chrono::steady_clock::time_point started_at;
+};
+
+}  // namespace sy::server

@@ -1,0 +1,325 @@
+#include "gateway/server/server.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <thread>
+
+#include "gateway/server/admin.h"
+#include "gateway/server/pipeline.h"
+#include "gateway/server/session.h"
+#include "observability/logging.h"
+
+namespace sy::server {
+
+namespace {
+
+struct Worker {
+  net::io_context io{1};
+  net::executor_work_guard<net::io_context::executor_type> guard{io.get_executor()};
+  IdleSessions idle;
+  std::unique_ptr<WorkerState> state;
+  std::thread thread;
+};
+
+Result<tcp::acceptor> bindListener(net::io_context& io, const config::ListenAddress& address,
+                                   std::string_view what) {
+  error_code ec;
+  const auto ip = net::ip::make_address(address.host, ec);
+  if (ec) {
+    return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
+                     std::string(what) + ": invalid address '" + address.host + "'");
+  }
+  tcp::acceptor acceptor(io);
+  const tcp::endpoint endpoint(ip, address.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+  }
+  if (!ec) {
+    return acceptor;
+  }
+  return makeError(ErrorCode::Unavailable, ErrorSource::Config,
+                   std::string(what) + ": cannot listen on " + address.host + ":" +
+                       std::to_string(address.port) + ": " + ec.message());
+}
+
+Result<std::unique_ptr<net::ssl::context>> makeServerTls(const config::TlsConfig& tls) {
+  auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_compression |
+                       net::ssl::context::single_dh_use);
+  error_code ec;
+  context->use_certificate_chain_file(tls.cert_file, ec);
+  if (!ec) {
+    context->use_private_key_file(tls.key_file, net::ssl::context::pem, ec);
+  }
+  if (ec) {
+    return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
+                     "server.tls: cannot load certificate '" + tls.cert_file + "' and key '" +
+                         tls.key_file + "': " + ec.message());
+  }
+  return context;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  std::string config_path;
+  config::SnapshotHolder snapshots;
+  observability::GatewayMetrics metrics;
+  SharedState shared{snapshots, metrics};
+  net::io_context main_io{1};
+  std::optional<tcp::acceptor> data_acceptor;
+  std::optional<tcp::acceptor> admin_acceptor;
+  std::unique_ptr<net::ssl::context> server_tls;
+  std::vector<std::unique_ptr<Worker>> workers;
+  net::signal_set signals{main_io, SIGINT, SIGTERM, SIGHUP};
+
+  explicit Impl(std::shared_ptr<const config::Snapshot> snapshot)
+      : snapshots(std::move(snapshot)) {}
+
+  net::awaitable<void> acceptLoop();
+  net::awaitable<void> adminLoop();
+  void onSignal(const error_code& ec, int signal);
+  void reload();
+  void drain();
+  net::awaitable<void> waitForDrain();
+};
+
+net::awaitable<void> Server::Impl::acceptLoop() {
+  size_t next = 0;
+  for (;;) {
+    Worker& worker = *workers[next++ % workers.size()];
+    auto [ec, socket] = co_await data_acceptor->async_accept(worker.io.get_executor(), kTuple);
+    if (ec == net::error::operation_aborted || !data_acceptor->is_open()) {
+      co_return;
+    }
+    if (ec) {
+      log::warn("accept failed", {{"error", ec.message()}});  // e.g. EMFILE: keep serving
+      continue;
+    }
+    const uint32_t limit = snapshots.get()->config().server.limits.max_connections;
+    if (shared.connections.fetch_add(1) >= limit) {
+      shared.connections.fetch_sub(1);
+      worker.state->recordRejection("connection_limit");
+      // Answer 503 on the worker so this loop never waits on a slow client.
+      net::co_spawn(
+          worker.io,
+          [](tcp::socket s, WorkerState& state) -> net::awaitable<void> {
+            beast::tcp_stream stream(std::move(s));
+            auto response = jsonResponse(
+                503,
+                openAiErrorBody("The gateway is at its connection limit; retry shortly.", 503,
+                                "too_many_connections"),
+                state.nextRequestId(), false);
+            response.set(http::field::retry_after, "1");
+            stream.expires_after(std::chrono::seconds(2));
+            co_await http::async_write(stream, response, kTuple);
+          }(std::move(socket), *worker.state),
+          net::detached);
+      continue;
+    }
+    metrics.active_connections.Increment();
+    net::co_spawn(worker.io,
+                  runSession(std::move(socket), server_tls.get(), *worker.state, worker.idle),
+                  [this](std::exception_ptr error) {
+                    shared.connections.fetch_sub(1);
+                    metrics.active_connections.Decrement();
+                    if (error) {
+                      metrics.session_exceptions_total.Increment();
+                      try {
+                        std::rethrow_exception(error);
+                      } catch (const std::exception& e) {
+                        log::error("session ended by an exception", {{"what", e.what()}});
+                      } catch (...) {
+                        log::error("session ended by an unknown exception");
+                      }
+                    }
+                  });
+  }
+}
+
+net::awaitable<void> Server::Impl::adminLoop() {
+  for (;;) {
+    auto [ec, socket] = co_await admin_acceptor->async_accept(kTuple);
+    if (ec == net::error::operation_aborted || !admin_acceptor->is_open()) {
+      co_return;
+    }
+    if (!ec) {
+      net::co_spawn(main_io, runAdminSession(std::move(socket), metrics, shared.draining),
+                    net::detached);
+    }
+  }
+}
+
+void Server::Impl::onSignal(const error_code& ec, int signal) {
+  if (ec) {
+    return;
+  }
+  if (signal == SIGHUP) {
+    reload();
+    signals.async_wait([this](const error_code& e, int s) { onSignal(e, s); });
+    return;
+  }
+  log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  drain();
+}
+
+void Server::Impl::reload() {
+  const auto current = snapshots.get();
+  auto loaded = config::loadConfigFile(config_path);
+  std::expected<std::shared_ptr<const config::Snapshot>, config::ConfigErrors> next =
+      loaded ? config::Snapshot::build(std::move(*loaded), current->version() + 1)
+             : std::unexpected(std::move(loaded.error()));
+  if (!next) {
+    metrics.config_reload_failures_total.Increment();
+    for (const auto& error : next.error()) {
+      log::error("config reload rejected; keeping the running policy",
+                 {{"error", error.str()}});
+    }
+    return;
+  }
+  const auto& old_server = current->config().server;
+  const auto& new_server = (*next)->config().server;
+  if (old_server.listen.host != new_server.listen.host ||
+      old_server.listen.port != new_server.listen.port ||
+      old_server.tls.has_value() != new_server.tls.has_value() ||
+      old_server.workers != new_server.workers ||
+      current->config().admin.listen.port != (*next)->config().admin.listen.port) {
+    log::warn("config reload: listener, TLS and worker changes take effect on restart only");
+  }
+  snapshots.publish(std::move(*next));
+  metrics.config_reloads_total.Increment();
+  log::info("config reloaded", {{"version", std::to_string(snapshots.get()->version())}});
+}
+
+void Server::Impl::drain() {
+  if (shared.draining.exchange(true)) {
+    return;
+  }
+  error_code ignored;
+  data_acceptor->close(ignored);
+  for (auto& worker : workers) {
+    net::post(worker->io, [w = worker.get()] { w->idle.closeAll(); });
+  }
+  net::co_spawn(main_io, waitForDrain(), net::detached);
+}
+
+net::awaitable<void> Server::Impl::waitForDrain() {
+  const auto grace = snapshots.get()->config().server.shutdown_grace;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  net::steady_timer timer(main_io);
+  while (shared.connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    for (auto& worker : workers) {  // sessions that became idle since the last pass
+      net::post(worker->io, [w = worker.get()] { w->idle.closeAll(); });
+    }
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(kTuple);
+  }
+  if (const uint32_t left = shared.connections.load(); left > 0) {
+    log::warn("grace period over; closing connections still busy",
+              {{"connections", std::to_string(left)}});
+  }
+  error_code ignored;
+  admin_acceptor->close(ignored);
+  signals.cancel(ignored);
+  for (auto& worker : workers) {
+    worker->guard.reset();
+    worker->io.stop();
+  }
+  main_io.stop();
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  for (auto& worker : impl_->workers) {
+    worker->guard.reset();
+    worker->io.stop();
+    if (worker->thread.joinable()) {
+      worker->thread.join();
+    }
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::create(std::string config_path,
+                                               std::shared_ptr<const config::Snapshot> snapshot) {
+  const config::Config& config = snapshot->config();
+  auto impl = std::make_unique<Impl>(snapshot);
+  impl->config_path = std::move(config_path);
+  if (config.server.tls) {
+    auto tls = makeServerTls(*config.server.tls);
+    if (!tls) {
+      return std::unexpected(std::move(tls.error()));
+    }
+    impl->server_tls = std::move(*tls);
+  }
+  auto data = bindListener(impl->main_io, config.server.listen, "server.listen");
+  if (!data) {
+    return std::unexpected(std::move(data.error()));
+  }
+  impl->data_acceptor.emplace(std::move(*data));
+  auto admin = bindListener(impl->main_io, config.admin.listen, "admin.listen");
+  if (!admin) {
+    return std::unexpected(std::move(admin.error()));
+  }
+  impl->admin_acceptor.emplace(std::move(*admin));
+  const unsigned count = config.server.workers > 0
+                             ? config.server.workers
+                             : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->state = std::make_unique<WorkerState>(worker->io.get_executor(), impl->shared);
+    impl->workers.push_back(std::move(worker));
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+uint16_t Server::dataPort() const { return impl_->data_acceptor->local_endpoint().port(); }
+uint16_t Server::adminPort() const { return impl_->admin_acceptor->local_endpoint().port(); }
+
+void Server::stop() {
+  net::post(impl_->main_io, [impl = impl_.get()] { impl->drain(); });
+}
+
+int Server::run() {
+  Impl& impl = *impl_;
+  for (auto& worker : impl.workers) {
+    worker->thread = std::thread([w = worker.get()] { w->io.run(); });
+  }
+  const auto& config = impl.snapshots.get()->config();
+  log::info("listening", {{"listener", "data"},
+                          {"address", config.server.listen.host},
+                          {"port", std::to_string(dataPort())},
+                          {"tls", config.server.tls ? "true" : "false"},
+                          {"workers", std::to_string(impl.workers.size())}});
+  log::info("listening", {{"listener", "admin"},
+                          {"address", config.admin.listen.host},
+                          {"port", std::to_string(adminPort())}});
+  net::co_spawn(impl.main_io, impl.acceptLoop(), net::detached);
+  net::co_spawn(impl.main_io, impl.adminLoop(), net::detached);
+  impl.signals.async_wait([&impl](const error_code& e, int s) { impl.onSignal(e, s); });
+  impl.main_io.run();
+  for (auto& worker : impl.workers) {
+    if (worker->thread.joinable()) {
+      worker->thread.join();
+    }
+  }
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace sy::server

@@ -1,0 +1,88 @@
+#include "gateway/server/worker_state.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+
+namespace sy::server {
+
+WorkerState::WorkerState(net::any_io_executor executor, SharedState& shared_state)
+    : shared(shared_state), pool(std::move(executor)) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&id_prefix_), sizeof id_prefix_) != 1) {
+    id_prefix_ = static_cast<uint64_t>(
+        std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+}
+
+std::string WorkerState::nextRequestId() {
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(id_prefix_),
+                static_cast<unsigned long long>(++id_counter_));
+  return std::string(text, 32);
+}
+
+prometheus::Counter& WorkerState::cachedCounter(prometheus::Family<prometheus::Counter>& family,
+                                                Labels labels) {
+  std::string key;
+  key.reserve(64);
+  const void* family_id = &family;
+  key.append(reinterpret_cast<const char*>(&family_id), sizeof family_id);
+  for (const auto& [name, value] : labels) {
+    key.push_back('\x1f');
+    key.append(value);
+  }
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    // Family::Add locks: it runs once per label set per worker.
+    std::map<std::string, std::string> label_map;
+    for (const auto& [name, value] : labels) {
+      label_map.emplace(name, value);
+    }
+    it = counters_.emplace(std::move(key), &family.Add(label_map)).first;
+  }
+  return *it->second;
+}
+
+void WorkerState::recordRequest(std::string_view endpoint, std::string_view tier,
+                                std::string_view backend, unsigned status, double seconds) {
+  auto& metrics = shared.metrics;
+  char code[8];
+  const int code_len = std::snprintf(code, sizeof code, "%u", status);
+  cachedCounter(metrics.requests_total, {{"endpoint", endpoint},
+                                         {"tier", tier},
+                                         {"backend", backend},
+                                         {"code", std::string_view(code, code_len)}})
+      .Increment();
+  cachedHistogram(metrics.request_duration_seconds, "endpoint", endpoint).Observe(seconds);
+}
+
+void WorkerState::recordFirstByte(std::string_view backend, double seconds) {
+  cachedHistogram(shared.metrics.upstream_first_byte_seconds, "backend", backend).Observe(seconds);
+}
+
+prometheus::Histogram& WorkerState::cachedHistogram(
+    prometheus::Family<prometheus::Histogram>& family, std::string_view label,
+    std::string_view value) {
+  std::string key(label);
+  key.push_back('\x1f');
+  key.append(value);
+  auto it = histograms_.find(key);
+  if (it == histograms_.end()) {
+    auto& child = family.Add({{std::string(label), std::string(value)}},
+                             observability::GatewayMetrics::latencyBuckets());
+    it = histograms_.emplace(std::move(key), &child).first;
+  }
+  return *it->second;
+}
+
+void WorkerState::recordRejection(std::string_view reason) {
+  cachedCounter(shared.metrics.downstream_rejections_total, {{"reason", reason}}).Increment();
+}
+
+void WorkerState::recordUpstreamError(std::string_view backend, std::string_view reason) {
+  cachedCounter(shared.metrics.upstream_errors_total,
+                {{"backend", backend}, {"reason", reason}})
+      .Increment();
+}
+
+}  // namespace sy::server

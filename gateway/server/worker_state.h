@@ -1,0 +1,55 @@
+// Everything one worker thread owns: its upstream pool, request-id generator, round-robin
+// counter and cached metric children. Used only from that worker's thread: NOT thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <unordered_map>
+
+#include "gateway/config/snapshot.h"
+#include "gateway/server/upstream_client.h"
+#include "observability/metrics.h"
+
+namespace sy::server {
+
+// Process-wide state shared by all workers: the snapshot and the metric families (thread-safe).
+struct SharedState {
+  config::SnapshotHolder& snapshots;
+  observability::GatewayMetrics& metrics;
+  std::atomic<bool> draining{false};
+  std::atomic<uint32_t> connections{0};
+};
+
+class WorkerState {
+ public:
+  WorkerState(net::any_io_executor executor, SharedState& shared);
+
+  SharedState& shared;
+  UpstreamPool pool;
+  uint64_t rotation = 0;  // spreads requests over a tier's backends
+
+  // A new 32-hex-digit request id: a random per-worker prefix and a counter.
+  std::string nextRequestId();
+
+  // Counts a finished request; label values are policy names or fixed strings only.
+  void recordRequest(std::string_view endpoint, std::string_view tier, std::string_view backend,
+                     unsigned status, double seconds);
+  void recordRejection(std::string_view reason);
+  void recordFirstByte(std::string_view backend, double seconds);
+  void recordUpstreamError(std::string_view backend, std::string_view reason);
+
+ private:
+  using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  prometheus::Counter& cachedCounter(prometheus::Family<prometheus::Counter>& family,
+                                     Labels labels);
+  uint64_t id_prefix_;
+  uint64_t id_counter_ = 0;
+  std::unordered_map<std::string, prometheus::Counter*> counters_;
+  prometheus::Histogram& cachedHistogram(prometheus::Family<prometheus::Histogram>& family,
+                                         std::string_view label, std::string_view value);
+  std::unordered_map<std::string, prometheus::Histogram*> histograms_;
+};
+
+}  // namespace sy::server

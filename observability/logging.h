@@ -1,0 +1,31 @@
+// Structured logs: one JSON object per line on stderr ({"ts","level","msg",...fields}).
+// Thread-safe: each line is written with a single write(2). Never log secrets or prompt text:
+// callers pass only ids, names from the policy, addresses and error messages.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sy::log {
+
+enum class Level { Debug, Info, Warn, Error };
+
+using Field = std::pair<std::string_view, std::string_view>;
+
+void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
+inline void info(std::string_view msg, std::initializer_list<Field> fields = {}) {
+  write(Level::Info, msg, fields);
+}
+inline void warn(std::string_view msg, std::initializer_list<Field> fields = {}) {
+  write(Level::Warn, msg, fields);
+}
+inline void error(std::string_view msg, std::initializer_list<Field> fields = {}) {
+  write(Level::Error, msg, fields);
+}
+
+// Lines below this level are dropped. Default Info; SWITCHYARD_LOG_LEVEL=debug|info|warn|error.
+void setMinLevel(Level level);
+
+}  // namespace sy::log

@@ -1,0 +1,62 @@
+#include "observability/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace sy::observability {
+namespace {
+
+prometheus::Family<prometheus::Counter>& counter(prometheus::Registry& registry,
+                                                 const std::string& name,
+                                                 const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Histogram>& histogram(prometheus::Registry& registry,
+                                                     const std::string& name,
+                                                     const std::string& help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics()
+    : requests_total(counter(*registry_, "switchyard_requests_total",
+                             "Requests answered, by endpoint, tier, backend and HTTP status.")),
+      request_duration_seconds(histogram(*registry_, "switchyard_request_duration_seconds",
+                                         "Time from request start to last response byte.")),
+      upstream_first_byte_seconds(
+          histogram(*registry_, "switchyard_upstream_first_byte_seconds",
+                    "Time from sending a request upstream to its response head.")),
+      upstream_errors_total(counter(*registry_, "switchyard_upstream_errors_total",
+                                    "Failed upstream attempts, by backend and reason.")),
+      downstream_rejections_total(
+          counter(*registry_, "switchyard_downstream_rejections_total",
+                  "Client connections or requests rejected before routing, by reason.")),
+      active_connections(prometheus::BuildGauge()
+                             .Name("switchyard_active_connections")
+                             .Help("Open client connections on the data plane.")
+                             .Register(*registry_)
+                             .Add({})),
+      session_exceptions_total(
+          counter(*registry_, "switchyard_session_exceptions_total",
+                  "Unexpected exceptions caught at the session boundary (bugs).")
+              .Add({})),
+      config_reloads_total(counter(*registry_, "switchyard_config_reloads_total",
+                                   "Policy reloads that took effect.")
+                               .Add({})),
+      config_reload_failures_total(
+          counter(*registry_, "switchyard_config_reload_failures_total",
+                  "Policy reloads rejected as invalid; the running policy stayed.")
+              .Add({})) {}
+
+const prometheus::Histogram::BucketBoundaries& GatewayMetrics::latencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+  return buckets;
+}
+
+std::string GatewayMetrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace sy::observability

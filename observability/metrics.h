@@ -1,0 +1,48 @@
+// Prometheus metric families of the gateway, declared once (Envoy's stats-struct idea) and the
+// text exposition served on the admin port. GatewayMetrics is built once at startup and shared
+// by reference; families are thread-safe. Labels only ever take values from the policy (tier,
+// backend names) or from fixed sets (endpoint, status code): never from client input.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace sy::observability {
+
+class GatewayMetrics {
+  // Declared first: members are initialized in declaration order and the families below are
+  // registered in it.
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+
+ public:
+  GatewayMetrics();
+
+  // {endpoint, tier, backend, code}: one per finished request (code = HTTP status sent).
+  prometheus::Family<prometheus::Counter>& requests_total;
+  // {endpoint}: from the first request byte to the last response byte.
+  prometheus::Family<prometheus::Histogram>& request_duration_seconds;
+  // {backend}: time from sending the request upstream to the response head.
+  prometheus::Family<prometheus::Histogram>& upstream_first_byte_seconds;
+  // {backend, reason}: connect/timeout/reset/status failures seen on upstream attempts.
+  prometheus::Family<prometheus::Counter>& upstream_errors_total;
+  // {reason}: connections refused at the limit, request read timeouts, malformed requests.
+  prometheus::Family<prometheus::Counter>& downstream_rejections_total;
+  prometheus::Gauge& active_connections;
+  prometheus::Counter& session_exceptions_total;
+  prometheus::Counter& config_reloads_total;          // successful reloads
+  prometheus::Counter& config_reload_failures_total;  // rejected files; the old policy stays
+
+  // Text exposition format 0.0.4 of everything registered.
+  std::string serialize() const;
+
+  // Bucket boundaries (seconds) sized for LLM latencies: 1 ms .. 5 min.
+  static const prometheus::Histogram::BucketBoundaries& latencyBuckets();
+};
+
+}  // namespace sy::observability
