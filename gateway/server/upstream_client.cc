@@ -123,8 +123,11 @@ net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquir
     while (!idle.empty()) {
       std::unique_ptr<UpstreamConnection> connection = std::move(idle.back());
       idle.pop_back();
-      if (connection->snapshot_version == snapshot_version &&
-          now - connection->idle_since < kMaxIdle && connection->looksAlive()) {
+      const auto idle_for = now - connection->idle_since;
+      // A connection released moments ago is almost surely alive: skip the peek syscall then.
+      // If the peer did close it, attempt() resends once on a fresh connection.
+      if (connection->snapshot_version == snapshot_version && idle_for < kMaxIdle &&
+          (idle_for < kPeekAfter || connection->looksAlive())) {
         connection->reused = true;
         co_return connection;
       }

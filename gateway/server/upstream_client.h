@@ -55,6 +55,8 @@ class UpstreamPool {
   // How long a pooled connection may sit idle. Kept below common upstream keep-alive timeouts
   // (uvicorn, which vLLM uses, closes after 5 s) so we rarely pick one the peer is closing.
   static constexpr std::chrono::seconds kMaxIdle{4};
+  // Pooled connections idle longer than this are checked with a non-blocking peek first.
+  static constexpr std::chrono::milliseconds kPeekAfter{250};
 
   explicit UpstreamPool(net::any_io_executor executor) : executor_(std::move(executor)) {}
 

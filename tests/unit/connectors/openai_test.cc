@@ -1,0 +1,121 @@
+#include "connectors/openai.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace sy::connectors {
+namespace {
+
+BackendSpec vllmBackend(std::string base_path = "") {
+  BackendSpec spec;
+  spec.name = "llama-local";
+  spec.model = "meta-llama/Llama-3.1-8B-Instruct";
+  spec.address = {false, "vllm", 8000, std::move(base_path)};
+  return spec;
+}
+
+std::string header(const UpstreamRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (key == name) {
+      return value;
+    }
+  }
+  return "<absent>";
+}
+
+TEST(OpenAiConnectorTest, RewritesTheModelAndKeepsEveryOtherField) {
+  OpenAiConnector connector;
+  auto body = boost::json::parse(R"({"model":"auto","messages":[{"role":"user","content":"hi"}],
+                                    "temperature":0.2,"tools":[{"type":"function"}]})")
+                  .as_object();
+  auto request = connector.buildRequest(Endpoint::ChatCompletions, body, vllmBackend(), "", "r1");
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->target, "/v1/chat/completions");
+  auto sent = boost::json::parse(request->body).as_object();
+  EXPECT_EQ(sent["model"].as_string(), "meta-llama/Llama-3.1-8B-Instruct");
+  EXPECT_EQ(sent["temperature"].as_double(), 0.2);
+  EXPECT_EQ(sent["messages"], body["messages"]);
+  EXPECT_EQ(sent["tools"], body["tools"]);
+}
+
+TEST(OpenAiConnectorTest, SendsTheBackendKeyAndNeverAnythingElse) {
+  OpenAiConnector connector;
+  auto body = boost::json::parse(R"({"model":"x","input":"a"})").as_object();
+  auto with_key = connector.buildRequest(Endpoint::Embeddings, body, vllmBackend(), "sk-up", "r1");
+  ASSERT_TRUE(with_key);
+  EXPECT_EQ(header(*with_key, "authorization"), "Bearer sk-up");
+  EXPECT_EQ(header(*with_key, "x-request-id"), "r1");
+  EXPECT_EQ(with_key->target, "/v1/embeddings");
+  auto without_key = connector.buildRequest(Endpoint::Embeddings, body, vllmBackend(), "", "r1");
+  EXPECT_EQ(header(*without_key, "authorization"), "<absent>");
+}
+
+TEST(OpenAiConnectorTest, AsksForAnEventStreamWhenTheClientStreams) {
+  OpenAiConnector connector;
+  auto body = boost::json::parse(R"({"model":"x","stream":true,"messages":[]})").as_object();
+  auto request = connector.buildRequest(Endpoint::ChatCompletions, body, vllmBackend(), "", "r");
+  EXPECT_EQ(header(*request, "accept"), "text/event-stream");
+}
+
+TEST(OpenAiConnectorTest, TargetsRespectABasePathWithOrWithoutV1) {
+  EXPECT_EQ(openAiTarget("", Endpoint::ChatCompletions), "/v1/chat/completions");
+  EXPECT_EQ(openAiTarget("/v1", Endpoint::ChatCompletions), "/v1/chat/completions");
+  EXPECT_EQ(openAiTarget("/proxy", Endpoint::Embeddings), "/proxy/v1/embeddings");
+  EXPECT_EQ(openAiTarget("/api/v1", Endpoint::Embeddings), "/api/v1/embeddings");
+}
+
+TEST(OpenAiUsageTest, ReadsUsageFromACompleteResponse) {
+  auto usage = extractOpenAiUsage(
+      R"({"id":"x","choices":[{"message":{"content":"\"usage\": no"}}],)"
+      R"("usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})");
+  EXPECT_TRUE(usage.reported);
+  EXPECT_EQ(usage.prompt_tokens, 12u);
+  EXPECT_EQ(usage.completion_tokens, 34u);
+}
+
+TEST(OpenAiUsageTest, NullMissingOrTruncatedUsageIsNotReported) {
+  EXPECT_FALSE(extractOpenAiUsage(R"({"usage":null})").reported);
+  EXPECT_FALSE(extractOpenAiUsage(R"({"choices":[]})").reported);
+  EXPECT_FALSE(extractOpenAiUsage(R"({"usage":{"prompt_tokens":1)").reported);
+}
+
+TEST(OpenAiTranslatorTest, StreamPassesBytesThroughAndFindsTheFinalUsageChunk) {
+  OpenAiConnector connector;
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true);
+  const std::string stream =
+      "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n"
+      "data: [DONE]\n\n";
+  std::string relayed;
+  for (size_t i = 0; i < stream.size(); i += 7) {  // arbitrary chunking
+    std::string chunk = stream.substr(i, 7);
+    ASSERT_TRUE(translator->onChunk(chunk, i + 7 >= stream.size()));
+    relayed += chunk;
+  }
+  EXPECT_EQ(relayed, stream);
+  EXPECT_TRUE(translator->usage().reported);
+  EXPECT_EQ(translator->usage().prompt_tokens, 5u);
+  EXPECT_EQ(translator->usage().completion_tokens, 2u);
+}
+
+TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
+  OpenAiConnector connector;
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false);
+  std::string body = R"({"choices":[{"message":{"content":")" + std::string(100000, 'x') +
+                     R"("}}],"usage":{"prompt_tokens":7,"completion_tokens":9}})";
+  std::string copy = body;
+  ASSERT_TRUE(translator->onChunk(copy, true));
+  EXPECT_EQ(copy, body);
+  EXPECT_EQ(translator->usage().completion_tokens, 9u);
+}
+
+TEST(MakeConnectorTest, OpenAiIsSupportedAndOtherKindsSayWhyNot) {
+  EXPECT_TRUE(makeConnector(BackendKind::OpenAi));
+  auto anthropic = makeConnector(BackendKind::Anthropic);
+  ASSERT_FALSE(anthropic);
+  EXPECT_NE(anthropic.error().message.find("anthropic"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy::connectors

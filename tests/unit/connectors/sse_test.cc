@@ -1,0 +1,66 @@
+#include "connectors/sse.h"
+
+#include <gtest/gtest.h>
+
+namespace sy::connectors {
+namespace {
+
+std::vector<SseEvent> feedBytewise(SseParser& parser, std::string_view text) {
+  std::vector<SseEvent> all;
+  for (char c : text) {
+    for (auto& event : parser.feed(std::string_view(&c, 1))) {
+      all.push_back(std::move(event));
+    }
+  }
+  return all;
+}
+
+TEST(SseParserTest, ParsesOpenAiChunksFedInOnePiece) {
+  SseParser parser;
+  auto events = parser.feed("data: {\"a\":1}\n\ndata: [DONE]\n\n");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].data, "{\"a\":1}");
+  EXPECT_EQ(events[1].data, "[DONE]");
+}
+
+TEST(SseParserTest, ReassemblesEventsSplitAtEveryByte) {
+  SseParser parser;
+  auto events = feedBytewise(parser, "event: message_start\ndata: {\"x\":\n\ndata: y\r\n\r\n");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event, "message_start");
+  EXPECT_EQ(events[0].data, "{\"x\":");
+  EXPECT_EQ(events[1].data, "y");
+}
+
+TEST(SseParserTest, HandlesCrLfSplitAcrossFeedsAsOneLineEnd) {
+  SseParser parser;
+  EXPECT_TRUE(parser.feed("data: a\r").empty());
+  EXPECT_TRUE(parser.feed("\n").empty());  // still one line end, not an empty line
+  auto events = parser.feed("\r\n");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "a");
+}
+
+TEST(SseParserTest, JoinsMultipleDataLinesAndIgnoresCommentsAndUnknownFields) {
+  SseParser parser;
+  auto events = parser.feed(": keep-alive\nid: 7\nretry: 10\ndata: one\ndata:two\nfoo: bar\n\n");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "one\ntwo");
+  EXPECT_EQ(events[0].event, "");
+}
+
+TEST(SseParserTest, EventsWithoutDataAreNotDispatched) {
+  SseParser parser;
+  EXPECT_TRUE(parser.feed("event: ping\n\n").empty());
+}
+
+TEST(SseParserTest, DropsAnOversizedEventAndRecovers) {
+  SseParser parser(16);
+  auto events = parser.feed("data: " + std::string(64, 'x') + "\n\ndata: ok\n\n");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "ok");
+  EXPECT_EQ(parser.droppedEvents(), 1u);
+}
+
+}  // namespace
+}  // namespace sy::connectors
