@@ -1,0 +1,39 @@
+# The README's two commands: `make demo` and `make test`. Both install what is missing first.
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
+
+.PHONY: all deps build build-asan test test-unit test-asan demo bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DSY_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_DIR)
+
+# Unit + end-to-end tests on the normal build, then again under AddressSanitizer + UBSan.
+test: build build-asan
+	@echo "== tests ($(BUILD_DIR))"
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure
+	@echo "== tests under ASan+UBSan ($(ASAN_DIR))"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure
+
+test-unit: build
+	@ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure
+
+demo: build
+	@BUILD_DIR=$(BUILD_DIR) scripts/demo
+
+bench: build
+	@tests/bench/proxy_overhead.sh --build-dir $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) .demo
