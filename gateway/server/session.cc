@@ -132,8 +132,12 @@ net::awaitable<void> reject(Stream& stream, WorkerState& worker, const Rejection
                            .count());
 }
 
+// How a session ended: `Linger` when the client may still be sending a request we refused.
+enum class SessionEnd { Close, Linger };
+
 template <class Stream>
-net::awaitable<void> serveRequests(Stream& stream, WorkerState& worker, IdleSessions& idle) {
+net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
+                                         IdleSessions& idle) {
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   Pipeline pipeline(worker);
@@ -142,14 +146,14 @@ net::awaitable<void> serveRequests(Stream& stream, WorkerState& worker, IdleSess
     const config::ServerLimits& limits = snapshot->config().server.limits;
     if (buffer.size() == 0) {  // wait for the next request under the idle timeout
       if (worker.shared.draining.load(std::memory_order_relaxed)) {
-        co_return;
+        co_return SessionEnd::Close;
       }
       lowest.expires_after(limits.idle_timeout);
       idle.add(&lowest);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       idle.remove(&lowest);
       if (ec) {
-        co_return;  // idle timeout, client closed, or drain: close quietly
+        co_return SessionEnd::Close;  // idle timeout, client closed, or drain: close quietly
       }
       buffer.commit(n);
     }
@@ -163,7 +167,7 @@ net::awaitable<void> serveRequests(Stream& stream, WorkerState& worker, IdleSess
     if (header_ec) {
       rejection = classifyReadError(header_ec, false, limits);
       if (!rejection) {
-        co_return;
+        co_return SessionEnd::Close;
       }
     } else {
       rejection = checkHeader(parser, limits);
@@ -178,13 +182,13 @@ net::awaitable<void> serveRequests(Stream& stream, WorkerState& worker, IdleSess
       if (body_ec) {
         rejection = classifyReadError(body_ec, true, limits);
         if (!rejection) {
-          co_return;
+          co_return SessionEnd::Close;
         }
       }
     }
     if (rejection) {
       co_await reject(stream, worker, *rejection, started_at);
-      co_return;  // the stream may be mid-message: never reuse it
+      co_return SessionEnd::Linger;  // the stream may be mid-message: never reuse it
     }
     RequestContext ctx;
     ctx.started_at = started_at;
@@ -193,7 +197,7 @@ net::awaitable<void> serveRequests(Stream& stream, WorkerState& worker, IdleSess
     StreamDownstream<Stream> downstream(stream, limits.idle_timeout);
     co_await pipeline.handle(parser.get(), downstream, ctx);
     if (ctx.close_connection) {
-      co_return;
+      co_return SessionEnd::Close;
     }
   }
 }
@@ -206,9 +210,23 @@ net::awaitable<void> runSession(tcp::socket socket, net::ssl::context* tls, Work
   const auto snapshot = worker.shared.snapshots.get();
   if (tls == nullptr) {
     beast::tcp_stream stream(std::move(socket));
-    co_await serveRequests(stream, worker, idle);
+    const SessionEnd end = co_await serveRequests(stream, worker, idle);
     error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (end == SessionEnd::Linger) {
+      // Closing with unread request bytes makes the kernel send a reset that can destroy our
+      // error response before the client reads it (nginx's lingering_close): read and discard
+      // for a bounded time and size first.
+      thread_local char sink[16 << 10];  // discarded bytes; sessions of a worker share it
+      stream.expires_after(std::chrono::seconds(2));
+      for (size_t total = 0; total < (4u << 20);) {
+        auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
+        if (ec) {
+          break;
+        }
+        total += n;
+      }
+    }
     co_return;
   }
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
