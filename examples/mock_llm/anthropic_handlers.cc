@@ -1,0 +1,209 @@
+// POST /v1/messages in the Anthropic Messages API wire format (JSON and SSE).
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+
+#include "examples/mock_llm/handlers.h"
+#include "examples/mock_llm/synth.h"
+
+namespace sy::mock {
+namespace {
+
+void invalidRequest(Reply& reply, std::string_view message) {
+  setAnthropicError(reply, 400, "invalid_request_error", message);
+}
+
+struct MessagePlan {
+  std::string id;
+  std::string model_json;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  std::string_view stop_reason;
+};
+
+void buildMessage(const MessagePlan& plan, const ServerState& state, Reply& reply) {
+  std::string& b = reply.body;
+  b += "{\"id\":\"";
+  b += plan.id;
+  b += "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":";
+  b += plan.model_json;
+  b += ",\"content\":[";
+  if (plan.output_tokens > 0) {
+    b += "{\"type\":\"text\",\"text\":\"";
+    appendReplyText(b, plan.output_tokens, state.options.name);
+    b += "\"}";
+  }
+  b += "],\"stop_reason\":\"";
+  b += plan.stop_reason;
+  b += "\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":";
+  appendInt(b, plan.input_tokens);
+  b += ",\"output_tokens\":";
+  appendInt(b, plan.output_tokens);
+  b += "}}";
+}
+
+void buildMessageStream(const MessagePlan& plan, const ServerState& state, Reply& reply) {
+  reply.kind = Reply::Kind::Stream;
+  reply.content_type = "text/event-stream; charset=utf-8";
+
+  std::string* ev = &reply.beginEvent();
+  *ev += "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"";
+  *ev += plan.id;
+  *ev += "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":";
+  *ev += plan.model_json;
+  *ev +=
+      ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":"
+      "{\"input_tokens\":";
+  appendInt(*ev, plan.input_tokens);
+  *ev += ",\"output_tokens\":1}}}\n\n";
+  reply.commitEvent();
+  reply.beginEvent() +=
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+  reply.commitEvent();
+  reply.beginEvent() += "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+  reply.commitEvent();
+  reply.preamble_events = 3;
+
+  for (int64_t i = 0; i < plan.output_tokens; ++i) {
+    ev = &reply.beginEvent();
+    *ev +=
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"text_delta\",\"text\":\"";
+    appendToken(*ev, i, state.options.name);
+    *ev += "\"}}\n\n";
+    reply.commitEvent();
+  }
+  reply.content_events = static_cast<uint32_t>(plan.output_tokens);
+
+  reply.beginEvent() +=
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+  reply.commitEvent();
+  ev = &reply.beginEvent();
+  *ev += "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"";
+  *ev += plan.stop_reason;
+  *ev += "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":";
+  appendInt(*ev, plan.output_tokens);
+  *ev += "}}\n\n";
+  reply.commitEvent();
+  reply.beginEvent() += "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  reply.commitEvent();
+  reply.finishStream();
+}
+
+// Counts the prompt text: every message plus the top-level `system` (string or text blocks),
+// which counts as one more message.
+int64_t inputTokens(const boost::json::object& obj, const boost::json::array& messages) {
+  uint64_t bytes = 0;
+  uint64_t count = messages.size();
+  for (const boost::json::value& m : messages) {
+    const boost::json::object* msg = m.if_object();
+    if (msg == nullptr) {
+      continue;
+    }
+    if (const boost::json::value* content = msg->if_contains("content")) {
+      bytes += contentTextBytes(*content);
+    }
+  }
+  if (const boost::json::value* system = obj.if_contains("system")) {
+    bytes += contentTextBytes(*system);
+    ++count;
+  }
+  return estimatePromptTokens(bytes, count);
+}
+
+struct MessagesRequest {
+  const boost::json::string* model = nullptr;
+  const boost::json::array* messages = nullptr;
+  int64_t max_tokens = 0;
+  bool stream = false;
+};
+
+// Validates a Messages API body as the API does; false (and a 400 in `reply`) if it would reject
+// it. The messages mimic the API's ("max_tokens: Field required").
+bool parseMessagesRequest(const boost::json::object& obj, MessagesRequest& out, Reply& reply) {
+  const boost::json::value* model = obj.if_contains("model");
+  if (model == nullptr || !model->is_string() || model->get_string().empty()) {
+    invalidRequest(reply, "model: Field required");
+    return false;
+  }
+  out.model = &model->get_string();
+  if (obj.if_contains("max_tokens") == nullptr) {
+    invalidRequest(reply, "max_tokens: Field required");
+    return false;
+  }
+  if (!optionalPositiveInt(obj, "max_tokens", out.max_tokens) || out.max_tokens == 0) {
+    invalidRequest(reply, "max_tokens: Input should be an integer greater than or equal to 1");
+    return false;
+  }
+  const boost::json::value* messages = obj.if_contains("messages");
+  if (messages == nullptr || !messages->is_array()) {
+    invalidRequest(reply, "messages: Field required");
+    return false;
+  }
+  out.messages = &messages->get_array();
+  if (out.messages->empty()) {
+    invalidRequest(reply, "messages: at least one message is required");
+    return false;
+  }
+  for (const boost::json::value& m : *out.messages) {
+    const boost::json::object* msg = m.if_object();
+    const boost::json::value* role = msg == nullptr ? nullptr : msg->if_contains("role");
+    if (role == nullptr || !role->is_string() ||
+        (role->get_string() != "user" && role->get_string() != "assistant")) {
+      invalidRequest(reply, "messages: each message needs a role of 'user' or 'assistant'");
+      return false;
+    }
+  }
+  if (const boost::json::value* v = obj.if_contains("stream"); v != nullptr && !v->is_null()) {
+    if (!v->is_bool()) {
+      invalidRequest(reply, "stream: Input should be a valid boolean");
+      return false;
+    }
+    out.stream = v->get_bool();
+  }
+  return true;
+}
+
+}  // namespace
+
+void handleMessages(const Request& request, ServerState& state, Reply& reply) {
+  JsonBody json(request.body());
+  if (!json.ok()) {
+    return invalidRequest(
+        reply, "There was an error parsing the body of your request: " + json.errorMessage());
+  }
+  const boost::json::object* obj = json.value().if_object();
+  if (obj == nullptr) {
+    return invalidRequest(reply, "body: Input should be an object");
+  }
+  MessagesRequest req;
+  if (!parseMessagesRequest(*obj, req, reply)) {
+    return;
+  }
+  std::string joined;
+  auto controls = effectiveControls(state, request, lastUserText(*req.messages, joined));
+  if (!controls) {
+    return invalidRequest(reply, controls.error().message);
+  }
+  if (applyFailureControls(*controls, Provider::Anthropic, req.stream, reply)) {
+    return;
+  }
+  addRequestId("request-id", state, reply);
+  MessagePlan plan;
+  plan.id = "msg_" + state.nextId();
+  appendJsonString(plan.model_json, std::string_view(req.model->data(), req.model->size()));
+  plan.input_tokens = inputTokens(*obj, *req.messages);
+  plan.output_tokens = controls->reply_tokens;
+  plan.stop_reason = "end_turn";
+  if (req.max_tokens < plan.output_tokens) {
+    plan.output_tokens = req.max_tokens;
+    plan.stop_reason = "max_tokens";
+  }
+  if (req.stream) {
+    buildMessageStream(plan, state, reply);
+  } else {
+    buildMessage(plan, state, reply);
+  }
+}
+
+}  // namespace sy::mock

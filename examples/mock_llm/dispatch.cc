@@ -1,0 +1,212 @@
+// Routing, API-key checks and the /mock/* control endpoints.
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "examples/mock_llm/handlers.h"
+
+namespace sy::mock {
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string_view header(const Request& request, http::field field) {
+  auto it = request.find(field);
+  if (it == request.end()) {
+    return {};
+  }
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+std::string_view header(const Request& request, std::string_view name) {
+  auto it = request.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == request.end()) {
+    return {};
+  }
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+// OpenAI: "Authorization: Bearer KEY". The messages are the API's own wording.
+bool checkOpenAiKey(const Request& request, const ServerState& state, Reply& reply) {
+  const std::string& key = state.options.require_key;
+  if (key.empty()) {
+    return true;
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view auth = header(request, http::field::authorization);
+  if (auth.empty()) {
+    setOpenAiError(reply, 401,
+                   "You didn't provide an API key. You need to provide your API key in an "
+                   "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                   "invalid_request_error");
+    return false;
+  }
+  if (!auth.starts_with(kBearer) || auth.substr(kBearer.size()) != key) {
+    setOpenAiError(reply, 401, "Incorrect API key provided.", "invalid_request_error", {},
+                   "invalid_api_key");
+    return false;
+  }
+  return true;
+}
+
+// Anthropic: "x-api-key: KEY" plus the mandatory "anthropic-version" header (400 without it, as
+// the API answers).
+bool checkAnthropicKey(const Request& request, const ServerState& state, Reply& reply) {
+  const std::string& key = state.options.require_key;
+  if (key.empty()) {
+    return true;
+  }
+  const std::string_view api_key = header(request, "x-api-key");
+  if (api_key.empty()) {
+    setAnthropicError(reply, 401, "authentication_error", "x-api-key header is required");
+    return false;
+  }
+  if (api_key != key) {
+    setAnthropicError(reply, 401, "authentication_error", "invalid x-api-key");
+    return false;
+  }
+  if (header(request, "anthropic-version").empty()) {
+    setAnthropicError(reply, 400, "invalid_request_error", "anthropic-version: header is required");
+    return false;
+  }
+  return true;
+}
+
+void notFound(const Request& request, std::string_view path, Reply& reply) {
+  const auto method = request.method_string();
+  std::string message = "Invalid URL (";
+  message.append(method.data(), method.size());
+  message += ' ';
+  message += path;
+  message += ')';
+  setOpenAiError(reply, 404, message, "invalid_request_error");
+}
+
+void methodNotAllowed(std::string_view allow, bool anthropic, Reply& reply) {
+  if (anthropic) {
+    setAnthropicError(reply, 405, "invalid_request_error", "Method not allowed");
+  } else {
+    setOpenAiError(reply, 405, "Method not allowed", "invalid_request_error");
+  }
+  reply.headers += "allow: ";
+  reply.headers += allow;
+  reply.headers += "\r\n";
+}
+
+void dispatchV1(std::string_view path, const Request& request, ServerState& state, Reply& reply) {
+  const http::verb method = request.method();
+  if (path == "/v1/chat/completions" || path == "/v1/embeddings") {
+    if (method != http::verb::post) {
+      return methodNotAllowed("POST", false, reply);
+    }
+    if (!checkOpenAiKey(request, state, reply)) {
+      return;
+    }
+    return path == "/v1/embeddings" ? handleEmbeddings(request, state, reply)
+                                    : handleChatCompletions(request, state, reply);
+  }
+  if (path == "/v1/models") {
+    if (method != http::verb::get) {
+      return methodNotAllowed("GET", false, reply);
+    }
+    if (!checkOpenAiKey(request, state, reply)) {
+      return;
+    }
+    return handleModels(request, state, reply);
+  }
+  if (path == "/v1/messages") {
+    if (method != http::verb::post) {
+      return methodNotAllowed("POST", true, reply);
+    }
+    if (!checkAnthropicKey(request, state, reply)) {
+      return;
+    }
+    return handleMessages(request, state, reply);
+  }
+  notFound(request, path, reply);
+}
+
+void setJson(Reply& reply, std::string body) {
+  reply.status = 200;
+  reply.body = std::move(body);
+}
+
+}  // namespace
+
+void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply& reply) {
+  const auto target = request->target();
+  std::string_view path(target.data(), target.size());
+  path = path.substr(0, path.find('?'));
+  if (path == "/v1" || path.starts_with("/v1/")) {
+    state.record(request);  // `request` stays owned here while the handler reads it
+    return dispatchV1(path, *request, state, reply);
+  }
+  if (path.starts_with("/mock/")) {
+    return handleMockEndpoint(path, *request, state, reply);
+  }
+  notFound(*request, path, reply);
+}
+
+void handleMockEndpoint(std::string_view path, const Request& request, ServerState& state,
+                        Reply& reply) {
+  const http::verb method = request.method();
+  if (path == "/mock/config") {
+    if (method == http::verb::get) {
+      return setJson(reply, controlsToJson(state.controls.snapshot()));
+    }
+    if (method != http::verb::post) {
+      return methodNotAllowed("GET, POST", false, reply);
+    }
+    JsonBody json(request.body().empty() ? std::string_view("{}") : request.body());
+    if (!json.ok()) {
+      return setOpenAiError(reply, 400, "/mock/config: invalid JSON: " + json.errorMessage(),
+                            "invalid_request_error");
+    }
+    auto applied = state.controls.applyConfig(json.value());
+    if (!applied) {
+      return setOpenAiError(reply, 400, applied.error().message, "invalid_request_error", {},
+                            applied.error().code_id);
+    }
+    return setJson(reply, controlsToJson(*applied));
+  }
+  const bool known =
+      path == "/mock/last-request" || path == "/mock/last-request-headers" || path == "/mock/stats";
+  if (!known) {
+    return notFound(request, path, reply);
+  }
+  if (method != http::verb::get) {
+    return methodNotAllowed("GET", false, reply);
+  }
+  if (path == "/mock/stats") {
+    std::string body = "{\"requests\":";
+    appendInt(body, static_cast<int64_t>(state.requests.load(std::memory_order_relaxed)));
+    body += '}';
+    return setJson(reply, std::move(body));
+  }
+  std::shared_ptr<const Request> last = state.lastRequest();
+  if (last == nullptr) {
+    reply.status = 204;
+    reply.body.clear();
+    return;
+  }
+  if (path == "/mock/last-request") {
+    return setJson(reply, last->body());
+  }
+  boost::json::object headers;
+  for (const auto& field : *last) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    const std::string_view value(field.value().data(), field.value().size());
+    if (boost::json::value* existing = headers.if_contains(name)) {
+      boost::json::string& joined = existing->get_string();
+      joined.append(", ");
+      joined.append(value);
+    } else {
+      headers[name] = value;
+    }
+  }
+  setJson(reply, boost::json::serialize(headers));
+}
+
+}  // namespace sy::mock

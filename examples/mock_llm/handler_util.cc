@@ -1,0 +1,146 @@
+// Helpers shared by the OpenAI and Anthropic handlers (declared in handlers.h).
+#include <boost/json/object.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/string.hpp>
+
+#include "examples/mock_llm/handlers.h"
+
+namespace sy::mock {
+
+JsonBody::JsonBody(std::string_view text) : resource_(storage_, sizeof(storage_)) {
+  boost::json::parser parser(boost::json::storage_ptr(), boost::json::parse_options(), temp_,
+                             sizeof(temp_));
+  parser.reset(&resource_);
+  parser.write(text.data(), text.size(), ec_);
+  if (!ec_) {
+    value_.emplace(parser.release());
+  }
+}
+
+Result<Controls> effectiveControls(const ServerState& state, const Request& request,
+                                   std::string_view directive_text) {
+  Controls controls = state.controls.snapshot();
+  auto lookup = [&request](std::string_view name) -> std::string_view {
+    auto it = request.find(boost::beast::string_view(name.data(), name.size()));
+    if (it == request.end()) {
+      return {};
+    }
+    return std::string_view(it->value().data(), it->value().size());
+  };
+  if (auto status = applyHeaderOverrides(controls, lookup); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  if (auto status = applyDirectives(controls, directive_text); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  return controls;
+}
+
+namespace {
+
+// Appends the text parts of an array content to `out` ("\n" between parts); returns the bytes.
+uint64_t collectTextParts(const boost::json::array& parts, std::string* out) {
+  uint64_t bytes = 0;
+  for (const boost::json::value& part : parts) {
+    const boost::json::object* obj = part.if_object();
+    if (obj == nullptr) {
+      continue;
+    }
+    const boost::json::value* text = obj->if_contains("text");
+    if (text == nullptr || !text->is_string()) {
+      continue;
+    }
+    const boost::json::string& s = text->get_string();
+    bytes += s.size();
+    if (out != nullptr) {
+      if (!out->empty()) {
+        *out += '\n';
+      }
+      out->append(s.data(), s.size());
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::string_view lastUserText(const boost::json::array& messages, std::string& joined) {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    const boost::json::object* msg = it->if_object();
+    if (msg == nullptr) {
+      continue;
+    }
+    const boost::json::value* role = msg->if_contains("role");
+    if (role == nullptr || !role->is_string() || role->get_string() != "user") {
+      continue;
+    }
+    const boost::json::value* content = msg->if_contains("content");
+    if (content == nullptr) {
+      return {};
+    }
+    if (content->is_string()) {
+      const boost::json::string& s = content->get_string();
+      return std::string_view(s.data(), s.size());
+    }
+    if (content->is_array()) {
+      collectTextParts(content->get_array(), &joined);
+      return joined;
+    }
+    return {};
+  }
+  return {};
+}
+
+uint64_t contentTextBytes(const boost::json::value& content) {
+  if (content.is_string()) {
+    return content.get_string().size();
+  }
+  if (content.is_array()) {
+    return collectTextParts(content.get_array(), nullptr);
+  }
+  return 0;
+}
+
+bool applyFailureControls(const Controls& controls, Provider provider, bool stream, Reply& reply) {
+  reply.controls = controls;
+  if (controls.error_status != 0) {
+    const auto status = static_cast<unsigned>(controls.error_status);
+    if (provider == Provider::OpenAi) {
+      setInjectedOpenAiError(reply, status);
+    } else {
+      setInjectedAnthropicError(reply, status);
+    }
+    return true;
+  }
+  if (!stream && controls.disconnect_after == 0) {
+    reply.kind = Reply::Kind::Reset;
+    return true;
+  }
+  return false;
+}
+
+void addRequestId(std::string_view name, ServerState& state, Reply& reply) {
+  reply.headers += name;
+  reply.headers += ": req_";
+  reply.headers += state.nextId();
+  reply.headers += "\r\n";
+}
+
+bool optionalPositiveInt(const boost::json::object& obj, std::string_view key, int64_t& out) {
+  out = 0;
+  const boost::json::value* v = obj.if_contains(key);
+  if (v == nullptr || v->is_null()) {
+    return true;
+  }
+  if (v->is_int64() && v->get_int64() >= 1) {
+    out = v->get_int64();
+    return true;
+  }
+  if (v->is_uint64()) {
+    out = INT64_MAX;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace sy::mock

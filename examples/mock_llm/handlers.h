@@ -1,0 +1,77 @@
+// The request handlers of the mock: routing, the OpenAI and Anthropic endpoints, the /mock/*
+// control endpoints, and the helpers they share. Handlers are synchronous and CPU-only: they fill
+// a Reply plan that the session executes. Thread-safe: they only touch ServerState (atomics and
+// a briefly held mutex) and their own Reply.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "examples/mock_llm/reply.h"
+#include "examples/mock_llm/server_state.h"
+
+namespace sy::mock {
+
+// Routes one request and fills `reply`. /v1 requests are recorded for /mock/last-request.
+void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply& reply);
+
+// Endpoints (dispatch has already checked the method and, for /v1, the API key).
+void handleChatCompletions(const Request& request, ServerState& state, Reply& reply);
+void handleEmbeddings(const Request& request, ServerState& state, Reply& reply);
+void handleModels(const Request& request, ServerState& state, Reply& reply);
+void handleMessages(const Request& request, ServerState& state, Reply& reply);
+void handleMockEndpoint(std::string_view path, const Request& request, ServerState& state,
+                        Reply& reply);
+
+// A request body parsed into a DOM backed by a stack buffer (one heap block only for large
+// bodies). Never throws on malformed input; the value lives as long as this object.
+class JsonBody {
+ public:
+  explicit JsonBody(std::string_view text);
+  JsonBody(const JsonBody&) = delete;
+  JsonBody& operator=(const JsonBody&) = delete;
+
+  bool ok() const { return value_.has_value(); }
+  std::string errorMessage() const { return ec_.message(); }
+  const boost::json::value& value() const { return *value_; }
+
+ private:
+  alignas(std::max_align_t) unsigned char storage_[8192];
+  unsigned char temp_[2048];
+  boost::json::monotonic_resource resource_;
+  boost::system::error_code ec_;
+  std::optional<boost::json::value> value_;
+};
+
+// The runtime controls overridden by the request's x-mock-* headers and then by the
+// `mock:key=value` directives in `directive_text`. Fails (-> 400) on a malformed header value or
+// an out-of-range control.
+Result<Controls> effectiveControls(const ServerState& state, const Request& request,
+                                   std::string_view directive_text);
+
+// The text of the last message with role "user": its content string, or its text parts joined by
+// "\n" into `joined`. Empty if there is none.
+std::string_view lastUserText(const boost::json::array& messages, std::string& joined);
+
+// Bytes of text in a content value (string, or array of parts with a "text" string).
+uint64_t contentTextBytes(const boost::json::value& content);
+
+enum class Provider { OpenAi, Anthropic };
+
+// Stores `controls` in the reply, then applies error_status (the provider's error body) and, for
+// non-streams, disconnect_after=0 (reset). True if that decided the reply.
+bool applyFailureControls(const Controls& controls, Provider provider, bool stream, Reply& reply);
+
+// Adds "`name`: req_<24 hex>" to the reply headers.
+void addRequestId(std::string_view name, ServerState& state, Reply& reply);
+
+// A positive integer field: absent -> 0 (no limit); present but not an integer >= 1 -> false.
+bool optionalPositiveInt(const boost::json::object& obj, std::string_view key, int64_t& out);
+
+}  // namespace sy::mock
