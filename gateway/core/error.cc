@@ -53,8 +53,11 @@ std::string_view openAiErrorType(unsigned http_status) {
     default:
       break;
   }
+  if (http_status == 502 || http_status == 504) {
+    return "upstream_error";  // a backend failed or timed out
+  }
   if (http_status >= 500) {
-    return http_status == 500 ? "server_error" : "upstream_error";
+    return "server_error";  // the gateway itself (500, 503 at capacity or draining)
   }
   return "invalid_request_error";
 }

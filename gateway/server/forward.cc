@@ -38,8 +38,25 @@ bool isStaleConnectionError(const error_code& ec) {
          ec == net::error::broken_pipe || ec == net::error::eof;
 }
 
+// The `reason` label of switchyard_upstream_errors_total for a failed attempt.
 std::string_view errorReason(const Error& error) {
-  return error.code == ErrorCode::DeadlineExceeded ? "timeout" : "unreachable";
+  if (error.code_id == "upstream_timeout") {
+    return "timeout";
+  }
+  if (error.code_id == "upstream_unreachable") {
+    return "unreachable";
+  }
+  if (error.code_id == "upstream_status") {
+    return "status";
+  }
+  return "reset";
+}
+
+// Upstream response headers worth relaying to the client besides the body's content type.
+void copyRelayedHeaders(const http::fields& from, http::fields& to) {
+  if (auto retry_after = from[http::field::retry_after]; !retry_after.empty()) {
+    to.set(http::field::retry_after, retry_after);
+  }
 }
 
 }  // namespace
@@ -132,7 +149,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     (*connection)->close();
     co_return makeError(ErrorCode::UpstreamError, ErrorSource::Upstream,
                         "backend '" + spec.name + "' answered HTTP " + std::to_string(status),
-                        "upstream_error", /*retryable=*/true);
+                        "upstream_status", /*retryable=*/true);
   }
   ctx.backend = spec.name;
   const bool event_stream =
@@ -149,6 +166,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     head.set(http::field::cache_control, "no-cache");
     head.chunked(true);
     head.keep_alive(!ctx.close_connection);
+    copyRelayedHeaders(parser.get(), head);
     ctx.status = status;
     if (co_await downstream.writeHead(head)) {
       ctx.close_connection = true;
@@ -164,13 +182,15 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       co_return upstreamFailure(spec, "broke off its response", ec);
     }
     reusable = parser.keep_alive();
-    std::string body = parser.release().body();
+    http::response<http::string_body> upstream_response = parser.release();
+    std::string body = std::move(upstream_response.body());
     if (Status translated = translator->onChunk(body, true); !translated) {
       (*connection)->close();
       co_return std::unexpected(std::move(translated.error()));
     }
     auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
     response.set("x-switchyard-route", routeHeader(ctx.tier, spec));
+    copyRelayedHeaders(upstream_response, response);
     ctx.status = status;
     if (co_await downstream.writeResponse(response)) {
       ctx.close_connection = true;

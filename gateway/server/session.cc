@@ -1,6 +1,7 @@
 #include "gateway/server/session.h"
 
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "gateway/server/pipeline.h"
@@ -132,6 +133,66 @@ net::awaitable<void> reject(Stream& stream, WorkerState& worker, const Rejection
                            .count());
 }
 
+// A deadline for reading a request that cancels the pending read instead of closing the socket
+// (which is what beast::tcp_stream's own timeout does), so a 408 can still be written after it.
+class ReadDeadline {
+ public:
+  explicit ReadDeadline(beast::tcp_stream& stream)
+      : stream_(stream), timer_(stream.get_executor()) {}
+  ~ReadDeadline() { state_->armed = false; }
+  ReadDeadline(const ReadDeadline&) = delete;
+  ReadDeadline& operator=(const ReadDeadline&) = delete;
+
+  void arm(std::chrono::milliseconds timeout) {
+    stream_.expires_never();
+    // A fresh state per arm: a handler of an earlier, already-fired wait sees its own state.
+    state_ = std::make_shared<State>();
+    timer_.expires_after(timeout);
+    timer_.async_wait([state = state_, &socket = stream_.socket()](const error_code& ec) {
+      if (!ec && state->armed) {
+        state->fired = true;
+        error_code ignored;
+        socket.cancel(ignored);
+      }
+    });
+  }
+  // Stops the clock; true when it ran out (the pending read was cancelled because of it).
+  bool disarm() {
+    state_->armed = false;
+    timer_.cancel();
+    return state_->fired;
+  }
+
+ private:
+  struct State {
+    bool armed = true;
+    bool fired = false;
+  };
+  beast::tcp_stream& stream_;
+  net::steady_timer timer_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+// Reads the request head, counting every header byte against max_header_bytes (Beast's own
+// header_limit only bounds what one read leaves unparsed, not the total).
+template <class Stream>
+net::awaitable<error_code> readHead(Stream& stream, beast::flat_buffer& buffer,
+                                    http::request_parser<http::string_body>& parser,
+                                    const config::ServerLimits& limits) {
+  size_t header_bytes = 0;
+  while (!parser.is_header_done()) {
+    auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+    header_bytes += n;
+    if (ec) {
+      co_return ec;
+    }
+    if (header_bytes > limits.max_header_bytes) {
+      co_return http::error::header_limit;
+    }
+  }
+  co_return error_code{};
+}
+
 // How a session ended: `Linger` when the client may still be sending a request we refused.
 enum class SessionEnd { Close, Linger };
 
@@ -140,6 +201,7 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
                                          IdleSessions& idle) {
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
+  ReadDeadline deadline(lowest);
   Pipeline pipeline(worker);
   for (;;) {
     const auto snapshot = worker.shared.snapshots.get();
@@ -161,8 +223,11 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
     http::request_parser<http::string_body> parser;
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
-    lowest.expires_after(limits.header_timeout);
-    auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    deadline.arm(limits.header_timeout);
+    error_code header_ec = co_await readHead(stream, buffer, parser, limits);
+    if (deadline.disarm() && header_ec) {
+      header_ec = beast::error::timeout;
+    }
     std::optional<Rejection> rejection;
     if (header_ec) {
       rejection = classifyReadError(header_ec, false, limits);
@@ -175,10 +240,14 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
     if (!rejection && !parser.is_done()) {
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> proceed{http::status::continue_, 11};
+        lowest.expires_after(limits.idle_timeout);
         co_await http::async_write(stream, proceed, kTuple);
       }
-      lowest.expires_after(limits.body_timeout);
+      deadline.arm(limits.body_timeout);
       auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (deadline.disarm() && body_ec) {
+        body_ec = beast::error::timeout;
+      }
       if (body_ec) {
         rejection = classifyReadError(body_ec, true, limits);
         if (!rejection) {

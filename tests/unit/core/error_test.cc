@@ -55,6 +55,8 @@ TEST(ErrorTest, EmptyCodeBecomesNullAndTypesFollowTheStatus) {
   EXPECT_EQ(openAiErrorType(429), "rate_limit_error");
   EXPECT_EQ(openAiErrorType(500), "server_error");
   EXPECT_EQ(openAiErrorType(502), "upstream_error");
+  EXPECT_EQ(openAiErrorType(504), "upstream_error");
+  EXPECT_EQ(openAiErrorType(503), "server_error");
   EXPECT_EQ(openAiErrorType(413), "invalid_request_error");
 }
 
