@@ -62,4 +62,7 @@ class Connector {
 // no connector yet.
 Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind);
 
+// True when makeConnector(kind) succeeds (lets the config loader reject the kind at its position).
+bool hasConnector(BackendKind kind);
+
 }  // namespace sy::connectors

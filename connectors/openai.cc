@@ -123,6 +123,8 @@ std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*en
   return std::make_unique<OpenAiBodyTranslator>();
 }
 
+bool hasConnector(BackendKind kind) { return kind == BackendKind::OpenAi; }
+
 Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
   switch (kind) {
     case BackendKind::OpenAi:

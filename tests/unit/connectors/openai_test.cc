@@ -112,6 +112,9 @@ TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
 
 TEST(MakeConnectorTest, OpenAiIsSupportedAndOtherKindsSayWhyNot) {
   EXPECT_TRUE(makeConnector(BackendKind::OpenAi));
+  EXPECT_TRUE(hasConnector(BackendKind::OpenAi));
+  EXPECT_FALSE(hasConnector(BackendKind::Anthropic));
+  EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
   auto anthropic = makeConnector(BackendKind::Anthropic);
   ASSERT_FALSE(anthropic);
   EXPECT_NE(anthropic.error().message.find("anthropic"), std::string::npos);

@@ -1,0 +1,53 @@
+// Decoders for the `server` and `admin` sections.
+#include "gateway/config/decode_sections.h"
+
+namespace sy::config {
+namespace {
+
+void decodeTls(Decoder& decoder, const Located& where, std::optional<TlsConfig>& out) {
+  const Mapping tls(decoder, where, {{"cert", "key"}});
+  if (!tls.valid()) {
+    return;
+  }
+  TlsConfig config;
+  const bool cert_ok = decoder.readNonEmptyString(tls.required("cert"), config.cert_file);
+  const bool key_ok = decoder.readNonEmptyString(tls.required("key"), config.key_file);
+  if (cert_ok && key_ok) {
+    out = std::move(config);
+  }
+}
+
+void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
+  const Mapping limits(decoder, where,
+                       {{"max_body_bytes", "max_header_bytes", "max_header_count", "header_timeout",
+                         "body_timeout", "idle_timeout", "max_connections"}});
+  decoder.readSize(limits.optional("max_body_bytes"), out.max_body_bytes);
+  decoder.readSize(limits.optional("max_header_bytes"), out.max_header_bytes);
+  decoder.readInteger(limits.optional("max_header_count"), out.max_header_count, 1);
+  decoder.readDuration(limits.optional("header_timeout"), out.header_timeout);
+  decoder.readDuration(limits.optional("body_timeout"), out.body_timeout);
+  decoder.readDuration(limits.optional("idle_timeout"), out.idle_timeout);
+  decoder.readInteger(limits.optional("max_connections"), out.max_connections, 1);
+}
+
+}  // namespace
+
+void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out) {
+  const Mapping server(decoder, where, {{"listen", "workers", "shutdown_grace", "tls", "limits"}});
+  decoder.readListenAddress(server.optional("listen"), out.listen);
+  decoder.readInteger(server.optional("workers"), out.workers, 0);
+  decoder.readDuration(server.optional("shutdown_grace"), out.shutdown_grace);
+  if (const auto tls = server.optional("tls")) {
+    decodeTls(decoder, *tls, out.tls);
+  }
+  if (const auto limits = server.optional("limits")) {
+    decodeLimits(decoder, *limits, out.limits);
+  }
+}
+
+void decodeAdmin(Decoder& decoder, const Located& where, AdminConfig& out) {
+  const Mapping admin(decoder, where, {{"listen"}});
+  decoder.readListenAddress(admin.optional("listen"), out.listen);
+}
+
+}  // namespace sy::config

@@ -1,0 +1,540 @@
+#!/usr/bin/env bash
+# Proxy-overhead benchmark: what switchyard adds on top of the upstream, next to nginx (a plain C
+# reverse proxy doing no policy work: the floor).
+#
+# In one run, against the same switchyard-mock upstream, it loads three targets with wrk:
+#   direct      wrk -> mock
+#   nginx       wrk -> nginx proxy_pass (upstream keepalive 64, 1 worker, access_log off) -> mock
+#   switchyard  wrk -> switchyard (workers: 1, one openai backend, one tier) -> mock
+# for mode json (non-streaming) and stream ("stream": true: role chunk + 20 content chunks +
+# finish chunk + [DONE]) at 1, 16 and 64 connections, then measures time-to-first-byte of
+# streams with tests/bench/ttfb.mjs, and prints one table and a switchyard-vs-nginx summary.
+#
+# Pinning: the proxy under test (nginx master+worker, switchyard) on CPU 0; wrk, the mock and
+# the TTFB client on CPU 1. Everything listens on 127.0.0.1 only, on free ports picked here.
+# Every process started here is stopped on exit; nginx runs in the foreground from a temp
+# prefix with its own config (the system nginx config and services are never touched).
+#
+# usage: tests/bench/proxy_overhead.sh [--build-dir DIR] [--duration SECONDS] [--quick]
+#   --build-dir DIR   where switchyard and switchyard-mock were built (default: <repo>/build)
+#   --duration S      seconds per wrk run (default 10)
+#   --quick           2-second runs at 16 connections only (CI smoke test)
+# Exit status: 0 when every step ran cleanly (PASS/MISS against the targets is informational);
+# 1 when a step failed (a binary is missing, a process died, wrk saw socket errors or non-2xx
+# responses, a response was malformed), with the reason on stderr.
+# Env: BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs, raw wrk output) for inspection.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+
+BUILD_DIR="$REPO/build"
+DURATION=10
+QUICK=0
+TTFB_N=200
+TTFB_WARMUP=20
+
+usage() { sed -n '/^# usage:/,/^# Env:/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+die() { echo "proxy_overhead: error: $*" >&2; exit 1; }
+note() { echo "[bench] $*" >&2; }
+
+while (($#)); do
+  case "$1" in
+    --build-dir) [[ $# -ge 2 ]] || die "--build-dir needs a value"; BUILD_DIR=$2; shift 2 ;;
+    --build-dir=*) BUILD_DIR=${1#*=}; shift ;;
+    --duration) [[ $# -ge 2 ]] || die "--duration needs a value"; DURATION=$2; shift 2 ;;
+    --duration=*) DURATION=${1#*=}; shift ;;
+    --quick) QUICK=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+done
+[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "--duration must be a positive integer (seconds)"
+if ((QUICK)); then
+  DURATION=2
+  CONNS=(16)
+else
+  CONNS=(1 16 64)
+fi
+MODES=(json stream)
+TARGETS=(direct nginx switchyard)
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites.
+[[ -d "$BUILD_DIR" ]] || die "build dir '$BUILD_DIR' does not exist (build with: cmake -S '$REPO' -B '$BUILD_DIR' -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C '$BUILD_DIR' switchyard switchyard-mock, or pass --build-dir)"
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
+SY_BIN="$BUILD_DIR/gateway/cli/switchyard"
+MOCK_BIN="$BUILD_DIR/examples/mock_llm/switchyard-mock"
+[[ -x "$SY_BIN" ]] || die "missing $SY_BIN (build it: cmake --build '$BUILD_DIR' --target switchyard switchyard-mock)"
+[[ -x "$MOCK_BIN" ]] || die "missing $MOCK_BIN (build it: cmake --build '$BUILD_DIR' --target switchyard switchyard-mock)"
+BUILD_TYPE=unknown
+if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+  BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
+  grep -q '^SY_SANITIZE:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" && BUILD_TYPE+="+sanitizers"
+fi
+[[ "$BUILD_TYPE" == Release || "$BUILD_TYPE" == RelWithDebInfo ]] ||
+  note "WARNING: build type is '$BUILD_TYPE'; benchmark a Release build (-DCMAKE_BUILD_TYPE=Release, SY_SANITIZE=OFF)"
+for tool in wrk nginx taskset node awk getconf timeout; do
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed: wrk nginx taskset node awk getconf timeout)"
+done
+NGINX_BIN=$(command -v nginx)
+for f in chat.lua ttfb.mjs chat_request.json; do
+  [[ -f "$HERE/$f" ]] || die "missing helper $HERE/$f"
+done
+CLK_TCK=$(getconf CLK_TCK)
+[[ "$CLK_TCK" =~ ^[0-9]+$ && "$CLK_TCK" -gt 0 ]] || die "getconf CLK_TCK gave '$CLK_TCK'"
+
+PROXY_PIN=(taskset -c 0)
+LOAD_PIN=(taskset -c 1)
+PINNED=1
+if ! taskset -c 0 true 2>/dev/null || ! taskset -c 1 true 2>/dev/null; then
+  note "WARNING: cannot pin to CPUs 0 and 1 (fewer than 2 usable CPUs?); running unpinned"
+  PROXY_PIN=()
+  LOAD_PIN=()
+  PINNED=0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Process bookkeeping: every process started here is stopped on exit.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sy-bench.XXXXXX")
+PIDS=()        # started here: SIGTERM on exit, SIGKILL after 5 s
+CHILD_PIDS=()  # children of those (the nginx worker): SIGKILL only if left over
+
+alive() {  # PID is running (not gone, not a zombie)
+  local state
+  [[ -r /proc/$1/stat ]] || return 1
+  state=$(awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[1] }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
+cleanup() {
+  local rc=$? pid i any
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 50; i++)); do
+    any=0
+    for pid in "${PIDS[@]}" "${CHILD_PIDS[@]}"; do alive "$pid" && any=1; done
+    ((any)) || break
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]}"; do
+    if alive "$pid"; then
+      note "pid $pid did not stop on SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  # nginx workers are stopped by their master; only a leftover one (still named nginx) is killed.
+  for pid in "${CHILD_PIDS[@]}"; do
+    if alive "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == nginx ]]; then
+      note "nginx worker $pid outlived its master; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait 2>/dev/null || true
+  if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
+    note "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Sets PICKED to a free TCP port in 20000-31999 (below the usual ephemeral range, so wrk's own
+# outgoing connections cannot take it), not bound by anything in /proc/net/tcp{,6} and not
+# handed out before in this run.
+GIVEN_PORTS=" "
+pick_port() {
+  local used=" " h port tries
+  for h in $(awk 'FNR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u); do
+    used+="$((16#$h)) "
+  done
+  for ((tries = 0; tries < 200; tries++)); do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    if [[ "$used" != *" $port "* && "$GIVEN_PORTS" != *" $port "* ]]; then
+      GIVEN_PORTS+="$port "
+      PICKED=$port
+      return 0
+    fi
+  done
+  die "could not find a free port"
+}
+
+# Tail of a log, indented, for error messages.
+show_log() { [[ -s "$1" ]] && { echo "--- $1 (last lines):"; tail -n 20 "$1" | sed 's/^/    /'; } >&2 || true; }
+
+# wait_for_line FILE PATTERN PID NAME: until FILE has a line matching PATTERN (10 s at most).
+wait_for_line() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -q -- "$2" "$1" 2>/dev/null && return 0
+    alive "$3" || { show_log "$1"; die "$4 exited during startup"; }
+    sleep 0.1
+  done
+  show_log "$1"
+  die "$4 did not report listening within 10 s"
+}
+
+# wait_for_port PORT PID NAME: until 127.0.0.1:PORT accepts connections (10 s at most).
+wait_for_port() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    alive "$2" || die "$3 exited during startup"
+    sleep 0.1
+  done
+  die "$3 is not accepting connections on 127.0.0.1:$1 after 10 s"
+}
+
+cpu_ticks() {  # utime+stime (clock ticks) summed over the given PIDs
+  local pid
+  for pid in "$@"; do
+    awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$pid/stat"
+  done | awk '{ t += $1 } END { print t + 0 }'
+}
+
+status_kb() {  # status_kb PID FIELD: a kB field of /proc/PID/status (VmRSS, VmHWM)
+  awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+
+kb_to_mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
+
+# Background load: CPU ticks (user+nice+system, all CPUs) spent by processes other than ours.
+# Ours = the proxies, the mock, and the waited-for children of this shell (wrk, via timeout).
+sys_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat; }
+shell_child_ticks() {  # cutime+cstime of this shell: finished, waited-for children (wrk)
+  awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[14] + f[15] }' "/proc/$$/stat"
+}
+NCPU=$(nproc)
+
+# ---------------------------------------------------------------------------------------------
+# Request bodies: the same ~1 KB chat request for every target.
+BODY_JSON="$TMP/body-json.json"
+BODY_STREAM="$TMP/body-stream.json"
+tr -d '\n' <"$HERE/chat_request.json" >"$BODY_JSON"
+sed 's/^{/{"stream":true,/' "$BODY_JSON" >"$BODY_STREAM"
+grep -q '^{"stream":true,' "$BODY_STREAM" || die "could not derive the streaming body"
+body_for() { [[ $1 == stream ]] && echo "$BODY_STREAM" || echo "$BODY_JSON"; }
+
+# ---------------------------------------------------------------------------------------------
+# Start the upstream, nginx and switchyard.
+note "build dir: $BUILD_DIR; ${DURATION}s per run; conns: ${CONNS[*]}; pinned: $([[ $PINNED == 1 ]] && echo 'proxy cpu0, load+mock cpu1' || echo no)"
+b0=$(sys_busy_ticks); sleep 1; b1=$(sys_busy_ticks)
+IDLE_BUSY=$(awk -v t=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$NCPU" 'BEGIN { printf "%.0f", 100 * t / hz / n }')
+if ((IDLE_BUSY > 10)); then
+  note "WARNING: the machine is not idle (${IDLE_BUSY}% of $NCPU CPUs busy before start, loadavg $(cut -d' ' -f1-3 /proc/loadavg)); figures will be noisy"
+fi
+
+pick_port; MOCK_PORT=$PICKED
+"${LOAD_PIN[@]}" "$MOCK_BIN" --host 127.0.0.1 --port "$MOCK_PORT" --name bench --threads 1 \
+  --reply-tokens 20 >"$TMP/mock.out" 2>"$TMP/mock.err" &
+MOCK_PID=$!
+PIDS+=("$MOCK_PID")
+wait_for_line "$TMP/mock.out" '"msg":"listening"' "$MOCK_PID" "switchyard-mock"
+note "mock: pid $MOCK_PID on 127.0.0.1:$MOCK_PORT"
+
+NGX="$TMP/nginx"
+mkdir -p "$NGX/logs" "$NGX/tmp"
+pick_port; NGX_JSON_PORT=$PICKED
+pick_port; NGX_STREAM_PORT=$PICKED
+cat >"$NGX/nginx.conf" <<EOF
+# Generated by tests/bench/proxy_overhead.sh: the "plain C proxy" floor.
+daemon off;
+master_process on;
+worker_processes 1;
+pid $NGX/nginx.pid;
+error_log $NGX/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $NGX/tmp/body;
+  proxy_temp_path $NGX/tmp/proxy;
+  fastcgi_temp_path $NGX/tmp/fastcgi;
+  uwsgi_temp_path $NGX/tmp/uwsgi;
+  scgi_temp_path $NGX/tmp/scgi;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  upstream mock {
+    server 127.0.0.1:$MOCK_PORT;
+    keepalive 64;
+    keepalive_requests 100000000;
+  }
+  # json: default proxy buffering
+  server {
+    listen 127.0.0.1:$NGX_JSON_PORT;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+  # stream: proxy_buffering off, so each SSE chunk is relayed as it arrives
+  server {
+    listen 127.0.0.1:$NGX_STREAM_PORT;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+EOF
+"${PROXY_PIN[@]}" "$NGINX_BIN" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" \
+  >"$NGX/logs/stdout.log" 2>&1 &
+NGX_MASTER=$!
+PIDS+=("$NGX_MASTER")
+wait_for_port "$NGX_JSON_PORT" "$NGX_MASTER" "nginx"
+wait_for_port "$NGX_STREAM_PORT" "$NGX_MASTER" "nginx"
+NGX_WORKER=""
+for ((i = 0; i < 50; i++)); do
+  NGX_WORKER=$(cat "/proc/$NGX_MASTER/task/$NGX_MASTER/children" 2>/dev/null | awk '{ print $1 }')
+  [[ -z "$NGX_WORKER" ]] && command -v pgrep >/dev/null && NGX_WORKER=$(pgrep -P "$NGX_MASTER" | head -n 1)
+  [[ -n "$NGX_WORKER" ]] && break
+  sleep 0.1
+done
+[[ -n "$NGX_WORKER" ]] || { show_log "$NGX/logs/error.log"; die "could not find the nginx worker process"; }
+CHILD_PIDS+=("$NGX_WORKER")
+note "nginx: master $NGX_MASTER, worker $NGX_WORKER on 127.0.0.1:$NGX_JSON_PORT (json), :$NGX_STREAM_PORT (stream)"
+
+SYD="$TMP/switchyard"
+mkdir -p "$SYD"
+pick_port; SY_PORT=$PICKED
+pick_port; SY_ADMIN_PORT=$PICKED
+cat >"$SYD/switchyard.yaml" <<EOF
+# Generated by tests/bench/proxy_overhead.sh.
+server:
+  listen: 127.0.0.1:$SY_PORT
+  workers: 1
+admin:
+  listen: 127.0.0.1:$SY_ADMIN_PORT
+backends:
+  - name: mock
+    kind: openai
+    url: http://127.0.0.1:$MOCK_PORT
+    model: bench-model
+tiers:
+  default:
+    backends: [mock]
+EOF
+"${PROXY_PIN[@]}" "$SY_BIN" serve --config "$SYD/switchyard.yaml" >"$SYD/stdout.log" 2>"$SYD/stderr.log" &
+SY_PID=$!
+PIDS+=("$SY_PID")
+wait_for_line "$SYD/stderr.log" '"msg":"listening".*"listener":"data"' "$SY_PID" "switchyard"
+SY_LOGGED_PORT=$(grep '"msg":"listening"' "$SYD/stderr.log" | grep '"listener":"data"' | head -n 1 |
+  sed -n 's/.*"port":"\{0,1\}\([0-9][0-9]*\).*/\1/p')
+[[ "$SY_LOGGED_PORT" == "$SY_PORT" ]] || die "switchyard reports data port '$SY_LOGGED_PORT', expected $SY_PORT"
+sleep 0.3
+SY_IDLE_KB=$(status_kb "$SY_PID" VmRSS)
+note "switchyard: pid $SY_PID on 127.0.0.1:$SY_PORT (admin :$SY_ADMIN_PORT), idle RSS $(kb_to_mb "$SY_IDLE_KB") MB"
+
+port_of() {  # port_of TARGET MODE
+  case "$1" in
+    direct) echo "$MOCK_PORT" ;;
+    nginx) [[ $2 == stream ]] && echo "$NGX_STREAM_PORT" || echo "$NGX_JSON_PORT" ;;
+    switchyard) echo "$SY_PORT" ;;
+  esac
+}
+proxy_pids() {  # PIDs whose CPU is charged to TARGET
+  case "$1" in
+    direct) ;;
+    nginx) echo "$NGX_MASTER $NGX_WORKER" ;;
+    switchyard) echo "$SY_PID" ;;
+  esac
+}
+rss_pid() {  # PID whose peak RSS is reported for TARGET
+  case "$1" in
+    direct) ;;
+    nginx) echo "$NGX_WORKER" ;;
+    switchyard) echo "$SY_PID" ;;
+  esac
+}
+check_alive() {
+  alive "$MOCK_PID" || { show_log "$TMP/mock.err"; die "switchyard-mock died"; }
+  alive "$NGX_MASTER" && alive "$NGX_WORKER" || { show_log "$NGX/logs/error.log"; die "nginx died"; }
+  alive "$SY_PID" || { show_log "$SYD/stderr.log"; die "switchyard died"; }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Preflight: every target answers 200 with a complete response in both modes.
+ttfb() {  # ttfb TARGET MODE N WARMUP -> prints the client's TTFB line
+  local out
+  if ! out=$(timeout -k 5 120 "${LOAD_PIN[@]}" node "$HERE/ttfb.mjs" --port "$(port_of "$1" "$2")" \
+    --body "$(body_for "$2")" --expect "$2" --n "$3" --warmup "$4" 2>&1); then
+    check_alive
+    die "$1 ($2): TTFB client failed: $out"
+  fi
+  echo "$out"
+}
+for target in "${TARGETS[@]}"; do
+  for mode in "${MODES[@]}"; do
+    ttfb "$target" "$mode" 3 0 >/dev/null
+  done
+done
+note "preflight ok: all targets answer 200 in json and stream mode"
+
+# ---------------------------------------------------------------------------------------------
+# Load runs.
+declare -A RPS P50 P99 CPU HWM MOCKCPU BG
+
+field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$2"; }
+
+# wrk_run TARGET MODE CONNS SECONDS TAG: one checked wrk run; sets LAST_LINE (its BENCH line)
+wrk_run() {
+  local target=$1 mode=$2 conns=$3 secs=$4 tag=$5 out line stream=0 bad n
+  [[ $mode == stream ]] && stream=1
+  out="$TMP/wrk-$tag-$target-$mode-c$conns.txt"
+  if ! BENCH_BODY=$(body_for "$mode") BENCH_STREAM=$stream \
+    timeout -k 5 $((secs + 30)) "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s \
+    --latency -s "$HERE/chat.lua" "http://127.0.0.1:$(port_of "$target" "$mode")/v1/chat/completions" \
+    >"$out" 2>&1; then
+    show_log "$out"
+    check_alive
+    die "wrk failed for $target $mode c=$conns"
+  fi
+  line=$(grep '^BENCH ' "$out" | tail -n 1)
+  [[ -n "$line" ]] || { show_log "$out"; die "no result line from wrk for $target $mode c=$conns"; }
+  bad=""
+  for k in connect read write timeout; do
+    n=$(field "$k" "$line")
+    [[ "$n" == 0 ]] || bad+=" $k=$n"
+  done
+  [[ -z "$bad" ]] || { show_log "$out"; check_alive; die "wrk socket errors for $target $mode c=$conns:$bad"; }
+  n=$(field status "$line")
+  if [[ "$n" != 0 ]] || grep -q 'Non-2xx or 3xx responses' "$out"; then
+    show_log "$out"
+    die "$target $mode c=$conns: wrk saw non-2xx responses ($n)"
+  fi
+  [[ "$(field requests "$line")" -gt 0 ]] || die "$target $mode c=$conns: no request completed"
+  check_alive
+  LAST_LINE=$line
+}
+
+# Warm every target and mode up (connection pools, allocators, page cache) before measuring.
+for target in "${TARGETS[@]}"; do
+  for mode in "${MODES[@]}"; do
+    wrk_run "$target" "$mode" 16 1 warmup
+  done
+done
+note "warmup done"
+
+for mode in "${MODES[@]}"; do
+  for conns in "${CONNS[@]}"; do
+    for target in "${TARGETS[@]}"; do
+      key="$target|$mode|$conns"
+      read -r -a pids <<<"$(proxy_pids "$target")"
+      before=0; ((${#pids[@]})) && before=$(cpu_ticks "${pids[@]}")
+      mock_before=$(cpu_ticks "$MOCK_PID")
+      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID")
+      shell_before=$(shell_child_ticks)
+      busy_before=$(sys_busy_ticks)
+      note "run: $target $mode c=$conns (${DURATION}s)"
+      wrk_run "$target" "$mode" "$conns" "$DURATION" run
+      busy_after=$(sys_busy_ticks)
+      shell_after=$(shell_child_ticks)
+      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID")
+      after=0; ((${#pids[@]})) && after=$(cpu_ticks "${pids[@]}")
+      mock_after=$(cpu_ticks "$MOCK_PID")
+      BG[$key]=$(awk -v b=$((busy_after - busy_before)) -v o=$((ours_after - ours_before + shell_after - shell_before)) \
+        -v hz="$CLK_TCK" -v n="$NCPU" -v d="$DURATION" \
+        'BEGIN { v = 100 * (b - o) / (d * hz * n); if (v < 0) v = 0; printf "%.0f", v }')
+      req=$(field requests "$LAST_LINE")
+      dur=$(field duration_us "$LAST_LINE")
+      RPS[$key]=$(awk -v r="$req" -v d="$dur" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+      P50[$key]=$(awk -v v="$(field p50_us "$LAST_LINE")" 'BEGIN { printf "%.3f", v / 1000 }')
+      P99[$key]=$(awk -v v="$(field p99_us "$LAST_LINE")" 'BEGIN { printf "%.3f", v / 1000 }')
+      MOCKCPU[$key]=$(awk -v t=$((mock_after - mock_before)) -v hz="$CLK_TCK" -v r="$req" \
+        'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
+      if ((${#pids[@]})); then
+        CPU[$key]=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v r="$req" \
+          'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
+        HWM[$key]=$(kb_to_mb "$(status_kb "$(rss_pid "$target")" VmHWM)")
+      fi
+    done
+  done
+done
+
+# ---------------------------------------------------------------------------------------------
+# Time to first byte of streams (sequential requests on one keep-alive connection).
+declare -A TTFB_MED TTFB_P99
+for target in "${TARGETS[@]}"; do
+  note "ttfb: $target ($TTFB_N requests after $TTFB_WARMUP warmup)"
+  line=$(ttfb "$target" stream "$TTFB_N" "$TTFB_WARMUP")
+  TTFB_MED[$target]=$(awk -v v="$(field median_us "$line")" 'BEGIN { printf "%.3f", v / 1000 }')
+  TTFB_P99[$target]=$(awk -v v="$(field p99_us "$line")" 'BEGIN { printf "%.3f", v / 1000 }')
+done
+check_alive
+SY_END_HWM_KB=$(status_kb "$SY_PID" VmHWM)
+SY_END_RSS_KB=$(status_kb "$SY_PID" VmRSS)
+
+# ---------------------------------------------------------------------------------------------
+# Report.
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+
+echo
+echo "Switchyard proxy overhead ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, ~1 KB chat request, mock --threads 1 --reply-tokens 20"
+echo "Pinning: $([[ $PINNED == 1 ]] && echo 'proxy on cpu0; wrk, mock and TTFB client on cpu1' || echo 'NONE (fewer than 2 CPUs)'); $(nproc) CPUs visible; loopback"
+echo
+printf '%-10s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
+  target mode conns RPS "p50 ms" "p99 ms" "+p99 ms" "CPU us/req" "peak RSS" "bg CPU"
+printf '%-10s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
+  ---------- ------ ----- --------- -------- -------- ---------- ---------- --------- ------
+for mode in "${MODES[@]}"; do
+  for conns in "${CONNS[@]}"; do
+    for target in "${TARGETS[@]}"; do
+      key="$target|$mode|$conns"
+      d="direct|$mode|$conns"
+      if [[ $target == direct ]]; then
+        added="-"; cpu="-"; hwm="-"
+      else
+        added=$(sub "${P99[$key]}" "${P99[$d]}")
+        cpu=${CPU[$key]}
+        hwm="${HWM[$key]} MB"
+      fi
+      printf '%-10s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
+        "$target" "$mode" "$conns" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "$added" "$cpu" "$hwm" "${BG[$key]}%"
+    done
+  done
+done
+bg_max=0
+for key in "${!BG[@]}"; do ((BG[$key] > bg_max)) && bg_max=${BG[$key]}; done
+echo "bg CPU = CPU used by other processes during the run, % of all $NCPU CPUs (before start: ${IDLE_BUSY}%)"
+if ((bg_max > 5 || IDLE_BUSY > 10)); then
+  echo "WARNING: the machine was not idle (up to ${bg_max}% CPU used by other processes during a run); figures are noisy, rerun on a quiet machine"
+fi
+echo
+printf '%-10s  %14s  %14s  %14s\n' "TTFB" "median ms" "p99 ms" "+median ms"
+for target in "${TARGETS[@]}"; do
+  if [[ $target == direct ]]; then added="-"; else added=$(sub "${TTFB_MED[$target]}" "${TTFB_MED[direct]}"); fi
+  printf '%-10s  %14s  %14s  %14s\n' "$target" "${TTFB_MED[$target]}" "${TTFB_P99[$target]}" "$added"
+done
+echo
+echo "switchyard RSS: idle before load $(kb_to_mb "$SY_IDLE_KB") MB; peak $(kb_to_mb "$SY_END_HWM_KB") MB; after the runs $(kb_to_mb "$SY_END_RSS_KB") MB"
+echo "mock CPU per request (direct runs, same core as wrk): json @16 ${MOCKCPU[direct|json|16]} us, stream @16 ${MOCKCPU[direct|stream|16]} us"
+
+# Summary: switchyard vs nginx at 16 connections, against the targets.
+j="json|16"; s="stream|16"
+verdict() { awk -v v="$1" -v lim="$2" -v op="$3" 'BEGIN { v += 0; lim += 0; ok = (op == "ge") ? (v >= lim) : (v <= lim); print ok ? "PASS" : "MISS" }'; }
+ratio=$(awk -v a="${RPS[switchyard|$j]}" -v b="${RPS[nginx|$j]}" 'BEGIN { printf "%.1f", 100 * a / b }')
+sy_add_j=$(sub "${P99[switchyard|$j]}" "${P99[direct|$j]}"); ng_add_j=$(sub "${P99[nginx|$j]}" "${P99[direct|$j]}")
+sy_add_s=$(sub "${P99[switchyard|$s]}" "${P99[direct|$s]}"); ng_add_s=$(sub "${P99[nginx|$s]}" "${P99[direct|$s]}")
+sy_ttfb=$(sub "${TTFB_MED[switchyard]}" "${TTFB_MED[direct]}"); ng_ttfb=$(sub "${TTFB_MED[nginx]}" "${TTFB_MED[direct]}")
+sy_idle=$(kb_to_mb "$SY_IDLE_KB"); sy_peak=$(kb_to_mb "$SY_END_HWM_KB")
+ng_peak=$(kb_to_mb "$(status_kb "$NGX_WORKER" VmHWM)")
+
+echo
+echo "Summary: switchyard vs nginx (targets apply to switchyard; PASS/MISS is informational)"
+printf '%-34s  %14s  %14s  %10s  %s\n' metric switchyard nginx target result
+printf '%-34s  %14s  %14s  %10s  %s\n' ---------------------------------- -------------- -------------- ---------- ------
+row() { printf '%-34s  %14s  %14s  %10s  %s\n' "$@"; }
+row "RPS json @16 (sy/nginx ${ratio}%)" "${RPS[switchyard|$j]}" "${RPS[nginx|$j]}" ">= 90%" "$(verdict "$ratio" 90 ge)"
+row "CPU us/req json @16" "${CPU[switchyard|$j]}" "${CPU[nginx|$j]}" "<= 40" "$(verdict "${CPU[switchyard|$j]}" 40 le)"
+row "CPU us/req stream @16" "${CPU[switchyard|$s]}" "${CPU[nginx|$s]}" "-" "(info)"
+row "added p99 ms json @16" "$sy_add_j" "$ng_add_j" "<= 0.3" "$(verdict "$sy_add_j" 0.3 le)"
+row "added p99 ms stream @16" "$sy_add_s" "$ng_add_s" "-" "(info)"
+row "TTFB added ms (median)" "$sy_ttfb" "$ng_ttfb" "<= 0.1" "$(verdict "$sy_ttfb" 0.1 le)"
+row "RSS idle MB (before load)" "$sy_idle" "-" "<= 30" "$(verdict "$sy_idle" 30 le)"
+row "RSS under load MB (peak, VmHWM)" "$sy_peak" "$ng_peak" "<= 100" "$(verdict "$sy_peak" 100 le)"
+echo "(stream: 23 SSE events per request (role + 20 content + finish chunk, [DONE]); wrk latency is full-response time)"

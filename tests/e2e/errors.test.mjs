@@ -1,0 +1,334 @@
+// Error answers: status, OpenAI error body (code, type, param) and x-request-id for client
+// mistakes, protocol violations and upstream failures; failover inside a tier.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+
+import {
+  HOST,
+  REQUEST_ID_RE,
+  backendFor,
+  chatBody,
+  closedPort,
+  curlRequest,
+  errorOf,
+  metricValue,
+  policy,
+  post,
+  rawExchange,
+  request,
+  scrapeMetrics,
+  sleep,
+  sseData,
+  startGateway,
+  startMock,
+  stopAll,
+  waitFor,
+} from './lib/harness.mjs';
+
+const TIMEOUT = { timeout: 60_000 };
+
+// Asserts an OpenAI error answer: status, code, type, param null, JSON content type and a
+// well-formed x-request-id. Returns the error object.
+function assertError(res, status, code, type = status >= 500 ? 'upstream_error' : 'invalid_request_error') {
+  assert.equal(res.status, status, `status; body: ${res.body}`);
+  const error = errorOf(res.json);
+  assert.equal(error.code, code, `code; body: ${res.body}`);
+  assert.equal(error.type, type, `type; body: ${res.body}`);
+  assert.equal(error.param, null);
+  assert.equal(typeof error.message, 'string');
+  assert.ok(error.message.length > 0);
+  assert.match(res.headers['content-type'], /^application\/json/);
+  assert.match(res.headers['x-request-id'] ?? '', REQUEST_ID_RE, 'x-request-id');
+  return error;
+}
+
+describe('error answers', { timeout: 300_000 }, () => {
+  let gateway;
+  let alpha;
+  let beta;
+  let broken;
+  let deadPort;
+
+  before(async () => {
+    [alpha, beta, broken] = await Promise.all([
+      startMock('alpha'),
+      startMock('beta'),
+      startMock('broken', ['--error-status', '500']),
+    ]);
+    deadPort = await closedPort();
+    gateway = await startGateway(policy({
+      backends: [
+        backendFor('live', alpha, { model: 'live-model' }),
+        backendFor('dead', `http://${HOST}:${deadPort}`, { model: 'dead-model', timeouts: { connect: '2s' } }),
+        backendFor('slow', alpha, { model: 'slow-model', timeouts: { first_byte: '1s' } }),
+        backendFor('broken', broken, { model: 'broken-model' }),
+        backendFor('live2', beta, { model: 'live2-model' }),
+      ],
+      tiers: {
+        local: { backends: ['live'] },
+        ha: { backends: ['dead', 'live'] },
+        flaky: { backends: ['broken', 'live2'] },
+      },
+      models: { dead: { backend: 'dead' }, slow: { backend: 'slow' } },
+      limits: {
+        header_timeout: '1s',
+        max_body_bytes: '1KiB',
+        max_header_bytes: '4KiB',
+        max_header_count: 20,
+      },
+    }));
+  });
+
+  after(stopAll);
+
+  test('a syntax error in the JSON body is a 400 invalid_json naming line, column and byte', TIMEOUT, async () => {
+    const body = '{\n  "model": "auto",\n  "messages": [}\n}';
+    const bad = body.indexOf('[}') + 1;
+    const res = await post(gateway, '/v1/chat/completions', body, { headers: { 'content-type': 'application/json' } });
+    const error = assertError(res, 400, 'invalid_json');
+    assert.ok(error.message.includes(`line 3, column 16 (byte ${bad})`), error.message);
+  });
+
+  test('an empty body and a JSON body that is not an object are 400 invalid_json', TIMEOUT, async () => {
+    for (const body of ['', '[1,2]', '"text"', 'null']) {
+      const res = await post(gateway, '/v1/chat/completions', body, { headers: { 'content-type': 'application/json' } });
+      assertError(res, 400, 'invalid_json');
+    }
+  });
+
+  test('a request without model, messages or input is a 400 missing_required_parameter', TIMEOUT, async () => {
+    const cases = [
+      ['/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/chat/completions', { model: '', messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/chat/completions', { model: 42, messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/chat/completions', { model: 'auto' }],
+      ['/v1/chat/completions', { model: 'auto', messages: [] }],
+      ['/v1/embeddings', { model: 'auto' }],
+      ['/v1/embeddings', { input: 'text' }],
+    ];
+    for (const [p, body] of cases) {
+      assertError(await post(gateway, p, body), 400, 'missing_required_parameter');
+    }
+    assert.equal((await alpha.stats()).requests, 0, 'nothing reached the upstream');
+  });
+
+  test('an unknown URL is a 404 unknown_url and an unknown model a 404 model_not_found', TIMEOUT, async () => {
+    assertError(await request({ port: gateway.port, path: '/v1/nope' }), 404, 'unknown_url');
+    assertError(await post(gateway, '/v2/chat/completions', chatBody('auto')), 404, 'unknown_url');
+    assertError(await request({ port: gateway.port, path: '/' }), 404, 'unknown_url');
+    const error = assertError(await post(gateway, '/v1/chat/completions', chatBody('no-such-model')), 404, 'model_not_found');
+    assert.match(error.message, /no-such-model/);
+    assertError(await post(gateway, '/v1/embeddings', { model: 'no-such-model', input: 'x' }), 404, 'model_not_found');
+  });
+
+  test('a wrong method is a 405 method_not_allowed with an Allow header', TIMEOUT, async () => {
+    let res = await request({ port: gateway.port, path: '/v1/chat/completions' });
+    assertError(res, 405, 'method_not_allowed');
+    assert.equal(res.headers.allow, 'POST');
+    res = await request({ port: gateway.port, method: 'DELETE', path: '/v1/embeddings' });
+    assertError(res, 405, 'method_not_allowed');
+    assert.equal(res.headers.allow, 'POST');
+    res = await post(gateway, '/v1/models', {});
+    assertError(res, 405, 'method_not_allowed');
+    assert.equal(res.headers.allow, 'GET');
+  });
+
+  test('protocol violations get 413, 431 and 400 malformed_request with an error body, then a close', TIMEOUT, async () => {
+    const head = (extra) => `POST /v1/chat/completions HTTP/1.1\r\nHost: ${HOST}\r\n${extra}\r\n`;
+    const cases = [
+      [head('Content-Type: application/json\r\nContent-Length: 5000\r\n'), 413, 'body_too_large'],
+      [head(Array.from({ length: 30 }, (_, i) => `X-Extra-${i}: ${i}\r\n`).join('')), 431, 'headers_too_large'],
+      [head(`X-Big: ${'a'.repeat(5000)}\r\n`), 431, 'headers_too_large'],
+      [head('Content-Length: 2\r\nTransfer-Encoding: chunked\r\n') + '2\r\n{}\r\n0\r\n\r\n', 400, 'malformed_request'],
+      [head('Content-Length: 2\r\nContent-Length: 3\r\n') + '{}', 400, 'malformed_request'],
+      [head('Content-Length: 2\r\nTransfer-Encoding: gzip\r\n') + '{}', 400, 'malformed_request'],
+      [`POST /v1/chat/completions HTTP/1.1\r\nHost: ${HOST}\r\nBad Header Name: x\r\n\r\n`, 400, 'malformed_request'],
+    ];
+    for (const [raw, status, code] of cases) {
+      const { response, raw: got, closed } = await rawExchange(gateway.port, raw, { timeoutMs: 10_000, waitForClose: true });
+      assert.ok(response, `no HTTP response for ${code}: ${JSON.stringify(got)}`);
+      assertError(response, status, code);
+      assert.equal(response.headers.connection?.toLowerCase(), 'close', `${code} announces the close`);
+      assert.ok(closed, `the gateway closes the connection after ${code}`);
+    }
+  });
+
+  test('headers that do not complete within header_timeout get a 408 request_timeout', TIMEOUT, async () => {
+    const partial = `POST /v1/chat/completions HTTP/1.1\r\nHost: ${HOST}\r\nX-Unfinished: yes\r\n`;
+    const { response, raw, closed, elapsedMs } = await rawExchange(gateway.port, partial, { timeoutMs: 15_000, waitForClose: true });
+    assert.ok(closed, 'the gateway closes the connection');
+    assert.ok(response, `no HTTP response before the close after ${elapsedMs} ms; got ${JSON.stringify(raw)}`);
+    assertError(response, 408, 'request_timeout');
+  });
+
+  test('a well-formed client x-request-id is echoed and forwarded; a malformed one is replaced', TIMEOUT, async () => {
+    const id = 'client-req_42:A.b';
+    let res = await post(gateway, '/v1/chat/completions', chatBody('auto'), { headers: { 'x-request-id': id } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-request-id'], id);
+    assert.equal((await alpha.lastRequestHeaders())['x-request-id'], id);
+
+    res = await post(gateway, '/v1/chat/completions', chatBody('no-such-model'), { headers: { 'x-request-id': id } });
+    assert.equal(res.status, 404);
+    assert.equal(res.headers['x-request-id'], id);
+
+    const longest = 'x'.repeat(128);
+    res = await request({ port: gateway.port, path: '/v1/models', headers: { 'x-request-id': longest } });
+    assert.equal(res.headers['x-request-id'], longest);
+
+    for (const bad of ['has space', 'a/b', 'x'.repeat(129), 'semi;colon', 'quote"d']) {
+      res = await request({ port: gateway.port, path: '/v1/models', headers: { 'x-request-id': bad } });
+      assert.equal(res.status, 200);
+      assert.notEqual(res.headers['x-request-id'], bad);
+      assert.match(res.headers['x-request-id'], REQUEST_ID_RE);
+    }
+    // Two requests without an id get two different generated ids.
+    const a = await request({ port: gateway.port, path: '/v1/models' });
+    const b = await request({ port: gateway.port, path: '/v1/models' });
+    assert.notEqual(a.headers['x-request-id'], b.headers['x-request-id']);
+  });
+
+  test('an upstream that refuses the connection is a 502 upstream_unreachable', TIMEOUT, async () => {
+    const res = await curlRequest(`${gateway.url}/v1/chat/completions`, { body: chatBody('dead') });
+    assert.equal(res.code, 0, res.stderr);
+    assertError(res, 502, 'upstream_unreachable');
+    assert.equal(res.headers['x-switchyard-route'], undefined);
+    assert.match(errorOf(res.json).message, /dead/);
+  });
+
+  test('an upstream that resets the connection before answering is a 502 upstream_error', TIMEOUT, async () => {
+    const res = await post(gateway, '/v1/chat/completions', chatBody('auto', 'mock:disconnect_after=0'));
+    assertError(res, 502, 'upstream_error');
+    // The gateway still serves the next request.
+    assert.equal((await post(gateway, '/v1/chat/completions', chatBody('auto'))).status, 200);
+  });
+
+  test('an upstream stream that breaks after two chunks ends with an SSE error event', TIMEOUT, async () => {
+    const res = await post(gateway, '/v1/chat/completions',
+      chatBody('auto', 'mock:disconnect_after=2 mock:reply_tokens=10', { stream: true }));
+    assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'], /^text\/event-stream/);
+    assert.match(res.headers['x-request-id'], REQUEST_ID_RE);
+    const events = sseData(res.body);
+    assert.notEqual(events.at(-1), '[DONE]');
+    const last = JSON.parse(events.at(-1));
+    const error = errorOf(last);
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(error.type, 'upstream_error');
+    const content = events.slice(0, -1).map((e) => JSON.parse(e).choices?.[0]?.delta?.content ?? '').join('');
+    assert.equal(content, 'Hello from', 'the two chunks before the break were relayed');
+
+    // The openai client surfaces the in-band error as an exception after the partial text.
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'x', maxRetries: 0, timeout: 30_000 });
+    const stream = await client.chat.completions.create({
+      model: 'auto',
+      messages: [{ role: 'user', content: 'mock:disconnect_after=2' }],
+      stream: true,
+    });
+    let text = '';
+    await assert.rejects(async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    }, (err) => err instanceof OpenAI.APIError && /broke off/.test(err.message));
+    assert.equal(text, 'Hello from');
+  });
+
+  test('an upstream slower than its first_byte timeout is a 504 upstream_timeout', TIMEOUT, async () => {
+    const started = Date.now();
+    const res = await post(gateway, '/v1/chat/completions', chatBody('slow', 'mock:latency_ms=6000'));
+    const elapsed = Date.now() - started;
+    assertError(res, 504, 'upstream_timeout');
+    assert.ok(elapsed < 5000, `the gateway waited ${elapsed} ms for an upstream with a 1s first_byte timeout`);
+  });
+
+  test('a tier fails over from a dead backend to a live one', TIMEOUT, async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await post(gateway, '/v1/chat/completions', chatBody('ha', `failover ${i}`));
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.headers['x-switchyard-route'], 'tier=ha; backend=live; model=live-model');
+      assert.match(res.json.choices[0].message.content, /^Hello from alpha\./);
+    }
+    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_upstream_errors_total',
+      { backend: 'dead', reason: 'unreachable' }) >= 1, { what: 'an upstream error recorded for the dead backend' });
+  });
+
+  test('a tier fails over from a backend answering 500, 503 or 429 to the next one', TIMEOUT, async () => {
+    for (const status of [500, 503, 429]) {
+      await broken.configure({ error_status: status });
+      const before = (await broken.stats()).requests;
+      for (let i = 0; i < 4; i++) {
+        const res = await post(gateway, '/v1/chat/completions', chatBody('flaky', `failover ${status} ${i}`));
+        assert.equal(res.status, 200, `${status}: ${res.body}`);
+        assert.equal(res.headers['x-switchyard-route'], 'tier=flaky; backend=live2; model=live2-model');
+        assert.match(res.json.choices[0].message.content, /^Hello from beta\./);
+      }
+      assert.ok((await broken.stats()).requests > before, `the backend answering ${status} was tried`);
+    }
+    await broken.configure({ reset: true });
+  });
+
+  test('a client that disconnects mid-stream leaves the gateway healthy', TIMEOUT, async () => {
+    const before = (await alpha.stats()).requests;
+    await new Promise((resolve, reject) => {
+      const req = http.request({ host: HOST, port: gateway.port, method: 'POST', path: '/v1/chat/completions',
+        agent: false, headers: { 'content-type': 'application/json' } });
+      req.on('error', () => resolve());
+      req.on('response', (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+        res.on('error', () => {});
+      });
+      setTimeout(() => reject(new Error('no first chunk')), 20_000);
+      req.end(JSON.stringify(chatBody('auto', 'mock:tokens_per_sec=5 mock:reply_tokens=50', { stream: true })));
+    });
+    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_active_connections') === 0,
+      { what: 'the abandoned connection to be released' });
+    const res = await post(gateway, '/v1/chat/completions', chatBody('auto'));
+    assert.equal(res.status, 200);
+    assert.equal((await alpha.stats()).requests, before + 2);
+  });
+
+  test('no session ended in an unexpected exception', TIMEOUT, async () => {
+    assert.equal(metricValue(await scrapeMetrics(gateway), 'switchyard_session_exceptions_total'), 0);
+    assert.equal(gateway.proc.exitInfo, null, 'the gateway is still running');
+  });
+});
+
+describe('pooled upstream connections', { timeout: 120_000 }, () => {
+  after(stopAll);
+
+  test('an upstream that closes idle keep-alive connections causes no error', TIMEOUT, async () => {
+    const mock = await startMock('idler', ['--idle-timeout-s', '1']);
+    const gateway = await startGateway(policy({
+      backends: [backendFor('local-a', mock)],
+      tiers: { local: { backends: ['local-a'] } },
+      server: { workers: 1 },
+    }));
+    for (let i = 0; i < 3; i++) {
+      const res = await post(gateway, '/v1/chat/completions', chatBody('auto', `round ${i}`));
+      assert.equal(res.status, 200, `round ${i}: ${res.body}`);
+      await sleep(1500); // the mock drops the pooled connection meanwhile
+    }
+  });
+
+  test('an upstream restarted on the same port is reached again without an error', TIMEOUT, async () => {
+    const first = await startMock('first');
+    const gateway = await startGateway(policy({
+      backends: [backendFor('local-a', first)],
+      tiers: { local: { backends: ['local-a'] } },
+      server: { workers: 1 },
+    }));
+    assert.equal((await post(gateway, '/v1/chat/completions', chatBody('auto'))).status, 200);
+    await first.stop();
+    const second = await startMock('second', ['--port', String(first.port)]);
+    assert.equal(second.port, first.port);
+    for (let i = 0; i < 2; i++) {
+      const res = await post(gateway, '/v1/chat/completions', chatBody('auto'));
+      assert.equal(res.status, 200, res.body);
+      assert.match(res.json.choices[0].message.content, /^Hello from second\./);
+    }
+  });
+});
