@@ -17,7 +17,7 @@ uint64_t readCount(const boost::json::object& usage, std::string_view key) {
     return value->get_uint64();
   }
   return value->is_int64() && value->get_int64() > 0 ? static_cast<uint64_t>(value->get_int64())
-                                                      : 0;
+                                                     : 0;
 }
 
 // Non-streaming bodies: usage is read once the whole body has gone through.
@@ -25,7 +25,8 @@ class OpenAiBodyTranslator final : public ResponseTranslator {
  public:
   Status onChunk(std::string& chunk, bool end) override {
     tail_.append(chunk);
-    // Only the end of the body matters (usage is last in OpenAI responses); bound the memory.
+    // Only the end of the body matters (usage is last in OpenAI responses);
+    // bound the memory.
     if (tail_.size() > kTailBytes * 2) {
       tail_.erase(0, tail_.size() - kTailBytes);
     }
@@ -42,11 +43,24 @@ class OpenAiBodyTranslator final : public ResponseTranslator {
   TokenUsage usage_;
 };
 
-// Streams: every data event is looked at for a usage object (sent in the final chunk when the
-// request asked for stream_options.include_usage; vLLM may send it on every chunk).
+// Streams: relays whole events only — bytes after the last event boundary wait
+// for the rest of their event, so a stream the upstream breaks off never leaves
+// the client half an event — and looks at every event for a usage object (sent
+// in the final chunk when the request asked for stream_options.include_usage;
+// vLLM may send it on every chunk).
 class OpenAiStreamTranslator final : public ResponseTranslator {
  public:
-  Status onChunk(std::string& chunk, bool /*end*/) override {
+  Status onChunk(std::string& chunk, bool end) override {
+    if (!pending_.empty()) {
+      pending_.append(chunk);
+      chunk.swap(pending_);
+      pending_.clear();
+    }
+    if (!end) {
+      const size_t boundary = completeEventsEnd(chunk);
+      pending_.assign(chunk, boundary);
+      chunk.resize(boundary);
+    }
     for (const SseEvent& event : parser_.feed(chunk)) {
       if (event.data.find("\"usage\"") != std::string::npos) {
         if (TokenUsage usage = extractOpenAiUsage(event.data); usage.reported) {
@@ -59,7 +73,22 @@ class OpenAiStreamTranslator final : public ResponseTranslator {
   TokenUsage usage() const override { return usage_; }
 
  private:
+  // The end of the last complete event in `text` (after its blank line), 0 if
+  // there is none.
+  static size_t completeEventsEnd(std::string_view text) {
+    for (size_t i = text.size(); i >= 2; --i) {
+      const char last = text[i - 1];
+      const char before = text[i - 2];
+      if ((last == '\n' && (before == '\n' || (before == '\r' && i >= 3 && text[i - 3] == '\n'))) ||
+          (last == '\r' && before == '\r')) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
   SseParser parser_{1 << 20};
+  std::string pending_;  // an event not complete yet
   TokenUsage usage_;
 };
 
@@ -82,8 +111,7 @@ TokenUsage extractOpenAiUsage(std::string_view json_text) {
   }
   const boost::json::value value = parser.release();
   const boost::json::object& usage = value.get_object();
-  return TokenUsage{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"),
-                    true};
+  return TokenUsage{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"), true};
 }
 
 std::string openAiTarget(std::string_view base_path, Endpoint endpoint) {
@@ -135,7 +163,8 @@ Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
   }
   return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
                    "backend kind '" + std::string(toString(kind)) +
-                       "' has no connector yet (only 'openai' is supported in this release)");
+                       "' has no connector yet (only 'openai' is supported in "
+                       "this release)");
 }
 
 }  // namespace sy::connectors

@@ -15,7 +15,8 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
   if (!known) {
     response.result(http::status::not_found);
-    response.body() = openAiErrorBody("Unknown admin URL: " + std::string(path), 404, "unknown_url");
+    response.body() =
+        openAiErrorBody("Unknown admin URL: " + std::string(path), 404, "unknown_url");
   } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
     response.result(http::status::method_not_allowed);
     response.set(http::field::allow, "GET, HEAD");

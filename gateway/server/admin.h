@@ -1,6 +1,7 @@
-// The admin plane, on its own listener (127.0.0.1:9090 by default): GET /healthz (the process
-// is up), GET /readyz (accepting traffic; 503 while draining), GET /metrics (Prometheus text).
-// Runs on the main thread's io_context.
+// The admin plane, on its own listener (127.0.0.1:9090 by default): GET
+// /healthz (the process is up), GET /readyz (accepting traffic; 503 while
+// draining), GET /metrics (Prometheus text). Runs on the main thread's
+// io_context.
 #pragma once
 
 #include <atomic>

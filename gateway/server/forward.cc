@@ -1,6 +1,6 @@
-// The `forward` phase of the pipeline: resolve the requested model to candidate backends, send
-// the request upstream and relay the answer, failing over inside the tier while nothing has
-// reached the client yet.
+// The `forward` phase of the pipeline: resolve the requested model to candidate
+// backends, send the request upstream and relay the answer, failing over inside
+// the tier while nothing has reached the client yet.
 #include <boost/json/serialize.hpp>
 
 #include "gateway/server/pipeline.h"
@@ -32,7 +32,8 @@ std::unexpected<Error> upstreamFailure(const BackendSpec& backend, std::string_v
                    timed_out ? "upstream_timeout" : "upstream_error", /*retryable=*/true);
 }
 
-// A pooled connection the peer closed while it sat idle fails like this before any byte comes.
+// A pooled connection the peer closed while it sat idle fails like this before
+// any byte comes.
 bool isStaleConnectionError(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == net::error::connection_reset ||
          ec == net::error::broken_pipe || ec == net::error::eof;
@@ -52,7 +53,8 @@ std::string_view errorReason(const Error& error) {
   return "reset";
 }
 
-// Upstream response headers worth relaying to the client besides the body's content type.
+// Upstream response headers worth relaying to the client besides the body's
+// content type.
 void copyRelayedHeaders(const http::fields& from, http::fields& to) {
   if (auto retry_after = from[http::field::retry_after]; !retry_after.empty()) {
     to.set(http::field::retry_after, retry_after);
@@ -121,15 +123,17 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   error_code ec;
   for (int tries = 0; tries < 2; ++tries) {
     head_parser.emplace();
-    (*connection)->expireAfter(spec.timeouts.first_byte);
+    (*connection)->arm(spec.timeouts.first_byte);
     ec = co_await (*connection)->write(request);
     if (!ec) {
       ec = co_await (*connection)->readHeader(*head_parser);
     }
+    (*connection)->disarm();
     if (!ec || !(*connection)->reused || !isStaleConnectionError(ec)) {
       break;
     }
-    // The pooled connection was closed by the peer: nothing was processed, so resend once.
+    // The pooled connection was closed by the peer: nothing was processed, so
+    // resend once.
     (*connection)->close();
     connection = co_await worker_.pool.connectNew(backend, ctx.config->version());
     if (!connection) {
@@ -141,8 +145,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     co_return upstreamFailure(spec, "did not answer", ec);
   }
   worker_.recordFirstByte(
-      spec.name,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
+      spec.name, std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
 
   const unsigned status = head_parser->get().result_int();
   if (!last && (status == 429 || status >= 500)) {
@@ -176,8 +179,10 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   } else {
     http::response_parser<http::string_body> parser{std::move(*head_parser)};
     parser.body_limit(kMaxUpstreamBody);
-    (*connection)->expireAfter(spec.timeouts.idle);
-    if (ec = co_await (*connection)->readBody(parser); ec) {
+    (*connection)->arm(spec.timeouts.idle);
+    ec = co_await (*connection)->readBody(parser);
+    (*connection)->disarm();
+    if (ec) {
       (*connection)->close();
       co_return upstreamFailure(spec, "broke off its response", ec);
     }
@@ -206,8 +211,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
 }
 
 net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& downstream,
-                                           const BackendSpec& spec,
-                                           UpstreamConnection& connection,
+                                           const BackendSpec& spec, UpstreamConnection& connection,
                                            http::response_parser<http::buffer_body>& parser,
                                            connectors::ResponseTranslator& translator,
                                            bool& reusable) {
@@ -216,19 +220,20 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
   while (!parser.is_done()) {
     parser.get().body().data = buffer;
     parser.get().body().size = sizeof buffer;
-    connection.expireAfter(spec.timeouts.idle);
+    connection.arm(spec.timeouts.idle);
     auto [ec, n] = co_await connection.readSome(parser);
+    connection.disarm();
     if (ec == http::error::need_buffer) {
       ec = {};
     }
     chunk.assign(buffer, sizeof buffer - parser.get().body().size);
     if (ec) {
-      // Headers are out: the status can no longer change. Tell the client in-band, the way
-      // OpenAI does (an SSE event with an error object), then end the stream.
+      // Headers are out: the status can no longer change. Tell the client
+      // in-band, the way OpenAI does (an SSE event with an error object), then
+      // end the stream.
       worker_.recordUpstreamError(spec.name, ec == beast::error::timeout ? "timeout" : "reset");
-      log::warn("upstream stream broke", {{"request_id", ctx.request_id},
-                                          {"backend", spec.name},
-                                          {"error", ec.message()}});
+      log::warn("upstream stream broke",
+                {{"request_id", ctx.request_id}, {"backend", spec.name}, {"error", ec.message()}});
       const Error error = upstreamFailure(spec, "broke off the stream", ec).error();
       const std::string event = "data: " + openAiErrorBody(error) + "\n\n";
       ctx.close_connection = true;

@@ -135,9 +135,9 @@ Status Pipeline::decode(RequestContext& ctx) {
   boost::system::error_code ec;
   const size_t consumed = parser.write(text.data(), text.size(), ec);
   if (ec) {
-    return badRequest("Invalid JSON body at " + describePosition(text, consumed) + ": " +
-                          ec.message() + ".",
-                      "invalid_json");
+    return badRequest(
+        "Invalid JSON body at " + describePosition(text, consumed) + ": " + ec.message() + ".",
+        "invalid_json");
   }
   boost::json::value value = parser.release();
   if (!value.is_object()) {
@@ -179,8 +179,8 @@ net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& dow
         {"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
   }
   boost::json::object list{{"object", "list"}, {"data", std::move(data)}};
-  auto response = jsonResponse(200, boost::json::serialize(list), ctx.request_id,
-                               !ctx.close_connection);
+  auto response =
+      jsonResponse(200, boost::json::serialize(list), ctx.request_id, !ctx.close_connection);
   ctx.status = 200;
   if (auto ec = co_await downstream.writeResponse(response); ec) {
     ctx.close_connection = true;
@@ -193,9 +193,8 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
   auto response =
       jsonResponse(ctx.status, openAiErrorBody(error), ctx.request_id, !ctx.close_connection);
   if (ctx.status == 405) {
-    response.set(http::field::allow, ctx.downstream->target().starts_with("/v1/models")
-                                         ? "GET"
-                                         : "POST");
+    response.set(http::field::allow,
+                 ctx.downstream->target().starts_with("/v1/models") ? "GET" : "POST");
   }
   if (ctx.status >= 500) {
     log::warn("request failed", {{"request_id", ctx.request_id},

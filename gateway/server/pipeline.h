@@ -1,8 +1,9 @@
-// The request pipeline: fixed, named phases run in order for every data-plane request —
-// dispatch (endpoint) -> decode (JSON body) -> route (catalog) -> forward (upstream, with
-// failover inside the tier) -> log (metrics), and `log` always runs. Later issues add
-// authenticate, policy, DLP and audit phases between these. One Pipeline per worker: NOT
-// thread-safe; it never blocks (all I/O is co_awaited).
+// The request pipeline: fixed, named phases run in order for every data-plane
+// request — dispatch (endpoint) -> decode (JSON body) -> route (catalog) ->
+// forward (upstream, with failover inside the tier) -> log (metrics), and `log`
+// always runs. Later issues add authenticate, policy, DLP and audit phases
+// between these. One Pipeline per worker: NOT thread-safe; it never blocks (all
+// I/O is co_awaited).
 #pragma once
 
 #include "gateway/server/downstream.h"
@@ -15,8 +16,9 @@ class Pipeline {
  public:
   explicit Pipeline(WorkerState& worker) : worker_(worker) {}
 
-  // Answers one complete request on `downstream`. Returns what the session needs to know: the
-  // status sent and whether the connection must close afterwards. Never throws on bad input.
+  // Answers one complete request on `downstream`. Returns what the session
+  // needs to know: the status sent and whether the connection must close
+  // afterwards. Never throws on bad input.
   net::awaitable<void> handle(const http::request<http::string_body>& request,
                               Downstream& downstream, RequestContext& ctx);
 
@@ -33,8 +35,7 @@ class Pipeline {
                                    http::response_parser<http::buffer_body>& parser,
                                    connectors::ResponseTranslator& translator, bool& reusable);
   net::awaitable<void> answerModels(RequestContext& ctx, Downstream& downstream);
-  net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream,
-                                   const Error& error);
+  net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream, const Error& error);
   void log(const RequestContext& ctx);
 
   WorkerState& worker_;
@@ -47,7 +48,8 @@ void setCommonHeaders(http::fields& fields, std::string_view request_id);
 http::response<http::string_body> jsonResponse(unsigned status, std::string body,
                                                std::string_view request_id, bool keep_alive);
 
-// True for a client-supplied x-request-id we keep: 1-128 chars of [A-Za-z0-9._:-].
+// True for a client-supplied x-request-id we keep: 1-128 chars of
+// [A-Za-z0-9._:-].
 bool isWellFormedRequestId(std::string_view id);
 
 }  // namespace sy::server

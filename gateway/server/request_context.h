@@ -1,5 +1,6 @@
-// The state of one request as it moves through the pipeline's phases. Owned by the session's
-// coroutine frame for the request's lifetime; used from one worker thread only.
+// The state of one request as it moves through the pipeline's phases. Owned by
+// the session's coroutine frame for the request's lifetime; used from one
+// worker thread only.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -19,7 +20,7 @@ struct RequestContext {
   const http::request<http::string_body>* downstream = nullptr;
   std::string_view endpoint = "other";  // metric label: chat | embeddings | models | other
   connectors::Endpoint api = connectors::Endpoint::ChatCompletions;
-  boost::json::object body;    // the decoded request body (chat and embeddings)
+  boost::json::object body;  // the decoded request body (chat and embeddings)
   std::string requested_model;
   bool stream = false;
   std::string_view tier;     // chosen tier ("" until routed)

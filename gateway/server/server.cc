@@ -118,16 +118,18 @@ net::awaitable<void> Server::Impl::acceptLoop() {
       // Answer 503 on the worker so this loop never waits on a slow client.
       net::co_spawn(
           worker.io,
-          [](tcp::socket s, WorkerState& state) -> net::awaitable<void> {
-            beast::tcp_stream stream(std::move(s));
+          [](Socket s, WorkerState& state) -> net::awaitable<void> {
             auto response = jsonResponse(
                 503,
                 openAiErrorBody("The gateway is at its connection limit; retry shortly.", 503,
                                 "too_many_connections"),
                 state.nextRequestId(), false);
             response.set(http::field::retry_after, "1");
-            stream.expires_after(std::chrono::seconds(2));
-            co_await http::async_write(stream, response, kTuple);
+            // A few hundred bytes into an empty socket buffer: completes at
+            // once, no deadline.
+            co_await http::async_write(s, response, kTuple);
+            error_code ignored;
+            s.shutdown(tcp::socket::shutdown_send, ignored);
           }(std::move(socket), *worker.state),
           net::detached);
       continue;
@@ -187,8 +189,7 @@ void Server::Impl::reload() {
   if (!next) {
     metrics.config_reload_failures_total.Increment();
     for (const auto& error : next.error()) {
-      log::error("config reload rejected; keeping the running policy",
-                 {{"error", error.str()}});
+      log::error("config reload rejected; keeping the running policy", {{"error", error.str()}});
     }
     return;
   }
@@ -199,7 +200,9 @@ void Server::Impl::reload() {
       old_server.tls.has_value() != new_server.tls.has_value() ||
       old_server.workers != new_server.workers ||
       current->config().admin.listen.port != (*next)->config().admin.listen.port) {
-    log::warn("config reload: listener, TLS and worker changes take effect on restart only");
+    log::warn(
+        "config reload: listener, TLS and worker changes take effect on "
+        "restart only");
   }
   snapshots.publish(std::move(*next));
   metrics.config_reloads_total.Increment();

@@ -1,180 +1,79 @@
 #include "gateway/server/session.h"
 
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "gateway/server/pipeline.h"
-#include "observability/logging.h"
+#include "gateway/server/request_limits.h"
 
 namespace sy::server {
 namespace {
 
+using TlsStream = net::ssl::stream<Socket>;
+
+Socket& lowestLayer(Socket& stream) { return stream; }
+Socket& lowestLayer(TlsStream& stream) { return stream.next_layer(); }
+
+// Runs one operation under `deadline`, reporting a cut-off operation as
+// beast::error::timeout.
+template <class Operation>
+net::awaitable<error_code> timed(Deadline& deadline, std::chrono::milliseconds timeout,
+                                 Operation operation) {
+  deadline.arm(timeout);
+  error_code ec = co_await operation();
+  if (deadline.disarm() && ec) {
+    ec = beast::error::timeout;
+  }
+  co_return ec;
+}
+
 template <class Stream>
 class StreamDownstream final : public Downstream {
  public:
-  StreamDownstream(Stream& stream, std::chrono::milliseconds write_timeout)
-      : stream_(stream), write_timeout_(write_timeout) {}
+  StreamDownstream(Stream& stream, Deadline& deadline, std::chrono::milliseconds write_timeout)
+      : stream_(stream), deadline_(deadline), write_timeout_(write_timeout) {}
 
   // sy::server::Downstream
   net::awaitable<error_code> writeResponse(http::response<http::string_body>& response) override {
-    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
-    auto [ec, n] = co_await http::async_write(stream_, response, kTuple);
-    co_return ec;
+    co_return co_await write([&]() -> net::awaitable<error_code> {
+      auto [ec, n] = co_await http::async_write(stream_, response, kTuple);
+      co_return ec;
+    });
   }
   net::awaitable<error_code> writeHead(http::response<http::empty_body>& head) override {
-    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
-    http::response_serializer<http::empty_body> serializer{head};
-    auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
-    co_return ec;
+    co_return co_await write([&]() -> net::awaitable<error_code> {
+      http::response_serializer<http::empty_body> serializer{head};
+      auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+      co_return ec;
+    });
   }
   net::awaitable<error_code> writeChunk(std::string_view data) override {
-    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
-    auto [ec, n] =
-        co_await net::async_write(stream_, http::make_chunk(net::buffer(data)), kTuple);
-    co_return ec;
+    co_return co_await write([&]() -> net::awaitable<error_code> {
+      auto [ec, n] =
+          co_await net::async_write(stream_, http::make_chunk(net::buffer(data)), kTuple);
+      co_return ec;
+    });
   }
   net::awaitable<error_code> writeLastChunk() override {
-    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
-    auto [ec, n] = co_await net::async_write(stream_, http::make_chunk_last(), kTuple);
-    co_return ec;
+    co_return co_await write([&]() -> net::awaitable<error_code> {
+      auto [ec, n] = co_await net::async_write(stream_, http::make_chunk_last(), kTuple);
+      co_return ec;
+    });
   }
 
  private:
+  template <class Operation>
+  net::awaitable<error_code> write(Operation operation) {
+    co_return co_await timed(deadline_, write_timeout_, std::move(operation));
+  }
+
   Stream& stream_;
+  Deadline& deadline_;
   std::chrono::milliseconds write_timeout_;
 };
 
-struct Rejection {
-  Error error;
-  std::string_view reason;  // metric label
-};
-
-// Maps a failed header/body read to the answer the client gets (nullopt: just close).
-std::optional<Rejection> classifyReadError(const error_code& ec, bool reading_body,
-                                           const config::ServerLimits& limits) {
-  auto reject = [](ErrorCode code, std::string message, std::string code_id,
-                   std::string_view reason) {
-    return Rejection{Error{code, ErrorSource::Downstream, std::move(message), false,
-                           std::move(code_id)},
-                     reason};
-  };
-  if (ec == beast::error::timeout) {
-    const auto limit = reading_body ? limits.body_timeout : limits.header_timeout;
-    return reject(ErrorCode::DeadlineExceeded,
-                  std::string("The request ") + (reading_body ? "body" : "headers") +
-                      " did not arrive within " + std::to_string(limit.count()) + " ms.",
-                  "request_timeout", reading_body ? "body_timeout" : "header_timeout");
-  }
-  if (ec == http::error::header_limit) {
-    return reject(ErrorCode::HeadersTooLarge,
-                  "The request headers exceed " + std::to_string(limits.max_header_bytes) +
-                      " bytes.",
-                  "headers_too_large", "headers_too_large");
-  }
-  if (ec == http::error::body_limit) {
-    return reject(ErrorCode::PayloadTooLarge,
-                  "The request body exceeds the limit of " +
-                      std::to_string(limits.max_body_bytes) + " bytes.",
-                  "body_too_large", "body_too_large");
-  }
-  if (ec == http::error::end_of_stream || ec == net::error::eof ||
-      ec == net::error::connection_reset || ec == net::error::operation_aborted ||
-      ec == http::error::partial_message) {
-    return std::nullopt;  // the client left; nobody to answer
-  }
-  std::string message = "Malformed HTTP request: " + ec.message() + ".";
-  if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length ||
-      ec == http::error::multiple_content_length) {
-    message += " A request must carry exactly one valid Content-Length or a chunked "
-               "Transfer-Encoding, never both.";
-  }
-  return reject(ErrorCode::InvalidArgument, std::move(message), "malformed_request",
-                "malformed_request");
-}
-
-// Checks the parsed header against the limits Beast does not enforce itself.
-std::optional<Rejection> checkHeader(const http::request_parser<http::string_body>& parser,
-                                     const config::ServerLimits& limits) {
-  const auto& request = parser.get();
-  const size_t fields = static_cast<size_t>(std::distance(request.begin(), request.end()));
-  if (fields > limits.max_header_count) {
-    return Rejection{Error{ErrorCode::HeadersTooLarge, ErrorSource::Downstream,
-                           "The request has " + std::to_string(fields) +
-                               " header fields; the limit is " +
-                               std::to_string(limits.max_header_count) + ".",
-                           false, "headers_too_large"},
-                     "headers_too_large"};
-  }
-  if (request.count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
-    return Rejection{Error{ErrorCode::InvalidArgument, ErrorSource::Downstream,
-                           "Malformed HTTP request: a Transfer-Encoding other than chunked is "
-                           "not supported.",
-                           false, "malformed_request"},
-                     "malformed_request"};
-  }
-  if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-    return classifyReadError(http::error::body_limit, true, limits);
-  }
-  return std::nullopt;
-}
-
-template <class Stream>
-net::awaitable<void> reject(Stream& stream, WorkerState& worker, const Rejection& rejection,
-                            const std::chrono::steady_clock::time_point started_at) {
-  const std::string request_id = worker.nextRequestId();
-  auto response = jsonResponse(toHttpStatus(rejection.error), openAiErrorBody(rejection.error),
-                               request_id, /*keep_alive=*/false);
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-  co_await http::async_write(stream, response, kTuple);
-  worker.recordRejection(rejection.reason);
-  worker.recordRequest("other", "", "", response.result_int(),
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at)
-                           .count());
-}
-
-// A deadline for reading a request that cancels the pending read instead of closing the socket
-// (which is what beast::tcp_stream's own timeout does), so a 408 can still be written after it.
-class ReadDeadline {
- public:
-  explicit ReadDeadline(beast::tcp_stream& stream)
-      : stream_(stream), timer_(stream.get_executor()) {}
-  ~ReadDeadline() { state_->armed = false; }
-  ReadDeadline(const ReadDeadline&) = delete;
-  ReadDeadline& operator=(const ReadDeadline&) = delete;
-
-  void arm(std::chrono::milliseconds timeout) {
-    stream_.expires_never();
-    // A fresh state per arm: a handler of an earlier, already-fired wait sees its own state.
-    state_ = std::make_shared<State>();
-    timer_.expires_after(timeout);
-    timer_.async_wait([state = state_, &socket = stream_.socket()](const error_code& ec) {
-      if (!ec && state->armed) {
-        state->fired = true;
-        error_code ignored;
-        socket.cancel(ignored);
-      }
-    });
-  }
-  // Stops the clock; true when it ran out (the pending read was cancelled because of it).
-  bool disarm() {
-    state_->armed = false;
-    timer_.cancel();
-    return state_->fired;
-  }
-
- private:
-  struct State {
-    bool armed = true;
-    bool fired = false;
-  };
-  beast::tcp_stream& stream_;
-  net::steady_timer timer_;
-  std::shared_ptr<State> state_ = std::make_shared<State>();
-};
-
-// Reads the request head, counting every header byte against max_header_bytes (Beast's own
-// header_limit only bounds what one read leaves unparsed, not the total).
+// Reads the request head, counting every header byte against max_header_bytes
+// (Beast's own header_limit only bounds what one read leaves unparsed, not the
+// total).
 template <class Stream>
 net::awaitable<error_code> readHead(Stream& stream, beast::flat_buffer& buffer,
                                     http::request_parser<http::string_body>& parser,
@@ -193,15 +92,69 @@ net::awaitable<error_code> readHead(Stream& stream, beast::flat_buffer& buffer,
   co_return error_code{};
 }
 
-// How a session ended: `Linger` when the client may still be sending a request we refused.
+template <class Stream>
+net::awaitable<void> reject(Stream& stream, Deadline& deadline, WorkerState& worker,
+                            const Rejection& rejection,
+                            std::chrono::steady_clock::time_point started_at) {
+  auto response = jsonResponse(toHttpStatus(rejection.error), openAiErrorBody(rejection.error),
+                               worker.nextRequestId(), /*keep_alive=*/false);
+  co_await timed(deadline, std::chrono::seconds(5), [&]() -> net::awaitable<error_code> {
+    auto [ec, n] = co_await http::async_write(stream, response, kTuple);
+    co_return ec;
+  });
+  worker.recordRejection(rejection.reason);
+  worker.recordRequest(
+      "other", "", "", response.result_int(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count());
+}
+
+// How a session ended: `Linger` when the client may still be sending a request
+// we refused.
 enum class SessionEnd { Close, Linger };
 
+// Reads one request (head, then body) under the limits; a rejection when it
+// must be refused.
 template <class Stream>
-net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
+net::awaitable<std::optional<Rejection>> readRequest(
+    Stream& stream, Deadline& deadline, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, const config::ServerLimits& limits,
+    bool& client_left) {
+  parser.header_limit(limits.max_header_bytes);
+  parser.body_limit(limits.max_body_bytes);
+  error_code ec = co_await timed(deadline, limits.header_timeout,
+                                 [&] { return readHead(stream, buffer, parser, limits); });
+  if (ec) {
+    auto rejection = classifyReadError(ec, false, limits);
+    client_left = !rejection;
+    co_return rejection;
+  }
+  if (auto rejection = checkHeader(parser, limits); rejection || parser.is_done()) {
+    co_return rejection;
+  }
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> proceed{http::status::continue_, 11};
+    co_await timed(deadline, limits.idle_timeout, [&]() -> net::awaitable<error_code> {
+      auto [write_ec, n] = co_await http::async_write(stream, proceed, kTuple);
+      co_return write_ec;
+    });
+  }
+  ec = co_await timed(deadline, limits.body_timeout, [&]() -> net::awaitable<error_code> {
+    auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    co_return read_ec;
+  });
+  if (ec) {
+    auto rejection = classifyReadError(ec, true, limits);
+    client_left = !rejection;
+    co_return rejection;
+  }
+  co_return std::nullopt;
+}
+
+template <class Stream>
+net::awaitable<SessionEnd> serveRequests(Stream& stream, Deadline& deadline, WorkerState& worker,
                                          IdleSessions& idle) {
-  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+  Socket& socket = lowestLayer(stream);
   beast::flat_buffer buffer;
-  ReadDeadline deadline(lowest);
   Pipeline pipeline(worker);
   for (;;) {
     const auto snapshot = worker.shared.snapshots.get();
@@ -210,60 +163,36 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
       if (worker.shared.draining.load(std::memory_order_relaxed)) {
         co_return SessionEnd::Close;
       }
-      lowest.expires_after(limits.idle_timeout);
-      idle.add(&lowest);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-      idle.remove(&lowest);
+      idle.add(&socket);
+      error_code ec =
+          co_await timed(deadline, limits.idle_timeout, [&]() -> net::awaitable<error_code> {
+            auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+            buffer.commit(n);
+            co_return read_ec;
+          });
+      idle.remove(&socket);
       if (ec) {
-        co_return SessionEnd::Close;  // idle timeout, client closed, or drain: close quietly
+        co_return SessionEnd::Close;  // idle timeout, client closed, or drain:
+                                      // close quietly
       }
-      buffer.commit(n);
     }
     const auto started_at = std::chrono::steady_clock::now();
     http::request_parser<http::string_body> parser;
-    parser.header_limit(limits.max_header_bytes);
-    parser.body_limit(limits.max_body_bytes);
-    deadline.arm(limits.header_timeout);
-    error_code header_ec = co_await readHead(stream, buffer, parser, limits);
-    if (deadline.disarm() && header_ec) {
-      header_ec = beast::error::timeout;
-    }
-    std::optional<Rejection> rejection;
-    if (header_ec) {
-      rejection = classifyReadError(header_ec, false, limits);
-      if (!rejection) {
-        co_return SessionEnd::Close;
-      }
-    } else {
-      rejection = checkHeader(parser, limits);
-    }
-    if (!rejection && !parser.is_done()) {
-      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-        http::response<http::empty_body> proceed{http::status::continue_, 11};
-        lowest.expires_after(limits.idle_timeout);
-        co_await http::async_write(stream, proceed, kTuple);
-      }
-      deadline.arm(limits.body_timeout);
-      auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
-      if (deadline.disarm() && body_ec) {
-        body_ec = beast::error::timeout;
-      }
-      if (body_ec) {
-        rejection = classifyReadError(body_ec, true, limits);
-        if (!rejection) {
-          co_return SessionEnd::Close;
-        }
-      }
+    bool client_left = false;
+    auto rejection = co_await readRequest(stream, deadline, buffer, parser, limits, client_left);
+    if (client_left) {
+      co_return SessionEnd::Close;
     }
     if (rejection) {
-      co_await reject(stream, worker, *rejection, started_at);
-      co_return SessionEnd::Linger;  // the stream may be mid-message: never reuse it
+      co_await reject(stream, deadline, worker, *rejection, started_at);
+      co_return SessionEnd::Linger;  // the stream may be mid-message: never
+                                     // reuse it
     }
     RequestContext ctx;
     ctx.started_at = started_at;
     ctx.close_connection =
         !parser.get().keep_alive() || worker.shared.draining.load(std::memory_order_relaxed);
-    StreamDownstream<Stream> downstream(stream, limits.idle_timeout);
+    StreamDownstream<Stream> downstream(stream, deadline, limits.idle_timeout);
     co_await pipeline.handle(parser.get(), downstream, ctx);
     if (ctx.close_connection) {
       co_return SessionEnd::Close;
@@ -271,43 +200,57 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, WorkerState& worker,
   }
 }
 
+// Closing with unread request bytes makes the kernel send a reset that can
+// destroy our error response before the client reads it (nginx's
+// lingering_close): read and discard for a bounded time and size first.
+template <class Stream>
+net::awaitable<void> linger(Stream& stream, Deadline& deadline) {
+  thread_local char sink[16 << 10];  // discarded bytes; the sessions of a worker share it
+  deadline.arm(std::chrono::seconds(2));
+  for (size_t total = 0; total < (4u << 20) && !deadline.fired();) {
+    auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
+    if (ec) {
+      break;
+    }
+    total += n;
+  }
+  deadline.disarm();
+}
+
 }  // namespace
 
-net::awaitable<void> runSession(tcp::socket socket, net::ssl::context* tls, WorkerState& worker,
+net::awaitable<void> runSession(Socket socket, net::ssl::context* tls, WorkerState& worker,
                                 IdleSessions& idle) {
-  socket.set_option(tcp::no_delay(true));
-  const auto snapshot = worker.shared.snapshots.get();
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
   if (tls == nullptr) {
-    beast::tcp_stream stream(std::move(socket));
-    const SessionEnd end = co_await serveRequests(stream, worker, idle);
-    error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Deadline deadline(worker.deadlines, socket);
+    const SessionEnd end = co_await serveRequests(socket, deadline, worker, idle);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
     if (end == SessionEnd::Linger) {
-      // Closing with unread request bytes makes the kernel send a reset that can destroy our
-      // error response before the client reads it (nginx's lingering_close): read and discard
-      // for a bounded time and size first.
-      thread_local char sink[16 << 10];  // discarded bytes; sessions of a worker share it
-      stream.expires_after(std::chrono::seconds(2));
-      for (size_t total = 0; total < (4u << 20);) {
-        auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
-        if (ec) {
-          break;
-        }
-        total += n;
-      }
+      co_await linger(socket, deadline);
     }
     co_return;
   }
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
-  beast::get_lowest_layer(stream).expires_after(snapshot->config().server.limits.header_timeout);
-  auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, kTuple);
-  if (handshake_ec) {
+  TlsStream stream(std::move(socket), *tls);
+  Deadline deadline(worker.deadlines, stream.next_layer());
+  const auto handshake_timeout =
+      worker.shared.snapshots.get()->config().server.limits.header_timeout;
+  error_code ec = co_await timed(deadline, handshake_timeout, [&]() -> net::awaitable<error_code> {
+    auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, kTuple);
+    co_return handshake_ec;
+  });
+  if (ec) {
     worker.recordRejection("tls_handshake");
     co_return;
   }
-  co_await serveRequests(stream, worker, idle);
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-  co_await stream.async_shutdown(kTuple);
+  if (co_await serveRequests(stream, deadline, worker, idle) == SessionEnd::Linger) {
+    co_await linger(stream, deadline);
+  }
+  co_await timed(deadline, std::chrono::seconds(2), [&]() -> net::awaitable<error_code> {
+    auto [shutdown_ec] = co_await stream.async_shutdown(kTuple);
+    co_return shutdown_ec;
+  });
 }
 
 }  // namespace sy::server

@@ -20,99 +20,100 @@ std::unexpected<Error> connectError(const BackendSpec& spec, std::string_view wh
                    "backend '" + spec.name + "' (" + spec.address.host + ":" +
                        std::to_string(spec.address.port) + "): " + std::string(what) +
                        (timed_out ? " timed out" : " failed: " + ec.message()),
-                   timed_out ? "upstream_timeout" : "upstream_unreachable", /*retryable=*/true);
+                   timed_out ? "upstream_timeout" : "upstream_unreachable",
+                   /*retryable=*/true);
 }
 
 }  // namespace
 
-UpstreamConnection::UpstreamConnection(net::any_io_executor executor,
-                                       const config::BackendRuntime& backend) {
+UpstreamConnection::UpstreamConnection(Executor executor, const config::BackendRuntime& backend,
+                                       DeadlineSweeper& sweeper) {
   if (backend.tls) {
     secure_.emplace(executor, *backend.tls);
   } else {
     plain_.emplace(executor);
   }
-}
-
-beast::tcp_stream& UpstreamConnection::lowest() {
-  return secure_ ? secure_->next_layer() : *plain_;
-}
-
-void UpstreamConnection::expireAfter(std::chrono::milliseconds timeout) {
-  lowest().expires_after(timeout);
+  deadline_.emplace(sweeper, lowest());
 }
 
 void UpstreamConnection::close() {
   error_code ignored;
-  lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-  lowest().close();
+  lowest().shutdown(tcp::socket::shutdown_both, ignored);
+  lowest().close(ignored);
 }
 
 bool UpstreamConnection::looksAlive() {
   if (buffer_.size() != 0) {
-    return false;  // bytes after a finished response: the connection is out of sync
+    return false;  // bytes after a finished response: the connection is out of
+                   // sync
   }
   char byte;
-  const ssize_t n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const ssize_t n = ::recv(lowest().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime& backend) {
   const BackendSpec& spec = *backend.spec;
-  tcp::resolver resolver(lowest().get_executor());
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-      spec.address.host, std::to_string(spec.address.port), kTuple);
+  // Name resolution runs on Asio's resolver thread and is bounded by the system
+  // resolver's own timeouts, not by ours (it cannot be cancelled midway).
+  net::ip::basic_resolver<tcp, Executor> resolver(lowest().get_executor());
+  auto [resolve_ec, endpoints] =
+      co_await resolver.async_resolve(spec.address.host, std::to_string(spec.address.port), kTuple);
   if (resolve_ec) {
     co_return connectError(spec, "name resolution", resolve_ec);
   }
-  lowest().expires_after(spec.timeouts.connect);
-  auto [connect_ec, endpoint] = co_await lowest().async_connect(endpoints, kTuple);
+  deadline_->arm(spec.timeouts.connect);
+  auto [connect_ec, endpoint] = co_await net::async_connect(lowest(), endpoints, kTuple);
   if (connect_ec) {
-    co_return connectError(spec, "connect", connect_ec);
+    deadline_->disarm();
+    co_return connectError(spec, "connect", timedOut(connect_ec));
   }
-  lowest().socket().set_option(tcp::no_delay(true));
+  error_code ignored;
+  lowest().set_option(tcp::no_delay(true), ignored);
   if (secure_) {
     // SNI, and a certificate that must name the host we dialed.
     if (!SSL_set_tlsext_host_name(secure_->native_handle(), spec.address.host.c_str())) {
-      co_return connectError(spec, "TLS setup (SNI)",
-                             error_code(static_cast<int>(::ERR_get_error()),
-                                        net::error::get_ssl_category()));
+      deadline_->disarm();
+      co_return connectError(
+          spec, "TLS setup (SNI)",
+          error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
     }
     secure_->set_verify_callback(net::ssl::host_name_verification(spec.address.host));
     auto [handshake_ec] = co_await secure_->async_handshake(net::ssl::stream_base::client, kTuple);
     if (handshake_ec) {
-      co_return connectError(spec, "TLS handshake", handshake_ec);
+      deadline_->disarm();
+      co_return connectError(spec, "TLS handshake", timedOut(handshake_ec));
     }
   }
-  lowest().expires_never();
+  deadline_->disarm();
   co_return Status{};
 }
 
 net::awaitable<error_code> UpstreamConnection::write(http::request<http::string_body>& request) {
   auto [ec, n] = secure_ ? co_await http::async_write(*secure_, request, kTuple)
                          : co_await http::async_write(*plain_, request, kTuple);
-  co_return ec;
+  co_return timedOut(ec);
 }
 
 net::awaitable<error_code> UpstreamConnection::readHeader(
     http::response_parser<http::empty_body>& parser) {
   auto [ec, n] = secure_ ? co_await http::async_read_header(*secure_, buffer_, parser, kTuple)
                          : co_await http::async_read_header(*plain_, buffer_, parser, kTuple);
-  co_return ec;
+  co_return timedOut(ec);
 }
 
 net::awaitable<error_code> UpstreamConnection::readBody(
     http::response_parser<http::string_body>& parser) {
   auto [ec, n] = secure_ ? co_await http::async_read(*secure_, buffer_, parser, kTuple)
                          : co_await http::async_read(*plain_, buffer_, parser, kTuple);
-  co_return ec;
+  co_return timedOut(ec);
 }
 
 net::awaitable<std::pair<error_code, size_t>> UpstreamConnection::readSome(
     http::response_parser<http::buffer_body>& parser) {
   auto [ec, n] = secure_ ? co_await http::async_read_some(*secure_, buffer_, parser, kTuple)
                          : co_await http::async_read_some(*plain_, buffer_, parser, kTuple);
-  co_return std::pair{ec, n};
+  co_return std::pair{timedOut(ec), n};
 }
 
 net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquire(
@@ -124,8 +125,9 @@ net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquir
       std::unique_ptr<UpstreamConnection> connection = std::move(idle.back());
       idle.pop_back();
       const auto idle_for = now - connection->idle_since;
-      // A connection released moments ago is almost surely alive: skip the peek syscall then.
-      // If the peer did close it, attempt() resends once on a fresh connection.
+      // A connection released moments ago is almost surely alive: skip the peek
+      // syscall then. If the peer did close it, attempt() resends once on a
+      // fresh connection.
       if (connection->snapshot_version == snapshot_version && idle_for < kMaxIdle &&
           (idle_for < kPeekAfter || connection->looksAlive())) {
         connection->reused = true;
@@ -139,7 +141,7 @@ net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquir
 
 net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::connectNew(
     const config::BackendRuntime& backend, uint64_t snapshot_version) {
-  auto connection = std::make_unique<UpstreamConnection>(executor_, backend);
+  auto connection = std::make_unique<UpstreamConnection>(executor_, backend, sweeper_);
   if (Status connected = co_await connection->connect(backend); !connected) {
     co_return std::unexpected(std::move(connected.error()));
   }

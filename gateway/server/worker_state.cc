@@ -6,11 +6,11 @@
 
 namespace sy::server {
 
-WorkerState::WorkerState(net::any_io_executor executor, SharedState& shared_state)
-    : shared(shared_state), pool(std::move(executor)) {
+WorkerState::WorkerState(Executor executor, SharedState& shared_state)
+    : shared(shared_state), deadlines(executor), pool(executor, deadlines) {
+  deadlines.start();
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&id_prefix_), sizeof id_prefix_) != 1) {
-    id_prefix_ = static_cast<uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    id_prefix_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }
 }
 
@@ -80,8 +80,7 @@ void WorkerState::recordRejection(std::string_view reason) {
 }
 
 void WorkerState::recordUpstreamError(std::string_view backend, std::string_view reason) {
-  cachedCounter(shared.metrics.upstream_errors_total,
-                {{"backend", backend}, {"reason", reason}})
+  cachedCounter(shared.metrics.upstream_errors_total, {{"backend", backend}, {"reason", reason}})
       .Increment();
 }
 

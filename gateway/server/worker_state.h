@@ -1,5 +1,6 @@
-// Everything one worker thread owns: its upstream pool, request-id generator, round-robin
-// counter and cached metric children. Used only from that worker's thread: NOT thread-safe.
+// Everything one worker thread owns: its upstream pool, request-id generator,
+// round-robin counter and cached metric children. Used only from that worker's
+// thread: NOT thread-safe.
 #pragma once
 
 #include <atomic>
@@ -9,12 +10,14 @@
 #include <unordered_map>
 
 #include "gateway/config/snapshot.h"
+#include "gateway/server/deadline.h"
 #include "gateway/server/upstream_client.h"
 #include "observability/metrics.h"
 
 namespace sy::server {
 
-// Process-wide state shared by all workers: the snapshot and the metric families (thread-safe).
+// Process-wide state shared by all workers: the snapshot and the metric
+// families (thread-safe).
 struct SharedState {
   config::SnapshotHolder& snapshots;
   observability::GatewayMetrics& metrics;
@@ -24,16 +27,18 @@ struct SharedState {
 
 class WorkerState {
  public:
-  WorkerState(net::any_io_executor executor, SharedState& shared);
+  WorkerState(Executor executor, SharedState& shared);
 
   SharedState& shared;
+  DeadlineSweeper deadlines;  // declared before the pool: pooled connections hold deadlines
   UpstreamPool pool;
   uint64_t rotation = 0;  // spreads requests over a tier's backends
 
   // A new 32-hex-digit request id: a random per-worker prefix and a counter.
   std::string nextRequestId();
 
-  // Counts a finished request; label values are policy names or fixed strings only.
+  // Counts a finished request; label values are policy names or fixed strings
+  // only.
   void recordRequest(std::string_view endpoint, std::string_view tier, std::string_view backend,
                      unsigned status, double seconds);
   void recordRejection(std::string_view reason);

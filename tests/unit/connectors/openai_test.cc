@@ -99,6 +99,20 @@ TEST(OpenAiTranslatorTest, StreamPassesBytesThroughAndFindsTheFinalUsageChunk) {
   EXPECT_EQ(translator->usage().completion_tokens, 2u);
 }
 
+TEST(OpenAiTranslatorTest, StreamRelaysOnlyWholeEventsSoABrokenStreamLeavesNoHalfEvent) {
+  OpenAiConnector connector;
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true);
+  std::string chunk = "data: {\"a\":1}\n\ndata: {\"b\"";
+  ASSERT_TRUE(translator->onChunk(chunk, false));
+  EXPECT_EQ(chunk, "data: {\"a\":1}\n\n");
+  chunk = ":2}\r\n\r\ndata: [DO";
+  ASSERT_TRUE(translator->onChunk(chunk, false));
+  EXPECT_EQ(chunk, "data: {\"b\":2}\r\n\r\n");
+  chunk = "NE]\n\n";
+  ASSERT_TRUE(translator->onChunk(chunk, true));
+  EXPECT_EQ(chunk, "data: [DONE]\n\n");
+}
+
 TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   OpenAiConnector connector;
   auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false);
