@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/core/error.h"
 #include "gateway/core/backend.h"
+#include "gateway/core/error.h"
 
 namespace sy::connectors {
 
@@ -46,11 +46,11 @@ class Connector {
   virtual ~Connector() = default;
   virtual std::string_view provider() const = 0;
 
-  // Builds the upstream request from the client's decoded body. `api_key` is the backend's own
-  // key ("" for none); the client's credentials never reach this function.
-  virtual Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object body,
-                                               const BackendSpec& backend,
-                                               std::string_view api_key,
+  // Builds the upstream request from the client's decoded body, which it may rewrite in place
+  // (e.g. `model`): no copy of the body per attempt. `api_key` is the backend's own key ("" for
+  // none); the client's credentials never reach this function.
+  virtual Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object& body,
+                                               const BackendSpec& backend, std::string_view api_key,
                                                std::string_view request_id) const = 0;
 
   // A translator for one response with the given status and content type.

@@ -123,7 +123,7 @@ std::string openAiTarget(std::string_view base_path, Endpoint endpoint) {
   return target;
 }
 
-Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::json::object body,
+Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::json::object& body,
                                                       const BackendSpec& backend,
                                                       std::string_view api_key,
                                                       std::string_view request_id) const {

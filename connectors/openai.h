@@ -11,9 +11,8 @@ class OpenAiConnector final : public Connector {
  public:
   // sy::connectors::Connector
   std::string_view provider() const override { return "openai"; }
-  Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object body,
-                                       const BackendSpec& backend,
-                                       std::string_view api_key,
+  Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object& body,
+                                       const BackendSpec& backend, std::string_view api_key,
                                        std::string_view request_id) const override;
   std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
                                                     bool event_stream) const override;

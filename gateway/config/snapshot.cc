@@ -22,8 +22,8 @@ Result<std::shared_ptr<boost::asio::ssl::context>> makeClientTls(const BackendSp
   if (ec) {
     return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
                      "backends." + backend.name + ": cannot load CA certificates" +
-                         (backend.ca_file.empty() ? "" : " from '" + backend.ca_file + "'") +
-                         ": " + ec.message());
+                         (backend.ca_file.empty() ? "" : " from '" + backend.ca_file + "'") + ": " +
+                         ec.message());
   }
   return context;
 }
@@ -46,7 +46,8 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(Con
   }
   snapshot->catalog_ = std::move(*catalog);
   for (const BackendSpec& spec : snapshot->catalog_->backends()) {
-    BackendRuntime runtime{&spec, nullptr, nullptr, "", snapshot->backends_.size()};
+    BackendRuntime runtime{&spec, nullptr, nullptr, "", "", snapshot->backends_.size()};
+    runtime.host_header = spec.address.host + ":" + std::to_string(spec.address.port);
     if (auto connector = connectors::makeConnector(spec.kind); connector) {
       runtime.connector = std::move(*connector);
     } else {

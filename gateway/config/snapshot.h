@@ -23,8 +23,9 @@ struct BackendRuntime {
   const BackendSpec* spec = nullptr;
   std::shared_ptr<const connectors::Connector> connector;
   std::shared_ptr<boost::asio::ssl::context> tls;  // null for http backends
-  std::string api_key;                              // from api_key_env; never logged
-  size_t index = 0;                                 // position in backends, for per-worker pools
+  std::string api_key;                             // from api_key_env; never logged
+  std::string host_header;                         // "host:port", computed once
+  size_t index = 0;                                // position in backends, for per-worker pools
 };
 
 class Snapshot {

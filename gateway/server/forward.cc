@@ -105,7 +105,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
                                                bool last) {
   const BackendSpec& spec = *backend.spec;
   http::request<http::string_body> request{http::verb::post, upstream.target, 11};
-  request.set(http::field::host, spec.address.host + ":" + std::to_string(spec.address.port));
+  request.set(http::field::host, backend.host_header);
   request.set(http::field::user_agent, "switchyard/0.1");
   for (const auto& [name, value] : upstream.headers) {
     request.set(name, value);

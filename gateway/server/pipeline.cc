@@ -131,7 +131,9 @@ Status Pipeline::decode(RequestContext& ctx) {
   if (text.empty()) {
     return badRequest("The request body is empty; send a JSON object.", "invalid_json");
   }
-  boost::json::parser parser;
+  unsigned char parser_stack[4096];  // the parser's scratch space; no allocation for most bodies
+  boost::json::parser parser(boost::json::storage_ptr(), {}, parser_stack);
+  parser.reset(ctx.body.storage());  // the value goes straight into the request's arena
   boost::system::error_code ec;
   const size_t consumed = parser.write(text.data(), text.size(), ec);
   if (ec) {

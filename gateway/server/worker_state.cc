@@ -15,10 +15,15 @@ WorkerState::WorkerState(Executor executor, SharedState& shared_state)
 }
 
 std::string WorkerState::nextRequestId() {
-  char text[33];
-  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(id_prefix_),
-                static_cast<unsigned long long>(++id_counter_));
-  return std::string(text, 32);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  const uint64_t halves[2] = {id_prefix_, ++id_counter_};
+  for (int half = 0; half < 2; ++half) {
+    for (int i = 0; i < 16; ++i) {
+      id[half * 16 + 15 - i] = kHex[(halves[half] >> (4 * i)) & 0xf];
+    }
+  }
+  return id;
 }
 
 prometheus::Counter& WorkerState::cachedCounter(prometheus::Family<prometheus::Counter>& family,
@@ -46,12 +51,12 @@ prometheus::Counter& WorkerState::cachedCounter(prometheus::Family<prometheus::C
 void WorkerState::recordRequest(std::string_view endpoint, std::string_view tier,
                                 std::string_view backend, unsigned status, double seconds) {
   auto& metrics = shared.metrics;
-  char code[8];
-  const int code_len = std::snprintf(code, sizeof code, "%u", status);
+  char code[3] = {static_cast<char>('0' + status / 100 % 10),
+                  static_cast<char>('0' + status / 10 % 10), static_cast<char>('0' + status % 10)};
   cachedCounter(metrics.requests_total, {{"endpoint", endpoint},
                                          {"tier", tier},
                                          {"backend", backend},
-                                         {"code", std::string_view(code, code_len)}})
+                                         {"code", std::string_view(code, 3)}})
       .Increment();
   cachedHistogram(metrics.request_duration_seconds, "endpoint", endpoint).Observe(seconds);
 }

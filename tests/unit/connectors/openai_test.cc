@@ -26,17 +26,18 @@ std::string header(const UpstreamRequest& request, std::string_view name) {
 
 TEST(OpenAiConnectorTest, RewritesTheModelAndKeepsEveryOtherField) {
   OpenAiConnector connector;
-  auto body = boost::json::parse(R"({"model":"auto","messages":[{"role":"user","content":"hi"}],
-                                    "temperature":0.2,"tools":[{"type":"function"}]})")
-                  .as_object();
+  const auto original = boost::json::parse(R"({"model":"auto","messages":[{"role":"user",
+                                    "content":"hi"}],"temperature":0.2,"tools":[{"type":"function"}]})")
+                            .as_object();
+  auto body = original;
   auto request = connector.buildRequest(Endpoint::ChatCompletions, body, vllmBackend(), "", "r1");
   ASSERT_TRUE(request);
   EXPECT_EQ(request->target, "/v1/chat/completions");
   auto sent = boost::json::parse(request->body).as_object();
   EXPECT_EQ(sent["model"].as_string(), "meta-llama/Llama-3.1-8B-Instruct");
   EXPECT_EQ(sent["temperature"].as_double(), 0.2);
-  EXPECT_EQ(sent["messages"], body["messages"]);
-  EXPECT_EQ(sent["tools"], body["tools"]);
+  EXPECT_EQ(sent["messages"], original.at("messages"));
+  EXPECT_EQ(sent["tools"], original.at("tools"));
 }
 
 TEST(OpenAiConnectorTest, SendsTheBackendKeyAndNeverAnythingElse) {
