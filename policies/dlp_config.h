@@ -1,0 +1,71 @@
+// The DLP section of the policy as plain value structs: which built-in detectors run and at
+// which sensitivity level, the security team's custom rules, evasion handling and limits.
+// No YAML here: gateway/config decodes the policy file into these structs, and every default
+// lives in the struct itself. Values only; DlpEngine::create() validates and compiles them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace sy::policies {
+
+// Turns one built-in detector, or a whole group of them, on or off and maps it to a level.
+// `id` is a detector id ("email", "credit_card", "secret.github_token", "injection") or a group:
+// "pii", "secrets" (the whole secrets pack) or "all". Later settings override earlier ones, so
+// {"secrets", level: restricted} followed by {"secret.jwt", enabled: false} is meaningful.
+struct DetectorSetting {
+  std::string id;
+  bool enabled = true;
+  std::string level;  // "" keeps the detector's default level
+};
+
+// A security-team rule: an RE2 pattern or a keyword dictionary (exactly one of the two).
+struct CustomRule {
+  std::string name;     // reported as the finding's detector id; unique, not a built-in id
+  std::string pattern;  // RE2 syntax. With a capture group, group 1 is the reported span
+  std::vector<std::string> keywords;  // literal phrases
+  std::string level = "confidential";
+  bool case_insensitive = false;  // for both patterns and keywords
+  bool whole_words = true;        // keywords only: must not be glued to letters or digits
+  size_t max_match_bytes = 128;   // longest expected match; sizes the streaming window
+};
+
+// Normalization applied before matching; findings always point into the original text.
+struct EvasionConfig {
+  bool fold_unicode = true;     // full-width and other Unicode digits, letters, spaces, dashes
+  bool strip_invisible = true;  // zero-width characters, bidi controls, soft hyphens
+  bool decode_base64 = true;    // standard and URL-safe alphabets
+  bool decode_hex = true;
+  bool decode_url = true;                 // %XX escapes
+  size_t min_blob_chars = 16;             // shorter encoded runs are not decoded
+  size_t max_blob_chars = 16 * 1024;      // longer runs are not decoded (bounded work)
+  size_t max_decoded_bytes = 256 * 1024;  // total decoded per scan(); the rest is skipped
+};
+
+struct DlpConfig {
+  // true: every detector of the default pack runs at its default level and `detectors` only
+  // adjusts it. false: only the detectors named in `detectors` run. Person names and street
+  // addresses are not in the default pack (too many false positives for blocking decisions).
+  bool default_pack = true;
+  std::vector<DetectorSetting> detectors;
+  std::vector<CustomRule> custom;
+
+  // RE2 patterns for known-harmless values (published test keys, documentation examples): a
+  // finding whose exact text fully matches one of them is dropped.
+  std::vector<std::string> allow_patterns;
+
+  EvasionConfig evasion;
+
+  // Minimum Shannon entropy (bits per character) of a value in a generic `password=`/`token:`
+  // assignment before it counts as a secret. Vendor-prefixed tokens use their own, fixed gates.
+  double generic_secret_min_entropy = 3.0;
+
+  // Injection heuristics add up per text; a text is flagged when the sum reaches this.
+  double injection_threshold = 1.0;
+
+  // Hold-back of the streaming redactor in bytes; 0 picks it from the longest enabled pattern.
+  size_t stream_window_bytes = 0;
+};
+
+}  // namespace sy::policies

@@ -1,0 +1,288 @@
+#include "policies/dlp_engine.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "policies/dlp_engine_state.h"
+
+namespace sy::policies {
+namespace {
+
+constexpr int64_t kPatternMaxMem = 8 << 20;
+constexpr int64_t kSetMaxMem = 64 << 20;
+constexpr size_t kWindowMargin = 32;  // right context some validators look at
+constexpr size_t kMaxAutoWindow = 256;
+
+std::vector<BuiltinDetector> allBuiltins() {
+  std::vector<BuiltinDetector> all = piiDetectors();
+  for (auto& detector : secretDetectors()) {
+    all.push_back(std::move(detector));
+  }
+  for (auto& detector : injectionDetectors()) {
+    all.push_back(std::move(detector));
+  }
+  return all;
+}
+
+RE2::Options patternOptions(bool case_insensitive = false) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(kPatternMaxMem);
+  options.set_case_sensitive(!case_insensitive);
+  return options;
+}
+
+struct BuiltinState {
+  bool enabled = false;
+  std::string level;
+};
+
+// Applies the settings in order; returns false (with messages) for unknown ids.
+void applySettings(const DlpConfig& config, const std::vector<BuiltinDetector>& builtins,
+                   std::vector<BuiltinState>& states, std::vector<std::string>& errors) {
+  for (size_t i = 0; i < builtins.size(); ++i) {
+    states[i].enabled = config.default_pack && builtins[i].default_on;
+    states[i].level = std::string(builtins[i].default_level);
+  }
+  for (size_t s = 0; s < config.detectors.size(); ++s) {
+    const DetectorSetting& setting = config.detectors[s];
+    bool group = setting.id == "all" || setting.id == "pii" || setting.id == "secrets";
+    bool matched = false;
+    for (size_t i = 0; i < builtins.size(); ++i) {
+      const BuiltinDetector& builtin = builtins[i];
+      bool member = setting.id == builtin.id || setting.id == "all" ||
+                    (setting.id == "pii" && builtin.detector_class == DetectorClass::Pii) ||
+                    (setting.id == "secrets" && builtin.detector_class == DetectorClass::Secret);
+      if (!member) {
+        continue;
+      }
+      matched = true;
+      // A group turns on its default members only; it turns off every member.
+      if (!group || !setting.enabled || builtin.default_on) {
+        states[i].enabled = setting.enabled;
+      }
+      if (!setting.level.empty()) {
+        states[i].level = setting.level;
+      }
+    }
+    if (!matched) {
+      errors.push_back("dlp.detectors[" + std::to_string(s) + "]: unknown detector '" + setting.id +
+                       "'");
+    }
+  }
+}
+
+std::string keywordPattern(const CustomRule& rule) {
+  std::string alternatives;
+  for (const auto& keyword : rule.keywords) {
+    if (!alternatives.empty()) {
+      alternatives += '|';
+    }
+    // Any run of whitespace in a phrase matches any run of whitespace in the text.
+    std::string quoted;
+    size_t pos = 0;
+    while (pos < keyword.size()) {
+      size_t space = keyword.find_first_of(" \t\n", pos);
+      std::string part = keyword.substr(pos, space == std::string::npos ? space : space - pos);
+      quoted += RE2::QuoteMeta(part);
+      if (space == std::string::npos) {
+        break;
+      }
+      quoted += "\\s+";
+      pos = keyword.find_first_not_of(" \t\n", space);
+      if (pos == std::string::npos) {
+        break;
+      }
+    }
+    alternatives += quoted;
+  }
+  if (!rule.whole_words) {
+    return "(" + alternatives + ")";
+  }
+  return "(?:^|[^\\pL\\pN_])(" + alternatives + ")(?:[^\\pL\\pN_]|$)";
+}
+
+// Compiles a config into a DlpEngineState, collecting every error instead of stopping at one.
+struct Builder {
+  std::unique_ptr<DlpEngineState> state = std::make_unique<DlpEngineState>();
+  std::vector<std::string> errors;
+  size_t longest = 0;  // longest pattern, capped, for the automatic stream window
+
+  void addBuiltin(const BuiltinDetector& builtin, const std::string& level, double threshold) {
+    size_t index = state->detectors.size();
+    state->infos.push_back({std::string(builtin.id), builtin.detector_class, level,
+                            std::string(builtin.description), true});
+    state->detectors.push_back({builtin.priority, threshold});
+    if (builtin.detector_class == DetectorClass::Injection) {
+      state->injection_detector = static_cast<int>(index);
+    }
+    for (const PatternSpec& spec : builtin.patterns) {
+      addBuiltinPattern(builtin.id, spec, index);
+    }
+  }
+
+  void addBuiltinPattern(std::string_view id, const PatternSpec& spec, size_t detector) {
+    CompiledPattern pattern;
+    pattern.re = std::make_unique<RE2>(spec.regex, patternOptions());
+    if (!pattern.re->ok()) {
+      errors.push_back("built-in detector " + std::string(id) +
+                       ": invalid pattern: " + pattern.re->error());
+      return;
+    }
+    if (!spec.prefilter.empty()) {
+      pattern.locator = std::make_unique<RE2>(spec.prefilter, patternOptions());
+      if (!pattern.locator->ok()) {
+        errors.push_back("built-in detector " + std::string(id) +
+                         ": invalid prefilter: " + pattern.locator->error());
+        return;
+      }
+    }
+    pattern.detector = detector;
+    pattern.validate = spec.validate;
+    pattern.weight = spec.weight;
+    pattern.untrusted_weight = spec.untrusted_weight < 0 ? spec.weight : spec.untrusted_weight;
+    pattern.has_group = pattern.re->NumberOfCapturingGroups() > 0;
+    pattern.prefilter = spec.prefilter.empty() ? spec.regex : spec.prefilter;
+    pattern.max_len = spec.max_len;
+    pattern.min_digits = spec.min_digits;
+    pattern.min_dots = spec.min_dots;
+    longest = std::max(longest, std::min(spec.max_len, kMaxAutoWindow));
+    state->patterns.push_back(std::move(pattern));
+  }
+
+  void addCustomRule(size_t r, const CustomRule& rule, std::set<std::string>& names) {
+    std::string where = "dlp.custom[" + std::to_string(r) + "] (" + rule.name + ")";
+    if (rule.name.empty()) {
+      errors.push_back("dlp.custom[" + std::to_string(r) + "]: name must not be empty");
+      return;
+    }
+    if (!names.insert(rule.name).second) {
+      errors.push_back(where + ": duplicate name (rule names and built-in ids are unique)");
+      return;
+    }
+    if (rule.pattern.empty() == rule.keywords.empty()) {
+      errors.push_back(where + ": set exactly one of pattern and keywords");
+      return;
+    }
+    if (std::any_of(rule.keywords.begin(), rule.keywords.end(), [](const std::string& k) {
+          return k.find_first_not_of(" \t\n") == std::string::npos;
+        })) {
+      errors.push_back(where + ": keywords must not be empty");
+      return;
+    }
+    std::string regex = rule.pattern.empty() ? keywordPattern(rule) : rule.pattern;
+    CompiledPattern pattern;
+    pattern.re = std::make_unique<RE2>(regex, patternOptions(rule.case_insensitive));
+    if (!pattern.re->ok()) {
+      errors.push_back(where + ": invalid pattern: " + pattern.re->error());
+      return;
+    }
+    pattern.detector = state->detectors.size();
+    pattern.has_group = pattern.re->NumberOfCapturingGroups() > 0;
+    pattern.prefilter = rule.case_insensitive ? "(?i:" + regex + ")" : regex;
+    longest = std::max(longest, std::min(rule.max_match_bytes, kMaxAutoWindow));
+    state->infos.push_back(
+        {rule.name, DetectorClass::Custom, rule.level, "custom rule " + rule.name, false});
+    state->detectors.push_back({0, 0});
+    state->patterns.push_back(std::move(pattern));
+  }
+
+  void addAllowPattern(size_t a, const std::string& regex) {
+    auto allow = std::make_unique<RE2>(regex, patternOptions());
+    if (!allow->ok()) {
+      errors.push_back("dlp.allow_patterns[" + std::to_string(a) +
+                       "]: invalid pattern: " + allow->error());
+      return;
+    }
+    state->allow.push_back(std::move(allow));
+  }
+
+  // The one RE2::Set every scan starts with.
+  Status compileSet() {
+    RE2::Options options = patternOptions();
+    options.set_max_mem(kSetMaxMem);
+    state->set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+    for (const auto& pattern : state->patterns) {
+      std::string error;
+      if (state->set->Add(pattern.prefilter, &error) < 0) {
+        return makeError(ErrorCode::Internal, ErrorSource::Config,
+                         "dlp: cannot add a pattern to the prefilter set: " + error);
+      }
+    }
+    if (!state->patterns.empty() && !state->set->Compile()) {
+      return makeError(ErrorCode::Internal, ErrorSource::Config,
+                       "dlp: the prefilter set is too large to compile");
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+DlpEngine::DlpEngine(std::unique_ptr<DlpEngineState> state) : state_(std::move(state)) {}
+DlpEngine::~DlpEngine() = default;
+
+std::vector<std::string> DlpEngine::builtinDetectorIds() {
+  std::vector<std::string> ids;
+  for (const auto& builtin : allBuiltins()) {
+    ids.emplace_back(builtin.id);
+  }
+  return ids;
+}
+
+Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& config) {
+  Builder builder;
+  builder.state->evasion = config.evasion;
+  builder.state->generic_min_entropy = config.generic_secret_min_entropy;
+
+  const std::vector<BuiltinDetector> builtins = allBuiltins();
+  std::vector<BuiltinState> states(builtins.size());
+  applySettings(config, builtins, states, builder.errors);
+  std::set<std::string> names;
+  for (size_t i = 0; i < builtins.size(); ++i) {
+    names.emplace(builtins[i].id);
+    if (states[i].enabled) {
+      double threshold = builtins[i].detector_class == DetectorClass::Injection
+                             ? config.injection_threshold
+                             : builtins[i].threshold;
+      builder.addBuiltin(builtins[i], states[i].level, threshold);
+    }
+  }
+  for (size_t r = 0; r < config.custom.size(); ++r) {
+    builder.addCustomRule(r, config.custom[r], names);
+  }
+  for (size_t a = 0; a < config.allow_patterns.size(); ++a) {
+    builder.addAllowPattern(a, config.allow_patterns[a]);
+  }
+  if (!builder.errors.empty()) {
+    std::string message;
+    for (const auto& error : builder.errors) {
+      message += message.empty() ? error : "\n" + error;
+    }
+    return makeError(ErrorCode::InvalidArgument, ErrorSource::Config, std::move(message),
+                     "invalid_dlp_config");
+  }
+  if (Status compiled = builder.compileSet(); !compiled) {
+    return std::unexpected(compiled.error());
+  }
+  builder.state->window = config.stream_window_bytes != 0
+                              ? config.stream_window_bytes
+                              : std::max<size_t>(builder.longest, 64) + kWindowMargin;
+  return std::unique_ptr<const DlpEngine>(new DlpEngine(std::move(builder.state)));
+}
+
+const std::vector<DetectorInfo>& DlpEngine::detectors() const { return state_->infos; }
+
+const DetectorInfo* DlpEngine::detector(std::string_view id) const {
+  for (const auto& info : state_->infos) {
+    if (info.id == id) {
+      return &info;
+    }
+  }
+  return nullptr;
+}
+
+size_t DlpEngine::streamWindowBytes() const { return state_->window; }
+
+}  // namespace sy::policies

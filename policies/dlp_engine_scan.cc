@@ -1,0 +1,254 @@
+// DlpEngine::scan(): normalize, prefilter with the RE2::Set, extract and validate, decode
+// blobs, then score, filter and resolve overlaps.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "policies/blob_decoder.h"
+#include "policies/dlp_engine.h"
+#include "policies/dlp_engine_state.h"
+#include "policies/text_normalizer.h"
+#include "policies/validators.h"
+
+namespace sy::policies {
+namespace {
+
+constexpr int kMaxMatchesPerPattern = 1 << 16;
+
+struct Hit {
+  size_t pattern = 0;
+  Span value;
+};
+
+// Runs pattern `index` over text[from, to) (the rest of `text` is context for \b and ^).
+void extractRange(const DlpEngineState& state, size_t index, std::string_view text, size_t from,
+                  size_t to, std::vector<Hit>& hits) {
+  const CompiledPattern& pattern = state.patterns[index];
+  const int groups_wanted = pattern.has_group ? 2 : 1;
+  re2::StringPiece groups[2];
+  size_t pos = from;
+  for (int count = 0; pos <= to && count < kMaxMatchesPerPattern; ++count) {
+    if (!pattern.re->Match(text, pos, to, RE2::UNANCHORED, groups, groups_wanted)) {
+      break;
+    }
+    Span match{static_cast<size_t>(groups[0].data() - text.data()), 0};
+    match.end = match.begin + groups[0].size();
+    Span value = match;
+    if (pattern.has_group && groups[1].data() != nullptr) {
+      value.begin = static_cast<size_t>(groups[1].data() - text.data());
+      value.end = value.begin + groups[1].size();
+    }
+    size_t next = pattern.has_group && groups[1].data() != nullptr ? value.end : match.end;
+    MatchInput input{text, match, state.generic_min_entropy};
+    if (value.end > value.begin &&
+        (pattern.validate == nullptr || pattern.validate(input, value)) &&
+        value.end > value.begin && value.end <= text.size()) {
+      hits.push_back({index, value});
+      pos = std::max(next, match.begin + 1);
+    } else {
+      pos = match.begin + 1;  // a rejected candidate may hide a valid one starting inside it
+    }
+  }
+}
+
+// A maximal run of digits joined by at most three separators in a row (" .-()+").
+struct DigitRun {
+  size_t begin = 0;
+  size_t end = 0;
+  int digits = 0;
+  int dots = 0;
+};
+
+constexpr int kMinRunDigits = 4;   // the smallest min_digits of the number patterns
+constexpr size_t kRunMargin = 24;  // around a run: '+', '(' before it, "ext. 12" after it
+
+std::vector<DigitRun> digitRuns(std::string_view text) {
+  std::vector<DigitRun> runs;
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    // Skip eight digit-free bytes at a time (SWAR: a byte of word ^ '0'... is < 10 for a digit;
+    // bytes >= 0x80 may report a false "maybe", which the byte loop below sorts out).
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      uint64_t x = word ^ 0x3030303030303030ull;
+      if (((x - 0x0A0A0A0A0A0A0A0Aull) & ~x & 0x8080808080808080ull) != 0) {
+        break;
+      }
+      i += 8;
+    }
+    while (i < n && !isDigit(text[i])) {
+      ++i;
+    }
+    if (i >= n) {
+      break;
+    }
+    DigitRun run{i, i, 0, 0};
+    int separators = 0;
+    for (; i < n; ++i) {
+      char c = text[i];
+      if (isDigit(c)) {
+        ++run.digits;
+        run.end = i + 1;
+        separators = 0;
+      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+') {
+        if (++separators > 3) {
+          break;
+        }
+        run.dots += c == '.' ? 1 : 0;
+      } else {
+        break;
+      }
+    }
+    if (run.digits >= kMinRunDigits) {
+      runs.push_back(run);
+    }
+  }
+  return runs;
+}
+
+// Windows around the digit runs a number pattern can match in, merged, then extracted.
+void extractAroundDigitRuns(const DlpEngineState& state, size_t index, std::string_view text,
+                            const std::vector<DigitRun>& runs, std::vector<Hit>& hits) {
+  const CompiledPattern& pattern = state.patterns[index];
+  size_t window_begin = 0;
+  size_t window_end = 0;
+  bool open = false;
+  for (const DigitRun& run : runs) {
+    if (run.digits < pattern.min_digits || run.dots < pattern.min_dots) {
+      continue;
+    }
+    size_t from = run.begin > kRunMargin ? run.begin - kRunMargin : 0;
+    size_t to = std::min(text.size(), run.end + kRunMargin);
+    if (open && from <= window_end) {
+      window_end = std::max(window_end, to);
+      continue;
+    }
+    if (open) {
+      extractRange(state, index, text, window_begin, window_end, hits);
+    }
+    window_begin = from;
+    window_end = to;
+    open = true;
+  }
+  if (open) {
+    extractRange(state, index, text, window_begin, window_end, hits);
+  }
+}
+
+void extract(const DlpEngineState& state, size_t index, std::string_view text,
+             std::vector<Hit>& hits) {
+  const CompiledPattern& pattern = state.patterns[index];
+  if (pattern.locator == nullptr) {
+    extractRange(state, index, text, 0, text.size(), hits);
+    return;
+  }
+  // Expensive patterns run only in windows around their (cheap) prefilter's matches.
+  re2::StringPiece hit;
+  size_t pos = 0;
+  size_t window_begin = 0;
+  size_t window_end = 0;
+  bool open = false;
+  while (pos <= text.size() &&
+         pattern.locator->Match(text, pos, text.size(), RE2::UNANCHORED, &hit, 1)) {
+    size_t begin = static_cast<size_t>(hit.data() - text.data());
+    size_t end = begin + hit.size();
+    size_t from = begin > pattern.max_len ? begin - pattern.max_len : 0;
+    size_t to = std::min(text.size(), end + pattern.max_len);
+    if (open && from <= window_end) {
+      window_end = std::max(window_end, to);
+    } else {
+      if (open) {
+        extractRange(state, index, text, window_begin, window_end, hits);
+      }
+      window_begin = from;
+      window_end = to;
+      open = true;
+    }
+    pos = std::max(end, begin + 1);
+  }
+  if (open) {
+    extractRange(state, index, text, window_begin, window_end, hits);
+  }
+}
+
+void scanSegment(const DlpEngineState& state, std::string_view text, std::vector<Hit>& hits) {
+  if (text.empty() || state.patterns.empty()) {
+    return;
+  }
+  std::vector<int> matched;
+  RE2::Set::ErrorInfo info{};
+  if (!state.set->Match(text, &matched, &info)) {
+    if (info.kind == RE2::Set::kNoError) {
+      return;  // nothing matched
+    }
+    // The DFA ran out of memory (huge or adversarial input): run every pattern on its own.
+    matched.clear();
+    for (size_t i = 0; i < state.patterns.size(); ++i) {
+      matched.push_back(static_cast<int>(i));
+    }
+  }
+  std::sort(matched.begin(), matched.end());
+  std::vector<DigitRun> runs;
+  bool runs_ready = false;
+  for (int index : matched) {
+    const CompiledPattern& pattern = state.patterns[static_cast<size_t>(index)];
+    if (pattern.min_digits > 0) {
+      if (!runs_ready) {
+        runs = digitRuns(text);
+        runs_ready = true;
+      }
+      extractAroundDigitRuns(state, static_cast<size_t>(index), text, runs, hits);
+    } else {
+      extract(state, static_cast<size_t>(index), text, hits);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> DlpEngine::scan(std::string_view text, TextSource source) const {
+  const DlpEngineState& state = *state_;
+  NormalizedText normalized =
+      normalizeText(text, {state.evasion.fold_unicode, state.evasion.strip_invisible});
+  std::vector<Candidate> candidates;
+  std::vector<Hit> hits;
+  scanSegment(state, normalized.text(), hits);
+  for (const Hit& hit : hits) {
+    auto [begin, end] = normalized.toOriginal(hit.value.begin, hit.value.end);
+    candidates.push_back({state.patterns[hit.pattern].detector, hit.pattern, begin, end, false});
+  }
+  const EvasionConfig& evasion = state.evasion;
+  if (evasion.decode_base64 || evasion.decode_hex || evasion.decode_url) {
+    for (const DecodedBlob& blob :
+         findEncodedBlobs(normalized.text(), evasion, evasion.max_decoded_bytes)) {
+      hits.clear();
+      scanSegment(state, blob.text, hits);
+      for (const Hit& hit : hits) {
+        // A value reaching either end of the blob takes the whole run (padding included).
+        size_t from = hit.value.begin == 0 ? blob.begin : blob.src_begin[hit.value.begin];
+        size_t to = hit.value.end == blob.text.size() ? blob.end : blob.src_end[hit.value.end - 1];
+        auto [begin, end] = normalized.toOriginal(from, to);
+        candidates.push_back({state.patterns[hit.pattern].detector, hit.pattern, begin, end, true});
+      }
+    }
+  }
+  if (state.injection_detector >= 0 && !normalized.identity()) {
+    for (auto [begin, end] : findHiddenCharacterRuns(text)) {
+      candidates.push_back({static_cast<size_t>(state.injection_detector), state.patterns.size(),
+                            begin, end, false});
+    }
+  }
+  candidates = applyThresholds(state, std::move(candidates), source);
+  candidates = resolveCandidates(state, std::move(candidates), text);
+  std::vector<Finding> findings;
+  findings.reserve(candidates.size());
+  for (const auto& c : candidates) {
+    const DetectorInfo& info = state.infos[c.detector];
+    findings.push_back({info.id, info.detector_class, info.level, c.begin, c.end, c.decoded});
+  }
+  return findings;
+}
+
+}  // namespace sy::policies

@@ -1,0 +1,176 @@
+#include "policies/dlp_transform.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "policies/validators.h"
+
+namespace sy::policies {
+namespace {
+
+int strictness(DlpAction action) {
+  switch (action) {
+    case DlpAction::Allow:
+      return 0;
+    case DlpAction::Mask:
+      return 1;
+    case DlpAction::Pseudonymize:
+      return 2;
+    case DlpAction::Redact:
+      return 3;
+  }
+  return 3;
+}
+
+bool isTokenLabelChar(char c) { return (c >= 'A' && c <= 'Z') || isDigit(c) || c == '_'; }
+
+}  // namespace
+
+std::string Pseudonymizer::tokenFor(std::string_view label, std::string_view value) {
+  std::string key;
+  key.reserve(label.size() + 1 + value.size());
+  key.append(label).push_back('\0');
+  key.append(value);
+  auto it = token_by_key_.find(key);
+  if (it != token_by_key_.end()) {
+    return it->second;
+  }
+  size_t number = ++count_by_label_[std::string(label)];
+  std::string token = "<" + std::string(label) + "_" + std::to_string(number) + ">";
+  max_token_length_ = std::max(max_token_length_, token.size());
+  value_by_token_.emplace(token, std::string(value));
+  token_by_key_.emplace(std::move(key), token);
+  return token;
+}
+
+std::optional<std::string_view> Pseudonymizer::originalFor(std::string_view token) const {
+  auto it = value_by_token_.find(std::string(token));
+  if (it == value_by_token_.end()) {
+    return std::nullopt;
+  }
+  return std::string_view(it->second);
+}
+
+std::string Pseudonymizer::restore(std::string_view text) const {
+  if (value_by_token_.empty()) {
+    return std::string(text);
+  }
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find('<', pos);
+    if (open == std::string_view::npos) {
+      break;
+    }
+    size_t close = open + 1;
+    while (close < text.size() && close - open <= max_token_length_ &&
+           isTokenLabelChar(text[close])) {
+      ++close;
+    }
+    if (close < text.size() && text[close] == '>') {
+      auto original = originalFor(text.substr(open, close - open + 1));
+      if (original.has_value()) {
+        out.append(text.substr(pos, open - pos));
+        out.append(*original);
+        pos = close + 1;
+        continue;
+      }
+    }
+    out.append(text.substr(pos, open + 1 - pos));
+    pos = open + 1;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+std::string maskValue(std::string_view detector_id, std::string_view value) {
+  if (detector_id == "email") {
+    size_t at = value.find('@');
+    if (at != std::string_view::npos && at > 0) {
+      return std::string(value.substr(0, 1)) + "***" + std::string(value.substr(at));
+    }
+  }
+  std::string tail;
+  size_t alnum = 0;
+  for (size_t i = value.size(); i-- > 0;) {
+    if (isAlnum(value[i])) {
+      ++alnum;
+      if (tail.size() < 4) {
+        tail.insert(tail.begin(), value[i]);
+      }
+    }
+  }
+  return alnum >= 8 ? "****" + tail : "****";
+}
+
+std::string replacementFor(const Finding& finding, std::string_view value, DlpAction action,
+                           Pseudonymizer* pseudonymizer) {
+  switch (action) {
+    case DlpAction::Allow:
+      return std::string(value);
+    case DlpAction::Mask:
+      return maskValue(finding.detector_id, value);
+    case DlpAction::Pseudonymize:
+      if (pseudonymizer != nullptr) {
+        return pseudonymizer->tokenFor(labelFor(finding.detector_id), value);
+      }
+      [[fallthrough]];
+    case DlpAction::Redact:
+      return "[" + labelFor(finding.detector_id) + "]";
+  }
+  return "[" + labelFor(finding.detector_id) + "]";
+}
+
+std::vector<ActionGroup> groupFindings(std::span<const Finding> findings,
+                                       std::span<const DlpAction> actions) {
+  std::vector<size_t> order(std::min(findings.size(), actions.size()));
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return findings[a].start < findings[b].start; });
+  std::vector<ActionGroup> groups;
+  for (size_t index : order) {
+    const Finding& finding = findings[index];
+    if (finding.end <= finding.start) {
+      continue;
+    }
+    if (!groups.empty() && finding.start < groups.back().end) {
+      ActionGroup& group = groups.back();
+      group.end = std::max(group.end, finding.end);
+      if (strictness(actions[index]) > strictness(group.action)) {
+        group.action = actions[index];
+        group.finding = index;
+      }
+      continue;
+    }
+    groups.push_back({finding.start, finding.end, index, actions[index]});
+  }
+  return groups;
+}
+
+std::string applyActions(std::string_view text, std::span<const Finding> findings,
+                         std::span<const DlpAction> actions, Pseudonymizer* pseudonymizer) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  for (const ActionGroup& group : groupFindings(findings, actions)) {
+    size_t start = std::min(group.start, text.size());
+    size_t end = std::min(group.end, text.size());
+    if (start < pos) {
+      continue;
+    }
+    out.append(text.substr(pos, start - pos));
+    out.append(replacementFor(findings[group.finding], text.substr(start, end - start),
+                              group.action, pseudonymizer));
+    pos = end;
+  }
+  out.append(text.substr(std::min(pos, text.size())));
+  return out;
+}
+
+std::string redact(std::string_view text, std::span<const Finding> findings) {
+  std::vector<DlpAction> actions(findings.size(), DlpAction::Redact);
+  return applyActions(text, findings, actions, nullptr);
+}
+
+}  // namespace sy::policies

