@@ -22,16 +22,6 @@ std::string routeHeader(std::string_view tier, const BackendSpec& backend) {
   return value;
 }
 
-std::unexpected<Error> upstreamFailure(const BackendSpec& backend, std::string_view what,
-                                       const error_code& ec) {
-  const bool timed_out = ec == beast::error::timeout;
-  return makeError(timed_out ? ErrorCode::DeadlineExceeded : ErrorCode::UpstreamError,
-                   ErrorSource::Upstream,
-                   "backend '" + backend.name + "' " + std::string(what) +
-                       (timed_out ? ": timed out" : ": " + ec.message()),
-                   timed_out ? "upstream_timeout" : "upstream_error", /*retryable=*/true);
-}
-
 // A pooled connection the peer closed while it sat idle fails like this before
 // any byte comes.
 bool isStaleConnectionError(const error_code& ec) {
@@ -142,7 +132,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   }
   if (ec) {
     (*connection)->close();
-    co_return upstreamFailure(spec, "did not answer", ec);
+    co_return upstreamIoError(spec, "request", ec, "upstream_error");
   }
   worker_.recordFirstByte(
       spec.name, std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
@@ -184,7 +174,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     (*connection)->disarm();
     if (ec) {
       (*connection)->close();
-      co_return upstreamFailure(spec, "broke off its response", ec);
+      co_return upstreamIoError(spec, "response body", ec, "upstream_error");
     }
     reusable = parser.keep_alive();
     http::response<http::string_body> upstream_response = parser.release();
@@ -234,7 +224,7 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       worker_.recordUpstreamError(spec.name, ec == beast::error::timeout ? "timeout" : "reset");
       log::warn("upstream stream broke",
                 {{"request_id", ctx.request_id}, {"backend", spec.name}, {"error", ec.message()}});
-      const Error error = upstreamFailure(spec, "broke off the stream", ec).error();
+      const Error error = upstreamIoError(spec, "stream", ec, "upstream_error").error();
       const std::string event = "data: " + openAiErrorBody(error) + "\n\n";
       ctx.close_connection = true;
       if (!co_await downstream.writeChunk(event)) {

@@ -10,21 +10,7 @@
 #include <cerrno>
 
 namespace sy::server {
-namespace {
-
-std::unexpected<Error> connectError(const BackendSpec& spec, std::string_view what,
-                                    const error_code& ec) {
-  const bool timed_out = ec == beast::error::timeout;
-  return makeError(timed_out ? ErrorCode::DeadlineExceeded : ErrorCode::UpstreamError,
-                   ErrorSource::Upstream,
-                   "backend '" + spec.name + "' (" + spec.address.host + ":" +
-                       std::to_string(spec.address.port) + "): " + std::string(what) +
-                       (timed_out ? " timed out" : " failed: " + ec.message()),
-                   timed_out ? "upstream_timeout" : "upstream_unreachable",
-                   /*retryable=*/true);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 UpstreamConnection::UpstreamConnection(Executor executor, const config::BackendRuntime& backend,
                                        DeadlineSweeper& sweeper) {
@@ -60,13 +46,13 @@ net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime&
   auto [resolve_ec, endpoints] =
       co_await resolver.async_resolve(spec.address.host, std::to_string(spec.address.port), kTuple);
   if (resolve_ec) {
-    co_return connectError(spec, "name resolution", resolve_ec);
+    co_return upstreamIoError(spec, "name resolution", resolve_ec, "upstream_unreachable");
   }
   deadline_->arm(spec.timeouts.connect);
   auto [connect_ec, endpoint] = co_await net::async_connect(lowest(), endpoints, kTuple);
   if (connect_ec) {
     deadline_->disarm();
-    co_return connectError(spec, "connect", timedOut(connect_ec));
+    co_return upstreamIoError(spec, "connect", timedOut(connect_ec), "upstream_unreachable");
   }
   error_code ignored;
   lowest().set_option(tcp::no_delay(true), ignored);
@@ -74,15 +60,17 @@ net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime&
     // SNI, and a certificate that must name the host we dialed.
     if (!SSL_set_tlsext_host_name(secure_->native_handle(), spec.address.host.c_str())) {
       deadline_->disarm();
-      co_return connectError(
+      co_return upstreamIoError(
           spec, "TLS setup (SNI)",
-          error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
+          error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
+          "upstream_unreachable");
     }
     secure_->set_verify_callback(net::ssl::host_name_verification(spec.address.host));
     auto [handshake_ec] = co_await secure_->async_handshake(net::ssl::stream_base::client, kTuple);
     if (handshake_ec) {
       deadline_->disarm();
-      co_return connectError(spec, "TLS handshake", timedOut(handshake_ec));
+      co_return upstreamIoError(spec, "TLS handshake", timedOut(handshake_ec),
+                                "upstream_unreachable");
     }
   }
   deadline_->disarm();
@@ -163,6 +151,17 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection,
   connection->reused = false;
   connection->idle_since = std::chrono::steady_clock::now();
   idle.push_back(std::move(connection));
+}
+
+std::unexpected<Error> upstreamIoError(const BackendSpec& spec, std::string_view what,
+                                       const error_code& ec, std::string_view code_id) {
+  const bool timed_out = ec == beast::error::timeout;
+  return makeError(timed_out ? ErrorCode::DeadlineExceeded : ErrorCode::UpstreamError,
+                   ErrorSource::Upstream,
+                   "backend '" + spec.name + "' (" + spec.address.host + ":" +
+                       std::to_string(spec.address.port) + "): " + std::string(what) +
+                       (timed_out ? " timed out" : " failed: " + ec.message()),
+                   timed_out ? "upstream_timeout" : std::string(code_id), /*retryable=*/true);
 }
 
 }  // namespace sy::server

@@ -17,6 +17,12 @@
 
 namespace sy::server {
 
+// The error for a failed upstream operation `what` ("connect", "request"): a retryable 504
+// `upstream_timeout` when `ec` is a timeout, else a retryable 502 with `code_id`. Names the
+// backend and its address, never request content or credentials.
+std::unexpected<Error> upstreamIoError(const BackendSpec& spec, std::string_view what,
+                                       const error_code& ec, std::string_view code_id);
+
 class UpstreamConnection {
  public:
   UpstreamConnection(Executor executor, const config::BackendRuntime& backend,
