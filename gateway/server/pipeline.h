@@ -16,9 +16,8 @@ class Pipeline {
  public:
   explicit Pipeline(WorkerState& worker) : worker_(worker) {}
 
-  // Answers one complete request on `downstream`. Returns what the session
-  // needs to know: the status sent and whether the connection must close
-  // afterwards. Never throws on bad input.
+  // Answers one complete request on `downstream` and leaves in `ctx` what the session needs:
+  // the status sent and whether the connection must close afterwards. Never throws on bad input.
   net::awaitable<void> handle(const http::request<http::string_body>& request,
                               Downstream& downstream, RequestContext& ctx);
 
