@@ -231,6 +231,15 @@ std::vector<std::string> DlpEngine::builtinDetectorIds() {
   return ids;
 }
 
+std::vector<BuiltinDetectorDefaults> DlpEngine::builtinDetectors() {
+  std::vector<BuiltinDetectorDefaults> out;
+  for (const auto& builtin : allBuiltins()) {
+    out.push_back({std::string(builtin.id), builtin.detector_class,
+                   std::string(builtin.default_level), builtin.default_on});
+  }
+  return out;
+}
+
 Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& config) {
   Builder builder;
   builder.state->evasion = config.evasion;

@@ -33,6 +33,14 @@ struct DetectorInfo {
   bool builtin = true;
 };
 
+// A built-in detector as it ships, before any DlpConfig setting applies.
+struct BuiltinDetectorDefaults {
+  std::string id;
+  DetectorClass detector_class = DetectorClass::Pii;
+  std::string default_level;
+  bool default_on = true;  // part of the default pack
+};
+
 struct DlpEngineState;  // the compiled config, internal (dlp_engine_state.h)
 
 class DlpEngine {
@@ -65,6 +73,9 @@ class DlpEngine {
 
   // Every built-in detector id (enabled or not), for config validation and documentation.
   static std::vector<std::string> builtinDetectorIds();
+  // Every built-in detector with its class, default level and default-pack membership, in the
+  // order of builtinDetectorIds(). Cheap: compiles nothing. For config validation.
+  static std::vector<BuiltinDetectorDefaults> builtinDetectors();
 
  private:
   explicit DlpEngine(std::unique_ptr<DlpEngineState> state);
