@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "policies/dlp_config.h"
+#include "policies/dlp_policy.h"
 #include "router/catalog.h"
 
 namespace sy::config {
@@ -50,6 +52,8 @@ struct Config {
   ServerConfig server;
   AdminConfig admin;
   router::CatalogSpec catalog;  // backends, tiers, models
+  policies::DlpConfig dlp;                // dlp: detectors, custom rules, evasion (the engine)
+  policies::DlpPolicySpec dlp_policy;     // sensitivity.levels, dlp.actions, dlp.responses
 };
 
 // One validation problem, located in the source file. str() is "file:line:col: message".

@@ -116,7 +116,7 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
 
 void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const Mapping top(decoder, Located{root, "", root.Mark()},
-                    {{"server", "admin", "backends", "tiers", "models"}});
+                    {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp"}});
   if (!top.valid()) {
     return;
   }
@@ -131,6 +131,8 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const auto tiers = top.required("tiers");
   const auto models = top.optional("models");
   decodeCatalog(decoder, backends, tiers, models, config.catalog);
+  decodeDlp(decoder, top.optional("sensitivity"), top.optional("dlp"), config.dlp,
+            config.dlp_policy);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include "gateway/config/config.h"
 #include "gateway/config/decoder.h"
+#include "policies/dlp_config.h"
+#include "policies/dlp_policy.h"
 #include "router/catalog.h"
 
 namespace sy::config {
@@ -19,5 +21,19 @@ void decodeAdmin(Decoder& decoder, const Located& where, AdminConfig& out);
 void decodeCatalog(Decoder& decoder, const std::optional<Located>& backends,
                    const std::optional<Located>& tiers, const std::optional<Located>& models,
                    router::CatalogSpec& out);
+
+// `sensitivity` and `dlp`, either possibly absent (nullopt). Sensitivity is decoded first,
+// whatever the key order, since every level in `dlp` (detector and custom rule levels, action rule
+// conditions) must be one it declares; if `sensitivity.levels` is itself invalid, level checks are
+// skipped rather than repeated at every use. When the file declares its own levels, the default
+// levels of the enabled built-in detectors and the conditions of the default action rules are
+// checked against them too (reported at `sensitivity.levels`). Fills the engine's settings
+// (`engine`) and the policy (`policy`: levels, dlp.actions, dlp.responses); what the file leaves
+// out keeps the struct defaults. RE2 patterns are compiled here only to report syntax errors in
+// place; DlpEngine::create() compiles them for use. The outputs are meaningful only if no error
+// was reported.
+void decodeDlp(Decoder& decoder, const std::optional<Located>& sensitivity,
+               const std::optional<Located>& dlp, policies::DlpConfig& engine,
+               policies::DlpPolicySpec& policy);
 
 }  // namespace sy::config

@@ -71,6 +71,27 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(Con
     }
     snapshot->backends_.push_back(std::move(runtime));
   }
+  // One line per problem: the engine and the policy report all of theirs at once.
+  auto fail_lines = [&](const std::string& message) {
+    for (size_t start = 0; start <= message.size();) {
+      size_t end = message.find('\n', start);
+      end = end == std::string::npos ? message.size() : end;
+      fail(message.substr(start, end - start));
+      start = end + 1;
+    }
+  };
+  if (auto engine = policies::DlpEngine::create(snapshot->config_.dlp); engine) {
+    snapshot->dlp_engine_ = std::move(*engine);
+    if (auto policy =
+            policies::DlpPolicy::create(snapshot->config_.dlp_policy, *snapshot->dlp_engine_);
+        policy) {
+      snapshot->dlp_policy_.emplace(std::move(*policy));
+    } else {
+      fail_lines(policy.error().message);
+    }
+  } else {
+    fail_lines(engine.error().message);
+  }
   if (!errors.empty()) {
     return std::unexpected(std::move(errors));
   }

@@ -1,7 +1,8 @@
 // The configuration snapshot: a validated Config plus everything built from it once (catalog,
-// connectors, upstream TLS contexts, upstream keys read from the environment). Immutable and
-// shared by all workers as shared_ptr<const Snapshot>; a request pins the one it started with.
-// SnapshotHolder publishes a new one atomically (hot reload); its methods are thread-safe.
+// connectors, upstream TLS contexts, upstream keys read from the environment, the DLP engine).
+// Immutable and shared by all workers as shared_ptr<const Snapshot>; a request pins the one it
+// started with. SnapshotHolder publishes a new one atomically (hot reload); its methods are
+// thread-safe.
 #pragma once
 
 #include <atomic>
@@ -9,11 +10,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "connectors/connector.h"
 #include "gateway/config/config.h"
+#include "policies/dlp_engine.h"
+#include "policies/dlp_policy.h"
 #include "router/catalog.h"
 
 namespace sy::config {
@@ -42,11 +46,19 @@ class Snapshot {
   const std::vector<BackendRuntime>& backends() const { return backends_; }
   uint64_t version() const { return version_; }
 
+  // The compiled DLP detectors and the policy's actions on their findings.
+  const policies::DlpEngine& dlpEngine() const { return *dlp_engine_; }
+  const policies::DlpPolicy& dlpPolicy() const { return *dlp_policy_; }
+  // False when no detector is enabled: the pipeline then skips DLP entirely.
+  bool dlpEnabled() const { return !dlp_engine_->detectors().empty(); }
+
  private:
   Snapshot() = default;
   Config config_;
   std::unique_ptr<const router::Catalog> catalog_;
   std::vector<BackendRuntime> backends_;  // same order as catalog().backends()
+  std::unique_ptr<const policies::DlpEngine> dlp_engine_;
+  std::optional<policies::DlpPolicy> dlp_policy_;
   uint64_t version_ = 0;
 };
 

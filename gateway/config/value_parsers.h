@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "gateway/config/config.h"
+#include "policies/dlp_policy.h"
 #include "router/catalog.h"
 
 namespace sy::config {
@@ -66,6 +67,15 @@ inline constexpr std::array<std::pair<std::string_view, router::License>, 4> kLi
     {"open-weight", router::License::OpenWeight},
     {"source-available", router::License::SourceAvailable},
     {"proprietary", router::License::Proprietary},
+}};
+
+// `action` of a DLP action rule (dlp.actions, dlp.responses.actions).
+inline constexpr std::array<std::pair<std::string_view, policies::PolicyAction>, 5> kPolicyActions{{
+    {"allow", policies::PolicyAction::Allow},
+    {"redact", policies::PolicyAction::Redact},
+    {"mask", policies::PolicyAction::Mask},
+    {"pseudonymize", policies::PolicyAction::Pseudonymize},
+    {"block", policies::PolicyAction::Block},
 }};
 
 // Exact, case-sensitive matches against the tables above; nullopt for anything else.
