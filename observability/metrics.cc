@@ -6,8 +6,7 @@ namespace sy::observability {
 namespace {
 
 prometheus::Family<prometheus::Counter>& counter(prometheus::Registry& registry,
-                                                 const std::string& name,
-                                                 const std::string& help) {
+                                                 const std::string& name, const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
 }
 
@@ -32,6 +31,11 @@ GatewayMetrics::GatewayMetrics()
       downstream_rejections_total(
           counter(*registry_, "switchyard_downstream_rejections_total",
                   "Client connections or requests rejected before routing, by reason.")),
+      dlp_findings_total(counter(*registry_, "switchyard_dlp_findings_total",
+                                 "DLP findings, by detector, the action taken and direction "
+                                 "(request or response).")),
+      dlp_blocks_total(counter(*registry_, "switchyard_dlp_blocks_total",
+                               "Requests refused by a DLP rule, by rule.")),
       active_connections(prometheus::BuildGauge()
                              .Name("switchyard_active_connections")
                              .Help("Open client connections on the data plane.")
@@ -41,9 +45,9 @@ GatewayMetrics::GatewayMetrics()
           counter(*registry_, "switchyard_session_exceptions_total",
                   "Unexpected exceptions caught at the session boundary (bugs).")
               .Add({})),
-      config_reloads_total(counter(*registry_, "switchyard_config_reloads_total",
-                                   "Policy reloads that took effect.")
-                               .Add({})),
+      config_reloads_total(
+          counter(*registry_, "switchyard_config_reloads_total", "Policy reloads that took effect.")
+              .Add({})),
       config_reload_failures_total(
           counter(*registry_, "switchyard_config_reload_failures_total",
                   "Policy reloads rejected as invalid; the running policy stayed.")

@@ -33,6 +33,10 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& upstream_errors_total;
   // {reason}: connections refused at the limit, request read timeouts, malformed requests.
   prometheus::Family<prometheus::Counter>& downstream_rejections_total;
+  // {detector, action, direction}: one per finding; direction is "request" or "response".
+  prometheus::Family<prometheus::Counter>& dlp_findings_total;
+  // {rule}: requests refused by a DLP block rule.
+  prometheus::Family<prometheus::Counter>& dlp_blocks_total;
   prometheus::Gauge& active_connections;
   prometheus::Counter& session_exceptions_total;
   prometheus::Counter& config_reloads_total;          // successful reloads

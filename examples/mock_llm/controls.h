@@ -23,6 +23,8 @@ struct Controls {
   int64_t error_status = 0;    // 0 = off; else every /v1 request gets this status (400..599)
   int64_t disconnect_after = -1;  // -1 = off; streams: reset after N content chunks;
                                   // non-streams: 0 resets before any byte, N > 0 has no effect
+  int64_t echo_chunk_bytes = 0;   // 0 = off; else the reply repeats the last user message, and a
+                                  // stream sends it in content chunks of at most N bytes
   bool operator==(const Controls&) const = default;
 };
 
@@ -38,7 +40,8 @@ enum class ControlKey {
   TokensPerSec,
   ReplyTokens,
   ErrorStatus,
-  DisconnectAfter
+  DisconnectAfter,
+  EchoChunkBytes
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -60,7 +63,7 @@ Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header);
 // directive with an out-of-range value fails.
 Status applyDirectives(Controls& controls, std::string_view text);
 
-// Serializes {"latency_ms":..,...} (all six keys).
+// Serializes {"latency_ms":..,...} (every control).
 std::string controlsToJson(const Controls& controls);
 
 // The runtime layer, shared by all io threads.
@@ -86,6 +89,7 @@ class RuntimeControls {
   std::atomic<int64_t> reply_tokens_;
   std::atomic<int64_t> error_status_;
   std::atomic<int64_t> disconnect_after_;
+  std::atomic<int64_t> echo_chunk_bytes_;
 };
 
 // --- implementation of the template -------------------------------------------------------------
@@ -95,9 +99,10 @@ bool parseInt64(std::string_view text, int64_t& out);  // optional '-', digits, 
 
 template <class HeaderLookup>
 Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header) {
-  constexpr ControlKey kKeys[] = {ControlKey::LatencyMs,    ControlKey::TtftMs,
-                                  ControlKey::TokensPerSec, ControlKey::ReplyTokens,
-                                  ControlKey::ErrorStatus,  ControlKey::DisconnectAfter};
+  constexpr ControlKey kKeys[] = {ControlKey::LatencyMs,     ControlKey::TtftMs,
+                                  ControlKey::TokensPerSec,  ControlKey::ReplyTokens,
+                                  ControlKey::ErrorStatus,   ControlKey::DisconnectAfter,
+                                  ControlKey::EchoChunkBytes};
   for (ControlKey key : kKeys) {
     const std::string_view name = controlHeaderName(key);
     const std::string_view value = header(name);

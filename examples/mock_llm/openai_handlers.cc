@@ -1,8 +1,10 @@
 // POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models in the OpenAI wire format.
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <charconv>
 #include <ctime>
+#include <vector>
 
 #include "examples/mock_llm/handlers.h"
 #include "examples/mock_llm/synth.h"
@@ -28,7 +30,37 @@ struct ChatPlan {
   int64_t completion_tokens = 0;
   std::string_view finish_reason;
   bool include_usage = false;
+  std::string_view echo;  // echo_chunk_bytes: the reply is this text, in chunks of echo_chunk
+  size_t echo_chunk = 0;
 };
+
+// `text` JSON-escaped, without the quotes.
+void appendEscaped(std::string& out, std::string_view text) {
+  const size_t at = out.size();
+  appendJsonString(out, text);
+  out.erase(at, 1);
+  out.pop_back();
+}
+
+// Splits `text` into pieces of at most `max_bytes`, never inside a UTF-8 sequence.
+std::vector<std::string_view> echoPieces(std::string_view text, size_t max_bytes) {
+  std::vector<std::string_view> pieces;
+  while (!text.empty()) {
+    size_t cut = std::min(max_bytes, text.size());
+    while (cut < text.size() && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    if (cut == 0) {  // a sequence longer than max_bytes: take it whole
+      cut = 1;
+      while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+        ++cut;
+      }
+    }
+    pieces.push_back(text.substr(0, cut));
+    text.remove_prefix(cut);
+  }
+  return pieces;
+}
 
 void appendUsage(std::string& out, const ChatPlan& plan) {
   out += "{\"prompt_tokens\":";
@@ -51,7 +83,11 @@ void buildChatCompletion(const ChatPlan& plan, const ServerState& state, Reply& 
   b += ",\"system_fingerprint\":\"";
   b += state.fingerprint;
   b += "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"";
-  appendReplyText(b, plan.completion_tokens, state.options.name);
+  if (plan.echo_chunk > 0) {
+    appendEscaped(b, plan.echo);
+  } else {
+    appendReplyText(b, plan.completion_tokens, state.options.name);
+  }
   b += "\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"";
   b += plan.finish_reason;
   b += "\"}],\"usage\":";
@@ -82,11 +118,18 @@ void buildChatStream(const ChatPlan& plan, const ServerState& state, Reply& repl
   reply.commitEvent();
   reply.preamble_events = 1;
 
+  const std::vector<std::string_view> pieces = plan.echo_chunk > 0
+                                                   ? echoPieces(plan.echo, plan.echo_chunk)
+                                                   : std::vector<std::string_view>{};
   for (int64_t i = 0; i < plan.completion_tokens; ++i) {
     ev = &reply.beginEvent();
     *ev += prefix;
     *ev += "{\"index\":0,\"delta\":{\"content\":\"";
-    appendToken(*ev, i, state.options.name);
+    if (plan.echo_chunk > 0) {
+      appendEscaped(*ev, pieces[static_cast<size_t>(i)]);
+    } else {
+      appendToken(*ev, i, state.options.name);
+    }
     *ev += "\"},\"logprobs\":null,\"finish_reason\":null}";
     *ev += suffix;
     reply.commitEvent();
@@ -205,7 +248,8 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
     return;
   }
   std::string joined;
-  auto controls = effectiveControls(state, request, lastUserText(*chat.messages, joined));
+  const std::string_view user_text = lastUserText(*chat.messages, joined);
+  auto controls = effectiveControls(state, request, user_text);
   if (!controls) {
     return badRequest(reply, controls.error().message, {}, controls.error().code_id);
   }
@@ -221,7 +265,12 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
   plan.completion_tokens = controls->reply_tokens;
   plan.finish_reason = "stop";
   plan.include_usage = chat.include_usage;
-  if (chat.max_tokens > 0 && chat.max_tokens < plan.completion_tokens) {
+  if (controls->echo_chunk_bytes > 0) {
+    plan.echo = user_text;
+    plan.echo_chunk = static_cast<size_t>(controls->echo_chunk_bytes);
+    plan.completion_tokens = static_cast<int64_t>(echoPieces(plan.echo, plan.echo_chunk).size());
+  }
+  if (plan.echo_chunk == 0 && chat.max_tokens > 0 && chat.max_tokens < plan.completion_tokens) {
     plan.completion_tokens = chat.max_tokens;
     plan.finish_reason = "length";
   }

@@ -1,12 +1,15 @@
-// The `switchyard` command: serve, lint (and, as later issues land, explain, test, keys, audit).
+// The `switchyard` command: serve, lint, explain (and, as later issues land, test, keys, audit).
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "gateway/config/config.h"
 #include "gateway/config/snapshot.h"
+#include "gateway/server/explain.h"
 #include "gateway/server/server.h"
 #include "observability/logging.h"
 
@@ -17,14 +20,19 @@ constexpr std::string_view kUsage = R"(usage: switchyard <command> [options]
 commands:
   serve --config FILE   run the gateway (SIGTERM/SIGINT drain and exit, SIGHUP reloads FILE)
   lint --config FILE    validate FILE; exit 0, or 1 with every error as file:line:col: message
+  explain --config FILE [--jsonl] [--endpoint chat|embeddings]
+                        dry run: read request bodies on stdin (the whole input is one body, or
+                        one per line with --jsonl) and print one JSON decision per request
+                        (action, tier, backend, model, sensitivity, findings, reasons);
+                        nothing is forwarded. Exit 0, 1 on a bad policy, 3 if a body was refused
   version               print the version
 
 See README.md for the policy reference.
 )";
 
 int usageError(std::string_view message) {
-  std::fprintf(stderr, "switchyard: %.*s\n\n%.*s", static_cast<int>(message.size()),
-               message.data(), static_cast<int>(kUsage.size()), kUsage.data());
+  std::fprintf(stderr, "switchyard: %.*s\n\n%.*s", static_cast<int>(message.size()), message.data(),
+               static_cast<int>(kUsage.size()), kUsage.data());
   return 2;
 }
 
@@ -57,6 +65,71 @@ int lint(const std::string& path) {
               config->catalog.backends.size(), config->catalog.tiers.size(),
               config->catalog.models.size());
   return 0;
+}
+
+// The value of `--name VALUE` / `--name=VALUE`, or "" if absent.
+std::string optionValue(const std::vector<std::string_view>& args, std::string_view name) {
+  const std::string prefix = std::string(name) + "=";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name && i + 1 < args.size()) {
+      return std::string(args[i + 1]);
+    }
+    if (args[i].starts_with(prefix)) {
+      return std::string(args[i].substr(prefix.size()));
+    }
+  }
+  return "";
+}
+
+bool hasFlag(const std::vector<std::string_view>& args, std::string_view flag) {
+  for (std::string_view arg : args) {
+    if (arg == flag) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int explain(const std::string& path, const std::vector<std::string_view>& args) {
+  std::string endpoint = optionValue(args, "--endpoint");
+  if (endpoint.empty()) {
+    endpoint = "chat";
+  }
+  if (endpoint != "chat" && endpoint != "embeddings") {
+    return usageError("--endpoint must be chat or embeddings");
+  }
+  if (hasFlag(args, "--key-id") || !optionValue(args, "--key-id").empty()) {
+    return usageError("--key-id: this version has no keys section in the policy yet");
+  }
+  auto config = sy::config::loadConfigFile(path);
+  if (!config) {
+    printErrors(config.error());
+    return 1;
+  }
+  auto snapshot = sy::config::Snapshot::build(std::move(*config), 1);
+  if (!snapshot) {
+    printErrors(snapshot.error());
+    return 1;
+  }
+  std::vector<std::string> bodies;
+  if (hasFlag(args, "--jsonl")) {
+    for (std::string line; std::getline(std::cin, line);) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) {
+        bodies.push_back(std::move(line));
+      }
+    }
+  } else {
+    bodies.emplace_back(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  int status = 0;
+  for (const std::string& body : bodies) {
+    const boost::json::object decision = sy::server::explainRequest(*snapshot, body, endpoint);
+    if (decision.contains("error")) {
+      status = 3;
+    }
+    std::printf("%s\n", boost::json::serialize(decision).c_str());
+  }
+  return status;
 }
 
 int serve(const std::string& path) {
@@ -92,12 +165,15 @@ int main(int argc, char** argv) {
     std::printf("switchyard 0.1.0\n");
     return 0;
   }
-  if (command != "serve" && command != "lint") {
+  if (command != "serve" && command != "lint" && command != "explain") {
     return usageError("unknown command '" + std::string(command) + "'");
   }
   const std::string path = configArgument(args);
   if (path.empty()) {
     return usageError(std::string(command) + " needs --config FILE");
+  }
+  if (command == "explain") {
+    return explain(path, args);
   }
   return command == "serve" ? serve(path) : lint(path);
 }

@@ -1,19 +1,33 @@
 #include "gateway/server/admin.h"
 
+#include <boost/json/serialize.hpp>
+
 #include "gateway/core/error.h"
+#include "gateway/server/explain.h"
 
 namespace sy::server {
 namespace {
 
 http::response<http::string_body> answer(const http::request<http::string_body>& request,
-                                         observability::GatewayMetrics& metrics,
-                                         const std::atomic<bool>& draining) {
+                                         SharedState& shared) {
   const std::string_view path = request.target().substr(0, request.target().find('?'));
   http::response<http::string_body> response{http::status::ok, request.version()};
   response.set(http::field::server, "switchyard");
   response.set(http::field::content_type, "application/json");
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
-  if (!known) {
+  if (path == "/admin/explain") {
+    if (request.method() != http::verb::post) {
+      response.result(http::status::method_not_allowed);
+      response.set(http::field::allow, "POST");
+      response.body() = openAiErrorBody("Use POST on /admin/explain", 405, "method_not_allowed");
+    } else {
+      const std::string_view endpoint =
+          request.target().find("endpoint=embeddings") != std::string_view::npos ? "embeddings"
+                                                                                 : "chat";
+      response.body() =
+          boost::json::serialize(explainRequest(shared.snapshots.get(), request.body(), endpoint));
+    }
+  } else if (!known) {
     response.result(http::status::not_found);
     response.body() =
         openAiErrorBody("Unknown admin URL: " + std::string(path), 404, "unknown_url");
@@ -24,12 +38,12 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
   } else if (path == "/healthz") {
     response.body() = R"({"status":"ok"})";
   } else if (path == "/readyz") {
-    const bool ready = !draining.load(std::memory_order_relaxed);
+    const bool ready = !shared.draining.load(std::memory_order_relaxed);
     response.result(ready ? http::status::ok : http::status::service_unavailable);
     response.body() = ready ? R"({"status":"ready"})" : R"({"status":"draining"})";
   } else {
     response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    response.body() = metrics.serialize();
+    response.body() = shared.metrics.serialize();
   }
   response.keep_alive(request.keep_alive());
   response.prepare_payload();
@@ -41,8 +55,7 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
 
 }  // namespace
 
-net::awaitable<void> runAdminSession(tcp::socket socket, observability::GatewayMetrics& metrics,
-                                     const std::atomic<bool>& draining) {
+net::awaitable<void> runAdminSession(tcp::socket socket, SharedState& shared) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -54,7 +67,7 @@ net::awaitable<void> runAdminSession(tcp::socket socket, observability::GatewayM
     if (read_ec) {
       break;
     }
-    auto response = answer(parser.get(), metrics, draining);
+    auto response = answer(parser.get(), shared);
     stream.expires_after(std::chrono::seconds(30));
     auto [write_ec, write_n] = co_await http::async_write(stream, response, kTuple);
     if (write_ec || !response.keep_alive()) {

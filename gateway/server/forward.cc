@@ -53,21 +53,50 @@ void copyRelayedHeaders(const http::fields& from, http::fields& to) {
 
 }  // namespace
 
+Candidates dlpCandidates(RequestContext& ctx, const router::Target& target) {
+  // DLP decides per destination: a candidate the policy blocks for this request is skipped, so
+  // failover never sends the data where the policy forbids it.
+  Candidates out;
+  out.allowed.reserve(target.backends.size());
+  for (const BackendSpec* spec : target.backends) {
+    if (ctx.dlp) {
+      const DestinationVerdict& verdict = ctx.dlp->verdict(spec->location);
+      if (verdict.block) {
+        if (!out.blocked) {
+          out.blocked = ctx.dlp->blockError(*verdict.block);
+          ctx.dlp_verdict = &verdict;
+        }
+        continue;
+      }
+    }
+    out.allowed.push_back(&ctx.config->backend(*spec));
+  }
+  return out;
+}
+
 net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downstream) {
   auto target = ctx.config->catalog().resolve(ctx.requested_model, worker_.rotation++);
   if (!target) {
     co_return std::unexpected(std::move(target.error()));
   }
   ctx.tier = target->tier;
+  auto [candidates, blocked] = dlpCandidates(ctx, *target);
+  if (candidates.empty()) {
+    co_return std::unexpected(std::move(*blocked));
+  }
   std::optional<Error> last_error;
-  for (size_t i = 0; i < target->backends.size(); ++i) {
-    const config::BackendRuntime& backend = ctx.config->backend(*target->backends[i]);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const config::BackendRuntime& backend = *candidates[i];
+    if (ctx.dlp) {
+      ctx.dlp->apply(ctx.body, backend.spec->location);
+      ctx.dlp_verdict = &ctx.dlp->verdict(backend.spec->location);
+    }
     auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec,
                                                    backend.api_key, ctx.request_id);
     if (!request) {
       co_return std::unexpected(std::move(request.error()));
     }
-    const bool last = i + 1 == target->backends.size();
+    const bool last = i + 1 == candidates.size();
     auto answered = co_await attempt(ctx, downstream, backend, *request, last);
     if (answered) {
       co_return Status{};
@@ -82,8 +111,8 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
     }
   }
   Error error = std::move(*last_error);
-  if (target->backends.size() > 1) {
-    error.message = "all " + std::to_string(target->backends.size()) + " backends of tier '" +
+  if (candidates.size() > 1) {
+    error.message = "all " + std::to_string(candidates.size()) + " backends of tier '" +
                     std::string(ctx.tier) + "' failed; last: " + error.message;
   }
   co_return std::unexpected(std::move(error));
@@ -148,6 +177,16 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   const bool event_stream =
       head_parser->get()[http::field::content_type].starts_with("text/event-stream");
   auto translator = backend.connector->newTranslator(ctx.api, status, event_stream);
+  // DLP on the answer: restore this request's pseudonyms, apply the response rules.
+  std::optional<ResponseDlp> response_dlp;
+  if (ctx.dlp && ctx.api == connectors::Endpoint::ChatCompletions && status / 100 == 2) {
+    const auto& policy = ctx.config->dlpPolicy();
+    response_dlp.emplace(policy.scanResponses() ? &ctx.config->dlpEngine() : nullptr, policy,
+                         &ctx.dlp->pseudonymizer());
+    if (!response_dlp->active()) {
+      response_dlp.reset();
+    }
+  }
   bool reusable = false;
   if (event_stream) {
     http::response_parser<http::buffer_body> parser{std::move(*head_parser)};
@@ -164,7 +203,8 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     if (co_await downstream.writeHead(head)) {
       ctx.close_connection = true;
     } else {
-      co_await relayStream(ctx, downstream, spec, **connection, parser, *translator, reusable);
+      co_await relayStream(ctx, downstream, spec, **connection, parser, *translator,
+                           response_dlp ? &*response_dlp : nullptr, reusable);
     }
   } else {
     http::response_parser<http::string_body> parser{std::move(*head_parser)};
@@ -183,6 +223,9 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       (*connection)->close();
       co_return std::unexpected(std::move(translated.error()));
     }
+    if (response_dlp) {
+      response_dlp->rewriteBody(body);
+    }
     auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
     response.set("x-switchyard-route", routeHeader(ctx.tier, spec));
     copyRelayedHeaders(upstream_response, response);
@@ -192,6 +235,9 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     }
   }
   ctx.usage = translator->usage();
+  if (response_dlp) {
+    ctx.response_findings = response_dlp->findings();
+  }
   if (reusable) {
     worker_.pool.release(std::move(*connection), backend);
   } else {
@@ -204,7 +250,7 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
                                            const BackendSpec& spec, UpstreamConnection& connection,
                                            http::response_parser<http::buffer_body>& parser,
                                            connectors::ResponseTranslator& translator,
-                                           bool& reusable) {
+                                           ResponseDlp* response_dlp, bool& reusable) {
   std::string chunk;
   char buffer[kRelayBuffer];
   while (!parser.is_done()) {
@@ -225,7 +271,11 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       log::warn("upstream stream broke",
                 {{"request_id", ctx.request_id}, {"backend", spec.name}, {"error", ec.message()}});
       const Error error = upstreamIoError(spec, "stream", ec, "upstream_error").error();
-      const std::string event = "data: " + openAiErrorBody(error) + "\n\n";
+      std::string event;
+      if (response_dlp != nullptr) {
+        response_dlp->rewriteEvents(event, true);  // what DLP held back, before the error
+      }
+      event += "data: " + openAiErrorBody(error) + "\n\n";
       ctx.close_connection = true;
       if (!co_await downstream.writeChunk(event)) {
         co_await downstream.writeLastChunk();
@@ -235,6 +285,9 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
     if (Status translated = translator.onChunk(chunk, parser.is_done()); !translated) {
       ctx.close_connection = true;
       co_return;
+    }
+    if (response_dlp != nullptr) {
+      response_dlp->rewriteEvents(chunk, parser.is_done());
     }
     if (!chunk.empty() && co_await downstream.writeChunk(chunk)) {
       ctx.close_connection = true;  // the client went away: stop reading the upstream

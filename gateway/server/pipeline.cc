@@ -81,6 +81,9 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
       outcome = decode(ctx);
     }
     if (outcome) {
+      inspectBody(ctx);
+    }
+    if (outcome) {
       outcome = co_await forward(ctx, downstream);
     }
     if (!outcome) {
@@ -126,8 +129,9 @@ Status Pipeline::dispatch(RequestContext& ctx) {
                    "unknown_url");
 }
 
-Status Pipeline::decode(RequestContext& ctx) {
-  const std::string& text = ctx.downstream->body();
+Status Pipeline::decode(RequestContext& ctx) { return decodeBody(ctx.downstream->body(), ctx); }
+
+Status decodeBody(std::string_view text, RequestContext& ctx) {
   if (text.empty()) {
     return badRequest("The request body is empty; send a JSON object.", "invalid_json");
   }
@@ -174,6 +178,14 @@ Status Pipeline::decode(RequestContext& ctx) {
   return {};
 }
 
+void inspectBody(RequestContext& ctx) {
+  if (!ctx.config->dlpEnabled()) {
+    return;
+  }
+  ctx.dlp.emplace(ctx.config->dlpEngine(), ctx.config->dlpPolicy());
+  ctx.dlp->inspect(ctx.api, ctx.body);
+}
+
 net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& downstream) {
   boost::json::array data;
   for (const std::string& name : ctx.config->catalog().modelNames()) {
@@ -212,6 +224,22 @@ void Pipeline::log(const RequestContext& ctx) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
   worker_.recordRequest(ctx.endpoint, ctx.tier, ctx.backend, ctx.status, seconds);
+  if (ctx.dlp_verdict != nullptr) {
+    const auto& texts = ctx.dlp->texts();
+    for (size_t t = 0; t < texts.size(); ++t) {
+      for (size_t f = 0; f < texts[t].findings.size(); ++f) {
+        worker_.recordDlpFinding(texts[t].findings[f].detector_id,
+                                 policies::toString(ctx.dlp_verdict->actions[t][f].action),
+                                 "request");
+      }
+    }
+    if (ctx.dlp_verdict->block) {
+      worker_.recordDlpBlock(ctx.dlp->blockRule(*ctx.dlp_verdict->block));
+    }
+  }
+  for (const ResponseFinding& finding : ctx.response_findings) {
+    worker_.recordDlpFinding(finding.detector_id, policies::toString(finding.action), "response");
+  }
 }
 
 }  // namespace sy::server

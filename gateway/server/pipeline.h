@@ -1,9 +1,9 @@
 // The request pipeline: fixed, named phases run in order for every data-plane
-// request — dispatch (endpoint) -> decode (JSON body) -> route (catalog) ->
-// forward (upstream, with failover inside the tier) -> log (metrics), and `log`
-// always runs. Later issues add authenticate, policy, DLP and audit phases
-// between these. One Pipeline per worker: NOT thread-safe; it never blocks (all
-// I/O is co_awaited).
+// request — dispatch (endpoint) -> decode (JSON body) -> inspect (DLP scan) ->
+// forward (route, DLP verdict and transform per destination, upstream with
+// failover inside the tier, DLP on the answer) -> log (metrics), and `log`
+// always runs. Later issues add authenticate, classify and audit phases. One Pipeline per worker:
+// NOT thread-safe; it never blocks (all I/O is co_awaited).
 #pragma once
 
 #include "gateway/server/downstream.h"
@@ -32,13 +32,28 @@ class Pipeline {
   net::awaitable<void> relayStream(RequestContext& ctx, Downstream& downstream,
                                    const BackendSpec& spec, UpstreamConnection& connection,
                                    http::response_parser<http::buffer_body>& parser,
-                                   connectors::ResponseTranslator& translator, bool& reusable);
+                                   connectors::ResponseTranslator& translator,
+                                   ResponseDlp* response_dlp, bool& reusable);
   net::awaitable<void> answerModels(RequestContext& ctx, Downstream& downstream);
   net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream, const Error& error);
   void log(const RequestContext& ctx);
 
   WorkerState& worker_;
 };
+
+// The phases `explain` shares with the pipeline. decodeBody: `text` (the request body) into
+// ctx.body, requested_model and stream, for ctx.api; a 400 error naming the problem otherwise.
+// inspectBody: the DLP scan of ctx.body into ctx.dlp (nothing when the policy has no detectors).
+Status decodeBody(std::string_view text, RequestContext& ctx);
+void inspectBody(RequestContext& ctx);
+
+// The backends of a resolved tier that DLP lets this request reach, in order, and the 403 for
+// the first one it does not (`blocked`, with its verdict in ctx.dlp_verdict), if any.
+struct Candidates {
+  std::vector<const config::BackendRuntime*> allowed;
+  std::optional<Error> blocked;
+};
+Candidates dlpCandidates(RequestContext& ctx, const router::Target& target);
 
 // The response headers every answer carries: x-request-id, and server.
 void setCommonHeaders(http::fields& fields, std::string_view request_id);

@@ -7,11 +7,15 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/connector.h"
 #include "gateway/config/snapshot.h"
 #include "gateway/server/net.h"
+#include "gateway/server/request_dlp.h"
+#include "gateway/server/response_dlp.h"
 
 namespace sy::server {
 
@@ -34,6 +38,9 @@ struct RequestContext {
   unsigned status = 0;       // status sent to the client
   bool close_connection = false;
   connectors::TokenUsage usage;
+  std::optional<RequestDlp> dlp;  // set by the inspect phase when the policy has detectors
+  const DestinationVerdict* dlp_verdict = nullptr;  // what was done (forwarded or blocked)
+  std::vector<ResponseFinding> response_findings;
   std::chrono::steady_clock::time_point started_at;
 };
 

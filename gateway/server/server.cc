@@ -161,7 +161,7 @@ net::awaitable<void> Server::Impl::adminLoop() {
       co_return;
     }
     if (!ec) {
-      net::co_spawn(main_io, runAdminSession(std::move(socket), metrics, shared.draining),
+      net::co_spawn(main_io, runAdminSession(std::move(socket), shared),
                     net::detached);
     }
   }

@@ -89,4 +89,15 @@ void WorkerState::recordUpstreamError(std::string_view backend, std::string_view
       .Increment();
 }
 
+void WorkerState::recordDlpFinding(std::string_view detector, std::string_view action,
+                                   std::string_view direction) {
+  cachedCounter(shared.metrics.dlp_findings_total,
+                {{"detector", detector}, {"action", action}, {"direction", direction}})
+      .Increment();
+}
+
+void WorkerState::recordDlpBlock(std::string_view rule) {
+  cachedCounter(shared.metrics.dlp_blocks_total, {{"rule", rule}}).Increment();
+}
+
 }  // namespace sy::server

@@ -44,6 +44,9 @@ class WorkerState {
   void recordRejection(std::string_view reason);
   void recordFirstByte(std::string_view backend, double seconds);
   void recordUpstreamError(std::string_view backend, std::string_view reason);
+  void recordDlpFinding(std::string_view detector, std::string_view action,
+                        std::string_view direction);
+  void recordDlpBlock(std::string_view rule);
 
  private:
   using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
