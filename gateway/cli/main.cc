@@ -106,7 +106,7 @@ int explain(const std::string& path, const std::vector<std::string_view>& args) 
     printErrors(config.error());
     return 1;
   }
-  auto snapshot = sy::config::Snapshot::build(std::move(*config), 1);
+  auto snapshot = sy::config::Snapshot::build(std::move(*config), 1, /*read_upstream_keys=*/false);
   if (!snapshot) {
     printErrors(snapshot.error());
     return 1;

@@ -30,8 +30,8 @@ Result<std::shared_ptr<boost::asio::ssl::context>> makeClientTls(const BackendSp
 
 }  // namespace
 
-std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(Config config,
-                                                                             uint64_t version) {
+std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
+    Config config, uint64_t version, bool read_upstream_keys) {
   std::shared_ptr<Snapshot> snapshot(new Snapshot());
   snapshot->version_ = version;
   snapshot->config_ = std::move(config);
@@ -60,7 +60,7 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(Con
         fail(tls.error().message);
       }
     }
-    if (!spec.api_key_env.empty()) {
+    if (read_upstream_keys && !spec.api_key_env.empty()) {
       const char* key = std::getenv(spec.api_key_env.c_str());
       if (key == nullptr || *key == '\0') {
         fail("backends." + spec.name + ".api_key_env: environment variable " + spec.api_key_env +

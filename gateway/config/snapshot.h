@@ -37,8 +37,10 @@ class Snapshot {
   // Builds connectors, TLS client contexts and the catalog, and reads upstream keys from the
   // environment. Fails with every problem, as "file:0:0: message" lines, when something is
   // missing (an unset api_key_env variable, an unreadable ca_file, an unsupported backend kind).
-  static std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> build(Config config,
-                                                                            uint64_t version);
+  // `read_upstream_keys` false (dry runs such as `explain`): api_key_env variables are not read
+  // and need not be set.
+  static std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> build(
+      Config config, uint64_t version, bool read_upstream_keys = true);
 
   const Config& config() const { return config_; }
   const router::Catalog& catalog() const { return *catalog_; }

@@ -55,6 +55,16 @@ TEST(SnapshotTest, ReportsEveryMissingKeyAndUnsupportedKindAtOnce) {
   EXPECT_NE(snapshot.error()[1].str().find("backends.b.kind"), std::string::npos);
 }
 
+TEST(SnapshotTest, DryRunsNeedNoUpstreamKeys) {
+  ::unsetenv("SY_TEST_UNSET_KEY");
+  BackendSpec a = backend("a");
+  a.api_key_env = "SY_TEST_UNSET_KEY";
+  auto snapshot = Snapshot::build(configWith({a}), 1, /*read_upstream_keys=*/false);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ((*snapshot)->backends()[0].api_key, "");
+  EXPECT_TRUE((*snapshot)->dlpEnabled());
+}
+
 TEST(SnapshotTest, HttpsBackendsGetAVerifyingTlsContextAndABadCaFileIsAnError) {
   BackendSpec good = backend("good");
   good.address.tls = true;
