@@ -448,14 +448,14 @@ for mode in "${MODES[@]}"; do
       read -r -a pids <<<"$(proxy_pids "$target")"
       before=0; ((${#pids[@]})) && before=$(cpu_ticks "${pids[@]}")
       mock_before=$(cpu_ticks "$MOCK_PID")
-      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID")
+      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID")
       shell_before=$(shell_child_ticks)
       busy_before=$(sys_busy_ticks)
       note "run: $target $mode c=$conns (${DURATION}s)"
       wrk_run "$target" "$mode" "$conns" "$DURATION" run
       busy_after=$(sys_busy_ticks)
       shell_after=$(shell_child_ticks)
-      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID")
+      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID")
       after=0; ((${#pids[@]})) && after=$(cpu_ticks "${pids[@]}")
       mock_after=$(cpu_ticks "$MOCK_PID")
       BG[$key]=$(awk -v b=$((busy_after - busy_before)) -v o=$((ours_after - ours_before + shell_after - shell_before)) \
