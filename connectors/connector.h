@@ -29,6 +29,10 @@ struct TokenUsage {
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
   bool reported = false;  // the upstream said so (vs. nothing known)
+  // Streams only: content-carrying events relayed. Without reported usage (an upstream that
+  // ignores include_usage, a stream cut short) this is the completion-token estimate: OpenAI-
+  // compatible servers send about one token per event.
+  uint64_t streamed_events = 0;
 };
 
 // Rewrites an upstream response body into the client's format, chunk by chunk, and notes usage.
@@ -47,15 +51,20 @@ class Connector {
   virtual std::string_view provider() const = 0;
 
   // Builds the upstream request from the client's decoded body, which it may rewrite in place
-  // (e.g. `model`): no copy of the body per attempt. `api_key` is the backend's own key ("" for
-  // none); the client's credentials never reach this function.
+  // (e.g. `model`, and for streams the request for a final usage report): no copy of the body
+  // per attempt. Idempotent: building again from the rewritten body gives the same request.
+  // `api_key` is the backend's own key ("" for none); the client's credentials never reach this
+  // function.
   virtual Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object& body,
                                                const BackendSpec& backend, std::string_view api_key,
                                                std::string_view request_id) const = 0;
 
-  // A translator for one response with the given status and content type.
+  // A translator for one response with the given status and content type. `client_wants_usage`:
+  // the client itself asked for a streamed usage report; when false, a usage-only event the
+  // gateway asked for (to account the spend) is read and not relayed.
   virtual std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
-                                                            bool event_stream) const = 0;
+                                                            bool event_stream,
+                                                            bool client_wants_usage) const = 0;
 };
 
 // An explicit switch over backend kinds; no static-init registration. Fails for kinds that have

@@ -50,6 +50,8 @@ class OpenAiBodyTranslator final : public ResponseTranslator {
 // vLLM may send it on every chunk).
 class OpenAiStreamTranslator final : public ResponseTranslator {
  public:
+  explicit OpenAiStreamTranslator(bool relay_usage_event) : relay_usage_event_(relay_usage_event) {}
+
   Status onChunk(std::string& chunk, bool end) override {
     if (!pending_.empty()) {
       pending_.append(chunk);
@@ -61,16 +63,29 @@ class OpenAiStreamTranslator final : public ResponseTranslator {
       pending_.assign(chunk, boundary);
       chunk.resize(boundary);
     }
+    bool drop_usage_event = false;
     for (const SseEvent& event : parser_.feed(chunk)) {
+      if (event.data.find("\"content\":\"") != std::string::npos ||
+          event.data.find("\"arguments\":\"") != std::string::npos) {
+        ++streamed_events_;
+      }
       if (event.data.find("\"usage\"") != std::string::npos) {
         if (TokenUsage usage = extractOpenAiUsage(event.data); usage.reported) {
           usage_ = usage;
+          drop_usage_event = drop_usage_event || (!relay_usage_event_ && isUsageOnly(event.data));
         }
       }
     }
+    if (drop_usage_event) {
+      dropUsageOnlyEvents(chunk);
+    }
     return {};
   }
-  TokenUsage usage() const override { return usage_; }
+  TokenUsage usage() const override {
+    TokenUsage usage = usage_;
+    usage.streamed_events = streamed_events_;
+    return usage;
+  }
 
  private:
   // The end of the last complete event in `text` (after its blank line), 0 if
@@ -87,9 +102,32 @@ class OpenAiStreamTranslator final : public ResponseTranslator {
     return 0;
   }
 
+  // The final chunk of an include_usage stream: no choices, only usage.
+  static bool isUsageOnly(std::string_view data) {
+    return data.find("\"choices\":[]") != std::string_view::npos;
+  }
+
+  // Removes the usage-only events from `chunk` (whole events, as relayed), keeping the rest.
+  static void dropUsageOnlyEvents(std::string& chunk) {
+    std::string kept;
+    size_t start = 0;
+    while (start < chunk.size()) {
+      size_t end = chunk.find("\n\n", start);
+      end = end == std::string::npos ? chunk.size() : end + 2;
+      const std::string_view event(chunk.data() + start, end - start);
+      if (!(event.find("\"usage\"") != std::string_view::npos && isUsageOnly(event))) {
+        kept.append(event);
+      }
+      start = end;
+    }
+    chunk.swap(kept);
+  }
+
+  const bool relay_usage_event_;
   SseParser parser_{1 << 20};
   std::string pending_;  // an event not complete yet
   TokenUsage usage_;
+  uint64_t streamed_events_ = 0;
 };
 
 }  // namespace
@@ -132,6 +170,15 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
   body["model"] = backend.model;
   const boost::json::value* stream = body.if_contains("stream");
   const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
+  if (streaming && endpoint == Endpoint::ChatCompletions) {
+    // Ask for the final usage chunk, so a stream's spend is known (the translator does not relay
+    // it unless the client asked too). Other stream_options are kept.
+    boost::json::value& options = body["stream_options"];
+    if (!options.is_object()) {
+      options.emplace_object();
+    }
+    options.get_object()["include_usage"] = true;
+  }
   request.body = boost::json::serialize(body);
   request.headers.emplace_back("content-type", "application/json");
   request.headers.emplace_back("accept", streaming ? "text/event-stream" : "application/json");
@@ -144,9 +191,10 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
 
 std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*endpoint*/,
                                                                    unsigned /*status*/,
-                                                                   bool event_stream) const {
+                                                                   bool event_stream,
+                                                                   bool client_wants_usage) const {
   if (event_stream) {
-    return std::make_unique<OpenAiStreamTranslator>();
+    return std::make_unique<OpenAiStreamTranslator>(client_wants_usage);
   }
   return std::make_unique<OpenAiBodyTranslator>();
 }

@@ -1,6 +1,8 @@
 // OpenAI-compatible upstreams (OpenAI, vLLM, llama.cpp server, Ollama, TGI): the client already
-// speaks this protocol, so requests only get the backend's model id and credentials, and
-// responses pass through byte for byte while usage is read off them. Immutable, thread-safe.
+// speaks this protocol, so requests only get the backend's model id and credentials (and streams
+// `stream_options.include_usage`, so spend is known), and responses pass through byte for byte
+// while usage is read off them (a usage-only event only the gateway asked for is not relayed).
+// Immutable, thread-safe.
 #pragma once
 
 #include "connectors/connector.h"
@@ -15,7 +17,8 @@ class OpenAiConnector final : public Connector {
                                        const BackendSpec& backend, std::string_view api_key,
                                        std::string_view request_id) const override;
   std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
-                                                    bool event_stream) const override;
+                                                    bool event_stream,
+                                                    bool client_wants_usage) const override;
 };
 
 // Reads the `usage` object of an OpenAI response or stream chunk, without parsing the rest of the

@@ -36,6 +36,12 @@ GatewayMetrics::GatewayMetrics()
                                  "(request or response).")),
       dlp_blocks_total(counter(*registry_, "switchyard_dlp_blocks_total",
                                "Requests refused by a DLP rule, by rule.")),
+      limit_rejections_total(counter(*registry_, "switchyard_limit_rejections_total",
+                                     "Requests refused by a rate limit or budget, by limit.")),
+      limit_store_errors_total(
+          counter(*registry_, "switchyard_limit_store_errors_total",
+                  "Limit store (Redis) failures; the policy's fail open/closed choice applied.")
+              .Add({})),
       active_connections(prometheus::BuildGauge()
                              .Name("switchyard_active_connections")
                              .Help("Open client connections on the data plane.")

@@ -37,6 +37,11 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& dlp_findings_total;
   // {rule}: requests refused by a DLP block rule.
   prometheus::Family<prometheus::Counter>& dlp_blocks_total;
+  // {limit}: requests refused with 429 by a rate limit or budget (rpm, tpm, concurrency,
+  // budget_day, budget_month).
+  prometheus::Family<prometheus::Counter>& limit_rejections_total;
+  // The limit store (Redis) could not be reached; the policy's fail open/closed choice applied.
+  prometheus::Counter& limit_store_errors_total;
   prometheus::Gauge& active_connections;
   prometheus::Counter& session_exceptions_total;
   prometheus::Counter& config_reloads_total;          // successful reloads

@@ -62,6 +62,9 @@ void addPlatformKeys(std::vector<BuiltinDetector>& d) {
                      {token("\\b(sk-ant-(?:api|admin|sid|oat)\\d{2}-[A-Za-z0-9_\\-]{80,120}AA)"
                             "(?:[^A-Za-z0-9_\\-]|$)",
                             140)}));
+  d.push_back(secret("secret.switchyard_key", 95, "Switchyard API key (checksum verified)",
+                     {pattern("\\b(syk_[a-z0-9][a-z0-9\\-]{0,62}_[0-9A-Za-z]{49})\\b",
+                              validateSwitchyardKey, 117)}));
   d.push_back(secret("secret.google_api_key", 90, "Google API key",
                      {token("\\b(AIza[0-9A-Za-z_\\-]{35})(?:[^0-9A-Za-z_\\-]|$)", 40),
                       token("\\b(GOCSPX-[A-Za-z0-9_\\-]{28})(?:[^A-Za-z0-9_\\-]|$)", 36)}));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/keys.h"
 #include "policies/validators.h"
 
 namespace sy::policies {
@@ -323,6 +324,10 @@ bool validateAuthorizationHeader(const MatchInput& input, Span& value) {
     return false;
   }
   return !looksLikePlaceholder(secret) && !looksLikeWords(secret) && enoughEntropy(secret, 3.0);
+}
+
+bool validateSwitchyardKey(const MatchInput& input, Span& value) {
+  return parseKey(slice(input.text, value)).has_value();
 }
 
 }  // namespace sy::policies

@@ -27,6 +27,9 @@ bool validateUrlCredentials(const MatchInput& input, Span& value);
 // `user:password` pairs (bundler credentials).
 bool validateCredentialPair(const MatchInput& input, Span& value);
 bool validatePrivateKey(const MatchInput& input, Span& value);
+// Switchyard API keys (syk_<id>_<secret><check>): the value must pass parseKey(), whose CRC32
+// check characters tell a real key from a look-alike.
+bool validateSwitchyardKey(const MatchInput& input, Span& value);
 
 // Obvious non-secrets: "password", "changeme", "null", "admin", "123456", ... (any case).
 bool isCommonValue(std::string_view value);

@@ -1,4 +1,4 @@
-// The `switchyard` command: serve, lint, explain (and, as later issues land, test, keys, audit).
+// The `switchyard` command: serve, lint, explain, keys (and, as later issues land, test, audit).
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <cstring>
@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/cli/keys_command.h"
 #include "gateway/config/config.h"
 #include "gateway/config/snapshot.h"
 #include "gateway/server/explain.h"
@@ -20,11 +21,14 @@ constexpr std::string_view kUsage = R"(usage: switchyard <command> [options]
 commands:
   serve --config FILE   run the gateway (SIGTERM/SIGINT drain and exit, SIGHUP reloads FILE)
   lint --config FILE    validate FILE; exit 0, or 1 with every error as file:line:col: message
-  explain --config FILE [--jsonl] [--endpoint chat|embeddings]
+  explain --config FILE [--key-id ID] [--jsonl] [--endpoint chat|embeddings]
                         dry run: read request bodies on stdin (the whole input is one body, or
                         one per line with --jsonl) and print one JSON decision per request
                         (action, tier, backend, model, sensitivity, findings, reasons);
                         nothing is forwarded. Exit 0, 1 on a bad policy, 3 if a body was refused
+  keys new --id ID [--team TEAM] [--pepper-env VAR] [--admin]
+                        mint an API key: prints the key once, and the policy entry (id, hash,
+                        team) to paste under keys: (auth.admin_keys: with --admin)
   version               print the version
 
 See README.md for the policy reference.
@@ -98,9 +102,6 @@ int explain(const std::string& path, const std::vector<std::string_view>& args) 
   if (endpoint != "chat" && endpoint != "embeddings") {
     return usageError("--endpoint must be chat or embeddings");
   }
-  if (hasFlag(args, "--key-id") || !optionValue(args, "--key-id").empty()) {
-    return usageError("--key-id: this version has no keys section in the policy yet");
-  }
   auto config = sy::config::loadConfigFile(path);
   if (!config) {
     printErrors(config.error());
@@ -110,6 +111,13 @@ int explain(const std::string& path, const std::vector<std::string_view>& args) 
   if (!snapshot) {
     printErrors(snapshot.error());
     return 1;
+  }
+  const sy::policies::Principal* principal = nullptr;
+  if (const std::string key_id = optionValue(args, "--key-id"); !key_id.empty()) {
+    principal = (*snapshot)->keys().find(key_id);
+    if (principal == nullptr) {
+      return usageError("--key-id: no key '" + key_id + "' in " + path);
+    }
   }
   std::vector<std::string> bodies;
   if (hasFlag(args, "--jsonl")) {
@@ -123,7 +131,8 @@ int explain(const std::string& path, const std::vector<std::string_view>& args) 
   }
   int status = 0;
   for (const std::string& body : bodies) {
-    const boost::json::object decision = sy::server::explainRequest(*snapshot, body, endpoint);
+    const boost::json::object decision =
+        sy::server::explainRequest(*snapshot, body, endpoint, principal);
     if (decision.contains("error")) {
       status = 3;
     }
@@ -164,6 +173,9 @@ int main(int argc, char** argv) {
   if (command == "version" || command == "--version") {
     std::printf("switchyard 0.1.0\n");
     return 0;
+  }
+  if (command == "keys") {
+    return sy::cli::keysCommand(args);
   }
   if (command != "serve" && command != "lint" && command != "explain") {
     return usageError("unknown command '" + std::string(command) + "'");

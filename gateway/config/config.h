@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/access_config.h"
 #include "policies/dlp_config.h"
 #include "policies/dlp_policy.h"
 #include "router/catalog.h"
@@ -54,6 +55,9 @@ struct Config {
   router::CatalogSpec catalog;  // backends, tiers, models
   policies::DlpConfig dlp;                // dlp: detectors, custom rules, evasion (the engine)
   policies::DlpPolicySpec dlp_policy;     // sensitivity.levels, dlp.actions, dlp.responses
+  policies::AuthConfig auth;      // auth (anonymous, pepper_env, admin_keys), teams and keys
+  policies::LimitsConfig limits;  // limits: default_max_tokens, on_budget_exhausted
+  policies::StateConfig state;    // state: where rate and budget counters live
 };
 
 // One validation problem, located in the source file. str() is "file:line:col: message".

@@ -115,8 +115,10 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
 }
 
 void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
-  const Mapping top(decoder, Located{root, "", root.Mark()},
-                    {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp"}});
+  const Located where{root, "", root.Mark()};
+  const Mapping top(decoder, where,
+                    {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
+                      "auth", "teams", "keys", "limits", "state"}});
   if (!top.valid()) {
     return;
   }
@@ -133,6 +135,12 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   decodeCatalog(decoder, backends, tiers, models, config.catalog);
   decodeDlp(decoder, top.optional("sensitivity"), top.optional("dlp"), config.dlp,
             config.dlp_policy);
+  // After the catalog and dlp: keys and teams name tiers and sensitivity levels.
+  decodeAccess(
+      decoder, where,
+      AccessSections{top.optional("auth"), top.optional("teams"), top.optional("keys"),
+                     top.optional("limits"), top.optional("state"), top.optional("sensitivity")},
+      config);
 }
 
 }  // namespace

@@ -36,4 +36,22 @@ void decodeDlp(Decoder& decoder, const std::optional<Located>& sensitivity,
                const std::optional<Located>& dlp, policies::DlpConfig& engine,
                policies::DlpPolicySpec& policy);
 
+// The access sections `auth`, `teams`, `keys`, `limits` and `state`, each possibly absent
+// (nullopt), decoded into config.auth, config.limits and config.state. Runs after decodeCatalog
+// and decodeDlp: allow.tiers and limits.downgrade_tier must name tiers of config.catalog, and
+// allow.max_external_sensitivity and sensitivity_floor levels of config.dlp_policy.levels
+// (level checks are skipped when `sensitivity` declared levels that were rejected). Also checks
+// the policy-level rule: without keys, `auth.anonymous: true` is required (reported at `keys`
+// when it is an empty list, else at `root`).
+struct AccessSections {
+  std::optional<Located> auth;
+  std::optional<Located> teams;
+  std::optional<Located> keys;
+  std::optional<Located> limits;
+  std::optional<Located> state;
+  std::optional<Located> sensitivity;  // to tell the declared levels from rejected ones
+};
+void decodeAccess(Decoder& decoder, const Located& root, const AccessSections& sections,
+                  Config& config);
+
 }  // namespace sy::config

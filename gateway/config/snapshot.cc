@@ -92,6 +92,30 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
   } else {
     fail_lines(engine.error().message);
   }
+  const policies::AuthConfig& auth = snapshot->config_.auth;
+  std::string pepper;
+  if (!auth.pepper_env.empty()) {
+    const char* value = std::getenv(auth.pepper_env.c_str());
+    if (value != nullptr && *value != '\0') {
+      pepper = value;
+    } else if (read_upstream_keys) {
+      fail("auth.pepper_env: environment variable " + auth.pepper_env + " is not set");
+    } else {
+      pepper = "dry-run";  // nothing is authenticated in a dry run
+    }
+  }
+  if (auto ring = policies::KeyRing::create(auth, snapshot->config_.dlp_policy.levels, pepper);
+      ring) {
+    snapshot->keys_.emplace(std::move(*ring));
+  } else {
+    fail_lines(ring.error().message);
+  }
+  for (const policies::KeySpec& key : auth.keys) {
+    snapshot->has_limits_ = snapshot->has_limits_ || !key.limits.empty();
+  }
+  for (const policies::TeamSpec& team : auth.teams) {
+    snapshot->has_limits_ = snapshot->has_limits_ || !team.limits.empty();
+  }
   if (!errors.empty()) {
     return std::unexpected(std::move(errors));
   }

@@ -18,6 +18,7 @@
 #include "gateway/config/config.h"
 #include "policies/dlp_engine.h"
 #include "policies/dlp_policy.h"
+#include "policies/keys.h"
 #include "router/catalog.h"
 
 namespace sy::config {
@@ -37,8 +38,8 @@ class Snapshot {
   // Builds connectors, TLS client contexts and the catalog, and reads upstream keys from the
   // environment. Fails with every problem, as "file:0:0: message" lines, when something is
   // missing (an unset api_key_env variable, an unreadable ca_file, an unsupported backend kind).
-  // `read_upstream_keys` false (dry runs such as `explain`): api_key_env variables are not read
-  // and need not be set.
+  // `read_upstream_keys` false (dry runs such as `explain`): api_key_env variables and the key
+  // pepper (auth.pepper_env) are not read and need not be set.
   static std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> build(
       Config config, uint64_t version, bool read_upstream_keys = true);
 
@@ -54,6 +55,12 @@ class Snapshot {
   // False when no detector is enabled: the pipeline then skips DLP entirely.
   bool dlpEnabled() const { return !dlp_engine_->detectors().empty(); }
 
+  // The policy's API keys (hashes only) and admin keys.
+  const policies::KeyRing& keys() const { return *keys_; }
+  // True when some key or declared team has a rate limit or budget: the gateway then needs a
+  // limit store.
+  bool hasLimits() const { return has_limits_; }
+
  private:
   Snapshot() = default;
   Config config_;
@@ -61,6 +68,8 @@ class Snapshot {
   std::vector<BackendRuntime> backends_;  // same order as catalog().backends()
   std::unique_ptr<const policies::DlpEngine> dlp_engine_;
   std::optional<policies::DlpPolicy> dlp_policy_;
+  std::optional<policies::KeyRing> keys_;
+  bool has_limits_ = false;
   uint64_t version_ = 0;
 };
 

@@ -277,6 +277,139 @@ std::expected<router::UpstreamAddress, std::string> parseUpstreamUrl(std::string
   return out;
 }
 
+std::expected<std::chrono::system_clock::time_point, std::string> parseExpiry(
+    std::string_view text) {
+  using namespace std::chrono;
+  const auto invalid = [&] {
+    return std::unexpected(strCat("invalid expiry '", text,
+                                  "' (use a date like 2027-06-30, or a UTC timestamp like "
+                                  "2027-06-30T12:00:00Z)"));
+  };
+  // Fixed-width fields: "YYYY-MM-DD" then, for a timestamp, "THH:MM:SS[.frac]Z".
+  const auto number = [&](size_t pos, size_t width) -> std::optional<unsigned> {
+    if (pos + width > text.size()) {
+      return std::nullopt;
+    }
+    const std::string_view digits = text.substr(pos, width);
+    if (!std::all_of(digits.begin(), digits.end(), isDigit)) {
+      return std::nullopt;
+    }
+    return static_cast<unsigned>(*digitsToU64(digits));
+  };
+  const auto y = number(0, 4);
+  const auto mo = number(5, 2);
+  const auto d = number(8, 2);
+  if (!y || !mo || !d || text[4] != '-' || text[7] != '-') {
+    return invalid();
+  }
+  const year_month_day date{year(static_cast<int>(*y)), month(*mo), day(*d)};
+  if (!date.ok()) {
+    return std::unexpected(strCat("invalid expiry '", text, "' (no such date)"));
+  }
+  const sys_days midnight(date);
+  if (text.size() == 10) {
+    return system_clock::time_point(midnight + days(1));
+  }
+  const auto h = number(11, 2);
+  const auto mi = number(14, 2);
+  const auto sec = number(17, 2);
+  if (!h || !mi || !sec || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':') {
+    return invalid();
+  }
+  size_t pos = 19;
+  nanoseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    const size_t begin = ++pos;
+    int64_t scale = 100'000'000;
+    while (pos < text.size() && isDigit(text[pos])) {
+      fraction += nanoseconds((text[pos] - '0') * scale);
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == begin || pos - begin > 9) {
+      return invalid();
+    }
+  }
+  if (pos + 1 != text.size() || (text[pos] != 'Z' && text[pos] != 'z')) {
+    return std::unexpected(strCat("invalid expiry '", text,
+                                  "' (a timestamp must be in UTC and end in Z, e.g. "
+                                  "2027-06-30T12:00:00Z)"));
+  }
+  if (*h > 23 || *mi > 59 || *sec > 59) {
+    return std::unexpected(strCat("invalid expiry '", text, "' (no such time)"));
+  }
+  return time_point_cast<system_clock::duration>(midnight + hours(*h) + minutes(*mi) +
+                                                 seconds(*sec) + fraction);
+}
+
+std::expected<RedisAddress, std::string> parseRedisUrl(std::string_view text) {
+  constexpr std::string_view kScheme = "redis://";
+  constexpr std::string_view kUse = " (use redis://[[user]:password@]host[:port][/db])";
+  // Messages never show the credentials: the URL is echoed only without them.
+  const bool has_at = text.find('@') != std::string_view::npos;
+  if (text.starts_with("rediss://")) {
+    return std::unexpected(std::string("TLS to Redis (rediss://) is not supported yet"));
+  }
+  if (!text.starts_with(kScheme)) {
+    return std::unexpected(has_at ? strCat("invalid Redis URL", kUse)
+                                  : strCat("invalid Redis URL '", text, "'", kUse));
+  }
+  const std::string_view rest = text.substr(kScheme.size());
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    return std::unexpected(
+        strCat("query strings and fragments are not allowed in the Redis URL", kUse));
+  }
+  const size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  const std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  std::string shown(text);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    const size_t colon = userinfo.find(':');
+    if (colon == std::string_view::npos || colon + 1 == userinfo.size()) {
+      return std::unexpected(std::string(
+          "credentials in the Redis URL need a password (user:password@ or :password@)"));
+    }
+    for (size_t i = 0; i < userinfo.size(); ++i) {
+      const auto hex = [](char c) {
+        return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      };
+      if (userinfo[i] == '%' &&
+          (i + 2 >= userinfo.size() || !hex(userinfo[i + 1]) || !hex(userinfo[i + 2]))) {
+        return std::unexpected(
+            std::string("malformed percent-escape in the Redis URL credentials"));
+      }
+    }
+    authority = authority.substr(at + 1);
+    shown = strCat(kScheme, "<credentials>@", authority, path);
+  }
+  auto split = splitHostPort(authority, "Redis URL", shown);
+  if (!split) {
+    return std::unexpected(std::move(split.error()));
+  }
+  RedisAddress out;
+  out.host = std::move(split->host);
+  if (split->port) {
+    const auto port = parsePort(*split->port);
+    if (!port || *port == 0) {
+      return std::unexpected(strCat("invalid port '", *split->port, "' (use 1-65535)"));
+    }
+    out.port = *port;
+  }
+  if (path.size() > 1) {
+    const std::string_view db = path.substr(1);
+    const auto [digits, tail] = splitDigits(db);
+    const auto value = digits.empty() || !tail.empty() ? std::nullopt : digitsToU64(digits);
+    if (!value || *value > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+      return std::unexpected(
+          strCat("invalid Redis database '", db, "' (use a number, e.g. redis://host:6379/0)"));
+    }
+    out.db = static_cast<uint32_t>(*value);
+  }
+  return out;
+}
+
 bool isValidName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return isAlnum(c) || c == '.' || c == '_' || c == '-';

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "gateway/config/config.h"
+#include "policies/access_config.h"
 #include "policies/dlp_policy.h"
 #include "router/catalog.h"
 
@@ -42,6 +43,22 @@ std::expected<ListenAddress, std::string> parseListenAddress(std::string_view te
 // "http[s]://host[:port][/base/path]"; the port defaults to 80/443; the base path keeps no
 // trailing slash. Userinfo, query and fragment are rejected.
 std::expected<router::UpstreamAddress, std::string> parseUpstreamUrl(std::string_view text);
+
+// A key's `expires`: a date "YYYY-MM-DD" (the key works through the end of that UTC day, so it is
+// refused from 00:00:00Z the next day) or an RFC 3339 UTC timestamp "YYYY-MM-DDTHH:MM:SS[.frac]Z"
+// (refused from that instant). Returns the first instant the key is refused.
+std::expected<std::chrono::system_clock::time_point, std::string> parseExpiry(
+    std::string_view text);
+
+// Checks `state.redis.url` as the Redis client will read it: "redis://[[user]:password@]host
+// [:port][/db]" (port 6379 and db 0 by default; IPv6 hosts in brackets). Query strings,
+// fragments and rediss:// are rejected. Messages never echo the credentials.
+struct RedisAddress {
+  std::string host;
+  uint16_t port = 6379;
+  uint32_t db = 0;
+};
+std::expected<RedisAddress, std::string> parseRedisUrl(std::string_view text);
 
 // Backend, tier and alias names: [A-Za-z0-9._-]+.
 bool isValidName(std::string_view name);
@@ -76,6 +93,24 @@ inline constexpr std::array<std::pair<std::string_view, policies::PolicyAction>,
     {"mask", policies::PolicyAction::Mask},
     {"pseudonymize", policies::PolicyAction::Pseudonymize},
     {"block", policies::PolicyAction::Block},
+}};
+
+// `limits.on_budget_exhausted`, `state.store` and `state.redis.fail`.
+inline constexpr std::array<std::pair<std::string_view, policies::LimitsConfig::OnBudgetExhausted>,
+                            2>
+    kOnBudgetExhausted{{
+        {"reject", policies::LimitsConfig::OnBudgetExhausted::Reject},
+        {"downgrade", policies::LimitsConfig::OnBudgetExhausted::Downgrade},
+    }};
+inline constexpr std::array<std::pair<std::string_view, policies::StateConfig::Store>, 2>
+    kStateStores{{
+        {"sqlite", policies::StateConfig::Store::Sqlite},
+        {"redis", policies::StateConfig::Store::Redis},
+    }};
+// true = fail open.
+inline constexpr std::array<std::pair<std::string_view, bool>, 2> kFailModes{{
+    {"open", true},
+    {"closed", false},
 }};
 
 // Exact, case-sensitive matches against the tables above; nullopt for anything else.

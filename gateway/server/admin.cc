@@ -20,6 +20,12 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
       response.result(http::status::method_not_allowed);
       response.set(http::field::allow, "POST");
       response.body() = openAiErrorBody("Use POST on /admin/explain", 405, "method_not_allowed");
+    } else if (auto admin = shared.snapshots.get()->keys().authenticateAdmin(
+                   request[http::field::authorization], request["x-api-key"]);
+               !admin) {
+      response.result(http::status::unauthorized);
+      response.set(http::field::www_authenticate, "Bearer");
+      response.body() = openAiErrorBody(admin.error());
     } else {
       const std::string_view endpoint =
           request.target().find("endpoint=embeddings") != std::string_view::npos ? "embeddings"

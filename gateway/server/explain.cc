@@ -30,14 +30,19 @@ std::string describe(const policies::Finding& finding, const policies::DlpEngine
 }  // namespace
 
 json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snapshot,
-                            std::string_view body, std::string_view endpoint) {
+                            std::string_view body, std::string_view endpoint,
+                            const policies::Principal* principal) {
   RequestContext ctx;
   ctx.config = snapshot;
+  ctx.principal = principal;
   ctx.endpoint = endpoint;
   ctx.api = endpoint == "embeddings" ? connectors::Endpoint::Embeddings
                                      : connectors::Endpoint::ChatCompletions;
   if (Status decoded = decodeBody(body, ctx); !decoded) {
     return errorObject(decoded.error());
+  }
+  if (Status authorized = authorizeBody(ctx); !authorized) {
+    return errorObject(authorized.error());
   }
   inspectBody(ctx);
   json::array reasons;
@@ -49,7 +54,7 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
       "model '" + ctx.requested_model + "' resolves to " +
       (target->tier.empty() ? std::string("backend '") + target->backends.front()->name + "'"
                             : "tier '" + std::string(target->tier) + "'")));
-  auto [allowed, blocked] = dlpCandidates(ctx, *target);
+  auto [allowed, blocked] = allowedCandidates(ctx, *target);
   const auto& levels = snapshot->config().dlp_policy.levels;
   json::object out;
   std::string_view action = "allow";
@@ -83,7 +88,11 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     out["backend"] = nullptr;
     out["model"] = nullptr;
   }
-  out["sensitivity"] = levels.name(ctx.dlp ? ctx.dlp->sensitivity() : 0);
+  out["sensitivity"] = levels.name(ctx.sensitivity);
+  if (principal != nullptr) {
+    out["key"] = principal->key_id;
+    out["team"] = principal->team;
+  }
   out["difficulty"] = nullptr;
   reasons.push_back("difficulty: not classified (no difficulty classifier in this policy)");
   json::array findings;

@@ -15,8 +15,9 @@
 
 namespace sy::server {
 
-// `endpoint` is "chat" or "embeddings".
+// `endpoint` is "chat" or "embeddings". `principal`: the key whose scopes apply (null: none).
 boost::json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snapshot,
-                                   std::string_view body, std::string_view endpoint = "chat");
+                                   std::string_view body, std::string_view endpoint = "chat",
+                                   const policies::Principal* principal = nullptr);
 
 }  // namespace sy::server

@@ -53,12 +53,33 @@ void copyRelayedHeaders(const http::fields& from, http::fields& to) {
 
 }  // namespace
 
-Candidates dlpCandidates(RequestContext& ctx, const router::Target& target) {
-  // DLP decides per destination: a candidate the policy blocks for this request is skipped, so
-  // failover never sends the data where the policy forbids it.
+Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) {
+  // DLP and the key decide per destination: a candidate the policy blocks for this request is
+  // skipped, so failover never sends the data where the policy forbids it.
   Candidates out;
+  if (ctx.principal != nullptr) {
+    if (Status tier = ctx.principal->allowTier(target.tier); !tier) {
+      out.blocked = std::move(tier.error());
+      return out;
+    }
+  }
   out.allowed.reserve(target.backends.size());
   for (const BackendSpec* spec : target.backends) {
+    if (ctx.principal != nullptr && spec->location == Location::External &&
+        !ctx.principal->mayReachExternal(ctx.sensitivity)) {
+      if (!out.blocked) {
+        const auto& levels = ctx.config->dlpPolicy().levels();
+        out.blocked =
+            makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream,
+                      "Key '" + ctx.principal->key_id + "' may not send " +
+                          levels.name(ctx.sensitivity) +
+                          " data to external backends (max_external_sensitivity: " +
+                          levels.name(ctx.principal->scopes.max_external_sensitivity) + ").",
+                      "policy_violation")
+                .error();
+      }
+      continue;
+    }
     if (ctx.dlp) {
       const DestinationVerdict& verdict = ctx.dlp->verdict(spec->location);
       if (verdict.block) {
@@ -80,9 +101,14 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
     co_return std::unexpected(std::move(target.error()));
   }
   ctx.tier = target->tier;
-  auto [candidates, blocked] = dlpCandidates(ctx, *target);
+  auto [candidates, blocked] = allowedCandidates(ctx, *target);
   if (candidates.empty()) {
     co_return std::unexpected(std::move(*blocked));
+  }
+  if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
+    if (Status admitted = co_await admit(ctx, *target, candidates); !admitted) {
+      co_return admitted;
+    }
   }
   std::optional<Error> last_error;
   for (size_t i = 0; i < candidates.size(); ++i) {
@@ -174,9 +200,11 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
                         "upstream_status", /*retryable=*/true);
   }
   ctx.backend = spec.name;
+  ctx.answered_by = &spec;
   const bool event_stream =
       head_parser->get()[http::field::content_type].starts_with("text/event-stream");
-  auto translator = backend.connector->newTranslator(ctx.api, status, event_stream);
+  auto translator =
+      backend.connector->newTranslator(ctx.api, status, event_stream, ctx.client_wants_usage);
   // DLP on the answer: restore this request's pseudonyms, apply the response rules.
   std::optional<ResponseDlp> response_dlp;
   if (ctx.dlp && ctx.api == connectors::Endpoint::ChatCompletions && status / 100 == 2) {

@@ -74,11 +74,20 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
     ctx.request_id = worker_.nextRequestId();
   }
   Status outcome = dispatch(ctx);
+  if (outcome) {
+    outcome = authenticate(ctx);
+  }
   if (outcome && ctx.endpoint == "models") {
-    co_await answerModels(ctx, downstream);
+    outcome = ctx.principal->allowEndpoint("models");
+    if (outcome) {
+      co_await answerModels(ctx, downstream);
+    }
   } else {
     if (outcome) {
       outcome = decode(ctx);
+    }
+    if (outcome) {
+      outcome = authorizeBody(ctx);
     }
     if (outcome) {
       inspectBody(ctx);
@@ -86,10 +95,11 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
     if (outcome) {
       outcome = co_await forward(ctx, downstream);
     }
-    if (!outcome) {
-      co_await answerError(ctx, downstream, outcome.error());
-    }
   }
+  if (!outcome) {
+    co_await answerError(ctx, downstream, outcome.error());
+  }
+  co_await settle(ctx);
   log(ctx);
 }
 
@@ -175,20 +185,51 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     }
     ctx.stream = stream->is_bool() && stream->get_bool();
   }
+  for (std::string_view key : {"max_completion_tokens", "max_tokens"}) {
+    const boost::json::value* limit = ctx.body.if_contains(key);
+    if (limit == nullptr || limit->is_null()) {
+      continue;
+    }
+    const int64_t* value = limit->if_int64();
+    const uint64_t* unsigned_value = limit->if_uint64();
+    const uint64_t n = value != nullptr && *value > 0 ? static_cast<uint64_t>(*value)
+                       : unsigned_value != nullptr    ? *unsigned_value
+                                                      : 0;
+    if (n == 0 || n > UINT32_MAX) {
+      return badRequest("'" + std::string(key) + "' must be a positive integer.", "invalid_value");
+    }
+    ctx.max_tokens = static_cast<uint32_t>(n);
+    break;
+  }
+  ctx.prompt_estimate = text.size() / 4 + 1;
+  if (const boost::json::value* options = ctx.body.if_contains("stream_options");
+      options != nullptr && options->is_object()) {
+    const boost::json::value* usage = options->get_object().if_contains("include_usage");
+    ctx.client_wants_usage = usage != nullptr && usage->is_bool() && usage->get_bool();
+  }
   return {};
 }
 
 void inspectBody(RequestContext& ctx) {
+  if (ctx.principal != nullptr) {
+    ctx.sensitivity = std::max(ctx.sensitivity, ctx.principal->sensitivity_floor);
+  }
   if (!ctx.config->dlpEnabled()) {
     return;
   }
   ctx.dlp.emplace(ctx.config->dlpEngine(), ctx.config->dlpPolicy());
   ctx.dlp->inspect(ctx.api, ctx.body);
+  ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
 }
 
 net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& downstream) {
   boost::json::array data;
   for (const std::string& name : ctx.config->catalog().modelNames()) {
+    // Only what this key may use: the name itself, and the tier it routes to.
+    const auto target = ctx.config->catalog().resolve(name, 0);
+    if (!target || !ctx.principal->mayUseModel(name) || !ctx.principal->mayUseTier(target->tier)) {
+      continue;
+    }
     data.push_back(boost::json::object{
         {"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
   }
@@ -206,6 +247,12 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
   ctx.status = toHttpStatus(error);
   auto response =
       jsonResponse(ctx.status, openAiErrorBody(error), ctx.request_id, !ctx.close_connection);
+  if (ctx.status == 429 && ctx.retry_after > 0) {
+    response.set(http::field::retry_after, std::to_string(ctx.retry_after));
+  }
+  if (ctx.status == 401) {
+    response.set(http::field::www_authenticate, "Bearer");
+  }
   if (ctx.status == 405) {
     response.set(http::field::allow,
                  ctx.downstream->target().starts_with("/v1/models") ? "GET" : "POST");

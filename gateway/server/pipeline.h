@@ -1,9 +1,11 @@
 // The request pipeline: fixed, named phases run in order for every data-plane
-// request — dispatch (endpoint) -> decode (JSON body) -> inspect (DLP scan) ->
-// forward (route, DLP verdict and transform per destination, upstream with
-// failover inside the tier, DLP on the answer) -> log (metrics), and `log`
-// always runs. Later issues add authenticate, classify and audit phases. One Pipeline per worker:
-// NOT thread-safe; it never blocks (all I/O is co_awaited).
+// request — dispatch (endpoint) -> authenticate (key -> principal) -> decode
+// (JSON body) -> authorize (endpoint, model, max_tokens scopes) -> inspect (DLP
+// scan, sensitivity) -> forward (route, tier scope, DLP verdict and transform per
+// destination, rate limits and budgets, upstream with failover inside the tier,
+// DLP on the answer) -> settle (actual usage against the reservation) -> log
+// (metrics); settle and log always run. Later issues add classify and audit. One Pipeline per
+// worker: NOT thread-safe; it never blocks (all I/O is co_awaited).
 #pragma once
 
 #include "gateway/server/downstream.h"
@@ -25,6 +27,12 @@ class Pipeline {
   // Each phase returns an error to answer locally, or success to go on.
   Status dispatch(RequestContext& ctx);
   Status decode(RequestContext& ctx);
+  Status authenticate(RequestContext& ctx);
+  // Rate limits and budgets for the chosen candidates; may switch `target` to the policy's
+  // downgrade tier when a budget is spent.
+  net::awaitable<Status> admit(RequestContext& ctx, router::Target& target,
+                               std::vector<const config::BackendRuntime*>& candidates);
+  net::awaitable<void> settle(RequestContext& ctx);
   net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream);
   net::awaitable<Result<bool>> attempt(RequestContext& ctx, Downstream& downstream,
                                        const config::BackendRuntime& backend,
@@ -46,14 +54,17 @@ class Pipeline {
 // inspectBody: the DLP scan of ctx.body into ctx.dlp (nothing when the policy has no detectors).
 Status decodeBody(std::string_view text, RequestContext& ctx);
 void inspectBody(RequestContext& ctx);
+// The key's scopes that depend only on the decoded body: endpoint, model, max_tokens.
+Status authorizeBody(const RequestContext& ctx);
 
-// The backends of a resolved tier that DLP lets this request reach, in order, and the 403 for
-// the first one it does not (`blocked`, with its verdict in ctx.dlp_verdict), if any.
+// The backends of a resolved tier that the key's tier scope, DLP and the key's
+// max_external_sensitivity let this request reach, in order, and the 403 for the first one they
+// do not (`blocked`; a DLP verdict goes to ctx.dlp_verdict), if any.
 struct Candidates {
   std::vector<const config::BackendRuntime*> allowed;
   std::optional<Error> blocked;
 };
-Candidates dlpCandidates(RequestContext& ctx, const router::Target& target);
+Candidates allowedCandidates(RequestContext& ctx, const router::Target& target);
 
 // The response headers every answer carries: x-request-id, and server.
 void setCommonHeaders(http::fields& fields, std::string_view request_id);

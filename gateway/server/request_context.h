@@ -13,6 +13,7 @@
 
 #include "connectors/connector.h"
 #include "gateway/config/snapshot.h"
+#include "gateway/server/limit_store.h"
 #include "gateway/server/net.h"
 #include "gateway/server/request_dlp.h"
 #include "gateway/server/response_dlp.h"
@@ -33,11 +34,21 @@ struct RequestContext {
   boost::json::object body;  // the decoded request body (chat and embeddings)
   std::string requested_model;
   bool stream = false;
-  std::string_view tier;     // chosen tier ("" until routed)
-  std::string_view backend;  // backend that answered ("" until forwarded)
-  unsigned status = 0;       // status sent to the client
+  bool client_wants_usage = false;  // stream_options.include_usage from the client
+  std::string_view tier;            // chosen tier ("" until routed)
+  std::string_view backend;         // backend that answered ("" until forwarded)
+  unsigned status = 0;              // status sent to the client
   bool close_connection = false;
   connectors::TokenUsage usage;
+  const policies::Principal* principal = nullptr;  // set by authenticate; owned by the snapshot
+  int sensitivity = 0;      // rank: highest DLP finding level and the key's floor
+  uint32_t max_tokens = 0;  // the request's max_tokens / max_completion_tokens (0: none)
+  // Set when a limit store admitted the request: settled (with the actual usage) when it ends.
+  std::optional<AdmitRequest> admission;
+  uint64_t prompt_estimate = 0;
+  uint32_t retry_after = 0;  // seconds, for a 429 from a rate limit or budget  // tokens, from the
+                             // body size, for reservations and fallbacks
+  const BackendSpec* answered_by = nullptr;  // the backend whose answer reached the client
   std::optional<RequestDlp> dlp;  // set by the inspect phase when the policy has detectors
   const DestinationVerdict* dlp_verdict = nullptr;  // what was done (forwarded or blocked)
   std::vector<ResponseFinding> response_findings;

@@ -81,6 +81,7 @@ struct Server::Impl {
   config::SnapshotHolder snapshots;
   observability::GatewayMetrics metrics;
   SharedState shared{snapshots, metrics};
+  std::unique_ptr<LimitStore> limit_store;
   net::io_context main_io{1};
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;
@@ -161,8 +162,7 @@ net::awaitable<void> Server::Impl::adminLoop() {
       co_return;
     }
     if (!ec) {
-      net::co_spawn(main_io, runAdminSession(std::move(socket), shared),
-                    net::detached);
+      net::co_spawn(main_io, runAdminSession(std::move(socket), shared), net::detached);
     }
   }
 }
@@ -203,6 +203,11 @@ void Server::Impl::reload() {
     log::warn(
         "config reload: listener, TLS and worker changes take effect on "
         "restart only");
+  }
+  if (limit_store == nullptr && (*next)->hasLimits()) {
+    log::warn(
+        "config reload: the new policy has rate limits or budgets, but no limit store is "
+        "running; they take effect on restart");
   }
   snapshots.publish(std::move(*next));
   metrics.config_reloads_total.Increment();
@@ -280,6 +285,16 @@ Result<std::unique_ptr<Server>> Server::create(std::string config_path,
     return std::unexpected(std::move(admin.error()));
   }
   impl->admin_acceptor.emplace(std::move(*admin));
+  if (snapshot->hasLimits() || config.state.store == policies::StateConfig::Store::Redis) {
+    auto store = config.state.store == policies::StateConfig::Store::Redis
+                     ? makeRedisLimitStore(config.state)
+                     : makeLocalLimitStore(config.state);
+    if (!store) {
+      return std::unexpected(std::move(store.error()));
+    }
+    impl->limit_store = std::move(*store);
+    impl->shared.limits = impl->limit_store.get();
+  }
   const unsigned count = config.server.workers > 0
                              ? config.server.workers
                              : std::max(1u, std::thread::hardware_concurrency());
@@ -320,6 +335,9 @@ int Server::run() {
     if (worker->thread.joinable()) {
       worker->thread.join();
     }
+  }
+  if (impl.limit_store != nullptr) {
+    impl.limit_store->flush();  // spend of the last second reaches the database
   }
   log::info("stopped");
   return 0;

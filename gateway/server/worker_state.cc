@@ -96,6 +96,12 @@ void WorkerState::recordDlpFinding(std::string_view detector, std::string_view a
       .Increment();
 }
 
+void WorkerState::recordLimitRejection(std::string_view limit) {
+  cachedCounter(shared.metrics.limit_rejections_total, {{"limit", limit}}).Increment();
+}
+
+void WorkerState::recordLimitStoreError() { shared.metrics.limit_store_errors_total.Increment(); }
+
 void WorkerState::recordDlpBlock(std::string_view rule) {
   cachedCounter(shared.metrics.dlp_blocks_total, {{"rule", rule}}).Increment();
 }

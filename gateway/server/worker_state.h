@@ -11,6 +11,7 @@
 
 #include "gateway/config/snapshot.h"
 #include "gateway/server/deadline.h"
+#include "gateway/server/limit_store.h"
 #include "gateway/server/upstream_client.h"
 #include "observability/metrics.h"
 
@@ -21,6 +22,7 @@ namespace sy::server {
 struct SharedState {
   config::SnapshotHolder& snapshots;
   observability::GatewayMetrics& metrics;
+  LimitStore* limits = nullptr;  // null when the policy has no rate limit or budget
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};
 };
@@ -47,6 +49,8 @@ class WorkerState {
   void recordDlpFinding(std::string_view detector, std::string_view action,
                         std::string_view direction);
   void recordDlpBlock(std::string_view rule);
+  void recordLimitRejection(std::string_view limit);
+  void recordLimitStoreError();
 
  private:
   using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;

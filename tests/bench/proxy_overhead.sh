@@ -323,6 +323,7 @@ backends:
 tiers:
   default:
     backends: [mock]
+auth: {anonymous: true}
 $dlp
 EOF
   "${PROXY_PIN[@]}" "$SY_BIN" serve --config "$dir/switchyard.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" &

@@ -195,6 +195,18 @@ describe('chat completions, embeddings and models', { timeout: 300_000 }, () => 
     assert.equal(text, 'Hello from gamma. lorem');
   });
 
+  test('streams ask the upstream for usage, and the client gets the usage chunk only if it asked', TIMEOUT, async () => {
+    const res = await curlRequest(`${gateway.url}/v1/chat/completions`, {
+      body: chatBody('gpt-4o', 'count me mock:reply_tokens=3', { stream: true }),
+      extra: ['-N'],
+    });
+    assert.equal(res.status, 200, res.body);
+    const upstream = await mocks.gamma.lastRequest();
+    assert.equal(upstream.stream_options?.include_usage, true, 'the gateway asks for usage');
+    const chunks = sseData(res.body).slice(0, -1).map((e) => JSON.parse(e));
+    assert.ok(chunks.every((c) => c.choices.length > 0), 'no usage-only chunk the client did not ask for');
+  });
+
   test('a long stream arrives intact and in order', TIMEOUT, async () => {
     const messages = [{ role: 'user', content: 'Long one. mock:reply_tokens=4000' }];
     const full = await client.chat.completions.create({ model: 'auto', messages });

@@ -286,6 +286,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
     '  colour: blue',
     '  limits: {idle_timeout: 5 parsecs}',
     'admin: {listen: 127.0.0.1:0}',
+    'auth: {anonymous: true}',
     'backends:',
     '  - name: a',
     '    kind: openai',
@@ -307,8 +308,8 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
   const expectedErrors = (file) => [
     `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits)`,
     `${file}:4:26: server.limits.idle_timeout: invalid duration '5 parsecs' (use e.g. 500ms, 10s, 2m, 1h)`,
-    `${file}:12:25: tiers.local.backends[1]: unknown backend 'nope'`,
-    `${file}:14:16: models.x.backend: unknown backend 'ghost'`,
+    `${file}:13:25: tiers.local.backends[1]: unknown backend 'nope'`,
+    `${file}:15:16: models.x.backend: unknown backend 'ghost'`,
   ];
 
   test('lint accepts a valid file with exit 0', TIMEOUT, () => {
@@ -361,6 +362,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
     fs.writeFileSync(file, [
       'server: {listen: 127.0.0.1:0}',
       'admin: {listen: 127.0.0.1:0}',
+      'auth: {anonymous: true}',
       'backends:',
       '  - name: claude',
       '    kind: anthropic',
@@ -370,7 +372,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
       '  frontier: {backends: [claude]}',
       '',
     ].join('\n'));
-    const where = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5:\\d+: .*kind`, 'm');
+    const where = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6:\\d+: .*kind`, 'm');
     const serve = runCli(['serve', '--config', file]);
     assert.equal(serve.code, 1, 'serve accepted the file');
     assert.match(serve.stderr, where, 'serve does not say where the problem is');

@@ -336,7 +336,11 @@ export function backendFor(name, mock, extra = {}) {
 
 // A complete policy object with loopback listeners on ephemeral ports; `server` and `limits`
 // are merged into the defaults.
-export function policy({ backends, tiers, models, server = {}, limits, admin } = {}) {
+// Without `auth` or `keys`, the policy serves anonymous traffic (auth: {anonymous: true}), as every
+// policy did before keys existed; pass `keys` (and `auth`, `teams`) to test authentication.
+export function policy({
+  backends, tiers, models, server = {}, limits, admin, auth, teams, keys,
+} = {}) {
   const out = {
     server: {
       listen: `${HOST}:0`,
@@ -345,9 +349,14 @@ export function policy({ backends, tiers, models, server = {}, limits, admin } =
       ...server,
     },
     admin: { listen: `${HOST}:0`, ...admin },
-    backends,
-    tiers,
   };
+  // Access sections first, so tests can append to the file's last section (models).
+  if (auth) out.auth = auth;
+  else if (!keys) out.auth = { anonymous: true };
+  if (teams) out.teams = teams;
+  if (keys) out.keys = keys;
+  out.backends = backends;
+  out.tiers = tiers;
   if (limits) out.server.limits = { ...(server.limits ?? {}), ...limits };
   if (models) out.models = models;
   return out;

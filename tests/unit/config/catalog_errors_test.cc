@@ -280,10 +280,12 @@ const std::vector<ErrorCase> kModelCases = {
     {"AliasMayShareABackendName", models("  a: {backend: a}\n"), {}},
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConfigErrorTest, testing::ValuesIn(kBackendCases),
+INSTANTIATE_TEST_SUITE_P(Backends, ConfigErrorTest,
+                         testing::ValuesIn(servedAnonymously(kBackendCases)), errorCaseName);
+INSTANTIATE_TEST_SUITE_P(Tiers, ConfigErrorTest, testing::ValuesIn(servedAnonymously(kTierCases)),
                          errorCaseName);
-INSTANTIATE_TEST_SUITE_P(Tiers, ConfigErrorTest, testing::ValuesIn(kTierCases), errorCaseName);
-INSTANTIATE_TEST_SUITE_P(Models, ConfigErrorTest, testing::ValuesIn(kModelCases), errorCaseName);
+INSTANTIATE_TEST_SUITE_P(Models, ConfigErrorTest, testing::ValuesIn(servedAnonymously(kModelCases)),
+                         errorCaseName);
 
 }  // namespace
 }  // namespace sy::config

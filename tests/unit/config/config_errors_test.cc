@@ -30,20 +30,22 @@ const std::vector<ErrorCase> kTopLevelCases = {
     {"UnknownKey",
      withCatalog("servr: {}\n"),
      {"policy.yaml:1:1: servr: unknown key (expected one of: server, admin, backends, tiers, "
-      "models, sensitivity, dlp)"}},
+      "models, sensitivity, dlp, auth, teams, keys, limits, state)"}},
     {"SequenceAtTheTop", "- a\n- b\n", {"policy.yaml:1:1: expected a mapping, got a sequence"}},
     {"ScalarAtTheTop", "hello\n", {"policy.yaml:1:1: expected a mapping, got 'hello'"}},
     {"MissingBackendsAndTiers",
      "server: {}\n",
      {"policy.yaml:1:1: missing required key 'backends'",
-      "policy.yaml:1:1: missing required key 'tiers'"}},
+      "policy.yaml:1:1: missing required key 'tiers'",
+      "policy.yaml:1:1: no keys: add keys, or set auth.anonymous: true to serve anonymous "
+      "traffic"}},
     {"DuplicateKey",
      std::string(kCatalog) + "tiers:\n  u: {backends: [a]}\n",
-     {"policy.yaml:5:1: tiers: duplicate key (first at line 3)"}},
+     {"policy.yaml:6:1: tiers: duplicate key (first at line 3)"}},
     {"NonStringKey", withCatalog("? [a]\n: 1\n"), {"policy.yaml:1:3: keys must be strings"}},
     {"SecondDocument",
      std::string(kCatalog) + "---\nserver: {}\n",
-     {"policy.yaml:5:1: only one YAML document is allowed per file"}},
+     {"policy.yaml:6:1: only one YAML document is allowed per file"}},
     {"OptionalSectionsMayBeNull", withCatalog("server: ~\nadmin:\nmodels: ~\n"), {}},
 };
 

@@ -50,12 +50,14 @@ tiers:
 models:
   gpt-4o: {backend: gpt}
   llama: {tier: local}
+auth: {anonymous: true}
 )";
 
 constexpr std::string_view kMinimalPolicy = R"(backends:
   - {name: a, url: http://h, model: m}
 tiers:
   t: {backends: [a]}
+auth: {anonymous: true}
 )";
 
 std::vector<std::string> errorStrings(const std::expected<Config, ConfigErrors>& loaded) {
@@ -203,6 +205,7 @@ server:
   workers: many
   limits: {max_body_bytes: 8XB}
 admin: {listen: nowhere}
+auth: {anonymous: true}
 )";
   EXPECT_EQ(errorStrings(loadConfigString(yaml, "p.yaml")),
             (std::vector<std::string>{
@@ -265,7 +268,7 @@ TEST(ConfigLoaderTest, LoadsAFileAndNamesItInErrors) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->source, good.string());
   EXPECT_EQ(errorStrings(loadConfigFile(bad.string())),
-            std::vector<std::string>{bad.string() + ":5:8: admin: expected a mapping, got '1'"});
+            std::vector<std::string>{bad.string() + ":6:8: admin: expected a mapping, got '1'"});
   std::filesystem::remove(good);
   std::filesystem::remove(bad);
 }

@@ -91,7 +91,7 @@ const std::vector<ErrorCase> kDefaultLevelCases = {
       "enabled detectors default to 'confidential')",
       "policy.yaml:2:11: sensitivity.levels: detector 'credit_card' has default level "
       "'restricted', which is not a declared level; declare it or set "
-      "dlp.detectors.credit_card.level (44 more enabled detectors default to 'restricted')",
+      "dlp.detectors.credit_card.level (45 more enabled detectors default to 'restricted')",
       "policy.yaml:2:11: sensitivity.levels: detector 'ipv4' has default level 'internal', "
       "which is not a declared level; declare it or set dlp.detectors.ipv4.level (2 more enabled "
       "detectors default to 'internal')",
@@ -138,7 +138,7 @@ const std::vector<ErrorCase> kDlpCases = {
     {"TopLevelNamesTheNewSections",
      withCatalog("dpl: {}\n"),
      {"policy.yaml:1:1: dpl: unknown key (expected one of: server, admin, backends, tiers, "
-      "models, sensitivity, dlp)"}},
+      "models, sensitivity, dlp, auth, teams, keys, limits, state)"}},
     {"DefaultPackIsNotABoolean",
      dlp("  default_pack: no\n"),
      {"policy.yaml:2:17: dlp.default_pack: expected true or false, got 'no'"}},

@@ -26,12 +26,25 @@ inline std::string errorCaseName(const testing::TestParamInfo<ErrorCase>& info) 
 
 class ConfigErrorTest : public testing::TestWithParam<ErrorCase> {};
 
-// A valid catalog, appended after the section under test.
+// Served anonymously: a policy without keys needs it (see kCatalog).
+inline constexpr std::string_view kAnonymous = "auth: {anonymous: true}\n";
+
+// A valid catalog (lines 1-4), appended after the section under test, and (line 5) kAnonymous so
+// that the "no keys" rule stays out of cases about other sections.
 inline constexpr std::string_view kCatalog =
     "backends:\n"
     "  - {name: a, url: http://h, model: m}\n"
     "tiers:\n"
-    "  t: {backends: [a]}\n";
+    "  t: {backends: [a]}\n"
+    "auth: {anonymous: true}\n";
+
+// `cases` with kAnonymous appended to each YAML, for tables whose YAML does not end with kCatalog.
+inline std::vector<ErrorCase> servedAnonymously(std::vector<ErrorCase> cases) {
+  for (ErrorCase& c : cases) {
+    c.yaml += kAnonymous;
+  }
+  return cases;
+}
 
 // One valid backend `a` plus `fields` (each line indented by 4 spaces): the first field is on
 // line 5, and its value starts at column 7 + the key's length.

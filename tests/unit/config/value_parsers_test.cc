@@ -1,10 +1,13 @@
 // The pure value parsers: durations, sizes, integers, numbers, listen addresses, upstream URLs,
-// names and enum spellings. Table-driven: each input expects a value or an exact message.
+// key expiry dates, Redis URLs, names and enum spellings. Table-driven: each input expects a value
+// or an exact message.
 #include "gateway/config/value_parsers.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -204,6 +207,101 @@ TEST(ConfigParsersTest, UpstreamUrlsAreHttpOrHttpsWithOptionalBasePath) {
        {"http://h/a b", "invalid character in URL path '/a b'"},
        {"http://::1:80", "IPv6 addresses must be in brackets, e.g. [::1]:8080"},
        {"http://[::1", "invalid URL 'http://[::1' (missing ']')"}});
+}
+
+// The expiry as "YYYY-MM-DD HH:MM:SS.mmm" (UTC), to compare instants as text.
+std::expected<std::string, std::string> expirySummary(std::string_view text) {
+  using namespace std::chrono;
+  const auto parsed = parseExpiry(text);
+  if (!parsed) {
+    return std::unexpected(parsed.error());
+  }
+  const auto ms = floor<milliseconds>(*parsed);
+  const auto day = floor<days>(ms);
+  const year_month_day date(day);
+  const hh_mm_ss time(ms - day);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%04d-%02u-%02u %02d:%02d:%02d.%03d",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+                static_cast<int>(time.subseconds().count()));
+  return std::string(out);
+}
+
+// The returned instant is the first one at which the key is refused.
+TEST(ConfigParsersTest, ExpiryIsADateOrAUtcTimestamp) {
+  const std::string use =
+      " (use a date like 2027-06-30, or a UTC timestamp like 2027-06-30T12:00:00Z)";
+  expectParses<std::string>(
+      expirySummary,
+      {{"2027-06-30", "2027-07-01 00:00:00.000"},  // works through the end of that UTC day
+       {"2027-12-31", "2028-01-01 00:00:00.000"},
+       {"2028-02-29", "2028-03-01 00:00:00.000"},
+       {"2027-06-30T12:00:00Z", "2027-06-30 12:00:00.000"},
+       {"2027-06-30t23:59:59z", "2027-06-30 23:59:59.000"},
+       {"2027-06-30T12:00:00.25Z", "2027-06-30 12:00:00.250"},
+       {"2027-06-30T12:00:00.123456789Z", "2027-06-30 12:00:00.123"}},
+      {{"2027/06/30", "invalid expiry '2027/06/30'" + use},
+       {"27-06-30", "invalid expiry '27-06-30'" + use},
+       {"2027-6-30", "invalid expiry '2027-6-30'" + use},
+       {"", "invalid expiry ''" + use},
+       {"2027-06-30 12:00:00Z", "invalid expiry '2027-06-30 12:00:00Z'" + use},
+       {"2027-06-30T12:00Z", "invalid expiry '2027-06-30T12:00Z'" + use},
+       {"2027-06-30T12:00:00.Z", "invalid expiry '2027-06-30T12:00:00.Z'" + use},
+       {"2027-06-30T12:00:00.1234567890Z",
+        "invalid expiry '2027-06-30T12:00:00.1234567890Z'" + use},
+       {"2027-02-29", "invalid expiry '2027-02-29' (no such date)"},
+       {"2027-13-01", "invalid expiry '2027-13-01' (no such date)"},
+       {"2027-06-31", "invalid expiry '2027-06-31' (no such date)"},
+       {"2027-06-30T12:60:00Z", "invalid expiry '2027-06-30T12:60:00Z' (no such time)"},
+       {"2027-06-30T12:00:60Z", "invalid expiry '2027-06-30T12:00:60Z' (no such time)"},
+       {"2027-06-30T12:00:00",
+        "invalid expiry '2027-06-30T12:00:00' (a timestamp must be in UTC and end in Z, e.g. "
+        "2027-06-30T12:00:00Z)"},
+       {"2027-06-30T12:00:00+00:00",
+        "invalid expiry '2027-06-30T12:00:00+00:00' (a timestamp must be in UTC and end in Z, "
+        "e.g. 2027-06-30T12:00:00Z)"}});
+}
+
+// "host|port|db".
+std::expected<std::string, std::string> redisSummary(std::string_view text) {
+  const auto parsed = parseRedisUrl(text);
+  if (!parsed) {
+    return std::unexpected(parsed.error());
+  }
+  return parsed->host + "|" + std::to_string(parsed->port) + "|" + std::to_string(parsed->db);
+}
+
+TEST(ConfigParsersTest, RedisUrlsNeverEchoTheirCredentials) {
+  const std::string use = " (use redis://[[user]:password@]host[:port][/db])";
+  expectParses<std::string>(
+      redisSummary,
+      {{"redis://127.0.0.1:6379/0", "127.0.0.1|6379|0"},
+       {"redis://cache", "cache|6379|0"},
+       {"redis://cache/", "cache|6379|0"},
+       {"redis://cache:6380/15", "cache|6380|15"},
+       {"redis://[::1]:7000", "::1|7000|0"},
+       {"redis://:pw@cache", "cache|6379|0"},
+       {"redis://app:p%40ss@cache:1/2", "cache|1|2"}},
+      {{"http://cache", "invalid Redis URL 'http://cache'" + use},
+       {"http://u:secret@cache", "invalid Redis URL" + use},
+       {"rediss://cache", "TLS to Redis (rediss://) is not supported yet"},
+       {"redis://cache?db=1", "query strings and fragments are not allowed in the Redis URL" + use},
+       {"redis://secret@cache",
+        "credentials in the Redis URL need a password (user:password@ or :password@)"},
+       {"redis://u:@cache",
+        "credentials in the Redis URL need a password (user:password@ or :password@)"},
+       {"redis://u:se%zzcret@cache", "malformed percent-escape in the Redis URL credentials"},
+       {"redis://u:secret@", "missing host in 'redis://<credentials>@'"},
+       {"redis://", "missing host in 'redis://'"},
+       {"redis://cache:0", "invalid port '0' (use 1-65535)"},
+       {"redis://cache:http", "invalid port 'http' (use 1-65535)"},
+       {"redis://cache/x", "invalid Redis database 'x' (use a number, e.g. redis://host:6379/0)"},
+       {"redis://cache/1/2",
+        "invalid Redis database '1/2' (use a number, e.g. redis://host:6379/0)"},
+       {"redis://cache/99999999999",
+        "invalid Redis database '99999999999' (use a number, e.g. redis://host:6379/0)"}});
 }
 
 TEST(ConfigParsersTest, NamesUseLettersDigitsDotsUnderscoresAndDashes) {

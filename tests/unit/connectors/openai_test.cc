@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace sy::connectors {
 namespace {
@@ -59,6 +60,52 @@ TEST(OpenAiConnectorTest, AsksForAnEventStreamWhenTheClientStreams) {
   EXPECT_EQ(header(*request, "accept"), "text/event-stream");
 }
 
+TEST(OpenAiConnectorTest, StreamsAskForUsageKeepingOtherStreamOptions) {
+  OpenAiConnector connector;
+  auto body =
+      boost::json::parse(R"({"model":"x","stream":true,"stream_options":{"foo":1},"messages":[]})")
+          .as_object();
+  auto request = connector.buildRequest(Endpoint::ChatCompletions, body, vllmBackend(), "", "r");
+  ASSERT_TRUE(request);
+  auto sent = boost::json::parse(request->body).as_object();
+  EXPECT_EQ(boost::json::serialize(sent["stream_options"]), R"({"foo":1,"include_usage":true})");
+  auto again = connector.buildRequest(Endpoint::ChatCompletions, body, vllmBackend(), "", "r");
+  EXPECT_EQ(again->body, request->body);  // idempotent across failover attempts
+  auto plain = boost::json::parse(R"({"model":"x","messages":[]})").as_object();
+  auto unstreamed =
+      connector.buildRequest(Endpoint::ChatCompletions, plain, vllmBackend(), "", "r");
+  EXPECT_FALSE(boost::json::parse(unstreamed->body).as_object().contains("stream_options"));
+}
+
+TEST(OpenAiTranslatorTest, TheUsageEventOnlyTheGatewayAskedForIsReadButNotRelayed) {
+  OpenAiConnector connector;
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, false);
+  const std::string content =
+      "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\" there\"}}],\"usage\":null}\n\n";
+  const std::string usage =
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n";
+  std::string chunk = content + usage + "data: [DONE]\n\n";
+  ASSERT_TRUE(translator->onChunk(chunk, true));
+  EXPECT_EQ(chunk, content + "data: [DONE]\n\n");
+  EXPECT_TRUE(translator->usage().reported);
+  EXPECT_EQ(translator->usage().completion_tokens, 2u);
+  EXPECT_EQ(translator->usage().streamed_events, 2u);
+}
+
+TEST(OpenAiTranslatorTest, WithoutReportedUsageStreamedEventsAreCounted) {
+  OpenAiConnector connector;
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, false);
+  std::string chunk =
+      "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":"
+      "{\"arguments\":\"{}\"}}]}}]}\n\n";
+  ASSERT_TRUE(translator->onChunk(chunk, false));
+  EXPECT_FALSE(translator->usage().reported);
+  EXPECT_EQ(translator->usage().streamed_events, 3u);
+}
+
 TEST(OpenAiConnectorTest, TargetsRespectABasePathWithOrWithoutV1) {
   EXPECT_EQ(openAiTarget("", Endpoint::ChatCompletions), "/v1/chat/completions");
   EXPECT_EQ(openAiTarget("/v1", Endpoint::ChatCompletions), "/v1/chat/completions");
@@ -83,7 +130,7 @@ TEST(OpenAiUsageTest, NullMissingOrTruncatedUsageIsNotReported) {
 
 TEST(OpenAiTranslatorTest, StreamPassesBytesThroughAndFindsTheFinalUsageChunk) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, true);
   const std::string stream =
       "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
       "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n"
@@ -102,7 +149,7 @@ TEST(OpenAiTranslatorTest, StreamPassesBytesThroughAndFindsTheFinalUsageChunk) {
 
 TEST(OpenAiTranslatorTest, StreamRelaysOnlyWholeEventsSoABrokenStreamLeavesNoHalfEvent) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, true);
   std::string chunk = "data: {\"a\":1}\n\ndata: {\"b\"";
   ASSERT_TRUE(translator->onChunk(chunk, false));
   EXPECT_EQ(chunk, "data: {\"a\":1}\n\n");
@@ -116,7 +163,7 @@ TEST(OpenAiTranslatorTest, StreamRelaysOnlyWholeEventsSoABrokenStreamLeavesNoHal
 
 TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false, false);
   std::string body = R"({"choices":[{"message":{"content":")" + std::string(100000, 'x') +
                      R"("}}],"usage":{"prompt_tokens":7,"completion_tokens":9}})";
   std::string copy = body;

@@ -2,6 +2,7 @@
 // realistic secret literal lives in the repository.
 #include <gtest/gtest.h>
 
+#include "policies/keys.h"
 #include "policies/secret_validators.h"
 #include "policies/validators.h"
 #include "tests/unit/policies/test_support.h"
@@ -153,6 +154,45 @@ TEST(SecretValidatorTest, TellsRandomStringsFromWordsAndPlaceholders) {
   EXPECT_FALSE(looksLikePlaceholder(fakeToken(kAlnum, 20, 41)));
   EXPECT_TRUE(enoughEntropy(fakeToken(kAlnum, 40, 42), 3.5));
   EXPECT_FALSE(enoughEntropy("aaaaaaaabbbbbbbb", 3.0));
+}
+
+// Switchyard's own keys, generated here: a leaked key is found wherever it is pasted, and only a
+// value whose check characters match counts.
+TEST(SwitchyardKeyDetectorTest, FindsGeneratedKeys) {
+  for (const std::string& id :
+       {std::string("analytics-batch"), std::string("k"), std::string(63, 'z')}) {
+    const auto key = generateKey(id);
+    ASSERT_TRUE(key.has_value());
+    for (const auto& [prefix, suffix] : std::vector<std::pair<std::string, std::string>>{
+             {"SWITCHYARD_KEY=", "\n"},
+             {"curl -H 'Authorization: Bearer ", "' http://gw:8080/v1/models"},
+             {"my key is ", ", please rotate it"},
+             {"", ""}}) {
+      const std::string text = prefix + *key + suffix;
+      EXPECT_EQ(valuesOf(defaultEngine(), text, "secret.switchyard_key"),
+                std::vector<std::string>{*key})
+          << text;
+    }
+  }
+}
+
+TEST(SwitchyardKeyDetectorTest, IgnoresLookAlikesWithoutAValidChecksum) {
+  const auto key = generateKey("analytics-batch");
+  ASSERT_TRUE(key.has_value());
+  std::string altered = *key;
+  altered[altered.size() - 10] = altered[altered.size() - 10] == 'Q' ? 'R' : 'Q';
+  std::string truncated = key->substr(0, key->size() - 1);
+  for (const std::string& text : {"token: " + altered, "token: " + truncated, "token: x" + *key,
+                                  "syk_analytics-batch_" + fakeToken(kAlnum, 49, 50)}) {
+    EXPECT_TRUE(valuesOf(defaultEngine(), text, "secret.switchyard_key").empty()) << text;
+  }
+}
+
+TEST(SwitchyardKeyDetectorTest, IsRestrictedAndOnByDefault) {
+  const DetectorInfo* info = defaultEngine().detector("secret.switchyard_key");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->detector_class, DetectorClass::Secret);
+  EXPECT_EQ(info->level, "restricted");
 }
 
 TEST(SecretStreamingHintsTest, SecretsAreRestrictedByDefault) {

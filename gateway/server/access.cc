@@ -1,0 +1,165 @@
+// The access phases of the pipeline: authenticate (key -> principal), authorize (scopes that
+// depend on the body), admit (rate limits and budgets, reserve-then-settle) and settle.
+#include <algorithm>
+#include <cmath>
+
+#include "gateway/server/pipeline.h"
+#include "observability/logging.h"
+
+namespace sy::server {
+namespace {
+
+// Worst-case cost of `tokens_in` + `tokens_out` on a backend, in micro-USD: a price per million
+// tokens times a token count is micro-dollars.
+int64_t microUsd(const BackendSpec& backend, uint64_t tokens_in, uint64_t tokens_out) {
+  return std::llround(backend.cost.input_per_mtok * static_cast<double>(tokens_in) +
+                      backend.cost.output_per_mtok * static_cast<double>(tokens_out));
+}
+
+std::string_view limitDescription(std::string_view limit) {
+  if (limit == "rpm") return "requests per minute";
+  if (limit == "tpm") return "tokens per minute";
+  if (limit == "concurrency") return "concurrent requests";
+  if (limit == "budget_day") return "daily budget";
+  if (limit == "budget_month") return "monthly budget";
+  return "limit";
+}
+
+bool isBudget(std::string_view limit) { return limit.starts_with("budget_"); }
+
+}  // namespace
+
+Status Pipeline::authenticate(RequestContext& ctx) {
+  const auto& request = *ctx.downstream;
+  auto principal = ctx.config->keys().authenticate(
+      request[http::field::authorization], request["x-api-key"], std::chrono::system_clock::now());
+  if (!principal) {
+    return std::unexpected(std::move(principal.error()));
+  }
+  ctx.principal = *principal;
+  return {};
+}
+
+Status authorizeBody(const RequestContext& ctx) {
+  if (ctx.principal == nullptr) {
+    return {};
+  }
+  if (Status endpoint = ctx.principal->allowEndpoint(ctx.endpoint); !endpoint) {
+    return endpoint;
+  }
+  if (Status model = ctx.principal->allowModel(ctx.requested_model); !model) {
+    return model;
+  }
+  return ctx.principal->allowMaxTokens(ctx.max_tokens);
+}
+
+net::awaitable<Status> Pipeline::admit(RequestContext& ctx, router::Target& target,
+                                       std::vector<const config::BackendRuntime*>& candidates) {
+  const policies::Principal& principal = *ctx.principal;
+  AdmitRequest request;
+  if (!principal.key_limits.empty()) {
+    request.subjects.push_back({"key:" + principal.key_id, principal.key_limits});
+  }
+  if (principal.team_declared && !principal.team_limits.empty()) {
+    request.subjects.push_back({"team:" + principal.team, principal.team_limits});
+  }
+  if (request.subjects.empty()) {
+    co_return Status{};
+  }
+  const policies::LimitsConfig& policy = ctx.config->config().limits;
+  uint64_t max_out = ctx.max_tokens;
+  if (max_out == 0) {
+    max_out = policy.default_max_tokens;
+    if (principal.scopes.max_tokens != 0) {
+      max_out = std::min<uint64_t>(max_out, principal.scopes.max_tokens);
+    }
+  }
+  // Gateway-made id: a client-chosen x-request-id must not be able to replace another lease.
+  request.request_id = worker_.nextRequestId();
+  for (int round = 0; round < 2; ++round) {
+    request.tokens = ctx.prompt_estimate + max_out;
+    request.micro_usd = 0;
+    for (const config::BackendRuntime* candidate : candidates) {
+      request.micro_usd =
+          std::max(request.micro_usd, microUsd(*candidate->spec, ctx.prompt_estimate, max_out));
+    }
+    Result<Admission> admission = co_await worker_.shared.limits->admit(request);
+    if (!admission) {
+      worker_.recordLimitStoreError();
+      log::warn("limit store unavailable",
+                {{"request_id", ctx.request_id},
+                 {"error", admission.error().message},
+                 {"fail", ctx.config->config().state.fail_open ? "open" : "closed"}});
+      if (ctx.config->config().state.fail_open) {
+        co_return Status{};
+      }
+      co_return makeError(ErrorCode::Unavailable, ErrorSource::Internal,
+                          "Rate limits cannot be checked right now (the limit store is "
+                          "unavailable); try again shortly.",
+                          "limit_store_unavailable", /*retryable=*/true);
+    }
+    if (admission->admitted) {
+      ctx.admission = std::move(request);
+      co_return Status{};
+    }
+    // A spent budget may send the request to the cheaper tier instead, if the policy says so.
+    const bool downgrade =
+        isBudget(admission->limit) && round == 0 &&
+        policy.on_budget_exhausted == policies::LimitsConfig::OnBudgetExhausted::Downgrade &&
+        target.tier != policy.downgrade_tier;
+    if (downgrade) {
+      auto lower = ctx.config->catalog().resolve(policy.downgrade_tier, worker_.rotation++);
+      if (lower) {
+        auto allowed = allowedCandidates(ctx, *lower);
+        if (!allowed.allowed.empty()) {
+          log::info("budget spent; request downgraded", {{"request_id", ctx.request_id},
+                                                         {"limit", admission->limit},
+                                                         {"tier", policy.downgrade_tier}});
+          target = std::move(*lower);
+          ctx.tier = target.tier;
+          candidates = std::move(allowed.allowed);
+          continue;
+        }
+      }
+    }
+    worker_.recordLimitRejection(admission->limit);
+    const auto retry_after = std::max<int64_t>(1, admission->retry_after.count());
+    ctx.retry_after = static_cast<uint32_t>(retry_after);
+    const std::string subject = admission->scope.starts_with("team:")
+                                    ? "team '" + admission->scope.substr(5) + "'"
+                                    : "key '" + principal.key_id + "'";
+    co_return makeError(ErrorCode::ResourceExhausted, ErrorSource::Downstream,
+                        std::string(isBudget(admission->limit) ? "Budget exhausted"
+                                                               : "Rate limit "
+                                                                 "reached") +
+                            " for " + subject + ": " +
+                            std::string(limitDescription(admission->limit)) + ". Retry after " +
+                            std::to_string(retry_after) + " s.",
+                        isBudget(admission->limit) ? "budget_exceeded" : "rate_limit_exceeded");
+  }
+  co_return Status{};
+}
+
+net::awaitable<void> Pipeline::settle(RequestContext& ctx) {
+  if (!ctx.admission || worker_.shared.limits == nullptr) {
+    co_return;
+  }
+  Usage used;
+  if (ctx.answered_by != nullptr && ctx.status / 100 == 2) {
+    uint64_t prompt = ctx.usage.prompt_tokens;
+    uint64_t completion = ctx.usage.completion_tokens;
+    if (!ctx.usage.reported) {
+      // No usage from the upstream (a stream cut short, a server that ignores include_usage):
+      // charge the prompt estimate and, for streams, about a token per relayed event; for a
+      // whole answer, the reserved maximum.
+      prompt = ctx.prompt_estimate;
+      completion = ctx.stream ? ctx.usage.streamed_events
+                              : ctx.admission->tokens - std::min(ctx.admission->tokens, prompt);
+    }
+    used.tokens = prompt + completion;
+    used.micro_usd = microUsd(*ctx.answered_by, prompt, completion);
+  }
+  co_await worker_.shared.limits->settle(*ctx.admission, used);
+}
+
+}  // namespace sy::server

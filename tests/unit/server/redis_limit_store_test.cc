@@ -1,0 +1,811 @@
+// The Redis limit store against a real redis-server on loopback (started per test on a free
+// port, no persistence, killed at the end; skipped when redis-server is not installed): every
+// limit admits exactly N then refuses, refusals change nothing, reservations are replaced by
+// settle, three stores standing for three replicas enforce one global limit exactly, and an
+// unreachable or hung Redis is an Error within the timeout, recovered from once it is back.
+// Also the client's RESP2 parser and URL parsing, which need no server.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <latch>
+#include <optional>
+#include <thread>
+
+#include "gateway/server/limit_store.h"
+#include "gateway/server/redis_client.h"
+
+extern char** environ;
+
+namespace sy::server {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using redis::Reply;
+using redis::ReplyParser;
+
+// ---------------------------------------------------------------------------------------------
+// No server needed.
+
+TEST(RedisRespTest, EncodesCommandsAsArraysOfBulkStrings) {
+  std::string out;
+  redis::encodeCommand(out, {"SET", "k", "", "a\r\nb"});
+  EXPECT_EQ(out, "*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n$4\r\na\r\nb\r\n");
+}
+
+TEST(RedisRespTest, ParsesEveryTypeFedByteByByte) {
+  const std::string stream =
+      "+OK\r\n-ERR "
+      "bad\r\n:-42\r\n$5\r\nhe\r\nl\r\n$-1\r\n*-1\r\n*3\r\n:1\r\n*2\r\n$1\r\na\r\n$0\r\n"
+      "\r\n+x\r\n";
+  ReplyParser parser;
+  std::vector<Reply> replies;
+  for (char c : stream) {
+    parser.feed(std::string_view(&c, 1));
+    Reply reply;
+    ReplyParser::Outcome outcome;
+    while ((outcome = parser.next(reply)) == ReplyParser::Outcome::Complete) {
+      replies.push_back(reply);
+    }
+    ASSERT_EQ(outcome, ReplyParser::Outcome::Incomplete) << parser.error();
+  }
+  ASSERT_EQ(replies.size(), 7u);
+  EXPECT_EQ(replies[0].type, Reply::Type::Status);
+  EXPECT_EQ(replies[0].str, "OK");
+  EXPECT_EQ(replies[1].type, Reply::Type::Error);
+  EXPECT_EQ(replies[1].str, "ERR bad");
+  EXPECT_EQ(replies[2].type, Reply::Type::Integer);
+  EXPECT_EQ(replies[2].integer, -42);
+  EXPECT_EQ(replies[3].type, Reply::Type::Bulk);
+  EXPECT_EQ(replies[3].str, "he\r\nl");  // binary-safe
+  EXPECT_EQ(replies[4].type, Reply::Type::Nil);
+  EXPECT_EQ(replies[5].type, Reply::Type::Nil);
+  ASSERT_EQ(replies[6].type, Reply::Type::Array);
+  ASSERT_EQ(replies[6].elements.size(), 3u);
+  EXPECT_EQ(replies[6].elements[0].integer, 1);
+  ASSERT_EQ(replies[6].elements[1].elements.size(), 2u);
+  EXPECT_EQ(replies[6].elements[1].elements[0].str, "a");
+  EXPECT_EQ(replies[6].elements[1].elements[1].str, "");
+  EXPECT_EQ(replies[6].elements[2].str, "x");
+}
+
+TEST(RedisRespTest, RejectsMalformedStreams) {
+  std::string too_deep;
+  for (int i = 0; i <= ReplyParser::kMaxDepth + 1; ++i) {
+    too_deep += "*1\r\n";
+  }
+  too_deep += ":1\r\n";
+  for (const std::string& bad :
+       {std::string("?what\r\n"), std::string(":12x\r\n"), std::string("$3\r\nabcd\r\n"),
+        std::string("$-2\r\n"), std::string("*99999999\r\n"),
+        "$" + std::to_string(ReplyParser::kMaxBulk + 1) + "\r\n", too_deep}) {
+    ReplyParser parser;
+    parser.feed(bad);
+    Reply reply;
+    EXPECT_EQ(parser.next(reply), ReplyParser::Outcome::Malformed) << bad;
+    EXPECT_FALSE(parser.error().empty());
+  }
+}
+
+TEST(RedisUrlTest, ParsesHostPortDbAndCredentials) {
+  auto plain = redis::parseUrl("redis://cache.internal");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->host, "cache.internal");
+  EXPECT_EQ(plain->port, 6379);
+  EXPECT_EQ(plain->db, 0);
+  auto full = redis::parseUrl("redis://ops:p%40ss@10.0.0.7:6380/3");
+  ASSERT_TRUE(full) << full.error().message;
+  EXPECT_EQ(full->host, "10.0.0.7");
+  EXPECT_EQ(full->port, 6380);
+  EXPECT_EQ(full->db, 3);
+  EXPECT_EQ(full->username, "ops");
+  EXPECT_EQ(full->password, "p@ss");
+  auto v6 = redis::parseUrl("redis://:secret@[::1]:7000");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 7000);
+  EXPECT_EQ(v6->username, "");
+  EXPECT_EQ(v6->password, "secret");
+}
+
+TEST(RedisUrlTest, RejectsBadUrlsWithoutEchoingThem) {
+  for (const char* bad : {"http://h:1", "rediss://h:1", "redis://", "redis://h:0",
+                          "redis://h:70000", "redis://h/x", "redis://h/-1", "redis://user@h",
+                          "redis://u:topsecret@h:1/db", "redis://h?x=1", "redis://[::1"}) {
+    auto parsed = redis::parseUrl(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_TRUE(parsed.error().message.starts_with("state.redis_url: ")) << bad;
+    EXPECT_EQ(parsed.error().message.find("topsecret"), std::string::npos);
+  }
+}
+
+TEST(RedisLimitStoreConfigTest, RejectsBadUrlAndTimeout) {
+  policies::StateConfig config;
+  config.store = policies::StateConfig::Store::Redis;
+  config.redis_url = "redis://:hunter2@127.0.0.1:notaport";
+  auto store = makeRedisLimitStore(config);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().message.find("hunter2"), std::string::npos);
+  config.redis_url = "redis://127.0.0.1:6379";
+  config.redis_timeout = 0ms;
+  EXPECT_FALSE(makeRedisLimitStore(config));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A redis-server child process on 127.0.0.1.
+
+std::optional<std::string> findRedisServer() {
+  for (const char* candidate : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"}) {
+    if (::access(candidate, X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+uint16_t freeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t length = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// True when a PING on a fresh blocking connection gets +PONG within ~100 ms.
+bool answersPing(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{0, 100'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::write(fd, "PING\r\n", 6) == 6) {
+    char buffer[16] = {};
+    ok =
+        ::read(fd, buffer, sizeof buffer - 1) >= 5 && std::string_view(buffer).starts_with("+PONG");
+  }
+  ::close(fd);
+  return ok;
+}
+
+class RedisServer {
+ public:
+  ~RedisServer() {
+    stop();
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+    }
+  }
+
+  // Starts redis-server on `port` (0: a free one) and waits until it answers PING (5 s at most).
+  bool start(const std::string& binary, uint16_t port = 0) {
+    if (dir_.empty()) {
+      char pattern[] = "/tmp/sy-redis-test-XXXXXX";
+      if (::mkdtemp(pattern) == nullptr) {
+        return false;
+      }
+      dir_ = pattern;
+    }
+    port_ = port != 0 ? port : freeLoopbackPort();
+    const std::string port_text = std::to_string(port_);
+    const std::string log = dir_ + "/redis.log";
+    std::vector<std::string> args = {
+        binary, "--port",       port_text, "--bind",      "127.0.0.1", "--save",
+        "",     "--appendonly", "no",      "--dir",       dir_,        "--daemonize",
+        "no",   "--logfile",    log,       "--databases", "16",        "--enable-debug-command",
+        "local"};
+    std::vector<char*> argv;
+    for (auto& arg : args) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    if (::posix_spawn(&pid_, binary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+      pid_ = -1;
+      return false;
+    }
+    const auto give_up = Clock::now() + 5s;
+    while (Clock::now() < give_up) {
+      if (answersPing(port_)) {
+        return true;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;  // exited: port taken, bad option...
+        return false;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    stop();
+    return false;
+  }
+
+  void stop() {
+    if (pid_ <= 0) {
+      return;
+    }
+    ::kill(pid_, SIGCONT);
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
+  uint16_t port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string dir_;
+};
+
+policies::Limits limits(uint32_t rpm, uint64_t tpm = 0, uint32_t concurrency = 0, double day = 0,
+                        double month = 0) {
+  policies::Limits out;
+  out.rpm = rpm;
+  out.tpm = tpm;
+  out.concurrency = concurrency;
+  out.budget_day_usd = day;
+  out.budget_month_usd = month;
+  return out;
+}
+
+AdmitRequest request(std::string id, std::vector<LimitSubject> subjects, uint64_t tokens = 0,
+                     int64_t micro_usd = 0) {
+  AdmitRequest out;
+  out.subjects = std::move(subjects);
+  out.tokens = tokens;
+  out.micro_usd = micro_usd;
+  out.request_id = std::move(id);
+  return out;
+}
+
+class RedisLimitStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    binary_ = findRedisServer();
+    if (!binary_) {
+      GTEST_SKIP() << "redis-server not found (apt-get install redis-server): the Redis limit "
+                      "store tests need a real server";
+    }
+    ASSERT_TRUE(server_.start(*binary_)) << "redis-server did not start";
+    raw_ = std::make_unique<redis::Client>(rawOptions());
+  }
+
+  redis::Options rawOptions() {
+    redis::Options options;
+    options.host = "127.0.0.1";
+    options.port = server_.port();
+    options.timeout = 2s;
+    return options;
+  }
+
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(server_.port()) + "/0"; }
+
+  std::unique_ptr<LimitStore> makeStore(std::chrono::milliseconds timeout = 1000ms,
+                                        std::string url_text = {}) {
+    policies::StateConfig config;
+    config.store = policies::StateConfig::Store::Redis;
+    config.redis_url = url_text.empty() ? url() : url_text;
+    config.redis_timeout = timeout;
+    auto store = makeRedisLimitStore(config);
+    EXPECT_TRUE(store) << store.error().message;
+    return store ? std::move(*store) : nullptr;
+  }
+
+  // Runs `task` on io_ until it completes (10 s at most).
+  template <class T>
+  T run(net::awaitable<T> task) {
+    std::optional<T> result;
+    net::co_spawn(
+        io_, [&]() -> net::awaitable<void> { result.emplace(co_await std::move(task)); },
+        net::detached);
+    io_.restart();  // a context that ran out of work (no connection left) stays stopped
+    const auto give_up = Clock::now() + 10s;
+    while (!result && Clock::now() < give_up) {
+      io_.run_one_for(100ms);
+    }
+    if (!result) {
+      ADD_FAILURE() << "operation did not complete within 10 s";
+      std::abort();
+    }
+    return std::move(*result);
+  }
+
+  void runVoid(net::awaitable<void> task) {
+    bool done = false;
+    net::co_spawn(
+        io_,
+        [&]() -> net::awaitable<void> {
+          co_await std::move(task);
+          done = true;
+        },
+        net::detached);
+    io_.restart();
+    const auto give_up = Clock::now() + 10s;
+    while (!done && Clock::now() < give_up) {
+      io_.run_one_for(100ms);
+    }
+    ASSERT_TRUE(done);
+  }
+
+  Admission admit(LimitStore& store, const AdmitRequest& req) {
+    Result<Admission> result = run(store.admit(req));
+    EXPECT_TRUE(result) << result.error().message;
+    return result ? *result : Admission{};
+  }
+
+  void settle(LimitStore& store, const AdmitRequest& req, uint64_t tokens, int64_t micro_usd) {
+    Usage used;
+    used.tokens = tokens;
+    used.micro_usd = micro_usd;
+    runVoid(store.settle(req, used));
+  }
+
+  Reply raw(std::vector<std::string> args) {
+    Result<Reply> reply = run(raw_->command(std::move(args)));
+    EXPECT_TRUE(reply) << reply.error().message;
+    return reply ? *reply : Reply{};
+  }
+
+  std::vector<std::string> keys() {
+    std::vector<std::string> out;
+    for (const Reply& key : raw({"KEYS", "sy:*"}).elements) {
+      out.push_back(key.str);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  int64_t hashField(const std::string& key, const std::string& field) {
+    const Reply reply = raw({"HGET", key, field});
+    return reply.type == Reply::Type::Bulk ? std::stoll(reply.str) : 0;
+  }
+
+  // Today's UTC day and month as the store names them, from Redis's clock.
+  std::pair<std::string, std::string> periods() {
+    const Reply time = raw({"TIME"});
+    const std::chrono::sys_seconds now{std::chrono::seconds{std::stoll(time.elements.at(0).str)}};
+    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now)};
+    char day[16];
+    char month[16];
+    std::snprintf(day, sizeof day, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    std::snprintf(month, sizeof month, "%04d-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()));
+    return {day, month};
+  }
+
+  std::optional<std::string> binary_;
+  RedisServer server_;
+  net::io_context io_;
+  std::unique_ptr<redis::Client> raw_;
+};
+
+void expectRefused(const Admission& admission, std::string_view limit, std::string_view scope,
+                   int64_t max_retry) {
+  EXPECT_FALSE(admission.admitted);
+  EXPECT_EQ(admission.limit, limit);
+  EXPECT_EQ(admission.scope, scope);
+  EXPECT_GE(admission.retry_after.count(), 1);
+  EXPECT_LE(admission.retry_after.count(), max_retry);
+}
+
+TEST_F(RedisLimitStoreTest, RpmAdmitsExactlyNThenRefuses) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(3)}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(admit(*store, request("r" + std::to_string(i), subjects)).admitted) << i;
+  }
+  expectRefused(admit(*store, request("r3", subjects)), "rpm", "key:a", 60);
+  // Another key is counted apart.
+  EXPECT_TRUE(admit(*store, request("r4", {{"key:b", limits(3)}})).admitted);
+}
+
+TEST_F(RedisLimitStoreTest, TpmAdmitsUpToTheLimitThenRefuses) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 1000)}};
+  EXPECT_TRUE(admit(*store, request("r1", subjects, 400)).admitted);
+  EXPECT_TRUE(admit(*store, request("r2", subjects, 600)).admitted);
+  expectRefused(admit(*store, request("r3", subjects, 1)), "tpm", "key:a", 60);
+  // A request larger than the whole limit can never pass: retry after the full window.
+  const Admission too_big = admit(*store, request("r4", {{"key:c", limits(0, 1000)}}, 1001));
+  expectRefused(too_big, "tpm", "key:c", 60);
+  EXPECT_EQ(too_big.retry_after.count(), 60);
+}
+
+TEST_F(RedisLimitStoreTest, ConcurrencyLeaseIsReleasedBySettle) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 0, 2)}};
+  const auto first = request("r1", subjects);
+  EXPECT_TRUE(admit(*store, first).admitted);
+  EXPECT_TRUE(admit(*store, request("r2", subjects)).admitted);
+  const Admission refused = admit(*store, request("r3", subjects));
+  expectRefused(refused, "concurrency", "key:a", 1);
+  settle(*store, first, 10, 0);
+  EXPECT_TRUE(admit(*store, request("r3", subjects)).admitted);
+  expectRefused(admit(*store, request("r4", subjects)), "concurrency", "key:a", 1);
+}
+
+TEST_F(RedisLimitStoreTest, ExpiredLeaseFreesItsSlotAndItsReservation) {
+  auto store = makeStore();
+  const auto [day, month] = periods();
+  // A lease left by a crashed replica: expired a second ago, holding 6000 micro-USD.
+  const Reply time = raw({"TIME"});
+  const int64_t now = std::stoll(time.elements.at(0).str);
+  raw({"ZADD", "sy:{key:a}:lease", std::to_string(now * 1000 - 1000), "ghost"});
+  raw({"HSET", "sy:{key:a}:reserved", "ghost", std::to_string(now) + " 0 6000"});
+  raw({"HSET", "sy:{key:a}:day:" + day, "reserved", "6000"});
+  raw({"HSET", "sy:{key:a}:month:" + month, "reserved", "6000"});
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 0, 1, 0.01, 0.01)}};
+  EXPECT_TRUE(admit(*store, request("r1", subjects, 0, 6000)).admitted);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 6000);  // r1's only
+  EXPECT_EQ(hashField("sy:{key:a}:month:" + month, "reserved"), 6000);
+  // A live lease of another replica does hold its slot.
+  raw({"ZADD", "sy:{key:b}:lease", std::to_string(now * 1000 + 60'000), "other"});
+  expectRefused(admit(*store, request("r2", {{"key:b", limits(0, 0, 1)}})), "concurrency", "key:b",
+                1);
+}
+
+TEST_F(RedisLimitStoreTest, BudgetReservesThenSettleRecordsTheActualCost) {
+  auto store = makeStore();
+  const auto [day, month] = periods();
+  // $0.01 a day = 10000 micro-USD; $0.02 a month.
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 0, 0, 0.01, 0.02)}};
+  const auto first = request("r1", subjects, 0, 6000);
+  EXPECT_TRUE(admit(*store, first).admitted);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 6000);
+  // The worst case of a second one does not fit beside the first's reservation.
+  expectRefused(admit(*store, request("r2", subjects, 0, 6000)), "budget_day", "key:a", 86400);
+  settle(*store, first, 0, 1000);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 0);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "spent"), 1000);
+  EXPECT_EQ(hashField("sy:{key:a}:month:" + month, "spent"), 1000);
+  const auto second = request("r2", subjects, 0, 9000);  // 1000 + 9000 = the whole day
+  EXPECT_TRUE(admit(*store, second).admitted);
+  expectRefused(admit(*store, request("r3", subjects, 0, 1)), "budget_day", "key:a", 86400);
+  settle(*store, second, 0, 9000);
+  // A new day would pass, the month is the limit now: 10000 + 10001 > 20000.
+  const std::vector<LimitSubject> month_only = {{"key:a", limits(0, 0, 0, 0, 0.02)}};
+  expectRefused(admit(*store, request("r4", month_only, 0, 10001)), "budget_month", "key:a",
+                31 * 86400);
+  EXPECT_TRUE(admit(*store, request("r5", month_only, 0, 10000)).admitted);
+}
+
+TEST_F(RedisLimitStoreTest, TpmSettleReplacesTheReservationWithTheActualTokens) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 1000)}};
+  const auto first = request("r1", subjects, 800);
+  EXPECT_TRUE(admit(*store, first).admitted);
+  expectRefused(admit(*store, request("r2", subjects, 300)), "tpm", "key:a", 60);
+  settle(*store, first, 100, 0);  // used 100 of the 800 reserved
+  EXPECT_TRUE(admit(*store, request("r2", subjects, 900)).admitted);  // 100 + 900
+  expectRefused(admit(*store, request("r3", subjects, 1)), "tpm", "key:a", 60);
+}
+
+TEST_F(RedisLimitStoreTest, SettleOfAnUnknownRequestOnlyRecordsSpend) {
+  auto store = makeStore();
+  const auto [day, month] = periods();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 1000, 0, 0.01)}};
+  settle(*store, request("never-admitted", subjects, 900), 900, 9000);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "spent"), 9000);
+  EXPECT_EQ(hashField("sy:{key:a}:month:" + month, "spent"), 9000);
+  // No tokens were recorded (there is no admit bucket to correct), the spend counts.
+  expectRefused(admit(*store, request("r1", subjects, 1000, 2000)), "budget_day", "key:a", 86400);
+  EXPECT_TRUE(admit(*store, request("r2", subjects, 1000, 1000)).admitted);
+  // A repeated settle records the spend again (documented: settle is not idempotent for spend).
+  settle(*store, request("never-admitted", subjects), 0, 9000);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "spent"), 18000);
+}
+
+TEST_F(RedisLimitStoreTest, ARefusalChangesNoCounter) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(2, 1000, 5, 1, 1)},
+                                              {"team:t", limits(10, 10000, 10, 1, 1)}};
+  EXPECT_TRUE(admit(*store, request("r1", subjects, 400, 100)).admitted);
+  const std::string before = raw({"DEBUG", "DIGEST"}).str;
+  ASSERT_FALSE(before.empty());
+  // Refused on the key's tpm (400 + 700 > 1000): nothing of the key or the team moves.
+  expectRefused(admit(*store, request("r2", subjects, 700, 100)), "tpm", "key:a", 60);
+  EXPECT_EQ(raw({"DEBUG", "DIGEST"}).str, before);
+  // So the key still has one request of its rpm 2 left.
+  EXPECT_TRUE(admit(*store, request("r3", subjects, 100, 100)).admitted);
+  expectRefused(admit(*store, request("r4", subjects, 1, 1)), "rpm", "key:a", 60);
+}
+
+TEST_F(RedisLimitStoreTest, KeyAndTeamSubjectsFirstFailureWins) {
+  auto store = makeStore();
+  // Two keys of one team: the team allows 3 requests a minute, each key 2.
+  const auto subjects = [](const std::string& key) {
+    return std::vector<LimitSubject>{{key, limits(2)}, {"team:t", limits(3)}};
+  };
+  EXPECT_TRUE(admit(*store, request("a1", subjects("key:a"))).admitted);
+  EXPECT_TRUE(admit(*store, request("a2", subjects("key:a"))).admitted);
+  expectRefused(admit(*store, request("a3", subjects("key:a"))), "rpm", "key:a", 60);
+  EXPECT_TRUE(admit(*store, request("b1", subjects("key:b"))).admitted);
+  // The team is full; key:b's own count stays at 1 after the refusal.
+  expectRefused(admit(*store, request("b2", subjects("key:b"))), "rpm", "team:t", 60);
+  EXPECT_TRUE(admit(*store, request("b3", {{"key:b", limits(2)}})).admitted);
+  expectRefused(admit(*store, request("b4", {{"key:b", limits(2)}})), "rpm", "key:b", 60);
+}
+
+TEST_F(RedisLimitStoreTest, KeyLayout) {
+  auto store = makeStore();
+  const auto [day, month] = periods();
+  const auto req = request("r1", {{"key:a", limits(10, 1000, 2, 1, 1)}}, 50, 70);
+  EXPECT_TRUE(admit(*store, req).admitted);
+  EXPECT_EQ(keys(), (std::vector<std::string>{"sy:{key:a}:day:" + day, "sy:{key:a}:lease",
+                                              "sy:{key:a}:month:" + month, "sy:{key:a}:reserved",
+                                              "sy:{key:a}:rpm", "sy:{key:a}:tpm"}));
+  EXPECT_EQ(raw({"TTL", "sy:{key:a}:rpm"}).integer, 120);
+  EXPECT_GT(raw({"TTL", "sy:{key:a}:day:" + day}).integer, 86400);
+  settle(*store, req, 40, 60);
+  // The lease and its reservation are gone with the request.
+  EXPECT_EQ(keys(), (std::vector<std::string>{"sy:{key:a}:day:" + day, "sy:{key:a}:month:" + month,
+                                              "sy:{key:a}:rpm", "sy:{key:a}:tpm"}));
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "spent"), 60);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 0);
+}
+
+TEST_F(RedisLimitStoreTest, NoSubjectsAdmitsWithoutTouchingRedis) {
+  auto store = makeStore(100ms, "redis://127.0.0.1:1/0");  // nothing listens there
+  const Result<Admission> result = run(store->admit(request("r1", {})));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_TRUE(result->admitted);
+}
+
+TEST_F(RedisLimitStoreTest, ScriptFlushFallsBackToEval) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(2)}};
+  EXPECT_TRUE(admit(*store, request("r1", subjects)).admitted);
+  EXPECT_EQ(raw({"SCRIPT", "FLUSH"}).str, "OK");
+  EXPECT_TRUE(admit(*store, request("r2", subjects)).admitted);  // NOSCRIPT, then EVAL
+  expectRefused(admit(*store, request("r3", subjects)), "rpm", "key:a", 60);
+}
+
+TEST_F(RedisLimitStoreTest, SelectsTheDatabaseOfTheUrl) {
+  auto store = makeStore(1000ms, url().substr(0, url().size() - 1) + "5");
+  EXPECT_TRUE(admit(*store, request("r1", {{"key:a", limits(2)}})).admitted);
+  EXPECT_TRUE(keys().empty());   // db 0
+  raw({"SELECT", "5"});          // the raw client's one connection on io_ now reads db 5
+  EXPECT_EQ(keys().size(), 3u);  // rpm, lease, reserved
+}
+
+TEST_F(RedisLimitStoreTest, ThreeReplicasEnforceOneGlobalLimitExactly) {
+  constexpr int kReplicas = 3;
+  constexpr int kRequests = 1000;
+  constexpr uint32_t kRpm = 100;
+  std::vector<std::unique_ptr<LimitStore>> stores;
+  for (int i = 0; i < kReplicas; ++i) {
+    // Generous timeout: this measures exactness on a 2-core machine, not latency.
+    stores.push_back(makeStore(5000ms));
+  }
+  std::atomic<int> admitted = 0;
+  std::atomic<int> refused = 0;
+  std::atomic<int> errors = 0;
+  std::latch start(kReplicas);
+  std::vector<std::thread> threads;
+  const auto began = Clock::now();
+  for (int r = 0; r < kReplicas; ++r) {
+    threads.emplace_back([&, r] {
+      net::io_context io;
+      const int count = kRequests / kReplicas + (r < kRequests % kReplicas ? 1 : 0);
+      std::atomic<int> done = 0;
+      start.arrive_and_wait();
+      for (int i = 0; i < count; ++i) {
+        net::co_spawn(
+            io,
+            [&, i]() -> net::awaitable<void> {
+              const auto req = request("rep" + std::to_string(r) + "-" + std::to_string(i),
+                                       {{"key:burst", limits(kRpm)}, {"team:burst", limits(0)}});
+              Result<Admission> result = co_await stores[r]->admit(req);
+              if (!result) {
+                ++errors;
+              } else if (result->admitted) {
+                ++admitted;
+              } else {
+                ++refused;
+              }
+              ++done;
+            },
+            net::detached);
+      }
+      const auto give_up = Clock::now() + 30s;
+      while (done < count && Clock::now() < give_up) {
+        io.run_one_for(100ms);
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began);
+  std::printf(
+      "[ exactness ] %d replicas, %d concurrent admits, rpm %u: admitted %d, refused %d, "
+      "errors %d, overshoot %d, %lld ms\n",
+      kReplicas, kRequests, kRpm, admitted.load(), refused.load(), errors.load(),
+      admitted.load() - static_cast<int>(kRpm), static_cast<long long>(elapsed.count()));
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(admitted.load(), static_cast<int>(kRpm));
+  EXPECT_EQ(admitted.load() + refused.load() + errors.load(), kRequests);
+}
+
+TEST_F(RedisLimitStoreTest, PerOperationLatency) {
+  auto store = makeStore();
+  constexpr int kRounds = 2000;
+  std::vector<double> admit_us;
+  std::vector<double> settle_us;
+  const std::vector<LimitSubject> subjects = {
+      {"key:lat", limits(1'000'000, 1'000'000'000, 1000, 1e6, 1e6)},
+      {"team:lat", limits(1'000'000, 1'000'000'000, 1000, 1e6, 1e6)}};
+  for (int i = 0; i < kRounds; ++i) {
+    const auto req = request("lat" + std::to_string(i), subjects, 500, 300);
+    auto t0 = Clock::now();
+    const Admission admission = admit(*store, req);
+    auto t1 = Clock::now();
+    settle(*store, req, 200, 100);
+    auto t2 = Clock::now();
+    ASSERT_TRUE(admission.admitted) << admission.limit;
+    admit_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    settle_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+  }
+  auto report = [](const char* what, std::vector<double>& samples) {
+    std::sort(samples.begin(), samples.end());
+    std::printf(
+        "[ latency ] %s (key + team, sequential, loopback): p50 %.0f us, p99 %.0f us, "
+        "max %.0f us\n",
+        what, samples[samples.size() / 2], samples[samples.size() * 99 / 100], samples.back());
+  };
+  report("admit", admit_us);
+  report("settle", settle_us);
+  // Redis's own share: the scripts' execution time per call.
+  const std::string stats = raw({"INFO", "commandstats"}).str;
+  if (const size_t at = stats.find("cmdstat_evalsha:"); at != std::string::npos) {
+    std::printf("[ latency ] in redis: %s\n", stats.substr(at, stats.find('\r', at) - at).c_str());
+  }
+}
+
+TEST_F(RedisLimitStoreTest, RedisDownIsAnErrorWithinTheTimeoutAndRecoversAfterRestart) {
+  auto store = makeStore(100ms);
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(100)}};
+  EXPECT_TRUE(admit(*store, request("r1", subjects)).admitted);
+  server_.stop();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto t0 = Clock::now();
+    const Result<Admission> result = run(store->admit(request("down", subjects)));
+    const auto elapsed = Clock::now() - t0;
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, ErrorCode::Unavailable);
+    EXPECT_EQ(result.error().code_id, "limit_store_unavailable");
+    EXPECT_NE(result.error().message.find("127.0.0.1:" + std::to_string(server_.port())),
+              std::string::npos)
+        << result.error().message;
+    EXPECT_LT(elapsed, 100ms + 150ms) << result.error().message;
+    std::printf("[ down ] %s (%lld us)\n", result.error().message.c_str(),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+  }
+  // settle() swallows the error (logs it) and returns.
+  settle(*store, request("r1", subjects), 1, 1);
+  ASSERT_TRUE(server_.start(*binary_, server_.port()));
+  const auto give_up = Clock::now() + 3s;
+  bool recovered = false;
+  while (!recovered && Clock::now() < give_up) {
+    const Result<Admission> result = run(store->admit(request("up", subjects)));
+    recovered = result && result->admitted;
+    if (!recovered) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  EXPECT_TRUE(recovered);
+}
+
+TEST_F(RedisLimitStoreTest, HungRedisTimesOutAndRecovers) {
+  auto store = makeStore(200ms);
+  const std::vector<LimitSubject> subjects = {{"key:a", limits(1000)}};
+  EXPECT_TRUE(admit(*store, request("r1", subjects)).admitted);
+  server_.pause();
+  for (const char* id : {"hung1", "hung2"}) {  // in flight on the connection; then reconnecting
+    const auto t0 = Clock::now();
+    const Result<Admission> result = run(store->admit(request(id, subjects)));
+    const auto elapsed = Clock::now() - t0;
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code_id, "limit_store_unavailable");
+    EXPECT_GE(elapsed, 190ms);
+    EXPECT_LT(elapsed, 200ms + 300ms);
+    std::printf("[ hung ] %s (%lld ms)\n", result.error().message.c_str(),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+  }
+  server_.resume();
+  const auto give_up = Clock::now() + 3s;
+  bool recovered = false;
+  while (!recovered && Clock::now() < give_up) {
+    const Result<Admission> result = run(store->admit(request("back", subjects)));
+    recovered = result && result->admitted;
+    if (!recovered) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  EXPECT_TRUE(recovered);
+}
+
+TEST_F(RedisLimitStoreTest, WrongDatabaseIsAnErrorNamingTheStep) {
+  auto store = makeStore(500ms, "redis://127.0.0.1:" + std::to_string(server_.port()) + "/99");
+  const Result<Admission> result = run(store->admit(request("r1", {{"key:a", limits(1)}})));
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("SELECT 99 failed"), std::string::npos)
+      << result.error().message;
+}
+
+TEST_F(RedisLimitStoreTest, StoreAndContextMayDieInEitherOrder) {
+  {
+    auto io = std::make_unique<net::io_context>();
+    auto store = makeStore();
+    bool done = false;
+    net::co_spawn(
+        *io,
+        [&]() -> net::awaitable<void> {
+          const AdmitRequest req = request("a", {{"key:a", limits(5)}});
+          co_await store->admit(req);
+          done = true;
+        },
+        net::detached);
+    while (!done) {
+      io->run_one_for(100ms);
+    }
+    io.reset();     // the context first: its connection goes with it
+    store.reset();  // then the store finds nothing to close
+  }
+  {
+    auto io = std::make_unique<net::io_context>();
+    auto store = makeStore();
+    bool done = false;
+    net::co_spawn(
+        *io,
+        [&]() -> net::awaitable<void> {
+          const AdmitRequest req = request("b", {{"key:a", limits(5)}});
+          co_await store->admit(req);
+          done = true;
+        },
+        net::detached);
+    while (!done) {
+      io->run_one_for(100ms);
+    }
+    store.reset();  // the store first: the close is posted to the context
+    io->run_for(50ms);
+    io.reset();
+  }
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace sy::server
