@@ -1,0 +1,266 @@
+// Keys, scopes, rate limits and budgets end to end, on one gateway with the embedded (SQLite)
+// store: keys minted with `switchyard keys new`, every kind of refused key, scopes, 429s with
+// Retry-After, streamed spend charged, a budget that survives a restart, and models filtered per
+// key. The many-replica (Redis) case is in scaleout.test.mjs.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+
+import {
+  backendFor,
+  chatBody,
+  curlRequest,
+  errorOf,
+  makeTempDir,
+  metricValue,
+  policy,
+  post,
+  request,
+  runCli,
+  scrapeMetrics,
+  startGateway,
+  startMock,
+  stopAll,
+  writeConfig,
+} from './lib/harness.mjs';
+
+const TIMEOUT = { timeout: 60_000 };
+
+// Mints a key with the real CLI: {key, hash}.
+function mint(id, team) {
+  const args = ['keys', 'new', '--id', id];
+  if (team) args.push('--team', team);
+  const out = runCli(args);
+  assert.equal(out.code, 0, out.stderr);
+  const key = /^\s*(syk_\S+)$/m.exec(out.stdout)?.[1];
+  const hash = /hash: "([^"]+)"/.exec(out.stdout)?.[1];
+  assert.ok(key && hash, out.stdout);
+  return { key, hash };
+}
+
+function chat(gateway, key, body, headers = {}) {
+  return post(gateway, '/v1/chat/completions', body, {
+    headers: key ? { authorization: `Bearer ${key}`, ...headers } : headers,
+  });
+}
+
+describe('keys and scopes', { timeout: 120_000 }, () => {
+  let gateway;
+  let local;
+  let cloud;
+  const keys = {};
+
+  before(async () => {
+    [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
+    for (const [id, team] of [['full', 'eng'], ['local-only', 'eng'], ['expired', ''], ['off', ''], ['modest', '']]) {
+      keys[id] = mint(id, team || undefined);
+    }
+    const config = policy({
+      backends: [
+        backendFor('llama-local', local, { model: 'llama-3' }),
+        backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external' }),
+      ],
+      tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['cloud'] } },
+      models: { 'gpt-4o': { backend: 'cloud' }, llama: { tier: 'local' } },
+      teams: { eng: { allow: { endpoints: ['chat', 'models'] } } },
+      keys: [
+        { id: 'full', hash: keys.full.hash, team: 'eng' },
+        { id: 'local-only', hash: keys['local-only'].hash, team: 'eng', allow: { tiers: ['local'], models: ['auto', 'local', 'llama'], max_tokens: 100 } },
+        { id: 'expired', hash: keys.expired.hash, expires: '2020-01-31' },
+        { id: 'off', hash: keys.off.hash, disabled: true },
+        { id: 'modest', hash: keys.modest.hash, allow: { max_external_sensitivity: 'internal' } },
+      ],
+    });
+    gateway = await startGateway(config);
+  });
+
+  after(stopAll);
+
+  test('a valid key works as a bearer token, as x-api-key and through the openai client', TIMEOUT, async () => {
+    assert.equal((await chat(gateway, keys.full.key, chatBody('auto'))).status, 200);
+    const viaHeader = await post(gateway, '/v1/chat/completions', chatBody('auto'), { headers: { 'x-api-key': keys.full.key } });
+    assert.equal(viaHeader.status, 200, viaHeader.body);
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: keys.full.key, maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(completion.object, 'chat.completion');
+    const headers = await cloud.lastRequestHeaders();
+    assert.ok(!JSON.stringify(headers).includes(keys.full.key), 'the client key never reaches the upstream');
+  });
+
+  test('missing, unknown, wrong, expired and disabled keys get 401 without echoing what was sent', TIMEOUT, async () => {
+    const missing = await chat(gateway, null, chatBody('auto'));
+    assert.equal(missing.status, 401);
+    assert.equal(errorOf(missing.json).code, 'missing_api_key');
+    assert.equal(missing.headers['www-authenticate'], 'Bearer');
+
+    const unknown = mint('nobody');
+    const tampered = keys.full.key.slice(0, -8) + (keys.full.key.at(-8) === 'A' ? 'B' : 'A') + keys.full.key.slice(-7);
+    for (const key of [unknown.key, tampered, 'sk-some-openai-key']) {
+      const res = await chat(gateway, key, chatBody('auto'));
+      assert.equal(res.status, 401, key);
+      assert.equal(errorOf(res.json).code, 'invalid_api_key');
+      assert.equal(errorOf(res.json).message, 'Invalid API key.');
+      assert.equal(errorOf(res.json).type, 'authentication_error');
+      assert.ok(!res.body.includes(key.slice(4, 20)));
+    }
+    const expired = await chat(gateway, keys.expired.key, chatBody('auto'));
+    assert.equal(expired.status, 401);
+    assert.equal(errorOf(expired.json).message, "API key 'expired' expired at 2020-02-01T00:00:00Z.");
+    const off = await chat(gateway, keys.off.key, chatBody('auto'));
+    assert.equal(off.status, 401);
+    assert.equal(errorOf(off.json).message, "API key 'off' is disabled.");
+  });
+
+  test('scopes: tier, model, endpoint and max_tokens refusals name the scope (403)', TIMEOUT, async () => {
+    const tier = await chat(gateway, keys['local-only'].key, chatBody('frontier'));
+    assert.equal(tier.status, 403, tier.body);
+    assert.equal(errorOf(tier.json).code, 'policy_violation');
+    assert.match(errorOf(tier.json).message, /Key 'local-only' may not use model 'frontier'|may not use tier 'frontier'/);
+    const alias = await chat(gateway, keys['local-only'].key, chatBody('gpt-4o'));
+    assert.equal(alias.status, 403);
+    const tokens = await chat(gateway, keys['local-only'].key, chatBody('llama', 'hi', { max_tokens: 500 }));
+    assert.equal(tokens.status, 403);
+    assert.match(errorOf(tokens.json).message, /max_tokens/);
+    assert.equal((await chat(gateway, keys['local-only'].key, chatBody('llama', 'hi', { max_tokens: 50 }))).status, 200);
+    const embeddings = await post(gateway, '/v1/embeddings', { model: 'auto', input: 'x' }, { headers: { authorization: `Bearer ${keys.full.key}` } });
+    assert.equal(embeddings.status, 403, 'team eng may use chat and models only');
+    assert.match(errorOf(embeddings.json).message, /embeddings/);
+  });
+
+  test('GET /v1/models lists only what the key may use', TIMEOUT, async () => {
+    const list = async (key) => {
+      const res = await request({ port: gateway.port, path: '/v1/models', headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200, res.body);
+      return JSON.parse(res.body).data.map((m) => m.id).sort();
+    };
+    assert.deepEqual(await list(keys.full.key), ['auto', 'frontier', 'gpt-4o', 'llama', 'local']);
+    assert.deepEqual(await list(keys['local-only'].key), ['auto', 'llama', 'local']);
+  });
+
+  test('a key limited to internal data cannot send an e-mail address to an external backend', TIMEOUT, async () => {
+    const res = await chat(gateway, keys.modest.key, chatBody('frontier', 'mail jane.doe@example.com'));
+    assert.equal(res.status, 403, res.body);
+    assert.match(errorOf(res.json).message, /Key 'modest' may not send confidential data to external backends/);
+    assert.equal((await chat(gateway, keys.modest.key, chatBody('local', 'mail jane.doe@example.com'))).status, 200);
+  });
+});
+
+describe('rate limits and budgets (embedded store)', { timeout: 120_000 }, () => {
+  let gateway;
+  let mock;
+  let dir;
+  let config;
+  const keys = {};
+
+  before(async () => {
+    mock = await startMock('priced');
+    keys.rpm = mint('rpm-key');
+    keys.budget = mint('budget-key', 'fin');
+    dir = makeTempDir();
+    config = policy({
+      // Priced so one request costs cents: 1000 USD per million tokens either way.
+      backends: [backendFor('priced', mock, { model: 'm', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } })],
+      tiers: { local: { backends: ['priced'] } },
+      teams: { fin: { limits: { budget_usd: { day: 0.2 } } } },
+      keys: [
+        { id: 'rpm-key', hash: keys.rpm.hash, limits: { rpm: 3 } },
+        { id: 'budget-key', hash: keys.budget.hash, team: 'fin' },
+      ],
+    });
+    config.limits = { default_max_tokens: 50 };
+    config.state = { store: 'sqlite', sqlite: { path: path.join(dir, 'state.db') } };
+    gateway = await startGateway(config, { dir });
+  });
+
+  after(stopAll);
+
+  test('requests per minute: the 4th request gets 429 with Retry-After and an OpenAI error', TIMEOUT, async () => {
+    const statuses = [];
+    let refused;
+    for (let i = 0; i < 4; i++) {
+      const res = await chat(gateway, keys.rpm.key, chatBody('auto', 'hi mock:reply_tokens=1'));
+      statuses.push(res.status);
+      if (res.status === 429) refused = res;
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    assert.equal(errorOf(refused.json).code, 'rate_limit_exceeded');
+    assert.equal(errorOf(refused.json).type, 'rate_limit_error');
+    assert.match(errorOf(refused.json).message, /Rate limit reached for key 'rpm-key': requests per minute/);
+    assert.ok(Number(refused.headers['retry-after']) >= 1);
+    const metrics = await scrapeMetrics(gateway);
+    assert.equal(metricValue(metrics, 'switchyard_limit_rejections_total', { limit: 'rpm' }), 1);
+  });
+
+  test('streamed spend is charged and a spent team budget refuses the next request, also after a restart', TIMEOUT, async () => {
+    // Each request: ~40 prompt tokens (estimate) + 50 reserved output = ~0.09 USD worst case; a
+    // stream of 20 tokens settles at well under that. The team budget is 0.20 USD a day.
+    let admitted = 0;
+    let refused;
+    for (let i = 0; i < 10 && !refused; i++) {
+      const res = await curlRequest(`${gateway.url}/v1/chat/completions`, {
+        headers: { authorization: `Bearer ${keys.budget.key}` },
+        body: chatBody('auto', 'stream please', { stream: true }),
+        extra: ['-N'],
+      });
+      if (res.status === 200) {
+        admitted += 1;
+        assert.match(res.body, /data: \[DONE\]/);
+        assert.ok(!/"choices":\[\]/.test(res.body), 'the usage chunk the gateway asked for is not relayed');
+      } else {
+        refused = res;
+      }
+    }
+    assert.ok(refused, 'the budget eventually refuses');
+    assert.ok(admitted >= 2 && admitted < 10, `admitted ${admitted}`);
+    assert.equal(refused.status, 429);
+    assert.equal(errorOf(refused.json).code, 'budget_exceeded');
+    assert.match(errorOf(refused.json).message, /Budget exhausted for team 'fin': daily budget/);
+    const upstream = await mock.lastRequest();
+    assert.equal(upstream.stream_options.include_usage, true);
+
+    // Restart on the same database: the spend is still there.
+    await gateway.stop();
+    gateway = await startGateway({ file: writeConfig(dir, config) }, { dir });
+    const again = await chat(gateway, keys.budget.key, chatBody('auto', 'one more'));
+    assert.equal(again.status, 429, again.body);
+    assert.equal(errorOf(again.json).code, 'budget_exceeded');
+  });
+});
+
+describe('a spent budget downgrades to the local tier when the policy says so', { timeout: 120_000 }, () => {
+  let gateway;
+  let key;
+
+  before(async () => {
+    const [local, cloud] = await Promise.all([startMock('cheap'), startMock('dear')]);
+    key = mint('downgrader', 'ops');
+    const dir = makeTempDir();
+    const config = policy({
+      backends: [
+        backendFor('cheap', local, { model: 'llama-3' }),
+        backendFor('dear', cloud, { model: 'gpt-4o', location: 'external', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } }),
+      ],
+      tiers: { local: { backends: ['cheap'] }, frontier: { backends: ['dear'] } },
+      teams: { ops: { limits: { budget_usd: { day: 0.1 } } } },
+      keys: [{ id: 'downgrader', hash: key.hash, team: 'ops' }],
+    });
+    config.limits = { default_max_tokens: 50, on_budget_exhausted: 'downgrade', downgrade_tier: 'local' };
+    config.state = { store: 'sqlite', sqlite: { path: path.join(dir, 'state.db') } };
+    gateway = await startGateway(config, { dir });
+  });
+
+  after(stopAll);
+
+  test('frontier requests move to the local tier once the frontier budget is spent', TIMEOUT, async () => {
+    const routes = [];
+    // Each frontier request reserves ~0.07 USD and settles at ~0.02: the third no longer fits.
+    for (let i = 0; i < 6; i++) {
+      const res = await chat(gateway, key.key, chatBody('frontier', 'hello mock:reply_tokens=2'));
+      assert.equal(res.status, 200, res.body);
+      routes.push(res.headers['x-switchyard-route'].split(';')[0]);
+    }
+    assert.equal(routes[0], 'tier=frontier');
+    assert.equal(routes.at(-1), 'tier=local', routes.join(', '));
+  });
+});
