@@ -93,6 +93,7 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, router::Target& targ
       if (ctx.config->config().state.fail_open) {
         co_return Status{};
       }
+      ctx.retry_after = 1;
       co_return makeError(ErrorCode::Unavailable, ErrorSource::Internal,
                           "Rate limits cannot be checked right now (the limit store is "
                           "unavailable); try again shortly.",

@@ -247,7 +247,7 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
   ctx.status = toHttpStatus(error);
   auto response =
       jsonResponse(ctx.status, openAiErrorBody(error), ctx.request_id, !ctx.close_connection);
-  if (ctx.status == 429 && ctx.retry_after > 0) {
+  if ((ctx.status == 429 || ctx.status == 503) && ctx.retry_after > 0) {
     response.set(http::field::retry_after, std::to_string(ctx.retry_after));
   }
   if (ctx.status == 401) {

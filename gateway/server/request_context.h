@@ -46,7 +46,7 @@ struct RequestContext {
   // Set when a limit store admitted the request: settled (with the actual usage) when it ends.
   std::optional<AdmitRequest> admission;
   uint64_t prompt_estimate = 0;
-  uint32_t retry_after = 0;  // seconds, for a 429 from a rate limit or budget  // tokens, from the
+  uint32_t retry_after = 0;  // seconds, for a 429 (limits) or 503 (limit store) answered locally  // tokens, from the
                              // body size, for reservations and fallbacks
   const BackendSpec* answered_by = nullptr;  // the backend whose answer reached the client
   std::optional<RequestDlp> dlp;  // set by the inspect phase when the policy has detectors

@@ -17,6 +17,10 @@ file:close()
 wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
+local auth = os.getenv("BENCH_AUTH")  -- e.g. "Bearer syk_..."; sent to every target
+if auth ~= nil and auth ~= "" then
+  wrk.headers["Authorization"] = auth
+end
 if os.getenv("BENCH_STREAM") == "1" then
   wrk.headers["Accept"] = "text/event-stream"
 else

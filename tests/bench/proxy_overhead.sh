@@ -57,7 +57,7 @@ else
   CONNS=(1 16 64)
 fi
 MODES=(json stream)
-TARGETS=(direct nginx sy-nodlp switchyard)
+TARGETS=(direct nginx sy-nodlp switchyard sy-sqlite)
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
@@ -303,8 +303,8 @@ note "nginx: master $NGX_MASTER, worker $NGX_WORKER on 127.0.0.1:$NGX_JSON_PORT 
 # on both ways (the default detector pack and action rules on prompts, and a response rule, so
 # every answer and stream event is scanned too), and `sy-nodlp` with no detector at all. The
 # difference is what DLP costs per request.
-start_switchyard() {  # start_switchyard DIR DLP_YAML -> sets STARTED_PID STARTED_PORT
-  local dir=$1 dlp=$2 port admin logged
+start_switchyard() {  # start_switchyard DIR DLP_YAML [KEY_EXTRA_YAML] -> STARTED_PID STARTED_PORT
+  local dir=$1 dlp=$2 extra=${3:-} port admin logged
   mkdir -p "$dir"
   pick_port; port=$PICKED
   pick_port; admin=$PICKED
@@ -323,7 +323,10 @@ backends:
 tiers:
   default:
     backends: [mock]
-auth: {anonymous: true}
+keys:
+  - id: bench
+    hash: "$BENCH_KEY_HASH"
+$extra
 $dlp
 EOF
   "${PROXY_PIN[@]}" "$SY_BIN" serve --config "$dir/switchyard.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" &
@@ -335,6 +338,16 @@ EOF
   [[ "$logged" == "$port" ]] || die "switchyard reports data port '$logged', expected $port"
   STARTED_PORT=$port
 }
+# Every switchyard authenticates the same key (wrk and the TTFB client send it to every target;
+# direct and nginx ignore it). sy-sqlite adds rate limits and a budget on that key, counted in the
+# embedded store (SQLite), and sy-redis the same in a local redis-server: their rows minus
+# sy-nodlp's are what limits cost per request.
+KEY_OUT=$("$SY_BIN" keys new --id bench) || die "switchyard keys new failed"
+BENCH_KEY=$(awk '/^ *syk_/ { print $1; exit }' <<<"$KEY_OUT")
+BENCH_KEY_HASH=$(sed -n 's/.*hash: "\(.*\)".*/\1/p' <<<"$KEY_OUT")
+[[ -n "$BENCH_KEY" && -n "$BENCH_KEY_HASH" ]] || die "could not read the key from: $KEY_OUT"
+export BENCH_AUTH="Bearer $BENCH_KEY"
+LIMITS_YAML="    limits: {rpm: 4000000000, tpm: 4000000000, concurrency: 100000, budget_usd: {day: 1000000000}}"
 SYD="$TMP/switchyard"
 start_switchyard "$SYD" "dlp:
   responses:
@@ -344,6 +357,26 @@ SY_PID=$STARTED_PID; SY_PORT=$STARTED_PORT
 SYN="$TMP/sy-nodlp"
 start_switchyard "$SYN" "dlp: {default_pack: false}"
 SYN_PID=$STARTED_PID; SYN_PORT=$STARTED_PORT
+SYQ="$TMP/sy-sqlite"
+start_switchyard "$SYQ" "dlp: {default_pack: false}
+state: {store: sqlite, sqlite: {path: $SYQ/state.db}}" "$LIMITS_YAML"
+SYQ_PID=$STARTED_PID; SYQ_PORT=$STARTED_PORT
+if command -v redis-server >/dev/null; then
+  pick_port; REDIS_PORT=$PICKED
+  mkdir -p "$TMP/redis"
+  "${LOAD_PIN[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$TMP/redis" >"$TMP/redis/out.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_for_line "$TMP/redis/out.log" 'Ready to accept connections' "$REDIS_PID" "redis-server"
+  SYR="$TMP/sy-redis"
+  start_switchyard "$SYR" "dlp: {default_pack: false}
+state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1s, fail: closed}}" "$LIMITS_YAML"
+  SYR_PID=$STARTED_PID; SYR_PORT=$STARTED_PORT
+  TARGETS+=(sy-redis)
+else
+  note "redis-server not found: no sy-redis row"
+fi
 sleep 0.3
 SY_IDLE_KB=$(status_kb "$SY_PID" VmRSS)
 note "switchyard: pid $SY_PID on 127.0.0.1:$SY_PORT, no-DLP instance pid $SYN_PID on :$SYN_PORT; idle RSS $(kb_to_mb "$SY_IDLE_KB") MB"
@@ -354,6 +387,8 @@ port_of() {  # port_of TARGET MODE
     nginx) [[ $2 == stream ]] && echo "$NGX_STREAM_PORT" || echo "$NGX_JSON_PORT" ;;
     switchyard) echo "$SY_PORT" ;;
     sy-nodlp) echo "$SYN_PORT" ;;
+    sy-sqlite) echo "$SYQ_PORT" ;;
+    sy-redis) echo "$SYR_PORT" ;;
   esac
 }
 proxy_pids() {  # PIDs whose CPU is charged to TARGET
@@ -362,6 +397,8 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     nginx) echo "$NGX_MASTER $NGX_WORKER" ;;
     switchyard) echo "$SY_PID" ;;
     sy-nodlp) echo "$SYN_PID" ;;
+    sy-sqlite) echo "$SYQ_PID" ;;
+    sy-redis) echo "$SYR_PID $REDIS_PID" ;;
   esac
 }
 rss_pid() {  # PID whose peak RSS is reported for TARGET
@@ -370,6 +407,8 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     nginx) echo "$NGX_WORKER" ;;
     switchyard) echo "$SY_PID" ;;
     sy-nodlp) echo "$SYN_PID" ;;
+    sy-sqlite) echo "$SYQ_PID" ;;
+    sy-redis) echo "$SYR_PID" ;;
   esac
 }
 check_alive() {
@@ -377,13 +416,15 @@ check_alive() {
   alive "$NGX_MASTER" && alive "$NGX_WORKER" || { show_log "$NGX/logs/error.log"; die "nginx died"; }
   alive "$SY_PID" || { show_log "$SYD/stderr.log"; die "switchyard died"; }
   alive "$SYN_PID" || { show_log "$SYN/stderr.log"; die "switchyard (no DLP) died"; }
+  alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
+  [[ -z "${SYR_PID:-}" ]] || alive "$SYR_PID" || { show_log "$SYR/stderr.log"; die "switchyard (redis limits) died"; }
 }
 
 # ---------------------------------------------------------------------------------------------
 # Preflight: every target answers 200 with a complete response in both modes.
 ttfb() {  # ttfb TARGET MODE N WARMUP -> prints the client's TTFB line
   local out
-  if ! out=$(timeout -k 5 120 "${LOAD_PIN[@]}" node "$HERE/ttfb.mjs" --port "$(port_of "$1" "$2")" \
+  if ! out=$(timeout -k 5 120 "${LOAD_PIN[@]}" node "$HERE/ttfb.mjs" --auth "$BENCH_AUTH" --port "$(port_of "$1" "$2")" \
     --body "$(body_for "$2")" --expect "$2" --n "$3" --warmup "$4" 2>&1); then
     check_alive
     die "$1 ($2): TTFB client failed: $out"
@@ -449,14 +490,14 @@ for mode in "${MODES[@]}"; do
       read -r -a pids <<<"$(proxy_pids "$target")"
       before=0; ((${#pids[@]})) && before=$(cpu_ticks "${pids[@]}")
       mock_before=$(cpu_ticks "$MOCK_PID")
-      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID")
+      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
       shell_before=$(shell_child_ticks)
       busy_before=$(sys_busy_ticks)
       note "run: $target $mode c=$conns (${DURATION}s)"
       wrk_run "$target" "$mode" "$conns" "$DURATION" run
       busy_after=$(sys_busy_ticks)
       shell_after=$(shell_child_ticks)
-      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID")
+      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
       after=0; ((${#pids[@]})) && after=$(cpu_ticks "${pids[@]}")
       mock_after=$(cpu_ticks "$MOCK_PID")
       BG[$key]=$(awk -v b=$((busy_after - busy_before)) -v o=$((ours_after - ours_before + shell_after - shell_before)) \
@@ -557,6 +598,10 @@ row "CPU us/req stream @16" "${CPU[switchyard|$s]}" "${CPU[nginx|$s]}" "-" "(inf
 dlp_j=$(sub "${CPU[switchyard|$j]}" "${CPU[sy-nodlp|$j]}"); dlp_s=$(sub "${CPU[switchyard|$s]}" "${CPU[sy-nodlp|$s]}")
 row "DLP CPU us/req json @16" "$dlp_j" "-" "-" "(switchyard - sy-nodlp)"
 row "DLP CPU us/req stream @16" "$dlp_s" "-" "-" "(switchyard - sy-nodlp)"
+row "limits (SQLite) CPU us/req json @16" "$(sub "${CPU[sy-sqlite|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-sqlite - sy-nodlp)"
+if [[ -n "${SYR_PID:-}" ]]; then
+  row "limits (Redis) CPU us/req json @16" "$(sub "${CPU[sy-redis|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-redis - sy-nodlp; gateway + redis-server CPU)"
+fi
 row "added p99 ms json @16" "$sy_add_j" "$ng_add_j" "<= 0.3" "$(verdict "$sy_add_j" 0.3 le)"
 row "added p99 ms stream @16" "$sy_add_s" "$ng_add_s" "-" "(info)"
 row "TTFB added ms (median)" "$sy_ttfb" "$ng_ttfb" "<= 0.1" "$(verdict "$sy_ttfb" 0.1 le)"

@@ -8,6 +8,7 @@
 // the reason on stderr.
 //
 // usage: node ttfb.mjs --port P --body FILE [--host 127.0.0.1] [--path /v1/chat/completions]
+//        [--auth "Bearer KEY"]
 //                      [--n 200] [--warmup 20] [--expect stream|json] [--timeout-ms 5000]
 // prints: TTFB n=200 median_us=… p99_us=… min_us=… max_us=…   (one line, on stdout)
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import net from 'node:net';
 function parseArgs(argv) {
   const opts = {
     host: '127.0.0.1', port: 0, path: '/v1/chat/completions', body: '', n: 200, warmup: 20,
-    expect: 'stream', timeoutMs: 5000,
+    expect: 'stream', timeoutMs: 5000, auth: '',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
@@ -31,6 +32,7 @@ function parseArgs(argv) {
       case '--warmup': opts.warmup = Number(value); break;
       case '--expect': opts.expect = value; break;
       case '--timeout-ms': opts.timeoutMs = Number(value); break;
+      case '--auth': opts.auth = value; break;
       default: fail(`unknown flag ${flag}`);
     }
   }
@@ -181,6 +183,7 @@ async function main() {
     Buffer.from(
       `POST ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\n` +
       `Content-Type: application/json\r\n` +
+      (opts.auth ? `Authorization: ${opts.auth}\r\n` : '') +
       `Accept: ${opts.expect === 'stream' ? 'text/event-stream' : 'application/json'}\r\n` +
       `Content-Length: ${body.length}\r\n\r\n`, 'latin1'),
     body,

@@ -264,3 +264,53 @@ describe('a spent budget downgrades to the local tier when the policy says so', 
     assert.equal(routes.at(-1), 'tier=local', routes.join(', '));
   });
 });
+
+describe('a client that disconnects mid-stream is charged for what was generated', { timeout: 120_000 }, () => {
+  let gateway;
+  let key;
+
+  before(async () => {
+    const mock = await startMock('streamer');
+    key = mint('quitter');
+    const dir = makeTempDir();
+    const config = policy({
+      backends: [backendFor('priced', mock, { model: 'm', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } })],
+      tiers: { local: { backends: ['priced'] } },
+      // One request reserves ~(20 + 2000) tokens x 1000 USD/Mtok = ~2.02 USD: the budget of 2.10
+      // admits the next request only if the aborted stream was charged (almost) nothing.
+      // concurrency: 1 tells "settled" from "still reserved": an unsettled stream would hold the
+      // only slot (429 rate_limit_exceeded), a settled one frees it (then the budget decides).
+      keys: [{ id: 'quitter', hash: key.hash, limits: { concurrency: 1, budget_usd: { day: 2.1 } } }],
+    });
+    config.limits = { default_max_tokens: 2000 };
+    config.state = { store: 'sqlite', sqlite: { path: path.join(dir, 'state.db') } };
+    gateway = await startGateway(config, { dir });
+  });
+
+  after(stopAll);
+
+  test('the aborted stream is settled with its relayed events, so the budget refuses the next request', TIMEOUT, async () => {
+    const controller = new AbortController();
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    const stream = await client.chat.completions.create(
+      { model: 'auto', stream: true, messages: [{ role: 'user', content: 'long mock:reply_tokens=2000 mock:tokens_per_sec=400' }] },
+      { signal: controller.signal },
+    );
+    let chunks = 0;
+    try {
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta?.content) chunks += 1;
+        if (chunks === 150) controller.abort();
+      }
+    } catch {
+      // the abort
+    }
+    assert.ok(chunks >= 150, `received ${chunks} chunks`);
+    // The gateway notices the disconnect on its next write (the mock sends every 2.5 ms) and
+    // settles at once; one second is ample. Uncharged, the next request would fit the budget.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const next = await chat(gateway, key.key, chatBody('auto', 'again mock:reply_tokens=1'));
+    assert.equal(next.status, 429, 'the partial stream was charged');
+    assert.equal(errorOf(next.json).code, 'budget_exceeded');
+  });
+});
