@@ -568,6 +568,24 @@ const KeyRing::Entry* KeyRing::verify(const Ring& ring, std::string_view key) co
   return digested && equal ? entry : nullptr;
 }
 
+// The 401 for a request that presents no usable key (`what`: "API" or "admin"), or success.
+static Status requireKey(const Presented& presented, std::string_view what) {
+  switch (presented.kind) {
+    case Presented::Kind::None:
+      return unauthenticated("Missing " + std::string(what) +
+                                 " key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.",
+                             "missing_api_key");
+    case Presented::Kind::Unusable:
+      return invalidKey(
+          "Invalid API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
+    case Presented::Kind::Conflict:
+      return invalidKey("Invalid API key: 'Authorization' and 'x-api-key' carry different keys.");
+    case Presented::Kind::Key:
+      break;
+  }
+  return {};
+}
+
 Result<const Principal*> KeyRing::authenticate(std::string_view authorization,
                                                std::string_view x_api_key,
                                                system_clock::time_point now) const {
@@ -577,18 +595,8 @@ Result<const Principal*> KeyRing::authenticate(std::string_view authorization,
   if (anonymous_ && (presented.kind != Presented::Kind::Key || !parseKey(presented.key))) {
     return &anonymousPrincipal();
   }
-  switch (presented.kind) {
-    case Presented::Kind::None:
-      return unauthenticated(
-          "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.",
-          "missing_api_key");
-    case Presented::Kind::Unusable:
-      return invalidKey(
-          "Invalid API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
-    case Presented::Kind::Conflict:
-      return invalidKey("Invalid API key: 'Authorization' and 'x-api-key' carry different keys.");
-    case Presented::Kind::Key:
-      break;
+  if (Status usable = requireKey(presented, "API"); !usable) {
+    return std::unexpected(std::move(usable.error()));
   }
   const Entry* entry = verify(keys_, presented.key);
   if (entry == nullptr) {
@@ -611,18 +619,8 @@ Result<const Principal*> KeyRing::authenticateAdmin(std::string_view authorizati
     return &anonymousPrincipal();
   }
   const Presented presented = presentedKey(authorization, x_api_key);
-  switch (presented.kind) {
-    case Presented::Kind::None:
-      return unauthenticated(
-          "Missing admin key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.",
-          "missing_api_key");
-    case Presented::Kind::Unusable:
-      return invalidKey(
-          "Invalid API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
-    case Presented::Kind::Conflict:
-      return invalidKey("Invalid API key: 'Authorization' and 'x-api-key' carry different keys.");
-    case Presented::Kind::Key:
-      break;
+  if (Status usable = requireKey(presented, "admin"); !usable) {
+    return std::unexpected(std::move(usable.error()));
   }
   const Entry* entry = verify(admin_, presented.key);
   if (entry == nullptr) {

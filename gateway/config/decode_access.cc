@@ -36,24 +36,6 @@ struct AccessContext {
   bool auth_invalid = false;                 // auth or auth.anonymous was reported invalid
 };
 
-// Strict booleans: `yes`, `on` and `1` are typos in a security policy, not spellings of true.
-// Returns false when `value` is present but invalid (reported).
-bool readBool(Decoder& decoder, const std::optional<Located>& value, bool& out) {
-  if (!value) {
-    return true;
-  }
-  const auto text = decoder.scalar(*value, "true or false");
-  if (!text) {
-    return false;
-  }
-  if (*text != "true" && *text != "false") {
-    decoder.error(*value, strCat("expected true or false, got '", *text, "'"));
-    return false;
-  }
-  out = *text == "true";
-  return true;
-}
-
 std::string levelList(const SensitivityLevels& levels) {
   std::string out;
   for (const std::string& name : levels.names()) {
@@ -255,7 +237,8 @@ void decodeLimits(Decoder& decoder, const Located& where, Limits& out) {
 void decodeAuth(AccessContext& ctx, const Located& where, AuthConfig& out) {
   const Mapping auth(ctx.decoder, where, {{"anonymous", "pepper_env", "admin_keys"}});
   ctx.auth_invalid =
-      !auth.valid() || !readBool(ctx.decoder, auth.optional("anonymous"), out.anonymous);
+      !auth.valid() || (auth.optional("anonymous") &&
+                        !ctx.decoder.readBool(auth.optional("anonymous"), out.anonymous));
   const auto pepper = auth.optional("pepper_env");
   std::string name;
   if (ctx.decoder.readString(pepper, name)) {
@@ -340,7 +323,7 @@ KeySpec decodeKey(AccessContext& ctx, const Located& where, NameIndex& ids) {
   }
   readLevel(ctx, key.optional("sensitivity_floor"), out.sensitivity_floor);
   decodeExpiry(ctx.decoder, key.optional("expires"), out.expires);
-  readBool(ctx.decoder, key.optional("disabled"), out.disabled);
+  ctx.decoder.readBool(key.optional("disabled"), out.disabled);
   return out;
 }
 

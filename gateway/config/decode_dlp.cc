@@ -55,23 +55,6 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// Strict booleans: `yes`, `on` and `1` are typos in a security policy, not spellings of true.
-bool readBool(Decoder& decoder, const std::optional<Located>& value, bool& out) {
-  if (!value) {
-    return false;
-  }
-  const auto text = decoder.scalar(*value, "true or false");
-  if (!text) {
-    return false;
-  }
-  if (*text != "true" && *text != "false") {
-    decoder.error(*value, strCat("expected true or false, got '", *text, "'"));
-    return false;
-  }
-  out = *text == "true";
-  return true;
-}
-
 // A size in bytes (as readSize) where 0 is also allowed (it means "automatic").
 void readSizeOrZero(Decoder& decoder, const std::optional<Located>& value, size_t& out) {
   if (value && value->node.IsScalar() && value->node.Scalar() == "0") {
@@ -209,7 +192,7 @@ void decodeDetectorSettings(DlpContext& ctx, const Located& where,
     }
     DetectorSetting setting{entry.key, true, ""};
     const Mapping settings(ctx.decoder, entry.value, {{"enabled", "level"}});
-    readBool(ctx.decoder, settings.optional("enabled"), setting.enabled);
+    ctx.decoder.readBool(settings.optional("enabled"), setting.enabled);
     readLevel(ctx, settings.optional("level"), setting.level);
     if (known && settings.valid()) {
       out.push_back(std::move(setting));
@@ -282,7 +265,7 @@ CustomRule decodeCustomRule(DlpContext& ctx, const Located& where) {
     return out;
   }
   decodeCustomName(ctx, rule, out.name);
-  readBool(ctx.decoder, rule.optional("case_insensitive"), out.case_insensitive);
+  ctx.decoder.readBool(rule.optional("case_insensitive"), out.case_insensitive);
   const bool has_pattern = rule.contains("pattern");
   if (has_pattern == rule.contains("keywords")) {
     ctx.decoder.error(rule.where(), has_pattern
@@ -297,7 +280,7 @@ CustomRule decodeCustomRule(DlpContext& ctx, const Located& where) {
     decodeKeywords(ctx.decoder, *keywords, out.keywords);
   }
   const auto whole_words = rule.optional("whole_words");
-  if (readBool(ctx.decoder, whole_words, out.whole_words) && has_pattern) {
+  if (ctx.decoder.readBool(whole_words, out.whole_words) && has_pattern) {
     ctx.decoder.error(*whole_words, "only applies to keywords (write \\b in the pattern instead)");
   }
   if (const auto level = rule.optional("level")) {
@@ -323,11 +306,11 @@ void decodeEvasion(Decoder& decoder, const Located& where, policies::EvasionConf
   const Mapping evasion(decoder, where,
                         {{"fold_unicode", "strip_invisible", "decode_base64", "decode_hex",
                           "decode_url", "min_blob_chars", "max_blob_chars", "max_decoded_bytes"}});
-  readBool(decoder, evasion.optional("fold_unicode"), out.fold_unicode);
-  readBool(decoder, evasion.optional("strip_invisible"), out.strip_invisible);
-  readBool(decoder, evasion.optional("decode_base64"), out.decode_base64);
-  readBool(decoder, evasion.optional("decode_hex"), out.decode_hex);
-  readBool(decoder, evasion.optional("decode_url"), out.decode_url);
+  decoder.readBool(evasion.optional("fold_unicode"), out.fold_unicode);
+  decoder.readBool(evasion.optional("strip_invisible"), out.strip_invisible);
+  decoder.readBool(evasion.optional("decode_base64"), out.decode_base64);
+  decoder.readBool(evasion.optional("decode_hex"), out.decode_hex);
+  decoder.readBool(evasion.optional("decode_url"), out.decode_url);
   const auto min_blob = evasion.optional("min_blob_chars");
   const auto max_blob = evasion.optional("max_blob_chars");
   const bool min_ok = readCount(decoder, min_blob, out.min_blob_chars) || !min_blob;
@@ -430,7 +413,7 @@ void decodeActionRules(DlpContext& ctx, const Located& where, bool response,
 
 void decodeResponses(DlpContext& ctx, const Located& where, DlpPolicySpec& out) {
   const Mapping responses(ctx.decoder, where, {{"scan", "actions"}});
-  readBool(ctx.decoder, responses.optional("scan"), out.scan_responses);
+  ctx.decoder.readBool(responses.optional("scan"), out.scan_responses);
   if (const auto actions = responses.optional("actions")) {
     ctx.has_response_rules = true;
     decodeActionRules(ctx, *actions, /*response=*/true, out.response_rules);
@@ -498,7 +481,7 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
                     {{"default_pack", "detectors", "custom", "allow_patterns", "evasion",
                       "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes",
                       "actions", "responses"}});
-  readBool(ctx.decoder, dlp.optional("default_pack"), engine.default_pack);
+  ctx.decoder.readBool(dlp.optional("default_pack"), engine.default_pack);
   if (const auto custom = dlp.optional("custom")) {  // first: action rules refer to its names
     for (const Located& item : ctx.decoder.sequence(*custom)) {
       engine.custom.push_back(decodeCustomRule(ctx, item));

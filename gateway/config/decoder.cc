@@ -98,6 +98,22 @@ std::optional<std::string> Decoder::scalar(const Located& where, std::string_vie
   return where.node.Scalar();
 }
 
+bool Decoder::readBool(const std::optional<Located>& value, bool& out) {
+  if (!value) {
+    return false;
+  }
+  const auto text = scalar(*value, "true or false");
+  if (!text) {
+    return false;
+  }
+  if (*text != "true" && *text != "false") {
+    error(*value, strCat("expected true or false, got '", *text, "'"));
+    return false;
+  }
+  out = *text == "true";
+  return true;
+}
+
 bool Decoder::readString(const std::optional<Located>& value, std::string& out) {
   if (!value) {
     return false;

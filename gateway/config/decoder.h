@@ -54,6 +54,8 @@ class Decoder {
   // Each read* decodes `value` into `out` when it is present and valid, and returns true.
   // Absent: returns false silently (`out` keeps its default). Invalid: reports, returns false.
   bool readString(const std::optional<Located>& value, std::string& out);
+  // Strict booleans: `yes`, `on` and `1` are typos in a security policy, not spellings of true.
+  bool readBool(const std::optional<Located>& value, bool& out);
   bool readNonEmptyString(const std::optional<Located>& value, std::string& out);
   bool readName(const std::optional<Located>& value, std::string& out);  // [A-Za-z0-9._-]+
   bool readInteger(const std::optional<Located>& value, uint32_t& out, uint32_t min);
