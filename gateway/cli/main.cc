@@ -1,5 +1,6 @@
-// The `switchyard` command: serve, lint, explain, keys (and, as later issues land, test, audit).
+// The `switchyard` command: serve, lint, explain, keys, audit (and, as later issues land, test).
 #include <boost/json/serialize.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -7,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/cli/audit_command.h"
 #include "gateway/cli/keys_command.h"
 #include "gateway/config/config.h"
 #include "gateway/config/snapshot.h"
@@ -29,6 +31,10 @@ commands:
   keys new --id ID [--team TEAM] [--pepper-env VAR] [--admin]
                         mint an API key: prints the key once, and the policy entry (id, hash,
                         team) to paste under keys: (auth.admin_keys: with --admin)
+  audit verify [--hmac-key-env VAR] FILE...
+                        check the hash chain across the audit log's FILEs (rotated and live, in
+                        any order: e.g. audit.jsonl*); exit 0, or 1 naming the first modified,
+                        deleted, reordered or inserted record
   version               print the version
 
 See README.md for the policy reference.
@@ -142,6 +148,8 @@ int explain(const std::string& path, const std::vector<std::string_view>& args) 
 }
 
 int serve(const std::string& path) {
+  // A closed stdout/stderr pipe (log collector gone) must be an EPIPE error, not a dead gateway.
+  std::signal(SIGPIPE, SIG_IGN);
   auto config = sy::config::loadConfigFile(path);
   if (!config) {
     printErrors(config.error());
@@ -176,6 +184,9 @@ int main(int argc, char** argv) {
   }
   if (command == "keys") {
     return sy::cli::keysCommand(args);
+  }
+  if (command == "audit") {
+    return sy::cli::auditCommand(args);
   }
   if (command != "serve" && command != "lint" && command != "explain") {
     return usageError("unknown command '" + std::string(command) + "'");
