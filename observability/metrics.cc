@@ -42,6 +42,10 @@ GatewayMetrics::GatewayMetrics()
           counter(*registry_, "switchyard_limit_store_errors_total",
                   "Limit store (Redis) failures; the policy's fail open/closed choice applied.")
               .Add({})),
+      audit_errors_total(counter(*registry_, "switchyard_audit_errors_total",
+                                 "Audit records that could not be written (full or failing "
+                                 "disk); the policy's on_failure choice applied.")
+                             .Add({})),
       active_connections(prometheus::BuildGauge()
                              .Name("switchyard_active_connections")
                              .Help("Open client connections on the data plane.")

@@ -42,6 +42,8 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& limit_rejections_total;
   // The limit store (Redis) could not be reached; the policy's fail open/closed choice applied.
   prometheus::Counter& limit_store_errors_total;
+  // Audit records that could not be written (the policy's on_failure choice applied).
+  prometheus::Counter& audit_errors_total;
   prometheus::Gauge& active_connections;
   prometheus::Counter& session_exceptions_total;
   prometheus::Counter& config_reloads_total;          // successful reloads

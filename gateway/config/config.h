@@ -22,13 +22,13 @@ struct TlsConfig {
 };
 
 struct ServerLimits {
-  uint64_t max_body_bytes = 8ull << 20;            // 413 beyond
-  uint32_t max_header_bytes = 16 << 10;            // request line + headers; 431 beyond
-  uint32_t max_header_count = 100;                 // 431 beyond
+  uint64_t max_body_bytes = 8ull << 20;              // 413 beyond
+  uint32_t max_header_bytes = 16 << 10;              // request line + headers; 431 beyond
+  uint32_t max_header_count = 100;                   // 431 beyond
   std::chrono::milliseconds header_timeout{10'000};  // first byte -> headers complete; 408 beyond
   std::chrono::milliseconds body_timeout{60'000};    // headers complete -> body complete; 408
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
-  uint32_t max_connections = 10'000;               // per process; 503 and close beyond
+  uint32_t max_connections = 10'000;                 // per process; 503 and close beyond
 };
 
 struct ListenAddress {
@@ -48,16 +48,29 @@ struct AdminConfig {
   ListenAddress listen{"127.0.0.1", 9090};
 };
 
+// `audit:` (absent: no audit log). The HMAC key is read from the named environment variable
+// when the server opens the log.
+struct AuditSpec {
+  std::string path;   // the live file ("" with to_stdout)
+  bool fsync = true;  // durability: fsync (true) | batch
+  std::string hmac_key_env;
+  uint64_t rotate_bytes = 0;           // 0 = never
+  std::chrono::seconds rotate_age{0};  // 0 = never
+  bool to_stdout = false;
+  bool fail_closed = true;  // on_failure: closed (503 when a record cannot be written) | open
+};
+
 struct Config {
   std::string source;  // file path (or "<string>") the config came from
   ServerConfig server;
   AdminConfig admin;
-  router::CatalogSpec catalog;  // backends, tiers, models
-  policies::DlpConfig dlp;                // dlp: detectors, custom rules, evasion (the engine)
-  policies::DlpPolicySpec dlp_policy;     // sensitivity.levels, dlp.actions, dlp.responses
-  policies::AuthConfig auth;      // auth (anonymous, pepper_env, admin_keys), teams and keys
-  policies::LimitsConfig limits;  // limits: default_max_tokens, on_budget_exhausted
-  policies::StateConfig state;    // state: where rate and budget counters live
+  router::CatalogSpec catalog;         // backends, tiers, models
+  policies::DlpConfig dlp;             // dlp: detectors, custom rules, evasion (the engine)
+  policies::DlpPolicySpec dlp_policy;  // sensitivity.levels, dlp.actions, dlp.responses
+  policies::AuthConfig auth;           // auth (anonymous, pepper_env, admin_keys), teams and keys
+  policies::LimitsConfig limits;       // limits: default_max_tokens, on_budget_exhausted
+  policies::StateConfig state;
+  std::optional<AuditSpec> audit;  // state: where rate and budget counters live
 };
 
 // One validation problem, located in the source file. str() is "file:line:col: message".

@@ -118,7 +118,7 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const Located where{root, "", root.Mark()};
   const Mapping top(decoder, where,
                     {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
-                      "auth", "teams", "keys", "limits", "state"}});
+                      "auth", "teams", "keys", "limits", "state", "audit"}});
   if (!top.valid()) {
     return;
   }
@@ -135,6 +135,9 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   decodeCatalog(decoder, backends, tiers, models, config.catalog);
   decodeDlp(decoder, top.optional("sensitivity"), top.optional("dlp"), config.dlp,
             config.dlp_policy);
+  if (const auto audit = top.optional("audit")) {
+    decodeAudit(decoder, *audit, config.audit);
+  }
   // After the catalog and dlp: keys and teams name tiers and sensitivity levels.
   decodeAccess(
       decoder, where,

@@ -51,6 +51,8 @@ struct AccessSections {
   std::optional<Located> state;
   std::optional<Located> sensitivity;  // to tell the declared levels from rejected ones
 };
+void decodeAudit(Decoder& decoder, const Located& where, std::optional<AuditSpec>& out);
+
 void decodeAccess(Decoder& decoder, const Located& root, const AccessSections& sections,
                   Config& config);
 

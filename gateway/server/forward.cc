@@ -110,6 +110,9 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
       co_return admitted;
     }
   }
+  if (Status audited = co_await auditDecision(ctx, candidates); !audited) {
+    co_return audited;
+  }
   std::optional<Error> last_error;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const config::BackendRuntime& backend = *candidates[i];

@@ -271,6 +271,7 @@ void Pipeline::log(const RequestContext& ctx) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
   worker_.recordRequest(ctx.endpoint, ctx.tier, ctx.backend, ctx.status, seconds);
+  auditCompletion(ctx, seconds);
   if (ctx.dlp_verdict != nullptr) {
     const auto& texts = ctx.dlp->texts();
     for (size_t t = 0; t < texts.size(); ++t) {

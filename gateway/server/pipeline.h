@@ -33,6 +33,12 @@ class Pipeline {
   net::awaitable<Status> admit(RequestContext& ctx, router::Target& target,
                                std::vector<const config::BackendRuntime*>& candidates);
   net::awaitable<void> settle(RequestContext& ctx);
+  // The decision record, before forwarding; durable first when a candidate is external and the
+  // policy says fsync. An error (the record could not be written, on_failure: closed) is a 503.
+  net::awaitable<Status> auditDecision(
+      RequestContext& ctx, const std::vector<const config::BackendRuntime*>& candidates);
+  // The completion record (not waited for).
+  void auditCompletion(const RequestContext& ctx, double seconds);
   net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream);
   net::awaitable<Result<bool>> attempt(RequestContext& ctx, Downstream& downstream,
                                        const config::BackendRuntime& backend,

@@ -46,9 +46,10 @@ struct RequestContext {
   // Set when a limit store admitted the request: settled (with the actual usage) when it ends.
   std::optional<AdmitRequest> admission;
   uint64_t prompt_estimate = 0;
-  uint32_t retry_after = 0;  // seconds, for a 429 (limits) or 503 (limit store) answered locally  // tokens, from the
-                             // body size, for reservations and fallbacks
+  uint32_t retry_after = 0;  // seconds, for a 429 (limits) or 503 (limit store) answered locally //
+                             // tokens, from the body size, for reservations and fallbacks
   const BackendSpec* answered_by = nullptr;  // the backend whose answer reached the client
+  const BackendSpec* chosen = nullptr;       // the first candidate, when the decision was made
   std::optional<RequestDlp> dlp;  // set by the inspect phase when the policy has detectors
   const DestinationVerdict* dlp_verdict = nullptr;  // what was done (forwarded or blocked)
   std::vector<ResponseFinding> response_findings;

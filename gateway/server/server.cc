@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
 #include <thread>
 
 #include "gateway/server/admin.h"
@@ -82,6 +83,7 @@ struct Server::Impl {
   observability::GatewayMetrics metrics;
   SharedState shared{snapshots, metrics};
   std::unique_ptr<LimitStore> limit_store;
+  std::unique_ptr<observability::AuditLog> audit_log;  // before the workers: they append to it
   net::io_context main_io{1};
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;
@@ -294,6 +296,30 @@ Result<std::unique_ptr<Server>> Server::create(std::string config_path,
     }
     impl->limit_store = std::move(*store);
     impl->shared.limits = impl->limit_store.get();
+  }
+  if (config.audit) {
+    observability::AuditConfig audit;
+    audit.path = config.audit->path;
+    audit.durability = config.audit->fsync ? observability::AuditConfig::Durability::Fsync
+                                           : observability::AuditConfig::Durability::Batch;
+    audit.rotate_bytes = config.audit->rotate_bytes;
+    audit.rotate_age = config.audit->rotate_age;
+    audit.to_stdout = config.audit->to_stdout;
+    if (!config.audit->hmac_key_env.empty()) {
+      const char* key = std::getenv(config.audit->hmac_key_env.c_str());
+      if (key == nullptr || *key == '\0') {
+        return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
+                         "audit.hmac_key_env: environment variable " + config.audit->hmac_key_env +
+                             " is not set");
+      }
+      audit.hmac_key = key;
+    }
+    auto log = observability::AuditLog::open(std::move(audit));
+    if (!log) {
+      return std::unexpected(std::move(log.error()));
+    }
+    impl->audit_log = std::move(*log);
+    impl->shared.audit = impl->audit_log.get();
   }
   const unsigned count = config.server.workers > 0
                              ? config.server.workers

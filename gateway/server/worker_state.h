@@ -13,6 +13,7 @@
 #include "gateway/server/deadline.h"
 #include "gateway/server/limit_store.h"
 #include "gateway/server/upstream_client.h"
+#include "observability/audit_log.h"
 #include "observability/metrics.h"
 
 namespace sy::server {
@@ -22,7 +23,8 @@ namespace sy::server {
 struct SharedState {
   config::SnapshotHolder& snapshots;
   observability::GatewayMetrics& metrics;
-  LimitStore* limits = nullptr;  // null when the policy has no rate limit or budget
+  LimitStore* limits = nullptr;              // null when the policy has no rate limit or budget
+  observability::AuditLog* audit = nullptr;  // null when the policy has no `audit:` section
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};
 };
