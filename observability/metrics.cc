@@ -46,6 +46,17 @@ GatewayMetrics::GatewayMetrics()
                                  "Audit records that could not be written (full or failing "
                                  "disk); the policy's on_failure choice applied.")
                              .Add({})),
+      audit_records_total(counter(*registry_, "switchyard_audit_records_total",
+                                  "Audit records written (and synced in fsync mode).")
+                              .Add({})),
+      audit_fsyncs_total(counter(*registry_, "switchyard_audit_fsyncs_total",
+                                 "fdatasync calls on the audit log (one serves many records).")
+                             .Add({})),
+      audit_last_fsync_seconds(prometheus::BuildGauge()
+                                   .Name("switchyard_audit_last_fsync_seconds")
+                                   .Help("Duration of the audit log's last fdatasync.")
+                                   .Register(*registry_)
+                                   .Add({})),
       active_connections(prometheus::BuildGauge()
                              .Name("switchyard_active_connections")
                              .Help("Open client connections on the data plane.")

@@ -44,6 +44,10 @@ class GatewayMetrics {
   prometheus::Counter& limit_store_errors_total;
   // Audit records that could not be written (the policy's on_failure choice applied).
   prometheus::Counter& audit_errors_total;
+  // The audit writer's own figures, copied from AuditLog::stats() at each scrape.
+  prometheus::Counter& audit_records_total;
+  prometheus::Counter& audit_fsyncs_total;
+  prometheus::Gauge& audit_last_fsync_seconds;
   prometheus::Gauge& active_connections;
   prometheus::Counter& session_exceptions_total;
   prometheus::Counter& config_reloads_total;          // successful reloads

@@ -8,6 +8,25 @@
 namespace sy::server {
 namespace {
 
+// Copies the audit writer's counters into the registry before a scrape (admin thread only, so
+// the counters advance by the difference since the last scrape).
+void syncAuditMetrics(SharedState& shared) {
+  if (shared.audit == nullptr) {
+    return;
+  }
+  const observability::AuditLogStats stats = shared.audit->stats();
+  auto advance = [](prometheus::Counter& counter, uint64_t value) {
+    const double delta = static_cast<double>(value) - counter.Value();
+    if (delta > 0) {
+      counter.Increment(delta);
+    }
+  };
+  advance(shared.metrics.audit_records_total, stats.records_written);
+  advance(shared.metrics.audit_fsyncs_total, stats.fsyncs);
+  shared.metrics.audit_last_fsync_seconds.Set(
+      std::chrono::duration<double>(stats.last_fsync_latency).count());
+}
+
 http::response<http::string_body> answer(const http::request<http::string_body>& request,
                                          SharedState& shared) {
   const std::string_view path = request.target().substr(0, request.target().find('?'));
@@ -49,6 +68,7 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     response.body() = ready ? R"({"status":"ready"})" : R"({"status":"draining"})";
   } else {
     response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    syncAuditMetrics(shared);
     response.body() = shared.metrics.serialize();
   }
   response.keep_alive(request.keep_alive());

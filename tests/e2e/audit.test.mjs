@@ -11,9 +11,11 @@ import {
   backendFor,
   chatBody,
   makeTempDir,
+  metricValue,
   policy,
   post,
   runCli,
+  scrapeMetrics,
   startGateway,
   startMock,
   stopAll,
@@ -65,6 +67,10 @@ describe('audit log', { timeout: 120_000 }, () => {
     assert.equal((await send('frontier', `mail ${EMAIL}`)).status, 200);
     assert.equal((await send('frontier', `card ${CARD}`)).status, 403);
     assert.equal((await send('local', 'no key', false)).status, 401);
+    const metrics = await scrapeMetrics(gateway);
+    assert.ok(metricValue(metrics, 'switchyard_audit_records_total') >= 4, 'records counted');
+    assert.ok(metricValue(metrics, 'switchyard_audit_fsyncs_total') >= 1, 'the external request waited for an fsync');
+    assert.equal(metricValue(metrics, 'switchyard_audit_errors_total'), 0);
     await gateway.stop();  // drains the writer
 
     const lines = fs.readFileSync(auditPath, 'utf8').trim().split('\n');
