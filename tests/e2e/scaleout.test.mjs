@@ -17,6 +17,7 @@ import {
   makeTempDir,
   metricValue,
   policy,
+  request,
   runCli,
   scrapeMetrics,
   spawnTracked,
@@ -110,46 +111,14 @@ const flip = (c) => (c === 'A' ? 'B' : 'A');
 
 const received = []; // {status, headers, body} of every gateway response in this file
 
-function send(gateway, { agent = false, model = 'local', text = TINY, headers = {}, timeoutMs = 30_000 } = {}) {
-  const payload = JSON.stringify(chatBody(model, text));
+async function send(gateway, { agent = false, model = 'local', text = TINY, headers = {}, timeoutMs = 30_000 } = {}) {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: HOST,
-      port: gateway.port,
-      method: 'POST',
-      path: '/v1/chat/completions',
-      agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          // not JSON
-        }
-        const result = { status: res.statusCode, headers: res.headers, body, json, ms: Date.now() - started };
-        received.push(result);
-        resolve(result);
-      });
-    });
-    req.end(payload);
+  const res = await request({
+    port: gateway.port, method: 'POST', path: '/v1/chat/completions', body: chatBody(model, text), headers, agent, timeoutMs,
   });
+  const result = { ...res, ms: Date.now() - started };
+  received.push(result);
+  return result;
 }
 
 const bearer = (key) => ({ authorization: `Bearer ${key.secret}` });

@@ -435,6 +435,7 @@ export function request({
   ca,
   servername,
   rejectUnauthorized = true,
+  agent = false,
 }) {
   let payload = body;
   const hdrs = { ...headers };
@@ -451,7 +452,7 @@ export function request({
       method,
       path: p,
       headers: hdrs,
-      agent: false,
+      agent,
       ca: caPem,
       servername,
       rejectUnauthorized,
