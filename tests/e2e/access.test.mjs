@@ -3,11 +3,13 @@
 // Retry-After, streamed spend charged, a budget that survives a restart, and models filtered per
 // key. The many-replica (Redis) case is in scaleout.test.mjs.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 
 import {
+  SWITCHYARD_BIN,
   backendFor,
   chatBody,
   curlRequest,
@@ -318,5 +320,58 @@ describe('a client that disconnects mid-stream is charged for what was generated
     }
     assert.equal(next.status, 429, 'the partial stream was charged');
     assert.equal(errorOf(next.json).code, 'budget_exceeded');
+  });
+});
+
+describe('admin keys and explain with a key', { timeout: 120_000 }, () => {
+  let gateway;
+  let user;
+  let admin;
+
+  before(async () => {
+    const mock = await startMock('plain');
+    user = mint('floored');
+    const adminOut = runCli(['keys', 'new', '--id', 'ops', '--admin']);
+    assert.equal(adminOut.code, 0, adminOut.stderr);
+    admin = { key: /^\s*(syk_\S+)$/m.exec(adminOut.stdout)[1], hash: /hash: "([^"]+)"/.exec(adminOut.stdout)[1] };
+    const config = policy({
+      backends: [backendFor('llama-local', mock, { model: 'llama-3' })],
+      tiers: { local: { backends: ['llama-local'] }, other: { backends: ['llama-local'] } },
+      auth: { admin_keys: [{ id: 'ops', hash: admin.hash }] },
+      keys: [{ id: 'floored', hash: user.hash, sensitivity_floor: 'confidential', allow: { tiers: ['local'] } }],
+    });
+    gateway = await startGateway(config);
+  });
+
+  after(stopAll);
+
+  test('POST /admin/explain needs an admin key; a data-plane key is not one', TIMEOUT, async () => {
+    const body = JSON.stringify(chatBody('local'));
+    const ask = (headers) => request({ port: gateway.adminPort, method: 'POST', path: '/admin/explain', headers, body });
+    assert.equal((await ask({})).status, 401);
+    assert.equal((await ask({ authorization: `Bearer ${user.key}` })).status, 401);
+    const ok = await ask({ authorization: `Bearer ${admin.key}` });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(JSON.parse(ok.body).tier, 'local');
+    assert.equal((await request({ port: gateway.adminPort, path: '/metrics' })).status, 200, 'metrics stay open');
+  });
+
+  test('explain --key-id applies that key: its sensitivity floor and its scopes', TIMEOUT, async () => {
+    const explain = (model) => {
+      const out = spawnSync(SWITCHYARD_BIN, ['explain', '--config', gateway.configFile, '--key-id', 'floored'], {
+        input: JSON.stringify(chatBody(model, 'hello')),
+        encoding: 'utf8',
+      });
+      return { code: out.status, json: JSON.parse(out.stdout) };
+    };
+    const allowed = explain('local');
+    assert.equal(allowed.code, 0);
+    assert.equal(allowed.json.key, 'floored');
+    assert.equal(allowed.json.sensitivity, 'confidential', 'the floor applies with no finding');
+    const outside = explain('other');
+    assert.equal(outside.json.action, 'block');
+    assert.match(outside.json.reasons.join(' '), /may not use tier 'other'/);
+    const unknown = runCli(['explain', '--config', gateway.configFile, '--key-id', 'nobody']);
+    assert.equal(unknown.code, 2);
   });
 });
