@@ -1,0 +1,85 @@
+// The request difficulty classifier: a logistic model over hashed word/character n-grams and
+// structural features (router/difficulty_features.h) that estimates whether a request needs the
+// frontier model. It returns a score in 0..1, a `high_stakes` flag (legal, medical or financial
+// analysis cues) and, at a threshold the policy sets, a label routine | complex.
+//
+// The weights are trained offline by tests/eval/difficulty_train (scripts/train-difficulty) on
+// public benchmark prompts and RouteLLM's "weak model wrong, strong model right" labels, committed
+// as router/data/difficulty_weights.txt and embedded into the binary at build time.
+//
+// Immutable after creation: one model is shared by every worker; score() is thread-safe, does no
+// I/O and, after a thread's first call, no allocation (a thread-local feature buffer is reused).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/core/error.h"
+#include "router/difficulty_features.h"
+
+namespace sy::router {
+
+enum class DifficultyLabel { Routine, Complex };
+std::string_view toString(DifficultyLabel label);  // "routine" | "complex"
+
+struct DifficultyScore {
+  double score = 0;          // 0..1, calibrated-ish probability of "complex"
+  bool high_stakes = false;  // legal/medical/financial high-stakes analysis cues
+
+  // Complex iff score >= threshold (the policy's, or DifficultyModel::defaultThreshold()).
+  DifficultyLabel label(double threshold) const {
+    return score >= threshold ? DifficultyLabel::Complex : DifficultyLabel::Routine;
+  }
+};
+
+class DifficultyModel {
+ public:
+  // The weights committed in the repository, embedded into the binary at build time (so `serve`
+  // needs no file path); parsed once, on first use. Aborts with a message if the embedded text
+  // does not parse: that is a build defect, caught by difficulty_test.
+  static std::shared_ptr<const DifficultyModel> builtin();
+
+  // A weights file in the same text format. Errors (Config/InvalidArgument) name file:line and
+  // the problem; NotFound if the file cannot be read.
+  static Result<std::shared_ptr<const DifficultyModel>> load(const std::string& path);
+
+  // The text format, line by line ('#' starts a comment line; blank lines are ignored):
+  //   sy-difficulty 1          first line: format and version
+  //   config <16 hex digits>   difficulty::configHash() of the extractor that trained it
+  //   threshold <0..1>         default decision threshold
+  //   bias <weight>
+  //   dense <name> <weight>    one per named feature used (difficulty::denseName)
+  //   hashed <bucket> <weight> sparse hashed-feature weights, bucket < difficulty::kHashSize
+  // `source_name` prefixes error messages ("<source_name>:<line>: ...").
+  static Result<std::shared_ptr<const DifficultyModel>> parse(std::string_view text,
+                                                              std::string_view source_name);
+
+  // Scores a request. `texts` are the request's user-visible text segments (message contents)
+  // in conversation order; the LAST one is taken as the request itself (pass the last user
+  // message last) and provides every n-gram and structure feature. Earlier segments are context:
+  // they add only their total length, their count and their domain cues (for high_stakes).
+  // Deterministic; empty input (or an empty last segment) gives a valid low score.
+  DifficultyScore score(std::span<const std::string_view> texts) const;
+  DifficultyScore score(std::string_view text) const { return score(std::span(&text, 1)); }
+
+  // The same, on features already extracted (the trainer and evaluation use this).
+  DifficultyScore score(const difficulty::Features& features) const;
+
+  double defaultThreshold() const { return threshold_; }
+  size_t hashedWeightCount() const { return hashed_count_; }
+
+ private:
+  DifficultyModel() = default;
+
+  double threshold_ = 0.5;
+  double bias_ = 0;
+  std::array<float, difficulty::kDenseCount> dense_{};
+  std::vector<float> hashed_;  // kHashSize entries, zero where the file has none
+  size_t hashed_count_ = 0;
+};
+
+}  // namespace sy::router
