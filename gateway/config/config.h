@@ -13,6 +13,7 @@
 #include "policies/dlp_config.h"
 #include "policies/dlp_policy.h"
 #include "router/catalog.h"
+#include "router/routing.h"
 
 namespace sy::config {
 
@@ -42,6 +43,7 @@ struct ServerConfig {
   ServerLimits limits;
   uint32_t workers = 0;  // 0 = one per hardware thread
   std::chrono::milliseconds shutdown_grace{20'000};
+  bool access_log = true;  // one JSON line per request on stderr
 };
 
 struct AdminConfig {
@@ -60,6 +62,14 @@ struct AuditSpec {
   bool fail_closed = true;  // on_failure: closed (503 when a record cannot be written) | open
 };
 
+// `accounting:` the all-frontier baseline: what every request would have cost at one frontier
+// price. Savings = baseline cost - actual cost. Absent: the priciest external backend's price
+// (by output price); no external backend: savings are not computed.
+struct AccountingSpec {
+  std::optional<Cost> baseline;
+  std::string baseline_source;  // "accounting.baseline", or the backend whose price is used
+};
+
 struct Config {
   std::string source;  // file path (or "<string>") the config came from
   ServerConfig server;
@@ -69,8 +79,10 @@ struct Config {
   policies::DlpPolicySpec dlp_policy;  // sensitivity.levels, dlp.actions, dlp.responses
   policies::AuthConfig auth;           // auth (anonymous, pepper_env, admin_keys), teams and keys
   policies::LimitsConfig limits;       // limits: default_max_tokens, on_budget_exhausted
-  policies::StateConfig state;
-  std::optional<AuditSpec> audit;  // state: where rate and budget counters live
+  policies::StateConfig state;  // state: where rate and budget counters live
+  std::optional<AuditSpec> audit;
+  AccountingSpec accounting;
+  router::RoutingSpec routing;  // difficulty and routing (rules in policy order)
 };
 
 // One validation problem, located in the source file. str() is "file:line:col: message".

@@ -116,9 +116,10 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
 
 void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const Located where{root, "", root.Mark()};
-  const Mapping top(decoder, where,
-                    {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
-                      "auth", "teams", "keys", "limits", "state", "audit"}});
+  const Mapping top(
+      decoder, where,
+      {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp", "auth", "teams",
+        "keys", "limits", "state", "audit", "accounting", "difficulty", "routing"}});
   if (!top.valid()) {
     return;
   }
@@ -138,11 +139,18 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   if (const auto audit = top.optional("audit")) {
     decodeAudit(decoder, *audit, config.audit);
   }
+  decodeAccounting(decoder, top.optional("accounting"), config.catalog, config.accounting);
   // After the catalog and dlp: keys and teams name tiers and sensitivity levels.
   decodeAccess(
       decoder, where,
       AccessSections{top.optional("auth"), top.optional("teams"), top.optional("keys"),
                      top.optional("limits"), top.optional("state"), top.optional("sensitivity")},
+      config);
+  // After access: rules name teams and key ids, besides tiers, levels and detectors.
+  decodeRouting(
+      decoder,
+      RoutingSections{top.optional("difficulty"), top.optional("routing"),
+                      top.optional("sensitivity"), top.optional("teams"), top.optional("keys")},
       config);
 }
 

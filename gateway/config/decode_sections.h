@@ -53,7 +53,30 @@ struct AccessSections {
 };
 void decodeAudit(Decoder& decoder, const Located& where, std::optional<AuditSpec>& out);
 
+// A price mapping {input_per_mtok, output_per_mtok} (backends[].cost, accounting.baseline).
+void decodeCost(Decoder& decoder, const Located& where, router::Cost& out);
+
+// `accounting` (possibly absent): `baseline` is a price mapping {input_per_mtok, output_per_mtok}
+// or the name of a backend whose price to use. Runs after decodeCatalog (the default baseline is
+// the priciest external backend).
+void decodeAccounting(Decoder& decoder, const std::optional<Located>& where,
+                      const router::CatalogSpec& catalog, AccountingSpec& out);
+
 void decodeAccess(Decoder& decoder, const Located& root, const AccessSections& sections,
                   Config& config);
+
+// `difficulty` and `routing`, each possibly absent (nullopt), decoded into config.routing. Runs
+// after decodeCatalog, decodeDlp and decodeAccess: rules name tiers, aliases and backends,
+// sensitivity levels (checks skipped when `sensitivity` declared levels that were rejected),
+// detectors and custom rules, teams and key ids (checks skipped when `teams` or `keys` was
+// rejected as a whole). Fallbacks that would widen exposure are reported at the fallback tier.
+struct RoutingSections {
+  std::optional<Located> difficulty;
+  std::optional<Located> routing;
+  std::optional<Located> sensitivity;  // to tell the declared levels from rejected ones
+  std::optional<Located> teams;
+  std::optional<Located> keys;
+};
+void decodeRouting(Decoder& decoder, const RoutingSections& sections, Config& config);
 
 }  // namespace sy::config
