@@ -73,4 +73,19 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
   [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
 }
 
+void writeFields(std::string_view msg, std::string_view json_fields) {
+  if (Level::Info < min_level.load(std::memory_order_relaxed)) {
+    return;
+  }
+  std::string text;
+  text.reserve(64 + msg.size() + json_fields.size());
+  text += "{\"ts\":\"";
+  text += timestamp();
+  text += "\",\"level\":\"info\",\"msg\":";
+  text += boost::json::serialize(boost::json::string_view(msg));
+  text += json_fields;
+  text += "}\n";
+  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
+}
+
 }  // namespace sy::log

@@ -25,6 +25,11 @@ inline void error(std::string_view msg, std::initializer_list<Field> fields = {}
   write(Level::Error, msg, fields);
 }
 
+// An info line {"ts","level":"info","msg":msg,<fields>}: `json_fields` is the members after
+// "msg", already serialized (starting with a comma). For the per-request access log, which builds
+// its fields without a JSON tree.
+void writeFields(std::string_view msg, std::string_view json_fields);
+
 // Lines below this level are dropped. Default Info; SWITCHYARD_LOG_LEVEL=debug|info|warn|error.
 void setMinLevel(Level level);
 

@@ -20,7 +20,36 @@ prometheus::Family<prometheus::Histogram>& histogram(prometheus::Registry& regis
 
 GatewayMetrics::GatewayMetrics()
     : requests_total(counter(*registry_, "switchyard_requests_total",
-                             "Requests answered, by endpoint, tier, backend and HTTP status.")),
+                             "Requests answered, by endpoint, tier, backend, model, team and "
+                             "HTTP status.")),
+      tokens_total(counter(*registry_, "switchyard_tokens_total",
+                           "Tokens billed, by team, backend, model and direction (input or "
+                           "output).")),
+      cost_usd_total(counter(*registry_, "switchyard_cost_usd_total",
+                             "Cost in USD at the policy's backend prices, by team, backend and "
+                             "model.")),
+      baseline_cost_usd_total(counter(*registry_, "switchyard_baseline_cost_usd_total",
+                                      "Cost in USD the same tokens would have had at the "
+                                      "all-frontier baseline price, by team.")),
+      savings_usd_total(counter(*registry_, "switchyard_savings_usd_total",
+                                "Baseline cost minus actual cost in USD, by team, over requests "
+                                "that cost less than the baseline.")),
+      time_to_first_token_seconds(
+          histogram(*registry_, "switchyard_time_to_first_token_seconds",
+                    "Time from request start to the first response byte sent to the client.")),
+      routing_decisions_total(counter(*registry_, "switchyard_routing_decisions_total",
+                                      "Routing decisions, by sensitivity, difficulty label, tier "
+                                      "and rule.")),
+      blocks_total(counter(*registry_, "switchyard_blocks_total",
+                           "Requests refused with 403, by reason.")),
+      backend_healthy(prometheus::BuildGauge()
+                          .Name("switchyard_backend_healthy")
+                          .Help("1 when the backend passes its health checks, else 0.")
+                          .Register(*registry_)),
+      backend_breaker_state(prometheus::BuildGauge()
+                                .Name("switchyard_backend_breaker_state")
+                                .Help("Circuit breaker per backend: 0 closed, 1 open, 2 half-open.")
+                                .Register(*registry_)),
       request_duration_seconds(histogram(*registry_, "switchyard_request_duration_seconds",
                                          "Time from request start to last response byte.")),
       upstream_first_byte_seconds(
@@ -77,6 +106,12 @@ GatewayMetrics::GatewayMetrics()
 const prometheus::Histogram::BucketBoundaries& GatewayMetrics::latencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets{
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+  return buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& GatewayMetrics::ttftBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+      0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20, 30, 60};
   return buckets;
 }
 

@@ -23,8 +23,27 @@ class GatewayMetrics {
  public:
   GatewayMetrics();
 
-  // {endpoint, tier, backend, code}: one per finished request (code = HTTP status sent).
+  // {endpoint, tier, backend, model, team, code}: one per finished request (code = HTTP status
+  // sent; model = the answering backend's model id; team = the key's team, "" without one).
   prometheus::Family<prometheus::Counter>& requests_total;
+  // {team, backend, model, direction}: tokens billed, direction "input" (prompt) or "output".
+  prometheus::Family<prometheus::Counter>& tokens_total;
+  // {team, backend, model}: what the answered requests cost at the backends' policy prices.
+  prometheus::Family<prometheus::Counter>& cost_usd_total;
+  // {team}: what the same tokens would have cost at the policy's all-frontier baseline price, and
+  // the difference (baseline - actual) for requests that cost less than the baseline.
+  prometheus::Family<prometheus::Counter>& baseline_cost_usd_total;
+  prometheus::Family<prometheus::Counter>& savings_usd_total;
+  // {tier, backend}: from the request's start to the first response body byte sent to the client.
+  prometheus::Family<prometheus::Histogram>& time_to_first_token_seconds;
+  // {sensitivity, difficulty, tier, rule}: one per routed or blocked request.
+  prometheus::Family<prometheus::Counter>& routing_decisions_total;
+  // {reason}: requests refused with 403 (dlp, routing_rule, scope, external_sensitivity).
+  prometheus::Family<prometheus::Counter>& blocks_total;
+  // {backend}: 1 when the backend is healthy (active checks), 0 otherwise.
+  prometheus::Family<prometheus::Gauge>& backend_healthy;
+  // {backend}: the circuit breaker: 0 closed, 1 open, 2 half-open.
+  prometheus::Family<prometheus::Gauge>& backend_breaker_state;
   // {endpoint}: from the first request byte to the last response byte.
   prometheus::Family<prometheus::Histogram>& request_duration_seconds;
   // {backend}: time from sending the request upstream to the response head.
@@ -58,6 +77,8 @@ class GatewayMetrics {
 
   // Bucket boundaries (seconds) sized for LLM latencies: 1 ms .. 5 min.
   static const prometheus::Histogram::BucketBoundaries& latencyBuckets();
+  // Time-to-first-token buckets: 10 ms .. 60 s, dense around interactive latencies.
+  static const prometheus::Histogram::BucketBoundaries& ttftBuckets();
 };
 
 }  // namespace sy::observability

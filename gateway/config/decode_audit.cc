@@ -1,6 +1,8 @@
-// The `audit:` section of the policy: where the tamper-evident audit log goes and how durable
-// each record must be before a request proceeds.
+// The observability sections of the policy: `audit:` (where the tamper-evident audit log goes and
+// how durable each record must be before a request proceeds) and `accounting:` (the baseline price
+// savings are measured against).
 #include "gateway/config/decode_sections.h"
+#include "gateway/config/str_cat.h"
 #include "gateway/config/value_parsers.h"
 
 namespace sy::config {
@@ -35,6 +37,51 @@ void decodeAudit(Decoder& decoder, const Located& where, std::optional<AuditSpec
     spec.rotate_age = std::chrono::duration_cast<std::chrono::seconds>(age);
   }
   out = std::move(spec);
+}
+
+}  // namespace sy::config
+
+namespace sy::config {
+
+void decodeAccounting(Decoder& decoder, const std::optional<Located>& where,
+                      const router::CatalogSpec& catalog, AccountingSpec& out) {
+  if (where) {
+    const Mapping accounting(decoder, *where, {{"baseline"}});
+    if (!accounting.valid()) {
+      return;
+    }
+    if (const auto baseline = accounting.optional("baseline")) {
+      if (baseline->node.IsMap()) {
+        Cost cost;
+        decodeCost(decoder, *baseline, cost);
+        out.baseline = cost;
+        out.baseline_source = "accounting.baseline";
+        return;
+      }
+      std::string name;
+      if (!decoder.readString(baseline, name)) {
+        return;
+      }
+      for (const auto& backend : catalog.backends) {
+        if (backend.name == name) {
+          out.baseline = backend.cost;
+          out.baseline_source = name;
+          return;
+        }
+      }
+      decoder.error(*baseline, strCat("unknown backend '", name,
+                                      "' (give a backend name or {input_per_mtok, "
+                                      "output_per_mtok})"));
+      return;
+    }
+  }
+  for (const auto& backend : catalog.backends) {
+    if (backend.location == Location::External &&
+        (!out.baseline || backend.cost.output_per_mtok > out.baseline->output_per_mtok)) {
+      out.baseline = backend.cost;
+      out.baseline_source = backend.name;
+    }
+  }
 }
 
 }  // namespace sy::config

@@ -45,11 +45,16 @@ void decodeApiKeyEnv(Decoder& decoder, const std::optional<Located>& value, std:
   out = std::move(name);
 }
 
+}  // namespace
+
+// Shared with decodeAccounting (the baseline price).
 void decodeCost(Decoder& decoder, const Located& where, router::Cost& out) {
   const Mapping cost(decoder, where, {{"input_per_mtok", "output_per_mtok"}});
   decoder.readNumber(cost.optional("input_per_mtok"), out.input_per_mtok);
   decoder.readNumber(cost.optional("output_per_mtok"), out.output_per_mtok);
 }
+
+namespace {
 
 void decodeTimeouts(Decoder& decoder, const Located& where, router::BackendTimeouts& out) {
   const Mapping timeouts(decoder, where, {{"connect", "first_byte", "idle"}});

@@ -33,10 +33,11 @@ void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
 }  // namespace
 
 void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out) {
-  const Mapping server(decoder, where, {{"listen", "workers", "shutdown_grace", "tls", "limits"}});
+  const Mapping server(decoder, where, {{"listen", "workers", "shutdown_grace", "tls", "limits", "access_log"}});
   decoder.readListenAddress(server.optional("listen"), out.listen);
   decoder.readInteger(server.optional("workers"), out.workers, 0);
   decoder.readDuration(server.optional("shutdown_grace"), out.shutdown_grace);
+  decoder.readBool(server.optional("access_log"), out.access_log);
   if (const auto tls = server.optional("tls")) {
     decodeTls(decoder, *tls, out.tls);
   }

@@ -20,6 +20,16 @@ std::string_view toString(License);
 struct Cost {
   double input_per_mtok = 0;   // USD per million prompt tokens (amortized GPU cost if self-hosted)
   double output_per_mtok = 0;  // USD per million completion tokens
+
+  // What `tokens_in` prompt and `tokens_out` completion tokens cost, in micro-USD (a price per
+  // million tokens times a token count) and in USD.
+  double microUsd(uint64_t tokens_in, uint64_t tokens_out) const {
+    return input_per_mtok * static_cast<double>(tokens_in) +
+           output_per_mtok * static_cast<double>(tokens_out);
+  }
+  double usd(uint64_t tokens_in, uint64_t tokens_out) const {
+    return microUsd(tokens_in, tokens_out) / 1e6;
+  }
 };
 
 // Where a backend lives on the network. `base_path` has no trailing slash ("" or "/openai").

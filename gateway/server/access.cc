@@ -12,8 +12,7 @@ namespace {
 // Worst-case cost of `tokens_in` + `tokens_out` on a backend, in micro-USD: a price per million
 // tokens times a token count is micro-dollars.
 int64_t microUsd(const BackendSpec& backend, uint64_t tokens_in, uint64_t tokens_out) {
-  return std::llround(backend.cost.input_per_mtok * static_cast<double>(tokens_in) +
-                      backend.cost.output_per_mtok * static_cast<double>(tokens_out));
+  return std::llround(backend.cost.microUsd(tokens_in, tokens_out));
 }
 
 std::string_view limitDescription(std::string_view limit) {

@@ -129,10 +129,7 @@ void Pipeline::auditCompletion(const RequestContext& ctx, double seconds) {
   }
   record.tokens = {ctx.usage.prompt_tokens, ctx.usage.completion_tokens};
   if (ctx.answered_by != nullptr) {
-    record.cost_usd =
-        (ctx.answered_by->cost.input_per_mtok * static_cast<double>(ctx.usage.prompt_tokens) +
-         ctx.answered_by->cost.output_per_mtok * static_cast<double>(ctx.usage.completion_tokens)) /
-        1e6;
+    record.cost_usd = ctx.cost_usd;
   }
   record.latency_ms = seconds * 1000;
   log->append(std::move(record), [shared = &worker_.shared](Status status) {

@@ -68,6 +68,7 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
     if (ctx.principal != nullptr && spec->location == Location::External &&
         !ctx.principal->mayReachExternal(ctx.sensitivity)) {
       if (!out.blocked) {
+        ctx.block_reason = "external_sensitivity";
         const auto& levels = ctx.config->dlpPolicy().levels();
         out.blocked =
             makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream,
@@ -84,6 +85,7 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
       const DestinationVerdict& verdict = ctx.dlp->verdict(spec->location);
       if (verdict.block) {
         if (!out.blocked) {
+          ctx.block_reason = "dlp";
           out.blocked = ctx.dlp->blockError(*verdict.block);
           ctx.dlp_verdict = &verdict;
         }
@@ -261,6 +263,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     response.set("x-switchyard-route", routeHeader(ctx.tier, spec));
     copyRelayedHeaders(upstream_response, response);
     ctx.status = status;
+    ctx.first_byte_at = std::chrono::steady_clock::now();
     if (co_await downstream.writeResponse(response)) {
       ctx.close_connection = true;
     }
@@ -320,7 +323,13 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
     if (response_dlp != nullptr) {
       response_dlp->rewriteEvents(chunk, parser.is_done());
     }
-    if (!chunk.empty() && co_await downstream.writeChunk(chunk)) {
+    if (chunk.empty()) {
+      continue;
+    }
+    if (!ctx.first_byte_at) {
+      ctx.first_byte_at = std::chrono::steady_clock::now();
+    }
+    if (co_await downstream.writeChunk(chunk)) {
       ctx.close_connection = true;  // the client went away: stop reading the upstream
       co_return;
     }

@@ -267,11 +267,31 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
   }
 }
 
-void Pipeline::log(const RequestContext& ctx) {
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
-  worker_.recordRequest(ctx.endpoint, ctx.tier, ctx.backend, ctx.status, seconds);
+void Pipeline::log(RequestContext& ctx) {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - ctx.started_at).count();
+  const std::string_view team =
+      ctx.principal != nullptr ? std::string_view(ctx.principal->team) : std::string_view();
+  const BackendSpec* answered = ctx.answered_by;
+  worker_.recordRequest({ctx.endpoint, ctx.tier, ctx.backend,
+                         answered != nullptr ? std::string_view(answered->model) : "", team,
+                         ctx.status},
+                        seconds);
+  if (answered != nullptr) {
+    ctx.cost_usd = answered->cost.usd(ctx.usage.prompt_tokens, ctx.usage.completion_tokens);
+    worker_.recordUsage(team, *answered, ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
+                        ctx.config->config().accounting.baseline);
+    if (ctx.first_byte_at) {
+      worker_.recordFirstToken(
+          ctx.tier, answered->name,
+          std::chrono::duration<double>(*ctx.first_byte_at - ctx.started_at).count());
+    }
+  }
+  if (ctx.status == 403) {
+    worker_.recordBlock(ctx.block_reason.empty() ? "scope" : ctx.block_reason);
+  }
   auditCompletion(ctx, seconds);
+  accessLog(ctx, seconds);
   if (ctx.dlp_verdict != nullptr) {
     const auto& texts = ctx.dlp->texts();
     for (size_t t = 0; t < texts.size(); ++t) {

@@ -50,7 +50,11 @@ class Pipeline {
                                    ResponseDlp* response_dlp, bool& reusable);
   net::awaitable<void> answerModels(RequestContext& ctx, Downstream& downstream);
   net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream, const Error& error);
-  void log(const RequestContext& ctx);
+  // Metrics, cost, the audit completion record and the access log line; always runs.
+  void log(RequestContext& ctx);
+  // One JSON line on stderr per request: ids, names from the policy, numbers; never key
+  // material or prompt text. Off with `server.access_log: false`.
+  void accessLog(const RequestContext& ctx, double seconds) const;
 
   WorkerState& worker_;
 };

@@ -45,15 +45,18 @@ struct RequestContext {
   uint32_t max_tokens = 0;  // the request's max_tokens / max_completion_tokens (0: none)
   // Set when a limit store admitted the request: settled (with the actual usage) when it ends.
   std::optional<AdmitRequest> admission;
-  uint64_t prompt_estimate = 0;
-  uint32_t retry_after = 0;  // seconds, for a 429 (limits) or 503 (limit store) answered locally //
-                             // tokens, from the body size, for reservations and fallbacks
+  uint64_t prompt_estimate = 0;  // tokens, from the body size, for reservations and fallbacks
+  uint32_t retry_after = 0;  // seconds, for a 429 (limits) or 503 (limit store) answered locally
   const BackendSpec* answered_by = nullptr;  // the backend whose answer reached the client
   const BackendSpec* chosen = nullptr;       // the first candidate, when the decision was made
   std::optional<RequestDlp> dlp;  // set by the inspect phase when the policy has detectors
   const DestinationVerdict* dlp_verdict = nullptr;  // what was done (forwarded or blocked)
   std::vector<ResponseFinding> response_findings;
   std::chrono::steady_clock::time_point started_at;
+  // When the first response body byte went to the client (unset for local answers).
+  std::optional<std::chrono::steady_clock::time_point> first_byte_at;
+  std::string_view block_reason;  // a 403's reason: dlp | routing_rule | scope | external_sensitivity
+  double cost_usd = 0;            // of the answered request at the backend's price (log phase)
 };
 
 }  // namespace sy::server

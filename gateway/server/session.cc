@@ -104,7 +104,7 @@ net::awaitable<void> reject(Stream& stream, Deadline& deadline, WorkerState& wor
   });
   worker.recordRejection(rejection.reason);
   worker.recordRequest(
-      "other", "", "", response.result_int(),
+      {.endpoint = "other", .status = response.result_int()},
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count());
 }
 

@@ -2,7 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 
 namespace sy::server {
 
@@ -26,58 +28,121 @@ std::string WorkerState::nextRequestId() {
   return id;
 }
 
-prometheus::Counter& WorkerState::cachedCounter(prometheus::Family<prometheus::Counter>& family,
-                                                Labels labels) {
+std::string WorkerState::labelKey(const void* family, Labels labels) {
   std::string key;
-  key.reserve(64);
-  const void* family_id = &family;
-  key.append(reinterpret_cast<const char*>(&family_id), sizeof family_id);
+  key.reserve(96);
+  key.append(reinterpret_cast<const char*>(&family), sizeof family);
   for (const auto& [name, value] : labels) {
     key.push_back('\x1f');
     key.append(value);
   }
+  return key;
+}
+
+namespace {
+
+std::map<std::string, std::string> labelMap(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
+  std::map<std::string, std::string> map;
+  for (const auto& [name, value] : labels) {
+    map.emplace(name, value);
+  }
+  return map;
+}
+
+}  // namespace
+
+prometheus::Counter& WorkerState::cachedCounter(prometheus::Family<prometheus::Counter>& family,
+                                                Labels labels) {
+  std::string key = labelKey(&family, labels);
   auto it = counters_.find(key);
   if (it == counters_.end()) {
     // Family::Add locks: it runs once per label set per worker.
-    std::map<std::string, std::string> label_map;
-    for (const auto& [name, value] : labels) {
-      label_map.emplace(name, value);
-    }
-    it = counters_.emplace(std::move(key), &family.Add(label_map)).first;
+    it = counters_.emplace(std::move(key), &family.Add(labelMap(labels))).first;
   }
   return *it->second;
-}
-
-void WorkerState::recordRequest(std::string_view endpoint, std::string_view tier,
-                                std::string_view backend, unsigned status, double seconds) {
-  auto& metrics = shared.metrics;
-  char code[3] = {static_cast<char>('0' + status / 100 % 10),
-                  static_cast<char>('0' + status / 10 % 10), static_cast<char>('0' + status % 10)};
-  cachedCounter(metrics.requests_total, {{"endpoint", endpoint},
-                                         {"tier", tier},
-                                         {"backend", backend},
-                                         {"code", std::string_view(code, 3)}})
-      .Increment();
-  cachedHistogram(metrics.request_duration_seconds, "endpoint", endpoint).Observe(seconds);
-}
-
-void WorkerState::recordFirstByte(std::string_view backend, double seconds) {
-  cachedHistogram(shared.metrics.upstream_first_byte_seconds, "backend", backend).Observe(seconds);
 }
 
 prometheus::Histogram& WorkerState::cachedHistogram(
-    prometheus::Family<prometheus::Histogram>& family, std::string_view label,
-    std::string_view value) {
-  std::string key(label);
-  key.push_back('\x1f');
-  key.append(value);
+    prometheus::Family<prometheus::Histogram>& family, Labels labels,
+    const prometheus::Histogram::BucketBoundaries& buckets) {
+  std::string key = labelKey(&family, labels);
   auto it = histograms_.find(key);
   if (it == histograms_.end()) {
-    auto& child = family.Add({{std::string(label), std::string(value)}},
-                             observability::GatewayMetrics::latencyBuckets());
-    it = histograms_.emplace(std::move(key), &child).first;
+    it = histograms_.emplace(std::move(key), &family.Add(labelMap(labels), buckets)).first;
   }
   return *it->second;
+}
+
+void WorkerState::recordRequest(const RequestLabels& labels, double seconds) {
+  auto& metrics = shared.metrics;
+  const unsigned status = labels.status;
+  char code[3] = {static_cast<char>('0' + status / 100 % 10),
+                  static_cast<char>('0' + status / 10 % 10), static_cast<char>('0' + status % 10)};
+  cachedCounter(metrics.requests_total, {{"endpoint", labels.endpoint},
+                                         {"tier", labels.tier},
+                                         {"backend", labels.backend},
+                                         {"model", labels.model},
+                                         {"team", labels.team},
+                                         {"code", std::string_view(code, 3)}})
+      .Increment();
+  cachedHistogram(metrics.request_duration_seconds, {{"endpoint", labels.endpoint}},
+                  observability::GatewayMetrics::latencyBuckets())
+      .Observe(seconds);
+}
+
+void WorkerState::recordUsage(std::string_view team, const BackendSpec& backend,
+                              uint64_t tokens_in, uint64_t tokens_out,
+                              const std::optional<Cost>& baseline) {
+  auto& metrics = shared.metrics;
+  const std::string_view name = backend.name;
+  const std::string_view model = backend.model;
+  if (tokens_in > 0) {
+    cachedCounter(metrics.tokens_total,
+                  {{"team", team}, {"backend", name}, {"model", model}, {"direction", "input"}})
+        .Increment(static_cast<double>(tokens_in));
+  }
+  if (tokens_out > 0) {
+    cachedCounter(metrics.tokens_total,
+                  {{"team", team}, {"backend", name}, {"model", model}, {"direction", "output"}})
+        .Increment(static_cast<double>(tokens_out));
+  }
+  const double cost = backend.cost.usd(tokens_in, tokens_out);
+  cachedCounter(metrics.cost_usd_total, {{"team", team}, {"backend", name}, {"model", model}})
+      .Increment(cost);
+  if (baseline) {
+    const double baseline_cost = baseline->usd(tokens_in, tokens_out);
+    cachedCounter(metrics.baseline_cost_usd_total, {{"team", team}}).Increment(baseline_cost);
+    cachedCounter(metrics.savings_usd_total, {{"team", team}})
+        .Increment(std::max(0.0, baseline_cost - cost));
+  }
+}
+
+void WorkerState::recordFirstToken(std::string_view tier, std::string_view backend,
+                                   double seconds) {
+  cachedHistogram(shared.metrics.time_to_first_token_seconds,
+                  {{"tier", tier}, {"backend", backend}},
+                  observability::GatewayMetrics::ttftBuckets())
+      .Observe(seconds);
+}
+
+void WorkerState::recordRouting(std::string_view sensitivity, std::string_view difficulty,
+                                std::string_view tier, std::string_view rule) {
+  cachedCounter(shared.metrics.routing_decisions_total, {{"sensitivity", sensitivity},
+                                                         {"difficulty", difficulty},
+                                                         {"tier", tier},
+                                                         {"rule", rule}})
+      .Increment();
+}
+
+void WorkerState::recordBlock(std::string_view reason) {
+  cachedCounter(shared.metrics.blocks_total, {{"reason", reason}}).Increment();
+}
+
+void WorkerState::recordFirstByte(std::string_view backend, double seconds) {
+  cachedHistogram(shared.metrics.upstream_first_byte_seconds, {{"backend", backend}},
+                  observability::GatewayMetrics::latencyBuckets())
+      .Observe(seconds);
 }
 
 void WorkerState::recordRejection(std::string_view reason) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -43,8 +44,18 @@ class WorkerState {
 
   // Counts a finished request; label values are policy names or fixed strings
   // only.
-  void recordRequest(std::string_view endpoint, std::string_view tier, std::string_view backend,
-                     unsigned status, double seconds);
+  struct RequestLabels {
+    std::string_view endpoint, tier = {}, backend = {}, model = {}, team = {};
+    unsigned status = 0;
+  };
+  void recordRequest(const RequestLabels& labels, double seconds);
+  // Tokens, cost and (with a baseline price) baseline cost and savings of an answered request.
+  void recordUsage(std::string_view team, const BackendSpec& backend, uint64_t tokens_in,
+                   uint64_t tokens_out, const std::optional<Cost>& baseline);
+  void recordFirstToken(std::string_view tier, std::string_view backend, double seconds);
+  void recordRouting(std::string_view sensitivity, std::string_view difficulty,
+                     std::string_view tier, std::string_view rule);
+  void recordBlock(std::string_view reason);
   void recordRejection(std::string_view reason);
   void recordFirstByte(std::string_view backend, double seconds);
   void recordUpstreamError(std::string_view backend, std::string_view reason);
@@ -62,7 +73,9 @@ class WorkerState {
   uint64_t id_counter_ = 0;
   std::unordered_map<std::string, prometheus::Counter*> counters_;
   prometheus::Histogram& cachedHistogram(prometheus::Family<prometheus::Histogram>& family,
-                                         std::string_view label, std::string_view value);
+                                         Labels labels,
+                                         const prometheus::Histogram::BucketBoundaries& buckets);
+  static std::string labelKey(const void* family, Labels labels);
   std::unordered_map<std::string, prometheus::Histogram*> histograms_;
 };
 

@@ -426,7 +426,7 @@ describe('admin plane and metrics', { timeout: 300_000 }, () => {
       chatDuration: ['switchyard_request_duration_seconds_count', { endpoint: 'chat' }],
       firstByte: ['switchyard_upstream_first_byte_seconds_count', { backend: 'local-a' }],
     };
-    const read = (text) => Object.fromEntries(Object.entries(series).map(([k, [n, l]]) => [k, metricValue(text, n, l)]));
+    const read = (text) => Object.fromEntries(Object.entries(series).map(([k, [n, l]]) => [k, metricSum(text, n, l)]));
     const before = read(await scrapeMetrics(gateway));
 
     for (let i = 0; i < 3; i++) assert.equal((await post(gateway, '/v1/chat/completions', chatBody('direct'))).status, 200);
@@ -460,7 +460,7 @@ describe('admin plane and metrics', { timeout: 300_000 }, () => {
     const rejected = await request({ port: gateway.port, method: 'POST', path: '/v1/chat/completions',
       headers: { 'content-length': '99999999999' } }).catch((err) => err);
     assert.equal(rejected.status, 413);
-    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_requests_total',
+    await waitFor(async () => metricSum(await scrapeMetrics(gateway), 'switchyard_requests_total',
       { endpoint: 'chat', tier: 'local', backend: '', code: '502' }) === 1, { what: 'the 502 counted' });
     const text = await scrapeMetrics(gateway);
     assert.match(text, /# TYPE switchyard_upstream_errors_total counter/);

@@ -1,4 +1,5 @@
-// The `audit:` section: decoded values and every error, located.
+// The observability sections `audit:` and `accounting:`, and server.access_log: decoded values
+// and every error, located.
 #include <gtest/gtest.h>
 
 #include "gateway/config/config.h"
@@ -54,6 +55,75 @@ const std::vector<ErrorCase> kAuditCases = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Audit, ConfigErrorTest, testing::ValuesIn(kAuditCases), errorCaseName);
+
+// Two backends: a self-hosted one and two external ones with different prices.
+constexpr std::string_view kPricedCatalog =
+    "backends:\n"
+    "  - {name: local, url: http://h, model: m, cost: {input_per_mtok: 0.1, output_per_mtok: 0.2}}\n"
+    "  - {name: mini, url: http://h, model: m, location: external,\n"
+    "     cost: {input_per_mtok: 0.15, output_per_mtok: 0.6}}\n"
+    "  - {name: big, url: http://h, model: m, location: external,\n"
+    "     cost: {input_per_mtok: 2.5, output_per_mtok: 10}}\n"
+    "tiers:\n"
+    "  t: {backends: [local]}\n"
+    "auth: {anonymous: true}\n";
+
+TEST(AccountingConfigTest, BaselineDefaultsToThePriciestExternalBackend) {
+  const auto loaded = loadConfigString(std::string(kPricedCatalog), "policy.yaml");
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().front().str();
+  ASSERT_TRUE(loaded->accounting.baseline.has_value());
+  EXPECT_EQ(loaded->accounting.baseline->input_per_mtok, 2.5);
+  EXPECT_EQ(loaded->accounting.baseline->output_per_mtok, 10);
+  EXPECT_EQ(loaded->accounting.baseline_source, "big");
+}
+
+TEST(AccountingConfigTest, NoExternalBackendMeansNoBaseline) {
+  const auto loaded = loadConfigString(std::string(kCatalog), "policy.yaml");
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_FALSE(loaded->accounting.baseline.has_value());
+}
+
+TEST(AccountingConfigTest, BaselineIsAPriceOrABackendName) {
+  const auto price = loadConfigString(
+      "accounting: {baseline: {input_per_mtok: 5, output_per_mtok: 15}}\n" +
+          std::string(kPricedCatalog),
+      "policy.yaml");
+  ASSERT_TRUE(price.has_value()) << price.error().front().str();
+  EXPECT_EQ(price->accounting.baseline->input_per_mtok, 5);
+  EXPECT_EQ(price->accounting.baseline->output_per_mtok, 15);
+  EXPECT_EQ(price->accounting.baseline_source, "accounting.baseline");
+  const auto named =
+      loadConfigString("accounting: {baseline: mini}\n" + std::string(kPricedCatalog), "p.yaml");
+  ASSERT_TRUE(named.has_value()) << named.error().front().str();
+  EXPECT_EQ(named->accounting.baseline->output_per_mtok, 0.6);
+  EXPECT_EQ(named->accounting.baseline_source, "mini");
+}
+
+TEST(AccessLogConfigTest, OnByDefaultAndCanBeTurnedOff) {
+  const auto on = loadConfigString(std::string(kCatalog), "policy.yaml");
+  ASSERT_TRUE(on.has_value());
+  EXPECT_TRUE(on->server.access_log);
+  const auto off =
+      loadConfigString("server: {access_log: false}\n" + std::string(kCatalog), "policy.yaml");
+  ASSERT_TRUE(off.has_value());
+  EXPECT_FALSE(off->server.access_log);
+}
+
+const std::vector<ErrorCase> kAccountingCases = {
+    {"UnknownBaselineBackend", "accounting: {baseline: gpt}\n" + std::string(kCatalog),
+     {"policy.yaml:1:24: accounting.baseline: unknown backend 'gpt' (give a backend name or "
+      "{input_per_mtok, output_per_mtok})"}},
+    {"NegativeBaselinePrice",
+     "accounting: {baseline: {input_per_mtok: -1}}\n" + std::string(kCatalog),
+     {"policy.yaml:1:41: accounting.baseline.input_per_mtok: must be >= 0, got '-1'"}},
+    {"UnknownAccountingKey", "accounting: {currency: EUR}\n" + std::string(kCatalog),
+     {"policy.yaml:1:14: accounting.currency: unknown key (expected one of: baseline)"}},
+    {"AccessLogNotABool", "server: {access_log: loud}\n" + std::string(kCatalog),
+     {"policy.yaml:1:22: server.access_log: expected true or false, got 'loud'"}},
+};
+
+INSTANTIATE_TEST_SUITE_P(Accounting, ConfigErrorTest, testing::ValuesIn(kAccountingCases),
+                         errorCaseName);
 
 }  // namespace
 }  // namespace sy::config

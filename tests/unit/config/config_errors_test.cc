@@ -30,7 +30,8 @@ const std::vector<ErrorCase> kTopLevelCases = {
     {"UnknownKey",
      withCatalog("servr: {}\n"),
      {"policy.yaml:1:1: servr: unknown key (expected one of: server, admin, backends, tiers, "
-      "models, sensitivity, dlp, auth, teams, keys, limits, state, audit)"}},
+      "models, sensitivity, dlp, auth, teams, keys, limits, state, audit, accounting, difficulty, "
+      "routing)"}},
     {"SequenceAtTheTop", "- a\n- b\n", {"policy.yaml:1:1: expected a mapping, got a sequence"}},
     {"ScalarAtTheTop", "hello\n", {"policy.yaml:1:1: expected a mapping, got 'hello'"}},
     {"MissingBackendsAndTiers",
@@ -56,7 +57,7 @@ const std::vector<ErrorCase> kServerCases = {
     {"UnknownKey",
      server("  lmits: {}\n"),
      {"policy.yaml:2:3: server.lmits: unknown key (expected one of: listen, workers, "
-      "shutdown_grace, tls, limits)"}},
+      "shutdown_grace, tls, limits, access_log)"}},
     {"DuplicateKey",
      server("  workers: 1\n  workers: 2\n"),
      {"policy.yaml:3:3: server.workers: duplicate key (first at line 2)"}},

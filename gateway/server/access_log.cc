@@ -1,0 +1,99 @@
+// The access log: one JSON line per request on stderr, written in the log phase. Fields are ids,
+// names from the policy and numbers; the only client-chosen text (the requested model) is
+// escaped and bounded. Never key material, prompt or answer text.
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "gateway/server/pipeline.h"
+#include "observability/logging.h"
+
+namespace sy::server {
+namespace {
+
+class Fields {
+ public:
+  Fields() { text_.reserve(512); }
+
+  void string(std::string_view name, std::string_view value) {
+    key(name);
+    text_ += boost::json::serialize(boost::json::string_view(value));
+  }
+  // For values already known to need no escaping: policy names ([A-Za-z0-9._-]), request ids.
+  void plain(std::string_view name, std::string_view value) {
+    key(name);
+    text_ += '"';
+    text_ += value;
+    text_ += '"';
+  }
+  void boolean(std::string_view name, bool value) {
+    key(name);
+    text_ += value ? "true" : "false";
+  }
+  template <class Number>
+  void number(std::string_view name, Number value) {
+    key(name);
+    char buffer[32];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    text_.append(buffer, ec == std::errc() ? end : buffer);
+  }
+  void milliseconds(std::string_view name, double seconds) {
+    key(name);
+    char buffer[32];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, seconds * 1000,
+                                         std::chars_format::fixed, 3);
+    text_.append(buffer, ec == std::errc() ? end : buffer);
+  }
+  const std::string& text() const { return text_; }
+
+ private:
+  void key(std::string_view name) {
+    text_ += ",\"";
+    text_ += name;
+    text_ += "\":";
+  }
+  std::string text_;
+};
+
+}  // namespace
+
+void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
+  if (!ctx.config->config().server.access_log) {
+    return;
+  }
+  Fields fields;
+  fields.plain("request_id", ctx.request_id);
+  fields.plain("endpoint", ctx.endpoint);
+  fields.number("status", ctx.status);
+  fields.milliseconds("duration_ms", seconds);
+  if (ctx.first_byte_at) {
+    fields.milliseconds("ttfb_ms",
+                        std::chrono::duration<double>(*ctx.first_byte_at - ctx.started_at).count());
+  }
+  if (ctx.principal != nullptr) {
+    fields.plain("key_id", ctx.principal->key_id);
+    fields.plain("team", ctx.principal->team);
+  }
+  if (!ctx.requested_model.empty()) {
+    fields.string("requested_model", std::string_view(ctx.requested_model).substr(0, 256));
+  }
+  fields.plain("tier", ctx.tier);
+  fields.plain("backend", ctx.backend);
+  if (ctx.answered_by != nullptr) {
+    fields.string("model", ctx.answered_by->model);
+  }
+  if (ctx.endpoint != "other" && ctx.endpoint != "models") {
+    fields.plain("sensitivity", ctx.config->dlpPolicy().levels().name(ctx.sensitivity));
+  }
+  if (ctx.status == 403) {
+    fields.plain("block_reason", ctx.block_reason.empty() ? "scope" : ctx.block_reason);
+  }
+  if (ctx.answered_by != nullptr) {
+    fields.number("tokens_in", ctx.usage.prompt_tokens);
+    fields.number("tokens_out", ctx.usage.completion_tokens);
+    fields.number("cost_usd", ctx.cost_usd);
+  }
+  fields.boolean("stream", ctx.stream);
+  log::writeFields("request", fields.text());
+}
+
+}  // namespace sy::server
