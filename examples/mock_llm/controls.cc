@@ -31,6 +31,8 @@ constexpr KeyInfo kKeyInfo[] = {
      &Controls::disconnect_after, -1, kMaxReplyTokens},
     {ControlKey::EchoChunkBytes, "echo_chunk_bytes", "x-mock-echo-chunk-bytes",
      &Controls::echo_chunk_bytes, 0, 1 << 20},
+    {ControlKey::HealthStatus, "health_status", "x-mock-health-status", &Controls::health_status,
+     200, 599},
 };
 
 const KeyInfo& info(ControlKey key) { return kKeyInfo[static_cast<int>(key)]; }
@@ -133,10 +135,10 @@ RuntimeControls::RuntimeControls(const Controls& defaults) : defaults_(defaults)
 
 Controls RuntimeControls::snapshot() const {
   constexpr auto kOrder = std::memory_order_relaxed;
-  return Controls{latency_ms_.load(kOrder),      ttft_ms_.load(kOrder),
-                  tokens_per_sec_.load(kOrder),  reply_tokens_.load(kOrder),
-                  error_status_.load(kOrder),    disconnect_after_.load(kOrder),
-                  echo_chunk_bytes_.load(kOrder)};
+  return Controls{latency_ms_.load(kOrder),       ttft_ms_.load(kOrder),
+                  tokens_per_sec_.load(kOrder),   reply_tokens_.load(kOrder),
+                  error_status_.load(kOrder),     disconnect_after_.load(kOrder),
+                  echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder)};
 }
 
 void RuntimeControls::store(const Controls& c) {
@@ -148,6 +150,7 @@ void RuntimeControls::store(const Controls& c) {
   error_status_.store(c.error_status, kOrder);
   disconnect_after_.store(c.disconnect_after, kOrder);
   echo_chunk_bytes_.store(c.echo_chunk_bytes, kOrder);
+  health_status_.store(c.health_status, kOrder);
 }
 
 Result<Controls> RuntimeControls::applyConfig(const boost::json::value& body) {

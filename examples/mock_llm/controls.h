@@ -25,6 +25,7 @@ struct Controls {
                                   // non-streams: 0 resets before any byte, N > 0 has no effect
   int64_t echo_chunk_bytes = 0;   // 0 = off; else the reply repeats the last user message, and a
                                   // stream sends it in content chunks of at most N bytes
+  int64_t health_status = 200;    // the status of GET /health (200..599; the /v1 paths ignore it)
   bool operator==(const Controls&) const = default;
 };
 
@@ -41,7 +42,8 @@ enum class ControlKey {
   ReplyTokens,
   ErrorStatus,
   DisconnectAfter,
-  EchoChunkBytes
+  EchoChunkBytes,
+  HealthStatus
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -90,6 +92,7 @@ class RuntimeControls {
   std::atomic<int64_t> error_status_;
   std::atomic<int64_t> disconnect_after_;
   std::atomic<int64_t> echo_chunk_bytes_;
+  std::atomic<int64_t> health_status_;
 };
 
 // --- implementation of the template -------------------------------------------------------------
@@ -99,10 +102,10 @@ bool parseInt64(std::string_view text, int64_t& out);  // optional '-', digits, 
 
 template <class HeaderLookup>
 Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header) {
-  constexpr ControlKey kKeys[] = {ControlKey::LatencyMs,     ControlKey::TtftMs,
-                                  ControlKey::TokensPerSec,  ControlKey::ReplyTokens,
-                                  ControlKey::ErrorStatus,   ControlKey::DisconnectAfter,
-                                  ControlKey::EchoChunkBytes};
+  constexpr ControlKey kKeys[] = {ControlKey::LatencyMs,      ControlKey::TtftMs,
+                                  ControlKey::TokensPerSec,   ControlKey::ReplyTokens,
+                                  ControlKey::ErrorStatus,    ControlKey::DisconnectAfter,
+                                  ControlKey::EchoChunkBytes, ControlKey::HealthStatus};
   for (ControlKey key : kKeys) {
     const std::string_view name = controlHeaderName(key);
     const std::string_view value = header(name);

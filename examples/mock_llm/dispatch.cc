@@ -130,6 +130,22 @@ void setJson(Reply& reply, std::string body) {
   reply.body = std::move(body);
 }
 
+// `GET /health` as vLLM answers it: an empty body, 200 while healthy. The health_status control
+// (runtime or x-mock-health-status) sets the status; no other control applies, and it is not a
+// /v1 request (not recorded, no API key).
+void handleHealth(const Request& request, const ServerState& state, Reply& reply) {
+  if (request.method() != http::verb::get) {
+    return methodNotAllowed("GET", false, reply);
+  }
+  const auto controls = effectiveControls(state, request, {});
+  if (!controls) {
+    return setOpenAiError(reply, 400, controls.error().message, "invalid_request_error", {},
+                          controls.error().code_id);
+  }
+  reply.status = static_cast<unsigned>(controls->health_status);
+  reply.body.clear();
+}
+
 }  // namespace
 
 void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply& reply) {
@@ -142,6 +158,9 @@ void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply&
   }
   if (path.starts_with("/mock/")) {
     return handleMockEndpoint(path, *request, state, reply);
+  }
+  if (path == "/health") {
+    return handleHealth(*request, state, reply);
   }
   notFound(*request, path, reply);
 }

@@ -10,7 +10,9 @@
 
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/keys_command.h"
+#include "gateway/cli/lint_command.h"
 #include "gateway/config/config.h"
+#include "gateway/config/lint.h"
 #include "gateway/config/snapshot.h"
 #include "gateway/server/explain.h"
 #include "gateway/server/server.h"
@@ -22,7 +24,11 @@ constexpr std::string_view kUsage = R"(usage: switchyard <command> [options]
 
 commands:
   serve --config FILE   run the gateway (SIGTERM/SIGINT drain and exit, SIGHUP reloads FILE)
-  lint --config FILE    validate FILE; exit 0, or 1 with every error as file:line:col: message
+  lint --config FILE [--strict]
+                        validate FILE: exit 0, or 1 with every error as file:line:col: message;
+                        warnings (routes to a license category or region that compliance: does
+                        not allow, unused backends, ...) print as file:line:col: warning:
+                        message on stderr and make the exit status 1 only with --strict
   explain --config FILE [--key-id ID] [--jsonl] [--endpoint chat|embeddings]
                         dry run: read request bodies on stdin (the whole input is one body, or
                         one per line with --jsonl) and print one JSON decision per request
@@ -63,18 +69,6 @@ void printErrors(const sy::config::ConfigErrors& errors) {
   for (const auto& error : errors) {
     std::fprintf(stderr, "%s\n", error.str().c_str());
   }
-}
-
-int lint(const std::string& path) {
-  auto config = sy::config::loadConfigFile(path);
-  if (!config) {
-    printErrors(config.error());
-    return 1;
-  }
-  std::printf("%s: ok (%zu backends, %zu tiers, %zu models)\n", path.c_str(),
-              config->catalog.backends.size(), config->catalog.tiers.size(),
-              config->catalog.models.size());
-  return 0;
 }
 
 // The value of `--name VALUE` / `--name=VALUE`, or "" if absent.
@@ -155,6 +149,7 @@ int serve(const std::string& path) {
     printErrors(config.error());
     return 1;
   }
+  sy::config::logLintWarnings(*config);  // what `lint` warns about, once at startup
   auto snapshot = sy::config::Snapshot::build(std::move(*config), 1);
   if (!snapshot) {
     printErrors(snapshot.error());
@@ -198,5 +193,5 @@ int main(int argc, char** argv) {
   if (command == "explain") {
     return explain(path, args);
   }
-  return command == "serve" ? serve(path) : lint(path);
+  return command == "serve" ? serve(path) : sy::cli::lintCommand(path, hasFlag(args, "--strict"));
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,7 +14,9 @@
 #include "policies/dlp_config.h"
 #include "policies/dlp_policy.h"
 #include "router/catalog.h"
+#include "router/retry.h"
 #include "router/routing.h"
+#include "router/selection.h"
 
 namespace sy::config {
 
@@ -70,6 +73,25 @@ struct AccountingSpec {
   std::string baseline_source;  // "accounting.baseline", or the backend whose price is used
 };
 
+// `resilience:` retries inside a tier, and the per-backend circuit breaker. The breaker settings
+// take effect at start: backend state outlives policy reloads.
+struct ResilienceSpec {
+  router::RetryPolicy retry;
+  router::SelectionPolicy selection;
+};
+
+// `compliance:` what the policy's routes may reach; `switchyard lint` warns about the rest.
+struct ComplianceSpec {
+  std::vector<router::License> licenses;  // license categories allowed; empty = all
+  std::vector<std::string> regions;       // regions allowed for external backends; empty = all
+};
+
+// A 1-based position in the policy file (0 = unknown), as in ConfigError.
+struct SourcePosition {
+  int line = 0;
+  int column = 0;
+};
+
 struct Config {
   std::string source;  // file path (or "<string>") the config came from
   ServerConfig server;
@@ -82,7 +104,12 @@ struct Config {
   policies::StateConfig state;  // state: where rate and budget counters live
   std::optional<AuditSpec> audit;
   AccountingSpec accounting;
+  ResilienceSpec resilience;
   router::RoutingSpec routing;  // difficulty and routing (rules in policy order)
+  ComplianceSpec compliance;
+  // Where lint warnings point, keyed by YAML path as in error messages: "backends[0]",
+  // "tiers.t.backends[1]", "models.gpt.tier", "routing[2].route", "routing[2].fallback[0]", ...
+  std::map<std::string, SourcePosition, std::less<>> locations;
 };
 
 // One validation problem, located in the source file. str() is "file:line:col: message".

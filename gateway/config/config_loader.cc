@@ -116,10 +116,10 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
 
 void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const Located where{root, "", root.Mark()};
-  const Mapping top(
-      decoder, where,
-      {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp", "auth", "teams",
-        "keys", "limits", "state", "audit", "accounting", "difficulty", "routing"}});
+  const Mapping top(decoder, where,
+                    {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
+                      "auth", "teams", "keys", "limits", "state", "audit", "accounting",
+                      "resilience", "difficulty", "routing", "compliance"}});
   if (!top.valid()) {
     return;
   }
@@ -133,13 +133,16 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const auto backends = top.required("backends");
   const auto tiers = top.required("tiers");
   const auto models = top.optional("models");
-  decodeCatalog(decoder, backends, tiers, models, config.catalog);
+  decodeCatalog(decoder, backends, tiers, models, config.catalog, config.locations);
   decodeDlp(decoder, top.optional("sensitivity"), top.optional("dlp"), config.dlp,
             config.dlp_policy);
   if (const auto audit = top.optional("audit")) {
     decodeAudit(decoder, *audit, config.audit);
   }
   decodeAccounting(decoder, top.optional("accounting"), config.catalog, config.accounting);
+  if (const auto resilience = top.optional("resilience")) {
+    decodeResilience(decoder, *resilience, config.resilience);
+  }
   // After the catalog and dlp: keys and teams name tiers and sensitivity levels.
   decodeAccess(
       decoder, where,
@@ -152,6 +155,11 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
       RoutingSections{top.optional("difficulty"), top.optional("routing"),
                       top.optional("sensitivity"), top.optional("teams"), top.optional("keys")},
       config);
+  // After routing: lint reads the rules' positions; compliance only feeds `switchyard lint`.
+  recordRoutingLocations(top.optional("routing"), config);
+  if (const auto compliance = top.optional("compliance")) {
+    decodeCompliance(decoder, *compliance, config.compliance);
+  }
 }
 
 }  // namespace

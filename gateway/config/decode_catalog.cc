@@ -1,6 +1,10 @@
 // Decoders for the catalog sections: `backends`, `tiers` and `models`, and their references.
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "gateway/config/decode_sections.h"
 
@@ -11,6 +15,9 @@ namespace sy::config {
 namespace {
 
 using router::BackendSpec;
+using sy::Capabilities;
+using sy::HealthCheckSpec;
+using router::Location;
 
 // Names seen so far -> 1-based line of their first definition.
 using NameIndex = std::map<std::string, int, std::less<>>;
@@ -54,7 +61,112 @@ void decodeCost(Decoder& decoder, const Located& where, router::Cost& out) {
   decoder.readNumber(cost.optional("output_per_mtok"), out.output_per_mtok);
 }
 
+void recordLocation(SourceLocations& locations, const Located& where) {
+  const auto oneBased = [](int zero_based) { return zero_based < 0 ? 0 : zero_based + 1; };
+  locations[where.path] = SourcePosition{oneBased(where.mark.line), oneBased(where.mark.column)};
+}
+
 namespace {
+
+constexpr uint32_t kMaxWeight = 1000;
+
+// `capabilities:` spellings, in documentation order.
+constexpr std::array<std::pair<std::string_view, bool Capabilities::*>, 3> kCapabilities{{
+    {"tools", &Capabilities::tools},
+    {"vision", &Capabilities::vision},
+    {"json_mode", &Capabilities::json_mode},
+}};
+
+// "10s" for whole seconds, else "1500ms": durations as a policy would spell them.
+std::string formatDuration(std::chrono::milliseconds duration) {
+  return duration.count() % 1000 == 0 ? strCat(duration.count() / 1000, "s")
+                                      : strCat(duration.count(), "ms");
+}
+
+void decodeWeight(Decoder& decoder, const std::optional<Located>& value, uint32_t& out) {
+  uint32_t weight = 0;
+  if (!decoder.readInteger(value, weight, 1)) {
+    return;
+  }
+  if (weight > kMaxWeight) {
+    decoder.error(*value, strCat("must be <= ", kMaxWeight, ", got '", value->node.Scalar(), "'"));
+    return;
+  }
+  out = weight;
+}
+
+// A list of capability names: exactly those are true. `[]` is a backend with none of them.
+void decodeCapabilities(Decoder& decoder, const Located& where, Capabilities& out) {
+  Capabilities listed{false, false, false};
+  std::vector<bool Capabilities::*> seen;
+  for (const Located& item : decoder.sequence(where)) {
+    bool Capabilities::*field = nullptr;
+    if (!decoder.readEnum(item, kCapabilities, "capability", field)) {
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), field) != seen.end()) {
+      decoder.error(item, strCat("duplicate capability '", item.node.Scalar(), "'"));
+      continue;
+    }
+    seen.push_back(field);
+    listed.*field = true;
+  }
+  if (where.node.IsSequence()) {
+    out = listed;
+  }
+}
+
+// `health_check:` true, false, or {path, interval, timeout} (enabled). The default, set by the
+// caller, depends on the backend's location.
+void decodeHealthCheck(Decoder& decoder, const Located& where, HealthCheckSpec& out) {
+  if (where.node.IsScalar()) {
+    decoder.readBool(where, out.enabled);
+    return;
+  }
+  if (!where.node.IsMap()) {
+    decoder.error(where,
+                  strCat("expected true, false or a mapping, got ", describeNode(where.node)));
+    return;
+  }
+  const Mapping check(decoder, where, {{"path", "interval", "timeout"}});
+  out.enabled = true;
+  const auto path = check.optional("path");
+  std::string text;
+  if (decoder.readString(path, text)) {
+    if (!text.starts_with('/')) {
+      decoder.error(*path, strCat("must start with '/', got '", text, "'"));
+    } else {
+      out.path = std::move(text);
+    }
+  }
+  const auto interval = check.optional("interval");
+  std::chrono::milliseconds duration{0};
+  bool interval_ok = !interval;
+  if (decoder.readDuration(interval, duration)) {
+    if (duration < std::chrono::seconds(1)) {
+      decoder.error(*interval, strCat("must be at least 1s, got '", interval->node.Scalar(), "'"));
+    } else {
+      out.interval = duration;
+      interval_ok = true;
+    }
+  }
+  const auto timeout = check.optional("timeout");
+  if (decoder.readDuration(timeout, duration)) {
+    if (duration < std::chrono::milliseconds(100)) {
+      decoder.error(*timeout, strCat("must be at least 100ms, got '", timeout->node.Scalar(), "'"));
+    } else if (interval_ok && duration >= out.interval) {
+      decoder.error(*timeout,
+                    strCat("must be shorter than the interval (", formatDuration(out.interval),
+                           "), got '", timeout->node.Scalar(), "'"));
+    } else {
+      out.timeout = duration;
+    }
+  } else if (!timeout && interval_ok && out.timeout >= out.interval) {
+    decoder.error(*interval,
+                  strCat("must be longer than the timeout (", formatDuration(out.timeout),
+                         "), got '", interval->node.Scalar(), "'"));
+  }
+}
 
 void decodeTimeouts(Decoder& decoder, const Located& where, router::BackendTimeouts& out) {
   const Mapping timeouts(decoder, where, {{"connect", "first_byte", "idle"}});
@@ -81,10 +193,10 @@ void decodeBackendName(Decoder& decoder, const Mapping& backend, NameIndex& name
 }
 
 BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& names) {
-  const Mapping backend(
-      decoder, where,
-      {{"name", "kind", "url", "model", "api_key_env", "location", "region", "license", "cost",
-        "context_window", "ca_file", "timeouts", "max_idle_connections"}});
+  const Mapping backend(decoder, where,
+                        {{"name", "kind", "url", "model", "api_key_env", "location", "region",
+                          "license", "cost", "context_window", "ca_file", "timeouts",
+                          "max_idle_connections", "weight", "capabilities", "health_check"}});
   BackendSpec out;
   if (!backend.valid()) {
     return out;
@@ -115,16 +227,25 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
     decodeTimeouts(decoder, *timeouts, out.timeouts);
   }
   decoder.readInteger(backend.optional("max_idle_connections"), out.max_idle_connections, 0);
+  decodeWeight(decoder, backend.optional("weight"), out.weight);
+  if (const auto capabilities = backend.optional("capabilities")) {
+    decodeCapabilities(decoder, *capabilities, out.capabilities);
+  }
+  out.health.enabled = out.location == Location::SelfHosted;
+  if (const auto health = backend.optional("health_check")) {
+    decodeHealthCheck(decoder, *health, out.health);
+  }
   return out;
 }
 
 void decodeBackends(Decoder& decoder, const Located& where, NameIndex& names,
-                    std::vector<BackendSpec>& out) {
+                    std::vector<BackendSpec>& out, SourceLocations& locations) {
   const std::vector<Located> items = decoder.sequence(where);
   if (items.empty() && where.node.IsSequence()) {
     decoder.error(where, "must not be empty");
   }
   for (const Located& item : items) {
+    recordLocation(locations, item);
     out.push_back(decodeBackend(decoder, item, names));
   }
 }
@@ -144,7 +265,7 @@ bool checkKeyName(Decoder& decoder, const Mapping::Entry& entry, bool alias) {
 }
 
 router::TierSpec decodeTier(Decoder& decoder, const Mapping::Entry& entry,
-                            const NameIndex& backend_names) {
+                            const NameIndex& backend_names, SourceLocations& locations) {
   router::TierSpec out{entry.key, {}};
   const Mapping tier(decoder, entry.value, {{"backends"}});
   const auto list = tier.required("backends");
@@ -165,6 +286,7 @@ router::TierSpec decodeTier(Decoder& decoder, const Mapping::Entry& entry,
     } else if (std::find(out.backends.begin(), out.backends.end(), name) != out.backends.end()) {
       decoder.error(item, strCat("duplicate backend '", name, "' in this tier"));
     } else {
+      recordLocation(locations, item);
       out.backends.push_back(std::move(name));
     }
   }
@@ -172,8 +294,8 @@ router::TierSpec decodeTier(Decoder& decoder, const Mapping::Entry& entry,
 }
 
 void decodeTiers(Decoder& decoder, const Located& where, const NameIndex& backend_names,
-                 std::set<std::string, std::less<>>& tier_names,
-                 std::vector<router::TierSpec>& out) {
+                 std::set<std::string, std::less<>>& tier_names, std::vector<router::TierSpec>& out,
+                 SourceLocations& locations) {
   const Mapping tiers(decoder, where, std::nullopt);
   if (tiers.valid() && tiers.entries().empty()) {
     decoder.error(where, "must not be empty");
@@ -181,14 +303,15 @@ void decodeTiers(Decoder& decoder, const Located& where, const NameIndex& backen
   for (const Mapping::Entry& entry : tiers.entries()) {
     tier_names.insert(entry.key);
     if (checkKeyName(decoder, entry, /*alias=*/false)) {
-      out.push_back(decodeTier(decoder, entry, backend_names));
+      recordLocation(locations, entry.key_at);
+      out.push_back(decodeTier(decoder, entry, backend_names, locations));
     }
   }
 }
 
 void decodeAlias(Decoder& decoder, const Mapping::Entry& entry, const NameIndex& backend_names,
                  const std::set<std::string, std::less<>>& tier_names,
-                 std::vector<router::ModelAliasSpec>& out) {
+                 std::vector<router::ModelAliasSpec>& out, SourceLocations& locations) {
   const Mapping alias(decoder, entry.value, {{"backend", "tier"}});
   if (!alias.valid()) {
     return;
@@ -211,12 +334,14 @@ void decodeAlias(Decoder& decoder, const Mapping::Entry& entry, const NameIndex&
     decoder.error(*target, strCat("unknown ", has_backend ? "backend" : "tier", " '", name, "'"));
     return;
   }
+  recordLocation(locations, entry.key_at);
+  recordLocation(locations, *target);
   out.push_back(std::move(spec));
 }
 
 void decodeModels(Decoder& decoder, const Located& where, const NameIndex& backend_names,
                   const std::set<std::string, std::less<>>& tier_names,
-                  std::vector<router::ModelAliasSpec>& out) {
+                  std::vector<router::ModelAliasSpec>& out, SourceLocations& locations) {
   const Mapping models(decoder, where, std::nullopt);
   for (const Mapping::Entry& entry : models.entries()) {
     if (!checkKeyName(decoder, entry, /*alias=*/true)) {
@@ -226,7 +351,7 @@ void decodeModels(Decoder& decoder, const Located& where, const NameIndex& backe
       decoder.error(entry.key_at, strCat("alias '", entry.key, "' is already a tier name"));
       continue;
     }
-    decodeAlias(decoder, entry, backend_names, tier_names, out);
+    decodeAlias(decoder, entry, backend_names, tier_names, out, locations);
   }
 }
 
@@ -234,17 +359,17 @@ void decodeModels(Decoder& decoder, const Located& where, const NameIndex& backe
 
 void decodeCatalog(Decoder& decoder, const std::optional<Located>& backends,
                    const std::optional<Located>& tiers, const std::optional<Located>& models,
-                   router::CatalogSpec& out) {
+                   router::CatalogSpec& out, SourceLocations& locations) {
   NameIndex backend_names;
   std::set<std::string, std::less<>> tier_names;
   if (backends) {
-    decodeBackends(decoder, *backends, backend_names, out.backends);
+    decodeBackends(decoder, *backends, backend_names, out.backends, locations);
   }
   if (tiers) {
-    decodeTiers(decoder, *tiers, backend_names, tier_names, out.tiers);
+    decodeTiers(decoder, *tiers, backend_names, tier_names, out.tiers, locations);
   }
   if (models) {
-    decodeModels(decoder, *models, backend_names, tier_names, out.models);
+    decodeModels(decoder, *models, backend_names, tier_names, out.models, locations);
   }
 }
 

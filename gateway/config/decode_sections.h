@@ -3,7 +3,9 @@
 // live in the structs), and reports every problem to the Decoder. Not thread-safe (see Decoder).
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 
 #include "gateway/config/config.h"
 #include "gateway/config/decoder.h"
@@ -15,12 +17,19 @@ namespace sy::config {
 
 void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out);
 void decodeAdmin(Decoder& decoder, const Located& where, AdminConfig& out);
+// `resilience`: retries {max_attempts, backoff, max_backoff} and breaker {failures, open_for,
+// max_open_for}.
+void decodeResilience(Decoder& decoder, const Located& where, ResilienceSpec& out);
 
 // backends and tiers are required (nullopt means absent: already reported by the caller's
-// Mapping::required); models is optional. Cross-references are checked here.
+// Mapping::required); models is optional. Cross-references are checked here. Records in
+// `locations` the positions lint reports at: "backends[i]", "tiers.T", "tiers.T.backends[j]",
+// "models.M" and "models.M.backend" / "models.M.tier".
+using SourceLocations = std::map<std::string, SourcePosition, std::less<>>;
+void recordLocation(SourceLocations& locations, const Located& where);
 void decodeCatalog(Decoder& decoder, const std::optional<Located>& backends,
                    const std::optional<Located>& tiers, const std::optional<Located>& models,
-                   router::CatalogSpec& out);
+                   router::CatalogSpec& out, SourceLocations& locations);
 
 // `sensitivity` and `dlp`, either possibly absent (nullopt). Sensitivity is decoded first,
 // whatever the key order, since every level in `dlp` (detector and custom rule levels, action rule
@@ -78,5 +87,14 @@ struct RoutingSections {
   std::optional<Located> keys;
 };
 void decodeRouting(Decoder& decoder, const RoutingSections& sections, Config& config);
+
+// Records in config.locations where each rule of `routing` (possibly absent) and its `route`,
+// `transform` and `fallback` items are: "routing[i]", "routing[i].route", "routing[i].transform",
+// "routing[i].fallback[j]". Reports nothing (decodeRouting has).
+void recordRoutingLocations(const std::optional<Located>& routing, Config& config);
+
+// `compliance`: {licenses: [license category...], regions: [region...]}, each a non-empty list
+// without duplicates; absent = all allowed. Only `switchyard lint` reads it (lint.h).
+void decodeCompliance(Decoder& decoder, const Located& where, ComplianceSpec& out);
 
 }  // namespace sy::config

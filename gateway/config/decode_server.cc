@@ -51,4 +51,29 @@ void decodeAdmin(Decoder& decoder, const Located& where, AdminConfig& out) {
   decoder.readListenAddress(admin.optional("listen"), out.listen);
 }
 
+void decodeResilience(Decoder& decoder, const Located& where, ResilienceSpec& out) {
+  const Mapping resilience(decoder, where, {{"retries", "breaker"}});
+  if (!resilience.valid()) {
+    return;
+  }
+  if (const auto retries = resilience.optional("retries")) {
+    const Mapping map(decoder, *retries, {{"max_attempts", "backoff", "max_backoff"}});
+    decoder.readInteger(map.optional("max_attempts"), out.retry.max_attempts, 1);
+    decoder.readDuration(map.optional("backoff"), out.retry.base);
+    decoder.readDuration(map.optional("max_backoff"), out.retry.max);
+    if (out.retry.max < out.retry.base) {
+      decoder.error(*retries, "max_backoff must not be shorter than backoff");
+    }
+  }
+  if (const auto breaker = resilience.optional("breaker")) {
+    const Mapping map(decoder, *breaker, {{"failures", "open_for", "max_open_for"}});
+    decoder.readInteger(map.optional("failures"), out.selection.consecutive_failures, 1);
+    decoder.readDuration(map.optional("open_for"), out.selection.ejection_base);
+    decoder.readDuration(map.optional("max_open_for"), out.selection.ejection_max);
+    if (out.selection.ejection_max < out.selection.ejection_base) {
+      decoder.error(*breaker, "max_open_for must not be shorter than open_for");
+    }
+  }
+}
+
 }  // namespace sy::config

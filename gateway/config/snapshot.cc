@@ -116,6 +116,23 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
   for (const policies::TeamSpec& team : auth.teams) {
     snapshot->has_limits_ = snapshot->has_limits_ || !team.limits.empty();
   }
+  const router::RoutingSpec& routing = snapshot->config_.routing;
+  if (auto table = router::RouteTable::create(routing, snapshot->config_.catalog); table) {
+    snapshot->routes_.emplace(std::move(*table));
+  } else {
+    fail(table.error().message);
+  }
+  if (routing.difficulty.model == "builtin") {
+    snapshot->difficulty_ = router::DifficultyModel::builtin();
+  } else if (auto model = router::DifficultyModel::load(routing.difficulty.model); model) {
+    snapshot->difficulty_ = std::move(*model);
+  } else {
+    fail("difficulty.model: " + model.error().message);
+  }
+  if (snapshot->difficulty_) {
+    snapshot->difficulty_threshold_ =
+        routing.difficulty.threshold.value_or(snapshot->difficulty_->defaultThreshold());
+  }
   if (!errors.empty()) {
     return std::unexpected(std::move(errors));
   }

@@ -20,6 +20,8 @@
 #include "policies/dlp_policy.h"
 #include "policies/keys.h"
 #include "router/catalog.h"
+#include "router/difficulty.h"
+#include "router/routing.h"
 
 namespace sy::config {
 
@@ -57,6 +59,11 @@ class Snapshot {
 
   // The policy's API keys (hashes only) and admin keys.
   const policies::KeyRing& keys() const { return *keys_; }
+  // The routing rules (first match wins) and the difficulty classifier with its threshold.
+  const router::RouteTable& routes() const { return *routes_; }
+  const router::DifficultyModel& difficulty() const { return *difficulty_; }
+  double difficultyThreshold() const { return difficulty_threshold_; }
+
   // True when some key or declared team has a rate limit or budget: the gateway then needs a
   // limit store.
   bool hasLimits() const { return has_limits_; }
@@ -69,6 +76,9 @@ class Snapshot {
   std::unique_ptr<const policies::DlpEngine> dlp_engine_;
   std::optional<policies::DlpPolicy> dlp_policy_;
   std::optional<policies::KeyRing> keys_;
+  std::optional<router::RouteTable> routes_;
+  std::shared_ptr<const router::DifficultyModel> difficulty_;
+  double difficulty_threshold_ = 0.5;
   bool has_limits_ = false;
   uint64_t version_ = 0;
 };

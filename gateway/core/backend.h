@@ -46,6 +46,22 @@ struct BackendTimeouts {
   std::chrono::milliseconds idle{60'000};         // longest silence between two body reads
 };
 
+// What a backend's model supports; a request that needs a capability skips backends without it.
+struct Capabilities {
+  bool tools = true;      // `tools` / `functions` in the request
+  bool vision = true;     // image parts in messages
+  bool json_mode = true;  // response_format json_object / json_schema
+};
+
+// Active health checking: GET `path` every `interval`; 2xx is a pass. Self-hosted backends are
+// checked by default, external ones only when the policy says so.
+struct HealthCheckSpec {
+  bool enabled = false;
+  std::string path = "/health";
+  std::chrono::milliseconds interval{10'000};
+  std::chrono::milliseconds timeout{2'000};
+};
+
 struct BackendSpec {
   std::string name;
   BackendKind kind = BackendKind::OpenAi;
@@ -61,6 +77,9 @@ struct BackendSpec {
   std::string ca_file;          // PEM bundle replacing the system CA store for this backend
   BackendTimeouts timeouts;
   uint32_t max_idle_connections = 64;  // per worker
+  uint32_t weight = 1;                 // share of its tier's traffic, relative to the others
+  Capabilities capabilities;
+  HealthCheckSpec health;
 };
 
 }  // namespace sy

@@ -84,6 +84,12 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
   if (ctx.endpoint != "other" && ctx.endpoint != "models") {
     fields.plain("sensitivity", ctx.config->dlpPolicy().levels().name(ctx.sensitivity));
   }
+  if (ctx.rule != nullptr) {
+    fields.plain("rule", ctx.rule->name);
+  }
+  if (ctx.difficulty) {
+    fields.number("difficulty", ctx.difficulty->score);
+  }
   if (ctx.status == 403) {
     fields.plain("block_reason", ctx.block_reason.empty() ? "scope" : ctx.block_reason);
   }

@@ -27,6 +27,20 @@ void syncAuditMetrics(SharedState& shared) {
       std::chrono::duration<double>(stats.last_fsync_latency).count());
 }
 
+// Health and breaker state of the backends the current policy declares.
+void syncBackendMetrics(SharedState& shared) {
+  if (shared.backend_states == nullptr) {
+    return;
+  }
+  const auto snapshot = shared.snapshots.get();
+  for (const BackendSpec& backend : snapshot->catalog().backends()) {
+    const router::BackendStatus status = shared.backend_states->state(backend.name).status();
+    shared.metrics.backend_healthy.Add({{"backend", backend.name}}).Set(status.healthy ? 1 : 0);
+    shared.metrics.backend_breaker_state.Add({{"backend", backend.name}})
+        .Set(static_cast<double>(status.breaker));
+  }
+}
+
 http::response<http::string_body> answer(const http::request<http::string_body>& request,
                                          SharedState& shared) {
   const std::string_view path = request.target().substr(0, request.target().find('?'));
@@ -69,6 +83,7 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
   } else {
     response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     syncAuditMetrics(shared);
+    syncBackendMetrics(shared);
     response.body() = shared.metrics.serialize();
   }
   response.keep_alive(request.keep_alive());

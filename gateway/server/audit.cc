@@ -27,6 +27,14 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
     record.model = backend->model;
   }
   record.sensitivity = ctx.config->dlpPolicy().levels().name(ctx.sensitivity);
+  if (ctx.difficulty) {
+    record.difficulty.score = ctx.difficulty->score;
+    record.difficulty.label =
+        router::toString(ctx.difficulty->label(ctx.config->difficultyThreshold()));
+  }
+  if (ctx.rule != nullptr) {
+    record.rule = ctx.rule->name;
+  }
   if (ctx.dlp && ctx.dlp_verdict != nullptr) {
     // Per detector: how many findings and the strictest action taken (never the values).
     std::map<std::string, std::pair<uint64_t, policies::PolicyAction>> per_detector;
@@ -120,7 +128,7 @@ void Pipeline::auditCompletion(const RequestContext& ctx, double seconds) {
   record.status = ctx.status;
   if (ctx.status / 100 == 2) {
     record.outcome = "forwarded";
-  } else if (ctx.status == 403 && ctx.dlp_verdict != nullptr && ctx.dlp_verdict->block) {
+  } else if (ctx.status == 403 && !ctx.block_reason.empty()) {
     record.outcome = "blocked";
   } else if (ctx.status / 100 == 4) {
     record.outcome = "rejected";

@@ -45,42 +45,64 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     return errorObject(authorized.error());
   }
   inspectBody(ctx);
+  classifyBody(ctx);
   json::array reasons;
-  auto target = snapshot->catalog().resolve(ctx.requested_model, 0);
-  if (!target) {
-    return errorObject(target.error());
+  auto plan = decideRoute(ctx);
+  if (!plan && ctx.rule == nullptr) {
+    return errorObject(plan.error());  // an unknown model
   }
-  reasons.push_back(json::string(
-      "model '" + ctx.requested_model + "' resolves to " +
-      (target->tier.empty() ? std::string("backend '") + target->backends.front()->name + "'"
-                            : "tier '" + std::string(target->tier) + "'")));
-  auto [allowed, blocked] = allowedCandidates(ctx, *target);
   const auto& levels = snapshot->config().dlp_policy.levels;
   json::object out;
   std::string_view action = "allow";
-  if (allowed.empty()) {
+  std::vector<const config::BackendRuntime*> allowed;
+  std::string_view tier;
+  if (!plan) {
     action = "block";
-    reasons.push_back(json::string(blocked->message));
+    reasons.push_back(json::string(plan.error().message));
   } else {
-    const config::BackendRuntime& chosen = *allowed.front();
-    if (ctx.dlp) {
-      const DestinationVerdict& verdict = ctx.dlp->verdict(chosen.spec->location);
-      ctx.dlp_verdict = &verdict;
-      if (verdict.transforms) {
-        action = "redact";
+    const router::Target& target = plan->primary;
+    tier = target.tier;
+    std::string rule = "routing rule '" + ctx.rule->name + "': ";
+    rule += ctx.rule->route == router::kRouteRequested
+                ? "the requested model '" + ctx.requested_model + "'"
+                : "route '" + ctx.rule->route + "'";
+    rule += " resolves to " + (target.tier.empty()
+                                   ? std::string("backend '") + target.backends.front()->name + "'"
+                                   : "tier '" + std::string(target.tier) + "'");
+    if (ctx.overridden) {
+      rule += " (overrides the requested model '" + ctx.requested_model + "')";
+    }
+    reasons.push_back(json::string(rule));
+    for (const router::Target& fallback : plan->fallbacks) {
+      reasons.push_back(json::string("falls back to tier '" + std::string(fallback.tier) + "'"));
+    }
+    auto candidates = allowedCandidates(ctx, target);
+    allowed = std::move(candidates.allowed);
+    if (allowed.empty()) {
+      action = "block";
+      reasons.push_back(json::string(candidates.blocked->message));
+    } else {
+      const config::BackendRuntime& chosen = *allowed.front();
+      if (ctx.dlp) {
+        const DestinationVerdict& verdict = ctx.dlp->verdict(chosen.spec->location);
+        ctx.dlp_verdict = &verdict;
+        if (verdict.transforms) {
+          action = "redact";
+        }
       }
+      if (candidates.blocked) {
+        reasons.push_back(json::string("backends the policy rules out for this request are "
+                                       "skipped: " +
+                                       candidates.blocked->message));
+      }
+      reasons.push_back(json::string("backend '" + chosen.spec->name + "' (" +
+                                     std::string(toString(chosen.spec->location)) +
+                                     "; first candidate: the gateway balances by load)"));
     }
-    if (blocked) {
-      reasons.push_back(
-          json::string("backends the DLP policy blocks for this request are "
-                       "skipped: " +
-                       blocked->message));
-    }
-    reasons.push_back(json::string("backend '" + chosen.spec->name + "' (" +
-                                   std::string(toString(chosen.spec->location)) + ")"));
   }
   out["action"] = action;
-  out["tier"] = target->tier.empty() ? json::value(nullptr) : json::value(target->tier);
+  out["rule"] = ctx.rule != nullptr ? json::value(ctx.rule->name) : json::value(nullptr);
+  out["tier"] = tier.empty() ? json::value(nullptr) : json::value(tier);
   if (!allowed.empty()) {
     out["backend"] = allowed.front()->spec->name;
     out["model"] = allowed.front()->spec->model;
@@ -93,8 +115,16 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     out["key"] = principal->key_id;
     out["team"] = principal->team;
   }
-  out["difficulty"] = nullptr;
-  reasons.push_back("difficulty: not classified (no difficulty classifier in this policy)");
+  if (ctx.difficulty) {
+    const double threshold = snapshot->difficultyThreshold();
+    const auto label = router::toString(ctx.difficulty->label(threshold));
+    out["difficulty"] = json::object{{"score", ctx.difficulty->score},
+                                     {"label", label},
+                                     {"high_stakes", ctx.difficulty->high_stakes},
+                                     {"threshold", threshold}};
+  } else {
+    out["difficulty"] = nullptr;  // embeddings are not classified
+  }
   json::array findings;
   if (ctx.dlp) {
     const auto& engine = snapshot->dlpEngine();

@@ -1,6 +1,7 @@
 // The `forward` phase of the pipeline: resolve the requested model to candidate
 // backends, send the request upstream and relay the answer, failing over inside
 // the tier while nothing has reached the client yet.
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "gateway/server/pipeline.h"
@@ -12,14 +13,45 @@ namespace {
 constexpr size_t kMaxUpstreamBody = 64 << 20;  // a non-streamed answer larger than this is a 502
 constexpr size_t kRelayBuffer = 16 << 10;
 
-std::string routeHeader(std::string_view tier, const BackendSpec& backend) {
+// x-switchyard-route: tier=…; backend=…; model=…; rule=…[; overridden=true]. `overridden` says
+// the policy sent the request somewhere other than the model the client named.
+std::string routeHeader(const RequestContext& ctx, const BackendSpec& backend) {
   std::string value = "tier=";
-  value += tier.empty() ? "-" : tier;
+  value += ctx.tier.empty() ? "-" : ctx.tier;
   value += "; backend=";
   value += backend.name;
   value += "; model=";
   value += backend.model;
+  if (ctx.rule != nullptr) {
+    value += "; rule=";
+    value += ctx.rule->name;
+  }
+  if (ctx.overridden) {
+    value += "; overridden=true";
+  }
   return value;
+}
+
+// How an attempt ended, for the backend's breaker and the retry decision.
+router::Outcome outcomeOf(unsigned status) {
+  if (status / 100 == 2 || status / 100 == 3) {
+    return router::Outcome::Success;
+  }
+  if (status == 429) {
+    return router::Outcome::RateLimited;
+  }
+  return status >= 500 ? router::Outcome::ServerError : router::Outcome::ClientError;
+}
+
+router::Outcome outcomeOf(const Error& error, unsigned upstream_status) {
+  if (error.code_id == "upstream_status") {
+    return outcomeOf(upstream_status);
+  }
+  if (error.code_id == "upstream_timeout") {
+    return router::Outcome::Timeout;
+  }
+  return error.source == ErrorSource::Upstream ? router::Outcome::ConnectError
+                                               : router::Outcome::ServerError;
 }
 
 // A pooled connection the peer closed while it sat idle fails like this before
@@ -36,6 +68,9 @@ std::string_view errorReason(const Error& error) {
   }
   if (error.code_id == "upstream_unreachable") {
     return "unreachable";
+  }
+  if (error.code_id == "upstream_tls_error") {
+    return "tls";
   }
   if (error.code_id == "upstream_status") {
     return "status";
@@ -64,7 +99,25 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
     }
   }
   out.allowed.reserve(target.backends.size());
+  const uint64_t needed_tokens = ctx.prompt_estimate + ctx.max_tokens;
+  uint32_t largest_window = 0;
+  std::string_view missing_capability;
+  bool too_large = false;
   for (const BackendSpec* spec : target.backends) {
+    if (spec->context_window != 0 && needed_tokens > spec->context_window) {
+      too_large = true;
+      largest_window = std::max(largest_window, spec->context_window);
+      continue;
+    }
+    const Capabilities& has = spec->capabilities;
+    const std::string_view missing = ctx.needs.tools && !has.tools         ? "tools"
+                                     : ctx.needs.vision && !has.vision     ? "image input"
+                                     : ctx.needs.json_mode && !has.json_mode ? "JSON mode"
+                                                                             : "";
+    if (!missing.empty()) {
+      missing_capability = missing;
+      continue;
+    }
     if (ctx.principal != nullptr && spec->location == Location::External &&
         !ctx.principal->mayReachExternal(ctx.sensitivity)) {
       if (!out.blocked) {
@@ -94,57 +147,141 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
     }
     out.allowed.push_back(&ctx.config->backend(*spec));
   }
+  if (out.allowed.empty() && !out.blocked) {
+    const std::string where =
+        target.tier.empty() ? "the requested backend" : "tier '" + std::string(target.tier) + "'";
+    out.blocked =
+        too_large ? makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream,
+                              "This request needs about " + std::to_string(needed_tokens) +
+                                  " tokens (prompt estimate plus max_tokens), more than any "
+                                  "backend of " + where + " holds (largest context window: " +
+                                  std::to_string(largest_window) + " tokens).",
+                              "context_length_exceeded")
+                        .error()
+                  : makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream,
+                              "No backend of " + where + " supports " +
+                                  std::string(missing_capability) + ", which this request uses.",
+                              "unsupported_capability")
+                        .error();
+  }
   return out;
 }
 
 net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downstream) {
-  auto target = ctx.config->catalog().resolve(ctx.requested_model, worker_.rotation++);
-  if (!target) {
-    co_return std::unexpected(std::move(target.error()));
+  auto plan = decideRoute(ctx);
+  if (!plan) {
+    co_return std::unexpected(std::move(plan.error()));
   }
-  ctx.tier = target->tier;
-  auto [candidates, blocked] = allowedCandidates(ctx, *target);
+  ctx.tier = plan->primary.tier;
+  auto [candidates, blocked] = allowedCandidates(ctx, plan->primary);
   if (candidates.empty()) {
     co_return std::unexpected(std::move(*blocked));
   }
   if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
-    if (Status admitted = co_await admit(ctx, *target, candidates); !admitted) {
+    if (Status admitted = co_await admit(ctx, plan->primary, candidates); !admitted) {
       co_return admitted;
     }
   }
-  if (Status audited = co_await auditDecision(ctx, candidates); !audited) {
+  // Groups tried in order: the route's own backends, then each fallback tier the request may
+  // reach (its DLP verdicts and the key's scopes apply there too).
+  std::vector<std::vector<const config::BackendRuntime*>> groups{std::move(candidates)};
+  std::vector<std::string_view> group_tiers{ctx.tier};
+  std::vector<const config::BackendRuntime*> everyone = groups.front();
+  for (const router::Target& fallback : plan->fallbacks) {
+    auto allowed = allowedCandidates(ctx, fallback).allowed;
+    if (!allowed.empty()) {
+      everyone.insert(everyone.end(), allowed.begin(), allowed.end());
+      groups.push_back(std::move(allowed));
+      group_tiers.push_back(fallback.tier);
+    }
+  }
+  if (Status audited = co_await auditDecision(ctx, everyone); !audited) {
     co_return audited;
   }
+  const router::RetryPolicy& retry = ctx.config->config().resilience.retry;
+  router::BackendStates& states = *worker_.shared.backend_states;
   std::optional<Error> last_error;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const config::BackendRuntime& backend = *candidates[i];
-    if (ctx.dlp) {
-      ctx.dlp->apply(ctx.body, backend.spec->location);
-      ctx.dlp_verdict = &ctx.dlp->verdict(backend.spec->location);
+  size_t tried = 0;
+  bool all_unreachable = true;  // every attempt failed to connect: no backend is there at all
+  std::vector<router::Candidate> choices;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    choices.clear();
+    for (const config::BackendRuntime* backend : groups[g]) {
+      choices.push_back({backend->spec, backend->spec->weight});
     }
-    auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec,
-                                                   backend.api_key, ctx.request_id);
-    if (!request) {
-      co_return std::unexpected(std::move(request.error()));
+    const router::Selection selection = states.order(choices, worker_.random());
+    if (selection.panic) {
+      log::warn("no healthy backend; trying all anyway",
+                {{"request_id", ctx.request_id}, {"tier", group_tiers[g]}});
     }
-    const bool last = i + 1 == candidates.size();
-    auto answered = co_await attempt(ctx, downstream, backend, *request, last);
-    if (answered) {
-      co_return Status{};
+    if (g > 0) {
+      ctx.tier = group_tiers[g];
+      log::info("falling back to another tier",
+                {{"request_id", ctx.request_id}, {"tier", group_tiers[g]}});
     }
-    worker_.recordUpstreamError(backend.spec->name, errorReason(answered.error()));
-    log::warn("upstream attempt failed", {{"request_id", ctx.request_id},
-                                          {"backend", backend.spec->name},
-                                          {"error", answered.error().message}});
-    last_error = std::move(answered.error());
-    if (!last_error->retryable) {
-      break;
+    const bool final_group = g + 1 == groups.size();
+    uint32_t attempts = 0;
+    for (size_t i = 0; i < selection.picks.size(); ++i) {
+      const router::Pick& pick = selection.picks[i];
+      router::Inflight inflight = pick.state->acquire(selection.panic);
+      if (!inflight) {
+        continue;  // its breaker opened, or another request holds its half-open probe
+      }
+      ++attempts;
+      ++tried;
+      const bool last =
+          final_group && (i + 1 == selection.picks.size() || attempts >= retry.max_attempts);
+      const config::BackendRuntime& backend = ctx.config->backend(*pick.spec);
+      if (ctx.dlp) {
+        ctx.dlp->apply(ctx.body, backend.spec->location);
+        ctx.dlp_verdict = &ctx.dlp->verdict(backend.spec->location);
+      }
+      auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec,
+                                                     backend.api_key, ctx.request_id);
+      if (!request) {
+        co_return std::unexpected(std::move(request.error()));
+      }
+      auto answered = co_await attempt(ctx, downstream, backend, *request, last);
+      const router::Outcome outcome =
+          answered ? outcomeOf(ctx.status) : outcomeOf(answered.error(), ctx.upstream_status);
+      inflight.report(outcome);
+      if (answered) {
+        co_return Status{};
+      }
+      worker_.recordUpstreamError(backend.spec->name, errorReason(answered.error()));
+      log::warn("upstream attempt failed", {{"request_id", ctx.request_id},
+                                            {"backend", backend.spec->name},
+                                            {"error", answered.error().message}});
+      last_error = std::move(answered.error());
+      all_unreachable = all_unreachable && last_error->code_id == "upstream_unreachable";
+      // Errors reach here only before anything was sent to the client.
+      if (!last_error->retryable || !router::shouldRetry(retry, attempts, outcome, false)) {
+        break;
+      }
+      if (i + 1 < selection.picks.size()) {
+        net::steady_timer pause(co_await net::this_coro::executor);
+        pause.expires_after(router::backoff(retry, attempts, worker_.random()));
+        co_await pause.async_wait(kTuple);
+      }
+    }
+    if (last_error && !last_error->retryable) {
+      break;  // the request itself is at fault: another tier would fail the same way
     }
   }
+  if (!last_error || all_unreachable) {
+    // Nothing answered at all: the service is unavailable rather than a bad gateway.
+    ctx.retry_after = 1;
+    std::string message = "No backend the policy allows for this request is available right now";
+    message += last_error ? " (" + std::to_string(tried) + " tried; last: " + last_error->message +
+                                ")"
+                          : " (circuit breakers open)";
+    co_return makeError(ErrorCode::Unavailable, ErrorSource::Upstream, message + "; try again shortly.",
+                        "no_backend_available", /*retryable=*/true);
+  }
   Error error = std::move(*last_error);
-  if (candidates.size() > 1) {
-    error.message = "all " + std::to_string(candidates.size()) + " backends of tier '" +
-                    std::string(ctx.tier) + "' failed; last: " + error.message;
+  if (tried > 1) {
+    error.message = std::to_string(tried) + " attempts failed (tier '" + std::string(ctx.tier) +
+                    "'); last: " + error.message;
   }
   co_return std::unexpected(std::move(error));
 }
@@ -198,6 +335,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       spec.name, std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
 
   const unsigned status = head_parser->get().result_int();
+  ctx.upstream_status = status;
   if (!last && (status == 429 || status >= 500)) {
     (*connection)->close();
     co_return makeError(ErrorCode::UpstreamError, ErrorSource::Upstream,
@@ -226,7 +364,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     parser.body_limit(boost::none);  // streams are relayed, never held whole
     http::response<http::empty_body> head{static_cast<http::status>(status), 11};
     setCommonHeaders(head, ctx.request_id);
-    head.set("x-switchyard-route", routeHeader(ctx.tier, spec));
+    head.set("x-switchyard-route", routeHeader(ctx, spec));
     head.set(http::field::content_type, "text/event-stream; charset=utf-8");
     head.set(http::field::cache_control, "no-cache");
     head.chunked(true);
@@ -260,7 +398,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       response_dlp->rewriteBody(body);
     }
     auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
-    response.set("x-switchyard-route", routeHeader(ctx.tier, spec));
+    response.set("x-switchyard-route", routeHeader(ctx, spec));
     copyRelayedHeaders(upstream_response, response);
     ctx.status = status;
     ctx.first_byte_at = std::chrono::steady_clock::now();

@@ -91,6 +91,7 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
     }
     if (outcome) {
       inspectBody(ctx);
+      classifyBody(ctx);
     }
     if (outcome) {
       outcome = co_await forward(ctx, downstream);
@@ -289,6 +290,13 @@ void Pipeline::log(RequestContext& ctx) {
   }
   if (ctx.status == 403) {
     worker_.recordBlock(ctx.block_reason.empty() ? "scope" : ctx.block_reason);
+  }
+  if (ctx.rule != nullptr) {
+    worker_.recordRouting(
+        ctx.config->dlpPolicy().levels().name(ctx.sensitivity),
+        ctx.difficulty ? router::toString(ctx.difficulty->label(ctx.config->difficultyThreshold()))
+                       : "none",
+        ctx.tier, ctx.rule->name);
   }
   auditCompletion(ctx, seconds);
   accessLog(ctx, seconds);

@@ -67,9 +67,24 @@ void inspectBody(RequestContext& ctx);
 // The key's scopes that depend only on the decoded body: endpoint, model, max_tokens.
 Status authorizeBody(const RequestContext& ctx);
 
+// classifyBody: the difficulty of a chat request (its messages' text) into ctx.difficulty.
+void classifyBody(RequestContext& ctx);
+
+// Where a request goes: the first matching routing rule's target (or the requested model's, for
+// `route: requested`), then the rule's fallback tiers in order. Sets ctx.rule and
+// ctx.overridden, and the rule's DLP transform floor. Errors: 404 for an unknown requested model,
+// 403 policy_violation for a block rule (naming it).
+struct RoutePlan {
+  router::Target primary;
+  std::vector<router::Target> fallbacks;
+};
+Result<RoutePlan> decideRoute(RequestContext& ctx);
+
 // The backends of a resolved tier that the key's tier scope, DLP and the key's
 // max_external_sensitivity let this request reach, in order, and the 403 for the first one they
-// do not (`blocked`; a DLP verdict goes to ctx.dlp_verdict), if any.
+// do not (`blocked`; a DLP verdict goes to ctx.dlp_verdict), if any. Backends whose context
+// window is too small for the request or that lack a capability it needs (tools, vision, JSON
+// mode) are skipped too; when nothing else stops the request, `blocked` is then a 400 saying so.
 struct Candidates {
   std::vector<const config::BackendRuntime*> allowed;
   std::optional<Error> blocked;

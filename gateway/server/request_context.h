@@ -17,6 +17,8 @@
 #include "gateway/server/net.h"
 #include "gateway/server/request_dlp.h"
 #include "gateway/server/response_dlp.h"
+#include "router/difficulty.h"
+#include "router/routing.h"
 
 namespace sy::server {
 
@@ -55,6 +57,13 @@ struct RequestContext {
   std::chrono::steady_clock::time_point started_at;
   // When the first response body byte went to the client (unset for local answers).
   std::optional<std::chrono::steady_clock::time_point> first_byte_at;
+  // The classify and route phases: the difficulty estimate, the routing rule that decided, and
+  // whether it replaced the model the client asked for.
+  std::optional<router::DifficultyScore> difficulty;
+  Capabilities needs{false, false, false};  // what the request uses: tools, images, JSON mode
+  const router::RouteRuleSpec* rule = nullptr;
+  bool overridden = false;
+  unsigned upstream_status = 0;  // the last upstream answer's status (for retry decisions)
   std::string_view block_reason;  // a 403's reason: dlp | routing_rule | scope | external_sensitivity
   double cost_usd = 0;            // of the answered request at the backend's price (log phase)
 };

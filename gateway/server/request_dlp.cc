@@ -182,7 +182,10 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
     auto& actions = verdict.actions.emplace_back();
     actions.reserve(text.findings.size());
     for (const policies::Finding& finding : text.findings) {
-      const policies::FindingAction action = policy_.requestAction(finding, destination);
+      policies::FindingAction action = policy_.requestAction(finding, destination);
+      if (action.action == PolicyAction::Allow && destination == Location::External) {
+        action.action = external_floor_;
+      }
       actions.push_back(action);
       if (action.action == PolicyAction::Block && !verdict.block) {
         verdict.block =

@@ -63,6 +63,11 @@ class RequestDlp {
   size_t findingCount() const;
   int sensitivity() const { return sensitivity_; }  // rank in the policy's levels
 
+  // A routing rule's `transform`: findings the policy would allow through to an external
+  // destination get `action` instead (findings already transformed or blocked keep their action).
+  // Must be set before the first verdict(External).
+  void setExternalFloor(policies::PolicyAction action) { external_floor_ = action; }
+
   // The decision for `destination` (computed once per destination, then cached).
   const DestinationVerdict& verdict(Location destination);
 
@@ -85,6 +90,7 @@ class RequestDlp {
   int sensitivity_ = 0;
   std::optional<DestinationVerdict> verdicts_[2];  // by Location
   std::optional<Location> applied_;                // whose texts are in the body (none: originals)
+  policies::PolicyAction external_floor_ = policies::PolicyAction::Allow;
   policies::Pseudonymizer pseudonymizer_;
 };
 

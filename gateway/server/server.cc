@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gateway/server/admin.h"
+#include "gateway/server/health_checker.h"
 #include "gateway/server/pipeline.h"
 #include "gateway/server/session.h"
 #include "observability/logging.h"
@@ -84,7 +85,9 @@ struct Server::Impl {
   SharedState shared{snapshots, metrics};
   std::unique_ptr<LimitStore> limit_store;
   std::unique_ptr<observability::AuditLog> audit_log;  // before the workers: they append to it
+  std::unique_ptr<router::BackendStates> backend_states;  // outlives reloads: keyed by name
   net::io_context main_io{1};
+  std::unique_ptr<HealthChecker> health;  // after main_io: destroyed before it
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;
   std::unique_ptr<net::ssl::context> server_tls;
@@ -222,6 +225,7 @@ void Server::Impl::drain() {
   }
   error_code ignored;
   data_acceptor->close(ignored);
+  health->stop();
   for (auto& worker : workers) {
     net::post(worker->io, [w = worker.get()] { w->idle.closeAll(); });
   }
@@ -321,6 +325,14 @@ Result<std::unique_ptr<Server>> Server::create(std::string config_path,
     impl->audit_log = std::move(*log);
     impl->shared.audit = impl->audit_log.get();
   }
+  impl->backend_states =
+      std::make_unique<router::BackendStates>(config.resilience.selection);
+  for (const BackendSpec& backend : config.catalog.backends) {
+    impl->backend_states->state(backend.name);  // exported as healthy/closed from the start
+  }
+  impl->shared.backend_states = impl->backend_states.get();
+  impl->health = std::make_unique<HealthChecker>(impl->main_io.get_executor(), impl->snapshots,
+                                                 *impl->backend_states);
   const unsigned count = config.server.workers > 0
                              ? config.server.workers
                              : std::max(1u, std::thread::hardware_concurrency());
@@ -355,6 +367,7 @@ int Server::run() {
                           {"port", std::to_string(adminPort())}});
   net::co_spawn(impl.main_io, impl.acceptLoop(), net::detached);
   net::co_spawn(impl.main_io, impl.adminLoop(), net::detached);
+  impl.health->start();
   impl.signals.async_wait([&impl](const error_code& e, int s) { impl.onSignal(e, s); });
   impl.main_io.run();
   for (auto& worker : impl.workers) {

@@ -63,14 +63,14 @@ net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime&
       co_return upstreamIoError(
           spec, "TLS setup (SNI)",
           error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
-          "upstream_unreachable");
+          "upstream_tls_error");
     }
     secure_->set_verify_callback(net::ssl::host_name_verification(spec.address.host));
     auto [handshake_ec] = co_await secure_->async_handshake(net::ssl::stream_base::client, kTuple);
     if (handshake_ec) {
       deadline_->disarm();
       co_return upstreamIoError(spec, "TLS handshake", timedOut(handshake_ec),
-                                "upstream_unreachable");
+                                "upstream_tls_error");
     }
   }
   deadline_->disarm();

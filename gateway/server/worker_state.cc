@@ -16,6 +16,13 @@ WorkerState::WorkerState(Executor executor, SharedState& shared_state)
   }
 }
 
+uint64_t WorkerState::random() {
+  uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ull) ^ id_prefix_;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 std::string WorkerState::nextRequestId() {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id(32, '0');

@@ -16,6 +16,7 @@
 #include "gateway/server/upstream_client.h"
 #include "observability/audit_log.h"
 #include "observability/metrics.h"
+#include "router/selection.h"
 
 namespace sy::server {
 
@@ -26,6 +27,7 @@ struct SharedState {
   observability::GatewayMetrics& metrics;
   LimitStore* limits = nullptr;              // null when the policy has no rate limit or budget
   observability::AuditLog* audit = nullptr;  // null when the policy has no `audit:` section
+  router::BackendStates* backend_states = nullptr;  // breakers, load and health per backend
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};
 };
@@ -41,6 +43,8 @@ class WorkerState {
 
   // A new 32-hex-digit request id: a random per-worker prefix and a counter.
   std::string nextRequestId();
+  // A fast pseudo-random number (splitmix64) for load balancing and retry jitter; not for secrets.
+  uint64_t random();
 
   // Counts a finished request; label values are policy names or fixed strings
   // only.
@@ -71,6 +75,7 @@ class WorkerState {
                                      Labels labels);
   uint64_t id_prefix_;
   uint64_t id_counter_ = 0;
+  uint64_t random_state_ = 0;
   std::unordered_map<std::string, prometheus::Counter*> counters_;
   prometheus::Histogram& cachedHistogram(prometheus::Family<prometheus::Histogram>& family,
                                          Labels labels,

@@ -63,7 +63,7 @@ describe('chat completions, embeddings and models', { timeout: 300_000 }, () => 
     });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-switchyard-route'], 'tier=local; backend=local-a; model=llama-3.1-8b');
+    assert.equal(res.headers['x-switchyard-route'], 'tier=local; backend=local-a; model=llama-3.1-8b; rule=default');
     assert.match(res.headers['x-request-id'], REQUEST_ID_RE);
     assert.match(res.headers['content-type'], /^application\/json/);
     assert.equal(res.json.object, 'chat.completion');
@@ -82,7 +82,7 @@ describe('chat completions, embeddings and models', { timeout: 300_000 }, () => 
         .withResponse();
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('x-switchyard-route'),
-        `tier=${tier}; backend=${backend}; model=${upstreamModel}`, `route of ${model}`);
+        `tier=${tier}; backend=${backend}; model=${upstreamModel}; rule=default`, `route of ${model}`);
       assert.match(response.headers.get('x-request-id'), REQUEST_ID_RE);
       assert.match(data.choices[0].message.content, new RegExp(`^Hello from ${mockName}\\.`), `answer for ${model}`);
       const upstream = await mocks[mockName].lastRequest();
@@ -123,7 +123,7 @@ describe('chat completions, embeddings and models', { timeout: 300_000 }, () => 
       .withResponse();
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type'), /^text\/event-stream/);
-    assert.equal(response.headers.get('x-switchyard-route'), 'tier=local; backend=local-a; model=llama-3.1-8b');
+    assert.equal(response.headers.get('x-switchyard-route'), 'tier=local; backend=local-a; model=llama-3.1-8b; rule=default');
     assert.match(response.headers.get('x-request-id'), REQUEST_ID_RE);
     let text = '';
     let chunks = 0;
@@ -187,7 +187,7 @@ describe('chat completions, embeddings and models', { timeout: 300_000 }, () => 
     assert.equal(res.code, 0, res.stderr);
     const [head, body] = res.stdout.split('\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 200/);
-    assert.match(head, /\r\nx-switchyard-route: tier=-; backend=frontier; model=gpt-4o-2024-08-06\r\n/i);
+    assert.match(head, /\r\nx-switchyard-route: tier=-; backend=frontier; model=gpt-4o-2024-08-06; rule=default\r\n/i);
     assert.match(head, /\r\ncontent-type: text\/event-stream/i);
     const events = sseData(body);
     assert.equal(events.at(-1), '[DONE]');
@@ -268,7 +268,7 @@ describe('chat completions, embeddings and models', { timeout: 300_000 }, () => 
       .create({ model: 'auto', input, encoding_format: 'float' })
       .withResponse();
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get('x-switchyard-route'), 'tier=local; backend=local-a; model=llama-3.1-8b');
+    assert.equal(response.headers.get('x-switchyard-route'), 'tier=local; backend=local-a; model=llama-3.1-8b; rule=default');
     assert.equal(floats.object, 'list');
     assert.equal(floats.data.length, 2);
     assert.deepEqual(floats.data.map((d) => d.index), [0, 1]);

@@ -86,7 +86,7 @@ describe('DLP on requests and responses', { timeout: 300_000 }, () => {
     for (const model of ['local', 'mixed']) {
       const res = await post(gateway, '/v1/chat/completions', chatBody(model, `Charge ${CARD} now`));
       assert.equal(res.status, 200, res.body);
-      assert.equal(res.headers['x-switchyard-route'], `tier=${model}; backend=llama-local; model=llama-3`);
+      assert.equal(res.headers['x-switchyard-route'], `tier=${model}; backend=llama-local; model=llama-3; rule=default`);
       assert.equal(lastUserText(await local.lastRequest()), `Charge ${CARD} now`);
     }
   });

@@ -213,9 +213,9 @@ describe('configuration reload on SIGHUP', { timeout: 300_000 }, () => {
 
     const res = await post(gateway, '/v1/chat/completions', chatBody('brand-new'));
     assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-switchyard-route'], 'tier=-; backend=local-b; model=beta-model');
+    assert.equal(res.headers['x-switchyard-route'], 'tier=-; backend=local-b; model=beta-model; rule=default');
     const changed = await post(gateway, '/v1/chat/completions', chatBody('auto'));
-    assert.equal(changed.headers['x-switchyard-route'], 'tier=local; backend=local-a; model=model-v2');
+    assert.equal(changed.headers['x-switchyard-route'], 'tier=local; backend=local-a; model=model-v2; rule=default');
     assert.equal((await alpha.lastRequest()).model, 'model-v2');
 
     const result = await inFlight.done;
@@ -306,7 +306,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
   after(stopAll);
 
   const expectedErrors = (file) => [
-    `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits)`,
+    `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits, access_log)`,
     `${file}:4:26: server.limits.idle_timeout: invalid duration '5 parsecs' (use e.g. 500ms, 10s, 2m, 1h)`,
     `${file}:13:25: tiers.local.backends[1]: unknown backend 'nope'`,
     `${file}:15:16: models.x.backend: unknown backend 'ghost'`,
@@ -314,7 +314,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
 
   test('lint accepts a valid file with exit 0', TIMEOUT, () => {
     const file = writeConfig(dir, policy({
-      backends: [backendFor('a', 'http://127.0.0.1:1'), backendFor('b', 'https://example.invalid:8443', { location: 'external' })],
+      backends: [backendFor('a', 'http://127.0.0.1:1'), backendFor('b', 'https://example.invalid:8443', { location: 'external', cost: { input_per_mtok: 1, output_per_mtok: 2 } })],
       tiers: { local: { backends: ['a'] }, frontier: { backends: ['b'] } },
       models: { big: { tier: 'frontier' } },
     }), 'valid.yaml');

@@ -169,7 +169,7 @@ describe('TLS termination', { timeout: 300_000 }, () => {
       extra: ['--cacert', cert.cert, ...resolve()],
     });
     assert.equal(chat.status, 200, chat.body);
-    assert.equal(chat.headers['x-switchyard-route'], 'tier=local; backend=local-a; model=llama-3.1-8b');
+    assert.equal(chat.headers['x-switchyard-route'], 'tier=local; backend=local-a; model=llama-3.1-8b; rule=default');
     assert.match(chat.json.choices[0].message.content, /^Hello from alpha\./);
     // By IP address too (the certificate names 127.0.0.1).
     const byIp = await curlRequest(`https://${HOST}:${gateway.port}/v1/models`, { extra: ['--cacert', cert.cert] });
@@ -288,7 +288,7 @@ describe('HTTPS upstreams', { timeout: 300_000 }, () => {
   test('an https backend whose certificate is trusted through ca_file answers', TIMEOUT, async () => {
     const res = await post(gateway, '/v1/chat/completions', chatBody('auto'));
     assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-switchyard-route'], 'tier=secure; backend=tls-ok; model=secure-model');
+    assert.equal(res.headers['x-switchyard-route'], 'tier=secure; backend=tls-ok; model=secure-model; rule=default');
     assert.match(res.json.choices[0].message.content, /^Hello from secure\./);
     const stream = await post(gateway, '/v1/chat/completions', chatBody('auto', 'mock:reply_tokens=3', { stream: true }));
     assert.equal(stream.status, 200);

@@ -403,8 +403,7 @@ std::string fitWeights(const std::vector<TrainingExample>& examples,
   }
   std::sort(kept.begin(), kept.end());
 
-  // Threshold: the score above which `frontier_share` of the routellm training items fall,
-  // computed with the pruned weights, exactly as they will be served.
+  // The threshold is computed with the pruned weights, exactly as they will be served.
   auto render = [&](double threshold) {
     std::string out = header;
     char line[128];
@@ -430,18 +429,38 @@ std::string fitWeights(const std::vector<TrainingExample>& examples,
     std::fprintf(stderr, "fitWeights: %s\n", model.error().message.c_str());
     std::abort();
   }
-  std::vector<double> scores;
+  // The label's threshold: the score that best separates the complex from the routine benchmark
+  // prompts (highest balanced accuracy on the training items with category labels). The
+  // RouteLLM items only shape the score; their "needs the strong model" label is too noisy to
+  // place a routine/complex cut (see tests/eval/README.md).
+  std::vector<std::pair<double, int>> scored;
+  size_t positives = 0;
   for (size_t i : train) {
-    if (examples[i].item->routellm) {
-      scores.push_back((*model)->score(examples[i].features).score);
+    if (!examples[i].item->routellm) {
+      const int label = examples[i].item->label;
+      scored.emplace_back((*model)->score(examples[i].features).score, label);
+      positives += static_cast<size_t>(label);
     }
   }
   double threshold = 0.5;
-  if (!scores.empty()) {
-    std::sort(scores.begin(), scores.end());
-    size_t k =
-        static_cast<size_t>(static_cast<double>(scores.size()) * (1 - options.frontier_share));
-    threshold = std::clamp(scores[std::min(k, scores.size() - 1)], 1e-6, 1 - 1e-6);
+  const size_t negatives = scored.size() - positives;
+  if (positives > 0 && negatives > 0) {
+    std::sort(scored.begin(), scored.end());
+    // Cutting just below scored[k]: items 0..k-1 are routine, k.. are complex.
+    size_t negatives_below = 0;
+    double best = -1;
+    for (size_t k = 0; k < scored.size(); ++k) {
+      const size_t positives_above = positives - (k - negatives_below);
+      const double balanced =
+          0.5 * (static_cast<double>(negatives_below) / static_cast<double>(negatives) +
+                 static_cast<double>(positives_above) / static_cast<double>(positives));
+      if (balanced > best && (k == 0 || scored[k].first > scored[k - 1].first)) {
+        best = balanced;
+        threshold = k == 0 ? scored[0].first : 0.5 * (scored[k - 1].first + scored[k].first);
+      }
+      negatives_below += scored[k].second == 0 ? 1 : 0;
+    }
+    threshold = std::clamp(threshold, 1e-6, 1 - 1e-6);
   }
   return render(threshold);
 }

@@ -38,8 +38,7 @@ struct FitOptions {
   int epochs = 12;
   double learning_rate = 0.2;   // Adagrad
   double l2 = 2e-6;             // per example, on the touched weights
-  double routellm_share = 0.5;  // share of the total example weight on the routellm items
-  double frontier_share = 0.3;  // the default threshold sends this share of routellm items up
+  double routellm_share = 0.15;  // share of the total example weight on the routellm items
   size_t max_hashed = 12000;    // hashed weights kept (largest |w|), to keep the file small
   uint64_t seed = 20240601;
 };

@@ -44,10 +44,10 @@ int main(int argc, char** argv) {
       "router/data/difficulty_weights.txt)\n";
   char line[256];
   std::snprintf(line, sizeof line,
-                "# options: epochs=%d learning_rate=%g l2=%g routellm_share=%g frontier_share=%g "
+                "# options: epochs=%d learning_rate=%g l2=%g routellm_share=%g threshold=balanced "
                 "max_hashed=%zu seed=%llu\n",
                 options.epochs, options.learning_rate, options.l2, options.routellm_share,
-                options.frontier_share, options.max_hashed,
+                options.max_hashed,
                 static_cast<unsigned long long>(options.seed));
   header += line;
   header += "# training items (label 1 = complex / needs strong):";

@@ -404,9 +404,11 @@ export async function startGateway(config, { env, dir = makeTempDir(), tls: useT
 }
 
 // Runs the CLI to completion: {code, signal, stdout, stderr}.
-export function runCli(args, { env, timeoutMs = 20_000 } = {}) {
+// `input` is written to its stdin (explain reads request bodies there).
+export function runCli(args, { env, timeoutMs = 20_000, input } = {}) {
   const result = spawnSync(SWITCHYARD_BIN, args, {
     env: { ...process.env, ...env },
+    input,
     encoding: 'utf8',
     timeout: timeoutMs,
     killSignal: 'SIGKILL',

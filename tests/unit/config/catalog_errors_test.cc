@@ -76,7 +76,7 @@ const std::vector<ErrorCase> kBackendCases = {
      backendWith("    modle: m2\n"),
      {"policy.yaml:5:5: backends[0].modle: unknown key (expected one of: name, kind, url, model, "
       "api_key_env, location, region, license, cost, context_window, ca_file, timeouts, "
-      "max_idle_connections)"}},
+      "max_idle_connections, weight, capabilities, health_check)"}},
     {"DuplicateKey",
      backendWith("    model: m2\n"),
      {"policy.yaml:5:5: backends[0].model: duplicate key (first at line 4)"}},

@@ -30,8 +30,8 @@ const std::vector<ErrorCase> kTopLevelCases = {
     {"UnknownKey",
      withCatalog("servr: {}\n"),
      {"policy.yaml:1:1: servr: unknown key (expected one of: server, admin, backends, tiers, "
-      "models, sensitivity, dlp, auth, teams, keys, limits, state, audit, accounting, difficulty, "
-      "routing)"}},
+      "models, sensitivity, dlp, auth, teams, keys, limits, state, audit, accounting, resilience, "
+      "difficulty, routing, compliance)"}},
     {"SequenceAtTheTop", "- a\n- b\n", {"policy.yaml:1:1: expected a mapping, got a sequence"}},
     {"ScalarAtTheTop", "hello\n", {"policy.yaml:1:1: expected a mapping, got 'hello'"}},
     {"MissingBackendsAndTiers",

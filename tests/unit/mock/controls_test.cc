@@ -139,6 +139,32 @@ TEST(MockControlsTest, ErrorStatusAnswersInOpenAiFormatWithRetryAfterOn429) {
   EXPECT_EQ(post(port, "/v1/chat/completions", chatBody("hi")).status(), 200u);
 }
 
+TEST(MockControlsTest, HealthAnswers200AndHealthStatusFailsItIndependentlyOfChat) {
+  auto server = startMock();
+  ASSERT_NE(server, nullptr);
+  const uint16_t port = server->port();
+  auto healthy = get(port, "/health");
+  ASSERT_EQ(healthy.status(), 200u);
+  EXPECT_EQ(healthy.body(), "") << "an empty body, as vLLM answers";
+  EXPECT_EQ(post(port, "/health", "").status(), 405u);
+  auto set = post(port, "/mock/config", R"({"health_status":503})");
+  ASSERT_EQ(set.status(), 200u);
+  EXPECT_EQ(set.json().at("health_status"), 503);
+  auto failing = get(port, "/health");
+  EXPECT_EQ(failing.status(), 503u);
+  EXPECT_EQ(failing.body(), "");
+  EXPECT_EQ(post(port, "/v1/chat/completions", chatBody("hi")).status(), 200u)
+      << "chat still works while health checks fail";
+  ASSERT_EQ(post(port, "/mock/config", R"({"health_status":null,"error_status":500})").status(),
+            200u);
+  EXPECT_EQ(get(port, "/health").status(), 200u) << "error_status leaves /health alone";
+  EXPECT_EQ(post(port, "/v1/chat/completions", chatBody("hi")).status(), 500u);
+  EXPECT_EQ(get(port, "/health", {{"x-mock-health-status", "500"}}).status(), 500u);
+  EXPECT_EQ(get(port, "/health", {{"x-mock-health-status", "abc"}}).status(), 400u);
+  EXPECT_EQ(post(port, "/mock/config", R"({"health_status":100})").status(), 400u);
+  EXPECT_EQ(get(port, "/mock/stats").json().at("requests"), 2) << "/health is not recorded";
+}
+
 TEST(MockControlsTest, LatencyDelaysTheResponseByAtLeastTheGivenTime) {
   auto server = startMock();
   ASSERT_NE(server, nullptr);

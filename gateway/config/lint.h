@@ -1,0 +1,57 @@
+// Policy warnings: what a policy may do but a reviewer should see (`switchyard lint` prints them,
+// `serve` logs them once at startup). Pure functions of a loaded Config; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gateway/config/config.h"
+#include "observability/logging.h"
+
+namespace sy::config {
+
+// One warning, located like a ConfigError. str() is "file:line:col: warning: message".
+struct ConfigWarning {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+  int column = 0;
+  std::string message;  // "path: text", like error messages
+  std::string str() const;
+};
+
+// Every warning about `config`, sorted by position:
+//  - compliance: a tier, model alias, or routing rule route or fallback that can reach a backend
+//    whose license category (compliance.licenses) or region (compliance.regions; external
+//    backends only, a missing region counting as unknown) the policy does not allow: one warning
+//    per backend per referencing place, at that place;
+//  - an external backend without a region while compliance.regions is set;
+//  - an unused backend: no tier, model alias or routing rule names it;
+//  - an external backend without a cost (its traffic would count as free in spend and savings);
+//  - a routing rule whose transform has no effect: its route and fallbacks reach only self-hosted
+//    backends (transforms apply to requests sent to external backends).
+std::vector<ConfigWarning> lintWarnings(const Config& config);
+
+// For `serve` (and reloads): calls `sink` once per warning, in file order. E.g.
+//   forEachLintWarning(config, [](const ConfigWarning& w) {
+//     log::warn("policy warning", {{"warning", w.str()}});
+//   });
+// Returns the number of warnings.
+template <class Sink>
+size_t forEachLintWarning(const Config& config, Sink&& sink) {
+  const std::vector<ConfigWarning> warnings = lintWarnings(config);
+  for (const ConfigWarning& warning : warnings) {
+    sink(warning);
+  }
+  return warnings.size();
+}
+
+// What `serve` calls after loading (and on each reload): one warn log line per warning,
+// {"level":"warn","msg":"policy warning","warning":"file:line:col: warning: ..."}. Inline, so
+// sy_config itself needs no logging library (the server links it).
+inline size_t logLintWarnings(const Config& config) {
+  return forEachLintWarning(config, [](const ConfigWarning& warning) {
+    log::warn("policy warning", {{"warning", warning.str()}});
+  });
+}
+
+}  // namespace sy::config

@@ -1,0 +1,190 @@
+// The router end to end, with several mocks: routine prompts stay on the self-hosted tier, complex
+// ones go to the frontier (pseudonymized when they carry PII), restricted data stays home even
+// when the client names a frontier model and even when every self-hosted backend is down, a
+// block rule answers 403 naming itself, a tier fails over on 500s and dropped connections, the
+// breaker takes a failing backend out and lets it back in when it recovers, and a prompt larger
+// than a backend's context window is a clear 400.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  backendFor,
+  chatBody,
+  errorOf,
+  metricValue,
+  policy,
+  post,
+  request,
+  runCli,
+  scrapeMetrics,
+  sleep,
+  startGateway,
+  startMock,
+  stopAll,
+  waitFor,
+} from './lib/harness.mjs';
+
+const TIMEOUT = { timeout: 60_000 };
+// Hand-written prompts (not dataset items) on either side of the classifier's threshold.
+const ROUTINE = 'Rewrite this sentence in a friendlier tone: please send the report.';
+const COMPLEX = 'A train leaves at 3pm going 60 mph and another leaves at 4pm going 80 mph from the '
+  + 'same station. If the track is 500 miles long, at what time does the second train catch up '
+  + 'with the first, and how far from the station? Show each step of your reasoning.';
+const EMAIL = 'dana.whitfield@example.org';
+const CARD = ['4111', '1111', '1111', '1111'].join(' ');
+
+const route = (res) => Object.fromEntries(res.headers['x-switchyard-route'].split('; ').map((kv) => kv.split('=')));
+
+describe('router', { timeout: 240_000 }, () => {
+  let gateway;
+  let localA;
+  let localB;
+  let cloud;
+  let secret;
+
+  before(async () => {
+    [localA, localB, cloud] = await Promise.all([startMock('local-a'), startMock('local-b'), startMock('cloud')]);
+    const minted = runCli(['keys', 'new', '--id', 'leaked']);
+    assert.equal(minted.code, 0, minted.stderr);
+    secret = /^\s*(syk_\S+)$/m.exec(minted.stdout)[1];
+    const config = policy({
+      backends: [
+        backendFor('local-a', localA, { model: 'llama-a' }),
+        backendFor('local-b', localB, { model: 'llama-b' }),
+        backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external', cost: { input_per_mtok: 2.5, output_per_mtok: 10 } }),
+        backendFor('tiny', localA, { model: 'tiny-model', context_window: 64 }),
+      ],
+      tiers: { local: { backends: ['local-a', 'local-b'] }, frontier: { backends: ['cloud'] }, small: { backends: ['tiny'] } },
+    });
+    config.resilience = { retries: { max_attempts: 3, backoff: '5ms' }, breaker: { failures: 3, open_for: '1s', max_open_for: '2s' } };
+    config.routing = [
+      { name: 'secrets-never-leave', when: { detectors: ['secrets'] }, action: 'block', message: 'Secrets stay in the building.' },
+      { name: 'restricted-stays-home', when: { sensitivity: '>= restricted' }, route: 'local' },
+      { name: 'hard-with-pii-goes-out-pseudonymized', when: { difficulty: 'complex', sensitivity: 'confidential', models: ['auto'] }, route: 'frontier', transform: 'pseudonymize' },
+      { name: 'hard-goes-out', when: { difficulty: 'complex', models: ['auto'] }, route: 'frontier' },
+      { name: 'routine-stays-local', when: { models: ['auto'] }, route: 'local' },
+    ];
+    gateway = await startGateway(config);
+  });
+
+  after(stopAll);
+
+  const send = (model, text, extra = {}) => post(gateway, '/v1/chat/completions', chatBody(model, text, extra));
+
+  test('a routine prompt for model auto stays on the self-hosted tier', TIMEOUT, async () => {
+    const res = await send('auto', ROUTINE);
+    assert.equal(res.status, 200, res.body);
+    const r = route(res);
+    assert.equal(r.tier, 'local');
+    assert.ok(['local-a', 'local-b'].includes(r.backend));
+    assert.equal(r.rule, 'routine-stays-local');
+    assert.equal(r.overridden, undefined);
+  });
+
+  test('a complex prompt goes to the frontier, and explain gives the same decision with its difficulty', TIMEOUT, async () => {
+    const res = await send('auto', COMPLEX);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(route(res), { tier: 'frontier', backend: 'cloud', model: 'gpt-4o', rule: 'hard-goes-out' });
+    const explained = runCli(['explain', '--config', gateway.configFile], { input: JSON.stringify(chatBody('auto', COMPLEX)) });
+    assert.equal(explained.code, 0, explained.stderr);
+    const decision = JSON.parse(explained.stdout);
+    assert.equal(decision.rule, 'hard-goes-out');
+    assert.equal(decision.tier, 'frontier');
+    assert.equal(decision.difficulty.label, 'complex');
+    assert.ok(decision.difficulty.score >= decision.difficulty.threshold);
+    const routine = JSON.parse(runCli(['explain', '--config', gateway.configFile], { input: JSON.stringify(chatBody('auto', ROUTINE)) }).stdout);
+    assert.equal(routine.difficulty.label, 'routine');
+    assert.ok(routine.difficulty.score < decision.difficulty.score);
+  });
+
+  test('complex with PII goes to the frontier pseudonymized, and the answer restores the value', TIMEOUT, async () => {
+    const res = await send('auto', `${COMPLEX} Send the result to ${EMAIL}.`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(route(res).rule, 'hard-with-pii-goes-out-pseudonymized');
+    assert.equal(route(res).backend, 'cloud');
+    const upstream = JSON.stringify(await cloud.lastRequest());
+    assert.ok(!upstream.includes(EMAIL), 'the frontier never saw the address');
+  });
+
+  test('restricted data stays on the self-hosted tier even when the client names the frontier, and the response says so', TIMEOUT, async () => {
+    const before = (await cloud.stats()).requests;
+    const res = await send('frontier', `${COMPLEX} Charge card ${CARD}.`);
+    assert.equal(res.status, 200, res.body);
+    const r = route(res);
+    assert.equal(r.tier, 'local');
+    assert.equal(r.rule, 'restricted-stays-home');
+    assert.equal(r.overridden, 'true');
+    assert.equal((await cloud.stats()).requests, before, 'nothing reached the frontier');
+  });
+
+  test('a block rule answers 403 policy_violation naming the rule, never the secret', TIMEOUT, async () => {
+    const res = await send('auto', `use this key: ${secret}`);
+    const error = errorOf(res.json);
+    assert.equal(res.status, 403);
+    assert.equal(error.code, 'policy_violation');
+    assert.match(error.message, /routing rule 'secrets-never-leave': Secrets stay in the building\./);
+    assert.ok(!res.body.includes(secret));
+    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_blocks_total', { reason: 'routing_rule' }) === 1,
+      { what: 'the block counted' });
+  });
+
+  test('a prompt larger than every context window of the tier is a 400 context_length_exceeded', TIMEOUT, async () => {
+    const res = await send('small', 'x '.repeat(400));
+    assert.equal(res.status, 400);
+    assert.equal(errorOf(res.json).code, 'context_length_exceeded');
+    assert.match(errorOf(res.json).message, /largest context window: 64 tokens/);
+    assert.equal((await send('small', 'hi')).status, 200, 'a short prompt fits');
+  });
+
+  test('a tier fails over when a backend answers 500 or drops the connection', TIMEOUT, async () => {
+    for (const controls of [{ error_status: 500 }, { disconnect_after: 0 }]) {
+      await localA.configure(controls);
+      for (let i = 0; i < 6; i++) {
+        const res = await send('local', `${ROUTINE} ${i}`);
+        assert.equal(res.status, 200, `${JSON.stringify(controls)}: ${res.body}`);
+        assert.equal(route(res).backend, 'local-b');
+      }
+      await localA.configure({ reset: true });
+      await sleep(2_100);  // the breaker's longest open time: local-a may serve again
+    }
+  });
+
+  test('the breaker opens on a failing backend, stops sending it traffic, and closes when it recovers', TIMEOUT, async () => {
+    await localA.configure({ error_status: 503 });
+    await waitFor(async () => {
+      await send('local', ROUTINE);
+      return metricValue(await scrapeMetrics(gateway), 'switchyard_backend_breaker_state', { backend: 'local-a' }) === 1;
+    }, { what: 'the breaker of local-a to open' });
+    const during = (await localA.stats()).requests;
+    for (let i = 0; i < 5; i++) assert.equal(route(await send('local', ROUTINE)).backend, 'local-b');
+    assert.equal((await localA.stats()).requests, during, 'an open breaker sends nothing to local-a');
+    await localA.configure({ reset: true });
+    await waitFor(async () => {
+      await send('local', ROUTINE);
+      return metricValue(await scrapeMetrics(gateway), 'switchyard_backend_breaker_state', { backend: 'local-a' }) === 0;
+    }, { timeoutMs: 15_000, what: 'the breaker of local-a to close again' });
+    let servedByA = 0;
+    for (let i = 0; i < 20; i++) servedByA += route(await send('local', ROUTINE)).backend === 'local-a' ? 1 : 0;
+    assert.ok(servedByA > 0, 'local-a serves again');
+  });
+
+  test('routing decisions are counted by sensitivity, difficulty, tier and rule', TIMEOUT, async () => {
+    const text = await scrapeMetrics(gateway);
+    assert.ok(metricValue(text, 'switchyard_routing_decisions_total',
+      { sensitivity: 'public', difficulty: 'complex', tier: 'frontier', rule: 'hard-goes-out' }) >= 1);
+    assert.ok(metricValue(text, 'switchyard_routing_decisions_total',
+      { sensitivity: 'restricted', difficulty: 'complex', tier: 'local', rule: 'restricted-stays-home' }) >= 1);
+  });
+
+  test('restricted data is never sent to the frontier when every self-hosted backend is down', TIMEOUT, async () => {
+    const before = (await cloud.stats()).requests;
+    await Promise.all([localA.stop(), localB.stop()]);
+    const res = await send('auto', `${COMPLEX} Card ${CARD}.`);
+    assert.equal(res.status, 503, res.body);
+    assert.equal(errorOf(res.json).code, 'no_backend_available');
+    assert.ok(!res.body.includes('1111'));
+    const admin = await request({ port: gateway.adminPort, path: '/healthz' });
+    assert.equal(admin.status, 200, 'the gateway is still up');
+    assert.equal((await cloud.stats()).requests, before, 'nothing reached the frontier');
+  });
+});
