@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -177,11 +178,11 @@ Status AuditLog::continueChain(AuditFileEnds ends) {
   return {};
 }
 
-void AuditLog::append(AuditRecord record, Done done) {
+void AuditLog::append(AuditRecord record, Done done, Wait wait) {
   if (record.time.empty()) {
     record.time = formatAuditTime(clock_());
   }
-  Pending pending{auditContentMembers(record), std::move(done)};
+  Pending pending{auditContentMembers(record), std::move(done), wait == Wait::Durable};
   size_t queued = 0;
   bool closing = false;
   bool accepted = false;
@@ -247,7 +248,10 @@ void AuditLog::writeBatch(std::vector<Pending>& batch) {
   }
   size_t written = 0;
   Status status = writeAll(buffer, written);
-  if (status && config_.durability == AuditConfig::Durability::Fsync) {
+  const bool sync_now =
+      config_.durability == AuditConfig::Durability::Fsync &&
+      std::any_of(batch.begin(), batch.end(), [](const Pending& p) { return p.needs_sync; });
+  if (status && sync_now) {
     status = syncFile();
   }
   if (status) {

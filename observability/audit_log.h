@@ -71,14 +71,22 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
+  // How long `done` waits: until the record is durable as the log's durability says (synced in
+  // Fsync mode), or only until it is written (handed to the kernel: it survives a crash of the
+  // process, which is what an answer the client already received needs). A batch of Written
+  // records is not synced on its own in Fsync mode; it is synced with the next Durable record,
+  // or within a second.
+  enum class Wait { Durable, Written };
+
   // Queues `record` (its `time` is set to now when empty; the chain fields are assigned by the
   // writer in queue order, so the chain order is the write order). `done` is called exactly
-  // once: ok when the record's line was handed to the kernel (Batch, stdout) or synced (Fsync);
+  // once: ok when the record's line was handed to the kernel (Batch, stdout, Wait::Written) or
+  // synced (Fsync with Wait::Durable);
   // an error (Unavailable) when the write or sync failed or the queue is full. It runs on the
   // writer thread (or inline, on a full queue): it must be quick and must not destroy this
   // AuditLog. A failed batch is truncated away and its seq numbers reused, so the chain on disk
   // has no hole. Never blocks on I/O.
-  void append(AuditRecord record, Done done);
+  void append(AuditRecord record, Done done, Wait wait = Wait::Durable);
 
   AuditLogStats stats() const;
   const std::string& bootId() const { return boot_id_; }
@@ -87,6 +95,7 @@ class AuditLog {
   struct Pending {
     std::string content;  // auditContentMembers()
     Done done;
+    bool needs_sync = true;
   };
 
   AuditLog(AuditConfig config, Clock clock, std::string boot_id);

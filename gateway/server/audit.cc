@@ -1,7 +1,10 @@
 // The audit phases of the pipeline: a decision record before a request is forwarded (made
 // durable first when any candidate backend is external and the policy says fsync), and a
 // completion record when it ends, whatever the outcome.
+#include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
@@ -57,73 +60,78 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
   return record;
 }
 
-// Appends `record` and resumes on the caller's executor once it is written (and synced, in fsync
-// mode), with the log's status.
-net::awaitable<Status> appendDurable(observability::AuditLog& log,
-                                     observability::AuditRecord record) {
-  auto executor = co_await net::this_coro::executor;
-  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(Status)>(
-      [&log, &record, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        log.append(std::move(record), [shared, executor](Status status) {
-          net::post(executor, [shared, status = std::move(status)]() mutable {
-            (*shared)(std::move(status));
-          });
-        });
-      },
-      net::use_awaitable);
-}
-
 }  // namespace
 
-net::awaitable<Status> Pipeline::auditDecision(
-    RequestContext& ctx, const std::vector<const config::BackendRuntime*>& candidates) {
-  observability::AuditLog* log = worker_.shared.audit;
-  if (log == nullptr) {
-    co_return Status{};
+// A record on its way to the audit log, for a request that must not go on (or answer) before it
+// is written. complete() runs on the audit writer thread; wait() on the request's worker.
+class AuditTicket {
+ public:
+  void complete(Status status) {
+    std::function<void()> waiter;
+    {
+      std::lock_guard lock(mutex_);
+      status_ = std::move(status);
+      waiter = std::move(waiter_);
+    }
+    if (waiter) {
+      waiter();
+    }
   }
-  ctx.chosen = candidates.front()->spec;
-  if (ctx.dlp) {
-    ctx.dlp_verdict = &ctx.dlp->verdict(ctx.chosen->location);
-  }
-  observability::AuditRecord record = makeRecord(ctx, "decision");
-  record.outcome = "forwarded";
-  const auto& spec = *ctx.config->config().audit;
-  bool external = false;
-  for (const config::BackendRuntime* candidate : candidates) {
-    external = external || candidate->spec->location == Location::External;
-  }
-  Status written;
-  if (external && spec.fsync) {
-    written = co_await appendDurable(*log, std::move(record));
-  } else {
-    log->append(std::move(record), [shared = &worker_.shared](Status status) {
-      if (!status) {
-        shared->metrics.audit_errors_total.Increment();
+
+  // Resumes on the caller's executor with the record's status.
+  net::awaitable<Status> wait() {
+    {
+      std::lock_guard lock(mutex_);
+      if (status_) {
+        co_return *status_;
       }
-    });
+    }
+    auto executor = co_await net::this_coro::executor;
+    co_await net::async_initiate<decltype(net::use_awaitable), void()>(
+        [this, executor](auto handler) {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          std::function<void()> resume = [shared, executor] {
+            net::post(executor, [shared]() mutable { (*shared)(); });
+          };
+          std::unique_lock lock(mutex_);
+          if (status_) {
+            lock.unlock();
+            resume();
+            return;
+          }
+          waiter_ = std::move(resume);
+        },
+        net::use_awaitable);
+    std::lock_guard lock(mutex_);
+    co_return *status_;
   }
-  if (written) {
-    co_return Status{};
-  }
-  worker_.shared.metrics.audit_errors_total.Increment();
-  log::error("audit record not written", {{"request_id", ctx.request_id},
-                                          {"error", written.error().message},
-                                          {"on_failure", spec.fail_closed ? "closed" : "open"}});
-  if (!spec.fail_closed) {
-    co_return Status{};
-  }
-  co_return makeError(ErrorCode::Unavailable, ErrorSource::Internal,
-                      "The request cannot be audited right now, so it is not forwarded; try "
-                      "again shortly.",
-                      "audit_unavailable", /*retryable=*/true);
+
+ private:
+  std::mutex mutex_;
+  std::optional<Status> status_;
+  std::function<void()> waiter_;
+};
+
+namespace {
+
+// Queues `record`; the ticket completes when the log says so (`wait`). Failures are counted here,
+// whether or not anyone waits.
+std::shared_ptr<AuditTicket> appendRecord(SharedState& shared, observability::AuditRecord record,
+                                          observability::AuditLog::Wait wait) {
+  auto ticket = std::make_shared<AuditTicket>();
+  shared.audit->append(
+      std::move(record),
+      [ticket, metrics = &shared.metrics](Status status) {
+        if (!status) {
+          metrics->audit_errors_total.Increment();
+        }
+        ticket->complete(std::move(status));
+      },
+      wait);
+  return ticket;
 }
 
-void Pipeline::auditCompletion(const RequestContext& ctx, double seconds) {
-  observability::AuditLog* log = worker_.shared.audit;
-  if (log == nullptr || ctx.endpoint == "other") {
-    return;
-  }
+observability::AuditRecord makeCompletion(const RequestContext& ctx, double seconds) {
   observability::AuditRecord record = makeRecord(ctx, "completion");
   record.status = ctx.status;
   if (ctx.status / 100 == 2) {
@@ -140,11 +148,77 @@ void Pipeline::auditCompletion(const RequestContext& ctx, double seconds) {
     record.cost_usd = ctx.cost_usd;
   }
   record.latency_ms = seconds * 1000;
-  log->append(std::move(record), [shared = &worker_.shared](Status status) {
-    if (!status) {
-      shared->metrics.audit_errors_total.Increment();
-    }
-  });
+  return record;
+}
+
+Status auditFailure(const RequestContext& ctx, const Error& error) {
+  const auto& spec = *ctx.config->config().audit;
+  log::error("audit record not written", {{"request_id", ctx.request_id},
+                                          {"error", error.message},
+                                          {"on_failure", spec.fail_closed ? "closed" : "open"}});
+  if (!spec.fail_closed) {
+    return {};
+  }
+  return makeError(ErrorCode::Unavailable, ErrorSource::Internal,
+                   "The request cannot be audited right now, so it is not served; try again "
+                   "shortly.",
+                   "audit_unavailable", /*retryable=*/true);
+}
+
+}  // namespace
+
+net::awaitable<Status> Pipeline::auditDecision(
+    RequestContext& ctx, const std::vector<const config::BackendRuntime*>& candidates) {
+  if (worker_.shared.audit == nullptr) {
+    co_return Status{};
+  }
+  ctx.chosen = candidates.front()->spec;
+  if (ctx.dlp) {
+    ctx.dlp_verdict = &ctx.dlp->verdict(ctx.chosen->location);
+  }
+  observability::AuditRecord record = makeRecord(ctx, "decision");
+  record.outcome = "forwarded";
+  bool external = false;
+  for (const config::BackendRuntime* candidate : candidates) {
+    external = external || candidate->spec->location == Location::External;
+  }
+  // Data about to leave the building waits for its record to be durable (fsync mode); the rest
+  // only needs it written before the answer goes out (auditBeforeAnswer).
+  const bool durable = external && ctx.config->config().audit->fsync;
+  ctx.audit_ticket =
+      appendRecord(worker_.shared, std::move(record),
+                   durable ? observability::AuditLog::Wait::Durable
+                           : observability::AuditLog::Wait::Written);
+  if (!durable) {
+    co_return Status{};
+  }
+  Status written = co_await ctx.audit_ticket->wait();
+  co_return written ? written : auditFailure(ctx, written.error());
+}
+
+net::awaitable<Status> Pipeline::auditBeforeAnswer(RequestContext& ctx) {
+  if (worker_.shared.audit == nullptr || ctx.endpoint == "other") {
+    co_return Status{};
+  }
+  if (!ctx.audit_ticket) {
+    // Answered by the gateway itself: the completion record is its only record, so it goes
+    // first.
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
+    ctx.audit_ticket = appendRecord(worker_.shared, makeCompletion(ctx, seconds),
+                                    observability::AuditLog::Wait::Written);
+    ctx.completion_audited = true;
+  }
+  Status written = co_await ctx.audit_ticket->wait();
+  co_return written ? written : auditFailure(ctx, written.error());
+}
+
+void Pipeline::auditCompletion(const RequestContext& ctx, double seconds) {
+  if (worker_.shared.audit == nullptr || ctx.endpoint == "other" || ctx.completion_audited) {
+    return;
+  }
+  appendRecord(worker_.shared, makeCompletion(ctx, seconds),
+               observability::AuditLog::Wait::Written);
 }
 
 }  // namespace sy::server

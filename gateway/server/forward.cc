@@ -358,6 +358,13 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       response_dlp.reset();
     }
   }
+  // Nothing goes to the client before the request's audit record is written.
+  if (Status audited = co_await auditBeforeAnswer(ctx); !audited) {
+    (*connection)->close();
+    Error error = std::move(audited.error());
+    error.retryable = false;  // another backend would not fix the audit log
+    co_return std::unexpected(std::move(error));
+  }
   bool reusable = false;
   if (event_stream) {
     http::response_parser<http::buffer_body> parser{std::move(*head_parser)};

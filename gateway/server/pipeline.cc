@@ -238,6 +238,7 @@ net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& dow
   auto response =
       jsonResponse(200, boost::json::serialize(list), ctx.request_id, !ctx.close_connection);
   ctx.status = 200;
+  co_await auditBeforeAnswer(ctx);
   if (auto ec = co_await downstream.writeResponse(response); ec) {
     ctx.close_connection = true;
   }
@@ -258,6 +259,7 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
     response.set(http::field::allow,
                  ctx.downstream->target().starts_with("/v1/models") ? "GET" : "POST");
   }
+  co_await auditBeforeAnswer(ctx);  // an error answer is sent even if its record failed
   if (ctx.status >= 500) {
     log::warn("request failed", {{"request_id", ctx.request_id},
                                  {"status", std::to_string(ctx.status)},

@@ -37,7 +37,11 @@ class Pipeline {
   // policy says fsync. An error (the record could not be written, on_failure: closed) is a 503.
   net::awaitable<Status> auditDecision(
       RequestContext& ctx, const std::vector<const config::BackendRuntime*>& candidates);
-  // The completion record (not waited for).
+  // Before any answer goes to the client: the request's decision record must be written, or, for
+  // an answer the gateway makes itself, its completion record (so that a crash right after the
+  // answer cannot leave it unrecorded). An error when the record failed and on_failure is closed.
+  net::awaitable<Status> auditBeforeAnswer(RequestContext& ctx);
+  // The completion record (not waited for), unless auditBeforeAnswer already wrote it.
   void auditCompletion(const RequestContext& ctx, double seconds);
   net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream);
   net::awaitable<Result<bool>> attempt(RequestContext& ctx, Downstream& downstream,

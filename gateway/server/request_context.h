@@ -22,6 +22,8 @@
 
 namespace sy::server {
 
+class AuditTicket;  // gateway/server/audit.cc
+
 struct RequestContext {
   // The decoded body lives in a per-request arena: one 8 KiB block covers a typical request
   // (instead of an allocation per JSON node) and is released at once when the request ends.
@@ -66,6 +68,10 @@ struct RequestContext {
   unsigned upstream_status = 0;  // the last upstream answer's status (for retry decisions)
   std::string_view block_reason;  // a 403's reason: dlp | routing_rule | scope | external_sensitivity
   double cost_usd = 0;            // of the answered request at the backend's price (log phase)
+  // The request's audit record in flight (decision, or completion for local answers), and
+  // whether the completion record was already written before a local answer.
+  std::shared_ptr<AuditTicket> audit_ticket;
+  bool completion_audited = false;
 };
 
 }  // namespace sy::server

@@ -2,21 +2,16 @@
 // clients send chat requests (JSON and streamed) to a self-hosted and an external tier. The same
 // audit file (durability: fsync) is continued by every restart. At the end `switchyard audit
 // verify` must pass (torn last lines are warnings), and every request that got a complete
-// response from the external tier must have its decision record: that record is made durable
-// before the request is forwarded, so nothing the client saw can be missing from the log.
+// response must have its record ("N of N"): nothing the client saw can be missing from the log.
 //
-// What the gateway guarantees, and so what is asserted (gateway/server/audit.cc):
+// What the gateway guarantees (gateway/server/audit.cc), and so what is asserted:
 //   - external candidate + fsync: the decision record is written and fdatasync'ed before the
-//     request is forwarded (asserted: every completed response of the external tier has one);
-//   - self-hosted only: the decision record is queued without waiting, so a response can reach
-//     the client before its record is written, and a kill then loses it: the writer may be busy
-//     in an fdatasync for other records (counted and printed, not asserted);
-//   - completion records are queued in the log phase, after the response was sent: a kill right
-//     after a response loses them (counted and printed, not asserted). For requests the gateway
-//     answers itself (here: 404 for an unknown model, one request in 8) the completion record is
-//     the only one, so such an answer can be left with no record at all.
-// The printed figures show how often the unguaranteed records are lost; only the guarantee fails
-// the test.
+//     request is forwarded;
+//   - every other answer waits until its request's record is written (handed to the kernel,
+//     which survives kill -9): the decision record for forwarded requests, the completion record
+//     for answers the gateway makes itself (here: 404 for an unknown model, one request in 8).
+// So every request that got a response has a record ("N of N"). Completion records of forwarded
+// requests are written after the response and may be lost by a kill: counted, not asserted.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -208,9 +203,9 @@ describe('audit log under kill -9', { timeout: 90_000 }, () => {
       const summary = [
         `${externalWithDecision} of ${external.length} requests that got a response from the external tier have a durable decision record (guaranteed)`,
         `${count(completed, (r) => decision.has(r.id) || completion.has(r.id))} of ${completed.length} requests that got a response (all kinds) have a record`,
-        `${count(local, (r) => decision.has(r.id))} of ${local.length} self-hosted responses have a decision record (queued, not awaited: not guaranteed)`,
+        `${count(local, (r) => decision.has(r.id))} of ${local.length} self-hosted responses have a decision record (written before the answer: guaranteed)`,
+        `${count(refused, (r) => completion.has(r.id))} of ${refused.length} 404 answers (unknown model) have their completion record, their only record (written before the answer: guaranteed)`,
         `${count(forwarded, (r) => completion.has(r.id))} of ${forwarded.length} forwarded responses have a completion record (written after the response: not guaranteed)`,
-        `${count(refused, (r) => completion.has(r.id))} of ${refused.length} 404 answers (unknown model) have their completion record, their only record (written after the response: not guaranteed)`,
         `without any record: ${noRecord.length}` + (noRecord.length === 0 ? '' : ` (${['local', UNKNOWN_MODEL].map((m) => `${m}: ${count(noRecord, (r) => r.model === m)}`).join(', ')}; ` +
           `all seen by the client within ${Math.max(...noRecord.map((r) => Math.abs(killedAt[r.round] - r.at)))} ms of the kill)`),
         `${count(cut.filter((r) => r.model === 'frontier'), (r) => decision.has(r.id))} of ${count(cut, (r) => r.model === 'frontier')} external responses cut by a kill (head received) have a decision record`,
@@ -220,6 +215,8 @@ describe('audit log under kill -9', { timeout: 90_000 }, () => {
       console.log(`crash test:\n  ${summary.join('\n  ')}`);
       const missing = external.filter((r) => !decision.has(r.id)).map((r) => `${r.id} (round ${r.round})`);
       assert.deepEqual(missing, [], 'external requests answered without a durable decision record');
+      assert.deepEqual(noRecord.map((r) => `${r.id} (${r.model}, round ${r.round})`), [],
+        'requests that got a response but have no record');
       // A head from the external tier also implies the record was durable before forwarding.
       const cutMissing = cut.filter((r) => r.model === 'frontier' && r.status === 200 && !decision.has(r.id));
       assert.deepEqual(cutMissing.map((r) => r.id), [], 'external responses whose head was sent lack a decision record');

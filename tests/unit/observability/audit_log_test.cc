@@ -141,6 +141,25 @@ TEST(AuditLogTest, BatchModeAnswersOnceTheKernelHasTheLine) {
   expectVerifies({config.path}, 50);
 }
 
+TEST(AuditLogTest, FsyncModeSyncsOnlyForRecordsThatMustBeDurable) {
+  TempDir dir;
+  auto log = openLog(fileConfig(dir));
+  ASSERT_NE(log, nullptr);
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_TRUE(appendAndWait(*log, sampleRecord(i), AuditLog::Wait::Written).has_value());
+  }
+  AuditLogStats stats = log->stats();
+  EXPECT_EQ(stats.records_written, 20u);
+  EXPECT_EQ(stats.batches, 20u);
+  EXPECT_LT(stats.fsyncs, 20u);  // written records wait for the kernel only (periodic syncs)
+  const uint64_t before = stats.fsyncs;
+  ASSERT_TRUE(appendAndWait(*log, sampleRecord(21), AuditLog::Wait::Durable).has_value());
+  stats = log->stats();
+  EXPECT_EQ(stats.fsyncs, before + 1);  // a durable record syncs its batch
+  log.reset();
+  expectVerifies({fileConfig(dir).path}, 21);
+}
+
 TEST(AuditLogTest, ReopenContinuesTheChainWithANewBootId) {
   TempDir dir;
   const AuditConfig config = fileConfig(dir);

@@ -62,10 +62,12 @@ inline AuditRecord sampleRecord(int i) {
 }
 
 // Appends and waits for done; returns its status.
-inline Status appendAndWait(AuditLog& log, AuditRecord record) {
+inline Status appendAndWait(AuditLog& log, AuditRecord record,
+                            AuditLog::Wait wait = AuditLog::Wait::Durable) {
   std::promise<Status> promise;
   std::future<Status> future = promise.get_future();
-  log.append(std::move(record), [&promise](Status status) { promise.set_value(status); });
+  log.append(
+      std::move(record), [&promise](Status status) { promise.set_value(status); }, wait);
   return future.get();
 }
 
