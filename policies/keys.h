@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "gateway/core/error.h"
+#include "gateway/core/glob.h"
 #include "gateway/core/sensitivity.h"
 #include "policies/access_config.h"
 
@@ -133,9 +134,6 @@ struct Principal {
   bool mayUseTier(std::string_view tier) const;
 };
 
-// '*' matches any run of characters (also none), '?' exactly one; everything else itself.
-// Linear in practice, O(|glob| * |text|) at worst; never recursive.
-bool globMatch(std::string_view glob, std::string_view text);
 
 // The keys and admin keys of a policy, indexed by key id. Immutable after create(); every method
 // is const and thread-safe. The Principal pointers it returns stay valid as long as the KeyRing

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/core/error.h"
+#include "gateway/core/glob.h"
 #include "gateway/core/sensitivity.h"
 #include "router/catalog.h"
 
@@ -143,8 +144,5 @@ class RouteTable {
   RouteRuleSpec default_rule_;
 };
 
-// Shell-style glob: '*' matches any run of characters (even none), '?' exactly one; everything
-// else literally and case-sensitively.
-bool globMatch(std::string_view glob, std::string_view text);
 
 }  // namespace sy::router

@@ -44,31 +44,6 @@ std::string levelList(const SensitivityLevels& levels) {
   return out;
 }
 
-// The levels the file declares, as decodeDlp() kept them; nullopt when `sensitivity.levels` was
-// reported invalid (decodeDlp then kept the defaults, and checking against those is noise).
-std::optional<SensitivityLevels> declaredLevels(const std::optional<Located>& sensitivity,
-                                                const SensitivityLevels& decoded) {
-  if (!sensitivity) {
-    return decoded;
-  }
-  const YAML::Node& node = sensitivity->node;
-  if (!node.IsMap()) {
-    return std::nullopt;
-  }
-  const YAML::Node levels = node["levels"];
-  if (!levels || levels.IsNull()) {
-    return decoded;
-  }
-  if (!levels.IsSequence() || levels.size() != decoded.names().size()) {
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < levels.size(); ++i) {
-    if (!levels[i].IsScalar() || levels[i].Scalar() != decoded.names()[i]) {
-      return std::nullopt;
-    }
-  }
-  return decoded;
-}
 
 void readLevel(AccessContext& ctx, const std::optional<Located>& value, std::string& out) {
   if (!ctx.decoder.readNonEmptyString(value, out) || !ctx.levels || ctx.levels->rank(out) >= 0) {
@@ -375,6 +350,32 @@ void decodeState(Decoder& decoder, const Located& where, policies::StateConfig& 
 }
 
 }  // namespace
+
+// The levels the file declares, as decodeDlp() kept them; nullopt when `sensitivity.levels` was
+// reported invalid (decodeDlp then kept the defaults, and checking against those is noise).
+std::optional<SensitivityLevels> declaredLevels(const std::optional<Located>& sensitivity,
+                                                const SensitivityLevels& decoded) {
+  if (!sensitivity) {
+    return decoded;
+  }
+  const YAML::Node& node = sensitivity->node;
+  if (!node.IsMap()) {
+    return std::nullopt;
+  }
+  const YAML::Node levels = node["levels"];
+  if (!levels || levels.IsNull()) {
+    return decoded;
+  }
+  if (!levels.IsSequence() || levels.size() != decoded.names().size()) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < levels.size(); ++i) {
+    if (!levels[i].IsScalar() || levels[i].Scalar() != decoded.names()[i]) {
+      return std::nullopt;
+    }
+  }
+  return decoded;
+}
 
 void decodeAccess(Decoder& decoder, const Located& root, const AccessSections& sections,
                   Config& config) {

@@ -53,22 +53,6 @@ struct RoutingContext {
   std::optional<NameSet> keys;   // key ids; nullopt: `keys` was rejected
 };
 
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
-    }
-  }
-  return row[b.size()];
-}
 
 // "; did you mean 'email'?" when a candidate is within 2 edits of `name`, else "".
 std::string suggestion(std::string_view name, const NameSet& candidates) {
@@ -84,31 +68,6 @@ std::string suggestion(std::string_view name, const NameSet& candidates) {
   return best.empty() ? std::string() : strCat("; did you mean '", best, "'?");
 }
 
-// The levels the file declares; nullopt when `sensitivity.levels` was reported invalid (decodeDlp
-// then kept the defaults, and checking against those is noise). As decodeAccess decides it.
-std::optional<SensitivityLevels> declaredLevels(const std::optional<Located>& sensitivity,
-                                                const SensitivityLevels& decoded) {
-  if (!sensitivity) {
-    return decoded;
-  }
-  const YAML::Node& node = sensitivity->node;
-  if (!node.IsMap()) {
-    return std::nullopt;
-  }
-  const YAML::Node levels = node["levels"];
-  if (!levels || levels.IsNull()) {
-    return decoded;
-  }
-  if (!levels.IsSequence() || levels.size() != decoded.names().size()) {
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < levels.size(); ++i) {
-    if (!levels[i].IsScalar() || levels[i].Scalar() != decoded.names()[i]) {
-      return std::nullopt;
-    }
-  }
-  return decoded;
-}
 
 RoutingContext makeContext(Decoder& decoder, const RoutingSections& sections,
                            const Config& config) {

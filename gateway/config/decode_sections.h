@@ -71,6 +71,12 @@ void decodeCost(Decoder& decoder, const Located& where, router::Cost& out);
 void decodeAccounting(Decoder& decoder, const std::optional<Located>& where,
                       const router::CatalogSpec& catalog, AccountingSpec& out);
 
+// The levels the file declares; nullopt when `sensitivity.levels` was reported invalid (decodeDlp
+// then kept the defaults, and checking names against those is noise). `sensitivity` is the
+// section (nullopt: absent), `decoded` what decodeDlp kept.
+std::optional<SensitivityLevels> declaredLevels(const std::optional<Located>& sensitivity,
+                                                const SensitivityLevels& decoded);
+
 void decodeAccess(Decoder& decoder, const Located& root, const AccessSections& sections,
                   Config& config);
 

@@ -31,6 +31,9 @@ struct Located {
   YAML::Mark mark;
 };
 
+// Levenshtein distance, for "did you mean" hints on misspelt names.
+size_t editDistance(std::string_view a, std::string_view b);
+
 class Decoder {
  public:
   explicit Decoder(std::string file) : file_(std::move(file)) {}
