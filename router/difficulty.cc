@@ -71,7 +71,7 @@ std::string_view toString(DifficultyLabel label) {
 Result<std::shared_ptr<const DifficultyModel>> DifficultyModel::parse(
     std::string_view text, std::string_view source_name) {
   std::shared_ptr<DifficultyModel> model(new DifficultyModel());
-  model->hashed_.assign(difficulty::kHashSize, 0.0f);
+  std::vector<float> hashed(difficulty::kHashSize, 0.0f);  // compacted once the file is read
   std::vector<bool> dense_seen(difficulty::kDenseCount, false);
   bool header = false;
   bool config = false;
@@ -161,10 +161,10 @@ Result<std::shared_ptr<const DifficultyModel>> DifficultyModel::parse(
                            "bucket " + std::to_string(bucket) + " out of range (< " +
                                std::to_string(difficulty::kHashSize) + ")");
       }
-      if (model->hashed_[bucket] != 0) {
+      if (hashed[bucket] != 0) {
         return formatError(source_name, line_no, "duplicate bucket " + std::to_string(bucket));
       }
-      model->hashed_[bucket] = static_cast<float>(value);
+      hashed[bucket] = static_cast<float>(value);
       model->hashed_count_ += value != 0 ? 1 : 0;
     } else {
       return formatError(source_name, line_no, "unknown key '" + std::string(key) + "'");
@@ -177,7 +177,24 @@ Result<std::shared_ptr<const DifficultyModel>> DifficultyModel::parse(
   if (missing != nullptr) {
     return formatError(source_name, line_no, std::string("missing '") + missing + "' line");
   }
+  model->compactHashed(hashed);
   return std::shared_ptr<const DifficultyModel>(std::move(model));
+}
+
+void DifficultyModel::compactHashed(const std::vector<float>& dense) {
+  present_.assign(dense.size() / 64, 0);
+  rank_.assign(dense.size() / 64, 0);
+  values_.clear();
+  for (size_t word = 0; word < present_.size(); ++word) {
+    rank_[word] = static_cast<uint32_t>(values_.size());
+    for (size_t bit = 0; bit < 64; ++bit) {
+      const float value = dense[word * 64 + bit];
+      if (value != 0) {
+        present_[word] |= uint64_t{1} << bit;
+        values_.push_back(value);
+      }
+    }
+  }
 }
 
 Result<std::shared_ptr<const DifficultyModel>> DifficultyModel::load(const std::string& path) {
@@ -209,14 +226,13 @@ DifficultyScore DifficultyModel::score(const difficulty::Features& features) con
   for (size_t i = 0; i < difficulty::kDenseCount; ++i) {
     logit += static_cast<double>(dense_[i]) * features.dense[i];
   }
-  const float* w = hashed_.data();
   float words = 0;
   for (uint32_t bucket : features.words) {
-    words += w[bucket];
+    words += hashedWeight(bucket);
   }
   float chars = 0;
   for (uint32_t bucket : features.chars) {
-    chars += w[bucket];
+    chars += hashedWeight(bucket);
   }
   logit += static_cast<double>(words) * features.word_scale +
            static_cast<double>(chars) * features.char_scale;

@@ -10,7 +10,7 @@ namespace sy::router::difficulty {
 namespace {
 
 // Bump when the meaning of a feature changes without any name or list below changing.
-constexpr std::string_view kExtractorVersion = "difficulty-features-1";
+constexpr std::string_view kExtractorVersion = "difficulty-features-2";
 
 constexpr uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
@@ -37,7 +37,10 @@ uint64_t mix(uint64_t x) {  // splitmix64 finalizer
   return x;
 }
 
-uint32_t bucket(uint64_t h) { return static_cast<uint32_t>(mix(h) >> (64 - kHashBits)); }
+// Fibonacci hashing: one multiply (this runs once per character of the prompt).
+uint32_t bucket(uint64_t h) {
+  return static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - kHashBits));
+}
 
 uint64_t combine(uint64_t a, uint64_t b) { return mix(a * 31 + b) ^ (a >> 7); }
 

@@ -234,6 +234,10 @@ RouteTable::RouteTable() : RouteTable(RoutingSpec{}) {}
 RouteTable::RouteTable(RoutingSpec spec) : spec_(std::move(spec)) {
   default_rule_.name = kDefaultRuleName;
   default_rule_.route = kRouteRequested;
+  for (const RouteRuleSpec& rule : spec_.rules) {
+    uses_difficulty_ = uses_difficulty_ || rule.when.complex || rule.when.score ||
+                       rule.when.high_stakes;
+  }
 }
 
 Result<RouteTable> RouteTable::create(RoutingSpec spec, const CatalogSpec& catalog) {

@@ -136,12 +136,16 @@ class RouteTable {
   const std::vector<RouteRuleSpec>& rules() const { return spec_.rules; }  // without the default
   const RouteRuleSpec& defaultRule() const { return default_rule_; }
   const DifficultySpec& difficulty() const { return spec_.difficulty; }
+  // True when some rule looks at the classifier (difficulty, score or high_stakes): the gateway
+  // classifies requests only then (about 10 us per KB of prompt).
+  bool usesDifficulty() const { return uses_difficulty_; }
 
  private:
   explicit RouteTable(RoutingSpec spec);
 
   RoutingSpec spec_;
   RouteRuleSpec default_rule_;
+  bool uses_difficulty_ = false;
 };
 
 

@@ -91,7 +91,9 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
     }
     if (outcome) {
       inspectBody(ctx);
-      classifyBody(ctx);
+      if (ctx.config->routes().usesDifficulty()) {
+        classifyBody(ctx);
+      }
     }
     if (outcome) {
       outcome = co_await forward(ctx, downstream);

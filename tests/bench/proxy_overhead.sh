@@ -57,7 +57,7 @@ else
   CONNS=(1 16 64)
 fi
 MODES=(json stream)
-TARGETS=(direct nginx sy-nodlp switchyard sy-sqlite)
+TARGETS=(direct nginx sy-nodlp switchyard sy-full sy-sqlite)
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
@@ -303,8 +303,8 @@ note "nginx: master $NGX_MASTER, worker $NGX_WORKER on 127.0.0.1:$NGX_JSON_PORT 
 # on both ways (the default detector pack and action rules on prompts, and a response rule, so
 # every answer and stream event is scanned too), and `sy-nodlp` with no detector at all. The
 # difference is what DLP costs per request.
-start_switchyard() {  # start_switchyard DIR DLP_YAML [KEY_EXTRA_YAML] -> STARTED_PID STARTED_PORT
-  local dir=$1 dlp=$2 extra=${3:-} port admin logged
+start_switchyard() {  # start_switchyard DIR DLP_YAML [KEY_EXTRA_YAML] [BACKEND_EXTRA_YAML] -> STARTED_PID STARTED_PORT
+  local dir=$1 dlp=$2 extra=${3:-} backend_extra=${4:-} port admin logged
   mkdir -p "$dir"
   pick_port; port=$PICKED
   pick_port; admin=$PICKED
@@ -320,6 +320,7 @@ backends:
     kind: openai
     url: http://127.0.0.1:$MOCK_PORT
     model: bench-model
+$backend_extra
 tiers:
   default:
     backends: [mock]
@@ -357,6 +358,21 @@ SY_PID=$STARTED_PID; SY_PORT=$STARTED_PORT
 SYN="$TMP/sy-nodlp"
 start_switchyard "$SYN" "dlp: {default_pack: false}"
 SYN_PID=$STARTED_PID; SYN_PORT=$STARTED_PORT
+# sy-full: everything the whole-gateway target names at once: auth, DLP on prompts (default pack
+# and action rules), difficulty classification and routing rules, the audit log with
+# durability: fsync (in the bench's temporary directory, on disk here), the access log and
+# metrics. Its backend is declared external, so every request waits for its decision record's
+# fdatasync (group commit) before it is forwarded: the most expensive audit path.
+SYF="$TMP/sy-full"
+AUDIT_DIR="$TMP/audit"  # on disk (not tmpfs) here; fsync costs what it costs
+mkdir -p "$AUDIT_DIR"
+start_switchyard "$SYF" "routing:
+  - {name: restricted-stays-home, when: {sensitivity: '>= restricted'}, route: default}
+  - {name: hard-goes-out, when: {difficulty: complex, models: [auto]}, route: default}
+  - {name: routine, when: {models: [auto]}, route: default}
+audit: {path: $AUDIT_DIR/audit.jsonl, durability: fsync}" "" "    location: external
+    cost: {input_per_mtok: 2.5, output_per_mtok: 10}"
+SYF_PID=$STARTED_PID; SYF_PORT=$STARTED_PORT
 SYQ="$TMP/sy-sqlite"
 start_switchyard "$SYQ" "dlp: {default_pack: false}
 state: {store: sqlite, sqlite: {path: $SYQ/state.db}}" "$LIMITS_YAML"
@@ -387,6 +403,7 @@ port_of() {  # port_of TARGET MODE
     nginx) [[ $2 == stream ]] && echo "$NGX_STREAM_PORT" || echo "$NGX_JSON_PORT" ;;
     switchyard) echo "$SY_PORT" ;;
     sy-nodlp) echo "$SYN_PORT" ;;
+    sy-full) echo "$SYF_PORT" ;;
     sy-sqlite) echo "$SYQ_PORT" ;;
     sy-redis) echo "$SYR_PORT" ;;
   esac
@@ -397,6 +414,7 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     nginx) echo "$NGX_MASTER $NGX_WORKER" ;;
     switchyard) echo "$SY_PID" ;;
     sy-nodlp) echo "$SYN_PID" ;;
+    sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID $REDIS_PID" ;;
   esac
@@ -407,6 +425,7 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     nginx) echo "$NGX_WORKER" ;;
     switchyard) echo "$SY_PID" ;;
     sy-nodlp) echo "$SYN_PID" ;;
+    sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID" ;;
   esac
@@ -416,6 +435,7 @@ check_alive() {
   alive "$NGX_MASTER" && alive "$NGX_WORKER" || { show_log "$NGX/logs/error.log"; die "nginx died"; }
   alive "$SY_PID" || { show_log "$SYD/stderr.log"; die "switchyard died"; }
   alive "$SYN_PID" || { show_log "$SYN/stderr.log"; die "switchyard (no DLP) died"; }
+  alive "$SYF_PID" || { show_log "$SYF/stderr.log"; die "switchyard (full) died"; }
   alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
   [[ -z "${SYR_PID:-}" ]] || alive "$SYR_PID" || { show_log "$SYR/stderr.log"; die "switchyard (redis limits) died"; }
 }
@@ -598,6 +618,7 @@ row "CPU us/req stream @16" "${CPU[switchyard|$s]}" "${CPU[nginx|$s]}" "-" "(inf
 dlp_j=$(sub "${CPU[switchyard|$j]}" "${CPU[sy-nodlp|$j]}"); dlp_s=$(sub "${CPU[switchyard|$s]}" "${CPU[sy-nodlp|$s]}")
 row "DLP CPU us/req json @16" "$dlp_j" "-" "-" "(switchyard - sy-nodlp)"
 row "DLP CPU us/req stream @16" "$dlp_s" "-" "-" "(switchyard - sy-nodlp)"
+row "full gateway CPU us/req json @16" "$(sub "${CPU[sy-full|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-full - sy-nodlp: DLP, classification, routing, audit fsync)"
 row "limits (SQLite) CPU us/req json @16" "$(sub "${CPU[sy-sqlite|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-sqlite - sy-nodlp)"
 if [[ -n "${SYR_PID:-}" ]]; then
   row "limits (Redis) CPU us/req json @16" "$(sub "${CPU[sy-redis|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-redis - sy-nodlp; gateway + redis-server CPU)"

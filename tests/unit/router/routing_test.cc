@@ -116,6 +116,22 @@ TEST(GlobTest, StarsAndQuestionMarks) {
   EXPECT_FALSE(globMatch("auto", "Auto"));  // case-sensitive
 }
 
+TEST(RouteTableTest, UsesDifficultyOnlyWhenARuleLooksAtTheClassifier) {
+  EXPECT_FALSE(RouteTable().usesDifficulty());
+  RouteCondition teams;
+  teams.teams = {"legal"};
+  EXPECT_FALSE(table({rule("by-team", teams)}).usesDifficulty());
+  RouteCondition complex;
+  complex.complex = true;
+  EXPECT_TRUE(table({rule("by-team", teams), rule("hard", complex)}).usesDifficulty());
+  RouteCondition score;
+  score.score = Comparison{Comparison::Op::Ge, 0.8};
+  EXPECT_TRUE(table({rule("by-score", score)}).usesDifficulty());
+  RouteCondition stakes;
+  stakes.high_stakes = true;
+  EXPECT_TRUE(table({rule("stakes", stakes)}).usesDifficulty());
+}
+
 TEST(RouteTableTest, NoRulesPicksTheImplicitDefault) {
   Request request;
   const RouteTable t;
