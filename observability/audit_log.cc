@@ -186,6 +186,7 @@ void AuditLog::append(AuditRecord record, Done done, Wait wait) {
   size_t queued = 0;
   bool closing = false;
   bool accepted = false;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     queued = queue_.size();
@@ -193,16 +194,32 @@ void AuditLog::append(AuditRecord record, Done done, Wait wait) {
     if (!closing && queued < config_.max_queued) {
       queue_.push_back(std::move(pending));
       accepted = true;
+      // The first record of a batch wakes the writer, which then gathers for kGatherWindow.
+      wake = wait == Wait::Durable || queued == 0 || queue_.size() >= kGatherRecords;
+      urgent_ = urgent_ || wait == Wait::Durable;
     }
   }
   if (accepted) {
-    wake_.notify_one();
+    if (wake) {
+      wake_.notify_one();
+    }
     return;
   }
   records_failed_.fetch_add(1, std::memory_order_relaxed);
   callDone(pending.done, unavailable(closing ? std::string("audit: the log is closing")
                                              : "audit: queue full (" + std::to_string(queued) +
                                                    " records): the writer cannot keep up"));
+}
+
+void AuditLog::expedite() {
+  {
+    std::lock_guard lock(mutex_);
+    if (urgent_ || queue_.empty()) {
+      return;  // already on its way
+    }
+    urgent_ = true;
+  }
+  wake_.notify_one();
 }
 
 AuditLogStats AuditLog::stats() const {
@@ -224,9 +241,14 @@ void AuditLog::writerLoop() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // Records nobody waits for yet: gather more for a moment (see Wait).
+      wake_.wait_for(lock, kGatherWindow, [&] {
+        return stopping_ || urgent_ || queue_.size() >= kGatherRecords;
+      });
       if (queue_.empty()) {
         break;  // stopping, and everything queued has been written
       }
+      urgent_ = false;
       batch.swap(queue_);
     }
     writeBatch(batch);

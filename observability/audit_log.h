@@ -76,7 +76,16 @@ class AuditLog {
   // process, which is what an answer the client already received needs). A batch of Written
   // records is not synced on its own in Fsync mode; it is synced with the next Durable record,
   // or within a second.
+  // Durable records wake the writer at once. Written records are gathered: the first of a batch
+  // wakes the writer, which takes the queue kGatherWindow later, or earlier when kGatherRecords
+  // are queued, a Durable record arrives or someone calls expedite() (a request about to answer
+  // whose record is not written yet). One wake-up and one write(2) then serve many records.
   enum class Wait { Durable, Written };
+  static constexpr size_t kGatherRecords = 64;
+  static constexpr std::chrono::milliseconds kGatherWindow{2};
+
+  // Wakes the writer now for whatever is queued.
+  void expedite();
 
   // Queues `record` (its `time` is set to now when empty; the chain fields are assigned by the
   // writer in queue order, so the chain order is the write order). `done` is called exactly
@@ -119,6 +128,7 @@ class AuditLog {
   std::condition_variable wake_;
   std::vector<Pending> queue_;  // guarded by mutex_
   bool stopping_ = false;       // guarded by mutex_
+  bool urgent_ = false;         // guarded by mutex_: take the queue now
 
   // Writer thread only (and open(), before the thread starts).
   int fd_ = -1;

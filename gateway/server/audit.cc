@@ -66,6 +66,8 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
 // is written. complete() runs on the audit writer thread; wait() on the request's worker.
 class AuditTicket {
  public:
+  explicit AuditTicket(observability::AuditLog& log) : log_(log) {}
+
   void complete(Status status) {
     std::function<void()> waiter;
     {
@@ -86,6 +88,7 @@ class AuditTicket {
         co_return *status_;
       }
     }
+    log_.expedite();  // the writer may be gathering records: this one is awaited now
     auto executor = co_await net::this_coro::executor;
     co_await net::async_initiate<decltype(net::use_awaitable), void()>(
         [this, executor](auto handler) {
@@ -107,6 +110,7 @@ class AuditTicket {
   }
 
  private:
+  observability::AuditLog& log_;
   std::mutex mutex_;
   std::optional<Status> status_;
   std::function<void()> waiter_;
@@ -118,7 +122,7 @@ namespace {
 // whether or not anyone waits.
 std::shared_ptr<AuditTicket> appendRecord(SharedState& shared, observability::AuditRecord record,
                                           observability::AuditLog::Wait wait) {
-  auto ticket = std::make_shared<AuditTicket>();
+  auto ticket = std::make_shared<AuditTicket>(*shared.audit);
   shared.audit->append(
       std::move(record),
       [ticket, metrics = &shared.metrics](Status status) {
