@@ -248,21 +248,25 @@ describe('error answers', { timeout: 300_000 }, () => {
   });
 
   test('a tier fails over from a dead backend to a live one', TIMEOUT, async () => {
-    for (let i = 0; i < 6; i++) {
+    // The balancer picks the first backend at random (weighted power of two choices): send until
+    // the dead one was picked first at least once (2^-40 to miss in 40 tries).
+    const deadErrors = async () => metricValue(await scrapeMetrics(gateway), 'switchyard_upstream_errors_total',
+      { backend: 'dead', reason: 'unreachable' });
+    for (let i = 0; i < 40 && (i < 6 || (await deadErrors()) === 0); i++) {
       const res = await post(gateway, '/v1/chat/completions', chatBody('ha', `failover ${i}`));
       assert.equal(res.status, 200, res.body);
       assert.equal(res.headers['x-switchyard-route'], 'tier=ha; backend=live; model=live-model; rule=default');
       assert.match(res.json.choices[0].message.content, /^Hello from alpha\./);
     }
-    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_upstream_errors_total',
-      { backend: 'dead', reason: 'unreachable' }) >= 1, { what: 'an upstream error recorded for the dead backend' });
+    assert.ok((await deadErrors()) >= 1, 'an upstream error recorded for the dead backend');
   });
 
   test('a tier fails over from a backend answering 500, 503 or 429 to the next one', TIMEOUT, async () => {
     for (const status of [500, 503, 429]) {
       await broken.configure({ error_status: status });
       const before = (await broken.stats()).requests;
-      for (let i = 0; i < 4; i++) {
+      // Until the broken backend was picked first at least once (random, see above).
+      for (let i = 0; i < 40 && (i < 4 || (await broken.stats()).requests === before); i++) {
         const res = await post(gateway, '/v1/chat/completions', chatBody('flaky', `failover ${status} ${i}`));
         assert.equal(res.status, 200, `${status}: ${res.body}`);
         assert.equal(res.headers['x-switchyard-route'], 'tier=flaky; backend=live2; model=live2-model; rule=default');
