@@ -11,18 +11,13 @@
 #include <map>
 #include <sstream>
 
+#include "tests/eval/json_lines.h"
+
 namespace sy::eval {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 std::string readGzip(const std::string& path) {
   std::string out;
@@ -37,23 +32,6 @@ std::string readGzip(const std::string& path) {
   }
   gzclose(file);
   return out;
-}
-
-std::vector<json::value> parseJsonLines(const std::string& text) {
-  std::vector<json::value> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) {
-      continue;
-    }
-    boost::system::error_code ec;
-    json::value row = json::parse(line, ec);
-    if (!ec && row.is_object()) {
-      rows.push_back(std::move(row));
-    }
-  }
-  return rows;
 }
 
 std::string str(const json::object& o, const char* key) {

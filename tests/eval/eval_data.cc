@@ -5,33 +5,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/eval/json_lines.h"
+
 namespace sy::eval {
 namespace json = boost::json;
 
 namespace {
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 std::vector<json::value> readJsonLines(const std::string& path) {
-  std::vector<json::value> rows;
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) {
-      continue;
-    }
-    boost::system::error_code ec;
-    json::value row = json::parse(line, ec);
-    if (!ec) {
-      rows.push_back(std::move(row));
-    }
-  }
-  return rows;
+  return parseJsonLines(readFile(path));
 }
 
 json::value readJson(const std::string& path) {
