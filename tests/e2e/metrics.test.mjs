@@ -179,6 +179,20 @@ describe('metrics, access log, dashboard and Prometheus', { timeout: 240_000 }, 
     }
   });
 
+  test('server.access_log: false writes no request lines', TIMEOUT, async () => {
+    const mock = await startMock('quiet');
+    const quiet = await startGateway(policy({
+      backends: [backendFor('quiet', mock)],
+      tiers: { local: { backends: ['quiet'] } },
+      server: { access_log: false },
+    }));
+    const res = await post(quiet, '/v1/chat/completions', chatBody('auto', 'hello'));
+    assert.equal(res.status, 200, res.body);
+    await quiet.stop();
+    assert.equal(quiet.logLines().filter((l) => l.msg === 'request').length, 0);
+    assert.ok(quiet.logLines().some((l) => l.msg === 'listening'), 'other log lines are still written');
+  });
+
   test('every metric the Grafana dashboard queries is exported by the gateway', TIMEOUT, async () => {
     // Families appear once they have a series: an upstream failure, a refused request and a rate
     // limit give the last ones theirs (requests, tokens, routing, blocks... already have one).

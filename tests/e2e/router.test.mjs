@@ -49,12 +49,18 @@ describe('router', { timeout: 240_000 }, () => {
     secret = /^\s*(syk_\S+)$/m.exec(minted.stdout)[1];
     const config = policy({
       backends: [
-        backendFor('local-a', localA, { model: 'llama-a' }),
-        backendFor('local-b', localB, { model: 'llama-b' }),
+        backendFor('local-a', localA, { model: 'llama-a', health_check: { interval: '1s', timeout: '500ms' } }),
+        backendFor('local-b', localB, { model: 'llama-b', health_check: { interval: '1s', timeout: '500ms' } }),
         backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external', cost: { input_per_mtok: 2.5, output_per_mtok: 10 } }),
         backendFor('tiny', localA, { model: 'tiny-model', context_window: 64 }),
+        backendFor('plain', localB, { model: 'plain-model', capabilities: [] }),
       ],
-      tiers: { local: { backends: ['local-a', 'local-b'] }, frontier: { backends: ['cloud'] }, small: { backends: ['tiny'] } },
+      tiers: {
+        local: { backends: ['local-a', 'local-b'] },
+        frontier: { backends: ['cloud'] },
+        small: { backends: ['tiny'] },
+        textonly: { backends: ['plain'] },
+      },
     });
     config.resilience = { retries: { max_attempts: 3, backoff: '5ms' }, breaker: { failures: 3, open_for: '1s', max_open_for: '2s' } };
     config.routing = [
@@ -134,6 +140,28 @@ describe('router', { timeout: 240_000 }, () => {
     assert.equal(errorOf(res.json).code, 'context_length_exceeded');
     assert.match(errorOf(res.json).message, /largest context window: 64 tokens/);
     assert.equal((await send('small', 'hi')).status, 200, 'a short prompt fits');
+  });
+
+  test('a request using tools skips backends without the capability: 400 unsupported_capability when none has it', TIMEOUT, async () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const res = await send('textonly', ROUTINE, { tools });
+    assert.equal(res.status, 400, res.body);
+    assert.equal(errorOf(res.json).code, 'unsupported_capability');
+    assert.match(errorOf(res.json).message, /supports tools/);
+    assert.equal((await send('textonly', ROUTINE)).status, 200, 'without tools it is served');
+    assert.equal((await send('local', ROUTINE, { tools })).status, 200, 'backends declare every capability by default');
+  });
+
+  test('active health checks take an unhealthy backend out of its tier and bring it back', TIMEOUT, async () => {
+    await localB.configure({ health_status: 503 });
+    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_backend_healthy', { backend: 'local-b' }) === 0,
+      { timeoutMs: 15_000, what: 'local-b marked unhealthy by its health checks' });
+    const before = (await localB.stats()).requests;
+    for (let i = 0; i < 10; i++) assert.equal(route(await send('local', ROUTINE)).backend, 'local-a');
+    assert.equal((await localB.stats()).requests, before, 'an unhealthy backend gets no traffic');
+    await localB.configure({ health_status: 200 });
+    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_backend_healthy', { backend: 'local-b' }) === 1,
+      { timeoutMs: 15_000, what: 'local-b healthy again' });
   });
 
   test('a tier fails over when a backend answers 500 or drops the connection', TIMEOUT, async () => {
