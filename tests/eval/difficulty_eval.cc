@@ -11,7 +11,9 @@
 // Reports: accuracy, macro-F1 and ROC AUC per source (each category source against the pool of
 // the opposite class), per mt_bench category, on RouteLLM's needs-strong label; the RouteLLM-style
 // curve (share of prompts sent to the frontier vs share of needs-strong prompts caught) against a
-// random and a length-only router; and the high_stakes flag rate per MMLU subject group.
+// random and a length-only router and a subject oracle (the needs-strong rate of each prompt's
+// MMLU subject, measured on the same items: a bound for routers that only learn subjects); and
+// the high_stakes flag rate per MMLU subject group.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +32,7 @@ struct Scored {
   double score = 0;
   int label = 0;
   double length = 0;
+  double subject_rate = 0;  // needs-strong rate of the item's MMLU subject (or of GSM8K)
 };
 
 // Mann-Whitney AUC with ties counted half.
@@ -86,11 +89,10 @@ Binary classify(const std::vector<Scored>& v, double threshold) {
   return out;
 }
 
-// Share of positives among the top `share` of items ranked by score (or by length).
-double caught(std::vector<Scored> v, double share, bool by_length) {
-  std::stable_sort(v.begin(), v.end(), [&](const Scored& a, const Scored& b) {
-    return by_length ? a.length > b.length : a.score > b.score;
-  });
+// Share of positives among the top `share` of items ranked by `key` (score, length, ...).
+double caught(std::vector<Scored> v, double share, double Scored::*key) {
+  std::stable_sort(v.begin(), v.end(),
+                   [&](const Scored& a, const Scored& b) { return a.*key > b.*key; });
   size_t k = static_cast<size_t>(std::llround(share * static_cast<double>(v.size())));
   double positives = 0, hit = 0;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -132,13 +134,26 @@ void printSourceTable(const std::vector<Evaluated>& results, const char* title) 
   std::map<std::string, std::vector<Scored>> by_source, by_mt_category;
   std::map<std::string, int> source_label;
   std::map<std::string, std::vector<Scored>> routellm;
+  // The subject oracle ranks by the true needs-strong rate of each item's subject, measured on
+  // these very items: what a router that knew every prompt's subject perfectly could reach.
+  std::map<std::string, std::pair<double, double>> subject_counts;  // subject -> (n, positives)
+  for (const Evaluated& e : results) {
+    if (e.item->routellm) {
+      auto& c = subject_counts[e.item->source + "/" + e.item->subset];
+      c.first += 1;
+      c.second += e.item->label;
+    }
+  }
   double threshold_sum = 0;
   for (const Evaluated& e : results) {
     threshold_sum += e.threshold;
     const DifficultyItem& item = *e.item;
     if (item.routellm) {
-      routellm[item.source].push_back(scored(e));
-      routellm["routellm (mmlu+gsm8k)"].push_back(scored(e));
+      Scored s = scored(e);
+      const auto& [n, positives] = subject_counts[item.source + "/" + item.subset];
+      s.subject_rate = positives / n;
+      routellm[item.source].push_back(s);
+      routellm["routellm (mmlu+gsm8k)"].push_back(s);
       continue;
     }
     (item.label ? complex_pool : routine_pool).push_back(scored(e));
@@ -201,17 +216,23 @@ void printSourceTable(const std::vector<Evaluated>& results, const char* title) 
   }
 
   std::printf("\n#### RouteLLM-style curve: share of needs-strong prompts caught\n\n");
-  std::printf("| set | n | needs-strong | frontier share | classifier | random | length-only |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| set | n | needs-strong | frontier share | classifier | random | length-only | "
+      "subject oracle |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& [source, v] : routellm) {
     size_t pos = 0;
     for (const Scored& s : v) {
       pos += s.label;
     }
+    const bool one_subject = std::all_of(v.begin(), v.end(), [&](const Scored& s) {
+      return s.subject_rate == v.front().subject_rate;
+    });
     for (double share : {0.1, 0.2, 0.3, 0.5}) {
-      std::printf("| %s | %zu | %zu | %.0f%% | %s | %s | %s |\n", source.c_str(), v.size(), pos,
-                  share * 100, pct(caught(v, share, false)).c_str(), pct(share).c_str(),
-                  pct(caught(v, share, true)).c_str());
+      std::printf("| %s | %zu | %zu | %.0f%% | %s | %s | %s | %s |\n", source.c_str(), v.size(),
+                  pos, share * 100, pct(caught(v, share, &Scored::score)).c_str(),
+                  pct(share).c_str(), pct(caught(v, share, &Scored::length)).c_str(),
+                  one_subject ? "–" : pct(caught(v, share, &Scored::subject_rate)).c_str());
     }
   }
 }
