@@ -59,37 +59,10 @@ done
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
-[[ -d "$BUILD_DIR" ]] || die "build dir '$BUILD_DIR' does not exist (pass --build-dir)"
-BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
-SY_BIN="$BUILD_DIR/gateway/cli/switchyard"
-MOCK_BIN="$BUILD_DIR/examples/mock_llm/switchyard-mock"
-[[ -x "$SY_BIN" ]] || die "missing $SY_BIN (build it: cmake --build '$BUILD_DIR' --target switchyard switchyard-mock)"
-[[ -x "$MOCK_BIN" ]] || die "missing $MOCK_BIN (build it: cmake --build '$BUILD_DIR' --target switchyard switchyard-mock)"
-BUILD_TYPE=unknown
-if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-  grep -q '^SY_SANITIZE:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" && BUILD_TYPE+="+sanitizers"
-fi
-[[ "$BUILD_TYPE" == Release || "$BUILD_TYPE" == RelWithDebInfo ]] ||
-  note "WARNING: build type is '$BUILD_TYPE'; benchmark a Release build"
-for tool in wrk taskset curl awk getconf timeout stat; do
-  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed: wrk taskset curl awk getconf timeout stat)"
-done
-for f in chat.lua chat_request.json; do
-  [[ -f "$HERE/$f" ]] || die "missing helper $HERE/$f"
-done
-CLK_TCK=$(getconf CLK_TCK)
-[[ "$CLK_TCK" =~ ^[0-9]+$ && "$CLK_TCK" -gt 0 ]] || die "getconf CLK_TCK gave '$CLK_TCK'"
-
-PROXY_PIN=(taskset -c 0)
-LOAD_PIN=(taskset -c 1)
-PINNED=1
-if ! taskset -c 0 true 2>/dev/null || ! taskset -c 1 true 2>/dev/null; then
-  note "WARNING: cannot pin to CPUs 0 and 1; running unpinned"
-  PROXY_PIN=()
-  LOAD_PIN=()
-  PINNED=0
-fi
+source "$HERE/lib.sh"
+bench_require_build "pass --build-dir"
+bench_require wrk taskset curl awk getconf timeout stat -- chat.lua chat_request.json
+bench_pin
 
 # ---------------------------------------------------------------------------------------------
 # Temp dirs and process bookkeeping: every process started here is stopped on exit.
@@ -98,32 +71,10 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/sy-audit-bench.XXXXXX")
 [[ -n "$AUDIT_PARENT" ]] || AUDIT_PARENT=$BUILD_DIR
 mkdir -p "$AUDIT_PARENT"
 AUDIT_DIR=$(mktemp -d "$(cd "$AUDIT_PARENT" && pwd)/audit-bench.XXXXXX")
-PIDS=()
-
-alive() {  # PID is running (not gone, not a zombie)
-  local state
-  [[ -r /proc/$1/stat ]] || return 1
-  state=$(awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[1] }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z && "$state" != X ]]
-}
-
 cleanup() {
-  local rc=$? pid i any
+  local rc=$?
   trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for ((i = 0; i < 50; i++)); do
-    any=0
-    for pid in "${PIDS[@]}"; do alive "$pid" && any=1; done
-    ((any)) || break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do
-    if alive "$pid"; then
-      note "pid $pid did not stop on SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  wait 2>/dev/null || true
+  stop_all
   if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
     note "kept $TMP and $AUDIT_DIR"
   else
@@ -141,42 +92,6 @@ FS_DEV=$(df -P "$AUDIT_DIR" | awk 'NR == 2 { print $1 }')
 if [[ "$FS_TYPE" == tmpfs || "$FS_TYPE" == ramfs ]]; then
   note "WARNING: $AUDIT_DIR is on $FS_TYPE: fdatasync is free there, so fsync mode looks like batch mode; pass --audit-dir on a real disk"
 fi
-
-# A free TCP port in 20000-31999 (below the usual ephemeral range), not bound per /proc/net/tcp*
-# and not handed out before in this run: sets PICKED.
-GIVEN_PORTS=" "
-pick_port() {
-  local used=" " h port tries
-  for h in $(awk 'FNR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u); do
-    used+="$((16#$h)) "
-  done
-  for ((tries = 0; tries < 200; tries++)); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if [[ "$used" != *" $port "* && "$GIVEN_PORTS" != *" $port "* ]]; then
-      GIVEN_PORTS+="$port "
-      PICKED=$port
-      return 0
-    fi
-  done
-  die "could not find a free port"
-}
-
-show_log() { [[ -s "$1" ]] && { echo "--- $1 (last lines):"; tail -n 20 "$1" | sed 's/^/    /'; } >&2 || true; }
-
-wait_for_line() {  # wait_for_line FILE PATTERN PID NAME (10 s at most)
-  local i
-  for ((i = 0; i < 100; i++)); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    alive "$3" || { show_log "$1"; die "$4 exited during startup"; }
-    sleep 0.1
-  done
-  show_log "$1"
-  die "$4 did not report listening within 10 s"
-}
-
-cpu_ticks() {  # utime+stime (clock ticks) of PID, all threads (the audit writer included)
-  awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"
-}
 
 metric() {  # metric ADMIN_PORT NAME: the unlabelled sample NAME from /metrics (0 if absent)
   local text

@@ -61,76 +61,19 @@ TARGETS=(direct nginx sy-nodlp switchyard sy-full sy-sqlite)
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
-[[ -d "$BUILD_DIR" ]] || die "build dir '$BUILD_DIR' does not exist (build with: cmake -S '$REPO' -B '$BUILD_DIR' -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C '$BUILD_DIR' switchyard switchyard-mock, or pass --build-dir)"
-BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
-SY_BIN="$BUILD_DIR/gateway/cli/switchyard"
-MOCK_BIN="$BUILD_DIR/examples/mock_llm/switchyard-mock"
-[[ -x "$SY_BIN" ]] || die "missing $SY_BIN (build it: cmake --build '$BUILD_DIR' --target switchyard switchyard-mock)"
-[[ -x "$MOCK_BIN" ]] || die "missing $MOCK_BIN (build it: cmake --build '$BUILD_DIR' --target switchyard switchyard-mock)"
-BUILD_TYPE=unknown
-if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-  grep -q '^SY_SANITIZE:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" && BUILD_TYPE+="+sanitizers"
-fi
-[[ "$BUILD_TYPE" == Release || "$BUILD_TYPE" == RelWithDebInfo ]] ||
-  note "WARNING: build type is '$BUILD_TYPE'; benchmark a Release build (-DCMAKE_BUILD_TYPE=Release, SY_SANITIZE=OFF)"
-for tool in wrk nginx taskset node awk getconf timeout; do
-  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed: wrk nginx taskset node awk getconf timeout)"
-done
+source "$HERE/lib.sh"
+bench_require_build "build with: cmake -S '$REPO' -B '$BUILD_DIR' -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C '$BUILD_DIR' switchyard switchyard-mock, or pass --build-dir"
+bench_require wrk nginx taskset node awk getconf timeout -- chat.lua ttfb.mjs chat_request.json
 NGINX_BIN=$(command -v nginx)
-for f in chat.lua ttfb.mjs chat_request.json; do
-  [[ -f "$HERE/$f" ]] || die "missing helper $HERE/$f"
-done
-CLK_TCK=$(getconf CLK_TCK)
-[[ "$CLK_TCK" =~ ^[0-9]+$ && "$CLK_TCK" -gt 0 ]] || die "getconf CLK_TCK gave '$CLK_TCK'"
-
-PROXY_PIN=(taskset -c 0)
-LOAD_PIN=(taskset -c 1)
-PINNED=1
-if ! taskset -c 0 true 2>/dev/null || ! taskset -c 1 true 2>/dev/null; then
-  note "WARNING: cannot pin to CPUs 0 and 1 (fewer than 2 usable CPUs?); running unpinned"
-  PROXY_PIN=()
-  LOAD_PIN=()
-  PINNED=0
-fi
+bench_pin
 
 # ---------------------------------------------------------------------------------------------
 # Process bookkeeping: every process started here is stopped on exit.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sy-bench.XXXXXX")
-PIDS=()        # started here: SIGTERM on exit, SIGKILL after 5 s
-CHILD_PIDS=()  # children of those (the nginx worker): SIGKILL only if left over
-
-alive() {  # PID is running (not gone, not a zombie)
-  local state
-  [[ -r /proc/$1/stat ]] || return 1
-  state=$(awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[1] }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z && "$state" != X ]]
-}
-
 cleanup() {
-  local rc=$? pid i any
+  local rc=$?
   trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for ((i = 0; i < 50; i++)); do
-    any=0
-    for pid in "${PIDS[@]}" "${CHILD_PIDS[@]}"; do alive "$pid" && any=1; done
-    ((any)) || break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do
-    if alive "$pid"; then
-      note "pid $pid did not stop on SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  # nginx workers are stopped by their master; only a leftover one (still named nginx) is killed.
-  for pid in "${CHILD_PIDS[@]}"; do
-    if alive "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == nginx ]]; then
-      note "nginx worker $pid outlived its master; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  wait 2>/dev/null || true
+  stop_all
   if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
     note "kept $TMP"
   else
@@ -142,41 +85,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Sets PICKED to a free TCP port in 20000-31999 (below the usual ephemeral range, so wrk's own
-# outgoing connections cannot take it), not bound by anything in /proc/net/tcp{,6} and not
-# handed out before in this run.
-GIVEN_PORTS=" "
-pick_port() {
-  local used=" " h port tries
-  for h in $(awk 'FNR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u); do
-    used+="$((16#$h)) "
-  done
-  for ((tries = 0; tries < 200; tries++)); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if [[ "$used" != *" $port "* && "$GIVEN_PORTS" != *" $port "* ]]; then
-      GIVEN_PORTS+="$port "
-      PICKED=$port
-      return 0
-    fi
-  done
-  die "could not find a free port"
-}
-
-# Tail of a log, indented, for error messages.
-show_log() { [[ -s "$1" ]] && { echo "--- $1 (last lines):"; tail -n 20 "$1" | sed 's/^/    /'; } >&2 || true; }
-
-# wait_for_line FILE PATTERN PID NAME: until FILE has a line matching PATTERN (10 s at most).
-wait_for_line() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    alive "$3" || { show_log "$1"; die "$4 exited during startup"; }
-    sleep 0.1
-  done
-  show_log "$1"
-  die "$4 did not report listening within 10 s"
-}
-
 # wait_for_port PORT PID NAME: until 127.0.0.1:PORT accepts connections (10 s at most).
 wait_for_port() {
   local i
@@ -186,13 +94,6 @@ wait_for_port() {
     sleep 0.1
   done
   die "$3 is not accepting connections on 127.0.0.1:$1 after 10 s"
-}
-
-cpu_ticks() {  # utime+stime (clock ticks) summed over the given PIDs
-  local pid
-  for pid in "$@"; do
-    awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$pid/stat"
-  done | awk '{ t += $1 } END { print t + 0 }'
 }
 
 status_kb() {  # status_kb PID FIELD: a kB field of /proc/PID/status (VmRSS, VmHWM)
@@ -510,14 +411,14 @@ for mode in "${MODES[@]}"; do
       read -r -a pids <<<"$(proxy_pids "$target")"
       before=0; ((${#pids[@]})) && before=$(cpu_ticks "${pids[@]}")
       mock_before=$(cpu_ticks "$MOCK_PID")
-      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
+      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYF_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
       shell_before=$(shell_child_ticks)
       busy_before=$(sys_busy_ticks)
       note "run: $target $mode c=$conns (${DURATION}s)"
       wrk_run "$target" "$mode" "$conns" "$DURATION" run
       busy_after=$(sys_busy_ticks)
       shell_after=$(shell_child_ticks)
-      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
+      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYF_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
       after=0; ((${#pids[@]})) && after=$(cpu_ticks "${pids[@]}")
       mock_after=$(cpu_ticks "$MOCK_PID")
       BG[$key]=$(awk -v b=$((busy_after - busy_before)) -v o=$((ours_after - ours_before + shell_after - shell_before)) \
