@@ -199,11 +199,14 @@ std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*en
   return std::make_unique<OpenAiBodyTranslator>();
 }
 
-bool hasConnector(BackendKind kind) { return kind == BackendKind::OpenAi; }
+bool hasConnector(BackendKind kind) {
+  return kind == BackendKind::OpenAi || kind == BackendKind::Ollama;
+}
 
 Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
   switch (kind) {
     case BackendKind::OpenAi:
+    case BackendKind::Ollama:  // its OpenAI-compatible API under /v1
       return std::make_shared<const OpenAiConnector>();
     case BackendKind::Anthropic:
     case BackendKind::AzureOpenAi:
@@ -211,8 +214,8 @@ Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
   }
   return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
                    "backend kind '" + std::string(toString(kind)) +
-                       "' has no connector yet (only 'openai' is supported in "
-                       "this release)");
+                       "' has no connector yet (only 'openai' and 'ollama' are "
+                       "supported in this release)");
 }
 
 }  // namespace sy::connectors

@@ -116,8 +116,8 @@ void decodeCapabilities(Decoder& decoder, const Located& where, Capabilities& ou
   }
 }
 
-// `health_check:` true, false, or {path, interval, timeout} (enabled). The default, set by the
-// caller, depends on the backend's location.
+// `health_check:` true, false, or {path, interval, timeout} (enabled). The defaults, set by the
+// caller, depend on the backend's location (enabled) and kind (path).
 void decodeHealthCheck(Decoder& decoder, const Located& where, HealthCheckSpec& out) {
   if (where.node.IsScalar()) {
     decoder.readBool(where, out.enabled);
@@ -206,8 +206,8 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
   if (decoder.readEnum(kind, kBackendKinds, "kind", out.kind) &&
       !connectors::hasConnector(out.kind)) {
     decoder.error(*kind, strCat("kind '", toString(out.kind),
-                                "' has no connector yet (only 'openai' is supported in this "
-                                "release)"));
+                                "' has no connector yet (only 'openai' and 'ollama' are "
+                                "supported in this release)"));
   }
   const bool url_ok = decodeUrl(decoder, backend.required("url"), out);
   decoder.readNonEmptyString(backend.required("model"), out.model);
@@ -232,6 +232,7 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
     decodeCapabilities(decoder, *capabilities, out.capabilities);
   }
   out.health.enabled = out.location == Location::SelfHosted;
+  out.health.path = defaultHealthPath(out.kind);
   if (const auto health = backend.optional("health_check")) {
     decodeHealthCheck(decoder, *health, out.health);
   }

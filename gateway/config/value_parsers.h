@@ -70,8 +70,9 @@ bool isValidAliasName(std::string_view name);
 bool isValidEnvVarName(std::string_view name);
 
 // Enum spellings as written in the policy file, in documentation order.
-inline constexpr std::array<std::pair<std::string_view, router::BackendKind>, 3> kBackendKinds{{
+inline constexpr std::array<std::pair<std::string_view, router::BackendKind>, 4> kBackendKinds{{
     {"openai", router::BackendKind::OpenAi},
+    {"ollama", router::BackendKind::Ollama},
     {"anthropic", router::BackendKind::Anthropic},
     {"azure-openai", router::BackendKind::AzureOpenAi},
 }};

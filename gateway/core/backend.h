@@ -9,13 +9,19 @@
 
 namespace sy {
 
-enum class BackendKind { OpenAi, Anthropic, AzureOpenAi };
+// The wire protocol, and for OpenAI-compatible servers that differ elsewhere, the server: Ollama
+// speaks the OpenAI API but has no `/health` (see defaultHealthPath).
+enum class BackendKind { OpenAi, Ollama, Anthropic, AzureOpenAi };
 enum class Location { SelfHosted, External };
 enum class License { OsiOpenSource, OpenWeight, SourceAvailable, Proprietary };
 
 std::string_view toString(BackendKind);
 std::string_view toString(Location);
 std::string_view toString(License);
+
+// The path a backend of `kind` is health-checked on unless the policy names one: `/api/version`
+// for Ollama (it answers 404 to /health), `/health` for the rest (vLLM, TGI, llama.cpp's server).
+std::string_view defaultHealthPath(BackendKind kind);
 
 struct Cost {
   double input_per_mtok = 0;   // USD per million prompt tokens (amortized GPU cost if self-hosted)
@@ -54,7 +60,8 @@ struct Capabilities {
 };
 
 // Active health checking: GET `path` every `interval`; 2xx is a pass. Self-hosted backends are
-// checked by default, external ones only when the policy says so.
+// checked by default, external ones only when the policy says so. `path` is from the server's
+// root (see healthCheckTarget); its default depends on the kind (defaultHealthPath).
 struct HealthCheckSpec {
   bool enabled = false;
   std::string path = "/health";
@@ -81,5 +88,10 @@ struct BackendSpec {
   Capabilities capabilities;
   HealthCheckSpec health;
 };
+
+// The request target of `backend`'s health check: its url's base path, less a trailing `/v1`
+// (the OpenAI API's prefix, which servers do not put their health endpoints under), then the
+// check's path. "http://h:8000/v1" + "/health" -> "/health"; "http://h/ollama" -> "/ollama/...".
+std::string healthCheckTarget(const BackendSpec& backend);
 
 }  // namespace sy

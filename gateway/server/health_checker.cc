@@ -69,8 +69,7 @@ net::awaitable<void> HealthChecker::probe(
   if (Status connected = co_await connection.connect(backend); !connected) {
     problem = connected.error().message;
   } else {
-    http::request<http::string_body> request{http::verb::get,
-                                             spec.address.base_path + spec.health.path, 11};
+    http::request<http::string_body> request{http::verb::get, healthCheckTarget(spec), 11};
     request.set(http::field::host, backend.host_header);
     request.set(http::field::user_agent, "switchyard-health/0.1");
     if (!backend.api_key.empty() && spec.location == Location::External) {

@@ -83,11 +83,11 @@ const std::vector<ErrorCase> kBackendCases = {
     {"UnknownKind",
      backendWith("    kind: openia\n"),
      {"policy.yaml:5:11: backends[0].kind: unknown kind 'openia' (expected one of: openai, "
-      "anthropic, azure-openai)"}},
+      "ollama, anthropic, azure-openai)"}},
     {"KindWithoutAConnectorYet",
      backendWith("    kind: anthropic\n"),
      {"policy.yaml:5:11: backends[0].kind: kind 'anthropic' has no connector yet (only 'openai' "
-      "is supported in this release)"}},
+      "and 'ollama' are supported in this release)"}},
     {"KindIsASequence",
      backendWith("    kind: [openai]\n"),
      {"policy.yaml:5:11: backends[0].kind: expected a string, got a sequence"}},

@@ -212,6 +212,32 @@ TEST(CatalogFieldsTest, AHealthCheckMappingEnablesChecksOfAnExternalBackend) {
   EXPECT_EQ(config.catalog.backends[0].health.interval, 60s);
 }
 
+TEST(CatalogFieldsTest, TheDefaultHealthPathDependsOnTheKind) {
+  const Config config = load(
+      "backends:\n"
+      "  - {name: vllm, url: http://h:8000/v1, model: m}\n"
+      "  - {name: ollama, kind: ollama, url: http://o:11434/v1, model: llama3.1}\n"
+      "  - {name: proxied, kind: ollama, url: http://gw/ollama, model: m}\n"
+      "  - {name: custom, kind: ollama, url: http://o:11434, model: m,\n"
+      "     health_check: {path: /api/tags}}\n"
+      "tiers:\n"
+      "  t: {backends: [vllm, ollama, proxied, custom]}\n"
+      "auth: {anonymous: true}\n");
+  ASSERT_EQ(config.catalog.backends.size(), 4u);
+  const BackendSpec& vllm = config.catalog.backends[0];
+  const BackendSpec& ollama = config.catalog.backends[1];
+  EXPECT_EQ(vllm.kind, BackendKind::OpenAi);
+  EXPECT_EQ(vllm.health.path, "/health");
+  EXPECT_EQ(ollama.kind, BackendKind::Ollama);
+  EXPECT_TRUE(ollama.health.enabled);
+  EXPECT_EQ(ollama.health.path, "/api/version") << "Ollama has no /health";
+  // Health endpoints live at the server's root, not under the OpenAI API's /v1.
+  EXPECT_EQ(healthCheckTarget(vllm), "/health");
+  EXPECT_EQ(healthCheckTarget(ollama), "/api/version");
+  EXPECT_EQ(healthCheckTarget(config.catalog.backends[2]), "/ollama/api/version");
+  EXPECT_EQ(config.catalog.backends[3].health.path, "/api/tags") << "a policy's path wins";
+}
+
 TEST(CatalogFieldsTest, DecodesCompliance) {
   const Config config =
       load(compliance("  licenses: [osi-open-source, open-weight]\n  regions: [eu, us]\n"));

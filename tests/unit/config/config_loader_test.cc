@@ -213,7 +213,7 @@ auth: {anonymous: true}
                 "p.yaml:4:13: models.x.tier: unknown tier 'missing'",
                 "p.yaml:6:20: backends[0].url: scheme must be http or https, got 'ftp'",
                 "p.yaml:6:45: backends[0].kind: unknown kind 'grpc' (expected one of: openai, "
-                "anthropic, azure-openai)",
+                "ollama, anthropic, azure-openai)",
                 "p.yaml:8:12: server.workers: expected an integer, got 'many'",
                 "p.yaml:9:28: server.limits.max_body_bytes: invalid size '8XB' (use e.g. 8MiB)",
                 "p.yaml:10:17: admin.listen: missing port in 'nowhere' (use host:port, e.g. "

@@ -324,6 +324,7 @@ TEST(ConfigParsersTest, EnvVarNamesStartWithALetterOrUnderscore) {
 
 TEST(ConfigParsersTest, EnumSpellingsAreExactAndLowercase) {
   EXPECT_EQ(parseBackendKind("openai"), router::BackendKind::OpenAi);
+  EXPECT_EQ(parseBackendKind("ollama"), router::BackendKind::Ollama);
   EXPECT_EQ(parseBackendKind("anthropic"), router::BackendKind::Anthropic);
   EXPECT_EQ(parseBackendKind("azure-openai"), router::BackendKind::AzureOpenAi);
   EXPECT_EQ(parseBackendKind("OpenAI"), std::nullopt);

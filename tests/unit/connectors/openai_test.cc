@@ -172,9 +172,11 @@ TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   EXPECT_EQ(translator->usage().completion_tokens, 9u);
 }
 
-TEST(MakeConnectorTest, OpenAiIsSupportedAndOtherKindsSayWhyNot) {
+TEST(MakeConnectorTest, OpenAiAndOllamaAreSupportedAndOtherKindsSayWhyNot) {
   EXPECT_TRUE(makeConnector(BackendKind::OpenAi));
   EXPECT_TRUE(hasConnector(BackendKind::OpenAi));
+  EXPECT_TRUE(makeConnector(BackendKind::Ollama));
+  EXPECT_TRUE(hasConnector(BackendKind::Ollama));
   EXPECT_FALSE(hasConnector(BackendKind::Anthropic));
   EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
   auto anthropic = makeConnector(BackendKind::Anthropic);
