@@ -74,7 +74,8 @@ void Inflight::reset() {
 
 // --- BackendState ---
 
-BackendState::BackendState(std::string name, const SelectionPolicy& policy, const NowFn& now)
+BackendState::BackendState(std::string name, const std::atomic<const SelectionPolicy*>& policy,
+                           const NowFn& now)
     : name_(std::move(name)), policy_(policy), now_(now) {
   closed_since_ = nowTicks();
   window_start_.store(closed_since_, std::memory_order_relaxed);
@@ -142,7 +143,7 @@ Inflight BackendState::acquire(bool panic) {
 
 void BackendState::record(Outcome outcome) {
   if (state_.load(std::memory_order_acquire) == kClosed) {
-    recordClosed(outcome, nowTicks());
+    recordClosed(policy(), outcome, nowTicks());
   }
 }
 
@@ -152,6 +153,7 @@ void BackendState::abandonProbe(uint64_t probe_epoch) {
 }
 
 void BackendState::finish(Outcome outcome, uint64_t probe_epoch) {
+  const SelectionPolicy& policy = this->policy();
   const int64_t now = nowTicks();
   if (probe_epoch != 0) {
     std::unique_lock lock(mu_);
@@ -168,7 +170,7 @@ void BackendState::finish(Outcome outcome, uint64_t probe_epoch) {
       return;
     }
     if (current && isBreakerFailure(outcome)) {
-      ejectLocked(now, /*from_closed=*/false);  // a new epoch: the slot is free again
+      ejectLocked(policy, now, /*from_closed=*/false);  // a new epoch: the slot is free again
       return;
     }
     // A neutral probe (429, cancelled) gives the slot back; a stale one just lets go of it.
@@ -178,19 +180,19 @@ void BackendState::finish(Outcome outcome, uint64_t probe_epoch) {
     }
   }
   if (state_.load(std::memory_order_acquire) == kClosed) {
-    recordClosed(outcome, now);
+    recordClosed(policy, outcome, now);
   }
   // Outcomes of tries admitted before an ejection (or in panic) do not move an open breaker.
 }
 
-void BackendState::recordClosed(Outcome outcome, int64_t now) {
-  const bool ratio = policy_.failure_ratio > 0;
+void BackendState::recordClosed(const SelectionPolicy& policy, Outcome outcome, int64_t now) {
+  const bool ratio = policy.failure_ratio > 0;
   if (isBreakerSuccess(outcome)) {
     if (consecutive_failures_.load(std::memory_order_relaxed) != 0) {
       consecutive_failures_.store(0, std::memory_order_relaxed);
     }
     if (ratio) {
-      ratioExceeded(false, now);
+      ratioExceeded(policy, false, now);
     }
     return;
   }
@@ -198,22 +200,22 @@ void BackendState::recordClosed(Outcome outcome, int64_t now) {
     return;  // RateLimited and Cancelled are neutral: a rate-limited backend is not broken.
   }
   const uint32_t run = consecutive_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-  bool eject = policy_.consecutive_failures != 0 && run >= policy_.consecutive_failures;
-  if (ratio && ratioExceeded(true, now)) {
+  bool eject = policy.consecutive_failures != 0 && run >= policy.consecutive_failures;
+  if (ratio && ratioExceeded(policy, true, now)) {
     eject = true;
   }
   if (eject) {
     std::lock_guard lock(mu_);
     if (state_.load(std::memory_order_relaxed) == kClosed) {
-      ejectLocked(now, /*from_closed=*/true);
+      ejectLocked(policy, now, /*from_closed=*/true);
     }
   }
 }
 
 // Counts one outcome in the tumbling window and says whether the failure ratio is exceeded.
 // Increments racing a rotation may land in either window: an approximation, by design.
-bool BackendState::ratioExceeded(bool failure, int64_t now) {
-  const int64_t window = ticksOf(policy_.ratio_window);
+bool BackendState::ratioExceeded(const SelectionPolicy& policy, bool failure, int64_t now) {
+  const int64_t window = ticksOf(policy.ratio_window);
   if (now - window_start_.load(std::memory_order_acquire) >= window) {
     std::lock_guard lock(mu_);
     if (now - window_start_.load(std::memory_order_relaxed) >= window) {
@@ -227,16 +229,16 @@ bool BackendState::ratioExceeded(bool failure, int64_t now) {
     return false;
   }
   const uint32_t failures = window_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-  return total >= std::max<uint32_t>(policy_.ratio_min_requests, 1) &&
-         static_cast<double>(failures) > policy_.failure_ratio * static_cast<double>(total);
+  return total >= std::max<uint32_t>(policy.ratio_min_requests, 1) &&
+         static_cast<double>(failures) > policy.failure_ratio * static_cast<double>(total);
 }
 
-void BackendState::ejectLocked(int64_t now, bool from_closed) {
-  if (from_closed && now - closed_since_ >= ticksOf(policy_.streak_reset_after)) {
+void BackendState::ejectLocked(const SelectionPolicy& policy, int64_t now, bool from_closed) {
+  if (from_closed && now - closed_since_ >= ticksOf(policy.streak_reset_after)) {
     streak_ = 0;  // it stayed closed long enough: this is a fresh problem, not a relapse
   }
   streak_ = std::min<uint32_t>(streak_ + 1, 64);
-  open_until_.store(now + openTicks(policy_, streak_), std::memory_order_relaxed);
+  open_until_.store(now + openTicks(policy, streak_), std::memory_order_relaxed);
   consecutive_failures_.store(0, std::memory_order_relaxed);
   window_total_.store(0, std::memory_order_relaxed);
   window_failures_.store(0, std::memory_order_relaxed);
@@ -246,17 +248,18 @@ void BackendState::ejectLocked(int64_t now, bool from_closed) {
 }
 
 void BackendState::recordProbe(bool ok) {
+  const SelectionPolicy& policy = this->policy();
   std::lock_guard lock(mu_);
   if (ok) {
     probe_failures_ = 0;
     ++probe_successes_;
-    if (probe_successes_ >= std::max<uint32_t>(policy_.healthy_threshold, 1)) {
+    if (probe_successes_ >= std::max<uint32_t>(policy.healthy_threshold, 1)) {
       healthy_.store(true, std::memory_order_relaxed);
     }
   } else {
     probe_successes_ = 0;
     ++probe_failures_;
-    if (probe_failures_ >= std::max<uint32_t>(policy_.unhealthy_threshold, 1)) {
+    if (probe_failures_ >= std::max<uint32_t>(policy.unhealthy_threshold, 1)) {
       healthy_.store(false, std::memory_order_relaxed);
     }
   }

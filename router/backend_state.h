@@ -41,6 +41,8 @@ struct SelectionPolicy {
   // Active health: consecutive probe results that flip the verdict.
   uint32_t healthy_threshold = 2;
   uint32_t unhealthy_threshold = 3;
+
+  bool operator==(const SelectionPolicy&) const = default;
 };
 
 // Exported as a gauge: closed=0, open=1, half_open=2.
@@ -98,7 +100,10 @@ class Inflight {
 class BackendState {
  public:
   // `policy` and `now` are borrowed and must outlive this object (BackendStates owns all three).
-  BackendState(std::string name, const SelectionPolicy& policy, const NowFn& now);
+  // `policy` points at the current thresholds; every policy it ever pointed at must stay alive
+  // too (BackendStates::setPolicy may swap it at any time: each operation loads it once).
+  BackendState(std::string name, const std::atomic<const SelectionPolicy*>& policy,
+               const NowFn& now);
   BackendState(const BackendState&) = delete;
   BackendState& operator=(const BackendState&) = delete;
 
@@ -136,13 +141,14 @@ class BackendState {
   void release() { outstanding_.fetch_sub(1, std::memory_order_relaxed); }
   void finish(Outcome outcome, uint64_t probe_epoch);  // from Inflight::report
   void abandonProbe(uint64_t probe_epoch);             // an unreported probe ended
-  void recordClosed(Outcome outcome, int64_t now);
-  bool ratioExceeded(bool failure, int64_t now);
-  void ejectLocked(int64_t now, bool from_closed);
+  void recordClosed(const SelectionPolicy& policy, Outcome outcome, int64_t now);
+  bool ratioExceeded(const SelectionPolicy& policy, bool failure, int64_t now);
+  void ejectLocked(const SelectionPolicy& policy, int64_t now, bool from_closed);
+  const SelectionPolicy& policy() const { return *policy_.load(std::memory_order_acquire); }
   int64_t nowTicks() const;
 
   const std::string name_;
-  const SelectionPolicy& policy_;
+  const std::atomic<const SelectionPolicy*>& policy_;
   const NowFn& now_;
 
   std::atomic<uint32_t> outstanding_{0};

@@ -28,6 +28,10 @@ bool shouldRetry(const RetryPolicy& policy, uint32_t attempts_made, Outcome outc
          retryable(outcome, first_byte_sent_to_client);
 }
 
+bool retryableOnSameBackend(Outcome outcome) {
+  return outcome != Outcome::Timeout && retryable(outcome, false);
+}
+
 std::chrono::milliseconds backoff(const RetryPolicy& policy, uint32_t attempt, uint64_t random) {
   const int64_t cap = std::max<int64_t>(policy.max.count(), 0);
   int64_t ceiling = std::clamp<int64_t>(policy.base.count(), 0, cap);

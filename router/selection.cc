@@ -53,8 +53,19 @@ size_t powerOfTwo(const std::vector<Scored>& pool, uint64_t& rng) {
 }  // namespace
 
 BackendStates::BackendStates(SelectionPolicy policy, NowFn now)
-    : policy_(std::move(policy)),
-      now_(now ? std::move(now) : NowFn([] { return SteadyClock::now(); })) {}
+    : now_(now ? std::move(now) : NowFn([] { return SteadyClock::now(); })) {
+  policies_.push_back(std::make_unique<const SelectionPolicy>(std::move(policy)));
+  policy_.store(policies_.back().get(), std::memory_order_release);
+}
+
+void BackendStates::setPolicy(const SelectionPolicy& policy) {
+  std::unique_lock lock(mu_);
+  if (policy == *policy_.load(std::memory_order_acquire)) {
+    return;
+  }
+  policies_.push_back(std::make_unique<const SelectionPolicy>(policy));
+  policy_.store(policies_.back().get(), std::memory_order_release);
+}
 
 BackendState& BackendStates::state(std::string_view name) {
   {

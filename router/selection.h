@@ -3,9 +3,11 @@
 // rest of them ordered for failover, and a panic mode when none is admissible.
 // Also fallbackAllowed(), the data-residency guard for falling back to another tier.
 // BackendStates is thread-safe and lives for the whole process (it survives policy reloads:
-// state is keyed by backend name). It runs no timers or threads: time comes from the NowFn.
+// state is keyed by backend name, and a reload only swaps the thresholds, see setPolicy). It runs
+// no timers or threads: time comes from the NowFn.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,7 +47,7 @@ struct Selection {
 
 class BackendStates {
  public:
-  // `now` defaults to SteadyClock::now. The policy is fixed for the life of the object.
+  // `now` defaults to SteadyClock::now. `policy` holds until setPolicy replaces it.
   explicit BackendStates(SelectionPolicy policy = {}, NowFn now = {});
   BackendStates(const BackendStates&) = delete;
   BackendStates& operator=(const BackendStates&) = delete;
@@ -68,13 +70,24 @@ class BackendStates {
   // Every backend seen so far, sorted by name, for the gauges.
   std::vector<BackendStatus> snapshot() const;
 
-  const SelectionPolicy& policy() const { return policy_; }
+  // Replaces the thresholds of every backend's breaker and active health, existing and future
+  // (a policy reload). Nothing is reset: failure runs, windows, streaks, open breakers and health
+  // verdicts carry on and are judged by the new thresholds from the next outcome or probe on; a
+  // breaker that is open keeps the open time it was given, the next ejection gets the new one.
+  void setPolicy(const SelectionPolicy& policy);
+
+  // The current thresholds. The reference stays valid for the lifetime of this object.
+  const SelectionPolicy& policy() const { return *policy_.load(std::memory_order_acquire); }
 
  private:
-  const SelectionPolicy policy_;
   const NowFn now_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<BackendState>, std::less<>> states_;
+  // Every policy set so far, never freed (one small struct per reload that changed it), so that
+  // a BackendState may keep using the one it loaded; `policy_` points at the newest. Appended to
+  // under mu_ (exclusive).
+  std::vector<std::unique_ptr<const SelectionPolicy>> policies_;
+  std::atomic<const SelectionPolicy*> policy_;
 };
 
 // The data-residency rule for tier fallback. False when the primary candidates are all

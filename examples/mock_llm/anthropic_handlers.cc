@@ -181,7 +181,8 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply) {
     return;
   }
   std::string joined;
-  auto controls = effectiveControls(state, request, lastUserText(*req.messages, joined));
+  auto controls =
+      effectiveControls(state.controls.forRequest(), request, lastUserText(*req.messages, joined));
   if (!controls) {
     return invalidRequest(reply, controls.error().message);
   }

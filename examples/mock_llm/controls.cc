@@ -1,5 +1,6 @@
 #include "examples/mock_llm/controls.h"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
@@ -33,6 +34,8 @@ constexpr KeyInfo kKeyInfo[] = {
      &Controls::echo_chunk_bytes, 0, 1 << 20},
     {ControlKey::HealthStatus, "health_status", "x-mock-health-status", &Controls::health_status,
      200, 599},
+    {ControlKey::ErrorCount, "error_count", "x-mock-error-count", &Controls::error_count, 0,
+     1'000'000},
 };
 
 const KeyInfo& info(ControlKey key) { return kKeyInfo[static_cast<int>(key)]; }
@@ -135,10 +138,28 @@ RuntimeControls::RuntimeControls(const Controls& defaults) : defaults_(defaults)
 
 Controls RuntimeControls::snapshot() const {
   constexpr auto kOrder = std::memory_order_relaxed;
-  return Controls{latency_ms_.load(kOrder),       ttft_ms_.load(kOrder),
-                  tokens_per_sec_.load(kOrder),   reply_tokens_.load(kOrder),
-                  error_status_.load(kOrder),     disconnect_after_.load(kOrder),
-                  echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder)};
+  return Controls{
+      latency_ms_.load(kOrder),       ttft_ms_.load(kOrder),       tokens_per_sec_.load(kOrder),
+      reply_tokens_.load(kOrder),     error_status_.load(kOrder),  disconnect_after_.load(kOrder),
+      echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder), error_count_.load(kOrder)};
+}
+
+Controls RuntimeControls::forRequest() {
+  constexpr auto kOrder = std::memory_order_relaxed;
+  Controls controls = snapshot();
+  if (controls.error_status == 0 || controls.error_count == 0) {
+    return controls;
+  }
+  int64_t left = error_count_.load(kOrder);
+  while (left > 0 && !error_count_.compare_exchange_weak(left, left - 1, kOrder)) {
+  }
+  if (left <= 0) {  // another request took the last one
+    controls.error_status = 0;
+  } else if (left == 1) {
+    error_status_.store(0, kOrder);
+  }
+  controls.error_count = std::max<int64_t>(left - 1, 0);
+  return controls;
 }
 
 void RuntimeControls::store(const Controls& c) {
@@ -151,6 +172,7 @@ void RuntimeControls::store(const Controls& c) {
   disconnect_after_.store(c.disconnect_after, kOrder);
   echo_chunk_bytes_.store(c.echo_chunk_bytes, kOrder);
   health_status_.store(c.health_status, kOrder);
+  error_count_.store(c.error_count, kOrder);
 }
 
 Result<Controls> RuntimeControls::applyConfig(const boost::json::value& body) {

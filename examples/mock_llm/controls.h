@@ -26,6 +26,8 @@ struct Controls {
   int64_t echo_chunk_bytes = 0;   // 0 = off; else the reply repeats the last user message, and a
                                   // stream sends it in content chunks of at most N bytes
   int64_t health_status = 200;    // the status of GET /health (200..599; the /v1 paths ignore it)
+  int64_t error_count = 0;  // 0 = error_status is for every request; N > 0: for the next N /v1
+                            // requests only, then both are 0 again (runtime layers only)
   bool operator==(const Controls&) const = default;
 };
 
@@ -43,7 +45,8 @@ enum class ControlKey {
   ErrorStatus,
   DisconnectAfter,
   EchoChunkBytes,
-  HealthStatus
+  HealthStatus,
+  ErrorCount
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -75,6 +78,10 @@ class RuntimeControls {
 
   Controls snapshot() const;  // relaxed loads; never blocks
   void store(const Controls& controls);
+  // The runtime layer for one /v1 request: snapshot(), and while error_count > 0 the request
+  // takes one of the counted errors (the one that takes the last turns error_status and
+  // error_count off); a request that finds none left gets error_status 0. Never blocks.
+  Controls forRequest();
   const Controls& defaults() const { return defaults_; }
 
   // Applies a `POST /mock/config` body: a JSON object whose keys are control names. A key set to
@@ -93,6 +100,7 @@ class RuntimeControls {
   std::atomic<int64_t> disconnect_after_;
   std::atomic<int64_t> echo_chunk_bytes_;
   std::atomic<int64_t> health_status_;
+  std::atomic<int64_t> error_count_;
 };
 
 // --- implementation of the template -------------------------------------------------------------

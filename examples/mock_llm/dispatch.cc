@@ -137,7 +137,7 @@ void handleHealth(const Request& request, const ServerState& state, Reply& reply
   if (request.method() != http::verb::get) {
     return methodNotAllowed("GET", false, reply);
   }
-  const auto controls = effectiveControls(state, request, {});
+  const auto controls = effectiveControls(state.controls.snapshot(), request, {});
   if (!controls) {
     return setOpenAiError(reply, 400, controls.error().message, "invalid_request_error", {},
                           controls.error().code_id);

@@ -158,7 +158,7 @@ void handleEmbeddings(const Request& request, ServerState& state, Reply& reply) 
   if (!collectInputs(*input, inputs, reply)) {
     return;
   }
-  auto controls = effectiveControls(state, request, {});
+  auto controls = effectiveControls(state.controls.forRequest(), request, {});
   if (!controls) {
     return badRequest(reply, controls.error().message, {});
   }

@@ -17,9 +17,8 @@ JsonBody::JsonBody(std::string_view text) : resource_(storage_, sizeof(storage_)
   }
 }
 
-Result<Controls> effectiveControls(const ServerState& state, const Request& request,
+Result<Controls> effectiveControls(Controls controls, const Request& request,
                                    std::string_view directive_text) {
-  Controls controls = state.controls.snapshot();
   auto lookup = [&request](std::string_view name) -> std::string_view {
     auto it = request.find(boost::beast::string_view(name.data(), name.size()));
     if (it == request.end()) {

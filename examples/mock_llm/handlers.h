@@ -49,10 +49,11 @@ class JsonBody {
   std::optional<boost::json::value> value_;
 };
 
-// The runtime controls overridden by the request's x-mock-* headers and then by the
-// `mock:key=value` directives in `directive_text`. Fails (-> 400) on a malformed header value or
-// an out-of-range control.
-Result<Controls> effectiveControls(const ServerState& state, const Request& request,
+// The runtime `controls` (RuntimeControls::forRequest() for a /v1 request, which counts it
+// against error_count; snapshot() otherwise) overridden by the request's x-mock-* headers and
+// then by the `mock:key=value` directives in `directive_text`. Fails (-> 400) on a malformed
+// header value or an out-of-range control.
+Result<Controls> effectiveControls(Controls controls, const Request& request,
                                    std::string_view directive_text);
 
 // The text of the last message with role "user": its content string, or its text parts joined by

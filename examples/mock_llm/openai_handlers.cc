@@ -249,7 +249,7 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
   }
   std::string joined;
   const std::string_view user_text = lastUserText(*chat.messages, joined);
-  auto controls = effectiveControls(state, request, user_text);
+  auto controls = effectiveControls(state.controls.forRequest(), request, user_text);
   if (!controls) {
     return badRequest(reply, controls.error().message, {}, controls.error().code_id);
   }
@@ -282,7 +282,7 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
 }
 
 void handleModels(const Request& request, ServerState& state, Reply& reply) {
-  auto controls = effectiveControls(state, request, {});
+  auto controls = effectiveControls(state.controls.forRequest(), request, {});
   if (!controls) {
     return badRequest(reply, controls.error().message, {}, controls.error().code_id);
   }

@@ -73,8 +73,9 @@ struct AccountingSpec {
   std::string baseline_source;  // "accounting.baseline", or the backend whose price is used
 };
 
-// `resilience:` retries inside a tier, and the per-backend circuit breaker. The breaker settings
-// take effect at start: backend state outlives policy reloads.
+// `resilience:` retries inside a tier, and the per-backend circuit breaker. Backend state
+// outlives policy reloads; a reload applies new breaker settings to it without resetting it
+// (router::BackendStates::setPolicy).
 struct ResilienceSpec {
   router::RetryPolicy retry;
   router::SelectionPolicy selection;

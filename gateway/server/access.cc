@@ -52,8 +52,7 @@ Status authorizeBody(const RequestContext& ctx) {
   return ctx.principal->allowMaxTokens(ctx.max_tokens);
 }
 
-net::awaitable<Status> Pipeline::admit(RequestContext& ctx, router::Target& target,
-                                       std::vector<const config::BackendRuntime*>& candidates) {
+net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<CandidateGroup>& groups) {
   const policies::Principal& principal = *ctx.principal;
   AdmitRequest request;
   if (!principal.key_limits.empty()) {
@@ -78,9 +77,11 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, router::Target& targ
   for (int round = 0; round < 2; ++round) {
     request.tokens = ctx.prompt_estimate + max_out;
     request.micro_usd = 0;
-    for (const config::BackendRuntime* candidate : candidates) {
-      request.micro_usd =
-          std::max(request.micro_usd, microUsd(*candidate->spec, ctx.prompt_estimate, max_out));
+    for (const CandidateGroup& group : groups) {  // fallbacks included: it may end up there
+      for (const config::BackendRuntime* candidate : group.backends) {
+        request.micro_usd =
+            std::max(request.micro_usd, microUsd(*candidate->spec, ctx.prompt_estimate, max_out));
+      }
     }
     Result<Admission> admission = co_await worker_.shared.limits->admit(request);
     if (!admission) {
@@ -102,11 +103,12 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, router::Target& targ
       ctx.admission = std::move(request);
       co_return Status{};
     }
-    // A spent budget may send the request to the cheaper tier instead, if the policy says so.
+    // A spent budget may send the request to the cheaper tier instead, if the policy says so:
+    // that tier alone, since the fallbacks were part of the worst case the budget could not pay.
     const bool downgrade =
         isBudget(admission->limit) && round == 0 &&
         policy.on_budget_exhausted == policies::LimitsConfig::OnBudgetExhausted::Downgrade &&
-        target.tier != policy.downgrade_tier;
+        (groups.front().tier != policy.downgrade_tier || groups.size() > 1);
     if (downgrade) {
       auto lower = ctx.config->catalog().resolve(policy.downgrade_tier, worker_.rotation++);
       if (lower) {
@@ -115,9 +117,8 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, router::Target& targ
           log::info("budget spent; request downgraded", {{"request_id", ctx.request_id},
                                                          {"limit", admission->limit},
                                                          {"tier", policy.downgrade_tier}});
-          target = std::move(*lower);
-          ctx.tier = target.tier;
-          candidates = std::move(allowed.allowed);
+          ctx.tier = lower->tier;
+          groups.assign(1, CandidateGroup{lower->tier, std::move(allowed.allowed)});
           continue;
         }
       }

@@ -1,11 +1,16 @@
 // The `forward` phase of the pipeline: resolve the requested model to candidate
 // backends, send the request upstream and relay the answer, failing over inside
-// the tier while nothing has reached the client yet.
+// the tier (and retrying its backends, then the fallback tiers) while nothing has
+// reached the client yet.
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
+
+// g++ 12 misreports Asio's coroutine frame allocator here (awaitable_frame_base's sized
+// operator delete "mismatched" with its operator new): a known false positive of -Werror builds.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace sy::server {
 namespace {
@@ -177,60 +182,103 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
   if (candidates.empty()) {
     co_return std::unexpected(std::move(*blocked));
   }
-  if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
-    if (Status admitted = co_await admit(ctx, plan->primary, candidates); !admitted) {
-      co_return admitted;
-    }
-  }
   // Groups tried in order: the route's own backends, then each fallback tier the request may
   // reach (its DLP verdicts and the key's scopes apply there too).
-  std::vector<std::vector<const config::BackendRuntime*>> groups{std::move(candidates)};
-  std::vector<std::string_view> group_tiers{ctx.tier};
-  std::vector<const config::BackendRuntime*> everyone = groups.front();
+  std::vector<CandidateGroup> groups{{ctx.tier, std::move(candidates)}};
   for (const router::Target& fallback : plan->fallbacks) {
     auto allowed = allowedCandidates(ctx, fallback).allowed;
     if (!allowed.empty()) {
-      everyone.insert(everyone.end(), allowed.begin(), allowed.end());
-      groups.push_back(std::move(allowed));
-      group_tiers.push_back(fallback.tier);
+      groups.push_back({fallback.tier, std::move(allowed)});
     }
+  }
+  if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
+    if (Status admitted = co_await admit(ctx, groups); !admitted) {
+      co_return admitted;
+    }
+  }
+  std::vector<const config::BackendRuntime*> everyone;
+  for (const CandidateGroup& group : groups) {
+    everyone.insert(everyone.end(), group.backends.begin(), group.backends.end());
   }
   if (Status audited = co_await auditDecision(ctx, everyone); !audited) {
     co_return audited;
   }
-  const router::RetryPolicy& retry = ctx.config->config().resilience.retry;
-  router::BackendStates& states = *worker_.shared.backend_states;
-  std::optional<Error> last_error;
-  size_t tried = 0;
-  bool all_unreachable = true;  // every attempt failed to connect: no backend is there at all
-  std::vector<router::Candidate> choices;
+  FailedTries failed;
   for (size_t g = 0; g < groups.size(); ++g) {
-    choices.clear();
-    for (const config::BackendRuntime* backend : groups[g]) {
-      choices.push_back({backend->spec, backend->spec->weight});
-    }
-    const router::Selection selection = states.order(choices, worker_.random());
-    if (selection.panic) {
-      log::warn("no healthy backend; trying all anyway",
-                {{"request_id", ctx.request_id}, {"tier", group_tiers[g]}});
-    }
     if (g > 0) {
-      ctx.tier = group_tiers[g];
+      ctx.tier = groups[g].tier;
       log::info("falling back to another tier",
-                {{"request_id", ctx.request_id}, {"tier", group_tiers[g]}});
+                {{"request_id", ctx.request_id}, {"tier", groups[g].tier}});
     }
-    const bool final_group = g + 1 == groups.size();
-    uint32_t attempts = 0;
+    auto answered =
+        co_await forwardToGroup(ctx, downstream, groups[g], g + 1 == groups.size(), failed);
+    if (!answered) {
+      co_return std::unexpected(std::move(answered.error()));
+    }
+    if (*answered) {
+      co_return Status{};
+    }
+    if (failed.last_error && !failed.last_error->retryable) {
+      break;  // the request itself is at fault: another tier would fail the same way
+    }
+  }
+  if (!failed.last_error || failed.all_unreachable) {
+    // Nothing answered at all: the service is unavailable rather than a bad gateway.
+    ctx.retry_after = 1;
+    std::string message = "No backend the policy allows for this request is available right now";
+    message += failed.last_error ? " (" + std::to_string(failed.tried) +
+                                       " tried; last: " + failed.last_error->message + ")"
+                                 : " (circuit breakers open)";
+    co_return makeError(ErrorCode::Unavailable, ErrorSource::Upstream,
+                        message + "; try again shortly.", "no_backend_available",
+                        /*retryable=*/true);
+  }
+  Error error = std::move(*failed.last_error);
+  if (failed.tried > 1) {
+    error.message = std::to_string(failed.tried) + " attempts failed (tier '" +
+                    std::string(ctx.tier) + "'); last: " + error.message;
+  }
+  co_return std::unexpected(std::move(error));
+}
+
+net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downstream& downstream,
+                                                      const CandidateGroup& group, bool last_group,
+                                                      FailedTries& failed) {
+  const router::RetryPolicy& retry = ctx.config->config().resilience.retry;
+  const uint32_t max_attempts = std::max<uint32_t>(retry.max_attempts, 1);
+  router::BackendStates& states = *worker_.shared.backend_states;
+  std::vector<router::Candidate> choices;
+  choices.reserve(group.backends.size());
+  for (const config::BackendRuntime* backend : group.backends) {
+    choices.push_back({backend->spec, backend->spec->weight});
+  }
+  router::Selection selection = states.order(choices, worker_.random());
+  if (selection.panic) {
+    log::warn("no healthy backend; trying all anyway",
+              {{"request_id", ctx.request_id}, {"tier", group.tier}});
+  }
+  uint32_t attempts = 0;
+  uint32_t paused_after = 0;  // the number of tries the last backoff pause followed
+  for (;;) {
+    bool retry_next = false;  // the last try failed in a way another try may fix
     for (size_t i = 0; i < selection.picks.size(); ++i) {
+      if (attempts > paused_after) {  // a try failed: the full-jitter pause before the next
+        paused_after = attempts;
+        net::steady_timer pause(co_await net::this_coro::executor);
+        pause.expires_after(router::backoff(retry, attempts, worker_.random()));
+        co_await pause.async_wait(kTuple);
+      }
       const router::Pick& pick = selection.picks[i];
       router::Inflight inflight = pick.state->acquire(selection.panic);
       if (!inflight) {
         continue;  // its breaker opened, or another request holds its half-open probe
       }
       ++attempts;
-      ++tried;
-      const bool last =
-          final_group && (i + 1 == selection.picks.size() || attempts >= retry.max_attempts);
+      ++failed.tried;
+      // No try follows this one: its 429/5xx goes to the client as is. (After a panic round
+      // there is no retry round: every breaker is open or every backend unhealthy.)
+      const bool last = last_group && (attempts >= max_attempts ||
+                                       (selection.panic && i + 1 == selection.picks.size()));
       const config::BackendRuntime& backend = ctx.config->backend(*pick.spec);
       if (ctx.dlp) {
         ctx.dlp->apply(ctx.body, backend.spec->location);
@@ -246,44 +294,35 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
           answered ? outcomeOf(ctx.status) : outcomeOf(answered.error(), ctx.upstream_status);
       inflight.report(outcome);
       if (answered) {
-        co_return Status{};
+        co_return true;
       }
       worker_.recordUpstreamError(backend.spec->name, errorReason(answered.error()));
       log::warn("upstream attempt failed", {{"request_id", ctx.request_id},
                                             {"backend", backend.spec->name},
                                             {"error", answered.error().message}});
-      last_error = std::move(answered.error());
-      all_unreachable = all_unreachable && last_error->code_id == "upstream_unreachable";
+      failed.last_error = std::move(answered.error());
+      failed.all_unreachable =
+          failed.all_unreachable && failed.last_error->code_id == "upstream_unreachable";
+      if (!router::retryableOnSameBackend(outcome)) {
+        std::erase_if(choices, [&](const router::Candidate& c) { return c.spec == pick.spec; });
+      }
       // Errors reach here only before anything was sent to the client.
-      if (!last_error->retryable || !router::shouldRetry(retry, attempts, outcome, false)) {
-        break;
-      }
-      if (i + 1 < selection.picks.size()) {
-        net::steady_timer pause(co_await net::this_coro::executor);
-        pause.expires_after(router::backoff(retry, attempts, worker_.random()));
-        co_await pause.async_wait(kTuple);
+      retry_next =
+          failed.last_error->retryable && router::shouldRetry(retry, attempts, outcome, false);
+      if (!retry_next) {
+        co_return false;
       }
     }
-    if (last_error && !last_error->retryable) {
-      break;  // the request itself is at fault: another tier would fail the same way
+    // Every candidate had its try and attempts remain: the group's backends again, in a fresh
+    // order, but never one whose breaker is open now (no panic) or whose try timed out.
+    if (!retry_next || selection.panic || choices.empty()) {
+      co_return false;
+    }
+    selection = states.order(choices, worker_.random());
+    if (selection.panic) {
+      co_return false;
     }
   }
-  if (!last_error || all_unreachable) {
-    // Nothing answered at all: the service is unavailable rather than a bad gateway.
-    ctx.retry_after = 1;
-    std::string message = "No backend the policy allows for this request is available right now";
-    message += last_error ? " (" + std::to_string(tried) + " tried; last: " + last_error->message +
-                                ")"
-                          : " (circuit breakers open)";
-    co_return makeError(ErrorCode::Unavailable, ErrorSource::Upstream, message + "; try again shortly.",
-                        "no_backend_available", /*retryable=*/true);
-  }
-  Error error = std::move(*last_error);
-  if (tried > 1) {
-    error.message = std::to_string(tried) + " attempts failed (tier '" + std::string(ctx.tier) +
-                    "'); last: " + error.message;
-  }
-  co_return std::unexpected(std::move(error));
 }
 
 net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& downstream,

@@ -14,6 +14,20 @@
 
 namespace sy::server {
 
+// The backends one request may be forwarded to, in groups tried in order: the route's own, then
+// each fallback tier the request may reach. Pointers borrow from the request's pinned snapshot.
+struct CandidateGroup {
+  std::string_view tier;  // "" for a single backend
+  std::vector<const config::BackendRuntime*> backends;
+};
+
+// What the forward loop's failed tries left for the final error.
+struct FailedTries {
+  std::optional<Error> last_error;
+  size_t tried = 0;
+  bool all_unreachable = true;  // every try failed to connect: no backend is there at all
+};
+
 class Pipeline {
  public:
   explicit Pipeline(WorkerState& worker) : worker_(worker) {}
@@ -28,10 +42,10 @@ class Pipeline {
   Status dispatch(RequestContext& ctx);
   Status decode(RequestContext& ctx);
   Status authenticate(RequestContext& ctx);
-  // Rate limits and budgets for the chosen candidates; may switch `target` to the policy's
-  // downgrade tier when a budget is spent.
-  net::awaitable<Status> admit(RequestContext& ctx, router::Target& target,
-                               std::vector<const config::BackendRuntime*>& candidates);
+  // Rate limits and budgets, reserving the worst case over every candidate of every group (the
+  // request may end up on a fallback). May replace `groups` with the policy's downgrade tier
+  // alone when a budget is spent.
+  net::awaitable<Status> admit(RequestContext& ctx, std::vector<CandidateGroup>& groups);
   net::awaitable<void> settle(RequestContext& ctx);
   // The decision record, before forwarding; durable first when a candidate is external and the
   // policy says fsync. An error (the record could not be written, on_failure: closed) is a 503.
@@ -44,6 +58,15 @@ class Pipeline {
   // The completion record (not waited for), unless auditBeforeAnswer already wrote it.
   void auditCompletion(const RequestContext& ctx, double seconds);
   net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream);
+  // Tries the backends of one group in the balancer's order while the errors are retryable and
+  // resilience.retries.max_attempts allows; once each had its try, tries them again (after the
+  // backoff), except those whose breaker is now open or that timed out. `last_group`: no other
+  // group follows, so the final try relays an upstream 429/5xx as is. True once an answer went
+  // to the client, false when every try failed (`failed` says how); an error only when the
+  // upstream request cannot be built.
+  net::awaitable<Result<bool>> forwardToGroup(RequestContext& ctx, Downstream& downstream,
+                                              const CandidateGroup& group, bool last_group,
+                                              FailedTries& failed);
   net::awaitable<Result<bool>> attempt(RequestContext& ctx, Downstream& downstream,
                                        const config::BackendRuntime& backend,
                                        const connectors::UpstreamRequest& request, bool last);

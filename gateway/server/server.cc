@@ -214,6 +214,8 @@ void Server::Impl::reload() {
         "config reload: the new policy has rate limits or budgets, but no limit store is "
         "running; they take effect on restart");
   }
+  // The backends' live state outlives reloads; the new breaker settings apply to it as it is.
+  backend_states->setPolicy((*next)->config().resilience.selection);
   snapshots.publish(std::move(*next));
   metrics.config_reloads_total.Increment();
   log::info("config reloaded", {{"version", std::to_string(snapshots.get()->version())}});

@@ -267,6 +267,65 @@ describe('a spent budget downgrades to the local tier when the policy says so', 
   });
 });
 
+describe('a budget reserves the worst case of the fallback tiers a request may reach', { timeout: 120_000 }, () => {
+  let gateway;
+  let config;
+  let cheap;
+  const keys = {};
+
+  before(async () => {
+    let dear;
+    [cheap, dear] = await Promise.all([startMock('cheap'), startMock('dear')]);
+    keys.both = mint('both-tiers');
+    keys.local = mint('local-tier-only');
+    const dir = makeTempDir();
+    // A request reserves ~(15 prompt + 50 output) tokens: ~0.00007 USD at the cheap tier's
+    // prices, ~0.065 USD at the fallback tier's, which is more than the 0.05 USD budget.
+    const budget = { budget_usd: { day: 0.05 } };
+    config = policy({
+      backends: [
+        backendFor('cheap', cheap, { model: 'small', cost: { input_per_mtok: 1, output_per_mtok: 1 } }),
+        backendFor('dear', dear, { model: 'large', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } }),
+      ],
+      tiers: { local: { backends: ['cheap'] }, big: { backends: ['dear'] } },
+      keys: [
+        { id: 'both-tiers', hash: keys.both.hash, limits: budget },
+        { id: 'local-tier-only', hash: keys.local.hash, allow: { tiers: ['local'] }, limits: budget },
+      ],
+    });
+    config.routing = [{ name: 'local-then-big', route: 'local', fallback: ['big'] }];
+    config.limits = { default_max_tokens: 50 };
+    config.state = { store: 'sqlite', sqlite: { path: path.join(dir, 'state.db') } };
+    gateway = await startGateway(config, { dir });
+  });
+
+  after(stopAll);
+
+  test('a request whose fallback tier does not fit the budget is refused before anything is sent', TIMEOUT, async () => {
+    const before = (await cheap.stats()).requests;
+    const res = await chat(gateway, keys.both.key, chatBody('auto', 'hi'));
+    assert.equal(res.status, 429, res.body);
+    assert.equal(errorOf(res.json).code, 'budget_exceeded');
+    assert.equal((await cheap.stats()).requests, before, 'not even the cheap tier was tried');
+  });
+
+  test('a fallback tier the key may not reach does not count', TIMEOUT, async () => {
+    const res = await chat(gateway, keys.local.key, chatBody('auto', 'hi'));
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.headers['x-switchyard-route'], /^tier=local; backend=cheap;/);
+  });
+
+  test('with on_budget_exhausted: downgrade, the request is served by the downgrade tier alone', TIMEOUT, async () => {
+    config.limits = { ...config.limits, on_budget_exhausted: 'downgrade', downgrade_tier: 'local' };
+    writeConfig(gateway.dir, config);
+    gateway.signal('SIGHUP');
+    await gateway.waitForLog((l) => l.msg === 'config reloaded', 'the reload');
+    const res = await chat(gateway, keys.both.key, chatBody('auto', 'hi'));
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.headers['x-switchyard-route'], /^tier=local; backend=cheap;/);
+  });
+});
+
 describe('a client that disconnects mid-stream is charged for what was generated', { timeout: 120_000 }, () => {
   let gateway;
   let key;

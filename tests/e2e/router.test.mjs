@@ -3,7 +3,8 @@
 // when the client names a frontier model and even when every self-hosted backend is down, a
 // block rule answers 403 naming itself, a tier fails over on 500s and dropped connections, the
 // breaker takes a failing backend out and lets it back in when it recovers, and a prompt larger
-// than a backend's context window is a clear 400.
+// than a backend's context window is a clear 400. A tier of one backend retries it on 5xx and 429,
+// and a reload applies new breaker settings to the running breakers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -22,6 +23,7 @@ import {
   startMock,
   stopAll,
   waitFor,
+  writeConfig,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -214,5 +216,72 @@ describe('router', { timeout: 240_000 }, () => {
     const admin = await request({ port: gateway.adminPort, path: '/healthz' });
     assert.equal(admin.status, 200, 'the gateway is still up');
     assert.equal((await cloud.stats()).requests, before, 'nothing reached the frontier');
+  });
+});
+
+describe('retries on a tier of one backend, and breaker settings on reload', { timeout: 120_000 }, () => {
+  let gateway;
+  let solo;
+  let config;
+  let version = 1;
+
+  before(async () => {
+    solo = await startMock('solo');
+    config = policy({
+      backends: [backendFor('solo', solo, { model: 'solo-model' })],
+      tiers: { only: { backends: ['solo'] } },
+    });
+    config.resilience = { retries: { max_attempts: 2, backoff: '5ms' }, breaker: { failures: 100 } };
+    gateway = await startGateway(config);
+  });
+
+  after(stopAll);
+
+  const send = (text) => post(gateway, '/v1/chat/completions', chatBody('only', text));
+  const requestsTo = async (fn) => {
+    const before = (await solo.stats()).requests;
+    const res = await fn();
+    return { res, requests: (await solo.stats()).requests - before };
+  };
+  const reload = async () => {
+    version += 1;
+    writeConfig(gateway.dir, config);
+    gateway.signal('SIGHUP');
+    await gateway.waitForLog((l) => l.msg === 'config reloaded' && l.version === String(version), `reload ${version}`);
+  };
+
+  test('the only backend of a tier is tried again after a 500, 503 or 429, and the client gets its answer', TIMEOUT, async () => {
+    for (const status of [500, 503, 429]) {
+      await solo.configure({ error_status: status, error_count: 1 });
+      const { res, requests } = await requestsTo(() => send(`retry after ${status}`));
+      assert.equal(res.status, 200, `${status}: ${res.body}`);
+      assert.equal(route(res).backend, 'solo');
+      assert.equal(requests, 2, `${status}: the failed try and the retry`);
+    }
+  });
+
+  test('with max_attempts: 1 the client gets the upstream error as it came', TIMEOUT, async () => {
+    config.resilience.retries.max_attempts = 1;
+    await reload();
+    await solo.configure({ error_status: 503, error_count: 1 });
+    const { res, requests } = await requestsTo(() => send('no retry'));
+    assert.equal(res.status, 503, res.body);
+    assert.equal(errorOf(res.json).type, 'server_error');
+    assert.equal(requests, 1);
+    assert.equal((await send('the next one')).status, 200);
+  });
+
+  test('a reload applies new breaker settings to the running breaker without resetting its count', TIMEOUT, async () => {
+    const breaker = async () => metricValue(await scrapeMetrics(gateway), 'switchyard_backend_breaker_state', { backend: 'solo' });
+    await solo.configure({ error_status: 500 });
+    for (let i = 0; i < 2; i++) assert.equal((await send(`fail ${i}`)).status, 500);
+    config.resilience.breaker = { failures: 3, open_for: '30s' };
+    await reload();
+    assert.equal(await breaker(), 0, 'closed after two failures');
+    assert.equal((await send('the third failure in a row')).status, 500);
+    // The outcome reaches the breaker just after the answer reached the client.
+    await waitFor(async () => (await breaker()) === 1,
+      { timeoutMs: 5_000, what: 'the third failure in a row to open it under the new setting' });
+    await solo.configure({ reset: true });
   });
 });

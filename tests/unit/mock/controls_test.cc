@@ -139,6 +139,22 @@ TEST(MockControlsTest, ErrorStatusAnswersInOpenAiFormatWithRetryAfterOn429) {
   EXPECT_EQ(post(port, "/v1/chat/completions", chatBody("hi")).status(), 200u);
 }
 
+TEST(MockControlsTest, ErrorCountLimitsErrorStatusToTheNextRequests) {
+  auto server = startMock();
+  ASSERT_NE(server, nullptr);
+  const uint16_t port = server->port();
+  ASSERT_EQ(post(port, "/mock/config", R"({"error_status":503,"error_count":2})").status(), 200u);
+  EXPECT_EQ(get(port, "/health").status(), 200u) << "a health check takes none of them";
+  EXPECT_EQ(post(port, "/v1/chat/completions", chatBody("hi")).status(), 503u);
+  EXPECT_EQ(get(port, "/mock/config").json().at("error_count"), 1);
+  EXPECT_EQ(post(port, "/v1/embeddings", R"({"model":"e","input":"x"})").status(), 503u);
+  EXPECT_EQ(post(port, "/v1/chat/completions", chatBody("hi")).status(), 200u);
+  const json::value after = get(port, "/mock/config").json();
+  EXPECT_EQ(after.at("error_status"), 0) << "the last counted error turned the control off";
+  EXPECT_EQ(after.at("error_count"), 0);
+  EXPECT_EQ(server->requestCount(), 3u);
+}
+
 TEST(MockControlsTest, HealthAnswers200AndHealthStatusFailsItIndependentlyOfChat) {
   auto server = startMock();
   ASSERT_NE(server, nullptr);

@@ -412,6 +412,44 @@ TEST(BreakerTest, FailureRatioForgetsOutcomesOfAnOldWindow) {
   EXPECT_EQ(a.breaker(), BreakerState::Closed);  // 5 of 10 is not more than half
 }
 
+// A policy reload: new thresholds for every backend, nothing reset.
+TEST(BreakerTest, ANewPolicyAppliesToTheLiveStateWithoutResettingIt) {
+  Fixture f;  // 5 failures in a row open a breaker for 10 s
+  BackendState& a = f.states.state("a");
+  BackendState& b = f.states.state("b");
+  f.fail("a", 2);
+  f.fail("b", 5);  // open until +10 s
+  for (int i = 0; i < 3; ++i) {
+    f.states.recordProbe("c", false);
+  }
+  SelectionPolicy reloaded;
+  reloaded.consecutive_failures = 3;
+  reloaded.ejection_base = seconds(30);
+  reloaded.ejection_max = seconds(60);
+  reloaded.healthy_threshold = 1;
+  f.states.setPolicy(reloaded);
+  EXPECT_EQ(f.states.policy(), reloaded);
+
+  EXPECT_EQ(a.status().consecutive_failures, 2u) << "the run of failures carries on";
+  f.fail("a", 1);  // the third in a row: enough under the new policy
+  EXPECT_EQ(a.breaker(), BreakerState::Open);
+  f.clock.advance(seconds(10));
+  EXPECT_EQ(b.breaker(), BreakerState::HalfOpen) << "an open breaker keeps its open time";
+  f.clock.advance(seconds(20) - milliseconds(1));
+  EXPECT_EQ(a.breaker(), BreakerState::Open) << "a new ejection is open for the new open_for";
+  f.clock.advance(milliseconds(1));
+  EXPECT_EQ(a.breaker(), BreakerState::HalfOpen);
+
+  BackendState& c = f.states.state("c");
+  EXPECT_FALSE(c.healthy()) << "health verdicts survive";
+  f.states.recordProbe("c", true);
+  EXPECT_TRUE(c.healthy()) << "one pass is enough under the new threshold";
+
+  f.fail("d", 3);  // a backend new with the reload: fresh state, new thresholds
+  EXPECT_EQ(f.states.state("d").breaker(), BreakerState::Open);
+  EXPECT_EQ(f.states.state("d").status().ejections_total, 1u);
+}
+
 // --- Active health ---
 
 TEST(ActiveHealthTest, ThresholdsOfConsecutiveProbesFlipTheVerdict) {
@@ -505,6 +543,16 @@ TEST(RetryTest, ShouldRetryRespectsTheAttemptBudget) {
   EXPECT_FALSE(shouldRetry(policy, 1, Outcome::ClientError, false));
   policy.max_attempts = 0;  // treated as 1: no retry
   EXPECT_FALSE(shouldRetry(policy, 1, Outcome::ConnectError, false));
+}
+
+TEST(RetryTest, ATriedBackendIsRetriedAfterConnectErrors429And5xxButNotATimeout) {
+  EXPECT_TRUE(retryableOnSameBackend(Outcome::ConnectError));
+  EXPECT_TRUE(retryableOnSameBackend(Outcome::ServerError));
+  EXPECT_TRUE(retryableOnSameBackend(Outcome::RateLimited));
+  EXPECT_FALSE(retryableOnSameBackend(Outcome::Timeout));
+  EXPECT_FALSE(retryableOnSameBackend(Outcome::ClientError));
+  EXPECT_FALSE(retryableOnSameBackend(Outcome::Cancelled));
+  EXPECT_FALSE(retryableOnSameBackend(Outcome::Success));
 }
 
 TEST(RetryTest, BackoffStaysWithinTheExponentialCeiling) {
