@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "gateway/config/lint.h"
 #include "gateway/server/admin.h"
 #include "gateway/server/health_checker.h"
 #include "gateway/server/pipeline.h"
@@ -214,6 +215,7 @@ void Server::Impl::reload() {
         "config reload: the new policy has rate limits or budgets, but no limit store is "
         "running; they take effect on restart");
   }
+  config::logLintWarnings((*next)->config());  // as at startup: what `switchyard lint` warns about
   // The backends' live state outlives reloads; the new breaker settings apply to it as it is.
   backend_states->setPolicy((*next)->config().resilience.selection);
   snapshots.publish(std::move(*next));

@@ -276,6 +276,20 @@ describe('configuration reload on SIGHUP', { timeout: 300_000 }, () => {
     assert.equal((await post(gateway, '/v1/chat/completions', chatBody('stable'))).status, 200);
     assert.equal(gateway.proc.exitInfo, null, 'the gateway is still running');
   });
+
+  test('a reload logs the new policy\'s lint warnings, as startup does', TIMEOUT, async () => {
+    const reloads = await metric('switchyard_config_reloads_total');
+    const next = structuredClone(baseConfig);
+    next.backends.push(backendFor('spare', beta, { model: 'spare-model' }));  // named by nothing
+    writeConfig(gateway.dir, next);
+    gateway.signal('SIGHUP');
+    const warned = await gateway.waitForLog(
+      (l) => l.level === 'warn' && l.msg === 'policy warning' && l.warning.includes("backend 'spare' is unused"),
+      'the lint warning about the unused backend');
+    assert.ok(warned.warning.startsWith(`${gateway.configFile}:`), warned.warning);
+    assert.match(warned.warning, /:\d+:\d+: warning: backends\[2\]: /);
+    await waitFor(async () => (await metric('switchyard_config_reloads_total')) === reloads + 1, { what: 'the reload' });
+  });
 });
 
 describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {

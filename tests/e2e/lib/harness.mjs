@@ -67,12 +67,14 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 // Spawns `bin args` with piped stdio, registered for cleanup. `exited` resolves with
-// {code, signal} once the process is gone; stdout/stderr are collected as text.
-export function spawnTracked(bin, args, { env, stdin = 'ignore' } = {}) {
+// {code, signal} once the process is gone; stdout/stderr are collected as text. `cwd` defaults to
+// the test runner's.
+export function spawnTracked(bin, args, { env, stdin = 'ignore', cwd } = {}) {
   const [command, argv] = SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]]
     : [bin, args];
   const child = spawn(command, argv, {
+    cwd,
     env: { ...process.env, ...env },
     stdio: [stdin, 'pipe', 'pipe'],
   });
@@ -373,7 +375,8 @@ export function writeConfig(dir, config, fileName = 'switchyard.yaml') {
 // proc, logLines(), waitForLog(pred), signal(sig), waitExit(ms) and stop().
 export async function startGateway(config, { env, dir = makeTempDir(), tls: useTls = false } = {}) {
   const configFile = config && config.file ? config.file : writeConfig(dir, config);
-  const proc = spawnTracked(SWITCHYARD_BIN, ['serve', '--config', configFile], { env });
+  // Run from its temp dir: relative paths in the policy (the default SQLite state file) land there.
+  const proc = spawnTracked(SWITCHYARD_BIN, ['serve', '--config', configFile], { env, cwd: dir });
   const gateway = {
     proc,
     dir,
