@@ -73,19 +73,29 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
   [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
 }
 
+void formatFields(std::string& out, std::string_view msg, std::string_view json_fields) {
+  out += "{\"ts\":\"";
+  out += timestamp();
+  out += "\",\"level\":\"info\",\"msg\":";
+  out += boost::json::serialize(boost::json::string_view(msg));
+  out += json_fields;
+  out += "}\n";
+}
+
+void writeLines(std::string_view lines) {
+  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, lines.data(), lines.size());
+}
+
+bool enabled(Level level) { return level >= min_level.load(std::memory_order_relaxed); }
+
 void writeFields(std::string_view msg, std::string_view json_fields) {
-  if (Level::Info < min_level.load(std::memory_order_relaxed)) {
+  if (!enabled(Level::Info)) {
     return;
   }
   std::string text;
   text.reserve(64 + msg.size() + json_fields.size());
-  text += "{\"ts\":\"";
-  text += timestamp();
-  text += "\",\"level\":\"info\",\"msg\":";
-  text += boost::json::serialize(boost::json::string_view(msg));
-  text += json_fields;
-  text += "}\n";
-  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
+  formatFields(text, msg, json_fields);
+  writeLines(text);
 }
 
 }  // namespace sy::log

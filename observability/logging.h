@@ -3,6 +3,7 @@
 // callers pass only ids, names from the policy, addresses and error messages.
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -29,6 +30,14 @@ inline void error(std::string_view msg, std::initializer_list<Field> fields = {}
 // "msg", already serialized (starting with a comma). For the per-request access log, which builds
 // its fields without a JSON tree.
 void writeFields(std::string_view msg, std::string_view json_fields);
+
+// The pieces of writeFields, for callers that gather lines (the access log): formatFields appends
+// one line, newline included; writeLines writes whole lines with one write(2), which keeps them
+// whole next to other threads' lines if it is at most kAtomicWriteBytes (PIPE_BUF) long.
+inline constexpr size_t kAtomicWriteBytes = 4096;
+void formatFields(std::string& out, std::string_view msg, std::string_view json_fields);
+void writeLines(std::string_view lines);
+bool enabled(Level level);  // false when lines of `level` are dropped
 
 // Lines below this level are dropped. Default Info; SWITCHYARD_LOG_LEVEL=debug|info|warn|error.
 void setMinLevel(Level level);

@@ -99,7 +99,7 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
     fields.number("cost_usd", ctx.cost_usd);
   }
   fields.boolean("stream", ctx.stream);
-  log::writeFields("request", fields.text());
+  worker_.accessLog(fields.text());
 }
 
 }  // namespace sy::server

@@ -3,16 +3,44 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <cstdio>
 #include <map>
+
+#include "observability/logging.h"
 
 namespace sy::server {
 
 WorkerState::WorkerState(Executor executor, SharedState& shared_state)
-    : shared(shared_state), deadlines(executor), pool(executor, deadlines) {
+    : shared(shared_state), deadlines(executor), pool(executor, deadlines), executor_(executor) {
   deadlines.start();
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&id_prefix_), sizeof id_prefix_) != 1) {
     id_prefix_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+}
+
+WorkerState::~WorkerState() { flushAccessLog(); }
+
+void WorkerState::accessLog(std::string_view fields) {
+  if (!log::enabled(log::Level::Info)) {
+    return;
+  }
+  const size_t before = access_lines_.size();
+  log::formatFields(access_lines_, "request", fields);
+  if (access_lines_.size() > log::kAtomicWriteBytes && before > 0) {
+    // Too long for one atomic write with the new line: what was gathered goes first.
+    log::writeLines(std::string_view(access_lines_).substr(0, before));
+    access_lines_.erase(0, before);
+  }
+  if (before == 0) {
+    net::post(executor_, [this] { flushAccessLog(); });
+  }
+}
+
+void WorkerState::flushAccessLog() {
+  if (!access_lines_.empty()) {
+    log::writeLines(access_lines_);
+    access_lines_.clear();
   }
 }
 
@@ -98,9 +126,8 @@ void WorkerState::recordRequest(const RequestLabels& labels, double seconds) {
       .Observe(seconds);
 }
 
-void WorkerState::recordUsage(std::string_view team, const BackendSpec& backend,
-                              uint64_t tokens_in, uint64_t tokens_out,
-                              const std::optional<Cost>& baseline) {
+void WorkerState::recordUsage(std::string_view team, const BackendSpec& backend, uint64_t tokens_in,
+                              uint64_t tokens_out, const std::optional<Cost>& baseline) {
   auto& metrics = shared.metrics;
   const std::string_view name = backend.name;
   const std::string_view model = backend.model;
@@ -135,10 +162,9 @@ void WorkerState::recordFirstToken(std::string_view tier, std::string_view backe
 
 void WorkerState::recordRouting(std::string_view sensitivity, std::string_view difficulty,
                                 std::string_view tier, std::string_view rule) {
-  cachedCounter(shared.metrics.routing_decisions_total, {{"sensitivity", sensitivity},
-                                                         {"difficulty", difficulty},
-                                                         {"tier", tier},
-                                                         {"rule", rule}})
+  cachedCounter(
+      shared.metrics.routing_decisions_total,
+      {{"sensitivity", sensitivity}, {"difficulty", difficulty}, {"tier", tier}, {"rule", rule}})
       .Increment();
 }
 

@@ -35,6 +35,9 @@ struct SharedState {
 class WorkerState {
  public:
   WorkerState(Executor executor, SharedState& shared);
+  ~WorkerState();  // writes the access log lines still gathered
+  WorkerState(const WorkerState&) = delete;
+  WorkerState& operator=(const WorkerState&) = delete;
 
   SharedState& shared;
   DeadlineSweeper deadlines;  // declared before the pool: pooled connections hold deadlines
@@ -45,6 +48,12 @@ class WorkerState {
   std::string nextRequestId();
   // A fast pseudo-random number (splitmix64) for load balancing and retry jitter; not for secrets.
   uint64_t random();
+
+  // One access log line ({"msg":"request",...}, `fields` as for log::writeFields). Lines are
+  // gathered and written together once the event loop has run what is ready (one write(2) for
+  // several requests under load, at most log::kAtomicWriteBytes each), so a line is never held
+  // back longer than one turn of the loop.
+  void accessLog(std::string_view fields);
 
   // Counts a finished request; label values are policy names or fixed strings
   // only.
@@ -73,6 +82,9 @@ class WorkerState {
   using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
   prometheus::Counter& cachedCounter(prometheus::Family<prometheus::Counter>& family,
                                      Labels labels);
+  void flushAccessLog();
+  Executor executor_;
+  std::string access_lines_;  // whole lines not yet written
   uint64_t id_prefix_;
   uint64_t id_counter_ = 0;
   uint64_t random_state_ = 0;
