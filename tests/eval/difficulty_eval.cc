@@ -2,7 +2,8 @@
 // k-fold cross-validation (folds by text, so a prompt never trains the model that scores it) and
 // prints markdown tables. Not a test (no thresholds enforced, not registered with ctest).
 //   difficulty_eval [DATA_DIR] [--folds N] [--builtin] [--option NAME=VALUE]...
-// --option overrides a FitOptions field (epochs, learning_rate, l2, routellm_share, max_hashed)
+// --option overrides a FitOptions field (epochs, learning_rate, l2, routellm_share, max_hashed,
+// seed: the training order, to see how much a figure moves from training noise alone)
 // for the cross-validated models, to compare training settings; the committed weights use the
 // defaults in difficulty_data.h.
 // Each fold trains exactly as difficulty_train does (same options, pruning and file format) and
@@ -297,6 +298,8 @@ bool setOption(FitOptions& options, std::string_view assignment) {
     options.routellm_share = v;
   } else if (name == "max_hashed") {
     options.max_hashed = static_cast<size_t>(v);
+  } else if (name == "seed") {
+    options.seed = static_cast<uint64_t>(v);
   } else {
     return false;
   }
