@@ -88,14 +88,4 @@ void writeLines(std::string_view lines) {
 
 bool enabled(Level level) { return level >= min_level.load(std::memory_order_relaxed); }
 
-void writeFields(std::string_view msg, std::string_view json_fields) {
-  if (!enabled(Level::Info)) {
-    return;
-  }
-  std::string text;
-  text.reserve(64 + msg.size() + json_fields.size());
-  formatFields(text, msg, json_fields);
-  writeLines(text);
-}
-
 }  // namespace sy::log

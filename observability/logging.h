@@ -26,13 +26,10 @@ inline void error(std::string_view msg, std::initializer_list<Field> fields = {}
   write(Level::Error, msg, fields);
 }
 
-// An info line {"ts","level":"info","msg":msg,<fields>}: `json_fields` is the members after
-// "msg", already serialized (starting with a comma). For the per-request access log, which builds
-// its fields without a JSON tree.
-void writeFields(std::string_view msg, std::string_view json_fields);
-
-// The pieces of writeFields, for callers that gather lines (the access log): formatFields appends
-// one line, newline included; writeLines writes whole lines with one write(2), which keeps them
+// For callers that gather lines (the per-request access log, which builds its fields without a
+// JSON tree): formatFields appends the info line {"ts","level":"info","msg":msg,<fields>} to
+// `out`, newline included, where `json_fields` is the members after "msg", already serialized
+// (starting with a comma); writeLines writes whole lines with one write(2), which keeps them
 // whole next to other threads' lines if it is at most kAtomicWriteBytes (PIPE_BUF) long.
 inline constexpr size_t kAtomicWriteBytes = 4096;
 void formatFields(std::string& out, std::string_view msg, std::string_view json_fields);

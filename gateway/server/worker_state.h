@@ -49,7 +49,7 @@ class WorkerState {
   // A fast pseudo-random number (splitmix64) for load balancing and retry jitter; not for secrets.
   uint64_t random();
 
-  // One access log line ({"msg":"request",...}, `fields` as for log::writeFields). Lines are
+  // One access log line ({"msg":"request",...}, `fields` as for log::formatFields). Lines are
   // gathered and written together once the event loop has run what is ready (one write(2) for
   // several requests under load, at most log::kAtomicWriteBytes each), so a line is never held
   // back longer than one turn of the loop.
