@@ -38,9 +38,8 @@ AUDIT_PARENT=""
 CONNS=(16 64)
 TARGETS=(audit-off audit-batch audit-fsync)
 
-usage() { sed -n '/^# usage:/,/^# Env:/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-die() { echo "audit_durability: error: $*" >&2; exit 1; }
-note() { echo "[bench] $*" >&2; }
+BENCH_NAME=audit_durability
+source "$HERE/lib.sh"
 
 while (($#)); do
   case "$1" in
@@ -59,7 +58,6 @@ done
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
-source "$HERE/lib.sh"
 bench_require_build "pass --build-dir"
 bench_require wrk taskset curl awk getconf timeout stat -- chat.lua chat_request.json
 bench_pin
@@ -71,20 +69,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/sy-audit-bench.XXXXXX")
 [[ -n "$AUDIT_PARENT" ]] || AUDIT_PARENT=$BUILD_DIR
 mkdir -p "$AUDIT_PARENT"
 AUDIT_DIR=$(mktemp -d "$(cd "$AUDIT_PARENT" && pwd)/audit-bench.XXXXXX")
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_all
-  if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
-    note "kept $TMP and $AUDIT_DIR"
-  else
-    rm -rf "$TMP" "$AUDIT_DIR"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_trap "$TMP" "$AUDIT_DIR"
 
 FS_TYPE=$(df -PT "$AUDIT_DIR" 2>/dev/null | awk 'NR == 2 { print $2 }')
 [[ -n "$FS_TYPE" ]] || FS_TYPE=$(stat -f -c %T "$AUDIT_DIR")

@@ -1,10 +1,35 @@
-# Shared by the benchmark scripts in this folder (sourced, not run). The caller defines die and
-# note first, sets BUILD_DIR, and keeps PIDS (processes it started; SIGTERM on exit, SIGKILL after
-# 5 s) and CHILD_PIDS (their children, e.g. an nginx worker: SIGKILL only if left over).
+# Shared by the benchmark scripts in this folder (sourced first thing, not run). The caller sets
+# BENCH_NAME (for error messages) before sourcing, BUILD_DIR before bench_require_build, and
+# appends to PIDS (processes it started; SIGTERM on exit, SIGKILL after 5 s) and CHILD_PIDS
+# (their children, e.g. an nginx worker: SIGKILL only if left over).
 # Everything here listens on or talks to 127.0.0.1 only.
 
 PIDS=()
 CHILD_PIDS=()
+
+# The calling script's "# usage:" .. "# Env:" header comment.
+usage() { sed -n '/^# usage:/,/^# Env:/p' "${BASH_SOURCE[-1]}" | sed 's/^# \{0,1\}//'; }
+die() { echo "${BENCH_NAME:-bench}: error: $*" >&2; exit 1; }
+note() { echo "[bench] $*" >&2; }
+
+# bench_trap DIR...: on exit (or INT/TERM), stop_all and remove DIRs; BENCH_KEEP_TMP=1 keeps them.
+bench_trap() {
+  BENCH_DIRS=("$@")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+bench_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_all
+  if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
+    note "kept ${BENCH_DIRS[*]}"
+  else
+    rm -rf "${BENCH_DIRS[@]}"
+  fi
+  exit "$rc"
+}
 
 # bench_require_build HINT: checks BUILD_DIR and its two binaries; sets BUILD_DIR (absolute),
 # SY_BIN, MOCK_BIN and BUILD_TYPE, and warns when the build is not optimized. HINT ends the

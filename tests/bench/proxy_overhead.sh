@@ -34,9 +34,8 @@ QUICK=0
 TTFB_N=200
 TTFB_WARMUP=20
 
-usage() { sed -n '/^# usage:/,/^# Env:/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-die() { echo "proxy_overhead: error: $*" >&2; exit 1; }
-note() { echo "[bench] $*" >&2; }
+BENCH_NAME=proxy_overhead
+source "$HERE/lib.sh"
 
 while (($#)); do
   case "$1" in
@@ -61,7 +60,6 @@ TARGETS=(direct nginx sy-nodlp switchyard sy-full sy-sqlite)
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
-source "$HERE/lib.sh"
 bench_require_build "build with: cmake -S '$REPO' -B '$BUILD_DIR' -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C '$BUILD_DIR' switchyard switchyard-mock, or pass --build-dir"
 bench_require wrk nginx taskset node awk getconf timeout -- chat.lua ttfb.mjs chat_request.json
 NGINX_BIN=$(command -v nginx)
@@ -70,20 +68,7 @@ bench_pin
 # ---------------------------------------------------------------------------------------------
 # Process bookkeeping: every process started here is stopped on exit.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sy-bench.XXXXXX")
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_all
-  if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
-    note "kept $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_trap "$TMP"
 
 # wait_for_port PORT PID NAME: until 127.0.0.1:PORT accepts connections (10 s at most).
 wait_for_port() {
