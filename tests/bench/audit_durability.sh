@@ -156,32 +156,10 @@ check_alive() {
   done
 }
 
-field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$2"; }
-
 wrk_run() {  # wrk_run TARGET CONNS SECONDS TAG: one checked wrk run; sets LAST_LINE
-  local target=$1 conns=$2 secs=$3 tag=$4 out line bad k n
-  out="$TMP/wrk-$tag-$target-c$conns.txt"
-  if ! BENCH_BODY="$BODY" BENCH_STREAM=0 \
-    timeout -k 5 $((secs + 30)) "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s \
-    --latency -s "$HERE/chat.lua" "http://127.0.0.1:${PORT_OF[$target]}/v1/chat/completions" \
-    >"$out" 2>&1; then
-    show_log "$out"; check_alive; die "wrk failed for $target c=$conns"
-  fi
-  line=$(grep '^BENCH ' "$out" | tail -n 1)
-  [[ -n "$line" ]] || { show_log "$out"; die "no result line from wrk for $target c=$conns"; }
-  bad=""
-  for k in connect read write timeout; do
-    n=$(field "$k" "$line")
-    [[ "$n" == 0 ]] || bad+=" $k=$n"
-  done
-  [[ -z "$bad" ]] || { show_log "$out"; check_alive; die "wrk socket errors for $target c=$conns:$bad"; }
-  n=$(field status "$line")
-  if [[ "$n" != 0 ]] || grep -q 'Non-2xx or 3xx responses' "$out"; then
-    show_log "$out"; die "$target c=$conns: wrk saw non-2xx responses ($n)"
-  fi
-  [[ "$(field requests "$line")" -gt 0 ]] || die "$target c=$conns: no request completed"
-  check_alive
-  LAST_LINE=$line
+  local target=$1 conns=$2 secs=$3 tag=$4
+  wrk_checked "$TMP/wrk-$tag-$target-c$conns.txt" "$target c=$conns" \
+    "http://127.0.0.1:${PORT_OF[$target]}/v1/chat/completions" "$conns" "$secs" "$BODY" 0
 }
 
 for target in "${TARGETS[@]}"; do

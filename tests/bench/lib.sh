@@ -158,3 +158,37 @@ cpu_ticks() {  # utime+stime (clock ticks, all threads) summed over the given PI
     awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$pid/stat"
   done | awk '{ t += $1 } END { print t + 0 }'
 }
+
+# The value of KEY in a "BENCH k=v k=v ..." line: field KEY LINE.
+field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$2"; }
+
+# wrk_checked OUT WHAT URL CONNS SECONDS BODY_FILE STREAM(0|1): one wrk run on LOAD_PIN with
+# chat.lua, output in OUT. It must be clean (no socket errors, only 2xx, at least one request),
+# else the run dies naming WHAT (check_alive, which the caller defines, names a dead process
+# first). Sets LAST_LINE (its BENCH line).
+wrk_checked() {
+  local out=$1 what=$2 url=$3 conns=$4 secs=$5 body=$6 stream=$7 line bad k n
+  if ! BENCH_BODY=$body BENCH_STREAM=$stream \
+    timeout -k 5 $((secs + 30)) "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s \
+    --latency -s "$BENCH_LIB_DIR/chat.lua" "$url" >"$out" 2>&1; then
+    show_log "$out"
+    check_alive
+    die "wrk failed for $what"
+  fi
+  line=$(grep '^BENCH ' "$out" | tail -n 1)
+  [[ -n "$line" ]] || { show_log "$out"; die "no result line from wrk for $what"; }
+  bad=""
+  for k in connect read write timeout; do
+    n=$(field "$k" "$line")
+    [[ "$n" == 0 ]] || bad+=" $k=$n"
+  done
+  [[ -z "$bad" ]] || { show_log "$out"; check_alive; die "wrk socket errors for $what:$bad"; }
+  n=$(field status "$line")
+  if [[ "$n" != 0 ]] || grep -q 'Non-2xx or 3xx responses' "$out"; then
+    show_log "$out"
+    die "$what: wrk saw non-2xx responses ($n)"
+  fi
+  [[ "$(field requests "$line")" -gt 0 ]] || die "$what: no request completed"
+  check_alive
+  LAST_LINE=$line
+}

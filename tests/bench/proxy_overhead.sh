@@ -348,37 +348,12 @@ note "preflight ok: all targets answer 200 in json and stream mode"
 # Load runs.
 declare -A RPS P50 P99 CPU HWM MOCKCPU BG
 
-field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$2"; }
-
 # wrk_run TARGET MODE CONNS SECONDS TAG: one checked wrk run; sets LAST_LINE (its BENCH line)
 wrk_run() {
-  local target=$1 mode=$2 conns=$3 secs=$4 tag=$5 out line stream=0 bad n
-  [[ $mode == stream ]] && stream=1
-  out="$TMP/wrk-$tag-$target-$mode-c$conns.txt"
-  if ! BENCH_BODY=$(body_for "$mode") BENCH_STREAM=$stream \
-    timeout -k 5 $((secs + 30)) "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s \
-    --latency -s "$HERE/chat.lua" "http://127.0.0.1:$(port_of "$target" "$mode")/v1/chat/completions" \
-    >"$out" 2>&1; then
-    show_log "$out"
-    check_alive
-    die "wrk failed for $target $mode c=$conns"
-  fi
-  line=$(grep '^BENCH ' "$out" | tail -n 1)
-  [[ -n "$line" ]] || { show_log "$out"; die "no result line from wrk for $target $mode c=$conns"; }
-  bad=""
-  for k in connect read write timeout; do
-    n=$(field "$k" "$line")
-    [[ "$n" == 0 ]] || bad+=" $k=$n"
-  done
-  [[ -z "$bad" ]] || { show_log "$out"; check_alive; die "wrk socket errors for $target $mode c=$conns:$bad"; }
-  n=$(field status "$line")
-  if [[ "$n" != 0 ]] || grep -q 'Non-2xx or 3xx responses' "$out"; then
-    show_log "$out"
-    die "$target $mode c=$conns: wrk saw non-2xx responses ($n)"
-  fi
-  [[ "$(field requests "$line")" -gt 0 ]] || die "$target $mode c=$conns: no request completed"
-  check_alive
-  LAST_LINE=$line
+  local target=$1 mode=$2 conns=$3 secs=$4 tag=$5
+  wrk_checked "$TMP/wrk-$tag-$target-$mode-c$conns.txt" "$target $mode c=$conns" \
+    "http://127.0.0.1:$(port_of "$target" "$mode")/v1/chat/completions" "$conns" "$secs" \
+    "$(body_for "$mode")" "$([[ $mode == stream ]] && echo 1 || echo 0)"
 }
 
 # Warm every target and mode up (connection pools, allocators, page cache) before measuring.
