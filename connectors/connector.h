@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/core/backend.h"
-#include "gateway/core/error.h"
+#include "core/backend.h"
+#include "core/error.h"
 
 namespace sy::connectors {
 

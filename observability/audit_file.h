@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "observability/audit_record.h"
 
 namespace sy::observability {

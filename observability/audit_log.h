@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "observability/audit_file.h"
 #include "observability/audit_record.h"
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "policies/dlp_config.h"
 #include "policies/dlp_types.h"
 

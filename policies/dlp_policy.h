@@ -12,9 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/core/backend.h"
-#include "gateway/core/error.h"
-#include "gateway/core/sensitivity.h"
+#include "core/backend.h"
+#include "core/error.h"
+#include "core/sensitivity.h"
 #include "policies/dlp_engine.h"
 #include "policies/dlp_types.h"
 

@@ -22,9 +22,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/core/error.h"
-#include "gateway/core/glob.h"
-#include "gateway/core/sensitivity.h"
+#include "core/error.h"
+#include "core/glob.h"
+#include "core/sensitivity.h"
 #include "policies/access_config.h"
 
 namespace sy::policies {

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "router/difficulty_features.h"
 
 namespace sy::router {

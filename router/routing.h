@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/error.h"
-#include "gateway/core/glob.h"
-#include "gateway/core/sensitivity.h"
+#include "core/error.h"
+#include "core/glob.h"
+#include "core/sensitivity.h"
 #include "router/catalog.h"
 
 namespace sy::router {

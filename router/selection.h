@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/backend.h"
+#include "core/backend.h"
 #include "router/backend_state.h"
 
 namespace sy::router {

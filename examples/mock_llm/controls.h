@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 
 namespace sy::mock {
 

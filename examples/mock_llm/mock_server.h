@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "examples/mock_llm/controls.h"
-#include "gateway/core/error.h"
+#include "core/error.h"
 
 namespace sy::mock {
 

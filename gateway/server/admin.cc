@@ -2,7 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "gateway/server/explain.h"
 
 namespace sy::server {

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "gateway/server/net.h"
 #include "policies/access_config.h"
 #include "policies/limit_state.h"

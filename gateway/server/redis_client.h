@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "gateway/server/net.h"
 
 namespace sy::server::redis {

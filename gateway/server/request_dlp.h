@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "connectors/connector.h"
-#include "gateway/core/backend.h"
-#include "gateway/core/error.h"
+#include "core/backend.h"
+#include "core/error.h"
 #include "policies/dlp_engine.h"
 #include "policies/dlp_policy.h"
 #include "policies/dlp_transform.h"

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "gateway/config/config.h"
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "gateway/server/net.h"
 
 namespace sy::server {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gateway/config/snapshot.h"
-#include "gateway/core/error.h"
+#include "core/error.h"
 #include "gateway/server/deadline.h"
 #include "gateway/server/net.h"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/sensitivity.h"
+#include "core/sensitivity.h"
 #include "policies/dlp_engine.h"
 #include "router/difficulty.h"
 #include "router/routing.h"

@@ -1,4 +1,4 @@
-#include "gateway/core/error.h"
+#include "core/error.h"
 
 #include <gtest/gtest.h>
 

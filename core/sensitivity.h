@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/error.h"
+#include "core/error.h"
 
 namespace sy {
 

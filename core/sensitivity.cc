@@ -1,4 +1,4 @@
-#include "gateway/core/sensitivity.h"
+#include "core/sensitivity.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "gateway/core/backend.h"
+#include "core/backend.h"
 
 namespace sy {
 

@@ -1,4 +1,4 @@
-#include "gateway/core/glob.h"
+#include "core/glob.h"
 
 #include <cstddef>
 
