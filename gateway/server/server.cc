@@ -87,12 +87,16 @@ struct Server::Impl {
   std::unique_ptr<LimitStore> limit_store;
   std::unique_ptr<observability::AuditLog> audit_log;  // before the workers: they append to it
   std::unique_ptr<router::BackendStates> backend_states;  // outlives reloads: keyed by name
+  std::unique_ptr<net::ssl::context> server_tls;  // sessions on the workers hold streams of it
+  // The workers are declared before main_io, so they are destroyed after it: the acceptor's
+  // context may still hold a move-accept whose socket belongs to a worker's socket service
+  // (an accept aborted by the drain whose completion never ran), and destroying that socket
+  // after the worker's io_context is a use-after-free.
+  std::vector<std::unique_ptr<Worker>> workers;
   net::io_context main_io{1};
   std::unique_ptr<HealthChecker> health;  // after main_io: destroyed before it
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;
-  std::unique_ptr<net::ssl::context> server_tls;
-  std::vector<std::unique_ptr<Worker>> workers;
   net::signal_set signals{main_io, SIGINT, SIGTERM, SIGHUP};
 
   explicit Impl(std::shared_ptr<const config::Snapshot> snapshot)
