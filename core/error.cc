@@ -82,4 +82,39 @@ std::string openAiErrorBody(const Error& error) {
   return openAiErrorBody(error.message, toHttpStatus(error), error.code_id);
 }
 
+std::string_view anthropicErrorType(unsigned http_status) {
+  switch (http_status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+    case 529:
+      return "overloaded_error";
+    default:
+      break;
+  }
+  return http_status >= 500 ? "api_error" : "invalid_request_error";
+}
+
+std::string anthropicErrorBody(std::string_view message, unsigned http_status) {
+  boost::json::object inner;
+  inner["type"] = anthropicErrorType(http_status);
+  inner["message"] = message;
+  boost::json::object outer;
+  outer["type"] = "error";
+  outer["error"] = std::move(inner);
+  return boost::json::serialize(outer);
+}
+
+std::string anthropicErrorBody(const Error& error) {
+  return anthropicErrorBody(error.message, toHttpStatus(error));
+}
+
 }  // namespace sy

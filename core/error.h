@@ -56,4 +56,13 @@ std::string openAiErrorBody(std::string_view message, unsigned http_status,
                             std::string_view code_id);
 std::string openAiErrorBody(const Error& error);
 
+// Anthropic's error `type` for a status: invalid_request_error (400 and other 4xx),
+// authentication_error (401), permission_error (403), not_found_error (404),
+// request_too_large (413), rate_limit_error (429), overloaded_error (503, 529), api_error (5xx).
+std::string_view anthropicErrorType(unsigned http_status);
+
+// Serializes {"type":"error","error":{"type","message"}} as the Anthropic Messages API does.
+std::string anthropicErrorBody(std::string_view message, unsigned http_status);
+std::string anthropicErrorBody(const Error& error);
+
 }  // namespace sy
