@@ -1,9 +1,11 @@
-// POST /v1/messages in the Anthropic Messages API wire format (JSON and SSE).
+// POST /v1/messages in the Anthropic Messages API wire format (JSON and SSE), tool_use replies
+// (tool_calls.h) and POST /v1/messages/count_tokens.
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 
 #include "examples/mock_llm/handlers.h"
 #include "examples/mock_llm/synth.h"
+#include "examples/mock_llm/tool_calls.h"
 
 namespace sy::mock {
 namespace {
@@ -17,6 +19,7 @@ struct MessagePlan {
   std::string model_json;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
+  int64_t cached_tokens = 0;
   std::string_view stop_reason;
 };
 
@@ -34,11 +37,9 @@ void buildMessage(const MessagePlan& plan, const ServerState& state, Reply& repl
   }
   b += "],\"stop_reason\":\"";
   b += plan.stop_reason;
-  b += "\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":";
-  appendInt(b, plan.input_tokens);
-  b += ",\"output_tokens\":";
-  appendInt(b, plan.output_tokens);
-  b += "}}";
+  b += "\",\"stop_sequence\":null,\"usage\":";
+  appendAnthropicUsage(b, plan.input_tokens, plan.output_tokens, plan.cached_tokens);
+  b += '}';
 }
 
 void buildMessageStream(const MessagePlan& plan, const ServerState& state, Reply& reply) {
@@ -50,11 +51,9 @@ void buildMessageStream(const MessagePlan& plan, const ServerState& state, Reply
   *ev += plan.id;
   *ev += "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":";
   *ev += plan.model_json;
-  *ev +=
-      ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":"
-      "{\"input_tokens\":";
-  appendInt(*ev, plan.input_tokens);
-  *ev += ",\"output_tokens\":1}}}\n\n";
+  *ev += ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":";
+  appendAnthropicUsage(*ev, plan.input_tokens, 1, plan.cached_tokens);
+  *ev += "}}\n\n";
   reply.commitEvent();
   reply.beginEvent() +=
       "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
@@ -114,24 +113,30 @@ int64_t inputTokens(const boost::json::object& obj, const boost::json::array& me
 struct MessagesRequest {
   const boost::json::string* model = nullptr;
   const boost::json::array* messages = nullptr;
+  const boost::json::value* tools = nullptr;
   int64_t max_tokens = 0;
   bool stream = false;
 };
 
 // Validates a Messages API body as the API does; false (and a 400 in `reply`) if it would reject
-// it. The messages mimic the API's ("max_tokens: Field required").
-bool parseMessagesRequest(const boost::json::object& obj, MessagesRequest& out, Reply& reply) {
+// it. The messages mimic the API's ("max_tokens: Field required"). Only the fields the mock uses
+// are checked: content blocks, tools, tool_choice, thinking, metadata, cache_control and sampling
+// parameters are accepted in any shape. A `role: "system"` message is accepted too (lenient: the
+// API itself rejects it); its text counts like any message's. count_tokens has no max_tokens.
+bool parseMessagesRequest(const boost::json::object& obj, bool need_max_tokens,
+                          MessagesRequest& out, Reply& reply) {
   const boost::json::value* model = obj.if_contains("model");
   if (model == nullptr || !model->is_string() || model->get_string().empty()) {
     invalidRequest(reply, "model: Field required");
     return false;
   }
   out.model = &model->get_string();
-  if (obj.if_contains("max_tokens") == nullptr) {
+  if (need_max_tokens && obj.if_contains("max_tokens") == nullptr) {
     invalidRequest(reply, "max_tokens: Field required");
     return false;
   }
-  if (!optionalPositiveInt(obj, "max_tokens", out.max_tokens) || out.max_tokens == 0) {
+  if (!optionalPositiveInt(obj, "max_tokens", out.max_tokens) ||
+      (need_max_tokens && out.max_tokens == 0)) {
     invalidRequest(reply, "max_tokens: Input should be an integer greater than or equal to 1");
     return false;
   }
@@ -149,7 +154,8 @@ bool parseMessagesRequest(const boost::json::object& obj, MessagesRequest& out, 
     const boost::json::object* msg = m.if_object();
     const boost::json::value* role = msg == nullptr ? nullptr : msg->if_contains("role");
     if (role == nullptr || !role->is_string() ||
-        (role->get_string() != "user" && role->get_string() != "assistant")) {
+        (role->get_string() != "user" && role->get_string() != "assistant" &&
+         role->get_string() != "system")) {
       invalidRequest(reply, "messages: each message needs a role of 'user' or 'assistant'");
       return false;
     }
@@ -161,23 +167,32 @@ bool parseMessagesRequest(const boost::json::object& obj, MessagesRequest& out, 
     }
     out.stream = v->get_bool();
   }
+  out.tools = obj.if_contains("tools");
   return true;
+}
+
+// Parses the body into `json` and validates it; false (and a 400 in `reply`) if it is rejected.
+bool readMessagesRequest(const JsonBody& json, bool need_max_tokens,
+                         MessagesRequest& out, Reply& reply) {
+  if (!json.ok()) {
+    invalidRequest(reply,
+                   "There was an error parsing the body of your request: " + json.errorMessage());
+    return false;
+  }
+  const boost::json::object* obj = json.value().if_object();
+  if (obj == nullptr) {
+    invalidRequest(reply, "body: Input should be an object");
+    return false;
+  }
+  return parseMessagesRequest(*obj, need_max_tokens, out, reply);
 }
 
 }  // namespace
 
 void handleMessages(const Request& request, ServerState& state, Reply& reply) {
   JsonBody json(request.body());
-  if (!json.ok()) {
-    return invalidRequest(
-        reply, "There was an error parsing the body of your request: " + json.errorMessage());
-  }
-  const boost::json::object* obj = json.value().if_object();
-  if (obj == nullptr) {
-    return invalidRequest(reply, "body: Input should be an object");
-  }
   MessagesRequest req;
-  if (!parseMessagesRequest(*obj, req, reply)) {
+  if (!readMessagesRequest(json, true, req, reply)) {
     return;
   }
   std::string joined;
@@ -190,10 +205,26 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply) {
     return;
   }
   addRequestId("request-id", state, reply);
+  const std::string id = "msg_" + state.nextId();
+  std::string model_json;
+  appendJsonString(model_json, std::string_view(req.model->data(), req.model->size()));
+  const int64_t input_tokens = inputTokens(json.value().get_object(), *req.messages);
+  if (controls->tool_calls > 0 && !endsWithToolResult(*req.messages, Provider::Anthropic)) {
+    const auto calls = planToolCalls(req.tools, Provider::Anthropic, controls->tool_calls);
+    if (!calls.empty()) {
+      ToolReplyMeta meta;
+      meta.id = id;
+      meta.model_json = model_json;
+      meta.input_tokens = input_tokens;
+      meta.cached_tokens = controls->cached_tokens;
+      return buildAnthropicToolUse(meta, calls, req.stream, reply);
+    }
+  }
   MessagePlan plan;
-  plan.id = "msg_" + state.nextId();
-  appendJsonString(plan.model_json, std::string_view(req.model->data(), req.model->size()));
-  plan.input_tokens = inputTokens(*obj, *req.messages);
+  plan.id = id;
+  plan.model_json = std::move(model_json);
+  plan.input_tokens = input_tokens;
+  plan.cached_tokens = controls->cached_tokens;
   plan.output_tokens = controls->reply_tokens;
   plan.stop_reason = "end_turn";
   if (req.max_tokens < plan.output_tokens) {
@@ -205,6 +236,25 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply) {
   } else {
     buildMessage(plan, state, reply);
   }
+}
+
+void handleCountTokens(const Request& request, ServerState& state, Reply& reply) {
+  JsonBody json(request.body());
+  MessagesRequest req;
+  if (!readMessagesRequest(json, false, req, reply)) {
+    return;
+  }
+  auto controls = effectiveControls(state.controls.forRequest(), request, {});
+  if (!controls) {
+    return invalidRequest(reply, controls.error().message);
+  }
+  if (applyFailureControls(*controls, Provider::Anthropic, false, reply)) {
+    return;
+  }
+  addRequestId("request-id", state, reply);
+  reply.body = "{\"input_tokens\":";
+  appendInt(reply.body, inputTokens(json.value().get_object(), *req.messages));
+  reply.body += '}';
 }
 
 }  // namespace sy::mock

@@ -40,6 +40,8 @@ constexpr ControlFlag kControlFlags[] = {
     {"--echo-chunk-bytes", ControlKey::EchoChunkBytes},
     {"--health-status", ControlKey::HealthStatus},
     {"--error-count", ControlKey::ErrorCount},
+    {"--tool-calls", ControlKey::ToolCalls},
+    {"--cached-tokens", ControlKey::CachedTokens},
 };
 
 // Applies one `--flag value`; false in `known` if the flag is not ours.
@@ -134,7 +136,8 @@ std::string_view mockUsage() {
   return "usage: switchyard-mock --port N --name NAME [--host 127.0.0.1] [--threads N]\n"
          "         [--latency-ms MS] [--ttft-ms MS] [--tokens-per-sec R] [--reply-tokens N]\n"
          "         [--error-status CODE] [--error-count N] [--disconnect-after N]\n"
-         "         [--echo-chunk-bytes N] [--health-status CODE] [--require-key KEY]\n"
+         "         [--echo-chunk-bytes N] [--health-status CODE] [--tool-calls N]\n"
+         "         [--cached-tokens N] [--require-key KEY]\n"
          "         [--tls-cert PEM --tls-key PEM] [--idle-timeout-s S]\n"
          "Port 0 picks an ephemeral port. Prints one JSON line when listening; SIGTERM/SIGINT\n"
          "stop it. See examples/mock_llm/README.md for endpoints and controls.\n";

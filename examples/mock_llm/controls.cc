@@ -36,6 +36,10 @@ constexpr KeyInfo kKeyInfo[] = {
      200, 599},
     {ControlKey::ErrorCount, "error_count", "x-mock-error-count", &Controls::error_count, 0,
      1'000'000},
+    {ControlKey::ToolCalls, "tool_calls", "x-mock-tool-calls", &Controls::tool_calls, 0,
+     kMaxToolCalls},
+    {ControlKey::CachedTokens, "cached_tokens", "x-mock-cached-tokens", &Controls::cached_tokens, 0,
+     1'000'000'000},
 };
 
 const KeyInfo& info(ControlKey key) { return kKeyInfo[static_cast<int>(key)]; }
@@ -141,7 +145,8 @@ Controls RuntimeControls::snapshot() const {
   return Controls{
       latency_ms_.load(kOrder),       ttft_ms_.load(kOrder),       tokens_per_sec_.load(kOrder),
       reply_tokens_.load(kOrder),     error_status_.load(kOrder),  disconnect_after_.load(kOrder),
-      echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder), error_count_.load(kOrder)};
+      echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder), error_count_.load(kOrder),
+      tool_calls_.load(kOrder),       cached_tokens_.load(kOrder)};
 }
 
 Controls RuntimeControls::forRequest() {
@@ -173,6 +178,8 @@ void RuntimeControls::store(const Controls& c) {
   echo_chunk_bytes_.store(c.echo_chunk_bytes, kOrder);
   health_status_.store(c.health_status, kOrder);
   error_count_.store(c.error_count, kOrder);
+  tool_calls_.store(c.tool_calls, kOrder);
+  cached_tokens_.store(c.cached_tokens, kOrder);
 }
 
 Result<Controls> RuntimeControls::applyConfig(const boost::json::value& body) {

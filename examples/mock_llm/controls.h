@@ -28,12 +28,16 @@ struct Controls {
   int64_t health_status = 200;    // the status of GET /health (200..599; the /v1 paths ignore it)
   int64_t error_count = 0;  // 0 = error_status is for every request; N > 0: for the next N /v1
                             // requests only, then both are 0 again (runtime layers only)
+  int64_t tool_calls = 0;     // 0 = off; N (1..8): a request that declares tools and does not end
+                              // in a tool result gets N tool calls instead of text
+  int64_t cached_tokens = 0;  // input tokens reported as cache reads (capped by the prompt's)
   bool operator==(const Controls&) const = default;
 };
 
 inline constexpr int64_t kMaxDelayMs = 600'000;
 inline constexpr int64_t kMaxReplyTokens = 100'000;  // a stream is buffered whole: ~250 B/token
 inline constexpr int64_t kMaxTokensPerSec = 1'000'000;
+inline constexpr int64_t kMaxToolCalls = 8;
 
 // The control names, shared by the JSON keys, the directives and (with '_' -> '-' and an
 // `x-mock-` prefix) the headers.
@@ -46,7 +50,9 @@ enum class ControlKey {
   DisconnectAfter,
   EchoChunkBytes,
   HealthStatus,
-  ErrorCount
+  ErrorCount,
+  ToolCalls,
+  CachedTokens
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -101,6 +107,8 @@ class RuntimeControls {
   std::atomic<int64_t> echo_chunk_bytes_;
   std::atomic<int64_t> health_status_;
   std::atomic<int64_t> error_count_;
+  std::atomic<int64_t> tool_calls_;
+  std::atomic<int64_t> cached_tokens_;
 };
 
 // --- implementation of the template -------------------------------------------------------------
@@ -113,7 +121,8 @@ Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header) {
   constexpr ControlKey kKeys[] = {ControlKey::LatencyMs,      ControlKey::TtftMs,
                                   ControlKey::TokensPerSec,   ControlKey::ReplyTokens,
                                   ControlKey::ErrorStatus,    ControlKey::DisconnectAfter,
-                                  ControlKey::EchoChunkBytes, ControlKey::HealthStatus};
+                                  ControlKey::EchoChunkBytes, ControlKey::HealthStatus,
+                                  ControlKey::ToolCalls,      ControlKey::CachedTokens};
   for (ControlKey key : kKeys) {
     const std::string_view name = controlHeaderName(key);
     const std::string_view value = header(name);

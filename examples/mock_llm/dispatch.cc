@@ -1,5 +1,7 @@
 // Routing, API-key checks and the /mock/* control endpoints.
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "examples/mock_llm/handlers.h"
@@ -48,16 +50,23 @@ bool checkOpenAiKey(const Request& request, const ServerState& state, Reply& rep
   return true;
 }
 
-// Anthropic: "x-api-key: KEY" plus the mandatory "anthropic-version" header (400 without it, as
-// the API answers).
+// Anthropic: "x-api-key: KEY" or "Authorization: Bearer KEY" (what @anthropic-ai/sdk 1.x sends
+// for an API key), plus the mandatory "anthropic-version" header (400 without it, as the API
+// answers).
 bool checkAnthropicKey(const Request& request, const ServerState& state, Reply& reply) {
   const std::string& key = state.options.require_key;
   if (key.empty()) {
     return true;
   }
-  const std::string_view api_key = header(request, "x-api-key");
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view api_key = header(request, "x-api-key");
+  if (const std::string_view auth = header(request, http::field::authorization);
+      api_key.empty() && auth.starts_with(kBearer)) {
+    api_key = auth.substr(kBearer.size());
+  }
   if (api_key.empty()) {
-    setAnthropicError(reply, 401, "authentication_error", "x-api-key header is required");
+    setAnthropicError(reply, 401, "authentication_error",
+                      "x-api-key or Authorization: Bearer header is required");
     return false;
   }
   if (api_key != key) {
@@ -113,14 +122,15 @@ void dispatchV1(std::string_view path, const Request& request, ServerState& stat
     }
     return handleModels(request, state, reply);
   }
-  if (path == "/v1/messages") {
+  if (path == "/v1/messages" || path == "/v1/messages/count_tokens") {
     if (method != http::verb::post) {
       return methodNotAllowed("POST", true, reply);
     }
     if (!checkAnthropicKey(request, state, reply)) {
       return;
     }
-    return handleMessages(request, state, reply);
+    return path == "/v1/messages" ? handleMessages(request, state, reply)
+                                  : handleCountTokens(request, state, reply);
   }
   notFound(request, path, reply);
 }
@@ -146,12 +156,58 @@ void handleHealth(const Request& request, const ServerState& state, Reply& reply
   reply.body.clear();
 }
 
+// The request's headers as a JSON object, lowercase names (repeats joined by ", ").
+boost::json::object headersJson(const Request& request) {
+  boost::json::object headers;
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    const std::string_view value(field.value().data(), field.value().size());
+    if (boost::json::value* existing = headers.if_contains(name)) {
+      boost::json::string& joined = existing->get_string();
+      joined.append(", ");
+      joined.append(value);
+    } else {
+      headers[name] = value;
+    }
+  }
+  return headers;
+}
+
+// GET /mock/requests: [{"method","target","headers":{..},"body":JSON or string or null}], oldest
+// first. A body that is JSON is embedded as JSON, anything else as a string.
+std::string requestLogJson(const ServerState& state) {
+  boost::json::array out;
+  for (const std::shared_ptr<const Request>& r : state.requestLog()) {
+    boost::json::object entry;
+    const auto method = r->method_string();
+    const auto target = r->target();
+    entry["method"] = std::string_view(method.data(), method.size());
+    entry["target"] = std::string_view(target.data(), target.size());
+    entry["headers"] = headersJson(*r);
+    if (r->body().empty()) {
+      entry["body"] = nullptr;
+    } else {
+      boost::system::error_code ec;
+      boost::json::value body = boost::json::parse(r->body(), ec);
+      entry["body"] = ec ? boost::json::value(r->body()) : std::move(body);
+    }
+    out.push_back(std::move(entry));
+  }
+  return boost::json::serialize(out);
+}
+
 }  // namespace
 
 void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply& reply) {
   const auto target = request->target();
   std::string_view path(target.data(), target.size());
   path = path.substr(0, path.find('?'));
+  if (!path.starts_with("/mock/")) {
+    state.log(request);
+  }
   if (path == "/v1" || path.starts_with("/v1/")) {
     state.record(request);  // `request` stays owned here while the handler reads it
     return dispatchV1(path, *request, state, reply);
@@ -161,6 +217,12 @@ void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply&
   }
   if (path == "/health") {
     return handleHealth(*request, state, reply);
+  }
+  if (path == "/" && (request->method() == http::verb::get || request->method() == http::verb::head)) {
+    // Clients probe the base URL (Claude Code sends HEAD / first): 200, empty body.
+    reply.status = 200;
+    reply.body.clear();
+    return;
   }
   notFound(*request, path, reply);
 }
@@ -187,8 +249,8 @@ void handleMockEndpoint(std::string_view path, const Request& request, ServerSta
     }
     return setJson(reply, controlsToJson(*applied));
   }
-  const bool known =
-      path == "/mock/last-request" || path == "/mock/last-request-headers" || path == "/mock/stats";
+  const bool known = path == "/mock/last-request" || path == "/mock/last-request-headers" ||
+                     path == "/mock/stats" || path == "/mock/requests";
   if (!known) {
     return notFound(request, path, reply);
   }
@@ -201,6 +263,9 @@ void handleMockEndpoint(std::string_view path, const Request& request, ServerSta
     body += '}';
     return setJson(reply, std::move(body));
   }
+  if (path == "/mock/requests") {
+    return setJson(reply, requestLogJson(state));
+  }
   std::shared_ptr<const Request> last = state.lastRequest();
   if (last == nullptr) {
     reply.status = 204;
@@ -210,22 +275,7 @@ void handleMockEndpoint(std::string_view path, const Request& request, ServerSta
   if (path == "/mock/last-request") {
     return setJson(reply, last->body());
   }
-  boost::json::object headers;
-  for (const auto& field : *last) {
-    std::string name(field.name_string());
-    for (char& c : name) {
-      c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    }
-    const std::string_view value(field.value().data(), field.value().size());
-    if (boost::json::value* existing = headers.if_contains(name)) {
-      boost::json::string& joined = existing->get_string();
-      joined.append(", ");
-      joined.append(value);
-    } else {
-      headers[name] = value;
-    }
-  }
-  setJson(reply, boost::json::serialize(headers));
+  setJson(reply, boost::json::serialize(headersJson(*last)));
 }
 
 }  // namespace sy::mock

@@ -1,4 +1,5 @@
 // Helpers shared by the OpenAI and Anthropic handlers (declared in handlers.h).
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/string.hpp>
@@ -82,7 +83,10 @@ std::string_view lastUserText(const boost::json::array& messages, std::string& j
       return std::string_view(s.data(), s.size());
     }
     if (content->is_array()) {
-      collectTextParts(content->get_array(), &joined);
+      joined.clear();
+      if (collectTextParts(content->get_array(), &joined) == 0 && joined.empty()) {
+        continue;  // only tool results (or images): the text is in an earlier user message
+      }
       return joined;
     }
     return {};
@@ -116,6 +120,51 @@ bool applyFailureControls(const Controls& controls, Provider provider, bool stre
     return true;
   }
   return false;
+}
+
+std::vector<std::string_view> splitUtf8(std::string_view text, size_t max_bytes) {
+  std::vector<std::string_view> pieces;
+  while (!text.empty()) {
+    size_t cut = std::min(max_bytes, text.size());
+    while (cut < text.size() && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    if (cut == 0) {  // a sequence longer than max_bytes: take it whole
+      cut = 1;
+      while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+        ++cut;
+      }
+    }
+    pieces.push_back(text.substr(0, cut));
+    text.remove_prefix(cut);
+  }
+  return pieces;
+}
+
+void appendOpenAiUsage(std::string& out, int64_t prompt, int64_t completion, int64_t cached) {
+  out += "{\"prompt_tokens\":";
+  appendInt(out, prompt);
+  out += ",\"completion_tokens\":";
+  appendInt(out, completion);
+  out += ",\"total_tokens\":";
+  appendInt(out, prompt + completion);
+  if (cached > 0) {
+    out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
+    appendInt(out, std::min(cached, prompt));
+    out += '}';
+  }
+  out += '}';
+}
+
+void appendAnthropicUsage(std::string& out, int64_t input, int64_t output, int64_t cached) {
+  cached = std::min(cached, input);
+  out += "{\"input_tokens\":";
+  appendInt(out, input - cached);
+  out += ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":";
+  appendInt(out, cached);
+  out += ",\"output_tokens\":";
+  appendInt(out, output);
+  out += '}';
 }
 
 void addRequestId(std::string_view name, ServerState& state, Reply& reply) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "examples/mock_llm/reply.h"
 #include "examples/mock_llm/server_state.h"
@@ -26,6 +27,7 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
 void handleEmbeddings(const Request& request, ServerState& state, Reply& reply);
 void handleModels(const Request& request, ServerState& state, Reply& reply);
 void handleMessages(const Request& request, ServerState& state, Reply& reply);
+void handleCountTokens(const Request& request, ServerState& state, Reply& reply);
 void handleMockEndpoint(std::string_view path, const Request& request, ServerState& state,
                         Reply& reply);
 
@@ -56,8 +58,10 @@ class JsonBody {
 Result<Controls> effectiveControls(Controls controls, const Request& request,
                                    std::string_view directive_text);
 
-// The text of the last message with role "user": its content string, or its text parts joined by
-// "\n" into `joined`. Empty if there is none.
+// The text of the last message with role "user" that has text: its content string, or its text
+// parts joined by "\n" into `joined`. A user message whose content array has no text part (only
+// Anthropic tool_result or image blocks) is skipped, so the prompt's directives still apply to
+// the turns of an agent loop. Empty if there is none.
 std::string_view lastUserText(const boost::json::array& messages, std::string& joined);
 
 // Bytes of text in a content value (string, or array of parts with a "text" string).
@@ -68,6 +72,18 @@ enum class Provider { OpenAi, Anthropic };
 // Stores `controls` in the reply, then applies error_status (the provider's error body) and, for
 // non-streams, disconnect_after=0 (reset). True if that decided the reply.
 bool applyFailureControls(const Controls& controls, Provider provider, bool stream, Reply& reply);
+
+// Splits `text` into pieces of at most `max_bytes` (>= 1), never inside a UTF-8 sequence (a
+// sequence longer than max_bytes is one piece). The views point into `text`.
+std::vector<std::string_view> splitUtf8(std::string_view text, size_t max_bytes);
+
+// The usage objects. `cached` input tokens (the cached_tokens control, capped at `input`):
+// OpenAI {"prompt_tokens","completion_tokens","total_tokens"} plus
+// "prompt_tokens_details":{"cached_tokens":N} when N > 0; Anthropic {"input_tokens":input - N,
+// "cache_creation_input_tokens":0,"cache_read_input_tokens":N,"output_tokens"}, as the API
+// counts cache reads apart from input_tokens.
+void appendOpenAiUsage(std::string& out, int64_t prompt, int64_t completion, int64_t cached);
+void appendAnthropicUsage(std::string& out, int64_t input, int64_t output, int64_t cached);
 
 // Adds "`name`: req_<24 hex>" to the reply headers.
 void addRequestId(std::string_view name, ServerState& state, Reply& reply);

@@ -8,6 +8,7 @@
 
 #include "examples/mock_llm/handlers.h"
 #include "examples/mock_llm/synth.h"
+#include "examples/mock_llm/tool_calls.h"
 
 namespace sy::mock {
 namespace {
@@ -28,6 +29,7 @@ struct ChatPlan {
   std::string model_json;  // the requested model, as a JSON string literal
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;
   std::string_view finish_reason;
   bool include_usage = false;
   std::string_view echo;  // echo_chunk_bytes: the reply is this text, in chunks of echo_chunk
@@ -42,34 +44,8 @@ void appendEscaped(std::string& out, std::string_view text) {
   out.pop_back();
 }
 
-// Splits `text` into pieces of at most `max_bytes`, never inside a UTF-8 sequence.
-std::vector<std::string_view> echoPieces(std::string_view text, size_t max_bytes) {
-  std::vector<std::string_view> pieces;
-  while (!text.empty()) {
-    size_t cut = std::min(max_bytes, text.size());
-    while (cut < text.size() && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    if (cut == 0) {  // a sequence longer than max_bytes: take it whole
-      cut = 1;
-      while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-        ++cut;
-      }
-    }
-    pieces.push_back(text.substr(0, cut));
-    text.remove_prefix(cut);
-  }
-  return pieces;
-}
-
 void appendUsage(std::string& out, const ChatPlan& plan) {
-  out += "{\"prompt_tokens\":";
-  appendInt(out, plan.prompt_tokens);
-  out += ",\"completion_tokens\":";
-  appendInt(out, plan.completion_tokens);
-  out += ",\"total_tokens\":";
-  appendInt(out, plan.prompt_tokens + plan.completion_tokens);
-  out += '}';
+  appendOpenAiUsage(out, plan.prompt_tokens, plan.completion_tokens, plan.cached_tokens);
 }
 
 void buildChatCompletion(const ChatPlan& plan, const ServerState& state, Reply& reply) {
@@ -119,7 +95,7 @@ void buildChatStream(const ChatPlan& plan, const ServerState& state, Reply& repl
   reply.preamble_events = 1;
 
   const std::vector<std::string_view> pieces = plan.echo_chunk > 0
-                                                   ? echoPieces(plan.echo, plan.echo_chunk)
+                                                   ? splitUtf8(plan.echo, plan.echo_chunk)
                                                    : std::vector<std::string_view>{};
   for (int64_t i = 0; i < plan.completion_tokens; ++i) {
     ev = &reply.beginEvent();
@@ -179,6 +155,7 @@ bool readStreamFlags(const boost::json::object& obj, bool& stream, bool& include
 struct ChatRequest {
   const boost::json::string* model = nullptr;
   const boost::json::array* messages = nullptr;
+  const boost::json::value* tools = nullptr;
   uint64_t text_bytes = 0;
   bool stream = false;
   bool include_usage = false;
@@ -223,6 +200,7 @@ bool parseChatRequest(const boost::json::value& body, ChatRequest& out, Reply& r
       out.text_bytes += contentTextBytes(*content);
     }
   }
+  out.tools = obj->if_contains("tools");
   if (!readStreamFlags(*obj, out.stream, out.include_usage, reply)) {
     return false;
   }
@@ -262,13 +240,27 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
   plan.created = static_cast<int64_t>(std::time(nullptr));
   appendJsonString(plan.model_json, std::string_view(chat.model->data(), chat.model->size()));
   plan.prompt_tokens = estimatePromptTokens(chat.text_bytes, chat.messages->size());
+  plan.cached_tokens = controls->cached_tokens;
+  if (controls->tool_calls > 0 && !endsWithToolResult(*chat.messages, Provider::OpenAi)) {
+    const auto calls = planToolCalls(chat.tools, Provider::OpenAi, controls->tool_calls);
+    if (!calls.empty()) {
+      const ToolReplyMeta meta{.id = plan.id,
+                               .created = plan.created,
+                               .model_json = plan.model_json,
+                               .fingerprint = state.fingerprint,
+                               .input_tokens = plan.prompt_tokens,
+                               .cached_tokens = plan.cached_tokens,
+                               .include_usage = chat.include_usage};
+      return buildOpenAiToolCalls(meta, calls, chat.stream, reply);
+    }
+  }
   plan.completion_tokens = controls->reply_tokens;
   plan.finish_reason = "stop";
   plan.include_usage = chat.include_usage;
   if (controls->echo_chunk_bytes > 0) {
     plan.echo = user_text;
     plan.echo_chunk = static_cast<size_t>(controls->echo_chunk_bytes);
-    plan.completion_tokens = static_cast<int64_t>(echoPieces(plan.echo, plan.echo_chunk).size());
+    plan.completion_tokens = static_cast<int64_t>(splitUtf8(plan.echo, plan.echo_chunk).size());
   }
   if (plan.echo_chunk == 0 && chat.max_tokens > 0 && chat.max_tokens < plan.completion_tokens) {
     plan.completion_tokens = chat.max_tokens;

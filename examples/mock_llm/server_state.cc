@@ -49,6 +49,27 @@ std::shared_ptr<const Request> ServerState::lastRequest() const {
   return last_;
 }
 
+void ServerState::log(std::shared_ptr<const Request> request) {
+  std::deque<std::shared_ptr<const Request>> dropped;
+  {
+    std::lock_guard lock(last_mu_);
+    log_body_bytes_ += request->body().size();
+    log_.push_back(std::move(request));
+    while (log_.size() > kRequestLogEntries ||
+           (log_.size() > 1 && log_body_bytes_ > kRequestLogBodyBytes)) {
+      log_body_bytes_ -= log_.front()->body().size();
+      dropped.push_back(std::move(log_.front()));
+      log_.pop_front();
+    }
+  }
+  // `dropped` is released here, outside the lock.
+}
+
+std::deque<std::shared_ptr<const Request>> ServerState::requestLog() const {
+  std::lock_guard lock(last_mu_);
+  return log_;
+}
+
 std::string ServerState::nextId() {
   const uint64_t seq = id_seq_.fetch_add(1, std::memory_order_relaxed);
   std::string id;

@@ -1,5 +1,6 @@
-// State shared by every connection of one MockServer: options, runtime controls, counters and the
-// last /v1 request (for /mock/last-request). Internal to sy_mock.
+// State shared by every connection of one MockServer: options, runtime controls, counters, the
+// last /v1 request (for /mock/last-request) and a bounded log of recent requests (/mock/requests).
+// Internal to sy_mock.
 // Thread-safety: all members are immutable, atomic, or guarded by last_mu_ (held only to swap a
 // shared_ptr, never across I/O).
 #pragma once
@@ -8,6 +9,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +23,8 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 inline constexpr uint64_t kBodyLimit = 64ull << 20;  // 64 MiB
 inline constexpr uint32_t kHeaderLimit = 64u << 10;
+inline constexpr size_t kRequestLogEntries = 64;           // /mock/requests keeps the last 64 ...
+inline constexpr uint64_t kRequestLogBodyBytes = 16u << 20;  // ... and at most 16 MiB of bodies
 
 struct ServerState {
   explicit ServerState(MockOptions opts);
@@ -28,6 +32,10 @@ struct ServerState {
   // Remembers `request` as the last /v1 request and counts it.
   void record(std::shared_ptr<const Request> request);
   std::shared_ptr<const Request> lastRequest() const;
+  // Appends `request` to the request log (any path but /mock/*), dropping the oldest entries
+  // beyond kRequestLogEntries or kRequestLogBodyBytes.
+  void log(std::shared_ptr<const Request> request);
+  std::deque<std::shared_ptr<const Request>> requestLog() const;  // oldest first
 
   // A fresh id suffix: 24 lowercase hex digits, unique per server.
   std::string nextId();
@@ -44,6 +52,8 @@ struct ServerState {
   const uint64_t id_seed_;
   mutable std::mutex last_mu_;
   std::shared_ptr<const Request> last_;
+  std::deque<std::shared_ptr<const Request>> log_;  // guarded by last_mu_
+  uint64_t log_body_bytes_ = 0;                     // guarded by last_mu_
 };
 
 }  // namespace sy::mock

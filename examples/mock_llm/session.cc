@@ -82,6 +82,7 @@ class Connection {
       auto request = std::make_shared<Request>(parser_->release());
       const bool keep_alive = request->keep_alive();
       http10_ = request->version() == 10;
+      head_only_ = request->method() == http::verb::head;
       reply_.reset();
       dispatch(std::move(request), state_, reply_);
       if (!co_await execute(keep_alive)) {
@@ -96,6 +97,7 @@ class Connection {
       co_return;
     }
     reply_.reset();
+    head_only_ = false;
     if (ec == http::error::body_limit) {
       setOpenAiError(reply_, 413, "Request body exceeds 64 MiB.", "invalid_request_error");
     } else if (ec == http::error::header_limit) {
@@ -119,6 +121,9 @@ class Connection {
     }
     const bool close = !keep_alive;
     composeHead(close);
+    if (reply_.kind == Reply::Kind::Full && head_only_) {  // HEAD: the head says the length
+      co_return co_await write(net::buffer(head_)) && !close;
+    }
     if (reply_.kind == Reply::Kind::Full) {
       const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(reply_.body)};
       co_return co_await write(buffers) && !close;
@@ -228,6 +233,7 @@ class Connection {
   Reply reply_;
   std::string head_;
   bool http10_ = false;
+  bool head_only_ = false;  // HEAD: send the head of the answer, never its body
 };
 
 }  // namespace

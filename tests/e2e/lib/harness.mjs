@@ -206,6 +206,10 @@ export async function startMock(name, flags = [], { env } = {}) {
     async stats(opts) {
       return JSON.parse((await mockGet(mock, '/mock/stats', opts)).body);
     },
+    // The mock's request log (GET /mock/requests): [{method, target, headers, body}], oldest first.
+    async requests(opts) {
+      return JSON.parse((await mockGet(mock, '/mock/requests', opts)).body);
+    },
     async configure(controls, opts) {
       const res = await request({
         ...mockConnectOpts(mock, opts),

@@ -31,7 +31,8 @@ TEST(MockAnthropicTest, NonStreamReplyHasTheMessagesApiShape) {
   EXPECT_EQ(body.at("stop_reason"), "end_turn");
   EXPECT_TRUE(body.at("stop_sequence").is_null());
   // One message of 22 bytes: ceil(22 / 4) + 3 = 9.
-  EXPECT_EQ(body.at("usage"), json::parse(R"({"input_tokens":9,"output_tokens":4})"));
+  EXPECT_EQ(body.at("usage"), json::parse(R"({"input_tokens":9,"cache_creation_input_tokens":0,
+                                         "cache_read_input_tokens":0,"output_tokens":4})"));
 }
 
 TEST(MockAnthropicTest, MaxTokensBelowReplyTokensStopsWithMaxTokens) {
@@ -122,7 +123,7 @@ TEST(MockAnthropicTest, ErrorStatusAnswersWithTheAnthropicErrorTypeForEachStatus
   }
 }
 
-TEST(MockAnthropicTest, RequireKeyNeedsXApiKeyAndAnthropicVersion) {
+TEST(MockAnthropicTest, RequireKeyNeedsXApiKeyOrBearerAndAnthropicVersion) {
   MockOptions options;
   options.require_key = "sk-ant";
   auto server = startMock(options);
@@ -135,9 +136,12 @@ TEST(MockAnthropicTest, RequireKeyNeedsXApiKeyAndAnthropicVersion) {
                     {{"x-api-key", "nope"}, {"anthropic-version", "2023-06-01"}});
   EXPECT_EQ(wrong.status(), 401u);
   EXPECT_EQ(wrong.json().at("error").at("message"), "invalid x-api-key");
-  auto bearer_only =
-      post(port, "/v1/messages", messagesBody("x"), {{"authorization", "Bearer sk-ant"}});
-  EXPECT_EQ(bearer_only.status(), 401u);
+  auto bearer = post(port, "/v1/messages", messagesBody("x"),
+                     {{"authorization", "Bearer sk-ant"}, {"anthropic-version", "2026-10-21"}});
+  EXPECT_EQ(bearer.status(), 200u) << "@anthropic-ai/sdk 1.x sends the API key as a bearer token";
+  auto wrong_bearer = post(port, "/v1/messages", messagesBody("x"),
+                           {{"authorization", "Bearer nope"}, {"anthropic-version", "2023-06-01"}});
+  EXPECT_EQ(wrong_bearer.status(), 401u);
   auto no_version = post(port, "/v1/messages", messagesBody("x"), {{"x-api-key", "sk-ant"}});
   EXPECT_EQ(no_version.status(), 400u);
   EXPECT_EQ(no_version.json().at("error").at("message"), "anthropic-version: header is required");
