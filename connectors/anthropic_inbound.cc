@@ -426,7 +426,8 @@ Result<json::object> anthropicToChat(const json::object& request, json::storage_
   if (Status keys = onlyKeys(request,
                              {"model", "messages", "max_tokens", "system", "stream",
                               "stop_sequences", "temperature", "top_p", "top_k", "tools",
-                              "tool_choice", "metadata", "thinking", "service_tier"},
+                              "tool_choice", "metadata", "thinking", "service_tier",
+                              "context_management", "output_config"},
                              "request");
       !keys) {
     return std::unexpected(keys.error());

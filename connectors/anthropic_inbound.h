@@ -27,8 +27,9 @@ namespace sy::connectors {
 // - `max_tokens`, `stop_sequences` (-> `stop`), `temperature`, `top_p`, `stream` (with
 //   `stream_options.include_usage`, so the answer's usage is known), `metadata.user_id`
 //   (-> `user`).
-// - Dropped knowingly: `top_k`, `thinking` (budget), `service_tier` (no OpenAI equivalent that
-//   changes what is disclosed).
+// - Dropped knowingly (settings for the model, no content; no OpenAI equivalent): `top_k`,
+//   `thinking` (budget or adaptive), `service_tier`, `context_management`, `output_config`
+//   (effort). Claude Code sends the last four on every request.
 // `count_tokens`: the request of POST /v1/messages/count_tokens, where `max_tokens` is absent.
 // Errors: InvalidArgument (400) naming the field, e.g. "messages[2].content[0]: unsupported
 // content block type 'server_tool_use'".

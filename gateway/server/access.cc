@@ -43,7 +43,7 @@ Status authorizeBody(const RequestContext& ctx) {
   if (ctx.principal == nullptr) {
     return {};
   }
-  if (Status endpoint = ctx.principal->allowEndpoint(ctx.endpoint); !endpoint) {
+  if (Status endpoint = ctx.principal->allowEndpoint(endpointLabel(ctx.operation)); !endpoint) {
     return endpoint;
   }
   if (Status model = ctx.principal->allowModel(ctx.requested_model); !model) {

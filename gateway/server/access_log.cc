@@ -54,6 +54,22 @@ class Fields {
   std::string text_;
 };
 
+// A client-chosen path, logged only when it looks like a path (so nothing a client sends as a
+// path, a secret for one, lands in the log as it came): at most 128 of [A-Za-z0-9/._-].
+std::string_view loggablePath(std::string_view path) {
+  if (path.empty() || path.size() > 128) {
+    return "(not logged)";
+  }
+  for (char c : path) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '/' || c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return "(not logged)";
+    }
+  }
+  return path;
+}
+
 }  // namespace
 
 void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
@@ -62,7 +78,11 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
   }
   Fields fields;
   fields.plain("request_id", ctx.request_id);
-  fields.plain("endpoint", ctx.endpoint);
+  fields.plain("endpoint", endpointLabel(ctx.operation));
+  fields.plain("surface", connectors::toString(ctx.surface));
+  if (ctx.operation == Operation::Other) {
+    fields.string("path", loggablePath(ctx.path));
+  }
   fields.number("status", ctx.status);
   fields.milliseconds("duration_ms", seconds);
   if (ctx.first_byte_at) {
@@ -81,7 +101,7 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
   if (ctx.answered_by != nullptr) {
     fields.string("model", ctx.answered_by->model);
   }
-  if (ctx.endpoint != "other" && ctx.endpoint != "models") {
+  if (ctx.operation != Operation::Other && ctx.operation != Operation::Models) {
     fields.plain("sensitivity", ctx.config->dlpPolicy().levels().name(ctx.sensitivity));
   }
   if (ctx.rule != nullptr) {

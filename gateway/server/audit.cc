@@ -20,7 +20,7 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
     record.key_id = ctx.principal->key_id;
     record.team = ctx.principal->team;
   }
-  record.endpoint = ctx.endpoint;
+  record.endpoint = endpointLabel(ctx.operation);
   // Client input: bounded, so a record stays one reasonable line.
   record.requested_model = ctx.requested_model.substr(0, 256);
   record.tier = ctx.tier;
@@ -201,7 +201,7 @@ net::awaitable<Status> Pipeline::auditDecision(
 }
 
 net::awaitable<Status> Pipeline::auditBeforeAnswer(RequestContext& ctx) {
-  if (worker_.shared.audit == nullptr || ctx.endpoint == "other") {
+  if (worker_.shared.audit == nullptr || ctx.operation == Operation::Other) {
     co_return Status{};
   }
   if (!ctx.audit_ticket) {
@@ -218,7 +218,8 @@ net::awaitable<Status> Pipeline::auditBeforeAnswer(RequestContext& ctx) {
 }
 
 void Pipeline::auditCompletion(const RequestContext& ctx, double seconds) {
-  if (worker_.shared.audit == nullptr || ctx.endpoint == "other" || ctx.completion_audited) {
+  if (worker_.shared.audit == nullptr || ctx.operation == Operation::Other ||
+      ctx.completion_audited) {
     return;
   }
   appendRecord(worker_.shared, makeCompletion(ctx, seconds),

@@ -35,9 +35,9 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
   RequestContext ctx;
   ctx.config = snapshot;
   ctx.principal = principal;
-  ctx.endpoint = endpoint;
-  ctx.api = endpoint == "embeddings" ? connectors::Endpoint::Embeddings
-                                     : connectors::Endpoint::ChatCompletions;
+  ctx.operation = endpoint == "embeddings" ? Operation::Embeddings : Operation::Chat;
+  ctx.api = ctx.operation == Operation::Embeddings ? connectors::Endpoint::Embeddings
+                                                   : connectors::Endpoint::ChatCompletions;
   if (Status decoded = decodeBody(body, ctx); !decoded) {
     return errorObject(decoded.error());
   }

@@ -172,15 +172,15 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
   return out;
 }
 
-net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downstream) {
+Result<std::vector<CandidateGroup>> Pipeline::route(RequestContext& ctx) {
   auto plan = decideRoute(ctx);
   if (!plan) {
-    co_return std::unexpected(std::move(plan.error()));
+    return std::unexpected(std::move(plan.error()));
   }
   ctx.tier = plan->primary.tier;
   auto [candidates, blocked] = allowedCandidates(ctx, plan->primary);
   if (candidates.empty()) {
-    co_return std::unexpected(std::move(*blocked));
+    return std::unexpected(std::move(*blocked));
   }
   // Groups tried in order: the route's own backends, then each fallback tier the request may
   // reach (its DLP verdicts and the key's scopes apply there too).
@@ -191,18 +191,11 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
       groups.push_back({fallback.tier, std::move(allowed)});
     }
   }
-  if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
-    if (Status admitted = co_await admit(ctx, groups); !admitted) {
-      co_return admitted;
-    }
-  }
-  std::vector<const config::BackendRuntime*> everyone;
-  for (const CandidateGroup& group : groups) {
-    everyone.insert(everyone.end(), group.backends.begin(), group.backends.end());
-  }
-  if (Status audited = co_await auditDecision(ctx, everyone); !audited) {
-    co_return audited;
-  }
+  return groups;
+}
+
+net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downstream,
+                                         const std::vector<CandidateGroup>& groups) {
   FailedTries failed;
   for (size_t g = 0; g < groups.size(); ++g) {
     if (g > 0) {
@@ -397,6 +390,9 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       response_dlp.reset();
     }
   }
+  // The client's surface: the canonical answer (after response DLP) in its own wire format.
+  auto encoder =
+      connectors::newAnswerEncoder(ctx.surface, status, event_stream, ctx.requested_model);
   // Nothing goes to the client before the request's audit record is written.
   if (Status audited = co_await auditBeforeAnswer(ctx); !audited) {
     (*connection)->close();
@@ -421,7 +417,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       ctx.close_connection = true;
     } else {
       co_await relayStream(ctx, downstream, spec, **connection, parser, *translator,
-                           response_dlp ? &*response_dlp : nullptr, reusable);
+                           response_dlp ? &*response_dlp : nullptr, encoder.get(), reusable);
     }
   } else {
     http::response_parser<http::string_body> parser{std::move(*head_parser)};
@@ -442,6 +438,12 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     }
     if (response_dlp) {
       response_dlp->rewriteBody(body);
+    }
+    if (encoder) {
+      if (Status encoded = encoder->encode(body, true); !encoded) {
+        (*connection)->close();
+        co_return std::unexpected(std::move(encoded.error()));
+      }
     }
     auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
     response.set("x-switchyard-route", routeHeader(ctx, spec));
@@ -468,7 +470,8 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
                                            const BackendSpec& spec, UpstreamConnection& connection,
                                            http::response_parser<http::buffer_body>& parser,
                                            connectors::ResponseTranslator& translator,
-                                           ResponseDlp* response_dlp, bool& reusable) {
+                                           ResponseDlp* response_dlp,
+                                           connectors::AnswerEncoder* encoder, bool& reusable) {
   std::string chunk;
   char buffer[kRelayBuffer];
   while (!parser.is_done()) {
@@ -493,7 +496,10 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       if (response_dlp != nullptr) {
         response_dlp->rewriteEvents(event, true);  // what DLP held back, before the error
       }
-      event += "data: " + openAiErrorBody(error) + "\n\n";
+      if (encoder != nullptr) {
+        (void)encoder->encode(event, false);
+      }
+      event += connectors::streamErrorEvent(ctx.surface, error);
       ctx.close_connection = true;
       if (!co_await downstream.writeChunk(event)) {
         co_await downstream.writeLastChunk();
@@ -506,6 +512,12 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
     }
     if (response_dlp != nullptr) {
       response_dlp->rewriteEvents(chunk, parser.is_done());
+    }
+    if (encoder != nullptr) {
+      if (Status encoded = encoder->encode(chunk, parser.is_done()); !encoded) {
+        ctx.close_connection = true;
+        co_return;
+      }
     }
     if (chunk.empty()) {
       continue;

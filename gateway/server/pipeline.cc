@@ -4,6 +4,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "connectors/anthropic_inbound.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -64,6 +65,21 @@ http::response<http::string_body> jsonResponse(unsigned status, std::string body
   return response;
 }
 
+std::string_view endpointLabel(Operation operation) {
+  switch (operation) {
+    case Operation::Chat:
+    case Operation::CountTokens:
+      return "chat";
+    case Operation::Embeddings:
+      return "embeddings";
+    case Operation::Models:
+      return "models";
+    case Operation::Other:
+      break;
+  }
+  return "other";
+}
+
 net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& request,
                                       Downstream& downstream, RequestContext& ctx) {
   ctx.downstream = &request;
@@ -73,30 +89,27 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
   } else {
     ctx.request_id = worker_.nextRequestId();
   }
-  Status outcome = dispatch(ctx);
-  if (outcome) {
-    outcome = authenticate(ctx);
+  // An unknown path or method is answered after authentication (a wrong key is a 401 on every
+  // path), in the error shape of the surface the path belongs to.
+  const Status dispatched = dispatch(ctx);
+  Status outcome = authenticate(ctx);
+  if (outcome && !dispatched) {
+    outcome = dispatched;
   }
-  if (outcome && ctx.endpoint == "models") {
+  if (outcome && ctx.operation == Operation::Models) {
     outcome = ctx.principal->allowEndpoint("models");
     if (outcome) {
-      co_await answerModels(ctx, downstream);
+      outcome = co_await answerModels(ctx, downstream);
     }
-  } else {
-    if (outcome) {
-      outcome = decode(ctx);
-    }
+  } else if (outcome) {
+    outcome = decode(ctx);
     if (outcome) {
       outcome = authorizeBody(ctx);
     }
-    if (outcome) {
-      inspectBody(ctx);
-      if (ctx.config->routes().usesDifficulty()) {
-        classifyBody(ctx);
-      }
-    }
-    if (outcome) {
-      outcome = co_await forward(ctx, downstream);
+    if (outcome && ctx.operation == Operation::CountTokens) {
+      co_await answerCountTokens(ctx, downstream);
+    } else if (outcome) {
+      outcome = co_await decideAndForward(ctx, downstream);
     }
   }
   if (!outcome) {
@@ -106,39 +119,77 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
   log(ctx);
 }
 
+net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstream& downstream) {
+  inspectBody(ctx);  // DLP findings and the request's sensitivity
+  if (ctx.config->routes().usesDifficulty()) {
+    classifyBody(ctx);
+  }
+  auto groups = route(ctx);  // rule, tier, candidates per destination (scopes, DLP verdicts)
+  if (!groups) {
+    co_return std::unexpected(std::move(groups.error()));
+  }
+  if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
+    // Rate limits and budgets reserve the worst case over every candidate.
+    if (Status admitted = co_await admit(ctx, *groups); !admitted) {
+      co_return admitted;
+    }
+  }
+  std::vector<const config::BackendRuntime*> everyone;
+  for (const CandidateGroup& group : *groups) {
+    everyone.insert(everyone.end(), group.backends.begin(), group.backends.end());
+  }
+  if (Status audited = co_await auditDecision(ctx, everyone); !audited) {
+    co_return audited;  // the decision record comes before anything leaves
+  }
+  co_return co_await forward(ctx, downstream, *groups);  // failover, answer DLP, the client's surface
+}
+
 Status Pipeline::dispatch(RequestContext& ctx) {
   const auto& request = *ctx.downstream;
   std::string_view path = request.target();
   path = path.substr(0, path.find('?'));
+  ctx.path = path;
   struct Route {
     std::string_view path;
     http::verb method;
-    std::string_view label;
+    Operation operation;
+    connectors::Surface surface;
   };
   static constexpr Route kRoutes[] = {
-      {"/v1/chat/completions", http::verb::post, "chat"},
-      {"/v1/embeddings", http::verb::post, "embeddings"},
-      {"/v1/models", http::verb::get, "models"},
+      {"/v1/chat/completions", http::verb::post, Operation::Chat, connectors::Surface::OpenAi},
+      {"/v1/embeddings", http::verb::post, Operation::Embeddings, connectors::Surface::OpenAi},
+      {"/v1/models", http::verb::get, Operation::Models, connectors::Surface::OpenAi},
+      {"/v1/messages", http::verb::post, Operation::Chat, connectors::Surface::Anthropic},
+      {"/v1/messages/count_tokens", http::verb::post, Operation::CountTokens,
+       connectors::Surface::Anthropic},
   };
+  // Anthropic clients send anthropic-version on every request: the shared paths (models, and
+  // errors on unknown paths) answer them in Anthropic's shape.
+  if (path.starts_with("/v1/messages") || !request["anthropic-version"].empty()) {
+    ctx.surface = connectors::Surface::Anthropic;
+  }
+  const bool model_info = path.starts_with("/v1/models/") && path.size() > 11;
   for (const Route& route : kRoutes) {
-    if (path != route.path) {
+    if (path != route.path && !(model_info && route.operation == Operation::Models)) {
       continue;
     }
-    if (request.method() != route.method) {
+    // HEAD is GET without a body (the answer's body is dropped when written).
+    const bool head_of_get = route.method == http::verb::get && request.method() == http::verb::head;
+    if (request.method() != route.method && !head_of_get) {
       return makeError(ErrorCode::MethodNotAllowed, ErrorSource::Downstream,
                        "Method " + std::string(request.method_string()) + " is not allowed on " +
                            std::string(route.path) + "; use " +
                            std::string(http::to_string(route.method)) + ".",
                        "method_not_allowed");
     }
-    ctx.endpoint = route.label;
-    ctx.api = route.label == "embeddings" ? connectors::Endpoint::Embeddings
-                                          : connectors::Endpoint::ChatCompletions;
+    ctx.operation = route.operation;
+    ctx.api = route.operation == Operation::Embeddings ? connectors::Endpoint::Embeddings
+                                                       : connectors::Endpoint::ChatCompletions;
     return {};
   }
   return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
                    "Unknown request URL: " + std::string(request.method_string()) + " " +
-                       std::string(path) + ".",
+                       std::string(path.substr(0, 128)) + ".",
                    "unknown_url");
 }
 
@@ -163,6 +214,15 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     return badRequest("The request body must be a JSON object.", "invalid_json");
   }
   ctx.body = std::move(value.get_object());
+  if (ctx.surface == connectors::Surface::Anthropic) {
+    // Into the canonical request: every phase after this one reads only that.
+    auto canonical = connectors::anthropicToChat(ctx.body, ctx.body.storage(),
+                                                 ctx.operation == Operation::CountTokens);
+    if (!canonical) {
+      return std::unexpected(std::move(canonical.error()));
+    }
+    ctx.body = std::move(*canonical);
+  }
   const boost::json::value* model = ctx.body.if_contains("model");
   if (model == nullptr || !model->is_string() || model->get_string().empty()) {
     return badRequest("You must provide a model parameter (a non-empty string).",
@@ -225,22 +285,78 @@ void inspectBody(RequestContext& ctx) {
   ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
 }
 
-net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& downstream) {
-  boost::json::array data;
-  for (const std::string& name : ctx.config->catalog().modelNames()) {
-    // Only what this key may use: the name itself, and the tier it routes to.
-    const auto target = ctx.config->catalog().resolve(name, 0);
-    if (!target || !ctx.principal->mayUseModel(name) || !ctx.principal->mayUseTier(target->tier)) {
-      continue;
-    }
-    data.push_back(boost::json::object{
-        {"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
+namespace {
+
+// A model entry as the client's surface lists it.
+boost::json::object modelEntry(connectors::Surface surface, std::string_view name) {
+  if (surface == connectors::Surface::Anthropic) {
+    return {{"type", "model"},
+            {"id", name},
+            {"display_name", name},
+            {"created_at", "1970-01-01T00:00:00Z"}};
   }
-  boost::json::object list{{"object", "list"}, {"data", std::move(data)}};
+  return {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}};
+}
+
+}  // namespace
+
+net::awaitable<Status> Pipeline::answerModels(RequestContext& ctx, Downstream& downstream) {
+  // Only what this key may use: the name itself, and the tier it routes to.
+  const auto usable = [&](std::string_view name) {
+    const auto target = ctx.config->catalog().resolve(name, 0);
+    return target && ctx.principal->mayUseModel(name) && ctx.principal->mayUseTier(target->tier);
+  };
+  boost::json::value answer;
+  if (ctx.path.size() > 11) {  // GET /v1/models/{id}
+    const std::string_view id = ctx.path.substr(11);
+    if (!usable(id)) {
+      co_return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
+                          "The model '" + std::string(id.substr(0, 128)) +
+                              "' does not exist or this key may not use it.",
+                          "model_not_found");
+    }
+    answer = modelEntry(ctx.surface, id);
+  } else {
+    boost::json::array data;
+    for (const std::string& name : ctx.config->catalog().modelNames()) {
+      if (usable(name)) {
+        data.push_back(modelEntry(ctx.surface, name));
+      }
+    }
+    if (ctx.surface == connectors::Surface::Anthropic) {
+      boost::json::value first = data.empty() ? nullptr : data.front().at("id");
+      boost::json::value last = data.empty() ? nullptr : data.back().at("id");
+      answer = boost::json::object{{"data", std::move(data)},
+                                   {"has_more", false},
+                                   {"first_id", std::move(first)},
+                                   {"last_id", std::move(last)}};
+    } else {
+      answer = boost::json::object{{"object", "list"}, {"data", std::move(data)}};
+    }
+  }
   auto response =
-      jsonResponse(200, boost::json::serialize(list), ctx.request_id, !ctx.close_connection);
+      jsonResponse(200, boost::json::serialize(answer), ctx.request_id, !ctx.close_connection);
   ctx.status = 200;
   co_await auditBeforeAnswer(ctx);
+  co_await writeLocal(ctx, downstream, response);
+  co_return Status{};
+}
+
+net::awaitable<void> Pipeline::answerCountTokens(RequestContext& ctx, Downstream& downstream) {
+  // The gateway's own estimate (the one its reservations use): nothing is sent upstream for it.
+  boost::json::object answer{{"input_tokens", ctx.prompt_estimate}};
+  auto response =
+      jsonResponse(200, boost::json::serialize(answer), ctx.request_id, !ctx.close_connection);
+  ctx.status = 200;
+  co_await auditBeforeAnswer(ctx);
+  co_await writeLocal(ctx, downstream, response);
+}
+
+net::awaitable<void> Pipeline::writeLocal(RequestContext& ctx, Downstream& downstream,
+                                          http::response<http::string_body>& response) {
+  if (ctx.downstream->method() == http::verb::head) {
+    response.body().clear();  // Content-Length stays what GET would send (RFC 9110, 9.3.2)
+  }
   if (auto ec = co_await downstream.writeResponse(response); ec) {
     ctx.close_connection = true;
   }
@@ -249,8 +365,8 @@ net::awaitable<void> Pipeline::answerModels(RequestContext& ctx, Downstream& dow
 net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& downstream,
                                            const Error& error) {
   ctx.status = toHttpStatus(error);
-  auto response =
-      jsonResponse(ctx.status, openAiErrorBody(error), ctx.request_id, !ctx.close_connection);
+  auto response = jsonResponse(ctx.status, connectors::errorBody(ctx.surface, error),
+                               ctx.request_id, !ctx.close_connection);
   if ((ctx.status == 429 || ctx.status == 503) && ctx.retry_after > 0) {
     response.set(http::field::retry_after, std::to_string(ctx.retry_after));
   }
@@ -259,7 +375,7 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
   }
   if (ctx.status == 405) {
     response.set(http::field::allow,
-                 ctx.downstream->target().starts_with("/v1/models") ? "GET" : "POST");
+                 ctx.downstream->target().starts_with("/v1/models") ? "GET, HEAD" : "POST");
   }
   co_await auditBeforeAnswer(ctx);  // an error answer is sent even if its record failed
   if (ctx.status >= 500) {
@@ -267,9 +383,7 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
                                  {"status", std::to_string(ctx.status)},
                                  {"error", error.message}});
   }
-  if (auto ec = co_await downstream.writeResponse(response); ec) {
-    ctx.close_connection = true;
-  }
+  co_await writeLocal(ctx, downstream, response);
 }
 
 void Pipeline::log(RequestContext& ctx) {
@@ -278,7 +392,7 @@ void Pipeline::log(RequestContext& ctx) {
   const std::string_view team =
       ctx.principal != nullptr ? std::string_view(ctx.principal->team) : std::string_view();
   const BackendSpec* answered = ctx.answered_by;
-  worker_.recordRequest({ctx.endpoint, ctx.tier, ctx.backend,
+  worker_.recordRequest({endpointLabel(ctx.operation), ctx.tier, ctx.backend,
                          answered != nullptr ? std::string_view(answered->model) : "", team,
                          ctx.status},
                         seconds);

@@ -1,11 +1,14 @@
-// The request pipeline: fixed, named phases run in order for every data-plane
-// request — dispatch (endpoint) -> authenticate (key -> principal) -> decode
-// (JSON body) -> authorize (endpoint, model, max_tokens scopes) -> inspect (DLP
-// scan, sensitivity) -> forward (route, tier scope, DLP verdict and transform per
-// destination, rate limits and budgets, upstream with failover inside the tier,
-// DLP on the answer) -> settle (actual usage against the reservation) -> log
-// (metrics); settle and log always run. Later issues add classify and audit. One Pipeline per
-// worker: NOT thread-safe; it never blocks (all I/O is co_awaited).
+// The request pipeline: fixed, named phases run in order for every data-plane request, as
+// Pipeline::handle and decideAndForward list them: dispatch (method and path -> operation and
+// API surface) -> authenticate (key -> principal; before any 404, so a wrong key is a 401 on
+// every path) -> decode (the surface's JSON -> the canonical request, an OpenAI chat or
+// embeddings object; Anthropic Messages are translated by connectors/anthropic_inbound) ->
+// authorize (endpoint, model, max_tokens scopes) -> inspect (DLP scan, sensitivity) -> classify
+// (difficulty, when a rule reads it) -> route (rule, tier, candidates per destination) -> admit
+// (rate limits and budgets, reserve-then-settle) -> record decision (audit) -> forward (failover
+// inside the tier, then fallback tiers; answer DLP; the client's surface encoding) -> settle ->
+// log; settle and log always run. One Pipeline per worker: NOT thread-safe; it never blocks (all
+// I/O is co_awaited).
 #pragma once
 
 #include "gateway/server/downstream.h"
@@ -57,7 +60,15 @@ class Pipeline {
   net::awaitable<Status> auditBeforeAnswer(RequestContext& ctx);
   // The completion record (not waited for), unless auditBeforeAnswer already wrote it.
   void auditCompletion(const RequestContext& ctx, double seconds);
-  net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream);
+  // inspect -> classify -> route -> admit -> record decision -> forward, for chat and embeddings.
+  net::awaitable<Status> decideAndForward(RequestContext& ctx, Downstream& downstream);
+  // The candidate groups: the matching rule's target, then its fallback tiers, each filtered by
+  // the key's scopes, DLP verdicts per destination, context windows and capabilities. An error
+  // (403, 404, 400) when the primary target leaves no candidate.
+  Result<std::vector<CandidateGroup>> route(RequestContext& ctx);
+  // Tries the groups in order until one answers; the error of the last failed try otherwise.
+  net::awaitable<Status> forward(RequestContext& ctx, Downstream& downstream,
+                                 const std::vector<CandidateGroup>& groups);
   // Tries the backends of one group in the balancer's order while the errors are retryable and
   // resilience.retries.max_attempts allows; once each had its try, tries them again (after the
   // backoff), except those whose breaker is now open or that timed out. `last_group`: no other
@@ -74,8 +85,16 @@ class Pipeline {
                                    const BackendSpec& spec, UpstreamConnection& connection,
                                    http::response_parser<http::buffer_body>& parser,
                                    connectors::ResponseTranslator& translator,
-                                   ResponseDlp* response_dlp, bool& reusable);
-  net::awaitable<void> answerModels(RequestContext& ctx, Downstream& downstream);
+                                   ResponseDlp* response_dlp, connectors::AnswerEncoder* encoder,
+                                   bool& reusable);
+  // GET /v1/models (and /v1/models/{id}): what this key may use, in the surface's list shape; an
+  // error for an unknown or forbidden model id.
+  net::awaitable<Status> answerModels(RequestContext& ctx, Downstream& downstream);
+  // POST /v1/messages/count_tokens: the gateway's prompt estimate; nothing goes upstream.
+  net::awaitable<void> answerCountTokens(RequestContext& ctx, Downstream& downstream);
+  // Writes an answer the gateway made itself (no body for HEAD); a failed write closes.
+  net::awaitable<void> writeLocal(RequestContext& ctx, Downstream& downstream,
+                                  http::response<http::string_body>& response);
   net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream, const Error& error);
   // Metrics, cost, the audit completion record and the access log line; always runs.
   void log(RequestContext& ctx);

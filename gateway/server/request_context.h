@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
+#include "connectors/surface.h"
 #include "gateway/config/snapshot.h"
 #include "gateway/server/limit_store.h"
 #include "gateway/server/net.h"
@@ -24,6 +25,14 @@ namespace sy::server {
 
 class AuditTicket;  // gateway/server/audit.cc
 
+// What a data-plane request asks for, from its method and path (the dispatch phase).
+enum class Operation { Chat, Embeddings, Models, CountTokens, Other };
+
+// The `endpoint` label of metrics, access log and audit records, and the endpoint name key
+// scopes allow: chat (chat completions and Anthropic messages, count_tokens included),
+// embeddings, models, other.
+std::string_view endpointLabel(Operation operation);
+
 struct RequestContext {
   // The decoded body lives in a per-request arena: one 8 KiB block covers a typical request
   // (instead of an allocation per JSON node) and is released at once when the request ends.
@@ -33,8 +42,10 @@ struct RequestContext {
   std::string request_id;
   std::shared_ptr<const config::Snapshot> config;  // pinned at request start
   const http::request<http::string_body>* downstream = nullptr;
-  std::string_view endpoint = "other";  // metric label: chat | embeddings | models | other
-  connectors::Endpoint api = connectors::Endpoint::ChatCompletions;
+  Operation operation = Operation::Other;
+  connectors::Surface surface = connectors::Surface::OpenAi;  // the API the client speaks
+  connectors::Endpoint api = connectors::Endpoint::ChatCompletions;  // the canonical request kind
+  std::string_view path;  // the request's path (no query), for dispatch and the access log
   boost::json::object body;  // the decoded request body (chat and embeddings)
   std::string requested_model;
   bool stream = false;

@@ -174,7 +174,7 @@ Result<RoutePlan> decideRoute(RequestContext& ctx) {
     input.key_id = ctx.principal->key_id;
   }
   input.requested_model = ctx.requested_model;
-  input.endpoint = ctx.endpoint;
+  input.endpoint = endpointLabel(ctx.operation);
   input.prompt_tokens = ctx.prompt_estimate;
   const router::RouteRuleSpec& rule = ctx.config->routes().match(input);
   ctx.rule = &rule;

@@ -94,9 +94,13 @@ net::awaitable<error_code> readHead(Stream& stream, beast::flat_buffer& buffer,
 
 template <class Stream>
 net::awaitable<void> reject(Stream& stream, Deadline& deadline, WorkerState& worker,
-                            const Rejection& rejection,
+                            const Rejection& rejection, std::string_view target,
                             std::chrono::steady_clock::time_point started_at) {
-  auto response = jsonResponse(toHttpStatus(rejection.error), openAiErrorBody(rejection.error),
+  // The error shape of the surface the path belongs to, when the head was read that far.
+  const auto surface = target.starts_with("/v1/messages") ? connectors::Surface::Anthropic
+                                                          : connectors::Surface::OpenAi;
+  auto response = jsonResponse(toHttpStatus(rejection.error),
+                               connectors::errorBody(surface, rejection.error),
                                worker.nextRequestId(), /*keep_alive=*/false);
   co_await timed(deadline, std::chrono::seconds(5), [&]() -> net::awaitable<error_code> {
     auto [ec, n] = co_await http::async_write(stream, response, kTuple);
@@ -184,7 +188,9 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, Deadline& deadline, Wor
       co_return SessionEnd::Close;
     }
     if (rejection) {
-      co_await reject(stream, deadline, worker, *rejection, started_at);
+      co_await reject(stream, deadline, worker, *rejection,
+                      parser.is_header_done() ? std::string_view(parser.get().target()) : std::string_view(),
+                      started_at);
       co_return SessionEnd::Linger;  // the stream may be mid-message: never
                                      // reuse it
     }

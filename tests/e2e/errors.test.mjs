@@ -136,7 +136,7 @@ describe('error answers', { timeout: 300_000 }, () => {
     assert.equal(res.headers.allow, 'POST');
     res = await post(gateway, '/v1/models', {});
     assertError(res, 405, 'method_not_allowed');
-    assert.equal(res.headers.allow, 'GET');
+    assert.equal(res.headers.allow, 'GET, HEAD');
   });
 
   test('protocol violations get 413, 431 and 400 malformed_request with an error body, then a close', TIMEOUT, async () => {

@@ -126,6 +126,30 @@ TEST(AnthropicInboundTest, AcceptsASystemRoleInsideMessages) {
   EXPECT_EQ(chat.at("messages").as_array()[0].at("role").as_string(), "system");
 }
 
+// The shape of Claude Code 2.1's requests (recorded against the mock; tests/e2e/README.md).
+TEST(AnthropicInboundTest, AcceptsWhatClaudeCodeSends) {
+  auto chat = decode(R"({"model":"claude-sonnet-4-6","max_tokens":32000,
+      "thinking":{"type":"adaptive"},"context_management":{"edits":[]},
+      "output_config":{"effort":"high"},"metadata":{"user_id":"{\"device_id\":\"d\"}"},
+      "system":[{"type":"text","text":"You are Claude Code."},
+                {"type":"text","text":"Rules.","cache_control":{"type":"ephemeral"}}],
+      "tools":[{"name":"Read","description":"Reads a file","input_schema":{"type":"object",
+        "properties":{"file_path":{"type":"string"}},"required":["file_path"]}}],
+      "messages":[{"role":"user","content":[{"type":"text","text":"read mock"}]},
+        {"role":"assistant","content":[{"type":"tool_use","id":"toolu_mock_1","name":"Read",
+          "input":{"file_path":"mock"}}]},
+        {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_mock_1",
+          "content":"hello","cache_control":{"type":"ephemeral"}}]}],
+      "stream":true})");
+  EXPECT_FALSE(chat.contains("context_management"));
+  EXPECT_FALSE(chat.contains("output_config"));
+  const auto& messages = chat.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 4u);
+  EXPECT_EQ(messages[3].at("role").as_string(), "tool");
+  EXPECT_EQ(messages[3].at("content").as_string(), "hello");
+  EXPECT_EQ(chat.at("user").as_string(), "{\"device_id\":\"d\"}");
+}
+
 TEST(AnthropicInboundTest, CountTokensNeedsNoMaxTokens) {
   auto chat = decode(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})", true);
   EXPECT_FALSE(chat.contains("max_tokens"));
