@@ -149,7 +149,12 @@ TokenUsage extractOpenAiUsage(std::string_view json_text) {
   }
   const boost::json::value value = parser.release();
   const boost::json::object& usage = value.get_object();
-  return TokenUsage{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"), true};
+  TokenUsage out{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"), true};
+  if (const boost::json::value* details = usage.if_contains("prompt_tokens_details");
+      details != nullptr && details->is_object()) {
+    out.cached_prompt_tokens = readCount(details->get_object(), "cached_tokens");
+  }
+  return out;
 }
 
 std::string openAiTarget(std::string_view base_path, Endpoint endpoint) {

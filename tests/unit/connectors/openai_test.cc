@@ -122,6 +122,15 @@ TEST(OpenAiUsageTest, ReadsUsageFromACompleteResponse) {
   EXPECT_EQ(usage.completion_tokens, 34u);
 }
 
+TEST(OpenAiUsageTest, ReadsCachedPromptTokensFromThePromptDetails) {
+  auto usage = extractOpenAiUsage(
+      R"({"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,)"
+      R"("prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0}}})");
+  EXPECT_EQ(usage.prompt_tokens, 2006u);
+  EXPECT_EQ(usage.cached_prompt_tokens, 1920u);
+  EXPECT_EQ(extractOpenAiUsage(R"({"usage":{"prompt_tokens":1}})").cached_prompt_tokens, 0u);
+}
+
 TEST(OpenAiUsageTest, NullMissingOrTruncatedUsageIsNotReported) {
   EXPECT_FALSE(extractOpenAiUsage(R"({"usage":null})").reported);
   EXPECT_FALSE(extractOpenAiUsage(R"({"choices":[]})").reported);
