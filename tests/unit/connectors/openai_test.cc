@@ -181,16 +181,19 @@ TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   EXPECT_EQ(translator->usage().completion_tokens, 9u);
 }
 
-TEST(MakeConnectorTest, OpenAiAndOllamaAreSupportedAndOtherKindsSayWhyNot) {
+TEST(MakeConnectorTest, OpenAiOllamaAndAnthropicAreSupportedAndOtherKindsSayWhyNot) {
   EXPECT_TRUE(makeConnector(BackendKind::OpenAi));
   EXPECT_TRUE(hasConnector(BackendKind::OpenAi));
   EXPECT_TRUE(makeConnector(BackendKind::Ollama));
   EXPECT_TRUE(hasConnector(BackendKind::Ollama));
-  EXPECT_FALSE(hasConnector(BackendKind::Anthropic));
-  EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
   auto anthropic = makeConnector(BackendKind::Anthropic);
-  ASSERT_FALSE(anthropic);
-  EXPECT_NE(anthropic.error().message.find("anthropic"), std::string::npos);
+  ASSERT_TRUE(anthropic);
+  EXPECT_EQ((*anthropic)->provider(), "anthropic");
+  EXPECT_TRUE(hasConnector(BackendKind::Anthropic));
+  EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
+  auto azure = makeConnector(BackendKind::AzureOpenAi);
+  ASSERT_FALSE(azure);
+  EXPECT_NE(azure.error().message.find("azure-openai"), std::string::npos);
 }
 
 }  // namespace
