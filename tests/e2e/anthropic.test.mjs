@@ -136,6 +136,77 @@ describe('outbound anthropic backends', { timeout: 300_000 }, () => {
     assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
   });
 
+  test('tools, tool calls, tool results and images leave in Anthropic form', TIMEOUT, async () => {
+    const data = await client.chat.completions.create({
+      model: 'auto',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Weather where this photo was taken?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '18C and sunny' },
+        { role: 'user', content: 'Summarize. mock:reply_tokens=2' },
+      ],
+      tools: [{
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      }],
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+    });
+    assert.equal(data.choices[0].message.content, 'Hello from');
+    const upstream = await claude.lastRequest();
+    assert.deepEqual(upstream.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Weather where this photo was taken?' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+        ],
+      },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'call_1', content: '18C and sunny' },
+          { type: 'text', text: 'Summarize. mock:reply_tokens=2' },
+        ],
+      },
+    ]);
+    assert.deepEqual(upstream.tools, [{
+      name: 'get_weather',
+      description: 'Weather now',
+      input_schema: { type: 'object', properties: { city: { type: 'string' } } },
+    }]);
+    assert.deepEqual(upstream.tool_choice, { type: 'any', disable_parallel_tool_use: true });
+  });
+
+  test('tool-call arguments that are not a JSON object are a 400 naming the message', TIMEOUT, async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'auto',
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"city":' } }] },
+          { role: 'tool', tool_call_id: 'c', content: 'y' },
+        ],
+      }),
+      (err) => {
+        assert.equal(err.status, 400);
+        assert.match(err.error.message, /^messages\[1\]\.tool_calls\[0\]\.function\.arguments: not a JSON object/);
+        return true;
+      },
+    );
+  });
+
   test('a request Anthropic cannot honour is a 400 and never leaves the gateway', TIMEOUT, async () => {
     const before = (await claude.stats()).requests;
     await assert.rejects(
