@@ -215,6 +215,8 @@ class ErrorTranslator final : public BufferedTranslator {
 // event until its blank line, so only whole events are ever translated (and emitted).
 class StreamTranslator final : public ResponseTranslator {
  public:
+  static constexpr size_t kMaxEventBytes = 1 << 20;
+
   explicit StreamTranslator(bool relay_usage) : relay_usage_(relay_usage) {}
 
   Status onChunk(std::string& chunk, bool end) override {
@@ -225,6 +227,9 @@ class StreamTranslator final : public ResponseTranslator {
         if (done_) {
           break;  // after an error or message_stop nothing more is relayed
         }
+      }
+      if (!done_ && parser_.droppedEvents() > 0) {  // its text would be missing silently
+        endWithError("the anthropic backend sent an event larger than 1 MiB", 502, out);
       }
     }
     if (end && !done_) {
@@ -357,7 +362,7 @@ class StreamTranslator final : public ResponseTranslator {
 
   const bool relay_usage_;
   const int64_t created_ = nowSeconds();
-  SseParser parser_{1 << 20};
+  SseParser parser_{kMaxEventBytes};
   bool done_ = false;
   std::string id_;
   std::string model_;

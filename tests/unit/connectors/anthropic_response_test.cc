@@ -333,6 +333,20 @@ TEST(AnthropicStreamTest, AStreamEndingBeforeMessageStopEndsWithAnError) {
   EXPECT_EQ(json::parse(out[9]).at("error").at("type"), "upstream_error");
 }
 
+TEST(AnthropicStreamTest, AnEventTooLargeToHoldEndsTheStreamWithAnErrorInsteadOfLosingText) {
+  const std::string huge =
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+      "\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"" +
+      std::string(2 << 20, 'a') + "\"}}\n\n";
+  const size_t cut = kStream.find(
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\","
+      "\"index\":1}");
+  const std::vector<std::string> out =
+      events(stream({kStream.substr(0, cut), huge, kStream.substr(cut)}));
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_NE(out[4].find("larger than 1 MiB"), std::string::npos);
+}
+
 TEST(AnthropicStreamTest, AnUnreadableEventEndsTheStreamWithAnError) {
   const std::vector<std::string> out =
       events(stream({"event: content_block_delta\ndata: {\"type\":\n\n", kStream}));
