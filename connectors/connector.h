@@ -33,6 +33,9 @@ struct TokenUsage {
   // ignores include_usage, a stream cut short) this is the completion-token estimate: OpenAI-
   // compatible servers send about one token per event.
   uint64_t streamed_events = 0;
+  // Of prompt_tokens, those read from the provider's prompt cache (OpenAI's
+  // prompt_tokens_details.cached_tokens, Anthropic's cache_read_input_tokens).
+  uint64_t cached_prompt_tokens = 0;
 };
 
 // Rewrites an upstream response body into the client's format, chunk by chunk, and notes usage.

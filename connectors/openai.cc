@@ -3,6 +3,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "connectors/anthropic.h"
 #include "connectors/sse.h"
 
 namespace sy::connectors {
@@ -149,7 +150,12 @@ TokenUsage extractOpenAiUsage(std::string_view json_text) {
   }
   const boost::json::value value = parser.release();
   const boost::json::object& usage = value.get_object();
-  return TokenUsage{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"), true};
+  TokenUsage out{readCount(usage, "prompt_tokens"), readCount(usage, "completion_tokens"), true};
+  if (const boost::json::value* details = usage.if_contains("prompt_tokens_details");
+      details != nullptr && details->is_object()) {
+    out.cached_prompt_tokens = readCount(details->get_object(), "cached_tokens");
+  }
+  return out;
 }
 
 std::string openAiTarget(std::string_view base_path, Endpoint endpoint) {
@@ -200,7 +206,8 @@ std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*en
 }
 
 bool hasConnector(BackendKind kind) {
-  return kind == BackendKind::OpenAi || kind == BackendKind::Ollama;
+  return kind == BackendKind::OpenAi || kind == BackendKind::Ollama ||
+         kind == BackendKind::Anthropic;
 }
 
 Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
@@ -209,12 +216,13 @@ Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
     case BackendKind::Ollama:  // its OpenAI-compatible API under /v1
       return std::make_shared<const OpenAiConnector>();
     case BackendKind::Anthropic:
+      return std::make_shared<const AnthropicConnector>();
     case BackendKind::AzureOpenAi:
       break;
   }
   return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
                    "backend kind '" + std::string(toString(kind)) +
-                       "' has no connector yet (only 'openai' and 'ollama' are "
+                       "' has no connector yet (only 'openai', 'ollama' and 'anthropic' are "
                        "supported in this release)");
 }
 

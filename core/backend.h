@@ -87,6 +87,8 @@ struct BackendSpec {
   uint32_t weight = 1;                 // share of its tier's traffic, relative to the others
   Capabilities capabilities;
   HealthCheckSpec health;
+  // kind anthropic only: the max_tokens sent when the client names none (Anthropic requires it).
+  uint32_t max_tokens = 4096;
 };
 
 // The request target of `backend`'s health check: its url's base path, less a trailing `/v1`

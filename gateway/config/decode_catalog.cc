@@ -196,7 +196,8 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
   const Mapping backend(decoder, where,
                         {{"name", "kind", "url", "model", "api_key_env", "location", "region",
                           "license", "cost", "context_window", "ca_file", "timeouts",
-                          "max_idle_connections", "weight", "capabilities", "health_check"}});
+                          "max_idle_connections", "weight", "capabilities", "health_check",
+                          "max_tokens"}});
   BackendSpec out;
   if (!backend.valid()) {
     return out;
@@ -206,8 +207,8 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
   if (decoder.readEnum(kind, kBackendKinds, "kind", out.kind) &&
       !connectors::hasConnector(out.kind)) {
     decoder.error(*kind, strCat("kind '", toString(out.kind),
-                                "' has no connector yet (only 'openai' and 'ollama' are "
-                                "supported in this release)"));
+                                "' has no connector yet (only 'openai', 'ollama' and 'anthropic' "
+                                "are supported in this release)"));
   }
   const bool url_ok = decodeUrl(decoder, backend.required("url"), out);
   decoder.readNonEmptyString(backend.required("model"), out.model);
@@ -228,10 +229,18 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
   }
   decoder.readInteger(backend.optional("max_idle_connections"), out.max_idle_connections, 0);
   decodeWeight(decoder, backend.optional("weight"), out.weight);
+  const auto max_tokens = backend.optional("max_tokens");
+  if (decoder.readInteger(max_tokens, out.max_tokens, 1) && out.kind != BackendKind::Anthropic) {
+    decoder.error(*max_tokens, "only valid for kind 'anthropic' (which requires max_tokens)");
+  }
+  // Anthropic has no JSON mode (the connector refuses response_format json_*): route such
+  // requests elsewhere unless the policy says otherwise.
+  out.capabilities.json_mode = out.kind != BackendKind::Anthropic;
   if (const auto capabilities = backend.optional("capabilities")) {
     decodeCapabilities(decoder, *capabilities, out.capabilities);
   }
-  out.health.enabled = out.location == Location::SelfHosted;
+  // Anthropic's API has no health endpoint: its backends are checked only when the policy says so.
+  out.health.enabled = out.location == Location::SelfHosted && out.kind != BackendKind::Anthropic;
   out.health.path = defaultHealthPath(out.kind);
   if (const auto health = backend.optional("health_check")) {
     decodeHealthCheck(decoder, *health, out.health);

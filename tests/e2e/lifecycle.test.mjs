@@ -399,12 +399,12 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
       'admin: {listen: 127.0.0.1:0}',
       'auth: {anonymous: true}',
       'backends:',
-      '  - name: claude',
-      '    kind: anthropic',
-      '    url: https://api.anthropic.com',
-      '    model: claude-sonnet-4-5',
+      '  - name: azure',
+      '    kind: azure-openai',
+      '    url: https://example.openai.azure.com',
+      '    model: gpt-4o',
       'tiers:',
-      '  frontier: {backends: [claude]}',
+      '  frontier: {backends: [azure]}',
       '',
     ].join('\n'));
     const where = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6:\\d+: .*kind`, 'm');

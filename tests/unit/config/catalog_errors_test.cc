@@ -76,7 +76,7 @@ const std::vector<ErrorCase> kBackendCases = {
      backendWith("    modle: m2\n"),
      {"policy.yaml:5:5: backends[0].modle: unknown key (expected one of: name, kind, url, model, "
       "api_key_env, location, region, license, cost, context_window, ca_file, timeouts, "
-      "max_idle_connections, weight, capabilities, health_check)"}},
+      "max_idle_connections, weight, capabilities, health_check, max_tokens)"}},
     {"DuplicateKey",
      backendWith("    model: m2\n"),
      {"policy.yaml:5:5: backends[0].model: duplicate key (first at line 4)"}},
@@ -85,9 +85,17 @@ const std::vector<ErrorCase> kBackendCases = {
      {"policy.yaml:5:11: backends[0].kind: unknown kind 'openia' (expected one of: openai, "
       "ollama, anthropic, azure-openai)"}},
     {"KindWithoutAConnectorYet",
-     backendWith("    kind: anthropic\n"),
-     {"policy.yaml:5:11: backends[0].kind: kind 'anthropic' has no connector yet (only 'openai' "
-      "and 'ollama' are supported in this release)"}},
+     backendWith("    kind: azure-openai\n"),
+     {"policy.yaml:5:11: backends[0].kind: kind 'azure-openai' has no connector yet (only "
+      "'openai', 'ollama' and 'anthropic' are supported in this release)"}},
+    {"KindAnthropic", backendWith("    kind: anthropic\n    max_tokens: 8192\n"), {}},
+    {"MaxTokensOnAnOpenAiBackend",
+     backendWith("    max_tokens: 100\n"),
+     {"policy.yaml:5:17: backends[0].max_tokens: only valid for kind 'anthropic' (which requires "
+      "max_tokens)"}},
+    {"MaxTokensZero",
+     backendWith("    kind: anthropic\n    max_tokens: 0\n"),
+     {"policy.yaml:6:17: backends[0].max_tokens: must be > 0, got '0'"}},
     {"KindIsASequence",
      backendWith("    kind: [openai]\n"),
      {"policy.yaml:5:11: backends[0].kind: expected a string, got a sequence"}},

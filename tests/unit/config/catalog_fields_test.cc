@@ -162,6 +162,28 @@ TEST(CatalogFieldsTest, DefaultsDependOnTheLocation) {
   EXPECT_TRUE(config.compliance.regions.empty());
 }
 
+TEST(CatalogFieldsTest, AnthropicBackendsAreNotHealthCheckedAndHaveNoJsonModeByDefault) {
+  const Config config = load(
+      "backends:\n"
+      "  - {name: claude, kind: anthropic, url: http://h, model: m}\n"
+      "  - {name: checked, kind: anthropic, url: http://h, model: m, max_tokens: 1024,\n"
+      "     health_check: {path: /v1/models}, capabilities: [tools, json_mode]}\n"
+      "tiers:\n"
+      "  t: {backends: [claude, checked]}\n"
+      "auth: {anonymous: true}\n");
+  ASSERT_EQ(config.catalog.backends.size(), 2u);
+  const BackendSpec& claude = config.catalog.backends[0];
+  EXPECT_FALSE(claude.health.enabled) << "Anthropic's API has no health endpoint";
+  EXPECT_EQ(claude.max_tokens, 4096u);
+  EXPECT_TRUE(claude.capabilities.tools);
+  EXPECT_TRUE(claude.capabilities.vision);
+  EXPECT_FALSE(claude.capabilities.json_mode);
+  const BackendSpec& checked = config.catalog.backends[1];
+  EXPECT_TRUE(checked.health.enabled);
+  EXPECT_EQ(checked.max_tokens, 1024u);
+  EXPECT_TRUE(checked.capabilities.json_mode) << "the policy's list wins";
+}
+
 TEST(CatalogFieldsTest, DecodesWeightCapabilitiesAndHealthChecks) {
   const Config config = load(
       "backends:\n"

@@ -122,6 +122,15 @@ TEST(OpenAiUsageTest, ReadsUsageFromACompleteResponse) {
   EXPECT_EQ(usage.completion_tokens, 34u);
 }
 
+TEST(OpenAiUsageTest, ReadsCachedPromptTokensFromThePromptDetails) {
+  auto usage = extractOpenAiUsage(
+      R"({"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,)"
+      R"("prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0}}})");
+  EXPECT_EQ(usage.prompt_tokens, 2006u);
+  EXPECT_EQ(usage.cached_prompt_tokens, 1920u);
+  EXPECT_EQ(extractOpenAiUsage(R"({"usage":{"prompt_tokens":1}})").cached_prompt_tokens, 0u);
+}
+
 TEST(OpenAiUsageTest, NullMissingOrTruncatedUsageIsNotReported) {
   EXPECT_FALSE(extractOpenAiUsage(R"({"usage":null})").reported);
   EXPECT_FALSE(extractOpenAiUsage(R"({"choices":[]})").reported);
@@ -172,16 +181,19 @@ TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   EXPECT_EQ(translator->usage().completion_tokens, 9u);
 }
 
-TEST(MakeConnectorTest, OpenAiAndOllamaAreSupportedAndOtherKindsSayWhyNot) {
+TEST(MakeConnectorTest, OpenAiOllamaAndAnthropicAreSupportedAndOtherKindsSayWhyNot) {
   EXPECT_TRUE(makeConnector(BackendKind::OpenAi));
   EXPECT_TRUE(hasConnector(BackendKind::OpenAi));
   EXPECT_TRUE(makeConnector(BackendKind::Ollama));
   EXPECT_TRUE(hasConnector(BackendKind::Ollama));
-  EXPECT_FALSE(hasConnector(BackendKind::Anthropic));
-  EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
   auto anthropic = makeConnector(BackendKind::Anthropic);
-  ASSERT_FALSE(anthropic);
-  EXPECT_NE(anthropic.error().message.find("anthropic"), std::string::npos);
+  ASSERT_TRUE(anthropic);
+  EXPECT_EQ((*anthropic)->provider(), "anthropic");
+  EXPECT_TRUE(hasConnector(BackendKind::Anthropic));
+  EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
+  auto azure = makeConnector(BackendKind::AzureOpenAi);
+  ASSERT_FALSE(azure);
+  EXPECT_NE(azure.error().message.find("azure-openai"), std::string::npos);
 }
 
 }  // namespace

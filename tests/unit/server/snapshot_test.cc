@@ -45,7 +45,7 @@ TEST(SnapshotTest, ReportsEveryMissingKeyAndUnsupportedKindAtOnce) {
   BackendSpec a = backend("a");
   a.api_key_env = "SY_TEST_UNSET_KEY";
   BackendSpec b = backend("b");
-  b.kind = BackendKind::Anthropic;
+  b.kind = BackendKind::AzureOpenAi;
   auto snapshot = Snapshot::build(configWith({a, b}), 1);
   ASSERT_FALSE(snapshot);
   ASSERT_EQ(snapshot.error().size(), 2u);
