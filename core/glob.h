@@ -9,4 +9,7 @@ namespace sy {
 // case-sensitively. Linear in practice, O(|glob| * |text|) at worst; never recursive.
 bool globMatch(std::string_view glob, std::string_view text);
 
+// True when `name` has a '*' or '?', so it is a pattern rather than a name.
+inline bool isGlob(std::string_view name) { return name.find_first_of("*?") != name.npos; }
+
 }  // namespace sy

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "core/glob.h"
+
 namespace sy::router {
 
 Catalog::Catalog(CatalogSpec spec) : spec_(std::move(spec)) {}
@@ -74,11 +76,11 @@ Result<Target> Catalog::resolve(std::string_view requested_model, uint64_t rotat
     tier_name = spec_.tiers.front().name;
   } else if (tier_backends_.contains(requested_model)) {
     tier_name = tier_backends_.find(requested_model)->first;
-  } else if (auto alias = aliases_.find(requested_model); alias != aliases_.end()) {
-    if (!alias->second->backend.empty()) {
-      return Target{"", {findBackend(alias->second->backend)}};
+  } else if (const ModelAliasSpec* alias = findAlias(requested_model); alias != nullptr) {
+    if (!alias->backend.empty()) {
+      return Target{"", {findBackend(alias->backend)}};
     }
-    tier_name = alias->second->tier;
+    tier_name = alias->tier;
   } else {
     return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
                      "The model '" + std::string(requested_model) +
@@ -95,13 +97,27 @@ Result<Target> Catalog::resolve(std::string_view requested_model, uint64_t rotat
   return target;
 }
 
+const ModelAliasSpec* Catalog::findAlias(std::string_view requested_model) const {
+  if (auto exact = aliases_.find(requested_model); exact != aliases_.end()) {
+    return exact->second;
+  }
+  for (const ModelAliasSpec& alias : spec_.models) {  // patterns, in policy order
+    if (isGlob(alias.name) && globMatch(alias.name, requested_model)) {
+      return &alias;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Catalog::modelNames() const {
   std::vector<std::string> names{"auto"};
   for (const TierSpec& tier : spec_.tiers) {
     names.push_back(tier.name);
   }
   for (const ModelAliasSpec& alias : spec_.models) {
-    names.push_back(alias.name);
+    if (!isGlob(alias.name)) {  // a pattern is not a name a client can pick from a list
+      names.push_back(alias.name);
+    }
   }
   return names;
 }

@@ -56,16 +56,21 @@ class Catalog {
   static Result<std::unique_ptr<const Catalog>> create(CatalogSpec spec);
 
   // "auto" -> the default tier (the first declared); a tier name -> that tier; an alias -> its
-  // backend or tier. Fails with NotFound (code "model_not_found") for anything else.
+  // backend or tier; else the first alias pattern (`*`, `?`: `claude-*`, or `*` as the default
+  // for unknown names) that matches, in policy order. Fails with NotFound (code
+  // "model_not_found") for anything else.
   // `rotation` spreads load: candidates start at rotation % size and wrap around.
   Result<Target> resolve(std::string_view requested_model, uint64_t rotation) const;
 
-  // Names a client may send as `model`: "auto", tier names, then aliases, in policy order.
+  // Names a client may send as `model`: "auto", tier names, then aliases (not patterns), in
+  // policy order.
   std::vector<std::string> modelNames() const;
 
   const std::vector<BackendSpec>& backends() const { return spec_.backends; }
   const std::vector<TierSpec>& tiers() const { return spec_.tiers; }
   const BackendSpec* findBackend(std::string_view name) const;
+  // The alias for a requested model: an exact name first, then the first matching pattern.
+  const ModelAliasSpec* findAlias(std::string_view requested_model) const;
 
  private:
   explicit Catalog(CatalogSpec spec);

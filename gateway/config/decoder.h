@@ -86,7 +86,7 @@ std::string describeNode(const YAML::Node& node);
 // "letters, digits, ..." hint shared by every name error.
 inline constexpr std::string_view kNameRule = "use letters, digits, '.', '_' and '-'";
 inline constexpr std::string_view kAliasNameRule =
-    "use letters, digits, '.', '_', '-', ':' and '/', not starting with '/'";
+    "use letters, digits, '.', '_', '-', ':', '/' and the globs '*' and '?', not starting with '/'";
 
 class Mapping {
  public:

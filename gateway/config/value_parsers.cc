@@ -419,7 +419,8 @@ bool isValidName(std::string_view name) {
 bool isValidAliasName(std::string_view name) {
   return !name.empty() && name.size() <= 256 && name.front() != '/' &&
          std::all_of(name.begin(), name.end(), [](char c) {
-           return isAlnum(c) || c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
+           return isAlnum(c) || c == '.' || c == '_' || c == '-' || c == ':' || c == '/' ||
+                  c == '*' || c == '?';
          });
 }
 

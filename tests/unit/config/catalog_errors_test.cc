@@ -251,13 +251,15 @@ const std::vector<ErrorCase> kModelCases = {
     {"InvalidName",
      models("  'gpt 4o': {backend: a}\n"),
      {"policy.yaml:7:3: models.gpt 4o: invalid name 'gpt 4o' (use letters, digits, '.', '_', "
-      "'-', ':' and '/', not starting with '/')"}},
+      "'-', ':', '/' and the globs '*' and '?', not starting with '/')"}},
+    {"NamePatterns", models("  claude-*: {tier: local}\n  gpt-4o-??: {backend: a}\n  '*': {tier: local}\n"),
+     {}},
     {"NameLikeAnUpstreamModelId", models("  meta-llama/Llama-3.1-8B: {backend: a}\n  "
                                          "qwen2.5:7b: {tier: local}\n"), {}},
     {"NameStartingWithSlash",
      models("  /v1: {backend: a}\n"),
-     {"policy.yaml:7:3: models./v1: invalid name '/v1' (use letters, digits, '.', '_', '-', ':' "
-      "and '/', not starting with '/')"}},
+     {"policy.yaml:7:3: models./v1: invalid name '/v1' (use letters, digits, '.', '_', '-', ':', "
+      "'/' and the globs '*' and '?', not starting with '/')"}},
     {"NamedAuto",
      models("  auto: {tier: local}\n"),
      {"policy.yaml:7:3: models.auto: 'auto' is reserved (it selects the default tier)"}},

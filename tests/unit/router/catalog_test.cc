@@ -74,6 +74,22 @@ TEST(CatalogTest, ModelNamesListAutoTiersThenAliases) {
             (std::vector<std::string>{"auto", "local", "frontier", "gpt-4o", "llama"}));
 }
 
+TEST(CatalogTest, ModelPatternsCatchClientDefaultsInPolicyOrderAfterExactNames) {
+  CatalogSpec spec = twoTierSpec();
+  spec.models.push_back({"claude-*", "", "frontier"});
+  spec.models.push_back({"gpt-4o*", "", "local"});  // the exact "gpt-4o" alias still wins
+  spec.models.push_back({"*", "", "local"});        // the default for every other name
+  auto catalog = Catalog::create(std::move(spec));
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  EXPECT_EQ((*catalog)->resolve("claude-sonnet-4-5", 0)->tier, "frontier");
+  EXPECT_EQ(names(*(*catalog)->resolve("gpt-4o", 0)), (std::vector<std::string>{"gpt"}));
+  EXPECT_EQ((*catalog)->resolve("gpt-4o-mini", 0)->tier, "local");
+  EXPECT_EQ((*catalog)->resolve("text-embedding-3-small", 0)->tier, "local");
+  // Patterns are not names a client picks: the models list leaves them out.
+  EXPECT_EQ((*catalog)->modelNames(),
+            (std::vector<std::string>{"auto", "local", "frontier", "gpt-4o", "llama"}));
+}
+
 TEST(CatalogTest, RejectsDanglingAndDuplicateReferences) {
   struct Case {
     std::function<void(CatalogSpec&)> mutate;
