@@ -1,0 +1,212 @@
+// Anthropic clients through the gateway, unmodified: the official @anthropic-ai/sdk (messages,
+// streams, tools, count_tokens, models) and Claude Code (`claude -p` completing a turn that uses a
+// tool), against an OpenAI-compatible backend and against an Anthropic backend; and the openai
+// client against the Anthropic backend (tool calls, streamed and not). The mocks' request logs
+// prove what left the gateway.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+
+import { runClaude } from './lib/claude.mjs';
+import { backendFor, makeTempDir, policy, runCli, startGateway, startMock, stopAll } from './lib/harness.mjs';
+
+const TIMEOUT = { timeout: 60_000 };
+const UPSTREAM_KEY = 'upstream-anthropic-key';
+const READ_TOOL = {
+  name: 'read_file',
+  description: 'Reads a file',
+  input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+};
+
+function mint(id) {
+  const out = runCli(['keys', 'new', '--id', id]);
+  assert.equal(out.code, 0, out.stderr);
+  return { key: /^\s*(syk_\S+)$/m.exec(out.stdout)[1], hash: /hash: "([^"]+)"/.exec(out.stdout)[1] };
+}
+
+// A gateway whose `claude-*` and `gpt-*` names go to `target` ('local': an OpenAI-compatible
+// mock; 'frontier': an Anthropic mock that checks the upstream key).
+async function startSetup(target) {
+  const local = await startMock('local', ['--reply-tokens', '5']);
+  const anthropic = await startMock('anth', ['--reply-tokens', '5', '--require-key', UPSTREAM_KEY]);
+  const client = mint('dev');
+  const config = policy({
+    backends: [
+      backendFor('llama-local', local, { model: 'llama-3' }),
+      { ...backendFor('claude', anthropic, { model: 'claude-sonnet-4-5', location: 'external' }),
+        kind: 'anthropic', api_key_env: 'SY_TEST_ANTHROPIC_KEY' },
+    ],
+    tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['claude'] } },
+    models: { 'claude-*': { tier: target }, 'gpt-*': { tier: target } },
+    keys: [{ id: 'dev', hash: client.hash }],
+  });
+  const gateway = await startGateway(config, { env: { SY_TEST_ANTHROPIC_KEY: UPSTREAM_KEY } });
+  return { gateway, local, anthropic, key: client.key, upstream: target === 'local' ? local : anthropic };
+}
+
+for (const target of ['local', 'frontier']) {
+  const kind = target === 'local' ? 'an OpenAI-compatible' : 'an Anthropic';
+  describe(`Anthropic clients through the gateway to ${kind} backend`, { timeout: 300_000 }, () => {
+    let setup;
+    let sdk;
+
+    before(async () => {
+      setup = await startSetup(target);
+      sdk = new Anthropic({ apiKey: setup.key, baseURL: setup.gateway.url, maxRetries: 0, timeout: 20_000 });
+    });
+    after(stopAll);
+
+    test('the SDK gets a message with text, stop reason and usage', TIMEOUT, async () => {
+      const { data: message, response } = await sdk.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: 'Hi' }],
+      }).withResponse();
+      assert.equal(message.type, 'message');
+      assert.equal(message.model, 'claude-sonnet-4-5');
+      assert.deepEqual(message.content, [{ type: 'text', text: `Hello from ${setup.upstream.name}. lorem ipsum` }]);
+      assert.equal(message.stop_reason, 'end_turn');
+      assert.equal(message.usage.output_tokens, 5);
+      assert.ok(message.usage.input_tokens > 0);
+      assert.match(response.headers.get('x-switchyard-route'), new RegExp(`tier=${target};`));
+      const sent = await setup.upstream.lastRequest();
+      if (target === 'local') {
+        assert.deepEqual(sent.messages[0], { role: 'system', content: 'Be brief.' });
+        assert.equal(sent.model, 'llama-3');
+      } else {
+        assert.equal(sent.system, 'Be brief.');
+        assert.equal(sent.model, 'claude-sonnet-4-5');
+        assert.equal((await setup.anthropic.lastRequestHeaders())['x-api-key'], UPSTREAM_KEY);
+      }
+    });
+
+    test('the SDK stream helper assembles the streamed text', TIMEOUT, async () => {
+      const stream = sdk.messages.stream({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'Hi mock:reply_tokens=7' }],
+      });
+      const pieces = [];
+      stream.on('text', (t) => pieces.push(t));
+      const message = await stream.finalMessage();
+      assert.ok(pieces.length >= 2, `streamed in ${pieces.length} pieces`);
+      assert.equal(pieces.join(''), `Hello from ${setup.upstream.name}. lorem ipsum dolor sit`);
+      assert.deepEqual(message.content, [{ type: 'text', text: pieces.join('') }]);
+      assert.equal(message.stop_reason, 'end_turn');
+      assert.equal(message.usage.output_tokens, 7);
+    });
+
+    test('the SDK gets tool_use blocks, streamed and not, and a tool result ends the loop', TIMEOUT, async () => {
+      const ask = { role: 'user', content: 'Read it mock:tool_calls=1' };
+      const first = await sdk.messages.create({
+        model: 'claude-sonnet-4-5', max_tokens: 100, tools: [READ_TOOL], messages: [ask],
+      });
+      assert.equal(first.stop_reason, 'tool_use');
+      const use = first.content.find((b) => b.type === 'tool_use');
+      assert.ok(use, JSON.stringify(first.content));
+      assert.equal(use.name, 'read_file');
+      assert.deepEqual(use.input, { path: 'mock' });
+
+      const streamed = await sdk.messages.stream({
+        model: 'claude-sonnet-4-5', max_tokens: 100, tools: [READ_TOOL], messages: [ask],
+      }).finalMessage();
+      assert.equal(streamed.stop_reason, 'tool_use');
+      assert.deepEqual(streamed.content.find((b) => b.type === 'tool_use').input, { path: 'mock' });
+
+      const second = await sdk.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        tools: [READ_TOOL],
+        messages: [ask, { role: 'assistant', content: first.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'file text 4711' }] }],
+      });
+      assert.equal(second.stop_reason, 'end_turn');
+      assert.equal(second.content[0].type, 'text');
+      const sent = JSON.stringify(await setup.upstream.lastRequest());
+      assert.match(sent, /file text 4711/, 'the tool result reached the backend');
+      assert.match(sent, target === 'local' ? /"role":"tool"/ : /"type":"tool_result"/);
+    });
+
+    test('count_tokens and the models list answer without calling the backend', TIMEOUT, async () => {
+      const before = (await setup.upstream.stats()).requests;
+      const count = await sdk.messages.countTokens({
+        model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'How many tokens is this?' }],
+      });
+      assert.ok(count.input_tokens > 0);
+      const ids = [];
+      for await (const model of sdk.models.list()) ids.push(model.id);
+      assert.ok(ids.includes('auto') && ids.includes('local'), ids.join(','));
+      const one = await sdk.models.retrieve('claude-opus-4-1');
+      assert.equal(one.id, 'claude-opus-4-1');
+      assert.equal((await setup.upstream.stats()).requests, before);
+    });
+
+    test('a wrong key is a 401 in Anthropic\'s error shape', TIMEOUT, async () => {
+      const bad = new Anthropic({ apiKey: 'syk_wrong', baseURL: setup.gateway.url, maxRetries: 0 });
+      await assert.rejects(
+        bad.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+        (err) => err instanceof Anthropic.AuthenticationError && err.error?.error?.type === 'authentication_error',
+      );
+    });
+
+    test('Claude Code completes a turn that uses a tool', { timeout: 120_000 }, async () => {
+      const cwd = makeTempDir('sy-claude-cwd-');
+      fs.writeFileSync(path.join(cwd, 'mock'), 'the file content 4711\n');
+      const seen = (await setup.upstream.requests()).length;
+      const run = await runClaude({
+        baseUrl: setup.gateway.url,
+        prompt: 'Read the file named mock. mock:tool_calls=1',
+        cwd,
+        env: { ANTHROPIC_API_KEY: setup.key },
+      });
+      assert.equal(run.timedOut, false, `claude timed out; stderr: ${run.stderr}`);
+      assert.equal(run.code, 0, `claude exited ${run.code}; stdout: ${run.stdout}; stderr: ${run.stderr}`);
+      assert.equal(run.stdout.trim(), `Hello from ${setup.upstream.name}. lorem ipsum`);
+      const posts = (await setup.upstream.requests()).slice(seen).filter((r) => r.method === 'POST');
+      assert.equal(posts.length, 2, 'one request for the tool call, one with its result');
+      const last = JSON.stringify(posts[1].body);
+      assert.match(last, /the file content 4711/, 'the tool result left the gateway');
+      if (target === 'local') {
+        assert.equal(posts[1].target, '/v1/chat/completions');
+        assert.equal(posts[1].body.messages.at(-1).role, 'tool');
+      } else {
+        assert.equal(posts[1].target, '/v1/messages');
+        assert.equal(posts[1].headers['x-api-key'], UPSTREAM_KEY, 'the backend key, never the client\'s');
+      }
+    });
+  });
+}
+
+describe('the openai client through the gateway to an Anthropic backend', { timeout: 120_000 }, () => {
+  let setup;
+  let client;
+
+  before(async () => {
+    setup = await startSetup('frontier');
+    client = new OpenAI({ apiKey: setup.key, baseURL: `${setup.gateway.url}/v1`, maxRetries: 0, timeout: 20_000 });
+  });
+  after(stopAll);
+
+  const tools = [{ type: 'function', function: { name: 'read_file', parameters: READ_TOOL.input_schema } }];
+
+  test('tool calls come back in OpenAI form, streamed and not', TIMEOUT, async () => {
+    const messages = [{ role: 'user', content: 'Read it mock:tool_calls=1' }];
+    const done = await client.chat.completions.create({ model: 'gpt-4o', tools, messages });
+    assert.equal(done.choices[0].finish_reason, 'tool_calls');
+    const call = done.choices[0].message.tool_calls[0];
+    assert.equal(call.function.name, 'read_file');
+    assert.deepEqual(JSON.parse(call.function.arguments), { path: 'mock' });
+
+    const stream = client.beta.chat.completions.stream({ model: 'gpt-4o', tools, messages });
+    const final = await stream.finalChatCompletion();
+    assert.equal(final.choices[0].finish_reason, 'tool_calls');
+    assert.deepEqual(JSON.parse(final.choices[0].message.tool_calls[0].function.arguments), { path: 'mock' });
+    const sent = await setup.anthropic.lastRequest();
+    assert.equal(sent.tools[0].name, 'read_file');
+    assert.deepEqual(sent.tools[0].input_schema, READ_TOOL.input_schema);
+  });
+});
