@@ -75,8 +75,8 @@ const std::vector<ErrorCase> kBackendCases = {
     {"UnknownKey",
      backendWith("    modle: m2\n"),
      {"policy.yaml:5:5: backends[0].modle: unknown key (expected one of: name, kind, url, model, "
-      "api_key_env, location, region, license, cost, context_window, ca_file, timeouts, "
-      "max_idle_connections, weight, capabilities, health_check)"}},
+      "deployment, api_version, api_key_env, location, region, license, cost, context_window, "
+      "ca_file, timeouts, max_idle_connections, weight, capabilities, health_check)"}},
     {"DuplicateKey",
      backendWith("    model: m2\n"),
      {"policy.yaml:5:5: backends[0].model: duplicate key (first at line 4)"}},
@@ -86,8 +86,8 @@ const std::vector<ErrorCase> kBackendCases = {
       "ollama, anthropic, azure-openai)"}},
     {"KindWithoutAConnectorYet",
      backendWith("    kind: anthropic\n"),
-     {"policy.yaml:5:11: backends[0].kind: kind 'anthropic' has no connector yet (only 'openai' "
-      "and 'ollama' are supported in this release)"}},
+     {"policy.yaml:5:11: backends[0].kind: kind 'anthropic' has no connector yet (only 'openai', "
+      "'ollama' and 'azure-openai' are supported in this release)"}},
     {"KindIsASequence",
      backendWith("    kind: [openai]\n"),
      {"policy.yaml:5:11: backends[0].kind: expected a string, got a sequence"}},

@@ -172,13 +172,16 @@ TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   EXPECT_EQ(translator->usage().completion_tokens, 9u);
 }
 
-TEST(MakeConnectorTest, OpenAiAndOllamaAreSupportedAndOtherKindsSayWhyNot) {
+TEST(MakeConnectorTest, OpenAiOllamaAndAzureAreSupportedAndOtherKindsSayWhyNot) {
   EXPECT_TRUE(makeConnector(BackendKind::OpenAi));
   EXPECT_TRUE(hasConnector(BackendKind::OpenAi));
   EXPECT_TRUE(makeConnector(BackendKind::Ollama));
   EXPECT_TRUE(hasConnector(BackendKind::Ollama));
   EXPECT_FALSE(hasConnector(BackendKind::Anthropic));
-  EXPECT_FALSE(hasConnector(BackendKind::AzureOpenAi));
+  EXPECT_TRUE(hasConnector(BackendKind::AzureOpenAi));
+  auto azure = makeConnector(BackendKind::AzureOpenAi);
+  ASSERT_TRUE(azure);
+  EXPECT_EQ((*azure)->provider(), "azure-openai");
   auto anthropic = makeConnector(BackendKind::Anthropic);
   ASSERT_FALSE(anthropic);
   EXPECT_NE(anthropic.error().message.find("anthropic"), std::string::npos);
