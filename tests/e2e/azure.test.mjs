@@ -124,6 +124,15 @@ describe('azure-openai backends', { timeout: 300_000 }, () => {
     assert.equal(err.error.innererror.content_filter_result.hate.filtered, true);
   });
 
+  test('a refused streamed request gets the same 400 before any event', TIMEOUT, async () => {
+    const err = await client.chat.completions
+      .create({ model: 'frontier', messages: [{ role: 'user', content: 'mock:content_filter' }], stream: true })
+      .then(() => null, (e) => e);
+    assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+    assert.equal(err.code, 'content_filter');
+    assert.equal(err.param, 'prompt');
+  });
+
   test('a 429 from the only deployment reaches the client with retry-after, in OpenAI shape', TIMEOUT, async () => {
     await mocks.limited.configure({ error_status: 429 });
     const err = await client.chat.completions
