@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/anthropic.h"
+#include "connectors/azure_openai.h"
 #include "connectors/sse.h"
 
 namespace sy::connectors {
@@ -116,7 +117,9 @@ class OpenAiStreamTranslator final : public ResponseTranslator {
       size_t end = chunk.find("\n\n", start);
       end = end == std::string::npos ? chunk.size() : end + 2;
       const std::string_view event(chunk.data() + start, end - start);
-      if (!(event.find("\"usage\"") != std::string_view::npos && isUsageOnly(event))) {
+      // A usage:null event without choices (Azure's prompt_filter_results chunk may be one) is
+      // relayed: only a reported usage makes an event the gateway's own.
+      if (!(isUsageOnly(event) && extractOpenAiUsage(event).reported)) {
         kept.append(event);
       }
       start = end;
@@ -167,13 +170,9 @@ std::string openAiTarget(std::string_view base_path, Endpoint endpoint) {
   return target;
 }
 
-Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::json::object& body,
-                                                      const BackendSpec& backend,
-                                                      std::string_view api_key,
-                                                      std::string_view request_id) const {
+UpstreamRequest openAiRequest(Endpoint endpoint, boost::json::object& body,
+                              std::string_view request_id) {
   UpstreamRequest request;
-  request.target = openAiTarget(backend.address.base_path, endpoint);
-  body["model"] = backend.model;
   const boost::json::value* stream = body.if_contains("stream");
   const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
   if (streaming && endpoint == Endpoint::ChatCompletions) {
@@ -188,10 +187,20 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
   request.body = boost::json::serialize(body);
   request.headers.emplace_back("content-type", "application/json");
   request.headers.emplace_back("accept", streaming ? "text/event-stream" : "application/json");
+  request.headers.emplace_back("x-request-id", std::string(request_id));
+  return request;
+}
+
+Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::json::object& body,
+                                                      const BackendSpec& backend,
+                                                      std::string_view api_key,
+                                                      std::string_view request_id) const {
+  body["model"] = backend.model;
+  UpstreamRequest request = openAiRequest(endpoint, body, request_id);
+  request.target = openAiTarget(backend.address.base_path, endpoint);
   if (!api_key.empty()) {
     request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
   }
-  request.headers.emplace_back("x-request-id", std::string(request_id));
   return request;
 }
 
@@ -207,7 +216,7 @@ std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*en
 
 bool hasConnector(BackendKind kind) {
   return kind == BackendKind::OpenAi || kind == BackendKind::Ollama ||
-         kind == BackendKind::Anthropic;
+         kind == BackendKind::Anthropic || kind == BackendKind::AzureOpenAi;
 }
 
 Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
@@ -218,12 +227,10 @@ Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
     case BackendKind::Anthropic:
       return std::make_shared<const AnthropicConnector>();
     case BackendKind::AzureOpenAi:
-      break;
+      return std::make_shared<const AzureOpenAiConnector>();
   }
   return makeError(ErrorCode::InvalidArgument, ErrorSource::Config,
-                   "backend kind '" + std::string(toString(kind)) +
-                       "' has no connector yet (only 'openai', 'ollama' and 'anthropic' are "
-                       "supported in this release)");
+                   "backend kind '" + std::string(toString(kind)) + "' has no connector");
 }
 
 }  // namespace sy::connectors

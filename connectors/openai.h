@@ -25,6 +25,13 @@ class OpenAiConnector final : public Connector {
 // JSON text. Returns a non-reported usage when there is none (or it is null).
 TokenUsage extractOpenAiUsage(std::string_view json_text);
 
+// The parts of an upstream request every OpenAI-wire connector shares (OpenAI, Azure OpenAI):
+// for a chat stream, asks for the final usage chunk (keeping other stream_options), then
+// serializes `body` and sets content-type, accept and x-request-id. The caller sets the target,
+// its own credentials header and, before this, its own rewrite of `model`. Idempotent.
+UpstreamRequest openAiRequest(Endpoint endpoint, boost::json::object& body,
+                              std::string_view request_id);
+
 // The upstream path for an endpoint under a backend base path: "/v1/chat/completions", or
 // base + "/chat/completions" when the base already ends in "/v1".
 std::string openAiTarget(std::string_view base_path, Endpoint endpoint);

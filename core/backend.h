@@ -76,6 +76,10 @@ struct BackendSpec {
   UpstreamAddress address;
   std::string model;        // the upstream's model id, sent in place of the client's
   std::string api_key_env;  // name of the env var with the upstream key ("" = none)
+  // Azure OpenAI only (kind azure-openai; empty otherwise): the deployment (a URL path segment)
+  // and the `api-version` query parameter, e.g. "2024-10-21".
+  std::string deployment;
+  std::string api_version;
   Location location = Location::SelfHosted;
   std::string region;
   License license = License::OpenWeight;

@@ -212,6 +212,10 @@ void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply&
     state.record(request);  // `request` stays owned here while the handler reads it
     return dispatchV1(path, *request, state, reply);
   }
+  if (path.starts_with("/openai/")) {  // Azure OpenAI's deployment routes
+    state.record(request);
+    return dispatchAzure(std::string_view(target.data(), target.size()), *request, state, reply);
+  }
   if (path.starts_with("/mock/")) {
     return handleMockEndpoint(path, *request, state, reply);
   }

@@ -30,6 +30,11 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply);
 void handleCountTokens(const Request& request, ServerState& state, Reply& reply);
 void handleMockEndpoint(std::string_view path, const Request& request, ServerState& state,
                         Reply& reply);
+// Azure OpenAI's /openai/deployments/{name}/{chat/completions,embeddings}?api-version=... routes
+// (azure_handlers.cc): checks the method, `api-key` and api-version itself. `target` is the whole
+// request target, query included.
+void dispatchAzure(std::string_view target, const Request& request, ServerState& state,
+                   Reply& reply);
 
 // A request body parsed into a DOM backed by a stack buffer (one heap block only for large
 // bodies). Never throws on malformed input; the value lives as long as this object.

@@ -1,6 +1,7 @@
 // Decoders for the catalog sections: `backends`, `tiers` and `models`, and their references.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <set>
@@ -168,6 +169,66 @@ void decodeHealthCheck(Decoder& decoder, const Located& where, HealthCheckSpec& 
   }
 }
 
+// An Azure OpenAI deployment name: it becomes a URL path segment, so only unreserved characters.
+bool isValidDeploymentName(std::string_view name) {
+  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Azure OpenAI's dated API versions: YYYY-MM-DD, optionally with a suffix ("-preview").
+bool isValidAzureApiVersion(std::string_view version) {
+  const auto digits = [&](size_t from, size_t count) {
+    return std::all_of(version.begin() + from, version.begin() + from + count,
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (version.size() < 10 || !digits(0, 4) || version[4] != '-' || !digits(5, 2) ||
+      version[7] != '-' || !digits(8, 2)) {
+    return false;
+  }
+  const std::string_view suffix = version.substr(10);
+  return suffix.empty() || (suffix.size() >= 2 && suffix.size() <= 32 && suffix[0] == '-' &&
+                            std::all_of(suffix.begin() + 1, suffix.end(),
+                                        [](char c) { return c >= 'a' && c <= 'z'; }));
+}
+
+// `deployment` and `api_version`: required for kind azure-openai, rejected for the other kinds
+// (they would be silently ignored there).
+void decodeAzureFields(Decoder& decoder, const Mapping& backend, BackendSpec& out) {
+  if (out.kind != sy::BackendKind::AzureOpenAi) {
+    for (std::string_view key : {"deployment", "api_version"}) {
+      if (const auto value = backend.optional(key)) {
+        decoder.error(*value, "only valid with kind azure-openai");
+      }
+    }
+    return;
+  }
+  const auto deployment = backend.required("deployment");
+  std::string text;
+  if (decoder.readNonEmptyString(deployment, text)) {
+    if (isValidDeploymentName(text)) {
+      out.deployment = std::move(text);
+    } else {
+      decoder.error(*deployment, strCat("invalid deployment name '", text,
+                                        "' (use 1-64 letters, digits, '.', '_' and '-', starting "
+                                        "with a letter or digit)"));
+    }
+  }
+  const auto api_version = backend.required("api_version");
+  if (decoder.readNonEmptyString(api_version, text)) {
+    if (isValidAzureApiVersion(text)) {
+      out.api_version = std::move(text);
+    } else {
+      decoder.error(*api_version, strCat("invalid api_version '", text,
+                                         "' (use a dated version such as 2024-10-21 or "
+                                         "2025-01-01-preview)"));
+    }
+  }
+}
+
 void decodeTimeouts(Decoder& decoder, const Located& where, router::BackendTimeouts& out) {
   const Mapping timeouts(decoder, where, {{"connect", "first_byte", "idle"}});
   decoder.readDuration(timeouts.optional("connect"), out.connect);
@@ -193,26 +254,31 @@ void decodeBackendName(Decoder& decoder, const Mapping& backend, NameIndex& name
 }
 
 BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& names) {
-  const Mapping backend(decoder, where,
-                        {{"name", "kind", "url", "model", "api_key_env", "location", "region",
-                          "license", "cost", "context_window", "ca_file", "timeouts",
-                          "max_idle_connections", "weight", "capabilities", "health_check",
-                          "max_tokens"}});
+  const Mapping backend(
+      decoder, where,
+      {{"name", "kind", "url", "model", "deployment", "api_version", "api_key_env", "location",
+        "region", "license", "cost", "context_window", "ca_file", "timeouts",
+        "max_idle_connections", "weight", "capabilities", "health_check", "max_tokens"}});
   BackendSpec out;
   if (!backend.valid()) {
     return out;
   }
   decodeBackendName(decoder, backend, names, out.name);
   const auto kind = backend.optional("kind");
-  if (decoder.readEnum(kind, kBackendKinds, "kind", out.kind) &&
-      !connectors::hasConnector(out.kind)) {
+  const bool kind_read = decoder.readEnum(kind, kBackendKinds, "kind", out.kind);
+  if (kind_read && !connectors::hasConnector(out.kind)) {
     decoder.error(*kind, strCat("kind '", toString(out.kind),
-                                "' has no connector yet (only 'openai', 'ollama' and 'anthropic' "
-                                "are supported in this release)"));
+                                "' has no connector in this build"));
   }
   const bool url_ok = decodeUrl(decoder, backend.required("url"), out);
   decoder.readNonEmptyString(backend.required("model"), out.model);
+  if (!kind || kind_read) {  // a misspelt kind would make every Azure field look misplaced
+    decodeAzureFields(decoder, backend, out);
+  }
   decodeApiKeyEnv(decoder, backend.optional("api_key_env"), out.api_key_env);
+  if (out.kind == sy::BackendKind::AzureOpenAi) {
+    out.location = Location::External;  // a third party's cloud unless the policy says otherwise
+  }
   decoder.readEnum(backend.optional("location"), kLocations, "location", out.location);
   decoder.readString(backend.optional("region"), out.region);
   decoder.readEnum(backend.optional("license"), kLicenses, "license", out.license);
@@ -239,8 +305,10 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
   if (const auto capabilities = backend.optional("capabilities")) {
     decodeCapabilities(decoder, *capabilities, out.capabilities);
   }
-  // Anthropic's API has no health endpoint: its backends are checked only when the policy says so.
-  out.health.enabled = out.location == Location::SelfHosted && out.kind != BackendKind::Anthropic;
+  // Anthropic's and Azure OpenAI's APIs have no health endpoint: their backends are checked only
+  // when the policy says so (and an external backend is not checked by default).
+  out.health.enabled = out.location == Location::SelfHosted && out.kind != BackendKind::Anthropic &&
+                       out.kind != BackendKind::AzureOpenAi;
   out.health.path = defaultHealthPath(out.kind);
   if (const auto health = backend.optional("health_check")) {
     decodeHealthCheck(decoder, *health, out.health);

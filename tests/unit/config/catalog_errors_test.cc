@@ -75,8 +75,8 @@ const std::vector<ErrorCase> kBackendCases = {
     {"UnknownKey",
      backendWith("    modle: m2\n"),
      {"policy.yaml:5:5: backends[0].modle: unknown key (expected one of: name, kind, url, model, "
-      "api_key_env, location, region, license, cost, context_window, ca_file, timeouts, "
-      "max_idle_connections, weight, capabilities, health_check, max_tokens)"}},
+      "deployment, api_version, api_key_env, location, region, license, cost, context_window, "
+      "ca_file, timeouts, max_idle_connections, weight, capabilities, health_check, max_tokens)"}},
     {"DuplicateKey",
      backendWith("    model: m2\n"),
      {"policy.yaml:5:5: backends[0].model: duplicate key (first at line 4)"}},
@@ -84,10 +84,6 @@ const std::vector<ErrorCase> kBackendCases = {
      backendWith("    kind: openia\n"),
      {"policy.yaml:5:11: backends[0].kind: unknown kind 'openia' (expected one of: openai, "
       "ollama, anthropic, azure-openai)"}},
-    {"KindWithoutAConnectorYet",
-     backendWith("    kind: azure-openai\n"),
-     {"policy.yaml:5:11: backends[0].kind: kind 'azure-openai' has no connector yet (only "
-      "'openai', 'ollama' and 'anthropic' are supported in this release)"}},
     {"KindAnthropic", backendWith("    kind: anthropic\n    max_tokens: 8192\n"), {}},
     {"MaxTokensOnAnOpenAiBackend",
      backendWith("    max_tokens: 100\n"),
