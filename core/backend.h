@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,15 +28,19 @@ std::string_view defaultHealthPath(BackendKind kind);
 struct Cost {
   double input_per_mtok = 0;   // USD per million prompt tokens (amortized GPU cost if self-hosted)
   double output_per_mtok = 0;  // USD per million completion tokens
+  // USD per million prompt tokens read from the provider's prompt cache; unset: input_per_mtok.
+  std::optional<double> cached_input_per_mtok;
 
-  // What `tokens_in` prompt and `tokens_out` completion tokens cost, in micro-USD (a price per
-  // million tokens times a token count) and in USD.
-  double microUsd(uint64_t tokens_in, uint64_t tokens_out) const {
-    return input_per_mtok * static_cast<double>(tokens_in) +
+  // What `tokens_in` prompt tokens (`cached_in` of them cache reads) and `tokens_out` completion
+  // tokens cost, in micro-USD (a price per million tokens times a token count) and in USD.
+  double microUsd(uint64_t tokens_in, uint64_t tokens_out, uint64_t cached_in = 0) const {
+    const uint64_t cached = std::min(cached_in, tokens_in);
+    return input_per_mtok * static_cast<double>(tokens_in - cached) +
+           cached_input_per_mtok.value_or(input_per_mtok) * static_cast<double>(cached) +
            output_per_mtok * static_cast<double>(tokens_out);
   }
-  double usd(uint64_t tokens_in, uint64_t tokens_out) const {
-    return microUsd(tokens_in, tokens_out) / 1e6;
+  double usd(uint64_t tokens_in, uint64_t tokens_out, uint64_t cached_in = 0) const {
+    return microUsd(tokens_in, tokens_out, cached_in) / 1e6;
   }
 };
 

@@ -256,6 +256,7 @@ void readContent(MemberReader& reader, const boost::json::object& object, AuditR
       MemberReader inner = reader.nested("tokens", tokens->get_object());
       inner.unsignedInt("prompt", record.tokens.prompt);
       inner.unsignedInt("completion", record.tokens.completion);
+      inner.unsignedInt("cached", record.tokens.cached);
       reader.adopt(inner);
     }
   }
@@ -342,6 +343,10 @@ std::string auditContentMembers(const AuditRecord& record) {
   appendMember(out, "prompt", record.tokens.prompt);
   out.push_back(',');
   appendMember(out, "completion", record.tokens.completion);
+  if (record.tokens.cached > 0) {  // absent otherwise: records without caching stay as they were
+    out.push_back(',');
+    appendMember(out, "cached", record.tokens.cached);
+  }
   out += "},\"cost_usd\":";
   appendFixed(out, record.cost_usd, 6);
   out += ",\"latency_ms\":";

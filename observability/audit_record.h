@@ -5,7 +5,7 @@
 // Canonical line: one JSON object, no whitespace, keys in this fixed order:
 //   seq, boot_id, phase, time, request_id, key_id, team, endpoint, requested_model, model, tier,
 //   backend, rule, sensitivity, difficulty{score,label}, findings[{detector,count,action}],
-//   outcome, status, tokens{prompt,completion}, cost_usd, latency_ms, prev_hash, hash
+//   outcome, status, tokens{prompt,completion[,cached]}, cost_usd, latency_ms, prev_hash, hash
 // Numbers: integers in decimal; difficulty.score with 4 decimals (null when absent), cost_usd
 // with 6, latency_ms with 3 (locale-independent; a NaN or infinity is written as null).
 // Strings are JSON-escaped; invalid UTF-8 bytes become U+FFFD so every line parses.
@@ -60,6 +60,7 @@ struct AuditRecord {
   struct Tokens {
     uint64_t prompt = 0;
     uint64_t completion = 0;
+    uint64_t cached = 0;  // prompt tokens read from the provider's cache; written only when > 0
   } tokens;
   double cost_usd = 0;
   double latency_ms = 0;

@@ -57,9 +57,15 @@ void decodeApiKeyEnv(Decoder& decoder, const std::optional<Located>& value, std:
 
 // Shared with decodeAccounting (the baseline price).
 void decodeCost(Decoder& decoder, const Located& where, router::Cost& out) {
-  const Mapping cost(decoder, where, {{"input_per_mtok", "output_per_mtok"}});
+  const Mapping cost(decoder, where,
+                     {{"input_per_mtok", "output_per_mtok", "cached_input_per_mtok"}});
   decoder.readNumber(cost.optional("input_per_mtok"), out.input_per_mtok);
   decoder.readNumber(cost.optional("output_per_mtok"), out.output_per_mtok);
+  if (const auto cached = cost.optional("cached_input_per_mtok")) {
+    double price = 0;
+    decoder.readNumber(cached, price);
+    out.cached_input_per_mtok = price;
+  }
 }
 
 void recordLocation(SourceLocations& locations, const Located& where) {

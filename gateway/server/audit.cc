@@ -147,7 +147,8 @@ observability::AuditRecord makeCompletion(const RequestContext& ctx, double seco
   } else {
     record.outcome = "error";
   }
-  record.tokens = {ctx.usage.prompt_tokens, ctx.usage.completion_tokens};
+  record.tokens = {ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
+                   ctx.usage.cached_prompt_tokens};
   if (ctx.answered_by != nullptr) {
     record.cost_usd = ctx.cost_usd;
   }

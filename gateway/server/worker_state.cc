@@ -127,7 +127,8 @@ void WorkerState::recordRequest(const RequestLabels& labels, double seconds) {
 }
 
 void WorkerState::recordUsage(std::string_view team, const BackendSpec& backend, uint64_t tokens_in,
-                              uint64_t tokens_out, const std::optional<Cost>& baseline) {
+                              uint64_t tokens_out, uint64_t cached_in,
+                              const std::optional<Cost>& baseline) {
   auto& metrics = shared.metrics;
   const std::string_view name = backend.name;
   const std::string_view model = backend.model;
@@ -141,11 +142,18 @@ void WorkerState::recordUsage(std::string_view team, const BackendSpec& backend,
                   {{"team", team}, {"backend", name}, {"model", model}, {"direction", "output"}})
         .Increment(static_cast<double>(tokens_out));
   }
-  const double cost = backend.cost.usd(tokens_in, tokens_out);
+  if (cached_in > 0) {
+    cachedCounter(metrics.tokens_total, {{"team", team},
+                                         {"backend", name},
+                                         {"model", model},
+                                         {"direction", "cached_input"}})
+        .Increment(static_cast<double>(cached_in));
+  }
+  const double cost = backend.cost.usd(tokens_in, tokens_out, cached_in);
   cachedCounter(metrics.cost_usd_total, {{"team", team}, {"backend", name}, {"model", model}})
       .Increment(cost);
   if (baseline) {
-    const double baseline_cost = baseline->usd(tokens_in, tokens_out);
+    const double baseline_cost = baseline->usd(tokens_in, tokens_out, cached_in);
     cachedCounter(metrics.baseline_cost_usd_total, {{"team", team}}).Increment(baseline_cost);
     cachedCounter(metrics.savings_usd_total, {{"team", team}})
         .Increment(std::max(0.0, baseline_cost - cost));

@@ -63,8 +63,10 @@ class WorkerState {
   };
   void recordRequest(const RequestLabels& labels, double seconds);
   // Tokens, cost and (with a baseline price) baseline cost and savings of an answered request.
+  // `cached_in`: the prompt tokens read from the provider's prompt cache (part of `tokens_in`),
+  // counted again as direction "cached_input" and priced at the cached rate.
   void recordUsage(std::string_view team, const BackendSpec& backend, uint64_t tokens_in,
-                   uint64_t tokens_out, const std::optional<Cost>& baseline);
+                   uint64_t tokens_out, uint64_t cached_in, const std::optional<Cost>& baseline);
   void recordFirstToken(std::string_view tier, std::string_view backend, double seconds);
   void recordRouting(std::string_view sensitivity, std::string_view difficulty,
                      std::string_view tier, std::string_view rule);

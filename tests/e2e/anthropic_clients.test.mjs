@@ -11,10 +11,13 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
 import { runClaude } from './lib/claude.mjs';
-import { backendFor, makeTempDir, policy, runCli, startGateway, startMock, stopAll } from './lib/harness.mjs';
+import {
+  backendFor, makeTempDir, metricSum, policy, runCli, scrapeMetrics, startGateway, startMock, stopAll,
+} from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const UPSTREAM_KEY = 'upstream-anthropic-key';
+const PRICES = { input_per_mtok: 1000, output_per_mtok: 0, cached_input_per_mtok: 100 };
 const READ_TOOL = {
   name: 'read_file',
   description: 'Reads a file',
@@ -34,9 +37,10 @@ async function startSetup(target) {
   const anthropic = await startMock('anth', ['--reply-tokens', '5', '--require-key', UPSTREAM_KEY]);
   const client = mint('dev');
   const config = policy({
+    // Priced so cache reads show in the cost: 1000 USD per million input tokens, 100 cached.
     backends: [
-      backendFor('llama-local', local, { model: 'llama-3' }),
-      { ...backendFor('claude', anthropic, { model: 'claude-sonnet-4-5', location: 'external' }),
+      backendFor('llama-local', local, { model: 'llama-3', cost: PRICES }),
+      { ...backendFor('claude', anthropic, { model: 'claude-sonnet-4-5', location: 'external', cost: PRICES }),
         kind: 'anthropic', api_key_env: 'SY_TEST_ANTHROPIC_KEY' },
     ],
     tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['claude'] } },
@@ -143,6 +147,30 @@ for (const target of ['local', 'frontier']) {
       const one = await sdk.models.retrieve('claude-opus-4-1');
       assert.equal(one.id, 'claude-opus-4-1');
       assert.equal((await setup.upstream.stats()).requests, before);
+    });
+
+    test('prompt cache reads reach the client\'s usage and metrics and are billed at the cached price', TIMEOUT, async () => {
+      const metricsBefore = await scrapeMetrics(setup.gateway);
+      const message = await sdk.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        system: [{ type: 'text', text: 'A long shared prefix.', cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: 'Hi mock:cached_tokens=3' }],
+      });
+      assert.equal(message.usage.cache_read_input_tokens, 3);
+      const sent = await setup.upstream.lastRequest();
+      if (target === 'frontier') {
+        assert.deepEqual(sent.system, [{ type: 'text', text: 'A long shared prefix.', cache_control: { type: 'ephemeral' } }],
+          'cache_control reaches an Anthropic backend in place');
+      }
+      const metricsAfter = await scrapeMetrics(setup.gateway);
+      const delta = (name, labels) => metricSum(metricsAfter, name, labels) - metricSum(metricsBefore, name, labels);
+      assert.equal(delta('switchyard_tokens_total', { direction: 'cached_input' }), 3);
+      const input = delta('switchyard_tokens_total', { direction: 'input' });
+      assert.equal(input, message.usage.input_tokens + 3, 'input counts every prompt token, cached ones included');
+      const cost = delta('switchyard_cost_usd_total', {});
+      const expected = ((input - 3) * 1000 + 3 * 100) / 1e6;
+      assert.ok(Math.abs(cost - expected) < 1e-9, `cost ${cost}, expected ${expected}`);
     });
 
     test('a wrong key is a 401 in Anthropic\'s error shape', TIMEOUT, async () => {

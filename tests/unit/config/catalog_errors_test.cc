@@ -165,7 +165,9 @@ const std::vector<ErrorCase> kBackendCases = {
     {"CostUnknownKey",
      backendWith("    cost: {input: 1}\n"),
      {"policy.yaml:5:12: backends[0].cost.input: unknown key (expected one of: input_per_mtok, "
-      "output_per_mtok)"}},
+      "output_per_mtok, cached_input_per_mtok)"}},
+    {"CostCachedInputPrice", backendWith("    cost: {input_per_mtok: 3, cached_input_per_mtok: 0.3}\n"),
+     {}},
     {"ContextWindowIsZero",
      backendWith("    context_window: 0\n"),
      {"policy.yaml:5:21: backends[0].context_window: must be > 0, got '0'"}},

@@ -104,6 +104,21 @@ TEST(AuditRecordTest, ParseReadsBackEveryField) {
   EXPECT_EQ(canonicalAuditText(*parsed), text);
 }
 
+TEST(AuditRecordTest, CachedPromptTokensAreWrittenOnlyWhenThereWereAnyAndReadBack) {
+  AuditRecord record = chained(sampleRecord(1), 1);
+  record.tokens = {120, 30, 0};
+  EXPECT_EQ(canonicalAuditText(record).find("\"cached\""), std::string::npos);
+  record.tokens.cached = 100;
+  const std::string text = canonicalAuditText(record);
+  EXPECT_NE(text.find("\"tokens\":{\"prompt\":120,\"completion\":30,\"cached\":100}"),
+            std::string::npos)
+      << text;
+  const auto parsed = parseAuditRecord(withAuditHash(text, auditHash(text, "")));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->tokens.cached, 100u);
+  EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
 TEST(AuditRecordTest, ParseNamesTheMissingOrMistypedMember) {
   const auto no_hash = parseAuditRecord(R"({"seq":1,"boot_id":"b","prev_hash":"p"})");
   ASSERT_FALSE(no_hash.has_value());
