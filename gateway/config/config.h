@@ -47,6 +47,12 @@ struct ServerConfig {
   uint32_t workers = 0;  // 0 = one per hardware thread
   std::chrono::milliseconds shutdown_grace{20'000};
   bool access_log = true;  // one JSON line per request on stderr
+  // Browser apps on these origins may call the data plane (CORS); empty: no CORS headers, and
+  // OPTIONS is not answered as a preflight. "*" allows any origin.
+  struct Cors {
+    std::vector<std::string> allow_origins;
+    std::chrono::seconds max_age{600};
+  } cors;
 };
 
 struct AdminConfig {

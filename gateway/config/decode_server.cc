@@ -1,5 +1,6 @@
 // Decoders for the `server` and `admin` sections.
 #include "gateway/config/decode_sections.h"
+#include "gateway/config/str_cat.h"
 
 namespace sy::config {
 namespace {
@@ -30,10 +31,52 @@ void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
   decoder.readInteger(limits.optional("max_connections"), out.max_connections, 1);
 }
 
+// An origin is "*" or scheme://host[:port], as browsers send it in `Origin`.
+bool isValidOrigin(std::string_view origin) {
+  if (origin == "*") {
+    return true;
+  }
+  const size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos ||
+      (origin.substr(0, scheme_end) != "http" && origin.substr(0, scheme_end) != "https")) {
+    return false;
+  }
+  const std::string_view rest = origin.substr(scheme_end + 3);
+  return !rest.empty() && rest.find_first_of("/?#@ ") == std::string_view::npos;
+}
+
+void decodeCors(Decoder& decoder, const Located& where, ServerConfig::Cors& out) {
+  const Mapping cors(decoder, where, {{"allow_origins", "max_age"}});
+  if (const auto origins = cors.required("allow_origins")) {
+    const std::vector<Located> items = decoder.sequence(*origins);
+    for (const Located& item : items) {
+      std::string origin;
+      if (!decoder.readNonEmptyString(item, origin)) {
+        continue;
+      }
+      if (!isValidOrigin(origin)) {
+        decoder.error(item, strCat("invalid origin '", origin,
+                                   "' (use \"*\" or scheme://host[:port], e.g. "
+                                   "https://app.example.com)"));
+        continue;
+      }
+      out.allow_origins.push_back(std::move(origin));
+    }
+    if (items.empty() && origins->node.IsSequence()) {
+      decoder.error(*origins, "must not be empty");
+    }
+  }
+  std::chrono::milliseconds max_age = out.max_age;
+  decoder.readDuration(cors.optional("max_age"), max_age);
+  out.max_age = std::chrono::duration_cast<std::chrono::seconds>(max_age);
+}
+
 }  // namespace
 
 void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out) {
-  const Mapping server(decoder, where, {{"listen", "workers", "shutdown_grace", "tls", "limits", "access_log"}});
+  const Mapping server(
+      decoder, where,
+      {{"listen", "workers", "shutdown_grace", "tls", "limits", "access_log", "cors"}});
   decoder.readListenAddress(server.optional("listen"), out.listen);
   decoder.readInteger(server.optional("workers"), out.workers, 0);
   decoder.readDuration(server.optional("shutdown_grace"), out.shutdown_grace);
@@ -43,6 +86,9 @@ void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out) {
   }
   if (const auto limits = server.optional("limits")) {
     decodeLimits(decoder, *limits, out.limits);
+  }
+  if (const auto cors = server.optional("cors")) {
+    decodeCors(decoder, *cors, out.cors);
   }
 }
 

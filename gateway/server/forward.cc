@@ -407,6 +407,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     http::response<http::empty_body> head{static_cast<http::status>(status), 11};
     setCommonHeaders(head, ctx.request_id);
     head.set("x-switchyard-route", routeHeader(ctx, spec));
+    addCorsHeaders(ctx, head);
     head.set(http::field::content_type, "text/event-stream; charset=utf-8");
     head.set(http::field::cache_control, "no-cache");
     head.chunked(true);
@@ -447,6 +448,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     }
     auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
     response.set("x-switchyard-route", routeHeader(ctx, spec));
+    addCorsHeaders(ctx, response);
     copyRelayedHeaders(upstream_response, response);
     ctx.status = status;
     ctx.first_byte_at = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 #include "gateway/server/pipeline.h"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
@@ -88,6 +89,12 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
     ctx.request_id.assign(client_id);
   } else {
     ctx.request_id = worker_.nextRequestId();
+  }
+  if (request.method() == http::verb::options &&
+      !ctx.config->config().server.cors.allow_origins.empty()) {
+    co_await answerPreflight(ctx, downstream);  // browsers send no key on a preflight
+    log(ctx);
+    co_return;
   }
   // An unknown path or method is answered after authentication (a wrong key is a 401 on every
   // path), in the error shape of the surface the path belongs to.
@@ -285,107 +292,6 @@ void inspectBody(RequestContext& ctx) {
   ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
 }
 
-namespace {
-
-// A model entry as the client's surface lists it.
-boost::json::object modelEntry(connectors::Surface surface, std::string_view name) {
-  if (surface == connectors::Surface::Anthropic) {
-    return {{"type", "model"},
-            {"id", name},
-            {"display_name", name},
-            {"created_at", "1970-01-01T00:00:00Z"}};
-  }
-  return {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}};
-}
-
-}  // namespace
-
-net::awaitable<Status> Pipeline::answerModels(RequestContext& ctx, Downstream& downstream) {
-  // Only what this key may use: the name itself, and the tier it routes to.
-  const auto usable = [&](std::string_view name) {
-    const auto target = ctx.config->catalog().resolve(name, 0);
-    return target && ctx.principal->mayUseModel(name) && ctx.principal->mayUseTier(target->tier);
-  };
-  boost::json::value answer;
-  if (ctx.path.size() > 11) {  // GET /v1/models/{id}
-    const std::string_view id = ctx.path.substr(11);
-    if (!usable(id)) {
-      co_return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
-                          "The model '" + std::string(id.substr(0, 128)) +
-                              "' does not exist or this key may not use it.",
-                          "model_not_found");
-    }
-    answer = modelEntry(ctx.surface, id);
-  } else {
-    boost::json::array data;
-    for (const std::string& name : ctx.config->catalog().modelNames()) {
-      if (usable(name)) {
-        data.push_back(modelEntry(ctx.surface, name));
-      }
-    }
-    if (ctx.surface == connectors::Surface::Anthropic) {
-      boost::json::value first = data.empty() ? nullptr : data.front().at("id");
-      boost::json::value last = data.empty() ? nullptr : data.back().at("id");
-      answer = boost::json::object{{"data", std::move(data)},
-                                   {"has_more", false},
-                                   {"first_id", std::move(first)},
-                                   {"last_id", std::move(last)}};
-    } else {
-      answer = boost::json::object{{"object", "list"}, {"data", std::move(data)}};
-    }
-  }
-  auto response =
-      jsonResponse(200, boost::json::serialize(answer), ctx.request_id, !ctx.close_connection);
-  ctx.status = 200;
-  co_await auditBeforeAnswer(ctx);
-  co_await writeLocal(ctx, downstream, response);
-  co_return Status{};
-}
-
-net::awaitable<void> Pipeline::answerCountTokens(RequestContext& ctx, Downstream& downstream) {
-  // The gateway's own estimate (the one its reservations use): nothing is sent upstream for it.
-  boost::json::object answer{{"input_tokens", ctx.prompt_estimate}};
-  auto response =
-      jsonResponse(200, boost::json::serialize(answer), ctx.request_id, !ctx.close_connection);
-  ctx.status = 200;
-  co_await auditBeforeAnswer(ctx);
-  co_await writeLocal(ctx, downstream, response);
-}
-
-net::awaitable<void> Pipeline::writeLocal(RequestContext& ctx, Downstream& downstream,
-                                          http::response<http::string_body>& response) {
-  if (ctx.downstream->method() == http::verb::head) {
-    response.body().clear();  // Content-Length stays what GET would send (RFC 9110, 9.3.2)
-  }
-  if (auto ec = co_await downstream.writeResponse(response); ec) {
-    ctx.close_connection = true;
-  }
-}
-
-net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& downstream,
-                                           const Error& error) {
-  ctx.status = toHttpStatus(error);
-  auto response = jsonResponse(ctx.status, connectors::errorBody(ctx.surface, error),
-                               ctx.request_id, !ctx.close_connection);
-  if ((ctx.status == 429 || ctx.status == 503) && ctx.retry_after > 0) {
-    response.set(http::field::retry_after, std::to_string(ctx.retry_after));
-  }
-  if (ctx.status == 401) {
-    response.set(http::field::www_authenticate, "Bearer");
-  }
-  if (ctx.status == 405) {
-    response.set(http::field::allow,
-                 ctx.downstream->target().starts_with("/v1/models") ? "GET, HEAD" : "POST");
-  }
-  co_await auditBeforeAnswer(ctx);  // an error answer is sent even if its record failed
-  if (ctx.status >= 500) {
-    log::warn("request failed", {{"request_id", ctx.request_id},
-                                 {"status", std::to_string(ctx.status)},
-                                 {"error", error.message}});
-  }
-  co_await writeLocal(ctx, downstream, response);
-}
-
 void Pipeline::log(RequestContext& ctx) {
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - ctx.started_at).count();
@@ -397,8 +303,10 @@ void Pipeline::log(RequestContext& ctx) {
                          ctx.status},
                         seconds);
   if (answered != nullptr) {
-    ctx.cost_usd = answered->cost.usd(ctx.usage.prompt_tokens, ctx.usage.completion_tokens);
+    ctx.cost_usd = answered->cost.usd(ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
+                                      ctx.usage.cached_prompt_tokens);
     worker_.recordUsage(team, *answered, ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
+                        ctx.usage.cached_prompt_tokens,
                         ctx.config->config().accounting.baseline);
     if (ctx.first_byte_at) {
       worker_.recordFirstToken(

@@ -92,7 +92,10 @@ class Pipeline {
   net::awaitable<Status> answerModels(RequestContext& ctx, Downstream& downstream);
   // POST /v1/messages/count_tokens: the gateway's prompt estimate; nothing goes upstream.
   net::awaitable<void> answerCountTokens(RequestContext& ctx, Downstream& downstream);
-  // Writes an answer the gateway made itself (no body for HEAD); a failed write closes.
+  // OPTIONS with `server.cors` set: 204, with the CORS headers when the Origin is allowed.
+  net::awaitable<void> answerPreflight(RequestContext& ctx, Downstream& downstream);
+  // Writes an answer the gateway made itself (no body for HEAD, CORS headers when the policy
+  // allows the request's Origin); a failed write closes.
   net::awaitable<void> writeLocal(RequestContext& ctx, Downstream& downstream,
                                   http::response<http::string_body>& response);
   net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream, const Error& error);
@@ -136,6 +139,9 @@ struct Candidates {
   std::optional<Error> blocked;
 };
 Candidates allowedCandidates(RequestContext& ctx, const router::Target& target);
+
+// Access-Control-Allow-Origin and friends, when `server.cors` allows the request's Origin.
+void addCorsHeaders(const RequestContext& ctx, http::fields& fields);
 
 // The response headers every answer carries: x-request-id, and server.
 void setCommonHeaders(http::fields& fields, std::string_view request_id);

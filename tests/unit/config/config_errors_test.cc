@@ -57,7 +57,23 @@ const std::vector<ErrorCase> kServerCases = {
     {"UnknownKey",
      server("  lmits: {}\n"),
      {"policy.yaml:2:3: server.lmits: unknown key (expected one of: listen, workers, "
-      "shutdown_grace, tls, limits, access_log)"}},
+      "shutdown_grace, tls, limits, access_log, cors)"}},
+    {"CorsOrigins",
+     server("  cors: {allow_origins: ['https://app.example.com', 'http://localhost:3000'], "
+            "max_age: 1h}\n"),
+     {}},
+    {"CorsAnyOrigin", server("  cors: {allow_origins: ['*']}\n"), {}},
+    {"CorsOriginWithAPath",
+     server("  cors: {allow_origins: ['https://app.example.com/chat']}\n"),
+     {"policy.yaml:2:26: server.cors.allow_origins[0]: invalid origin "
+      "'https://app.example.com/chat' (use \"*\" or scheme://host[:port], e.g. "
+      "https://app.example.com)"}},
+    {"CorsWithoutOrigins",
+     server("  cors: {max_age: 10m}\n"),
+     {"policy.yaml:2:9: server.cors: missing required key 'allow_origins'"}},
+    {"CorsEmptyOrigins",
+     server("  cors: {allow_origins: []}\n"),
+     {"policy.yaml:2:25: server.cors.allow_origins: must not be empty"}},
     {"DuplicateKey",
      server("  workers: 1\n  workers: 2\n"),
      {"policy.yaml:3:3: server.workers: duplicate key (first at line 2)"}},
