@@ -25,21 +25,10 @@ import {
   startMock,
   stopAll,
   writeConfig,
+  mintKey,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
-
-// Mints a key with the real CLI: {key, hash}.
-function mint(id, team) {
-  const args = ['keys', 'new', '--id', id];
-  if (team) args.push('--team', team);
-  const out = runCli(args);
-  assert.equal(out.code, 0, out.stderr);
-  const key = /^\s*(syk_\S+)$/m.exec(out.stdout)?.[1];
-  const hash = /hash: "([^"]+)"/.exec(out.stdout)?.[1];
-  assert.ok(key && hash, out.stdout);
-  return { key, hash };
-}
 
 function chat(gateway, key, body, headers = {}) {
   return post(gateway, '/v1/chat/completions', body, {
@@ -56,7 +45,7 @@ describe('keys and scopes', { timeout: 120_000 }, () => {
   before(async () => {
     [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
     for (const [id, team] of [['full', 'eng'], ['local-only', 'eng'], ['expired', ''], ['off', ''], ['modest', '']]) {
-      keys[id] = mint(id, team || undefined);
+      keys[id] = mintKey(id, team || undefined);
     }
     const config = policy({
       backends: [
@@ -96,7 +85,7 @@ describe('keys and scopes', { timeout: 120_000 }, () => {
     assert.equal(errorOf(missing.json).code, 'missing_api_key');
     assert.equal(missing.headers['www-authenticate'], 'Bearer');
 
-    const unknown = mint('nobody');
+    const unknown = mintKey('nobody');
     const tampered = keys.full.key.slice(0, -8) + (keys.full.key.at(-8) === 'A' ? 'B' : 'A') + keys.full.key.slice(-7);
     for (const key of [unknown.key, tampered, 'sk-some-openai-key']) {
       const res = await chat(gateway, key, chatBody('auto'));
@@ -157,8 +146,8 @@ describe('rate limits and budgets (embedded store)', { timeout: 120_000 }, () =>
 
   before(async () => {
     mock = await startMock('priced');
-    keys.rpm = mint('rpm-key');
-    keys.budget = mint('budget-key', 'fin');
+    keys.rpm = mintKey('rpm-key');
+    keys.budget = mintKey('budget-key', 'fin');
     dir = makeTempDir();
     config = policy({
       // Priced so one request costs cents: 1000 USD per million tokens either way.
@@ -236,7 +225,7 @@ describe('a spent budget downgrades to the local tier when the policy says so', 
 
   before(async () => {
     const [local, cloud] = await Promise.all([startMock('cheap'), startMock('dear')]);
-    key = mint('downgrader', 'ops');
+    key = mintKey('downgrader', 'ops');
     const dir = makeTempDir();
     const config = policy({
       backends: [
@@ -276,8 +265,8 @@ describe('a budget reserves the worst case of the fallback tiers a request may r
   before(async () => {
     let dear;
     [cheap, dear] = await Promise.all([startMock('cheap'), startMock('dear')]);
-    keys.both = mint('both-tiers');
-    keys.local = mint('local-tier-only');
+    keys.both = mintKey('both-tiers');
+    keys.local = mintKey('local-tier-only');
     const dir = makeTempDir();
     // A request reserves ~(15 prompt + 50 output) tokens: ~0.00007 USD at the cheap tier's
     // prices, ~0.065 USD at the fallback tier's, which is more than the 0.05 USD budget.
@@ -332,7 +321,7 @@ describe('a client that disconnects mid-stream is charged for what was generated
 
   before(async () => {
     const mock = await startMock('streamer');
-    key = mint('quitter');
+    key = mintKey('quitter');
     const dir = makeTempDir();
     const config = policy({
       backends: [backendFor('priced', mock, { model: 'm', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } })],
@@ -389,7 +378,7 @@ describe('admin keys and explain with a key', { timeout: 120_000 }, () => {
 
   before(async () => {
     const mock = await startMock('plain');
-    user = mint('floored');
+    user = mintKey('floored');
     const adminOut = runCli(['keys', 'new', '--id', 'ops', '--admin']);
     assert.equal(adminOut.code, 0, adminOut.stderr);
     admin = { key: /^\s*(syk_\S+)$/m.exec(adminOut.stdout)[1], hash: /hash: "([^"]+)"/.exec(adminOut.stdout)[1] };

@@ -12,7 +12,8 @@ import OpenAI from 'openai';
 
 import { runClaude } from './lib/claude.mjs';
 import {
-  backendFor, makeTempDir, metricSum, policy, runCli, scrapeMetrics, startGateway, startMock, stopAll,
+  backendFor, makeTempDir, metricSum, policy, scrapeMetrics, startGateway, startMock, stopAll,
+  mintKey,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -24,18 +25,12 @@ const READ_TOOL = {
   input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
 };
 
-function mint(id) {
-  const out = runCli(['keys', 'new', '--id', id]);
-  assert.equal(out.code, 0, out.stderr);
-  return { key: /^\s*(syk_\S+)$/m.exec(out.stdout)[1], hash: /hash: "([^"]+)"/.exec(out.stdout)[1] };
-}
-
 // A gateway whose `claude-*` and `gpt-*` names go to `target` ('local': an OpenAI-compatible
 // mock; 'frontier': an Anthropic mock that checks the upstream key).
 async function startSetup(target) {
   const local = await startMock('local', ['--reply-tokens', '5']);
   const anthropic = await startMock('anth', ['--reply-tokens', '5', '--require-key', UPSTREAM_KEY]);
-  const client = mint('dev');
+  const client = mintKey('dev');
   const config = policy({
     // Priced so cache reads show in the cost: 1000 USD per million input tokens, 100 cached.
     backends: [

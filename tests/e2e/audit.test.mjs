@@ -20,17 +20,12 @@ import {
   startMock,
   stopAll,
   writeConfig,
+  mintKey,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const EMAIL = 'jane.doe@example.com';
 const CARD = ['4111', '1111', '1111', '1111'].join(' ');
-
-function mint(id, team) {
-  const out = runCli(['keys', 'new', '--id', id, '--team', team]);
-  assert.equal(out.code, 0, out.stderr);
-  return { key: /^\s*(syk_\S+)$/m.exec(out.stdout)[1], hash: /hash: "([^"]+)"/.exec(out.stdout)[1] };
-}
 
 describe('audit log', { timeout: 120_000 }, () => {
   let gateway;
@@ -41,7 +36,7 @@ describe('audit log', { timeout: 120_000 }, () => {
 
   before(async () => {
     const [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
-    key = mint('auditor', 'risk');
+    key = mintKey('auditor', 'risk');
     dir = makeTempDir();
     auditPath = path.join(dir, 'audit.jsonl');
     config = policy({

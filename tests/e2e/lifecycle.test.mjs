@@ -341,7 +341,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
   after(stopAll);
 
   const expectedErrors = (file) => [
-    `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits, access_log)`,
+    `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits, access_log, cors)`,
     `${file}:4:26: server.limits.idle_timeout: invalid duration '5 parsecs' (use e.g. 500ms, 10s, 2m, 1h)`,
     `${file}:13:25: tiers.local.backends[1]: unknown backend 'nope'`,
     `${file}:15:16: models.x.backend: unknown backend 'ghost'`,
@@ -391,8 +391,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
     assert.doesNotMatch(result.stderr + result.stdout, /listening/);
   });
 
-  test('lint rejects a backend kind that serve cannot run, at the position of the value', TIMEOUT, () => {
-    // The file decodes cleanly; serve refuses it when it builds the backends.
+  test('lint and serve reject an azure-openai backend without its deployment fields alike', TIMEOUT, () => {
     const file = path.join(dir, 'unservable.yaml');
     fs.writeFileSync(file, [
       'server: {listen: 127.0.0.1:0}',
@@ -407,7 +406,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
       '  frontier: {backends: [azure]}',
       '',
     ].join('\n'));
-    const where = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6:\\d+: .*kind`, 'm');
+    const where = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: .*deployment`, 'm');
     const serve = runCli(['serve', '--config', file]);
     assert.equal(serve.code, 1, 'serve accepted the file');
     assert.match(serve.stderr, where, 'serve does not say where the problem is');

@@ -18,7 +18,6 @@ import {
   policy,
   post,
   request,
-  runCli,
   scrapeMetrics,
   spawnTracked,
   sseData,
@@ -26,6 +25,7 @@ import {
   startMock,
   stopAll,
   waitFor,
+  mintKey,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 90_000 };
@@ -37,12 +37,6 @@ const PRICES = {
   cloud: { input_per_mtok: 2.5, output_per_mtok: 10 },
 };
 const BASELINE = { input_per_mtok: 5, output_per_mtok: 15 };
-
-function mint(id, team) {
-  const out = runCli(['keys', 'new', '--id', id, '--team', team]);
-  assert.equal(out.code, 0, out.stderr);
-  return { key: /^\s*(syk_\S+)$/m.exec(out.stdout)[1], hash: /hash: "([^"]+)"/.exec(out.stdout)[1] };
-}
 
 const usd = (price, usage) =>
   (price.input_per_mtok * usage.prompt_tokens + price.output_per_mtok * usage.completion_tokens) / 1e6;
@@ -91,7 +85,7 @@ describe('metrics, access log, dashboard and Prometheus', { timeout: 240_000 }, 
 
   before(async () => {
     const [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
-    keys = { research: mint('researcher', 'research'), legal: mint('counsel', 'legal'), intern: mint('intern', 'intern') };
+    keys = { research: mintKey('researcher', 'research'), legal: mintKey('counsel', 'legal'), intern: mintKey('intern', 'intern') };
     dir = makeTempDir();
     const config = policy({
       backends: [

@@ -13,11 +13,11 @@ import {
   errorOf,
   policy,
   post,
-  runCli,
   sseData,
   startGateway,
   startMock,
   stopAll,
+  mintKey,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -38,12 +38,6 @@ function sseEvents(text) {
     }
     return event;
   });
-}
-
-function mint(id, team) {
-  const out = runCli(['keys', 'new', '--id', id, ...(team ? ['--team', team] : [])]);
-  assert.equal(out.code, 0, out.stderr);
-  return { key: /^\s*(syk_\S+)$/m.exec(out.stdout)[1], hash: /hash: "([^"]+)"/.exec(out.stdout)[1] };
 }
 
 // Each surface: how to send one prompt, and how to read the answer back.
@@ -99,7 +93,7 @@ for (const [surface, api] of Object.entries(SURFACES)) {
       [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
       // The mocks echo the prompt one byte per SSE event: a pseudonym is split at every byte.
       await Promise.all([local.configure({ echo_chunk_bytes: 1 }), cloud.configure({ echo_chunk_bytes: 1 })]);
-      keys = { eng: mint('eng-key', 'eng'), fin: mint('fin-key', 'fin') };
+      keys = { eng: mintKey('eng-key', 'eng'), fin: mintKey('fin-key', 'fin') };
       const config = policy({
         backends: [
           backendFor('llama-local', local, { model: 'llama-3', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } }),
@@ -188,7 +182,7 @@ for (const [surface, api] of Object.entries(SURFACES)) {
 
     before(async () => {
       cloud = await startMock('cloud');
-      key = mint('k');
+      key = mintKey('k');
       const config = policy({
         backends: [
           { name: 'llama-local', kind: 'openai', url: `http://127.0.0.1:${await closedPort()}`, model: 'llama-3',

@@ -426,6 +426,16 @@ export function runCli(args, { env, timeoutMs = 20_000, input } = {}) {
 // ---------------------------------------------------------------------------------------------
 // HTTP clients
 
+// Mints a key with the real CLI (`switchyard keys new`): {key, hash}; `team` is optional.
+export function mintKey(id, team) {
+  const out = runCli(['keys', 'new', '--id', id, ...(team ? ['--team', team] : [])]);
+  if (out.code !== 0) throw new Error(`switchyard keys new failed: ${out.stderr}`);
+  const key = /^\s*(syk_\S+)$/m.exec(out.stdout)?.[1];
+  const hash = /hash: "([^"]+)"/.exec(out.stdout)?.[1];
+  if (!key || !hash) throw new Error(`unexpected keys new output: ${out.stdout}`);
+  return { key, hash };
+}
+
 export function chatBody(model, text = 'Say hello.', extra = {}) {
   return { model, messages: [{ role: 'user', content: text }], ...extra };
 }
