@@ -157,21 +157,24 @@ describe('graceful shutdown on SIGTERM', { timeout: 300_000 }, () => {
 
   // Regression: the drain aborts the acceptor's pending move-accept, whose socket belongs to a
   // worker; the acceptor's io_context used to be destroyed after the workers', so that socket was
-  // freed after its service (heap-use-after-free under ASan in about 9 of 10 shutdowns).
-  test('shutdown with an idle keep-alive client exits cleanly, every time', TIMEOUT, async () => {
+  // freed after its service (heap-use-after-free under ASan). With no client at all the drain
+  // stops at once and the aborted accept is never completed: every such shutdown failed.
+  test('shutdown exits cleanly every time, with an idle keep-alive client and with none', TIMEOUT, async () => {
     for (let round = 0; round < 6; ++round) {
       const gateway = await startGateway(config('20s'));
-      const conn = new RawConnection(gateway.port);
+      const conn = round % 2 === 0 ? new RawConnection(gateway.port) : null;
       try {
-        const res = await conn.send(`GET /v1/models HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
-        assert.equal(res.status, 200);
+        if (conn) {
+          const res = await conn.send(`GET /v1/models HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+          assert.equal(res.status, 200);
+        }
         gateway.signal('SIGTERM');
         const exit = await gateway.waitExit(15_000);
         assert.ok(exit, `round ${round}: the gateway did not exit`);
         assert.equal(exit.signal ?? null, null, `round ${round}: ended by a signal\n${gateway.proc.stderr}`);
         assert.equal(exit.code, 0, `round ${round}: exit code\n${gateway.proc.stderr}`);
       } finally {
-        conn.destroy();
+        conn?.destroy();
       }
     }
   });
