@@ -1,5 +1,6 @@
--- wrk script for tests/bench/proxy_overhead.sh: POSTs the chat completion body in the file named
--- by $BENCH_BODY to the URL's path, and at the end prints one machine-readable line:
+-- wrk script for tests/bench/proxy_overhead.sh: POSTs the request body (a chat completion or an
+-- Anthropic message) in the file named by $BENCH_BODY to the URL's path, with the headers in
+-- $BENCH_HEADERS, and at the end prints one machine-readable line:
 --   BENCH requests=N duration_us=N p50_us=N p90_us=N p99_us=N max_us=N connect=N read=N
 --         write=N status=N timeout=N bytes=N
 -- `status` is wrk's count of responses with a status >= 400 (what it prints as "Non-2xx or 3xx
@@ -17,9 +18,14 @@ file:close()
 wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
-local auth = os.getenv("BENCH_AUTH")  -- e.g. "Bearer syk_..."; sent to every target
-if auth ~= nil and auth ~= "" then
-  wrk.headers["Authorization"] = auth
+-- $BENCH_HEADERS: extra request headers, one "Name: value" per line (e.g. the API key as
+-- "Authorization: Bearer syk_..." or "x-api-key: syk_...").
+for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\r\n]+") do
+  local name, value = line:match("^([%w-]+):%s*(.-)%s*$")
+  if name == nil then
+    error("BENCH_HEADERS: not a 'Name: value' line: " .. line)
+  end
+  wrk.headers[name] = value
 end
 if os.getenv("BENCH_STREAM") == "1" then
   wrk.headers["Accept"] = "text/event-stream"

@@ -162,13 +162,14 @@ cpu_ticks() {  # utime+stime (clock ticks, all threads) summed over the given PI
 # The value of KEY in a "BENCH k=v k=v ..." line: field KEY LINE.
 field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$2"; }
 
-# wrk_checked OUT WHAT URL CONNS SECONDS BODY_FILE STREAM(0|1): one wrk run on LOAD_PIN with
-# chat.lua, output in OUT. It must be clean (no socket errors, only 2xx, at least one request),
-# else the run dies naming WHAT (check_alive, which the caller defines, names a dead process
-# first). Sets LAST_LINE (its BENCH line).
+# wrk_checked OUT WHAT URL CONNS SECONDS BODY_FILE STREAM(0|1) [HEADERS]: one wrk run on LOAD_PIN
+# with chat.lua, output in OUT; HEADERS are extra request headers, one "Name: value" per line.
+# It must be clean (no socket errors, only 2xx, at least one request), else the run dies naming
+# WHAT (check_alive, which the caller defines, names a dead process first). Sets LAST_LINE (its
+# BENCH line).
 wrk_checked() {
-  local out=$1 what=$2 url=$3 conns=$4 secs=$5 body=$6 stream=$7 line bad k n
-  if ! BENCH_BODY=$body BENCH_STREAM=$stream \
+  local out=$1 what=$2 url=$3 conns=$4 secs=$5 body=$6 stream=$7 headers=${8:-} line bad k n
+  if ! BENCH_BODY=$body BENCH_STREAM=$stream BENCH_HEADERS=$headers \
     timeout -k 5 $((secs + 30)) "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s \
     --latency -s "$BENCH_LIB_DIR/chat.lua" "$url" >"$out" 2>&1; then
     show_log "$out"

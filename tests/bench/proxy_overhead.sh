@@ -2,13 +2,17 @@
 # Proxy-overhead benchmark: what switchyard adds on top of the upstream, next to nginx (a plain C
 # reverse proxy doing no policy work: the floor).
 #
-# In one run, against the same switchyard-mock upstream, it loads three targets with wrk:
-#   direct      wrk -> mock
-#   nginx       wrk -> nginx proxy_pass (upstream keepalive 64, 1 worker, access_log off) -> mock
-#   switchyard  wrk -> switchyard (workers: 1, one openai backend, one tier) -> mock
+# In one run, against the same switchyard-mock upstream, it loads these targets with wrk:
+#   direct        wrk -> mock
+#   nginx         wrk -> nginx proxy_pass (upstream keepalive 64, 1 worker, access_log off) -> mock
+#   sy-nodlp      wrk -> switchyard (workers: 1, one openai backend, one tier, no DLP) -> mock
+#   sy-messages   sy-nodlp, the client speaking Anthropic Messages (POST /v1/messages, x-api-key)
+#   sy-anthropic  sy-nodlp with a `kind: anthropic` backend (the mock's /v1/messages)
+#   switchyard, sy-full, sy-sqlite, sy-redis   more gateway features (see start_switchyard below)
 # for mode json (non-streaming) and stream ("stream": true: role chunk + 20 content chunks +
 # finish chunk + [DONE]) at 1, 16 and 64 connections, then measures time-to-first-byte of
-# streams with tests/bench/ttfb.mjs, and prints one table and a switchyard-vs-nginx summary.
+# streams with tests/bench/ttfb.mjs, and prints one table and a switchyard-vs-nginx summary
+# (with what DLP, limits and the Anthropic translations cost per request: differences of rows).
 #
 # Pinning: the proxy under test (nginx master+worker, switchyard) on CPU 0; wrk, the mock and
 # the TTFB client on CPU 1. Everything listens on 127.0.0.1 only, on free ports picked here.
@@ -33,6 +37,7 @@ DURATION=10
 QUICK=0
 TTFB_N=200
 TTFB_WARMUP=20
+REPLY_TOKENS=20  # the mock's content chunks per stream (the per-event figures divide by it)
 
 BENCH_NAME=proxy_overhead
 source "$HERE/lib.sh"
@@ -56,7 +61,7 @@ else
   CONNS=(1 16 64)
 fi
 MODES=(json stream)
-TARGETS=(direct nginx sy-nodlp switchyard sy-full sy-sqlite)
+TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic switchyard sy-full sy-sqlite)
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
@@ -88,7 +93,8 @@ status_kb() {  # status_kb PID FIELD: a kB field of /proc/PID/status (VmRSS, VmH
 kb_to_mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
 # Background load: CPU ticks (user+nice+system, all CPUs) spent by processes other than ours.
-# Ours = the proxies, the mock, and the waited-for children of this shell (wrk, via timeout).
+# Ours = what this script started (PIDS, CHILD_PIDS: the proxies, the mock, redis-server) and
+# the waited-for children of this shell (wrk, via timeout).
 sys_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat; }
 shell_child_ticks() {  # cutime+cstime of this shell: finished, waited-for children (wrk)
   awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[14] + f[15] }' "/proc/$$/stat"
@@ -96,13 +102,27 @@ shell_child_ticks() {  # cutime+cstime of this shell: finished, waited-for child
 NCPU=$(nproc)
 
 # ---------------------------------------------------------------------------------------------
-# Request bodies: the same ~1 KB chat request for every target.
-BODY_JSON="$TMP/body-json.json"
-BODY_STREAM="$TMP/body-stream.json"
-tr -d '\n' <"$HERE/chat_request.json" >"$BODY_JSON"
-sed 's/^{/{"stream":true,/' "$BODY_JSON" >"$BODY_STREAM"
-grep -q '^{"stream":true,' "$BODY_STREAM" || die "could not derive the streaming body"
-body_for() { [[ $1 == stream ]] && echo "$BODY_STREAM" || echo "$BODY_JSON"; }
+# Request bodies: the same ~1 KB chat request for every target, in the API its client speaks:
+# openai (chat completions: chat_request.json as it is) or anthropic (Messages: the same model,
+# system prompt, user message, max_tokens and temperature), each non-streaming (json) and
+# streaming ("stream": true first).
+tr -d '\n' <"$HERE/chat_request.json" >"$TMP/body-openai-json.json"
+node -e '
+  const fs = require("fs");
+  const chat = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  const text = (m) => (typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""));
+  const system = chat.messages.filter((m) => m.role === "system").map(text).join("\n\n");
+  const messages = chat.messages.filter((m) => m.role !== "system").map((m) => ({role: m.role, content: text(m)}));
+  const body = {model: chat.model, max_tokens: chat.max_tokens};
+  if (system) body.system = system;
+  body.messages = messages;
+  if (chat.temperature !== undefined) body.temperature = chat.temperature;
+  process.stdout.write(JSON.stringify(body));
+' "$TMP/body-openai-json.json" >"$TMP/body-anthropic-json.json" || die "could not derive the Anthropic body"
+for api in openai anthropic; do
+  sed 's/^{/{"stream":true,/' "$TMP/body-$api-json.json" >"$TMP/body-$api-stream.json"
+  grep -q '^{"stream":true,' "$TMP/body-$api-stream.json" || die "could not derive the $api streaming body"
+done
 
 # ---------------------------------------------------------------------------------------------
 # Start the upstream, nginx and switchyard.
@@ -115,7 +135,7 @@ fi
 
 pick_port; MOCK_PORT=$PICKED
 "${LOAD_PIN[@]}" "$MOCK_BIN" --host 127.0.0.1 --port "$MOCK_PORT" --name bench --threads 1 \
-  --reply-tokens 20 >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  --reply-tokens "$REPLY_TOKENS" >"$TMP/mock.out" 2>"$TMP/mock.err" &
 MOCK_PID=$!
 PIDS+=("$MOCK_PID")
 wait_for_line "$TMP/mock.out" '"msg":"listening"' "$MOCK_PID" "switchyard-mock"
@@ -189,8 +209,10 @@ note "nginx: master $NGX_MASTER, worker $NGX_WORKER on 127.0.0.1:$NGX_JSON_PORT 
 # on both ways (the default detector pack and action rules on prompts, and a response rule, so
 # every answer and stream event is scanned too), and `sy-nodlp` with no detector at all. The
 # difference is what DLP costs per request.
-start_switchyard() {  # start_switchyard DIR DLP_YAML [KEY_EXTRA_YAML] [BACKEND_EXTRA_YAML] -> STARTED_PID STARTED_PORT
-  local dir=$1 dlp=$2 extra=${3:-} backend_extra=${4:-} port admin logged
+# start_switchyard DIR DLP_YAML [KEY_EXTRA_YAML] [BACKEND_EXTRA_YAML] [BACKEND_KIND] -> STARTED_PID STARTED_PORT
+# BACKEND_KIND (default openai): the `kind` of the one backend, the mock either way.
+start_switchyard() {
+  local dir=$1 dlp=$2 extra=${3:-} backend_extra=${4:-} kind=${5:-openai} port admin logged
   mkdir -p "$dir"
   pick_port; port=$PICKED
   pick_port; admin=$PICKED
@@ -203,7 +225,7 @@ admin:
   listen: 127.0.0.1:$admin
 backends:
   - name: mock
-    kind: openai
+    kind: $kind
     url: http://127.0.0.1:$MOCK_PORT
     model: bench-model
 $backend_extra
@@ -233,7 +255,6 @@ KEY_OUT=$("$SY_BIN" keys new --id bench) || die "switchyard keys new failed"
 BENCH_KEY=$(awk '/^ *syk_/ { print $1; exit }' <<<"$KEY_OUT")
 BENCH_KEY_HASH=$(sed -n 's/.*hash: "\(.*\)".*/\1/p' <<<"$KEY_OUT")
 [[ -n "$BENCH_KEY" && -n "$BENCH_KEY_HASH" ]] || die "could not read the key from: $KEY_OUT"
-export BENCH_AUTH="Bearer $BENCH_KEY"
 LIMITS_YAML="    limits: {rpm: 4000000000, tpm: 4000000000, concurrency: 100000, budget_usd: {day: 1000000000}}"
 SYD="$TMP/switchyard"
 start_switchyard "$SYD" "dlp:
@@ -244,6 +265,19 @@ SY_PID=$STARTED_PID; SY_PORT=$STARTED_PORT
 SYN="$TMP/sy-nodlp"
 start_switchyard "$SYN" "dlp: {default_pack: false}"
 SYN_PID=$STARTED_PID; SYN_PORT=$STARTED_PORT
+# sy-messages: sy-nodlp's configuration in its own process, loaded with Anthropic Messages
+# requests (see api_of): its rows minus sy-nodlp's are what the inbound translation costs
+# (decoding the Messages body, encoding the answer or event stream back).
+SYM="$TMP/sy-messages"
+start_switchyard "$SYM" "dlp: {default_pack: false}"
+SYM_PID=$STARTED_PID; SYM_PORT=$STARTED_PORT
+# sy-anthropic: sy-nodlp with a `kind: anthropic` backend (the mock's POST /v1/messages; no
+# api_key_env, the mock takes any key; the client's max_tokens is sent): its rows minus
+# sy-nodlp's are what the outbound translation costs (the Messages body out, the answer or event
+# stream back into chat completions).
+SYA="$TMP/sy-anthropic"
+start_switchyard "$SYA" "dlp: {default_pack: false}" "" "" anthropic
+SYA_PID=$STARTED_PID; SYA_PORT=$STARTED_PORT
 # sy-full: everything the whole-gateway target names at once: auth, DLP on prompts (default pack
 # and action rules), difficulty classification and routing rules, the audit log with
 # durability: fsync (in the bench's temporary directory, on disk here), the access log and
@@ -289,6 +323,8 @@ port_of() {  # port_of TARGET MODE
     nginx) [[ $2 == stream ]] && echo "$NGX_STREAM_PORT" || echo "$NGX_JSON_PORT" ;;
     switchyard) echo "$SY_PORT" ;;
     sy-nodlp) echo "$SYN_PORT" ;;
+    sy-messages) echo "$SYM_PORT" ;;
+    sy-anthropic) echo "$SYA_PORT" ;;
     sy-full) echo "$SYF_PORT" ;;
     sy-sqlite) echo "$SYQ_PORT" ;;
     sy-redis) echo "$SYR_PORT" ;;
@@ -300,6 +336,8 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     nginx) echo "$NGX_MASTER $NGX_WORKER" ;;
     switchyard) echo "$SY_PID" ;;
     sy-nodlp) echo "$SYN_PID" ;;
+    sy-messages) echo "$SYM_PID" ;;
+    sy-anthropic) echo "$SYA_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID $REDIS_PID" ;;
@@ -311,6 +349,8 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     nginx) echo "$NGX_WORKER" ;;
     switchyard) echo "$SY_PID" ;;
     sy-nodlp) echo "$SYN_PID" ;;
+    sy-messages) echo "$SYM_PID" ;;
+    sy-anthropic) echo "$SYA_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID" ;;
@@ -321,17 +361,36 @@ check_alive() {
   alive "$NGX_MASTER" && alive "$NGX_WORKER" || { show_log "$NGX/logs/error.log"; die "nginx died"; }
   alive "$SY_PID" || { show_log "$SYD/stderr.log"; die "switchyard died"; }
   alive "$SYN_PID" || { show_log "$SYN/stderr.log"; die "switchyard (no DLP) died"; }
+  alive "$SYM_PID" || { show_log "$SYM/stderr.log"; die "switchyard (Anthropic inbound) died"; }
+  alive "$SYA_PID" || { show_log "$SYA/stderr.log"; die "switchyard (Anthropic backend) died"; }
   alive "$SYF_PID" || { show_log "$SYF/stderr.log"; die "switchyard (full) died"; }
   alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
   [[ -z "${SYR_PID:-}" ]] || alive "$SYR_PID" || { show_log "$SYR/stderr.log"; die "switchyard (redis limits) died"; }
 }
 
+# What the client of TARGET speaks, and so the request's path, body and headers and what a
+# complete answer looks like (ttfb.mjs --api): openai (chat completions, the key as a Bearer
+# token) or anthropic (Messages, the key in x-api-key, as Anthropic's clients send it).
+api_of() { [[ $1 == sy-messages ]] && echo anthropic || echo openai; }
+path_for() { [[ $1 == anthropic ]] && echo /v1/messages || echo /v1/chat/completions; }  # path_for API
+body_for() { echo "$TMP/body-$1-$2.json"; }  # body_for API MODE
+headers_for() {  # headers_for API: one "Name: value" per line (direct and nginx ignore them)
+  if [[ $1 == anthropic ]]; then
+    printf 'x-api-key: %s\nanthropic-version: 2023-06-01\n' "$BENCH_KEY"
+  else
+    printf 'Authorization: Bearer %s\n' "$BENCH_KEY"
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Preflight: every target answers 200 with a complete response in both modes.
 ttfb() {  # ttfb TARGET MODE N WARMUP -> prints the client's TTFB line
-  local out
-  if ! out=$(timeout -k 5 120 "${LOAD_PIN[@]}" node "$HERE/ttfb.mjs" --auth "$BENCH_AUTH" --port "$(port_of "$1" "$2")" \
-    --body "$(body_for "$2")" --expect "$2" --n "$3" --warmup "$4" 2>&1); then
+  local out api header args=()
+  api=$(api_of "$1")
+  while IFS= read -r header; do args+=(--header "$header"); done < <(headers_for "$api")
+  if ! out=$(timeout -k 5 120 "${LOAD_PIN[@]}" node "$HERE/ttfb.mjs" "${args[@]}" --api "$api" \
+    --port "$(port_of "$1" "$2")" --path "$(path_for "$api")" --body "$(body_for "$api" "$2")" \
+    --expect "$2" --n "$3" --warmup "$4" 2>&1); then
     check_alive
     die "$1 ($2): TTFB client failed: $out"
   fi
@@ -342,7 +401,7 @@ for target in "${TARGETS[@]}"; do
     ttfb "$target" "$mode" 3 0 >/dev/null
   done
 done
-note "preflight ok: all targets answer 200 in json and stream mode"
+note "preflight ok: all targets answer 200 with complete answers in json and stream mode"
 
 # ---------------------------------------------------------------------------------------------
 # Load runs.
@@ -350,10 +409,11 @@ declare -A RPS P50 P99 CPU HWM MOCKCPU BG
 
 # wrk_run TARGET MODE CONNS SECONDS TAG: one checked wrk run; sets LAST_LINE (its BENCH line)
 wrk_run() {
-  local target=$1 mode=$2 conns=$3 secs=$4 tag=$5
+  local target=$1 mode=$2 conns=$3 secs=$4 tag=$5 api
+  api=$(api_of "$target")
   wrk_checked "$TMP/wrk-$tag-$target-$mode-c$conns.txt" "$target $mode c=$conns" \
-    "http://127.0.0.1:$(port_of "$target" "$mode")/v1/chat/completions" "$conns" "$secs" \
-    "$(body_for "$mode")" "$([[ $mode == stream ]] && echo 1 || echo 0)"
+    "http://127.0.0.1:$(port_of "$target" "$mode")$(path_for "$api")" "$conns" "$secs" \
+    "$(body_for "$api" "$mode")" "$([[ $mode == stream ]] && echo 1 || echo 0)" "$(headers_for "$api")"
 }
 
 # Warm every target and mode up (connection pools, allocators, page cache) before measuring.
@@ -371,14 +431,14 @@ for mode in "${MODES[@]}"; do
       read -r -a pids <<<"$(proxy_pids "$target")"
       before=0; ((${#pids[@]})) && before=$(cpu_ticks "${pids[@]}")
       mock_before=$(cpu_ticks "$MOCK_PID")
-      ours_before=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYF_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
+      ours_before=$(cpu_ticks "${PIDS[@]}" "${CHILD_PIDS[@]}")
       shell_before=$(shell_child_ticks)
       busy_before=$(sys_busy_ticks)
       note "run: $target $mode c=$conns (${DURATION}s)"
       wrk_run "$target" "$mode" "$conns" "$DURATION" run
       busy_after=$(sys_busy_ticks)
       shell_after=$(shell_child_ticks)
-      ours_after=$(cpu_ticks "$MOCK_PID" "$NGX_MASTER" "$NGX_WORKER" "$SY_PID" "$SYN_PID" "$SYF_PID" "$SYQ_PID" ${SYR_PID:-} ${REDIS_PID:-})
+      ours_after=$(cpu_ticks "${PIDS[@]}" "${CHILD_PIDS[@]}")
       after=0; ((${#pids[@]})) && after=$(cpu_ticks "${pids[@]}")
       mock_after=$(cpu_ticks "$MOCK_PID")
       BG[$key]=$(awk -v b=$((busy_after - busy_before)) -v o=$((ours_after - ours_before + shell_after - shell_before)) \
@@ -421,10 +481,10 @@ echo
 echo "Switchyard proxy overhead ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, ~1 KB chat request, mock --threads 1 --reply-tokens 20"
 echo "Pinning: $([[ $PINNED == 1 ]] && echo 'proxy on cpu0; wrk, mock and TTFB client on cpu1' || echo 'NONE (fewer than 2 CPUs)'); $(nproc) CPUs visible; loopback"
 echo
-printf '%-10s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
+printf '%-12s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
   target mode conns RPS "p50 ms" "p99 ms" "+p99 ms" "CPU us/req" "peak RSS" "bg CPU"
-printf '%-10s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
-  ---------- ------ ----- --------- -------- -------- ---------- ---------- --------- ------
+printf '%-12s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
+  ------------ ------ ----- --------- -------- -------- ---------- ---------- --------- ------
 for mode in "${MODES[@]}"; do
   for conns in "${CONNS[@]}"; do
     for target in "${TARGETS[@]}"; do
@@ -437,7 +497,7 @@ for mode in "${MODES[@]}"; do
         cpu=${CPU[$key]}
         hwm="${HWM[$key]} MB"
       fi
-      printf '%-10s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
+      printf '%-12s  %-6s  %5s  %9s  %8s  %8s  %10s  %10s  %9s  %6s\n' \
         "$target" "$mode" "$conns" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "$added" "$cpu" "$hwm" "${BG[$key]}%"
     done
   done
@@ -449,10 +509,10 @@ if ((bg_max > 5 || IDLE_BUSY > 10)); then
   echo "WARNING: the machine was not idle (up to ${bg_max}% CPU used by other processes during a run); figures are noisy, rerun on a quiet machine"
 fi
 echo
-printf '%-10s  %14s  %14s  %14s\n' "TTFB" "median ms" "p99 ms" "+median ms"
+printf '%-12s  %14s  %14s  %14s\n' "TTFB" "median ms" "p99 ms" "+median ms"
 for target in "${TARGETS[@]}"; do
   if [[ $target == direct ]]; then added="-"; else added=$(sub "${TTFB_MED[$target]}" "${TTFB_MED[direct]}"); fi
-  printf '%-10s  %14s  %14s  %14s\n' "$target" "${TTFB_MED[$target]}" "${TTFB_P99[$target]}" "$added"
+  printf '%-12s  %14s  %14s  %14s\n' "$target" "${TTFB_MED[$target]}" "${TTFB_P99[$target]}" "$added"
 done
 echo
 echo "switchyard RSS: idle before load $(kb_to_mb "$SY_IDLE_KB") MB; peak $(kb_to_mb "$SY_END_HWM_KB") MB; after the runs $(kb_to_mb "$SY_END_RSS_KB") MB"
@@ -470,9 +530,9 @@ ng_peak=$(kb_to_mb "$(status_kb "$NGX_WORKER" VmHWM)")
 
 echo
 echo "Summary: switchyard vs nginx (targets apply to switchyard; PASS/MISS is informational)"
-printf '%-34s  %14s  %14s  %10s  %s\n' metric switchyard nginx target result
-printf '%-34s  %14s  %14s  %10s  %s\n' ---------------------------------- -------------- -------------- ---------- ------
-row() { printf '%-34s  %14s  %14s  %10s  %s\n' "$@"; }
+printf '%-41s  %14s  %14s  %10s  %s\n' metric switchyard nginx target result
+printf '%-41s  %14s  %14s  %10s  %s\n' ----------------------------------------- -------------- -------------- ---------- ------
+row() { printf '%-41s  %14s  %14s  %10s  %s\n' "$@"; }
 row "RPS json @16 (sy/nginx ${ratio}%)" "${RPS[switchyard|$j]}" "${RPS[nginx|$j]}" ">= 90%" "$(verdict "$ratio" 90 ge)"
 row "CPU us/req json @16" "${CPU[switchyard|$j]}" "${CPU[nginx|$j]}" "<= 40" "$(verdict "${CPU[switchyard|$j]}" 40 le)"
 row "CPU us/req stream @16" "${CPU[switchyard|$s]}" "${CPU[nginx|$s]}" "-" "(info)"
@@ -489,4 +549,16 @@ row "added p99 ms stream @16" "$sy_add_s" "$ng_add_s" "-" "(info)"
 row "TTFB added ms (median)" "$sy_ttfb" "$ng_ttfb" "<= 0.1" "$(verdict "$sy_ttfb" 0.1 le)"
 row "RSS idle MB (before load)" "$sy_idle" "-" "<= 30" "$(verdict "$sy_idle" 30 le)"
 row "RSS under load MB (peak, VmHWM)" "$sy_peak" "$ng_peak" "<= 100" "$(verdict "$sy_peak" 100 le)"
-echo "(stream: 23 SSE events per request (role + 20 content + finish chunk, [DONE]); wrk latency is full-response time)"
+# Translation costs: CPU per request of a target minus sy-nodlp's, json and stream, and the stream
+# difference per content event (the mock's REPLY_TOKENS content chunks or text deltas).
+per_event() { awk -v d="$1" -v n="$REPLY_TOKENS" 'BEGIN { printf "%+.2f", d / n }'; }
+for t in sy-messages sy-anthropic; do
+  if [[ $t == sy-messages ]]; then what="Anthropic inbound"; else what="Anthropic backend"; fi
+  tj=$(sub "${CPU[$t|$j]}" "${CPU[sy-nodlp|$j]}"); ts=$(sub "${CPU[$t|$s]}" "${CPU[sy-nodlp|$s]}")
+  row "$what CPU us/req json @16" "$tj" "-" "-" "($t - sy-nodlp)"
+  row "$what CPU us/req stream @16" "$ts" "-" "-" "($t - sy-nodlp)"
+  row "$what CPU us/event stream @16" "$(per_event "$ts")" "-" "-" "(stream difference / $REPLY_TOKENS content events)"
+done
+echo "(stream: $((REPLY_TOKENS + 3)) SSE events per request (role + $REPLY_TOKENS content + finish chunk, [DONE]); sy-messages answers"
+echo " Anthropic's $((REPLY_TOKENS + 6)) (message_start, content_block_start, ping, $REPLY_TOKENS text deltas, content_block_stop,"
+echo " message_delta, message_stop); wrk latency is full-response time)"

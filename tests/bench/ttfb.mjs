@@ -4,20 +4,24 @@
 // module, Nagle off) and measures, per request, the time from the write of the request to the
 // arrival of the first body byte of the first SSE `data:` event (--expect json: of the body).
 // Every response is read to its end and checked: status 200, well-formed framing (chunked or
-// content-length) and, with --expect stream, a final `data: [DONE]`. Any failure exits 1 with
-// the reason on stderr.
+// content-length), and a complete answer in the shape of the API the client speaks (--api):
+//   openai     json: a `chat.completion` with choices; stream: ends with `data: [DONE]`
+//   anthropic  json: a `message` with content blocks; stream: its last event is
+//              `event: message_stop`, and there is no `data: [DONE]`
+// Any failure exits 1 with the reason on stderr.
 //
-// usage: node ttfb.mjs --port P --body FILE [--host 127.0.0.1] [--path /v1/chat/completions]
-//        [--auth "Bearer KEY"]
-//                      [--n 200] [--warmup 20] [--expect stream|json] [--timeout-ms 5000]
+// usage: node ttfb.mjs --port P --body FILE [--host 127.0.0.1] [--api openai|anthropic]
+//        [--path PATH (default: /v1/chat/completions, or /v1/messages for --api anthropic)]
+//        [--header "Name: value" (repeatable, e.g. "Authorization: Bearer KEY")]
+//        [--n 200] [--warmup 20] [--expect stream|json] [--timeout-ms 5000]
 // prints: TTFB n=200 median_us=… p99_us=… min_us=… max_us=…   (one line, on stdout)
 import fs from 'node:fs';
 import net from 'node:net';
 
 function parseArgs(argv) {
   const opts = {
-    host: '127.0.0.1', port: 0, path: '/v1/chat/completions', body: '', n: 200, warmup: 20,
-    expect: 'stream', timeoutMs: 5000, auth: '',
+    host: '127.0.0.1', port: 0, path: '', body: '', n: 200, warmup: 20,
+    expect: 'stream', timeoutMs: 5000, api: 'openai', headers: [],
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
@@ -32,7 +36,11 @@ function parseArgs(argv) {
       case '--warmup': opts.warmup = Number(value); break;
       case '--expect': opts.expect = value; break;
       case '--timeout-ms': opts.timeoutMs = Number(value); break;
-      case '--auth': opts.auth = value; break;
+      case '--api': opts.api = value; break;
+      case '--header':
+        if (!/^[A-Za-z0-9-]+:[^\r\n]*$/.test(value)) fail(`--header: not "Name: value": ${value}`);
+        opts.headers.push(value);
+        break;
       default: fail(`unknown flag ${flag}`);
     }
   }
@@ -40,12 +48,48 @@ function parseArgs(argv) {
   if (!opts.body) fail('--body FILE is required');
   if (!(opts.n >= 1) || !(opts.warmup >= 0)) fail('--n must be >= 1 and --warmup >= 0');
   if (opts.expect !== 'stream' && opts.expect !== 'json') fail('--expect is stream or json');
+  if (!Object.hasOwn(APIS, opts.api)) fail(`--api is ${Object.keys(APIS).join(' or ')}`);
+  if (!opts.path) opts.path = APIS[opts.api].path;
   return opts;
 }
 
 function fail(message) {
   process.stderr.write(`ttfb: ${message}\n`);
   process.exit(1);
+}
+
+// What a complete answer looks like on each client API: the default path, the line the last SSE
+// event of a stream must contain, and a check of a non-streamed body (null when it is fine).
+const APIS = {
+  openai: {
+    path: '/v1/chat/completions',
+    streamEnd: 'data: [DONE]',
+    checkJson: (j) => (j.object === 'chat.completion' && Array.isArray(j.choices) &&
+      j.choices.length > 0 && j.choices[0].message ? null : 'not a chat.completion with choices'),
+  },
+  anthropic: {
+    path: '/v1/messages',
+    streamEnd: 'event: message_stop',
+    forbid: /(^|\n)data: \[DONE\]/,
+    checkJson: (j) => (j.type === 'message' && Array.isArray(j.content) && j.stop_reason
+      ? null : 'not a message with content and stop_reason'),
+  },
+};
+
+// The reason a 200 response body is not a complete answer of `api`, or null.
+function checkAnswer(api, expect, text) {
+  if (expect === 'json') {
+    let parsed;
+    try { parsed = JSON.parse(text); } catch { return 'body is not JSON'; }
+    const why = api.checkJson(parsed);
+    return why && `${why}: ${text.slice(0, 200)}`;
+  }
+  const events = text.replace(/\r\n/g, '\n').trimEnd().split(/\n\n+/);
+  if (!events[events.length - 1].split('\n').includes(api.streamEnd)) {
+    return `stream did not end with ${api.streamEnd}: ...${text.slice(-200)}`;
+  }
+  if (api.forbid && api.forbid.test(text)) return `stream has ${api.forbid}: ...${text.slice(-200)}`;
+  return null;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -183,7 +227,7 @@ async function main() {
     Buffer.from(
       `POST ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\n` +
       `Content-Type: application/json\r\n` +
-      (opts.auth ? `Authorization: ${opts.auth}\r\n` : '') +
+      opts.headers.map((h) => `${h}\r\n`).join('') +
       `Accept: ${opts.expect === 'stream' ? 'text/event-stream' : 'application/json'}\r\n` +
       `Content-Length: ${body.length}\r\n\r\n`, 'latin1'),
     body,
@@ -234,12 +278,8 @@ async function main() {
     if (reader.status !== 200) {
       fail(`request ${i + 1}: HTTP ${reader.status}: ${reader.bodyText().slice(0, 300)}`);
     }
-    if (opts.expect === 'stream') {
-      const text = reader.bodyText();
-      if (!/(^|\n)data: \[DONE\]\s*$/.test(text)) {
-        fail(`request ${i + 1}: stream did not end with data: [DONE]: ...${text.slice(-200)}`);
-      }
-    }
+    const why = checkAnswer(APIS[opts.api], opts.expect, reader.bodyText());
+    if (why) fail(`request ${i + 1}: ${why}`);
     if (reader.firstDataAt === 0n) fail(`request ${i + 1}: no body`);
     if (i >= opts.warmup) samples.push(Number(reader.firstDataAt - start) / 1000);
     if (reader.close) fail(`request ${i + 1}: server sent Connection: close`);
