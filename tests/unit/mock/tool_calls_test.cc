@@ -239,7 +239,8 @@ TEST(MockAnthropicShapesTest, CachedTokensAreReportedAsCacheReadsInBothApis) {
                         messagesBody("hi mock:cached_tokens=5 mock:reply_tokens=1"),
                         kAnthropicHeaders);
   ASSERT_EQ(anthropic.status(), 200u);
-  const json::value& usage = anthropic.json().at("usage");
+  const json::value body = anthropic.json();  // json() returns a value: keep it alive
+  const json::value& usage = body.at("usage");
   // 43 bytes, 1 message: ceil(43 / 4) + 3 = 14 input tokens, 5 of them cache reads.
   EXPECT_EQ(usage, json::parse(R"({"input_tokens":9,"cache_creation_input_tokens":0,
                                    "cache_read_input_tokens":5,"output_tokens":1})"));
