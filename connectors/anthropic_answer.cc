@@ -1,5 +1,6 @@
 #include "connectors/anthropic_answer.h"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -36,6 +37,40 @@ uint64_t countOf(const json::object& object, std::string_view key) {
     return v->get_uint64();
   }
   return v->is_int64() && v->get_int64() > 0 ? static_cast<uint64_t>(v->get_int64()) : 0;
+}
+
+// Appends `text` (valid UTF-8: it comes out of a parsed JSON string) as a JSON string literal.
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
 }
 
 // "chatcmpl-abc" -> "msg_abc": Anthropic clients expect message ids of that shape.
@@ -123,11 +158,15 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
       finish(out);
       return;
     }
-    auto parsed = parseJson(data);
-    if (!parsed || !parsed->is_object()) {
+    // One arena per event: a typical chunk parses without a heap allocation.
+    unsigned char arena[4096];
+    json::monotonic_resource memory(arena, sizeof arena);
+    boost::system::error_code ec;
+    const json::value parsed = json::parse(data, ec, &memory);
+    if (ec || !parsed.is_object()) {
       return;  // not a chunk (the canonical stream has none such)
     }
-    const json::object& event = parsed->get_object();
+    const json::object& event = parsed.get_object();
     if (const json::value* error = event.if_contains("error"); error != nullptr) {
       std::string message = "The upstream stream failed.";
       if (error->is_object()) {
@@ -162,11 +201,11 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
   void onDelta(const json::object& delta, std::string& out) {
     if (std::string_view thinking = stringOr(delta, "reasoning_content"); !thinking.empty()) {
       ensureBlock(Block::Thinking, out, json::object{{"type", "thinking"}, {"thinking", ""}});
-      blockDelta(json::object{{"type", "thinking_delta"}, {"thinking", thinking}}, out);
+      blockDelta("thinking_delta", "thinking", thinking, out);
     }
     if (std::string_view text = stringOr(delta, "content"); !text.empty()) {
       ensureBlock(Block::Text, out, json::object{{"type", "text"}, {"text", ""}});
-      blockDelta(json::object{{"type", "text_delta"}, {"text", text}}, out);
+      blockDelta("text_delta", "text", text, out);
     }
     const json::value* calls = delta.if_contains("tool_calls");
     if (calls == nullptr || !calls->is_array()) {
@@ -199,7 +238,7 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
       }
       if (std::string_view args = function ? stringOr(*function, "arguments") : "";
           !args.empty()) {
-        blockDelta(json::object{{"type", "input_json_delta"}, {"partial_json", args}}, out);
+        blockDelta("input_json_delta", "partial_json", args, out);
       }
     }
   }
@@ -246,12 +285,18 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
          out);
   }
 
-  void blockDelta(json::object delta, std::string& out) {
-    emit("content_block_delta",
-         json::object{{"type", "content_block_delta"},
-                      {"index", block_index_},
-                      {"delta", std::move(delta)}},
-         out);
+  // The per-token event, written directly (no JSON values built): what streams pay per event.
+  void blockDelta(std::string_view type, std::string_view field, std::string_view value,
+                  std::string& out) {
+    out += "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":";
+    out += std::to_string(block_index_);
+    out += ",\"delta\":{\"type\":\"";
+    out += type;
+    out += "\",\"";
+    out += field;
+    out += "\":";
+    appendJsonString(out, value);
+    out += "}}\n\n";
   }
 
   void closeBlock(std::string& out) {

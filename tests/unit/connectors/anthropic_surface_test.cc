@@ -282,6 +282,23 @@ TEST(AnthropicAnswerTest, GivesTheSameEventsWhereverTheCanonicalStreamIsSplit) {
   }
 }
 
+TEST(AnthropicAnswerTest, StreamedTextSurvivesEscapingByteForByte) {
+  const std::string text = "quote \" backslash \\ newline \n tab \t bell \x07 \xc3\xa9 \xf0\x9f\x99\x82 </script>";
+  json::object chunk{{"id", "c"},
+                     {"choices", json::array{json::object{{"index", 0},
+                                                          {"delta", {{"content", text}}}}}}};
+  std::string stream = "data: " + json::serialize(chunk) + "\n\ndata: [DONE]\n\n";
+  auto encoder = newAnthropicEncoder(200, true, "m");
+  ASSERT_TRUE(encoder->encode(stream, true));
+  std::string seen;
+  for (const SseEvent& event : events(stream)) {
+    if (event.event == "content_block_delta") {
+      seen += json::parse(event.data).at("delta").at("text").as_string();
+    }
+  }
+  EXPECT_EQ(seen, text);
+}
+
 TEST(AnthropicAnswerTest, EndsAStreamCutShortWithStopEvents) {
   auto encoder = newAnthropicEncoder(200, true, "m");
   std::string chunk =
