@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { runClaude } from './lib/claude.mjs';
 import {
   backendFor, makeTempDir, metricSum, policy, scrapeMetrics, startGateway, startMock, stopAll,
-  mintKey,
+  mintKey, waitFor,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -158,8 +158,13 @@ for (const target of ['local', 'frontier']) {
         assert.deepEqual(sent.system, [{ type: 'text', text: 'A long shared prefix.', cache_control: { type: 'ephemeral' } }],
           'cache_control reaches an Anthropic backend in place');
       }
-      const metricsAfter = await scrapeMetrics(setup.gateway);
+      // The log phase (metrics) runs after the answer is written: wait for it.
+      let metricsAfter;
       const delta = (name, labels) => metricSum(metricsAfter, name, labels) - metricSum(metricsBefore, name, labels);
+      await waitFor(async () => {
+        metricsAfter = await scrapeMetrics(setup.gateway);
+        return delta('switchyard_tokens_total', { direction: 'cached_input' }) >= 3;
+      }, { what: 'the request\'s metrics' });
       assert.equal(delta('switchyard_tokens_total', { direction: 'cached_input' }), 3);
       const input = delta('switchyard_tokens_total', { direction: 'input' });
       assert.equal(input, message.usage.input_tokens + 3, 'input counts every prompt token, cached ones included');
