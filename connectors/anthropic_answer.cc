@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "connectors/sse.h"
+#include "core/json_text.h"
 
 namespace sy::connectors {
 namespace {
@@ -37,40 +38,6 @@ uint64_t countOf(const json::object& object, std::string_view key) {
     return v->get_uint64();
   }
   return v->is_int64() && v->get_int64() > 0 ? static_cast<uint64_t>(v->get_int64()) : 0;
-}
-
-// Appends `text` (valid UTF-8: it comes out of a parsed JSON string) as a JSON string literal.
-void appendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 // "chatcmpl-abc" -> "msg_abc": Anthropic clients expect message ids of that shape.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_text.h"
 #include "examples/mock_llm/controls.h"
 
 namespace sy::mock {
@@ -40,7 +41,7 @@ struct Reply {
 };
 
 // JSON writing, for the hot paths where a DOM would cost allocations.
-void appendJsonString(std::string& out, std::string_view text);  // quoted and escaped
+using sy::appendJsonString;  // quoted and escaped (core/json_text.h)
 void appendInt(std::string& out, int64_t value);
 
 std::string_view reasonPhrase(unsigned status);
