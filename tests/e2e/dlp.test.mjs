@@ -4,7 +4,6 @@
 // 3-byte stream chunks, so values and pseudonym tokens are split across SSE events.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 
@@ -24,15 +23,12 @@ import {
   startGateway,
   startMock,
   stopAll,
+  CARD,
+  EMAIL,
+  GITHUB_TOKEN,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
-
-// Test values built at run time, so no sensitive-looking literal sits in the repository.
-const EMAIL = 'jane.doe@example.com';
-const CARD = ['4111', '1111', '1111', '1111'].join(' ');
-const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const GITHUB_TOKEN = `ghp_${Array.from(crypto.randomBytes(36), (b) => alnum[b % alnum.length]).join('')}`;
 
 function lastUserText(body) {
   const messages = body.messages;

@@ -4,7 +4,6 @@
 // wire format. Raw HTTP, so both surfaces are driven the same way; the official SDKs are in
 // anthropic.test.mjs and chat.test.mjs.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -18,15 +17,12 @@ import {
   startMock,
   stopAll,
   mintKey,
+  CARD,
+  EMAIL,
+  GITHUB_TOKEN,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
-
-// Test values built at run time, so no sensitive-looking literal sits in the repository.
-const EMAIL = 'jane.doe@example.com';
-const CARD = ['4111', '1111', '1111', '1111'].join(' ');
-const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const GITHUB_TOKEN = `ghp_${Array.from(crypto.randomBytes(36), (b) => alnum[b % alnum.length]).join('')}`;
 
 // Anthropic-style SSE: [{event, data}] per blank-line-separated event.
 function sseEvents(text) {

