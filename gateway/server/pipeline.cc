@@ -127,7 +127,10 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
 }
 
 net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstream& downstream) {
-  inspectBody(ctx);  // DLP findings and the request's sensitivity
+  // DLP findings and the request's sensitivity
+  if (Status inspected = inspectBody(ctx); !inspected) {
+    co_return inspected;
+  }
   if (ctx.config->routes().usesDifficulty()) {
     classifyBody(ctx);
   }
@@ -242,6 +245,21 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
       return badRequest("'messages' is required and must be a non-empty array.",
                         "missing_required_parameter");
     }
+    const boost::json::array& list = messages->get_array();
+    for (size_t m = 0; m < list.size(); ++m) {
+      const boost::json::object* message = list[m].if_object();
+      const boost::json::value* role = message != nullptr ? message->if_contains("role") : nullptr;
+      const boost::json::value* content =
+          message != nullptr ? message->if_contains("content") : nullptr;
+      if (role == nullptr || !role->is_string() ||
+          (content != nullptr && !content->is_string() && !content->is_array() &&
+           !content->is_null())) {
+        return badRequest("messages[" + std::to_string(m) +
+                              "] must be an object with a string 'role' and a 'content' that is a "
+                              "string, an array of content parts or null.",
+                          "invalid_type");
+      }
+    }
   } else {
     const boost::json::value* input = ctx.body.if_contains("input");
     if (input == nullptr || !(input->is_string() || input->is_array())) {
@@ -280,16 +298,17 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
   return {};
 }
 
-void inspectBody(RequestContext& ctx) {
+Status inspectBody(RequestContext& ctx) {
   if (ctx.principal != nullptr) {
     ctx.sensitivity = std::max(ctx.sensitivity, ctx.principal->sensitivity_floor);
   }
   if (!ctx.config->dlpEnabled()) {
-    return;
+    return {};
   }
   ctx.dlp.emplace(ctx.config->dlpEngine(), ctx.config->dlpPolicy());
-  ctx.dlp->inspect(ctx.api, ctx.body);
+  Status inspected = ctx.dlp->inspect(ctx.api, ctx.body);
   ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
+  return inspected;
 }
 
 void Pipeline::log(RequestContext& ctx) {

@@ -1,15 +1,23 @@
-// DLP on the request: finds every text a chat-completions or embeddings body carries (all
-// messages and content parts, tool-call arguments, tool results, embeddings `input`), scans them
-// once, and rewrites them for a destination as the policy's actions say. The body is inspected
-// once per request; the transform is re-applied only if a failover crosses to a destination
-// (self-hosted vs external) that the policy treats differently. Used by the pipeline and by
-// `explain`. Per request, NOT thread-safe; the engine and policy must outlive it.
+// DLP on the request, fail closed: every string of a chat-completions or embeddings body, at any
+// depth, is scanned, except the gateway's own vocabulary in the fields it validates (`role`,
+// `type`, `tool_choice: "auto"`, ...) and the `model` name (replaced by the backend's before
+// anything leaves). Object keys are scanned where the client chooses them (JSON schemas,
+// `metadata`, unknown fields). A field the gateway does not know is scanned with everything
+// under it, dropped or refused, as `dlp.unknown_fields` says; a value of an unexpected shape
+// (content as an object, tool-call arguments as an object) is scanned whole. What cannot be
+// scanned at all (embeddings input as token ids) makes the request the most sensitive kind and
+// blocks it toward external backends. Texts are scanned once; the transform is re-applied only if
+// a failover crosses to a destination (self-hosted vs external) that the policy treats
+// differently. Used by the pipeline and by `explain`. Per request, NOT thread-safe; the engine
+// and policy must outlive it.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "connectors/connector.h"
@@ -21,26 +29,25 @@
 
 namespace sy::server {
 
-// One step from a JSON value to one of its children: a key (always a string literal) or an index.
-struct JsonStep {
-  std::string_view key;  // empty for an index step
-  size_t index = 0;
-};
-
-// A text of the request and what the scan found in it.
+// A text of the request (a string value, or an object key) and what the scan found in it.
 struct ScannedText {
-  std::vector<JsonStep> path;
+  // From the body to the text: the position of each member (objects keep their order) or
+  // element. The body's members are never removed or reordered after inspect(); fields added
+  // later (stream_options, max_tokens) are appended and do not move these positions.
+  std::vector<uint32_t> at;
+  bool key = false;      // the text is the key of the last step's member, not its value
+  std::string where;     // "messages[1].content[0].text"; client-chosen keys print as <field>
   std::string original;  // kept only when there are findings (to re-apply for a destination)
   policies::TextSource source = policies::TextSource::User;
   std::vector<policies::Finding> findings;  // byte offsets into this text
 
-  std::string pathString() const;  // "messages[1].content[0].text"
+  const std::string& pathString() const { return where; }
 };
 
 // What the policy does with the request for one destination.
 struct DestinationVerdict {
   struct Block {
-    int rule = -1;
+    int rule = -1;  // -1: not a rule but content that cannot be inspected (see `detector_id`)
     std::string detector_id;
     std::string path;
   };
@@ -55,8 +62,9 @@ class RequestDlp {
   RequestDlp(const policies::DlpEngine& engine, const policies::DlpPolicy& policy)
       : engine_(engine), policy_(policy) {}
 
-  // Scans every text of `body` (already validated by the decode phase for `endpoint`).
-  void inspect(connectors::Endpoint endpoint, const boost::json::object& body);
+  // Scans every text of `body` (already validated by the decode phase for `endpoint`). Drops
+  // unknown fields under `dlp.unknown_fields: drop`; under `reject` the first one is a 400.
+  Status inspect(connectors::Endpoint endpoint, boost::json::object& body);
 
   // Texts with findings only, in body order.
   const std::vector<ScannedText>& texts() const { return texts_; }
@@ -77,17 +85,20 @@ class RequestDlp {
 
   // The 403 for a blocked verdict: names the rule, the detector and where, never the value.
   Error blockError(const DestinationVerdict::Block& block) const;
-  const std::string& blockRule(const DestinationVerdict::Block& block) const {
-    return policy_.requestRule(block.rule).name;
-  }
+  // The rule's name, or "uninspectable" for content the engine could not see.
+  const std::string& blockRule(const DestinationVerdict::Block& block) const;
 
   policies::Pseudonymizer& pseudonymizer() { return pseudonymizer_; }
 
  private:
   const policies::DlpEngine& engine_;
   const policies::DlpPolicy& policy_;
+  friend class BodyWalker;
+
   std::vector<ScannedText> texts_;
   int sensitivity_ = 0;
+  // Where the first content DLP cannot read is, and what it is ("token ids").
+  std::optional<std::pair<std::string, std::string>> opaque_;
   std::optional<DestinationVerdict> verdicts_[2];  // by Location
   std::optional<Location> applied_;                // whose texts are in the body (none: originals)
   policies::PolicyAction external_floor_ = policies::PolicyAction::Allow;
