@@ -1,5 +1,7 @@
 #include "connectors/anthropic_inbound.h"
 
+#include "core/json_text.h"
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -51,7 +53,7 @@ Status onlyKeys(const json::object& object, std::initializer_list<std::string_vi
       known = known || entry.key() == key;
     }
     if (!known) {
-      return invalid(where + ": unsupported field '" + std::string(entry.key()) + "'");
+      return invalid(where + ": unsupported field " + quotedName(entry.key()));
     }
   }
   return {};
@@ -94,7 +96,7 @@ Result<json::object> imagePart(const json::object& block, const std::string& whe
     }
     url = *link;
   } else {
-    return invalid(where + ".source.type: unsupported image source '" + std::string(*type) + "'");
+    return invalid(where + ".source.type: unsupported image source " + quotedName(*type));
   }
   json::object part(sp);
   part["type"] = "image_url";
@@ -122,8 +124,8 @@ Result<std::string> toolResultText(const json::object& block, const std::string&
         return std::unexpected(type.error());
       }
       if (*type != "text") {
-        return invalid(at + ": unsupported tool_result block type '" + std::string(*type) +
-                       "' (only text)");
+        return invalid(at + ": unsupported tool_result block type " + quotedName(*type) +
+                       " (only text)");
       }
       auto piece = stringAt(parts[i].get_object(), "text", at);
       if (!piece) {
@@ -174,7 +176,7 @@ Status decodeMessage(const json::value& message, size_t index, json::array& out,
     return std::unexpected(role.error());
   }
   if (*role != "user" && *role != "assistant" && *role != "system") {
-    return invalid(where + ".role: must be 'user' or 'assistant', not '" + std::string(*role) + "'");
+    return invalid(where + ".role: must be 'user' or 'assistant', not " + quotedName(*role));
   }
   const json::value* content = m.if_contains("content");
   if (content != nullptr && content->is_string()) {
@@ -251,7 +253,7 @@ Status decodeMessage(const json::value& message, size_t index, json::array& out,
     } else if ((*type == "thinking" || *type == "redacted_thinking") && *role == "assistant") {
       continue;
     } else {
-      return invalid(at + ": unsupported content block type '" + std::string(*type) + "' in a " +
+      return invalid(at + ": unsupported content block type " + quotedName(*type) + " in a " +
                      std::string(*role) + " message");
     }
   }
@@ -314,9 +316,9 @@ Result<json::array> decodeTools(const json::value& tools, json::storage_ptr sp) 
     const json::object& tool = item.get_object();
     if (const json::value* type = tool.if_contains("type");
         type != nullptr && !(type->is_string() && type->get_string() == "custom")) {
-      return invalid(at + ": server tools (type '" +
-                     (type->is_string() ? std::string(type->get_string()) : describe(*type)) +
-                     "') are not supported through the gateway; declare custom tools");
+      return invalid(at + ": server tools (type " +
+                     (type->is_string() ? quotedName(type->get_string()) : describe(*type)) +
+                     ") are not supported through the gateway; declare custom tools");
     }
     if (Status keys = onlyKeys(tool, {"type", "name", "description", "input_schema", "cache_control"},
                                at);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <span>
 
+#include "core/json_text.h"
+
 namespace sy::server {
 namespace {
 
@@ -193,20 +195,6 @@ constexpr Shape kMessage{kMessageFields};
 constexpr Shape kChat{kChatFields};
 constexpr Shape kEmbeddings{kEmbeddingsFields};
 
-// Field names the gateway prints in paths and errors as they are: lower-case snake_case, as
-// every field of the APIs it speaks. Anything else is client data and prints as <field>.
-bool isPlainFieldName(std::string_view key) {
-  if (key.empty() || key.size() > 40) {
-    return false;
-  }
-  for (char c : key) {
-    if (!((c >= 'a' && c <= 'z') || c == '_')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The string at `at` (a value, or with `key` the last member's key), or null when the body no
 // longer has one there.
 json::value* valueAt(json::object& body, std::span<const uint32_t> at, json::object** parent) {
@@ -271,7 +259,7 @@ class BodyWalker {
       }
       const std::string_view key = member->key();
       push(i, field != nullptr          ? field->key
-              : isPlainFieldName(key) ? key
+              : isPlainName(key) ? key
                                       : std::string_view("<field>"));
       if (field != nullptr) {
         walk(member->value(), field->kind, field->shape);
