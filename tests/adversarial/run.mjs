@@ -226,9 +226,10 @@ async function main(argv) {
   try {
     const runs = await runCorpus(env, variants, {
       concurrency: opts.concurrency,
-      progress: (done, total) => process.stderr.write(`\r${done}/${total} requests`),
+      progress: (done, total) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} requests${done === total ? '\n' : ''}`);
+      },
     });
-    process.stderr.write('\n');
     const summary = summarize(variants, runs);
     console.log(formatSummary(summary, { idsPerClass: opts.allIds ? Infinity : 5 }));
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
