@@ -9,6 +9,7 @@
 // As a module: generateCorpus({seed}) -> [variant]. A variant is
 //   {id, class, surface: chat|messages|embeddings, kind, field, values: [{kind, needles}],
 //    body (an object; the runner sets `model`) | rawBody (JSON text with __MODEL__)}.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +52,7 @@ const raw = (obj, inject) => inject(JSON.stringify({ model: '__MODEL__', ...obj 
 // Each: (v, s) -> body | {rawBody} | null (not applicable), where s = sentence(v.value).
 const CHAT_FIELDS = {
   tool_description: (v, s) => chatBody({ tools: [chatTool({ description: s })] }),
+  tool_description_streamed: (v, s) => chatBody({ stream: true, tools: [chatTool({ description: s })] }),
   tool_param_description: (v, s) => chatBody({ tools: [chatTool({ parameters: schemaWith({ description: s }) })] }),
   tool_param_enum: (v) => chatBody({ tools: [chatTool({ parameters: schemaWith({ enum: [v.value, 'other'] }) })] }),
   tool_param_default: (v) => chatBody({ tools: [chatTool({ parameters: schemaWith({ default: v.value, examples: [v.value] }) })] }),
@@ -142,6 +144,7 @@ const MESSAGES_FIELDS = {
   system_block_cache_control_extra: (v, s) => messagesBody({ system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral', note: s } }] }),
   system_object: (v, s) => messagesBody({ system: { type: 'text', text: s } }),
   tool_description: (v, s) => messagesBody({ tools: [anthropicTool({ description: s })] }),
+  tool_description_streamed: (v, s) => messagesBody({ stream: true, tools: [anthropicTool({ description: s })] }),
   tool_schema_description: (v, s) => messagesBody({ tools: [anthropicTool({ input_schema: schemaWith({ description: s }) })] }),
   tool_schema_enum: (v) => messagesBody({ tools: [anthropicTool({ input_schema: schemaWith({ enum: [v.value] }) })] }),
   tool_schema_property_name: (v) => messagesBody({ tools: [anthropicTool({ input_schema: { type: 'object', properties: { [v.value]: { type: 'string' } } } })] }),
@@ -375,6 +378,10 @@ export function generateCorpus({ seed = DEFAULT_SEED } = {}) {
       add('control', surface, kind, 'plain', surface === 'embeddings' ? { input: sentence(v.value) } : userText(surface, sentence(v.value)), v);
     }
     for (const surface of BOTH) {
+      const v = valueFor(`control-stream/${surface}/${kind}`, kind);
+      add('control', surface, kind, 'plain_streamed', { ...userText(surface, sentence(v.value)), stream: true }, v);
+    }
+    for (const surface of BOTH) {
       const v = valueFor(`control-b64/${surface}/${kind}`, kind);
       add('control', surface, kind, 'plain_base64', userText(surface, `Decode: ${b64(record(v.value))}`), v);
     }
@@ -408,7 +415,10 @@ export function generateCorpus({ seed = DEFAULT_SEED } = {}) {
       for (const field of Object.keys(formattings(template))) {
         // Each formatting gets its own value; the field names do not depend on the value.
         const v = valueFor(`formatting/${surface}/${field}/${kind}`, kind);
-        add('formatting', surface, kind, field, userText(surface, sentence(formattings(v)[field])), v);
+        const text = formattings(v)[field];
+        // A look-alike table with nothing to replace leaves the value as it was: not a variant.
+        if (text === v.value) continue;
+        add('formatting', surface, kind, field, userText(surface, sentence(text)), v);
       }
       for (const field of Object.keys(splits(surface, valueFor(`split/${surface}/${kind}`, kind)))) {
         const v = valueFor(`split/${surface}/${field}/${kind}`, kind);
@@ -419,6 +429,13 @@ export function generateCorpus({ seed = DEFAULT_SEED } = {}) {
   }
   for (const c of caps(makeRng(`${seed}/caps`))) add('caps', c.surface, c.kind, c.field, c.body, c.value);
   return variants;
+}
+
+// A short fingerprint of the corpus (its JSONL text), so two runs can tell they sent the same.
+export function corpusDigest(variants) {
+  const hash = crypto.createHash('sha256');
+  for (const v of variants) hash.update(`${JSON.stringify(v)}\n`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 // Counts per class and surface: {class: {surface: n, total: n}}.
@@ -451,7 +468,7 @@ function main(argv) {
     fs.writeFileSync(args.out, `${variants.map((v) => JSON.stringify(v)).join('\n')}\n`);
   }
   if (args.stats || !args.out) {
-    console.log(`${variants.length} variants`);
+    console.log(`${variants.length} variants (seed ${args.seed}, digest ${corpusDigest(variants)})`);
     for (const [cls, c] of Object.entries(countVariants(variants))) {
       const per = Object.entries(c).filter(([k]) => k !== 'total').map(([k, n]) => `${k} ${n}`).join(', ');
       console.log(`  ${cls.padEnd(17)} ${String(c.total).padStart(4)}  (${per})`);

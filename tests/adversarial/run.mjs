@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { CLASSES, DEFAULT_SEED, generateCorpus } from './generate.mjs';
+import { CLASSES, DEFAULT_SEED, corpusDigest, generateCorpus } from './generate.mjs';
 import { findLeaks, haystacks } from './lib/normalize.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -147,7 +147,7 @@ export async function runCorpus(env, variants, { concurrency = 4, progress = () 
 export function summarize(variants, runs) {
   const byClass = {};
   const leakedIds = new Set();
-  for (const c of [...CLASSES]) byClass[c] = { variants: 0, leaked: 0, requests: 0, leakedRequests: {}, ids: [], statuses: {} };
+  for (const c of [...CLASSES]) byClass[c] = { variants: 0, leaked: 0, requests: 0, leakedRequests: {}, leakedKinds: {}, ids: [], statuses: {} };
   for (const v of variants) byClass[v.class].variants++;
   const leakedByVariant = new Map();
   for (const run of runs) {
@@ -163,22 +163,30 @@ export function summarize(variants, runs) {
   for (const [id, targets] of leakedByVariant) {
     const v = variants.find((x) => x.id === id);
     byClass[v.class].leaked++;
+    byClass[v.class].leakedKinds[v.kind] = (byClass[v.class].leakedKinds[v.kind] ?? 0) + 1;
     byClass[v.class].ids.push(`${id} [${targets.join(',')}]`);
     leakedIds.add(id);
   }
   for (const c of Object.keys(byClass)) if (byClass[c].variants === 0) delete byClass[c];
-  return { variants: variants.length, requests: runs.length, leaked: leakedIds.size, byClass };
+  return { variants: variants.length, digest: corpusDigest(variants), requests: runs.length, leaked: leakedIds.size, byClass };
 }
 
 export function formatSummary(summary, { idsPerClass = 5 } = {}) {
   const lines = [];
-  lines.push(`${summary.variants} variants, ${summary.leaked} leaked (${summary.requests} requests)`);
+  lines.push(`${summary.variants} variants, ${summary.leaked} leaked (${summary.requests} requests; corpus ${summary.digest})`);
   for (const [cls, c] of Object.entries(summary.byClass)) {
     const per = Object.entries(c.leakedRequests).map(([k, n]) => `${k} ${n}`).join(', ');
     const statuses = Object.entries(c.statuses).map(([k, n]) => `${k}:${n}`).join(' ');
     lines.push(`  ${cls.padEnd(17)} ${String(c.leaked).padStart(4)} of ${String(c.variants).padEnd(4)} leaked` +
       `${per ? `  requests leaked: ${per}` : ''}  [statuses ${statuses}]`);
-    const ids = idsPerClass === Infinity ? c.ids : c.ids.slice(0, idsPerClass);
+    const kinds = Object.entries(c.leakedKinds).map(([k, n]) => `${k} ${n}`).join(', ');
+    if (kinds) lines.push(`      by kind: ${kinds}`);
+    // The first leaking variant of each field (the ids are kind-major), then the rest.
+    const seen = new Set();
+    const fieldOf = (id) => id.split('.')[2];
+    const ordered = [...c.ids.filter((id) => !seen.has(fieldOf(id)) && seen.add(fieldOf(id))),
+      ...c.ids.filter((id) => !seen.has(id) && seen.add(id))];
+    const ids = [...new Set(ordered)].slice(0, idsPerClass);
     for (const id of ids) lines.push(`      ${id}`);
     if (c.ids.length > ids.length) lines.push(`      ... ${c.ids.length - ids.length} more`);
   }
