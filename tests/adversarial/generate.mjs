@@ -35,8 +35,12 @@ function messagesBody(extra = {}, messages = [{ role: 'user', content: 'Summariz
 function userText(surface, text) {
   return surface === 'chat' ? chatBody({}, [{ role: 'user', content: text }]) : messagesBody({}, [{ role: 'user', content: text }]);
 }
+const keyedSchema = (key) => ({ type: 'object', properties: { [key]: { type: 'string' } } });
 const schemaWith = (extra) => ({ type: 'object', properties: { note: { type: 'string', ...extra } } });
-const chatTool = (fn) => ({ type: 'function', function: { name: 'lookup', description: 'Look a record up.', parameters: schemaWith({}), ...fn } });
+const chatTool = (fn) => ({
+  type: 'function',
+  function: { name: 'lookup', description: 'Look a record up.', parameters: schemaWith({}), ...fn },
+});
 const assistantCall = (args, extra = {}) => ({
   role: 'assistant', content: null,
   tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: args }, ...extra }],
@@ -56,7 +60,7 @@ const CHAT_FIELDS = {
   tool_param_description: (v, s) => chatBody({ tools: [chatTool({ parameters: schemaWith({ description: s }) })] }),
   tool_param_enum: (v) => chatBody({ tools: [chatTool({ parameters: schemaWith({ enum: [v.value, 'other'] }) })] }),
   tool_param_default: (v) => chatBody({ tools: [chatTool({ parameters: schemaWith({ default: v.value, examples: [v.value] }) })] }),
-  tool_param_property_name: (v) => chatBody({ tools: [chatTool({ parameters: { type: 'object', properties: { [v.value]: { type: 'string' } } } })] }),
+  tool_param_property_name: (v) => chatBody({ tools: [chatTool({ parameters: keyedSchema(v.value) })] }),
   tool_name: (v) => chatBody({ tools: [chatTool({ name: `lookup_${v.value}` })] }),
   legacy_function_description: (v, s) => chatBody({ functions: [{ name: 'lookup', description: s, parameters: schemaWith({}) }] }),
   response_format_schema_description: (v, s) => chatBody({
@@ -76,7 +80,8 @@ const CHAT_FIELDS = {
     { role: 'user', content: 'Hi.' }, assistantCall({ note: v.value }), toolReply('ok')]),
   tool_call_function_name: (v) => chatBody({ tools: [chatTool({})] }, [
     { role: 'user', content: 'Hi.' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: `lookup_${v.value}`, arguments: '{}' } }] },
+    { role: 'assistant', content: null,
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: `lookup_${v.value}`, arguments: '{}' } }] },
     toolReply('ok')]),
   tool_call_id: (v) => chatBody({ tools: [chatTool({})] }, [
     { role: 'user', content: 'Hi.' },
@@ -141,13 +146,15 @@ const toolUseTurns = (input, extra = {}, result = 'ok') => [
 ];
 const MESSAGES_FIELDS = {
   system_block_unknown_field: (v, s) => messagesBody({ system: [{ type: 'text', text: 'Be brief.', note: s }] }),
-  system_block_cache_control_extra: (v, s) => messagesBody({ system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral', note: s } }] }),
+  system_block_cache_control_extra: (v, s) => messagesBody({
+    system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral', note: s } }],
+  }),
   system_object: (v, s) => messagesBody({ system: { type: 'text', text: s } }),
   tool_description: (v, s) => messagesBody({ tools: [anthropicTool({ description: s })] }),
   tool_description_streamed: (v, s) => messagesBody({ stream: true, tools: [anthropicTool({ description: s })] }),
   tool_schema_description: (v, s) => messagesBody({ tools: [anthropicTool({ input_schema: schemaWith({ description: s }) })] }),
   tool_schema_enum: (v) => messagesBody({ tools: [anthropicTool({ input_schema: schemaWith({ enum: [v.value] }) })] }),
-  tool_schema_property_name: (v) => messagesBody({ tools: [anthropicTool({ input_schema: { type: 'object', properties: { [v.value]: { type: 'string' } } } })] }),
+  tool_schema_property_name: (v) => messagesBody({ tools: [anthropicTool({ input_schema: keyedSchema(v.value) })] }),
   tool_name: (v) => messagesBody({ tools: [anthropicTool({ name: `lookup_${v.value}` })] }),
   tool_use_input: (v) => messagesBody({ tools: [anthropicTool({})] }, toolUseTurns({ note: v.value })),
   tool_use_input_key: (v) => messagesBody({ tools: [anthropicTool({})] }, toolUseTurns({ [v.value]: 1 })),
@@ -191,14 +198,17 @@ const MESSAGES_FIELDS = {
     { role: 'assistant', content: [{ type: 'redacted_thinking', data: b64(record(v.value)) }, { type: 'text', text: 'Done.' }] },
     { role: 'user', content: 'Go on.' }]),
   text_block_citations: (v, s) => messagesBody({}, [{ role: 'user', content: [
-    { type: 'text', text: 'Summarize.', citations: [{ type: 'char_location', cited_text: s, document_index: 0, start_char_index: 0, end_char_index: 5 }] }] }]),
+    { type: 'text', text: 'Summarize.',
+      citations: [{ type: 'char_location', cited_text: s, document_index: 0, start_char_index: 0, end_char_index: 5 }] }] }]),
   text_block_unknown_field: (v, s) => messagesBody({}, [{ role: 'user', content: [{ type: 'text', text: 'Summarize.', note: s }] }]),
   unknown_block_type: (v, s) => messagesBody({}, [{ role: 'user', content: [{ type: 'text', text: 'Summarize.' }, { type: 'note', text: s }] }]),
   unknown_top_level_field: (v, s) => messagesBody({ x_notes: s }),
   unknown_message_field: (v, s) => messagesBody({}, [{ role: 'user', content: 'Summarize.', x_attachment: s }]),
   stop_sequences: (v) => messagesBody({ stop_sequences: [v.value] }),
   tool_choice_name: (v) => messagesBody({ tools: [anthropicTool({})], tool_choice: { type: 'tool', name: v.value } }),
-  mcp_servers: (v) => messagesBody({ mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'kb', authorization_token: v.value }] }),
+  mcp_servers: (v) => messagesBody({
+    mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'kb', authorization_token: v.value }],
+  }),
   container: (v) => messagesBody({ container: v.value }),
   content_object: (v, s) => messagesBody({}, [{ role: 'user', content: { type: 'text', text: s } }]),
   content_array_of_strings: (v, s) => messagesBody({}, [{ role: 'user', content: ['Summarize:', s] }]),
@@ -263,7 +273,8 @@ function formattings(v, rng) {
     out[`${v.kind}_cyrillic_body`] = confuse(v.value, CYRILLIC, { from: v.prefix.length, step: 3 });
     out[`${v.kind}_cyrillic_everywhere`] = confuse(v.value, CYRILLIC);
     out[`${v.kind}_greek_body`] = confuse(v.value, GREEK, { from: v.prefix.length, step: 2 });
-    out[`${v.kind}_fullwidth_letters`] = [...v.value].map((c) => (/[A-Za-z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0) + 0xfee0) : c)).join('');
+    const fullwidth = (c) => (/[A-Za-z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0) + 0xfee0) : c);
+    out[`${v.kind}_fullwidth_letters`] = [...v.value].map(fullwidth).join('');
     out[`${v.kind}_split_by_newline`] = `${v.value.slice(0, 12)}\n${v.value.slice(12)}`;
   }
   if (v.kind === 'email') {
@@ -293,8 +304,15 @@ function splits(surface, v) {
   const msg = (role, content) => ({ role, content });
   const mk = (messages, extra = {}) => (surface === 'chat' ? chatBody(extra, messages) : messagesBody(extra, messages));
   // Each entry: {body, pieces}: the leak check counts the value as leaked when every piece arrives.
-  const twoUsers = (a, b) => ({ body: mk([msg('user', `First part: ${a}`), msg('assistant', 'Noted.'), msg('user', `${b} is the rest.`)]), pieces: [a, b] });
-  const twoParts = (a, b) => ({ body: mk([msg('user', [{ type: 'text', text: `First part: ${a}` }, { type: 'text', text: `${b} is the rest.` }])]), pieces: [a, b] });
+  const twoUsers = (a, b) => ({
+    body: mk([msg('user', `First part: ${a}`), msg('assistant', 'Noted.'), msg('user', `${b} is the rest.`)]),
+    pieces: [a, b],
+  });
+  const text = (t) => ({ type: 'text', text: t });
+  const twoParts = (a, b) => ({
+    body: mk([msg('user', [text(`First part: ${a}`), text(`${b} is the rest.`)])]),
+    pieces: [a, b],
+  });
   const half = (text, at = Math.floor(text.length / 2)) => [text.slice(0, at), text.slice(at)];
   if (v.kind === 'card') {
     const [a, b] = [v.groups.slice(0, 2).join(' '), v.groups.slice(2).join(' ')];
@@ -304,7 +322,10 @@ function splits(surface, v) {
     out.card_adjacent_user_messages = { body: mk([msg('user', a), msg('user', b)]), pieces: [a, b] };
     const sys = `Account prefix ${a}`;
     const userMsg = msg('user', `and it ends ${b}`);
-    out.card_system_and_user = { body: surface === 'chat' ? mk([msg('system', sys), userMsg]) : mk([userMsg], { system: sys }), pieces: [a, b] };
+    out.card_system_and_user = {
+      body: surface === 'chat' ? mk([msg('system', sys), userMsg]) : mk([userMsg], { system: sys }),
+      pieces: [a, b],
+    };
     out.card_four_messages_one_group_each = {
       body: mk(v.groups.flatMap((g, i) => [msg('user', g), ...(i < v.groups.length - 1 ? [msg('assistant', 'ok')] : [])])),
       pieces: v.groups,
@@ -320,8 +341,10 @@ function splits(surface, v) {
   }
   if (v.kind === 'pem') {
     const body = v.lines.join('\n');
-    out.pem_three_messages = { body: mk([msg('user', v.header), msg('assistant', 'ok'), msg('user', body), msg('assistant', 'ok'), msg('user', v.footer)]) };
-    out.pem_three_parts = { body: mk([msg('user', [{ type: 'text', text: v.header }, { type: 'text', text: body }, { type: 'text', text: v.footer }])]) };
+    out.pem_three_messages = {
+      body: mk([msg('user', v.header), msg('assistant', 'ok'), msg('user', body), msg('assistant', 'ok'), msg('user', v.footer)]),
+    };
+    out.pem_three_parts = { body: mk([msg('user', [text(v.header), text(body), text(v.footer)])]) };
     out.pem_header_alone_then_rest = { body: mk([msg('user', v.header), msg('user', `${body}\n${v.footer}`)]) };
   }
   return out;
@@ -375,7 +398,8 @@ export function generateCorpus({ seed = DEFAULT_SEED } = {}) {
     // characters, \u escapes, plain base64). Expected to be 0 leaks on any build.
     for (const surface of [...BOTH, 'embeddings']) {
       const v = valueFor(`control/${surface}/${kind}`, kind);
-      add('control', surface, kind, 'plain', surface === 'embeddings' ? { input: sentence(v.value) } : userText(surface, sentence(v.value)), v);
+      const body = surface === 'embeddings' ? { input: sentence(v.value) } : userText(surface, sentence(v.value));
+      add('control', surface, kind, 'plain', body, v);
     }
     for (const surface of BOTH) {
       const v = valueFor(`control-stream/${surface}/${kind}`, kind);
@@ -390,11 +414,12 @@ export function generateCorpus({ seed = DEFAULT_SEED } = {}) {
     const card = valueFor(`control-fw/${surface}`, 'card');
     add('control', surface, 'card', 'fullwidth_digits', userText(surface, sentence(mapDigits(card.value, 'fullwidth'))), card);
     const gh = valueFor(`control-zw/${surface}`, 'github');
-    add('control', surface, 'github', 'zero_width_inside', userText(surface, sentence(`${gh.value.slice(0, 10)}\u200b${gh.value.slice(10, 20)}\u200d${gh.value.slice(20)}`)), gh);
+    const zeroWidth = `${gh.value.slice(0, 10)}\u200b${gh.value.slice(10, 20)}\u200d${gh.value.slice(20)}`;
+    add('control', surface, 'github', 'zero_width_inside', userText(surface, sentence(zeroWidth)), gh);
     const email = valueFor(`control-u/${surface}`, 'email');
     const escaped = [...email.value].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
-    const base = surface === 'chat' ? chatBody({}, [{ role: 'user', content: 'XX' }]) : messagesBody({}, [{ role: 'user', content: 'XX' }]);
-    add('control', surface, 'email', 'json_unicode_escapes', { rawBody: JSON.stringify({ model: '__MODEL__', ...base }).replace('"XX"', `"Mail ${escaped} now"`) }, email);
+    const rawBody = JSON.stringify({ model: '__MODEL__', ...userText(surface, 'XX') }).replace('"XX"', `"Mail ${escaped} now"`);
+    add('control', surface, 'email', 'json_unicode_escapes', { rawBody }, email);
   }
 
   for (const kind of KIND_NAMES) {

@@ -227,7 +227,12 @@ async function main(argv) {
       return 2;
     }
   }
-  for (const c of opts.classes) if (!CLASSES.includes(c)) throw new Error(`unknown class ${c}; one of ${CLASSES.join(', ')}`);
+  for (const c of opts.classes) {
+    if (!CLASSES.includes(c)) {
+      console.error(`unknown class ${c}: one of ${CLASSES.join(', ')}`);
+      return 2;
+    }
+  }
   const variants = selectVariants(opts);
   const started = Date.now();
   const env = await startEnvironment();

@@ -53,6 +53,7 @@ const CONFUSABLES = new Map(Object.entries({
 }));
 
 export function fold(text) {
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
   let out = '';
   for (const ch of text.normalize('NFKC')) {
     const cp = ch.codePointAt(0);
