@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <span>
@@ -39,6 +40,7 @@ enum class Kind : uint8_t {
   Number,   // numbers, booleans and null are skipped; anything else is scanned
   Model,    // the model name: replaced by the backend's before it leaves, never forwarded
   Content,  // a string, or a list of parts (kPart)
+  PartText, // the text of a content part
   Object,   // an object of `shape`
   List,     // a list of objects of `shape`
   WordOr,   // a Word, or an object of `shape` (tool_choice, function_call)
@@ -91,7 +93,7 @@ constexpr Field kFileFields[] = {
     {"file_data", Kind::Text}, {"file_id", Kind::Text}, {"filename", Kind::Text}};
 constexpr Field kPartFields[] = {
     {"type", Kind::Word},
-    {"text", Kind::Text},
+    {"text", Kind::PartText},
     {"refusal", Kind::Text},
     {"image_url", Kind::Object, &kImageUrl},
     {"input_audio", Kind::Object, &kInputAudio},
@@ -280,7 +282,59 @@ class BodyWalker {
     return {};
   }
 
+  // A value split over messages or parts ("my card is 4111 1111" ... "1111 1111") is found by
+  // scanning each author's texts joined in order, with nothing and with a space between
+  // them, around each seam only (as far on each side as the longest enabled pattern). What such
+  // a scan finds across a seam is added, piece by piece, to the texts it covers.
+  void scanAcrossPieces() {
+    const size_t reach = dlp_.engine_.streamWindowBytes();
+    for (const std::vector<Piece>& pieces : pieces_) {
+      if (pieces.size() < 2) {
+        continue;
+      }
+      for (std::string_view joiner : {std::string_view(), std::string_view(" ")}) {
+        std::string joined;
+        std::vector<size_t> begins;  // of each piece in `joined`
+        for (const Piece& piece : pieces) {
+          if (!begins.empty()) {
+            joined += joiner;
+          }
+          begins.push_back(joined.size());
+          joined += piece.text;
+        }
+        // Windows around the seams, merged where they overlap.
+        std::vector<std::pair<size_t, size_t>> windows;
+        for (size_t i = 1; i < pieces.size(); ++i) {
+          const size_t lo = begins[i] > reach ? begins[i] - reach : 0;
+          const size_t hi = std::min(joined.size(), begins[i] + reach);
+          if (!windows.empty() && lo <= windows.back().second) {
+            windows.back().second = hi;
+          } else {
+            windows.emplace_back(lo, hi);
+          }
+        }
+        for (const auto& [from, to] : windows) {
+          seamWindow(pieces, begins, joined, from, to);
+        }
+      }
+    }
+    if (added_across_) {
+      for (ScannedText& text : dlp_.texts_) {
+        std::sort(text.findings.begin(), text.findings.end(),
+                  [](const auto& a, const auto& b) { return a.start < b.start; });
+      }
+    }
+  }
+
  private:
+  enum class Author : uint8_t { Client, Model, Tool };  // system/developer/user; assistant; tools
+  struct Piece {
+    std::vector<uint32_t> at;
+    std::string where;
+    std::string_view text;  // into the body, valid during inspect()
+    policies::TextSource source;
+  };
+
   void walk(json::value& value, Kind kind, const Shape* shape) {
     switch (kind) {
       case Kind::Model:
@@ -309,6 +363,11 @@ class BodyWalker {
         if (value.is_array()) {
           return list(value.get_array(), kPart);
         }
+        [[fallthrough]];
+      case Kind::PartText:
+        if (value.is_string()) {
+          return turnText(value.get_string());
+        }
         break;
       case Kind::Object:
         if (value.is_object()) {
@@ -335,16 +394,85 @@ class BodyWalker {
 
   void object(json::object& object, const Shape& shape) {
     const policies::TextSource outer = source_;
+    const std::optional<Author> outer_author = author_;
     if (&shape == &kMessage) {
       // Tool and function results carry fetched, untrusted content: indirect injections hide
       // there.
       const json::value* role = object.if_contains("role");
-      const bool untrusted = role != nullptr && role->is_string() &&
-                             (role->get_string() == "tool" || role->get_string() == "function");
+      const std::string_view name =
+          role != nullptr && role->is_string() ? std::string_view(role->get_string()) : "";
+      const bool untrusted = name == "tool" || name == "function";
       source_ = untrusted ? policies::TextSource::Untrusted : policies::TextSource::User;
+      author_ = untrusted ? Author::Tool : name == "assistant" ? Author::Model : Author::Client;
     }
     (void)walkObject(object, shape);
     source_ = outer;
+    author_ = outer_author;
+  }
+
+  // The text of a message (its content, or one of its text parts): scanned alone, and kept as a
+  // piece of its author's side of the conversation for scanAcrossPieces().
+  void turnText(std::string_view text) {
+    scan(text, Text::Value);
+    if (author_ && !text.empty()) {
+      pieces_[static_cast<size_t>(*author_)].push_back({at_, where(), text, source_});
+    }
+  }
+
+ private:
+  void seamWindow(const std::vector<Piece>& pieces, const std::vector<size_t>& begins,
+                  const std::string& joined, size_t from, size_t to) {
+    if (from >= to) {
+      return;
+    }
+    for (const policies::Finding& finding :
+         dlp_.engine_.scan(std::string_view(joined).substr(from, to - from), pieces[0].source)) {
+      const size_t start = from + finding.start;
+      const size_t end = from + finding.end;
+      // The pieces it touches; one piece alone was already scanned on its own.
+      size_t first = std::upper_bound(begins.begin(), begins.end(), start) - begins.begin() - 1;
+      size_t last = std::upper_bound(begins.begin(), begins.end(), end - 1) - begins.begin() - 1;
+      if (first == last) {
+        continue;
+      }
+      dlp_.sensitivity_ = std::max(dlp_.sensitivity_, dlp_.policy_.rankOf(finding));
+      for (size_t p = first; p <= last; ++p) {
+        const size_t piece_begin = begins[p];
+        const size_t piece_end = piece_begin + pieces[p].text.size();
+        if (std::max(start, piece_begin) >= std::min(end, piece_end)) {
+          continue;  // only the joiner
+        }
+        policies::Finding part = finding;
+        part.start = std::max(start, piece_begin) - piece_begin;
+        part.end = std::min(end, piece_end) - piece_begin;
+        addAcross(pieces[p], std::move(part));
+      }
+    }
+  }
+
+  // Adds a piece's share of a value found across a seam to the piece's scanned text.
+  void addAcross(const Piece& piece, policies::Finding part) {
+    ScannedText* text = nullptr;
+    for (ScannedText& candidate : dlp_.texts_) {
+      if (!candidate.key && candidate.at == piece.at) {
+        text = &candidate;
+        break;
+      }
+    }
+    if (text == nullptr) {
+      text = &dlp_.texts_.emplace_back();
+      text->at = piece.at;
+      text->where = piece.where;
+      text->original = piece.text;
+      text->source = piece.source;
+    }
+    for (const policies::Finding& known : text->findings) {
+      if (known.start <= part.start && part.end <= known.end) {
+        return;  // already covered (the same value seen through the other joiner)
+      }
+    }
+    text->findings.push_back(std::move(part));
+    added_across_ = true;
   }
 
   void list(json::array& items, const Shape& shape) {
@@ -503,6 +631,9 @@ class BodyWalker {
   RequestDlp& dlp_;
   policies::UnknownFields unknown_;
   policies::TextSource source_ = policies::TextSource::User;
+  std::optional<Author> author_;  // inside a message
+  std::array<std::vector<Piece>, 3> pieces_;  // by Author
+  bool added_across_ = false;
   std::vector<uint32_t> at_;
   std::vector<std::string_view> names_;  // "" for an index step
   std::string error_;
@@ -512,6 +643,9 @@ Status RequestDlp::inspect(connectors::Endpoint endpoint, json::object& body) {
   BodyWalker walker(*this, policy_.unknownFields());
   Status status =
       walker.walkObject(body, endpoint == connectors::Endpoint::Embeddings ? kEmbeddings : kChat);
+  if (status) {
+    walker.scanAcrossPieces();
+  }
   if (opaque_) {
     // Token ids are text DLP cannot read: treated as the most sensitive content there is.
     sensitivity_ = static_cast<int>(policy_.levels().names().size()) - 1;

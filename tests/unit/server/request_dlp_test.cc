@@ -215,6 +215,34 @@ TEST(RequestDlpTest, NumbersAndGluedIdentifiersAreReadToo) {
   EXPECT_TRUE(dlp.verdict(Location::External).block);
 }
 
+TEST(RequestDlpTest, AValueSplitOverTwoUserTurnsIsFoundAndEachPieceTransformed) {
+  RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+  json::object body = json::parse(R"({"model":"auto","messages":[
+      {"role":"user","content":"Write to jane.doe"},
+      {"role":"assistant","content":"Noted."},
+      {"role":"user","content":[{"type":"text","text":"@example.com please"}]}]})")
+                          .as_object();
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+  ASSERT_EQ(dlp.texts().size(), 2u);
+  EXPECT_EQ(dlp.texts()[0].pathString(), "messages[0].content");
+  EXPECT_EQ(dlp.texts()[0].findings[0].detector_id, "email");
+  EXPECT_EQ(dlp.texts()[0].findings[0].start, 9u);  // "jane.doe"
+  EXPECT_EQ(dlp.texts()[1].pathString(), "messages[2].content[0].text");
+  EXPECT_EQ(dlp.texts()[1].findings[0].end, 12u);  // "@example.com"
+  dlp.apply(body, Location::External);
+  const std::string sent = json::serialize(body);
+  EXPECT_EQ(sent.find("jane.doe"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("example.com"), std::string::npos) << sent;
+  // The assistant's own words are another author's: never joined with the user's.
+  RequestDlp other(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+  json::object mixed = json::parse(R"({"model":"auto","messages":[
+      {"role":"user","content":"Write to jane.doe"},
+      {"role":"assistant","content":"@example.com"}]})")
+                           .as_object();
+  ASSERT_TRUE(other.inspect(connectors::Endpoint::ChatCompletions, mixed));
+  EXPECT_TRUE(other.texts().empty());
+}
+
 TEST(RequestDlpTest, UnknownFieldsAreDroppedOrRefusedAsThePolicySays) {
   const std::string text = R"({"model":"auto","messages":[{"role":"user","content":"hi",
       "x_note":"u1@corp.example"}],"Weird Key!":1,"temperature":0.2})";
