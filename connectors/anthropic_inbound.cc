@@ -1,10 +1,10 @@
 #include "connectors/anthropic_inbound.h"
 
-#include "core/json_text.h"
-
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include "core/json_text.h"
 
 namespace sy::connectors {
 namespace {
@@ -180,7 +180,8 @@ Status decodeMessage(const json::value& message, size_t index, json::array& out,
   }
   const json::value* content = m.if_contains("content");
   if (content != nullptr && content->is_string()) {
-    out.push_back(json::value(json::object{{"role", *role}, {"content", content->get_string()}}, sp));
+    out.push_back(
+        json::value(json::object{{"role", *role}, {"content", content->get_string()}}, sp));
     return {};
   }
   if (content == nullptr || !content->is_array()) {
@@ -248,8 +249,8 @@ Status decodeMessage(const json::value& message, size_t index, json::array& out,
         return std::unexpected(text.error());
       }
       // Tool results answer the previous assistant turn: they come before the user's own text.
-      out.push_back(
-          json::value(json::object{{"role", "tool"}, {"tool_call_id", *id}, {"content", *text}}, sp));
+      out.push_back(json::value(
+          json::object{{"role", "tool"}, {"tool_call_id", *id}, {"content", *text}}, sp));
     } else if ((*type == "thinking" || *type == "redacted_thinking") && *role == "assistant") {
       continue;
     } else {
@@ -320,8 +321,8 @@ Result<json::array> decodeTools(const json::value& tools, json::storage_ptr sp) 
                      (type->is_string() ? quotedName(type->get_string()) : describe(*type)) +
                      ") are not supported through the gateway; declare custom tools");
     }
-    if (Status keys = onlyKeys(tool, {"type", "name", "description", "input_schema", "cache_control"},
-                               at);
+    if (Status keys =
+            onlyKeys(tool, {"type", "name", "description", "input_schema", "cache_control"}, at);
         !keys) {
       return std::unexpected(keys.error());
     }
@@ -425,12 +426,12 @@ Status decodeParameters(const json::object& request, json::object& out) {
 
 Result<json::object> anthropicToChat(const json::object& request, json::storage_ptr sp,
                                      bool count_tokens) {
-  if (Status keys = onlyKeys(request,
-                             {"model", "messages", "max_tokens", "system", "stream",
-                              "stop_sequences", "temperature", "top_p", "top_k", "tools",
-                              "tool_choice", "metadata", "thinking", "service_tier",
-                              "context_management", "output_config"},
-                             "request");
+  if (Status keys =
+          onlyKeys(request,
+                   {"model", "messages", "max_tokens", "system", "stream", "stop_sequences",
+                    "temperature", "top_p", "top_k", "tools", "tool_choice", "metadata", "thinking",
+                    "service_tier", "context_management", "output_config"},
+                   "request");
       !keys) {
     return std::unexpected(keys.error());
   }

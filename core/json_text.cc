@@ -52,7 +52,8 @@ bool isPlainName(std::string_view name) {
 }
 
 std::string quotedName(std::string_view name) {
-  return isPlainName(name) ? "'" + std::string(name) + "'" : std::string("(a name that is not shown)");
+  return isPlainName(name) ? "'" + std::string(name) + "'"
+                           : std::string("(a name that is not shown)");
 }
 
 }  // namespace sy

@@ -76,8 +76,8 @@ inline constexpr std::array<std::pair<std::string_view, router::BackendKind>, 4>
     {"anthropic", router::BackendKind::Anthropic},
     {"azure-openai", router::BackendKind::AzureOpenAi},
 }};
-inline constexpr std::array<std::pair<std::string_view, policies::UnknownFields>, 3>
-    kUnknownFields{{
+inline constexpr std::array<std::pair<std::string_view, policies::UnknownFields>, 3> kUnknownFields{
+    {
         {"scan", policies::UnknownFields::Scan},
         {"drop", policies::UnknownFields::Drop},
         {"reject", policies::UnknownFields::Reject},

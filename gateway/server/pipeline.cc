@@ -151,7 +151,8 @@ net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstrea
   if (Status audited = co_await auditDecision(ctx, everyone); !audited) {
     co_return audited;  // the decision record comes before anything leaves
   }
-  co_return co_await forward(ctx, downstream, *groups);  // failover, answer DLP, the client's surface
+  co_return co_await forward(ctx, downstream,
+                             *groups);  // failover, answer DLP, the client's surface
 }
 
 Status Pipeline::dispatch(RequestContext& ctx) {
@@ -184,7 +185,8 @@ Status Pipeline::dispatch(RequestContext& ctx) {
       continue;
     }
     // HEAD is GET without a body (the answer's body is dropped when written).
-    const bool head_of_get = route.method == http::verb::get && request.method() == http::verb::head;
+    const bool head_of_get =
+        route.method == http::verb::get && request.method() == http::verb::head;
     if (request.method() != route.method && !head_of_get) {
       return makeError(ErrorCode::MethodNotAllowed, ErrorSource::Downstream,
                        "Method " + std::string(request.method_string()) + " is not allowed on " +
@@ -317,16 +319,15 @@ void Pipeline::log(RequestContext& ctx) {
   const std::string_view team =
       ctx.principal != nullptr ? std::string_view(ctx.principal->team) : std::string_view();
   const BackendSpec* answered = ctx.answered_by;
-  worker_.recordRequest({endpointLabel(ctx.operation), ctx.tier, ctx.backend,
-                         answered != nullptr ? std::string_view(answered->model) : "", team,
-                         ctx.status},
-                        seconds);
+  worker_.recordRequest(
+      {endpointLabel(ctx.operation), ctx.tier, ctx.backend,
+       answered != nullptr ? std::string_view(answered->model) : "", team, ctx.status},
+      seconds);
   if (answered != nullptr) {
     ctx.cost_usd = answered->cost.usd(ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
                                       ctx.usage.cached_prompt_tokens);
     worker_.recordUsage(team, *answered, ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
-                        ctx.usage.cached_prompt_tokens,
-                        ctx.config->config().accounting.baseline);
+                        ctx.usage.cached_prompt_tokens, ctx.config->config().accounting.baseline);
     if (ctx.first_byte_at) {
       worker_.recordFirstToken(
           ctx.tier, answered->name,

@@ -1,9 +1,9 @@
 #include "gateway/server/request_dlp.h"
 
-#include <boost/json/array.hpp>
-#include <boost/json/string.hpp>
 #include <algorithm>
 #include <array>
+#include <boost/json/array.hpp>
+#include <boost/json/string.hpp>
 #include <charconv>
 #include <cstdint>
 #include <span>
@@ -34,18 +34,18 @@ policies::DlpAction textAction(PolicyAction action) {
 
 // What the walker expects at a field. A value of another shape is scanned whole (Data).
 enum class Kind : uint8_t {
-  Text,     // a string; scanned
-  Name,     // a string; scanned also with '_' read as a space ("lookup_<key>" hides a key)
-  Word,     // one of the gateway's own words (kWords) is skipped, anything else is scanned
-  Number,   // numbers, booleans and null are skipped; anything else is scanned
-  Model,    // the model name: replaced by the backend's before it leaves, never forwarded
-  Content,  // a string, or a list of parts (kPart)
-  PartText, // the text of a content part
-  Object,   // an object of `shape`
-  List,     // a list of objects of `shape`
-  WordOr,   // a Word, or an object of `shape` (tool_choice, function_call)
-  Input,    // embeddings input: strings, or token ids (which DLP cannot read)
-  Data,     // client data: every key and every string at any depth is scanned
+  Text,      // a string; scanned
+  Name,      // a string; scanned also with '_' read as a space ("lookup_<key>" hides a key)
+  Word,      // one of the gateway's own words (kWords) is skipped, anything else is scanned
+  Number,    // numbers, booleans and null are skipped; anything else is scanned
+  Model,     // the model name: replaced by the backend's before it leaves, never forwarded
+  Content,   // a string, or a list of parts (kPart)
+  PartText,  // the text of a content part
+  Object,    // an object of `shape`
+  List,      // a list of objects of `shape`
+  WordOr,    // a Word, or an object of `shape` (tool_choice, function_call)
+  Input,     // embeddings input: strings, or token ids (which DLP cannot read)
+  Data,      // client data: every key and every string at any depth is scanned
 };
 
 struct Shape;
@@ -61,12 +61,11 @@ struct Shape {
 // Values of the Word fields that carry no client data: roles, part and tool types, tool_choice,
 // effort and tier names, audio formats.
 constexpr std::string_view kWords[] = {
-    "assistant", "audio",     "auto",        "base64",   "content", "default",
-    "developer", "ephemeral", "file",        "flac",     "flex",    "float",
-    "function",  "high",      "image_url",   "input_audio", "json_object", "json_schema",
-    "low",       "medium",    "minimal",     "mp3",      "none",    "opus",
-    "pcm16",     "priority",  "required",    "scale",    "system",  "text",
-    "tool",      "user",      "wav",
+    "assistant", "audio",       "auto",        "base64",      "content",  "default",  "developer",
+    "ephemeral", "file",        "flac",        "flex",        "float",    "function", "high",
+    "image_url", "input_audio", "json_object", "json_schema", "low",      "medium",   "minimal",
+    "mp3",       "none",        "opus",        "pcm16",       "priority", "required", "scale",
+    "system",    "text",        "tool",        "user",        "wav",
 };
 
 // Numbers with fewer digits carry no detector's value; names longer than this are not
@@ -122,20 +121,16 @@ constexpr Field kJsonSchemaFields[] = {
     {"schema", Kind::Data},
     {"strict", Kind::Number},
 };
-constexpr Field kResponseFormatFields[] = {
-    {"type", Kind::Word}, {"json_schema", Kind::Object, &kJsonSchema}};
+constexpr Field kResponseFormatFields[] = {{"type", Kind::Word},
+                                           {"json_schema", Kind::Object, &kJsonSchema}};
 constexpr Field kPredictionFields[] = {{"type", Kind::Word}, {"content", Kind::Content}};
 constexpr Field kStreamOptionsFields[] = {{"include_usage", Kind::Number}};
 constexpr Field kAudioFields[] = {{"voice", Kind::Text}, {"format", Kind::Word}};
 constexpr Field kMessageFields[] = {
-    {"role", Kind::Word},
-    {"content", Kind::Content},
-    {"name", Kind::Name},
-    {"tool_calls", Kind::List, &kToolCall},
-    {"tool_call_id", Kind::Text},
-    {"function_call", Kind::Object, &kFunctionCall},
-    {"refusal", Kind::Text},
-    {"reasoning_content", Kind::Text},
+    {"role", Kind::Word},         {"content", Kind::Content},
+    {"name", Kind::Name},         {"tool_calls", Kind::List, &kToolCall},
+    {"tool_call_id", Kind::Text}, {"function_call", Kind::Object, &kFunctionCall},
+    {"refusal", Kind::Text},      {"reasoning_content", Kind::Text},
     {"audio", Kind::Data},
 };
 constexpr Field kChatFields[] = {
@@ -175,7 +170,7 @@ constexpr Field kChatFields[] = {
     {"web_search_options", Kind::Data},
 };
 constexpr Field kEmbeddingsFields[] = {
-    {"model", Kind::Model},        {"input", Kind::Input},      {"user", Kind::Text},
+    {"model", Kind::Model},          {"input", Kind::Input},       {"user", Kind::Text},
     {"encoding_format", Kind::Word}, {"dimensions", Kind::Number},
 };
 
@@ -231,7 +226,8 @@ void renameKey(json::object& object, size_t index, std::string_view name) {
   renamed.reserve(object.size());
   for (size_t i = 0; i < object.size(); ++i) {
     auto& member = *(object.begin() + i);
-    const std::string_view key = i == index ? std::string_view(unique) : std::string_view(member.key());
+    const std::string_view key =
+        i == index ? std::string_view(unique) : std::string_view(member.key());
     renamed.emplace(key, std::move(member.value()));
   }
   object = std::move(renamed);
@@ -260,13 +256,12 @@ class BodyWalker {
         continue;
       }
       const std::string_view key = member->key();
-      push(i, field != nullptr          ? field->key
-              : isPlainName(key) ? key
-                                      : std::string_view("<field>"));
+      push(i, field != nullptr ? field->key : isPlainName(key) ? key : std::string_view("<field>"));
       if (field != nullptr) {
         walk(member->value(), field->kind, field->shape);
       } else if (unknown_ == policies::UnknownFields::Reject) {
-        error_ = "Unknown field " + where() + ": this gateway does not forward fields it does not "
+        error_ = "Unknown field " + where() +
+                 ": this gateway does not forward fields it does not "
                  "know (policy dlp.unknown_fields: reject).";
       } else {
         scanKey(member->key());
@@ -631,7 +626,7 @@ class BodyWalker {
   RequestDlp& dlp_;
   policies::UnknownFields unknown_;
   policies::TextSource source_ = policies::TextSource::User;
-  std::optional<Author> author_;  // inside a message
+  std::optional<Author> author_;              // inside a message
   std::array<std::vector<Piece>, 3> pieces_;  // by Author
   bool added_across_ = false;
   std::vector<uint32_t> at_;

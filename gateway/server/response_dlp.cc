@@ -320,9 +320,9 @@ struct ResponseDlp::State {
         return rewrite(Key{choice, Field::Content}, text);
       });
     }
-    for (auto [name, field] : {std::pair{"refusal", Field::Refusal},
-                               std::pair{"reasoning_content", Field::Reasoning},
-                               std::pair{"reasoning", Field::ReasoningText}}) {
+    for (auto [name, field] :
+         {std::pair{"refusal", Field::Refusal}, std::pair{"reasoning_content", Field::Reasoning},
+          std::pair{"reasoning", Field::ReasoningText}}) {
       if (json::value* text = message.if_contains(name); text && text->is_string()) {
         changed |= rewrite(Key{choice, field}, text->get_string());
       }

@@ -34,9 +34,8 @@ std::shared_ptr<const config::Snapshot> makeSnapshot(
   cloud.address.port = 8002;
   cloud.location = Location::External;
   config.catalog.backends = {local, cloud};
-  config.catalog.tiers = {{"local", {"llama-local"}},
-                          {"frontier", {"cloud"}},
-                          {"mixed", {"cloud", "llama-local"}}};
+  config.catalog.tiers = {
+      {"local", {"llama-local"}}, {"frontier", {"cloud"}}, {"mixed", {"cloud", "llama-local"}}};
   auto snapshot = config::Snapshot::build(std::move(config), 1);
   EXPECT_TRUE(snapshot);
   return snapshot ? *snapshot : nullptr;
@@ -69,8 +68,8 @@ TEST(RequestDlpTest, FindsTextsInContentPartsToolCallsAndToolResults) {
     paths.push_back(text.pathString());
   }
   EXPECT_EQ(paths, (std::vector<std::string>{"messages[1].content[0].text",
-                                              "messages[2].tool_calls[0].function.arguments",
-                                              "messages[3].content"}));
+                                             "messages[2].tool_calls[0].function.arguments",
+                                             "messages[3].content"}));
   EXPECT_EQ(dlp.texts()[0].findings[0].detector_id, "email");
   EXPECT_EQ(dlp.texts()[0].findings[0].start, 9u);
   EXPECT_EQ(dlp.texts()[0].findings[0].end, 29u);
@@ -89,13 +88,21 @@ TEST(RequestDlpTest, PseudonymizesForExternalAndRestoresOriginalsForSelfHosted) 
 
   dlp.apply(body, Location::External);
   const auto text = [&] {
-    return std::string(
-        body["messages"].as_array()[1].as_object()["content"].as_array()[0].as_object()["text"]
-            .as_string());
+    return std::string(body["messages"]
+                           .as_array()[1]
+                           .as_object()["content"]
+                           .as_array()[0]
+                           .as_object()["text"]
+                           .as_string());
   };
   EXPECT_EQ(text(), "Mail <EMAIL_1> and again <EMAIL_1>");
-  EXPECT_EQ(std::string(body["messages"].as_array()[2].as_object()["tool_calls"].as_array()[0]
-                            .as_object()["function"].as_object()["arguments"].as_string()),
+  EXPECT_EQ(std::string(body["messages"]
+                            .as_array()[2]
+                            .as_object()["tool_calls"]
+                            .as_array()[0]
+                            .as_object()["function"]
+                            .as_object()["arguments"]
+                            .as_string()),
             R"({"to":"<EMAIL_2>"})");
   EXPECT_EQ(dlp.pseudonymizer().restore("Hello <EMAIL_1>"), "Hello jane.doe@example.com");
 
@@ -123,16 +130,18 @@ TEST(RequestDlpTest, RestrictedDataIsBlockedForExternalWithTheRuleNamedAndNoValu
 
 TEST(RequestDlpTest, ScansEmbeddingsInputStringsAndArrays) {
   RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
-  json::object body = json::parse(
-      R"({"model":"m","input":["clean","mail a@b.example.org"],"user":"x@y.example.org"})")
-                          .as_object();
+  json::object body =
+      json::parse(
+          R"({"model":"m","input":["clean","mail a@b.example.org"],"user":"x@y.example.org"})")
+          .as_object();
   ASSERT_TRUE(dlp.inspect(connectors::Endpoint::Embeddings, body));
   ASSERT_EQ(dlp.texts().size(), 2u);
   EXPECT_EQ(dlp.texts()[0].pathString(), "input[1]");
   EXPECT_EQ(dlp.texts()[1].pathString(), "user");
   EXPECT_FALSE(dlp.verdict(Location::External).block);
   dlp.apply(body, Location::External);
-  EXPECT_EQ(json::serialize(body), R"({"model":"m","input":["clean","mail <EMAIL_1>"],"user":"<EMAIL_2>"})");
+  EXPECT_EQ(json::serialize(body),
+            R"({"model":"m","input":["clean","mail <EMAIL_1>"],"user":"<EMAIL_2>"})");
 }
 
 TEST(RequestDlpTest, TokenIdsCannotBeInspectedSoTheyNeverLeaveForAnExternalBackend) {
@@ -146,9 +155,10 @@ TEST(RequestDlpTest, TokenIdsCannotBeInspectedSoTheyNeverLeaveForAnExternalBacke
   EXPECT_EQ(dlp.blockRule(*external.block), "uninspectable");
   const Error error = dlp.blockError(*external.block);
   EXPECT_EQ(toHttpStatus(error), 403u);
-  EXPECT_EQ(error.message,
-            "Request blocked: input[1][0] holds token ids, which DLP cannot inspect; it is not sent "
-            "to an external backend.");
+  EXPECT_EQ(
+      error.message,
+      "Request blocked: input[1][0] holds token ids, which DLP cannot inspect; it is not sent "
+      "to an external backend.");
 }
 
 // Every string of a chat body is scanned, wherever it is: one e-mail per place, all pseudonymized.
@@ -195,8 +205,7 @@ TEST(RequestDlpTest, EveryFieldIsScannedNotOnlyMessageText) {
   const std::string sent = json::serialize(body);
   EXPECT_EQ(sent.find("@corp.example"), std::string::npos) << sent;
   // A key is renamed in place: the members keep their order and values.
-  EXPECT_EQ(json::serialize(body.at("metadata")),
-            R"({"owner":"<EMAIL_2>","<EMAIL_3>":"x"})");
+  EXPECT_EQ(json::serialize(body.at("metadata")), R"({"owner":"<EMAIL_2>","<EMAIL_3>":"x"})");
 }
 
 TEST(RequestDlpTest, NumbersAndGluedIdentifiersAreReadToo) {
@@ -205,7 +214,8 @@ TEST(RequestDlpTest, NumbersAndGluedIdentifiersAreReadToo) {
   std::erase(card, ' ');
   json::object body = json::parse(R"({"model":"auto","seed":)" + card + R"(,
     "messages":[{"role":"user","content":"hi"}],
-    "tools":[{"type":"function","function":{"name":"lookup_)" + card + R"("}}]})")
+    "tools":[{"type":"function","function":{"name":"lookup_)" +
+                                  card + R"("}}]})")
                           .as_object();
   ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
   ASSERT_EQ(dlp.texts().size(), 2u);
@@ -299,8 +309,8 @@ TEST(ExplainTest, ReportsTheDecisionFindingsAndReasons) {
 }
 
 TEST(ExplainTest, BlockedEverywhereAndSkippedCandidates) {
-  const std::string body = R"({"model":"frontier","messages":[{"role":"user","content":"card )" +
-                           testCard() + R"("}]})";
+  const std::string body =
+      R"({"model":"frontier","messages":[{"role":"user","content":"card )" + testCard() + R"("}]})";
   const json::object blocked = explainRequest(snapshot(), body);
   EXPECT_EQ(blocked.at("action"), "block");
   EXPECT_TRUE(blocked.at("backend").is_null());
