@@ -147,9 +147,9 @@ Rejection overBudget(const config::ServerLimits& limits) {
 
 // Reads the body of an admitted request under `lease`: a Content-Length is covered whole before
 // the first byte is read (Beast reserves that much); a chunked body is covered as it grows, in
-// steps the string is reserved to, so it never reallocates past what the lease holds. A
-// rejection when the budget has no room (503), the body is too large or too slow, or is
-// malformed; `client_left` when nobody is there to answer.
+// steps the string is reserved to (at least what the next read can append), so it never
+// reallocates past what the lease holds. A rejection when the budget has no room (503), the
+// body is too large or too slow, or is malformed; `client_left` when nobody is there to answer.
 template <class Stream>
 net::awaitable<std::optional<Rejection>> readRequestBody(
     Stream& stream, Deadline& deadline, beast::flat_buffer& buffer,
@@ -166,15 +166,21 @@ net::awaitable<std::optional<Rejection>> readRequestBody(
       co_return write_ec;
     });
   }
-  constexpr uint64_t kSlack = 128 << 10;  // more than one read can append (64 KiB + leftovers)
   std::string& body = parser.get().body();
+  bool over_budget = false;
   error_code ec = co_await timed(deadline, limits.body_timeout, [&]() -> net::awaitable<error_code> {
     while (!parser.is_done()) {
-      if (!length && body.capacity() - body.size() < kSlack) {
+      // The most one read can append: what the buffer holds and one more read (Beast reads at
+      // most 64 KiB at a time). Grown by half at least, so a long body is not copied each read,
+      // and never past max_body_bytes, which the parser enforces (so a budget of exactly
+      // max_body_bytes still admits such a body).
+      const uint64_t need = body.size() + buffer.size() + (64 << 10);
+      if (!length && body.capacity() < need) {
         const uint64_t want = std::min<uint64_t>(
-            limits.max_body_bytes + kSlack, body.size() + std::max<uint64_t>(4 * kSlack, body.size() / 2));
+            limits.max_body_bytes, std::max<uint64_t>(need, body.capacity() * 3 / 2));
         if (!lease.cover(want, limits.max_inflight_body_bytes)) {
-          co_return http::error::buffer_overflow;  // stands for "over budget" here
+          over_budget = true;
+          co_return error_code{};
         }
         body.reserve(want);
       }
@@ -186,7 +192,7 @@ net::awaitable<std::optional<Rejection>> readRequestBody(
     }
     co_return error_code{};
   });
-  if (ec == http::error::buffer_overflow) {
+  if (over_budget) {
     co_return overBudget(limits);
   }
   if (ec) {
