@@ -14,12 +14,14 @@ import {
   RawConnection,
   backendFor,
   chatBody,
+  metricValue,
   mintKey,
   parseHttpResponse,
   policy,
   post,
   rawExchange,
   request,
+  scrapeMetrics,
   startGateway,
   startMock,
   stopAll,
@@ -244,6 +246,9 @@ describe('the in-flight body budget', { timeout: 300_000 }, () => {
         `${(64 * 1024).toString(16)}\r\n${'x'.repeat(64 * 1024)}\r\n`]);
       assert.equal(res?.status, 503);
       assert.equal(res.headers['retry-after'], '1');
+
+      assert.equal(metricValue(await scrapeMetrics(gateway), 'switchyard_downstream_rejections_total',
+        { reason: 'inflight_body_budget' }), 3);
 
       // The two within the budget finish and are forwarded whole.
       a.rest();
