@@ -19,10 +19,10 @@ void decodeTls(Decoder& decoder, const Located& where, std::optional<TlsConfig>&
 }
 
 void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
-  const Mapping limits(decoder, where,
-                       {{"max_body_bytes", "max_header_bytes", "max_header_count", "header_timeout",
-                         "body_timeout", "idle_timeout", "max_connections",
-                         "max_inflight_body_bytes"}});
+  const Mapping limits(
+      decoder, where,
+      {{"max_body_bytes", "max_header_bytes", "max_header_count", "header_timeout", "body_timeout",
+        "idle_timeout", "max_connections", "max_inflight_body_bytes"}});
   decoder.readSize(limits.optional("max_body_bytes"), out.max_body_bytes);
   decoder.readSize(limits.optional("max_header_bytes"), out.max_header_bytes);
   decoder.readInteger(limits.optional("max_header_count"), out.max_header_count, 1);
@@ -38,8 +38,9 @@ void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
       decoder.error(*inflight, strCat("must be at least max_body_bytes (", out.max_body_bytes,
                                       " bytes), got ", out.max_inflight_body_bytes));
     } else if (const auto body = limits.optional("max_body_bytes")) {
-      decoder.error(*body, strCat("must be at most max_inflight_body_bytes (",
-                                  out.max_inflight_body_bytes, " bytes), got ", out.max_body_bytes));
+      decoder.error(*body,
+                    strCat("must be at most max_inflight_body_bytes (", out.max_inflight_body_bytes,
+                           " bytes), got ", out.max_body_bytes));
     }
   }
 }

@@ -3,8 +3,9 @@
 // session reads a byte of the body): dispatch (method and path -> operation and API surface) ->
 // authenticate (key -> principal; before any 404, so a wrong key is a 401 on every path) ->
 // check the head (endpoint scope, a JSON Content-Type). Then, on the body the session read
-// under the in-flight budget (finish): decode (the surface's JSON -> the canonical request, an OpenAI chat or
-// embeddings object; Anthropic Messages are translated by connectors/anthropic_inbound) ->
+// under the in-flight budget (finish): decode (the surface's JSON -> the canonical request, an
+// OpenAI chat or embeddings object; Anthropic Messages are translated by
+// connectors/anthropic_inbound) ->
 // authorize (endpoint, model, max_tokens scopes) -> inspect (DLP scan, sensitivity) -> classify
 // (difficulty, when a rule reads it) -> route (rule, tier, candidates per destination) -> admit
 // (rate limits and budgets, reserve-then-settle) -> record decision (audit) -> forward (failover

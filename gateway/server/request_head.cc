@@ -78,8 +78,7 @@ Status Pipeline::checkHead(const RequestContext& ctx) const {
     return makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream,
                      type.empty() ? std::string("The request has no Content-Type; send "
                                                 "Content-Type: application/json.")
-                                  : "Unsupported Content-Type '" +
-                                        std::string(type.substr(0, 64)) +
+                                  : "Unsupported Content-Type '" + std::string(type.substr(0, 64)) +
                                         "'; send Content-Type: application/json.",
                      "invalid_content_type");
   }

@@ -99,9 +99,9 @@ net::awaitable<void> reject(Stream& stream, Deadline& deadline, WorkerState& wor
   // The error shape of the surface the path belongs to, when the head was read that far.
   const auto surface = target.starts_with("/v1/messages") ? connectors::Surface::Anthropic
                                                           : connectors::Surface::OpenAi;
-  auto response = jsonResponse(toHttpStatus(rejection.error),
-                               connectors::errorBody(surface, rejection.error),
-                               worker.nextRequestId(), /*keep_alive=*/false);
+  auto response =
+      jsonResponse(toHttpStatus(rejection.error), connectors::errorBody(surface, rejection.error),
+                   worker.nextRequestId(), /*keep_alive=*/false);
   co_await timed(deadline, std::chrono::seconds(5), [&]() -> net::awaitable<error_code> {
     auto [ec, n] = co_await http::async_write(stream, response, kTuple);
     co_return ec;
@@ -168,30 +168,31 @@ net::awaitable<std::optional<Rejection>> readRequestBody(
   }
   std::string& body = parser.get().body();
   bool over_budget = false;
-  error_code ec = co_await timed(deadline, limits.body_timeout, [&]() -> net::awaitable<error_code> {
-    while (!parser.is_done()) {
-      // The most one read can append: what the buffer holds and one more read (Beast reads at
-      // most 64 KiB at a time). Grown by half at least, so a long body is not copied each read,
-      // and never past max_body_bytes, which the parser enforces (so a budget of exactly
-      // max_body_bytes still admits such a body).
-      const uint64_t need = body.size() + buffer.size() + (64 << 10);
-      if (!length && body.capacity() < need) {
-        const uint64_t want = std::min<uint64_t>(
-            limits.max_body_bytes, std::max<uint64_t>(need, body.capacity() * 3 / 2));
-        if (!lease.cover(want, limits.max_inflight_body_bytes)) {
-          over_budget = true;
-          co_return error_code{};
+  error_code ec =
+      co_await timed(deadline, limits.body_timeout, [&]() -> net::awaitable<error_code> {
+        while (!parser.is_done()) {
+          // The most one read can append: what the buffer holds and one more read (Beast reads at
+          // most 64 KiB at a time). Grown by half at least, so a long body is not copied each read,
+          // and never past max_body_bytes, which the parser enforces (so a budget of exactly
+          // max_body_bytes still admits such a body).
+          const uint64_t need = body.size() + buffer.size() + (64 << 10);
+          if (!length && body.capacity() < need) {
+            const uint64_t want = std::min<uint64_t>(
+                limits.max_body_bytes, std::max<uint64_t>(need, body.capacity() * 3 / 2));
+            if (!lease.cover(want, limits.max_inflight_body_bytes)) {
+              over_budget = true;
+              co_return error_code{};
+            }
+            body.reserve(want);
+          }
+          auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+          lease.account(body.capacity());
+          if (read_ec) {
+            co_return read_ec;
+          }
         }
-        body.reserve(want);
-      }
-      auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
-      lease.account(body.capacity());
-      if (read_ec) {
-        co_return read_ec;
-      }
-    }
-    co_return error_code{};
-  });
+        co_return error_code{};
+      });
   if (over_budget) {
     co_return overBudget(limits);
   }
@@ -238,9 +239,10 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, Deadline& deadline, Wor
       co_return SessionEnd::Close;
     }
     if (rejection) {
-      co_await reject(stream, deadline, worker, *rejection,
-                      parser.is_header_done() ? std::string_view(parser.get().target()) : std::string_view(),
-                      started_at);
+      co_await reject(
+          stream, deadline, worker, *rejection,
+          parser.is_header_done() ? std::string_view(parser.get().target()) : std::string_view(),
+          started_at);
       co_return SessionEnd::Linger;  // the stream may be mid-message: never
                                      // reuse it
     }
@@ -263,8 +265,8 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, Deadline& deadline, Wor
     }
     BodyLease lease(worker.shared.bodies);  // given back when this request is done
     if (body_pending) {
-      rejection = co_await readRequestBody(stream, deadline, buffer, parser, limits, lease,
-                                           client_left);
+      rejection =
+          co_await readRequestBody(stream, deadline, buffer, parser, limits, lease, client_left);
       if (client_left) {
         co_return SessionEnd::Close;
       }

@@ -42,8 +42,9 @@ TEST(ClientRequestIdTest, PrefersXClientRequestIdAndKeepsOnlyWellFormedIds) {
   EXPECT_EQ(clientRequestId(requestWith({{"x-request-id", "abc-1"}})), "abc-1");
   EXPECT_EQ(clientRequestId(requestWith({{"x-client-request-id", "c-2"}, {"x-request-id", "r"}})),
             "c-2");
-  EXPECT_EQ(clientRequestId(requestWith({{"x-client-request-id", "bad id"}, {"x-request-id", "r"}})),
-            "r");
+  EXPECT_EQ(
+      clientRequestId(requestWith({{"x-client-request-id", "bad id"}, {"x-request-id", "r"}})),
+      "r");
   EXPECT_EQ(clientRequestId(requestWith({{"x-request-id", "a/b"}})), "");
   EXPECT_EQ(clientRequestId(requestWith({})), "");
 }
