@@ -39,7 +39,8 @@ struct RequestContext {
   // Not inline: the context lives in the session's frame, which idle connections keep.
   boost::json::monotonic_resource json_memory{8 << 10};
 
-  std::string request_id;
+  std::string request_id;          // the gateway's own, unique per request
+  std::string client_request_id;   // the client's x-request-id, when well formed ("" otherwise)
   std::shared_ptr<const config::Snapshot> config;  // pinned at request start
   const http::request<http::string_body>* downstream = nullptr;
   Operation operation = Operation::Other;
