@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "policies/blob_decoder.h"
+#include "policies/unicode_fold.h"
 
 namespace sy::policies {
 namespace {
@@ -38,6 +39,27 @@ TEST(TextNormalizerTest, FoldsOtherScriptDigitsSpacesAndDashes) {
   // Arabic-Indic 4, no-break space, en dash, mathematical bold 7
   std::string text = "\xD9\xA4\xC2\xA0\xE2\x80\x93\xF0\x9D\x9F\x95";
   EXPECT_EQ(normalizeText(text, {}).text(), "4 -7");
+}
+
+TEST(TextNormalizerTest, FoldsEveryScriptsDigitsIncludingSuperscriptsAndSubscripts) {
+  // superscript 4 1, subscript 2, Devanagari 7, Tamil 3, Myanmar 9, circled 5
+  std::string text =
+      "\xE2\x81\xB4\xC2\xB9\xE2\x82\x82\xE0\xA5\xAD\xE0\xAF\xA9\xE1\x81\x89\xE2\x91\xA4";
+  NormalizedText n = normalizeText(text, {});
+  EXPECT_EQ(n.text(), "4127395");
+  EXPECT_EQ(n.toOriginal(1, 2), (std::pair<size_t, size_t>{3, 5}));  // the 2-byte superscript 1
+}
+
+TEST(TextNormalizerTest, FoldsConfusableLettersKeepingTheirCase) {
+  // Cyrillic A K (capital) I (capital, looks like 'I' and 'l'), Cyrillic small er, Greek omicron
+  std::string text = "\xD0\x90\xD0\x9A\xD0\x86" "A \xD1\x80\xCE\xBF";
+  EXPECT_EQ(normalizeText(text, {}).text(), "AKIA po");
+  EXPECT_GT(foldTable().size(), 1000u);
+}
+
+TEST(TextNormalizerTest, LeavesLettersWithoutAnAsciiLookAlikeAndHanNumeralsAlone) {
+  std::string text = "\xD0\xB6 \xE4\xB8\x89 \xC3\xA9";  // Cyrillic zhe, Han three, e-acute
+  EXPECT_EQ(normalizeText(text, {}).text(), text);
 }
 
 TEST(TextNormalizerTest, KeepsOtherCharactersAndInvalidBytesAsTheyAre) {
