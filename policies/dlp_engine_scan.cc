@@ -51,7 +51,8 @@ void extractRange(const DlpEngineState& state, size_t index, std::string_view te
   }
 }
 
-// A maximal run of digits joined by at most three separators in a row (" .-()+").
+// A maximal run of digits joined by at most six separators in a row (" .-()+", line breaks,
+// tabs, '/' and ',': what people put between the groups of a card number).
 struct DigitRun {
   size_t begin = 0;
   size_t end = 0;
@@ -92,8 +93,9 @@ std::vector<DigitRun> digitRuns(std::string_view text) {
         ++run.digits;
         run.end = i + 1;
         separators = 0;
-      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+') {
-        if (++separators > 3) {
+      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+' ||
+                 c == '\n' || c == '\r' || c == '\t' || c == '/' || c == ',') {
+        if (++separators > 6) {
           break;
         }
         run.dots += c == '.' ? 1 : 0;

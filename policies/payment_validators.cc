@@ -73,6 +73,63 @@ bool cardGroupingOk(const NumberShape& shape) {
   return g.back() >= 1 && g.back() <= 4;
 }
 
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+// The separators between the digit groups of `value`, each with its whitespace runs collapsed to
+// one space ("\n  " -> " ", ", " stays ", ").
+std::vector<std::string> digitGaps(std::string_view value) {
+  std::vector<std::string> gaps;
+  std::string gap;
+  bool in_gap = false;
+  for (char c : value) {
+    if (isDigit(c)) {
+      if (in_gap) {
+        gaps.push_back(gap);
+        gap.clear();
+        in_gap = false;
+      }
+      continue;
+    }
+    in_gap = true;
+    if (isSpace(c)) {
+      if (gap.empty() || gap.back() != ' ') {
+        gap.push_back(' ');
+      }
+    } else {
+      gap.push_back(c);
+    }
+  }
+  return gaps;
+}
+
+// Separators the card pattern has always accepted: at most two of ' ', '.', '-' per gap, mixed
+// freely ("4111 1111-1111.1111"). Anything else (line breaks, tabs, '/', ',', longer gaps)
+// counts only when every gap is the same and the groups are a card's (4-4-4-x, 4-6-5, 4-6-4):
+// a list of numbers or of single digits ("[4, 1, 1, ...]", "2019/2020/...") is not a card.
+bool plainGaps(std::string_view value) {
+  size_t run = 0;
+  for (char c : value) {
+    if (isDigit(c)) {
+      run = 0;
+    } else if ((c == ' ' || c == '.' || c == '-') && ++run <= 2) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool uniformGaps(std::string_view value) {
+  std::vector<std::string> gaps = digitGaps(value);
+  for (const std::string& gap : gaps) {
+    if (gap != gaps.front()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool cardNetworkKnown(std::string_view digits) {
@@ -100,16 +157,25 @@ bool validateCard(const MatchInput& input, Span& value) {
   if (gluedBefore(text, value.begin) || gluedAfter(text, value.end)) {
     return false;
   }
-  if (value.begin > 0 && (text[value.begin - 1] == '.' || text[value.begin - 1] == '-') &&
-      value.begin > 1 && isDigit(text[value.begin - 2])) {
-    return false;
+  if (value.begin > 1 && isDigit(text[value.begin - 2])) {
+    char prev = text[value.begin - 1];
+    if (prev == '.' || prev == '-' || prev == ',' || prev == '/') {
+      return false;
+    }
   }
   NumberShape shape = parseNumber(slice(text, value));
   if (shape.digits.size() < 12 || shape.digits.size() > 19 || !cardGroupingOk(shape)) {
     return false;
   }
+  bool plain = plainGaps(slice(text, value));
+  if (!plain) {
+    bool all_single = shape.groups.size() == shape.digits.size();
+    if (all_single || shape.groups.size() == 1) {
+      return false;
+    }
+  }
   if (luhnValid(shape.digits) && cardNetworkKnown(shape.digits)) {
-    return true;
+    return plain || uniformGaps(slice(text, value));
   }
   // "4111 1111 1111 1111 2024": a valid card followed by another group of digits.
   if (shape.groups.size() < 3) {
@@ -127,7 +193,7 @@ bool validateCard(const MatchInput& input, Span& value) {
     --end;
   }
   value.end = end;
-  return true;
+  return plain || uniformGaps(slice(text, value));
 }
 
 bool validateIban(const MatchInput& input, Span& value) {
