@@ -127,6 +127,13 @@ bool validatePrivateKey(const MatchInput& input, Span& value) {
   while (header_end < block.size() && block[header_end] == '-') {
     ++header_end;
   }
+  // "-----BEGIN X PRIVATE KEY----------END X PRIVATE KEY-----": an empty armor, not a key.
+  std::string_view rest = block.substr(header_end);
+  rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+  if (rest.size() >= 3 && toLowerAscii(rest[0]) == 'e' && toLowerAscii(rest[1]) == 'n' &&
+      toLowerAscii(rest[2]) == 'd') {
+    return false;
+  }
   size_t body_chars = 0;
   for (size_t i = header_end; i < block.size() && block[i] != '-'; ++i) {
     char c = block[i];

@@ -117,6 +117,70 @@ TEST(BlobDecoderTest, DecodesHexEscapedHexAndUrlEncoding) {
   EXPECT_EQ(url[0].src_end[1], 10u);  // ' ' <- "%20"
 }
 
+TEST(BlobDecoderTest, JoinsTheLinesOfAWrappedRunAndMapsBytesAcrossLineBreaks) {
+  EvasionConfig config;
+  // base64("hello world again, and again!") wrapped at 16 columns
+  std::string text = "x aGVsbG8gd29ybGQg\nYWdhaW4sIGFuZCBh\r\nZ2FpbiE= y";
+  auto blobs = findEncodedBlobs(text, config, 1 << 20);
+  ASSERT_EQ(blobs.size(), 1u);
+  EXPECT_EQ(blobs[0].text, "hello world again, and again!");
+  EXPECT_EQ(blobs[0].begin, 2u);
+  EXPECT_EQ(blobs[0].end, text.size() - 2);
+  // "hello world " is the first line; 'a' of "again" comes from the second ("YWdh").
+  EXPECT_EQ(blobs[0].src_begin[12], 19u);
+}
+
+TEST(BlobDecoderTest, DoesNotJoinLinesOfDifferentWidths) {
+  EvasionConfig config;
+  // Two runs on consecutive lines, the first longer than the second: not one wrapped blob.
+  std::string text = "YWdhaW4sIGFuZCBhZ2FpbiEh\naGVsbG8gd29ybGQg";
+  auto blobs = findEncodedBlobs(text, config, 1 << 20);
+  ASSERT_EQ(blobs.size(), 2u);
+  EXPECT_EQ(blobs[0].text, "again, and again!!");
+  EXPECT_EQ(blobs[1].text, "hello world ");
+}
+
+TEST(BlobDecoderTest, DecodesUtf16LittleAndBigEndianToUtf8) {
+  EvasionConfig config;
+  // base64 of UTF-16LE "hello world" and of UTF-16BE "hello world" with a BOM
+  auto le = findEncodedBlobs("aABlAGwAbABvACAAdwBvAHIAbABkAA==", config, 1 << 20);
+  ASSERT_EQ(le.size(), 1u);
+  EXPECT_EQ(le[0].text, "hello world");
+  EXPECT_EQ(le[0].src_begin.size(), le[0].text.size());
+  auto be = findEncodedBlobs("/v8AaABlAGwAbABvACAAdwBvAHIAbABk", config, 1 << 20);
+  ASSERT_EQ(be.size(), 1u);
+  EXPECT_EQ(be[0].text, "hello world");
+}
+
+TEST(BlobDecoderTest, DecodesBlobsInsideBlobsWithOffsetsIntoTheOuterText) {
+  EvasionConfig config;
+  // base64(base64("hello world again"))
+  std::string text = "z YUdWc2JHOGdkMjl5YkdRZ1lXZGhhVzQ9 z";
+  auto blobs = findEncodedBlobs(text, config, 1 << 20);
+  ASSERT_EQ(blobs.size(), 2u);
+  EXPECT_EQ(blobs[0].text, "aGVsbG8gd29ybGQgYWdhaW4=");
+  EXPECT_EQ(blobs[1].text, "hello world again");
+  EXPECT_EQ(blobs[1].begin, 2u);
+  EXPECT_LE(blobs[1].end, text.size() - 2);
+  for (size_t k = 0; k < blobs[1].text.size(); ++k) {
+    EXPECT_LT(blobs[1].src_begin[k], blobs[1].src_end[k]);
+    EXPECT_LE(blobs[1].src_end[k], text.size() - 2);
+  }
+}
+
+TEST(BlobDecoderTest, DecodesHexDumpsWithSeparators) {
+  EvasionConfig config;
+  auto spaced = findEncodedBlobs("dump: 68 65 6c 6c 6f 20 77 6f 72 6c 64 21 end", config, 1 << 20);
+  ASSERT_EQ(spaced.size(), 1u);
+  EXPECT_EQ(spaced[0].text, "hello world!");
+  EXPECT_EQ(spaced[0].begin, 6u);
+  EXPECT_EQ(spaced[0].src_end[1], 11u);  // 'e' <- "65"
+  auto colons = findEncodedBlobs("68:65:6c:6c:6f:20:77:6f:72:6c:64:21", config, 1 << 20);
+  ASSERT_EQ(colons.size(), 1u);
+  EXPECT_EQ(colons[0].text, "hello world!");
+  EXPECT_TRUE(findEncodedBlobs("be a decade ad de fa ce be ad", config, 1 << 20).empty());
+}
+
 TEST(BlobDecoderTest, StopsAtTheDecodeBudget) {
   EvasionConfig config;
   std::string text;
