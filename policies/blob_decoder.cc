@@ -29,6 +29,17 @@ constexpr std::array<signed char, 256> makeBase64Table() {
 
 constexpr std::array<signed char, 256> kBase64Table = makeBase64Table();
 
+// [0-9a-fA-F :-]: the characters of a hex dump.
+constexpr std::array<bool, 256> makeHexDumpChars() {
+  std::array<bool, 256> table{};
+  for (unsigned char c : std::string_view("0123456789abcdefABCDEF :-")) {
+    table[c] = true;
+  }
+  return table;
+}
+
+constexpr std::array<bool, 256> kHexDumpChars = makeHexDumpChars();
+
 // Both the standard and the URL-safe alphabet; -1 for anything else.
 int base64Value(char c) { return kBase64Table[static_cast<unsigned char>(c)]; }
 
@@ -291,7 +302,7 @@ struct Finder {
     return end;
   }
 
-  static bool dumpChar(char c) { return hexValue(c) >= 0 || c == ' ' || c == ':' || c == '-'; }
+  static bool dumpChar(char c) { return kHexDumpChars[static_cast<unsigned char>(c)]; }
 
   // Finds hex dumps the way run() finds base64: a dump of eight pairs spans 23 characters of
   // [0-9a-fA-F :-], so a window whose last character is anything else is skipped whole.
