@@ -213,8 +213,9 @@ struct Finder {
 
   // A run that ends at a line break continues on the next lines when they are the lines of a
   // wrapped blob (`base64` wraps at 76 columns, PEM at 64, `xxd -p` at 60): every line but the
-  // last has the same width W, a multiple of 4 and >= 16; the first and last are at most W
-  // long; padding only at the very end. Returns the segments, the first one included.
+  // last has the same width W (the longer of the first two lines), a multiple of 4 and >= 16;
+  // the first and last are at most W long; padding only at the very end. Returns the segments,
+  // the first one included.
   std::vector<std::pair<size_t, size_t>> wrappedSegments(size_t begin, size_t end) const {
     std::vector<std::pair<size_t, size_t>> segments{{begin, end}};
     if (text[end - 1] == '=') {
@@ -233,8 +234,10 @@ struct Finder {
         break;
       }
       if (width == 0) {
-        width = length;
-        if (width < 16 || width % 4 != 0 || end - begin > width) {
+        // Two lines: the second is the last one (shorter) or a full one (the first may then
+        // start mid-line, after a label).
+        width = std::max(length, end - begin);
+        if (width < 16 || width % 4 != 0) {
           break;
         }
       }

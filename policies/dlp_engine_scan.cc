@@ -53,7 +53,7 @@ void extractRange(const DlpEngineState& state, size_t index, std::string_view te
 }
 
 // A maximal run of digits joined by at most six separators in a row (" .-()+", line breaks,
-// tabs, '/' and ',': what people put between the groups of a card number).
+// tabs, '/', ',', '_', '|', ':', ';': what people put between the groups of a card number).
 struct DigitRun {
   size_t begin = 0;
   size_t end = 0;
@@ -95,7 +95,8 @@ std::vector<DigitRun> digitRuns(std::string_view text) {
         run.end = i + 1;
         separators = 0;
       } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+' ||
-                 c == '\n' || c == '\r' || c == '\t' || c == '/' || c == ',') {
+                 c == '\n' || c == '\r' || c == '\t' || c == '/' || c == ',' || c == '_' ||
+                 c == '|' || c == ':' || c == ';') {
         if (++separators > 6) {
           break;
         }

@@ -76,8 +76,8 @@ bool cardGroupingOk(const NumberShape& shape) {
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 // The separators between the digit groups of `value`, each with its whitespace runs collapsed to
-// one space ("\n  " -> " ", ", " stays ", ").
-std::vector<std::string> digitGaps(std::string_view value) {
+// one space ("\n  " -> " ", ", " stays ", ") unless `raw`.
+std::vector<std::string> digitGaps(std::string_view value, bool raw = false) {
   std::vector<std::string> gaps;
   std::string gap;
   bool in_gap = false;
@@ -91,7 +91,7 @@ std::vector<std::string> digitGaps(std::string_view value) {
       continue;
     }
     in_gap = true;
-    if (isSpace(c)) {
+    if (isSpace(c) && !raw) {
       if (gap.empty() || gap.back() != ' ') {
         gap.push_back(' ');
       }
@@ -104,7 +104,8 @@ std::vector<std::string> digitGaps(std::string_view value) {
 
 // Separators the card pattern has always accepted: at most two of ' ', '.', '-' per gap, mixed
 // freely ("4111 1111-1111.1111"). Anything else (line breaks, tabs, '/', ',', longer gaps)
-// counts only when every gap is the same and the groups are a card's (4-4-4-x, 4-6-5, 4-6-4):
+// ('_', '|', ':', ';' too) counts only when the gaps agree (uniformGaps) and the groups are a
+// card's (4-4-4-x, 4-6-5, 4-6-4):
 // a list of numbers or of single digits ("[4, 1, 1, ...]", "2019/2020/...") is not a card.
 bool plainGaps(std::string_view value) {
   size_t run = 0;
@@ -120,14 +121,36 @@ bool plainGaps(std::string_view value) {
   return true;
 }
 
-bool uniformGaps(std::string_view value) {
+// Every gap the same; or, for exactly the groups of a 16-digit card or an Amex (4-4-4-4, 4-6-5),
+// any mix without a comma ("4080-4670/4847\n6648"): lists are written with commas.
+bool uniformGaps(std::string_view value, const NumberShape& shape) {
   std::vector<std::string> gaps = digitGaps(value);
+  bool uniform = true;
+  bool comma = false;
   for (const std::string& gap : gaps) {
-    if (gap != gaps.front()) {
-      return false;
-    }
+    uniform &= gap == gaps.front();
+    comma |= gap.find(',') != std::string::npos;
   }
-  return true;
+  bool card_groups = shape.groups == std::vector<int>{4, 4, 4, 4} ||
+                     shape.groups == std::vector<int>{4, 6, 5};
+  return uniform || (card_groups && !comma);
+}
+
+// "210\n76\n2493" (one group per line) and "846/36/9265" read as an SSN without a context word:
+// no date, decimal or list is written that way.
+bool ssnLayout(std::string_view value) {
+  std::vector<std::string> gaps = digitGaps(value, true);
+  if (gaps.size() != 2) {
+    return false;
+  }
+  auto line = [](const std::string& gap) {
+    return gap.find('\n') != std::string::npos &&
+           gap.find_first_not_of(" \t\r\n") == std::string::npos;
+  };
+  auto slash = [](const std::string& gap) {
+    return gap == "/" || gap == " / ";
+  };
+  return (line(gaps[0]) && line(gaps[1])) || (slash(gaps[0]) && slash(gaps[1]));
 }
 
 }  // namespace
@@ -175,7 +198,7 @@ bool validateCard(const MatchInput& input, Span& value) {
     }
   }
   if (luhnValid(shape.digits) && cardNetworkKnown(shape.digits)) {
-    return plain || uniformGaps(slice(text, value));
+    return plain || uniformGaps(slice(text, value), parseNumber(slice(text, value)));
   }
   // "4111 1111 1111 1111 2024": a valid card followed by another group of digits.
   if (shape.groups.size() < 3) {
@@ -193,7 +216,7 @@ bool validateCard(const MatchInput& input, Span& value) {
     --end;
   }
   value.end = end;
-  return plain || uniformGaps(slice(text, value));
+  return plain || uniformGaps(slice(text, value), parseNumber(slice(text, value)));
 }
 
 bool validateIban(const MatchInput& input, Span& value) {
@@ -256,7 +279,7 @@ bool validateSsn(const MatchInput& input, Span& value) {
     }
   }
   bool dashed = shape.groups == std::vector<int>{3, 2, 4} && allSeparatorsAre(shape, '-');
-  if (dashed) {
+  if (dashed || (shape.groups == std::vector<int>{3, 2, 4} && ssnLayout(slice(text, value)))) {
     return true;
   }
   if (shape.groups.size() != 1 && shape.groups != std::vector<int>{3, 2, 4}) {

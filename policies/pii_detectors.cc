@@ -6,9 +6,9 @@ namespace sy::policies {
 namespace {
 
 // Separators tolerated between digits: spaces, dots and dashes ("4111 1111-1111.1111"), and the
-// ways people and tools format or disguise groups: line breaks, tabs, '/' and ','
+// ways people and tools format or disguise groups: line breaks, tabs, '/', ',', '_', '|', ':', ';'
 // ("4111/1111/1111/1111", one group per line). The validators decide which shapes count.
-#define SY_DIGIT_SEP "[\\s./,\\-]{0,6}"
+#define SY_DIGIT_SEP "[\\s./,_|:;\\-]{0,6}"
 
 constexpr std::string_view kMonths =
     "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -106,7 +106,7 @@ std::vector<BuiltinDetector> piiDetectors() {
        true,
        85,
        "IBAN (registered country length, mod-97 check)",
-       {pattern("(?i)\\b[a-z]{2}\\d{2}(?:[ \\-]?[a-z0-9]|[\\s\\-]{1,6}[a-z0-9]){11,30}",
+       {pattern("(?i)\\b[a-z]{2}\\d{2}(?:[ \\-]?[a-z0-9]|[\\s/\\-]{1,6}[a-z0-9]){11,30}",
                 validateIban, 200)}});
   detectors.push_back({"us_ssn",
                        DetectorClass::Pii,

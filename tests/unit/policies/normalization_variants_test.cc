@@ -165,11 +165,13 @@ const std::string kCard = "4111 1111 1111 1111";
 
 std::vector<Variant> cardVariants() {
   std::vector<Variant> out;
-  for (std::string sep : {"\n", "\t", "/", ",", ".", "-", "\r\n", " / ", ", ", " - ", "\n  "}) {
+  for (std::string sep :
+       {"\n", "\t", "/", ",", ".", "-", "\r\n", " / ", ", ", " - ", "\n  ", "_", "|", ":", ";"}) {
     out.push_back({"card groups joined by [" + sep + "]", "credit_card",
                    "4111" + sep + "1111" + sep + "1111" + sep + "1111"});
   }
   out.push_back({"card broken over two lines", "credit_card", "4111 1111\n1111 1111"});
+  out.push_back({"card with mixed separators", "credit_card", "4111-1111/1111\n1111"});
   out.push_back({"Mastercard with slashes", "credit_card", "5555/5555/5555/4444"});
   out.push_back({"Amex 4-6-5 over lines", "credit_card", "3782\n822463\n10005"});
   out.push_back({"card in superscript digits", "credit_card", superscript(kCard)});
@@ -193,6 +195,7 @@ std::vector<Variant> ibanAndSsnVariants() {
       {"IBAN over CRLF with indentation", "iban", "DE89 3704 0044\r\n    0532 0130 00"},
       {"IBAN with tabs", "iban", "DE89\t3704\t0044\t0532\t0130\t00"},
       {"IBAN with dashes", "iban", "GB82-WEST-1234-5698-7654-32"},
+      {"IBAN with slashes", "iban", "DE89/3704/0044/0532/0130/00"},
       {"IBAN with look-alike letters", "iban", confusable("GB82 WEST 1234 5698 7654 32")},
       {"IBAN in superscript digits", "iban", superscript("GB82 WEST 1234 5698 7654 32")},
       {"SSN dashed then a line break", "us_ssn", "536-22-\n1234"},
@@ -200,6 +203,8 @@ std::vector<Variant> ibanAndSsnVariants() {
       {"SSN one group per line", "us_ssn", "536\n22\n1234", "SSN:\n"},
       {"SSN spaces and a line break", "us_ssn", "536 22\n1234", "my ssn is "},
       {"SSN with slashes", "us_ssn", "536/22/1234", "social security number "},
+      {"SSN one group per line, no context word", "us_ssn", "536\n22\n1234"},
+      {"SSN with slashes, no context word", "us_ssn", "536/22/1234"},
       {"SSN in superscript digits", "us_ssn", superscript("536-22-1234")},
       {"SSN in Devanagari digits", "us_ssn", digitsFrom(0x0966, "536-22-1234")},
   };
@@ -283,6 +288,8 @@ std::vector<EncodedVariant> encodedVariants() {
       {"base64 wrapped at 76 columns", "credit_card", wrap(base64(letter), 76)},
       {"base64 wrapped at 64 columns with CRLF", "credit_card", wrap(base64(letter), 64, "\r\n")},
       {"base64 wrapped at 76 columns, SSN", "us_ssn", wrap(base64(ssn), 76)},
+      {"base64 wrapped at 76 columns, two lines", "us_ssn",
+       wrap(base64("Customer record follows. Field value: ssn 536-22-1234. End of record."), 76)},
       {"double-encoded base64", "credit_card", base64(base64(letter))},
       {"double-encoded base64, wrapped", "credit_card", wrap(base64(base64(letter)), 76)},
       {"UTF-16LE base64", "credit_card", base64(utf16le(letter))},
@@ -330,6 +337,8 @@ INSTANTIATE_TEST_SUITE_P(
         "Κωδικός έκδοσης ΑΒΓ, περίοδος 2024/2025.",
         "Привет! Как дела? Это обычный текст без секретов и ключей.",
         "1/2 cup, 1/4 cup, 3/4 cup and 1/8 teaspoon of salt",
+        "id\tqty\tcode\n536\t22\t1234\n",
+        "Ranges: 4000, 4500/5000, 5500 and 4111, 1111/1111, 1111.",
         "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----",
         "----- begin private key -----\nanything\n----- end private key -----",
         "the bytes 00 01 02 03 04 05 06 07 08 09 0a 0b are not text"));

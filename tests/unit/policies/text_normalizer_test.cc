@@ -130,14 +130,18 @@ TEST(BlobDecoderTest, JoinsTheLinesOfAWrappedRunAndMapsBytesAcrossLineBreaks) {
   EXPECT_EQ(blobs[0].src_begin[12], 19u);
 }
 
-TEST(BlobDecoderTest, DoesNotJoinLinesOfDifferentWidths) {
+TEST(BlobDecoderTest, DoesNotJoinLinesThatAreNotTheLinesOfOneWrappedBlob) {
   EvasionConfig config;
-  // Two runs on consecutive lines, the first longer than the second: not one wrapped blob.
-  std::string text = "YWdhaW4sIGFuZCBhZ2FpbiEh\naGVsbG8gd29ybGQg";
-  auto blobs = findEncodedBlobs(text, config, 1 << 20);
-  ASSERT_EQ(blobs.size(), 2u);
-  EXPECT_EQ(blobs[0].text, "again, and again!!");
-  EXPECT_EQ(blobs[1].text, "hello world ");
+  // The first line is 23 characters (not a multiple of 4): two blobs, not one wrapped blob.
+  auto odd = findEncodedBlobs("aGVsbG8gd29ybGQgYWdhaW4\naGVsbG8gd29ybGQg", config, 1 << 20);
+  ASSERT_EQ(odd.size(), 2u);
+  EXPECT_EQ(odd[0].text, "hello world again");
+  EXPECT_EQ(odd[1].text, "hello world ");
+  // A middle line shorter than the first ends the blob there.
+  auto ragged = findEncodedBlobs("aGVsbG8gd29ybGQg\naGVsbG8g\naGVsbG8gd29ybGQg", config, 1 << 20);
+  ASSERT_EQ(ragged.size(), 2u);
+  EXPECT_EQ(ragged[0].text, "hello world hello ");
+  EXPECT_EQ(ragged[1].text, "hello world ");
 }
 
 TEST(BlobDecoderTest, DecodesUtf16LittleAndBigEndianToUtf8) {
