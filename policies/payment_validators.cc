@@ -131,8 +131,8 @@ bool uniformGaps(std::string_view value, const NumberShape& shape) {
     uniform &= gap == gaps.front();
     comma |= gap.find(',') != std::string::npos;
   }
-  bool card_groups = shape.groups == std::vector<int>{4, 4, 4, 4} ||
-                     shape.groups == std::vector<int>{4, 6, 5};
+  bool card_groups =
+      shape.groups == std::vector<int>{4, 4, 4, 4} || shape.groups == std::vector<int>{4, 6, 5};
   return uniform || (card_groups && !comma);
 }
 
@@ -147,9 +147,7 @@ bool ssnLayout(std::string_view value) {
     return gap.find('\n') != std::string::npos &&
            gap.find_first_not_of(" \t\r\n") == std::string::npos;
   };
-  auto slash = [](const std::string& gap) {
-    return gap == "/" || gap == " / ";
-  };
+  auto slash = [](const std::string& gap) { return gap == "/" || gap == " / "; };
   return (line(gaps[0]) && line(gaps[1])) || (slash(gaps[0]) && slash(gaps[1]));
 }
 

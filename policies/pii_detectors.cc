@@ -108,14 +108,14 @@ std::vector<BuiltinDetector> piiDetectors() {
        "IBAN (registered country length, mod-97 check)",
        {pattern("(?i)\\b[a-z]{2}\\d{2}(?:[ \\-]?[a-z0-9]|[\\s/\\-]{1,6}[a-z0-9]){11,30}",
                 validateIban, 200)}});
-  detectors.push_back({"us_ssn",
-                       DetectorClass::Pii,
-                       "restricted",
-                       true,
-                       80,
-                       "US social security number (valid area, group and serial)",
-                       {pattern("\\b\\d{3}[\\s./,\\-]{0,4}\\d{2}[\\s./,\\-]{0,4}\\d{4}\\b",
-                                validateSsn, 32)}});
+  detectors.push_back(
+      {"us_ssn",
+       DetectorClass::Pii,
+       "restricted",
+       true,
+       80,
+       "US social security number (valid area, group and serial)",
+       {pattern("\\b\\d{3}[\\s./,\\-]{0,4}\\d{2}[\\s./,\\-]{0,4}\\d{4}\\b", validateSsn, 32)}});
   detectors.push_back({"ipv4",
                        DetectorClass::Pii,
                        "internal",

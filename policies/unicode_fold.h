@@ -28,7 +28,7 @@ class UnicodeFoldTable {
   friend const UnicodeFoldTable& foldTable();
   UnicodeFoldTable();
 
-  std::array<char, 0x10000> bmp_{};                   // indexed by BMP code point
+  std::array<char, 0x10000> bmp_{};                      // indexed by BMP code point
   std::vector<std::pair<int32_t, char>> supplementary_;  // sorted by code point
   size_t count_ = 0;
 };

@@ -123,9 +123,10 @@ std::string denseText(size_t size) {
 // character goes through the Unicode folding of the normalizer.
 std::string unicodeText(size_t size) {
   static constexpr std::string_view kUnicodeWords[] = {
-      "отчёт",  "квартал", "выручка", "клиент", "проект", "срок",   "бюджет", "команда",
-      "έκθεση", "πελάτης", "έργο",    "προϋπολογισμός",  "報告",   "顧客",   "予算",
-      "équipe", "réunion", "über",    "größe",  "año",    "mañana", "2024",   "15,5%"};
+      "отчёт",  "квартал", "выручка", "клиент",  "проект",  "срок",
+      "бюджет", "команда", "έκθεση",  "πελάτης", "έργο",    "προϋπολογισμός",
+      "報告",   "顧客",    "予算",    "équipe",  "réunion", "über",
+      "größe",  "año",     "mañana",  "2024",    "15,5%"};
   Rng rng{0x0b1};
   std::string text;
   text.reserve(size + 64);

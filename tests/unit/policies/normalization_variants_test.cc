@@ -63,17 +63,38 @@ std::string confusable(std::string_view ascii) {
   std::string out;
   for (char c : ascii) {
     switch (c) {
-      case 'A': out += utf8(0x0410); break;  // CYRILLIC CAPITAL A
-      case 'K': out += utf8(0x041A); break;  // CYRILLIC CAPITAL KA
-      case 'I': out += utf8(0x0406); break;  // CYRILLIC CAPITAL BYELORUSSIAN-UKRAINIAN I
-      case 'O': out += utf8(0x039F); break;  // GREEK CAPITAL OMICRON
-      case 'p': out += utf8(0x0440); break;  // CYRILLIC SMALL ER
-      case 'h': out += utf8(0x04BB); break;  // CYRILLIC SMALL SHHA
-      case 's': out += utf8(0x0455); break;  // CYRILLIC SMALL DZE
-      case 'a': out += utf8(0x0430); break;  // CYRILLIC SMALL A
-      case 'o': out += utf8(0x03BF); break;  // GREEK SMALL OMICRON
-      case 'e': out += utf8(0x0435); break;  // CYRILLIC SMALL IE
-      default: out.push_back(c);
+      case 'A':
+        out += utf8(0x0410);
+        break;  // CYRILLIC CAPITAL A
+      case 'K':
+        out += utf8(0x041A);
+        break;  // CYRILLIC CAPITAL KA
+      case 'I':
+        out += utf8(0x0406);
+        break;  // CYRILLIC CAPITAL BYELORUSSIAN-UKRAINIAN I
+      case 'O':
+        out += utf8(0x039F);
+        break;  // GREEK CAPITAL OMICRON
+      case 'p':
+        out += utf8(0x0440);
+        break;  // CYRILLIC SMALL ER
+      case 'h':
+        out += utf8(0x04BB);
+        break;  // CYRILLIC SMALL SHHA
+      case 's':
+        out += utf8(0x0455);
+        break;  // CYRILLIC SMALL DZE
+      case 'a':
+        out += utf8(0x0430);
+        break;  // CYRILLIC SMALL A
+      case 'o':
+        out += utf8(0x03BF);
+        break;  // GREEK SMALL OMICRON
+      case 'e':
+        out += utf8(0x0435);
+        break;  // CYRILLIC SMALL IE
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -319,29 +340,28 @@ TEST_P(CleanTextTest, HasNoPiiOrSecretFinding) {
 
 INSTANTIATE_TEST_SUITE_P(
     Prose, CleanTextTest,
-    ::testing::Values(
-        "Totals: 4,111.11 and 1,111.11, then 1,111.11 and 1,111.11 again.",
-        "The prices were 4111.11, 1111.11, 1111.11, 1111.11 in that order.",
-        "nums = [4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]",
-        "digits: 4,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
-        "Pi is 3.1415926535 8979 3238 4626 4338 3279 approximately.",
-        "Revenue 2019/2020/2021/2022 grew by 4.5%, 5.5%, 6.1%, 7.2%.",
-        "Schedule: 2024/01/15, 2024/02/15, 2024/03/15 and 2024/04/15.",
-        "Population 1,234,567,890,123 people over 4 continents.",
-        "coords 41.1111, -111.1111 and 41.2222, -111.2222",
-        "version 4.11.1111.1111 was released with build 1111",
-        "Scores by year:\n2011\n2012\n2013\n2014\n2015\n",
-        "Table:\n| 4111 | 1111 |\n| 1111 | 1112 |\n",
-        "The answer is 536 22 1234 in base ten.",
-        "Ширина 4111 мм, высота 1111 мм; вес 1111 кг, цена 1111 руб.",
-        "Κωδικός έκδοσης ΑΒΓ, περίοδος 2024/2025.",
-        "Привет! Как дела? Это обычный текст без секретов и ключей.",
-        "1/2 cup, 1/4 cup, 3/4 cup and 1/8 teaspoon of salt",
-        "id\tqty\tcode\n536\t22\t1234\n",
-        "Ranges: 4000, 4500/5000, 5500 and 4111, 1111/1111, 1111.",
-        "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----",
-        "----- begin private key -----\nanything\n----- end private key -----",
-        "the bytes 00 01 02 03 04 05 06 07 08 09 0a 0b are not text"));
+    ::testing::Values("Totals: 4,111.11 and 1,111.11, then 1,111.11 and 1,111.11 again.",
+                      "The prices were 4111.11, 1111.11, 1111.11, 1111.11 in that order.",
+                      "nums = [4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]",
+                      "digits: 4,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+                      "Pi is 3.1415926535 8979 3238 4626 4338 3279 approximately.",
+                      "Revenue 2019/2020/2021/2022 grew by 4.5%, 5.5%, 6.1%, 7.2%.",
+                      "Schedule: 2024/01/15, 2024/02/15, 2024/03/15 and 2024/04/15.",
+                      "Population 1,234,567,890,123 people over 4 continents.",
+                      "coords 41.1111, -111.1111 and 41.2222, -111.2222",
+                      "version 4.11.1111.1111 was released with build 1111",
+                      "Scores by year:\n2011\n2012\n2013\n2014\n2015\n",
+                      "Table:\n| 4111 | 1111 |\n| 1111 | 1112 |\n",
+                      "The answer is 536 22 1234 in base ten.",
+                      "Ширина 4111 мм, высота 1111 мм; вес 1111 кг, цена 1111 руб.",
+                      "Κωδικός έκδοσης ΑΒΓ, περίοδος 2024/2025.",
+                      "Привет! Как дела? Это обычный текст без секретов и ключей.",
+                      "1/2 cup, 1/4 cup, 3/4 cup and 1/8 teaspoon of salt",
+                      "id\tqty\tcode\n536\t22\t1234\n",
+                      "Ranges: 4000, 4500/5000, 5500 and 4111, 1111/1111, 1111.",
+                      "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----",
+                      "----- begin private key -----\nanything\n----- end private key -----",
+                      "the bytes 00 01 02 03 04 05 06 07 08 09 0a 0b are not text"));
 
 }  // namespace
 }  // namespace sy::policies

@@ -52,7 +52,9 @@ TEST(TextNormalizerTest, FoldsEveryScriptsDigitsIncludingSuperscriptsAndSubscrip
 
 TEST(TextNormalizerTest, FoldsConfusableLettersKeepingTheirCase) {
   // Cyrillic A K (capital) I (capital, looks like 'I' and 'l'), Cyrillic small er, Greek omicron
-  std::string text = "\xD0\x90\xD0\x9A\xD0\x86" "A \xD1\x80\xCE\xBF";
+  std::string text =
+      "\xD0\x90\xD0\x9A\xD0\x86"
+      "A \xD1\x80\xCE\xBF";
   EXPECT_EQ(normalizeText(text, {}).text(), "AKIA po");
   EXPECT_GT(foldTable().size(), 1000u);
 }
