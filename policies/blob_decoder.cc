@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "policies/blob_utf16.h"
 #include "policies/text_normalizer.h"
 #include "policies/validators.h"
 
@@ -28,6 +29,17 @@ constexpr std::array<signed char, 256> makeBase64Table() {
 
 constexpr std::array<signed char, 256> kBase64Table = makeBase64Table();
 
+// [0-9a-fA-F :-]: the characters of a hex dump.
+constexpr std::array<bool, 256> makeHexDumpChars() {
+  std::array<bool, 256> table{};
+  for (unsigned char c : std::string_view("0123456789abcdefABCDEF :-")) {
+    table[c] = true;
+  }
+  return table;
+}
+
+constexpr std::array<bool, 256> kHexDumpChars = makeHexDumpChars();
+
 // Both the standard and the URL-safe alphabet; -1 for anything else.
 int base64Value(char c) { return kBase64Table[static_cast<unsigned char>(c)]; }
 
@@ -50,8 +62,9 @@ void push(DecodedBlob& blob, char byte, size_t src_begin, size_t src_end) {
   blob.src_end.push_back(static_cast<uint32_t>(src_end));
 }
 
-// `run` is text[begin, begin + run.size()), padding already stripped.
-bool decodeBase64(std::string_view run, size_t begin, DecodedBlob& blob) {
+// `run` holds the encoded characters (padding already stripped, line breaks of a wrapped blob
+// left out); pos[i] is where run[i] is in the scanned text.
+bool decodeBase64(std::string_view run, const std::vector<uint32_t>& pos, DecodedBlob& blob) {
   bool has_std = false;
   bool has_url = false;
   for (char c : run) {
@@ -73,21 +86,21 @@ bool decodeBase64(std::string_view run, size_t begin, DecodedBlob& blob) {
       // Bits 8k .. 8k+7 of the stream live in characters 8k/6 .. (8k+7)/6.
       size_t first = (8 * byte_index) / 6;
       size_t last = (8 * byte_index + 7) / 6;
-      push(blob, byte, begin + first, begin + last + 1);
+      push(blob, byte, pos[first], pos[last] + 1);
       ++byte_index;
     }
   }
   return true;
 }
 
-bool decodeHex(std::string_view run, size_t begin, DecodedBlob& blob) {
+bool decodeHex(std::string_view run, const std::vector<uint32_t>& pos, DecodedBlob& blob) {
   if (run.size() % 2 != 0) {
     return false;
   }
   for (size_t i = 0; i + 1 < run.size(); i += 2) {
     int hi = hexValue(run[i]);
     int lo = hexValue(run[i + 1]);
-    push(blob, static_cast<char>(hi * 16 + lo), begin + i, begin + i + 2);
+    push(blob, static_cast<char>(hi * 16 + lo), pos[i], pos[i + 1] + 1);
   }
   return true;
 }
@@ -120,12 +133,21 @@ struct Finder {
   const EvasionConfig& config;
   size_t budget;
   std::vector<DecodedBlob> blobs;
+  size_t next_start = 0;  // where run() resumes after decodeRun()
 
   bool sizeOk(size_t chars) const {
     return chars >= config.min_blob_chars && chars <= config.max_blob_chars;
   }
 
   void keep(DecodedBlob&& blob, BlobKind kind, size_t begin, size_t end) {
+    bool little_endian = true;
+    if (!isReadableText(blob.text) && looksLikeUtf16(blob.text, little_endian)) {
+      DecodedBlob utf8;
+      if (!utf16ToUtf8(blob, little_endian, utf8)) {
+        return;
+      }
+      blob = std::move(utf8);
+    }
     if (blob.text.size() < 6 || blob.text.size() > budget || !isReadableText(blob.text)) {
       return;
     }
@@ -136,17 +158,19 @@ struct Finder {
     blobs.push_back(std::move(blob));
   }
 
-  void base64OrHexRun(size_t begin, size_t end) {
-    std::string_view run = text.substr(begin, end - begin);
+  // `chars` are the encoded characters of one run (a wrapped run without its line breaks), at
+  // text offsets `pos`; the run spans text[begin, end).
+  void base64OrHexRun(std::string_view chars, const std::vector<uint32_t>& pos, size_t begin,
+                      size_t end) {
     bool all_hex = true;
     bool has_digit = false;
-    for (char c : run) {
+    for (char c : chars) {
       all_hex &= hexValue(c) >= 0;
       has_digit |= isDigit(c);
     }
     if (all_hex && has_digit && config.decode_hex) {
       DecodedBlob blob;
-      if (decodeHex(run, begin, blob)) {
+      if (decodeHex(chars, pos, blob)) {
         size_t before = blobs.size();
         keep(std::move(blob), BlobKind::Hex, begin, end);
         if (blobs.size() != before) {
@@ -155,14 +179,158 @@ struct Finder {
       }
     }
     if (config.decode_base64) {
-      size_t data_end = end;
-      while (data_end > begin && text[data_end - 1] == '=') {
+      size_t data_end = chars.size();
+      while (data_end > 0 && chars[data_end - 1] == '=') {
         --data_end;
       }
       DecodedBlob blob;
-      if (decodeBase64(text.substr(begin, data_end - begin), begin, blob)) {
+      if (decodeBase64(chars.substr(0, data_end), pos, blob)) {
         keep(std::move(blob), BlobKind::Base64, begin, end);
       }
+    }
+  }
+
+  size_t lineBreakAt(size_t pos) const {
+    if (pos < text.size() && text[pos] == '\n') {
+      return 1;
+    }
+    return pos + 1 < text.size() && text[pos] == '\r' && text[pos + 1] == '\n' ? 2 : 0;
+  }
+
+  // The end of the base64 characters (and up to two '=') starting at `pos`.
+  size_t segmentEnd(size_t pos) const {
+    const unsigned char* data = reinterpret_cast<const unsigned char*>(text.data());
+    size_t end = pos;
+    while (end < text.size() && good(data[end])) {
+      ++end;
+    }
+    size_t data_end = end;
+    while (end < text.size() && end - data_end < 2 && data[end] == '=') {
+      ++end;
+    }
+    return end;
+  }
+
+  // A run that ends at a line break continues on the next lines when they are the lines of a
+  // wrapped blob (`base64` wraps at 76 columns, PEM at 64, `xxd -p` at 60): every line but the
+  // last has the same width W (the longer of the first two lines), a multiple of 4 and >= 16;
+  // the first and last are at most W long; padding only at the very end. Returns the segments,
+  // the first one included.
+  std::vector<std::pair<size_t, size_t>> wrappedSegments(size_t begin, size_t end) const {
+    std::vector<std::pair<size_t, size_t>> segments{{begin, end}};
+    if (text[end - 1] == '=') {
+      return segments;
+    }
+    size_t width = 0;
+    for (size_t pos = end;;) {
+      size_t line_break = lineBreakAt(pos);
+      if (line_break == 0) {
+        break;
+      }
+      size_t seg_begin = pos + line_break;
+      size_t seg_end = segmentEnd(seg_begin);
+      size_t length = seg_end - seg_begin;
+      if (length == 0) {
+        break;
+      }
+      if (width == 0) {
+        // Two lines: the second is the last one (shorter) or a full one (the first may then
+        // start mid-line, after a label).
+        width = std::max(length, end - begin);
+        if (width < 16 || width % 4 != 0) {
+          break;
+        }
+      }
+      if (length > width) {
+        break;
+      }
+      segments.emplace_back(seg_begin, seg_end);
+      if (length < width || text[seg_end - 1] == '=') {
+        break;  // the last line
+      }
+      pos = seg_end;
+    }
+    return segments;
+  }
+
+  void decodeRun(size_t begin, size_t end) {
+    std::vector<std::pair<size_t, size_t>> segments = wrappedSegments(begin, end);
+    end = segments.back().second;
+    std::string chars;
+    std::vector<uint32_t> pos;
+    for (auto [seg_begin, seg_end] : segments) {
+      for (size_t i = seg_begin; i < seg_end; ++i) {
+        chars.push_back(text[i]);
+        pos.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    if (sizeOk(chars.size())) {
+      base64OrHexRun(chars, pos, begin, end);
+    }
+    next_start = end + 1;
+  }
+
+  // Hex bytes with a separator between them, as hex dumps print them ("34 31 31", "34:31:31"):
+  // at least eight pairs, the same separator throughout. Returns the end of the dump starting
+  // at `p`, or `p` when there is none.
+  size_t separatedHexAt(size_t p) {
+    const size_t n = text.size();
+    if (p + 2 >= n || (p > 0 && isAlnum(text[p - 1]))) {
+      return p;
+    }
+    const char sep = text[p + 2];
+    std::string chars;
+    std::vector<uint32_t> pos;
+    bool has_digit = false;
+    size_t end = p;
+    while (end + 1 < n && hexValue(text[end]) >= 0 && hexValue(text[end + 1]) >= 0 &&
+           (end + 2 == n || text[end + 2] == sep || !isAlnum(text[end + 2]))) {
+      for (size_t k = end; k < end + 2; ++k) {
+        chars.push_back(text[k]);
+        pos.push_back(static_cast<uint32_t>(k));
+        has_digit |= isDigit(text[k]);
+      }
+      bool more = end + 2 < n && text[end + 2] == sep && chars.size() < config.max_blob_chars;
+      end += more ? 3 : 2;
+      if (!more) {
+        break;
+      }
+    }
+    if (chars.size() < 16 || !has_digit) {
+      return p;
+    }
+    DecodedBlob blob;
+    decodeHex(chars, pos, blob);
+    keep(std::move(blob), BlobKind::Hex, p, end);
+    return end;
+  }
+
+  static bool dumpChar(char c) { return kHexDumpChars[static_cast<unsigned char>(c)]; }
+
+  // Finds hex dumps the way run() finds base64: a dump of eight pairs spans 23 characters of
+  // [0-9a-fA-F :-], so a window whose last character is anything else is skipped whole.
+  void separatedHexRuns() {
+    constexpr size_t kMinDump = 8 * 3 - 1;
+    const size_t n = text.size();
+    size_t start = 0;
+    while (start + kMinDump <= n && budget > 0) {
+      size_t j = start + kMinDump;
+      while (j > start && dumpChar(text[j - 1])) {
+        --j;
+      }
+      if (j > start) {
+        start = j;
+        continue;
+      }
+      size_t end = start + kMinDump;
+      while (end < n && dumpChar(text[end])) {
+        ++end;
+      }
+      for (size_t p = start; p + kMinDump <= end;) {
+        size_t dump_end = separatedHexAt(p);
+        p = dump_end > p ? dump_end : p + 1;
+      }
+      start = end + 1;
     }
   }
 
@@ -202,22 +370,17 @@ struct Finder {
         start = j;  // data[j - 1] is not base64: every long run starts after it
         continue;
       }
-      size_t end = start + window;
-      while (end < n && good(data[end])) {
-        ++end;
-      }
-      size_t data_end = end;
-      while (end < n && end - data_end < 2 && data[end] == '=') {
-        ++end;
-      }
+      size_t end = segmentEnd(start + window);
       bool url_escaped = end < n && data[end] == '%';
-      if (!url_escaped && sizeOk(end - start)) {
-        base64OrHexRun(start, end);
-        if (budget == 0) {
-          return;
-        }
+      if (url_escaped || end - start > config.max_blob_chars) {
+        start = end + 1;
+        continue;
       }
-      start = end + 1;
+      decodeRun(start, end);
+      if (budget == 0) {
+        return;
+      }
+      start = next_start;
     }
   }
 
@@ -277,19 +440,54 @@ bool isReadableText(std::string_view bytes) {
   return total > 0 && printable * 10 >= total * 9;
 }
 
-std::vector<DecodedBlob> findEncodedBlobs(std::string_view text, const EvasionConfig& config,
-                                          size_t budget) {
+namespace {
+
+// One level: the blobs of `text`, charged to `budget`.
+std::vector<DecodedBlob> findAtOneLevel(std::string_view text, const EvasionConfig& config,
+                                        size_t& budget) {
   Finder finder{text, config, budget, {}};
   if (config.decode_base64 || config.decode_hex) {
     finder.run();
   }
   if (config.decode_hex) {
     finder.escapedHexRuns();
+    finder.separatedHexRuns();
   }
   if (config.decode_url) {
     finder.urlRuns();
   }
+  budget = finder.budget;
   return std::move(finder.blobs);
+}
+
+// Rewrites `inner`, found in outer.text, into the offsets of the text `outer` was found in.
+void mapThrough(const DecodedBlob& outer, DecodedBlob& inner) {
+  inner.begin = outer.src_begin[inner.begin];
+  inner.end = outer.src_end[inner.end - 1];
+  for (size_t k = 0; k < inner.text.size(); ++k) {
+    inner.src_begin[k] = outer.src_begin[inner.src_begin[k]];
+    inner.src_end[k] = outer.src_end[inner.src_end[k] - 1];
+  }
+}
+
+}  // namespace
+
+std::vector<DecodedBlob> findEncodedBlobs(std::string_view text, const EvasionConfig& config,
+                                          size_t budget) {
+  std::vector<DecodedBlob> blobs = findAtOneLevel(text, config, budget);
+  size_t level_begin = 0;
+  for (int depth = 1; depth < kMaxDecodeDepth && budget > 0; ++depth) {
+    const size_t level_end = blobs.size();
+    for (size_t b = level_begin; b < level_end && budget > 0; ++b) {
+      std::vector<DecodedBlob> inner = findAtOneLevel(blobs[b].text, config, budget);
+      for (DecodedBlob& blob : inner) {
+        mapThrough(blobs[b], blob);
+        blobs.push_back(std::move(blob));
+      }
+    }
+    level_begin = level_end;
+  }
+  return blobs;
 }
 
 }  // namespace sy::policies

@@ -1,5 +1,6 @@
-// Finds bounded base64, hex and URL-encoded runs in a text and decodes those that turn out to
-// be readable text, keeping for every decoded byte the span of encoded characters it came from.
+// Finds bounded base64, hex and URL-encoded runs in a text (wrapped, nested, UTF-16 inside) and
+// decodes those that turn out to be readable text, keeping for every decoded byte the span of
+// encoded characters it came from.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -24,8 +25,16 @@ struct DecodedBlob {
   std::vector<uint32_t> src_end;    // offsets into the scanned text)
 };
 
-// At most `budget` decoded bytes in total; runs outside [min_blob_chars, max_blob_chars] are
-// skipped. Only one level is decoded (a blob inside a blob is not looked at).
+// How deep blobs inside decoded blobs are decoded: 3 finds base64 of base64 of hex.
+inline constexpr int kMaxDecodeDepth = 3;
+
+// Base64 (standard and URL-safe; one run, or the lines of a run wrapped at a fixed width as
+// `base64` and PEM print it), hex (a run, or pairs joined by ' ', ':' or '-' as hex dumps print
+// them), "\x41" escapes and %XX escapes. Decoded bytes count when they are readable text,
+// directly or as UTF-16 (LE or BE, with or without a byte order mark), which is converted to
+// UTF-8. Blobs inside decoded blobs are decoded too, up to kMaxDecodeDepth levels; their
+// offsets point into `text` like the others'. At most `budget` decoded bytes in total over all
+// levels; runs outside [min_blob_chars, max_blob_chars] are skipped.
 std::vector<DecodedBlob> findEncodedBlobs(std::string_view text, const EvasionConfig& config,
                                           size_t budget);
 

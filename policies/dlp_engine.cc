@@ -5,6 +5,7 @@
 #include <string>
 
 #include "policies/dlp_engine_state.h"
+#include "policies/unicode_fold.h"
 
 namespace sy::policies {
 namespace {
@@ -244,6 +245,9 @@ Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& conf
   Builder builder;
   builder.state->evasion = config.evasion;
   builder.state->generic_min_entropy = config.generic_secret_min_entropy;
+  if (config.evasion.fold_unicode) {
+    foldTable();  // built once per process, here rather than in the first request's scan
+  }
 
   const std::vector<BuiltinDetector> builtins = allBuiltins();
   std::vector<BuiltinState> states(builtins.size());

@@ -1,5 +1,6 @@
 // DlpEngine::scan(): normalize, prefilter with the RE2::Set, extract and validate, decode
-// blobs, then score, filter and resolve overlaps.
+// blobs (wrapped, nested, UTF-16) and normalize and scan their text, then score, filter and
+// resolve overlaps.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -51,7 +52,8 @@ void extractRange(const DlpEngineState& state, size_t index, std::string_view te
   }
 }
 
-// A maximal run of digits joined by at most three separators in a row (" .-()+").
+// A maximal run of digits joined by at most six separators in a row (" .-()+", line breaks,
+// tabs, '/', ',', '_', '|', ':', ';': what people put between the groups of a card number).
 struct DigitRun {
   size_t begin = 0;
   size_t end = 0;
@@ -92,8 +94,10 @@ std::vector<DigitRun> digitRuns(std::string_view text) {
         ++run.digits;
         run.end = i + 1;
         separators = 0;
-      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+') {
-        if (++separators > 3) {
+      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+' ||
+                 c == '\n' || c == '\r' || c == '\t' || c == '/' || c == ',' || c == '_' ||
+                 c == '|' || c == ':' || c == ';') {
+        if (++separators > 6) {
           break;
         }
         run.dots += c == '.' ? 1 : 0;
@@ -223,12 +227,16 @@ std::vector<Finding> DlpEngine::scan(std::string_view text, TextSource source) c
   if (evasion.decode_base64 || evasion.decode_hex || evasion.decode_url) {
     for (const DecodedBlob& blob :
          findEncodedBlobs(normalized.text(), evasion, evasion.max_decoded_bytes)) {
+      // Decoded text gets the same folding as the text around it (look-alikes inside base64).
+      NormalizedText decoded =
+          normalizeText(blob.text, {state.evasion.fold_unicode, state.evasion.strip_invisible});
       hits.clear();
-      scanSegment(state, blob.text, hits);
+      scanSegment(state, decoded.text(), hits);
       for (const Hit& hit : hits) {
+        auto [value_begin, value_end] = decoded.toOriginal(hit.value.begin, hit.value.end);
         // A value reaching either end of the blob takes the whole run (padding included).
-        size_t from = hit.value.begin == 0 ? blob.begin : blob.src_begin[hit.value.begin];
-        size_t to = hit.value.end == blob.text.size() ? blob.end : blob.src_end[hit.value.end - 1];
+        size_t from = value_begin == 0 ? blob.begin : blob.src_begin[value_begin];
+        size_t to = value_end == blob.text.size() ? blob.end : blob.src_end[value_end - 1];
         auto [begin, end] = normalized.toOriginal(from, to);
         candidates.push_back({state.patterns[hit.pattern].detector, hit.pattern, begin, end, true});
       }
