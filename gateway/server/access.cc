@@ -34,9 +34,14 @@ bool isBudget(std::string_view limit) { return limit.starts_with("budget_"); }
 std::string worstCase(const AdmitRequest& request, uint64_t max_out, uint64_t prompt_estimate) {
   char usd[32];
   std::snprintf(usd, sizeof usd, "%.6f", static_cast<double>(request.micro_usd) / 1e6);
-  return " (this request reserves up to " + std::string(usd) + " USD: about " +
-         std::to_string(prompt_estimate) + " prompt tokens and at most " + std::to_string(max_out) +
-         " output tokens)";
+  std::string text = " (this request reserves up to " + std::string(usd) + " USD: about " +
+                     std::to_string(prompt_estimate) + " prompt tokens and at most " +
+                     std::to_string(max_out) + " output tokens";
+  if (request.min_output_tokens < request.output_tokens) {
+    text += ", and does not fit even lowered to " + std::to_string(request.min_output_tokens) +
+            " output tokens";
+  }
+  return text + ")";
 }
 
 }  // namespace
@@ -85,12 +90,23 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<Candidat
   request.request_id = worker_.nextRequestId();
   for (int round = 0; round < 2; ++round) {
     request.tokens = ctx.prompt_estimate + max_out;
-    request.micro_usd = 0;
+    // The worst case over the candidates, as (dearest prompt) + (dearest output token) x output:
+    // an upper bound of each candidate's cost at any lowered output too.
+    double prompt_micro_usd = 0;
+    double output_micro_usd = 0;                  // per token
     for (const CandidateGroup& group : groups) {  // fallbacks included: it may end up there
       for (const config::BackendRuntime* candidate : group.backends) {
-        request.micro_usd =
-            std::max(request.micro_usd, microUsd(*candidate->spec, ctx.prompt_estimate, max_out));
+        prompt_micro_usd =
+            std::max(prompt_micro_usd, candidate->spec->cost.microUsd(ctx.prompt_estimate, 0));
+        output_micro_usd = std::max(output_micro_usd, candidate->spec->cost.output_per_mtok);
       }
+    }
+    request.micro_usd = static_cast<int64_t>(
+        std::ceil(prompt_micro_usd + output_micro_usd * static_cast<double>(max_out)));
+    if (ctx.output_cap != 0) {  // the gateway tells the upstream: the output may be lowered
+      request.output_tokens = max_out;
+      request.min_output_tokens = policy.min_output_tokens;
+      request.micro_usd_per_output_token = output_micro_usd;
     }
     Result<Admission> admission = co_await worker_.shared.limits->admit(request);
     if (!admission) {
@@ -109,6 +125,14 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<Candidat
                           "limit_store_unavailable", /*retryable=*/true);
     }
     if (admission->admitted) {
+      if (ctx.output_cap != 0 && admission->output_tokens < ctx.output_cap) {
+        // What is left of the budget or tpm pays for less output: the upstream is told so.
+        log::info("output lowered to fit the limits",
+                  {{"request_id", ctx.request_id},
+                   {"max_tokens", std::to_string(admission->output_tokens)}});
+        ctx.output_cap = static_cast<uint32_t>(admission->output_tokens);
+        request.tokens = ctx.prompt_estimate + admission->output_tokens;
+      }
       ctx.admission = std::move(request);
       co_return Status{};
     }
