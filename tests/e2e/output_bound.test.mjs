@@ -118,7 +118,7 @@ describe('a budget bounds the output: zero overshoot over many requests', { time
   let gateway;
   let mock;
   let key;
-  const BUDGET = 1.0;
+  const BUDGET = 1.05;  // not a multiple of a request's cost: the last admitted one is lowered
 
   before(async () => {
     mock = await startMock('priced');
@@ -166,7 +166,7 @@ describe('a budget bounds the output: zero overshoot over many requests', { time
     assert.equal(refused.status, 429);
     assert.equal(errorOf(refused.json).code, 'budget_exceeded');
     assert.match(errorOf(refused.json).message,
-      /Budget exhausted for key 'budgeted': daily budget \(this request reserves up to [0-9.]+ USD: about \d+ prompt tokens and at most 100 output tokens\)\. Retry after \d+ s\./);
+      /Budget exhausted for key 'budgeted': daily budget \(this request reserves up to [0-9.]+ USD: about \d+ prompt tokens and at most 100 output tokens, and does not fit even lowered to 16 output tokens\)\. Retry after \d+ s\./);
     assert.ok(Number(refused.headers['retry-after']) >= 1);
 
     const lines = await waitFor(() => {
@@ -181,6 +181,11 @@ describe('a budget bounds the output: zero overshoot over many requests', { time
     const metrics = await scrapeMetrics(gateway);
     const cost = metricSum(metrics, 'switchyard_cost_usd_total', {});
     assert.ok(cost > 0 && cost <= BUDGET + 1e-9, `metrics: ${cost} USD`);
+    // The last admitted requests were lowered to what the budget still paid for, not refused.
+    const caps = (await mock.requests()).map((r) => r.body?.max_tokens).filter((m) => m !== undefined);
+    assert.ok(caps.every((m) => m >= 16 && m <= 100), caps.join(','));
+    assert.ok(caps.some((m) => m < 100), `no request was lowered: ${caps.join(',')}`);
+    t.diagnostic(`max_tokens sent upstream: ${caps.join(',')}`);
   });
 });
 
