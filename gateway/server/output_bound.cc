@@ -57,6 +57,9 @@ std::string finishEvent(std::string_view event) {
 }  // namespace
 
 uint32_t outputCap(const RequestContext& ctx) {
+  if (ctx.api != connectors::Endpoint::ChatCompletions) {
+    return 0;  // embeddings produce no output tokens (and take no max_tokens)
+  }
   if (ctx.max_tokens != 0) {
     return ctx.max_tokens;
   }

@@ -16,11 +16,13 @@ namespace sy::server {
 
 struct RequestContext;
 
-// How many output tokens this request may produce, 0 = unbounded. The client's max_tokens when it
-// named one (authorize already held it to the key's scope); otherwise, when the key or its team
-// caps max_tokens, that cap; otherwise, when the key or its team limits tokens (tpm) or spend
-// (budgets), `limits.default_max_tokens` (lowered to a max_tokens scope). A key without such
-// limits and a request without max_tokens stay unbounded (the upstream's own default applies).
+// How many output tokens this chat request may produce, 0 = unbounded (and for embeddings,
+// which take no max_tokens: their reservation keeps limits.default_max_tokens). The client's
+// max_tokens when it named one (authorize already held it to the key's scope); otherwise, when the
+// key or its team caps max_tokens, that cap; otherwise, when the key or its team limits tokens
+// (tpm) or spend (budgets), `limits.default_max_tokens` (lowered to a max_tokens scope). A key
+// without such limits and a request without max_tokens stay unbounded (the upstream's own default
+// applies).
 uint32_t outputCap(const RequestContext& ctx);
 
 // Writes `cap` into the canonical request `body` for a try on `backend`, so the upstream cannot

@@ -108,6 +108,15 @@ describe('a key capped at 256 output tokens', { timeout: 180_000 }, () => {
     assert.equal(events.at(-1).type, 'message_stop');
   });
 
+  test('embeddings get no output cap', TIMEOUT, async () => {
+    const res = await post(gateway, '/v1/embeddings', { model: 'local', input: 'hello' },
+      { headers: { authorization: `Bearer ${key.key}` } });
+    assert.equal(res.status, 200, res.body);
+    const upstream = await openaiMock.lastRequest();
+    assert.equal(upstream.input, 'hello');
+    assert.ok(!('max_tokens' in upstream) && !('max_completion_tokens' in upstream));
+  });
+
   test('max_tokens over the key\'s cap is still a 403', TIMEOUT, async () => {
     const res = await chat(gateway, key.key, chatBody('local', 'hi', { max_tokens: 257 }));
     assert.equal(res.status, 403, res.body);
