@@ -9,15 +9,18 @@
 namespace sy::server {
 namespace {
 
-// The end of the SSE event starting at `from` (after its blank line), or npos when `text` holds
-// no complete event from there.
+// The end of the SSE event starting at `from` (after its blank line: "\n\n" or "\r\n\r\n"), or
+// npos when `text` holds no complete event from there. One pass over the event.
 size_t eventEnd(std::string_view text, size_t from) {
-  const size_t lf = text.find("\n\n", from);
-  const size_t crlf = text.find("\r\n\r\n", from);
-  if (lf == std::string_view::npos && crlf == std::string_view::npos) {
-    return std::string_view::npos;
+  for (size_t i = text.find('\n', from); i != std::string_view::npos; i = text.find('\n', i + 1)) {
+    if (i + 1 < text.size() && text[i + 1] == '\n') {
+      return i + 2;
+    }
+    if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') {
+      return i + 3;
+    }
   }
-  return lf < crlf ? lf + 2 : crlf + 4;
+  return std::string_view::npos;
 }
 
 // `"key":"` followed by at least one character of the string: output, not an empty delta.
