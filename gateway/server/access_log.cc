@@ -106,6 +106,9 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
     fields.number("tokens_in", ctx.usage.prompt_tokens);
     fields.number("tokens_out", ctx.usage.completion_tokens);
     fields.number("cost_usd", ctx.cost_usd);
+    if (ctx.usage_estimated) {
+      fields.boolean("usage_estimated", true);  // no (complete) usage from the upstream
+    }
   }
   fields.boolean("stream", ctx.stream);
   worker_.accessLog(fields.text());

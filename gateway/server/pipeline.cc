@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/anthropic_inbound.h"
+#include "gateway/server/output_bound.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -116,6 +117,7 @@ net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstrea
   if (!groups) {
     co_return std::unexpected(std::move(groups.error()));
   }
+  ctx.output_cap = outputCap(ctx);  // the key's and budgets' bound on the answer (output_bound.h)
   if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
     // Rate limits and budgets reserve the worst case over every candidate.
     if (Status admitted = co_await admit(ctx, *groups); !admitted) {
