@@ -54,6 +54,7 @@ bool isWellFormedRequestId(std::string_view id) {
 void setCommonHeaders(http::fields& fields, std::string_view request_id) {
   fields.set(http::field::server, kServerName);
   fields.set("x-request-id", request_id);
+  fields.set("request-id", request_id);  // where Anthropic's clients read it (`_request_id`)
 }
 
 http::response<http::string_body> jsonResponse(unsigned status, std::string body,

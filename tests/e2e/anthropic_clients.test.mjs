@@ -72,6 +72,9 @@ for (const target of ['local', 'frontier']) {
       assert.equal(message.usage.output_tokens, 5);
       assert.ok(message.usage.input_tokens > 0);
       assert.match(response.headers.get('x-switchyard-route'), new RegExp(`tier=${target};`));
+      // The gateway's request id, where the SDK reads it (and error reports quote it).
+      assert.equal(message._request_id, response.headers.get('x-request-id'));
+      assert.ok(message._request_id);
       const sent = await setup.upstream.lastRequest();
       if (target === 'local') {
         assert.deepEqual(sent.messages[0], { role: 'system', content: 'Be brief.' });
