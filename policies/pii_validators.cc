@@ -29,14 +29,17 @@ bool validateEmail(const MatchInput& input, Span& value) {
          (text[value.begin] == '.' || text[value.begin] == '-' || text[value.begin] == '+')) {
     ++value.begin;
   }
-  // "scheme://user:password@host" is a credential in a URL, not an e-mail address.
+  // "scheme://user:password@host" is a credential in a URL, not an e-mail address; an address
+  // further on in the URL ("https://host/?to=jane@example.com") is one.
   size_t token_start = value.begin;
   while (token_start > 0 && text[token_start - 1] != ' ' && text[token_start - 1] != '\n' &&
          text[token_start - 1] != '\t' && text[token_start - 1] != '"' &&
          text[token_start - 1] != '\'') {
     --token_start;
   }
-  if (text.substr(token_start, value.begin - token_start).find("://") != std::string_view::npos) {
+  const std::string_view before = text.substr(token_start, value.begin - token_start);
+  if (const size_t scheme = before.find("://"); scheme != std::string_view::npos &&
+      before.find_first_of("/?#=&", scheme + 3) == std::string_view::npos) {
     return false;
   }
   std::string_view email = slice(text, value);

@@ -37,7 +37,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"email", "Contact: jane [at] example [dot] com", {"jane [at] example [dot] com"}},
         Case{"email", "not an address: user@localhost or @handle or a@b.c", {}},
         Case{"email", "dots: .john..doe@example.com", {"john..doe@example.com"}},
-        Case{"email", "postgres://app:Sup3rS3cret@db.internal:5432/x", {}}));
+        Case{"email", "postgres://app:Sup3rS3cret@db.internal:5432/x", {}},
+        // After the URL's authority, an address is an address (query strings carry them).
+        Case{"email",
+             "https://img.example.com/a.png?ref=jane.doe@example.com",
+             {"jane.doe@example.com"}}));
 
 INSTANTIATE_TEST_SUITE_P(
     Phone, PiiDetectorTest,
