@@ -46,6 +46,9 @@ int hexValue(char c) {
 
 void push(DecodedBlob& blob, char byte, size_t src_begin, size_t src_end) {
   blob.text.push_back(byte);
+  if (!blob.offsets) {
+    return;
+  }
   blob.src_begin.push_back(static_cast<uint32_t>(src_begin));
   blob.src_end.push_back(static_cast<uint32_t>(src_end));
 }
@@ -119,14 +122,41 @@ struct Finder {
   std::string_view text;
   const EvasionConfig& config;
   size_t budget;
+  std::vector<SkippedBlob>* skipped;
   std::vector<DecodedBlob> blobs;
 
   bool sizeOk(size_t chars) const {
     return chars >= config.min_blob_chars && chars <= config.max_blob_chars;
   }
 
+  // Without a `skipped` list nothing past the budget is of interest: stop looking.
+  bool exhausted() const { return budget == 0 && skipped == nullptr; }
+
+  void skip(SkippedBlob::Reason reason, size_t begin, size_t end) {
+    if (skipped != nullptr) {
+      skipped->push_back({reason, begin, end});
+    }
+  }
+
+  // A run too long to scan: decoded (text only) to learn whether it hides readable text.
+  template <class Decode>
+  void probe(size_t begin, size_t end, Decode&& decode) {
+    if (skipped == nullptr) {
+      return;
+    }
+    DecodedBlob blob;
+    blob.offsets = false;
+    if (decode(blob) && blob.text.size() >= 6 && isReadableText(blob.text)) {
+      skip(SkippedBlob::Reason::TooLong, begin, end);
+    }
+  }
+
   void keep(DecodedBlob&& blob, BlobKind kind, size_t begin, size_t end) {
-    if (blob.text.size() < 6 || blob.text.size() > budget || !isReadableText(blob.text)) {
+    if (blob.text.size() < 6 || !isReadableText(blob.text)) {
+      return;
+    }
+    if (blob.text.size() > budget) {
+      skip(SkippedBlob::Reason::OverBudget, begin, end);
       return;
     }
     budget -= blob.text.size();
@@ -166,6 +196,26 @@ struct Finder {
     }
   }
 
+  // A run longer than max_blob_chars: is it readable text once decoded (as hex or base64)?
+  void probeLongRun(size_t begin, size_t end) {
+    std::string_view run = text.substr(begin, end - begin);
+    const bool all_hex =
+        std::all_of(run.begin(), run.end(), [](char c) { return hexValue(c) >= 0; });
+    const size_t before = skipped != nullptr ? skipped->size() : 0;
+    if (all_hex && config.decode_hex) {
+      probe(begin, end, [&](DecodedBlob& blob) { return decodeHex(run, begin, blob); });
+    }
+    if (config.decode_base64 && (skipped == nullptr || skipped->size() == before)) {
+      size_t data_end = end;
+      while (data_end > begin && text[data_end - 1] == '=') {
+        --data_end;
+      }
+      probe(begin, end, [&](DecodedBlob& blob) {
+        return decodeBase64(text.substr(begin, data_end - begin), begin, blob);
+      });
+    }
+  }
+
   // "\x41\x42..." sequences.
   size_t escapedHexRun(size_t pos) {
     size_t end = pos;
@@ -173,12 +223,18 @@ struct Finder {
            hexValue(text[end + 2]) >= 0 && hexValue(text[end + 3]) >= 0) {
       end += 4;
     }
-    if (end > pos && sizeOk(end - pos)) {
-      DecodedBlob blob;
+    const auto decode = [&](DecodedBlob& blob) {
       for (size_t i = pos; i < end; i += 4) {
         push(blob, static_cast<char>(hexValue(text[i + 2]) * 16 + hexValue(text[i + 3])), i, i + 4);
       }
+      return true;
+    };
+    if (end > pos && sizeOk(end - pos)) {
+      DecodedBlob blob;
+      decode(blob);
       keep(std::move(blob), BlobKind::EscapedHex, pos, end);
+    } else if (end - pos > config.max_blob_chars) {
+      probe(pos, end, decode);
     }
     return end;
   }
@@ -213,16 +269,18 @@ struct Finder {
       bool url_escaped = end < n && data[end] == '%';
       if (!url_escaped && sizeOk(end - start)) {
         base64OrHexRun(start, end);
-        if (budget == 0) {
+        if (exhausted()) {
           return;
         }
+      } else if (!url_escaped && end - start > config.max_blob_chars) {
+        probeLongRun(start, end);
       }
       start = end + 1;
     }
   }
 
   void escapedHexRuns() {
-    for (size_t pos = text.find("\\x"); pos != std::string_view::npos && budget > 0;) {
+    for (size_t pos = text.find("\\x"); pos != std::string_view::npos && !exhausted();) {
       size_t end = escapedHexRun(pos);
       pos = text.find("\\x", end > pos ? end : pos + 1);
     }
@@ -230,7 +288,7 @@ struct Finder {
 
   void urlRuns() {
     const size_t n = text.size();
-    for (size_t pos = text.find('%'); pos != std::string_view::npos && budget > 0;) {
+    for (size_t pos = text.find('%'); pos != std::string_view::npos && !exhausted();) {
       size_t begin = pos;
       while (begin > 0 && isUrlRunChar(text[begin - 1])) {
         --begin;
@@ -247,11 +305,16 @@ struct Finder {
           break;
         }
       }
+      const auto decode = [&](DecodedBlob& blob) {
+        return decodeUrl(text.substr(begin, end - begin), begin, blob);
+      };
       if (has_escape && end - begin <= config.max_blob_chars) {
         DecodedBlob blob;
-        if (decodeUrl(text.substr(begin, end - begin), begin, blob)) {
+        if (decode(blob)) {
           keep(std::move(blob), BlobKind::Url, begin, end);
         }
+      } else if (has_escape) {
+        probe(begin, end, decode);
       }
       pos = end < n ? text.find('%', end) : std::string_view::npos;
     }
@@ -278,8 +341,8 @@ bool isReadableText(std::string_view bytes) {
 }
 
 std::vector<DecodedBlob> findEncodedBlobs(std::string_view text, const EvasionConfig& config,
-                                          size_t budget) {
-  Finder finder{text, config, budget, {}};
+                                          size_t budget, std::vector<SkippedBlob>* skipped) {
+  Finder finder{text, config, budget, skipped, {}};
   if (config.decode_base64 || config.decode_hex) {
     finder.run();
   }

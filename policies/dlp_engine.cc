@@ -244,6 +244,7 @@ Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& conf
   Builder builder;
   builder.state->evasion = config.evasion;
   builder.state->generic_min_entropy = config.generic_secret_min_entropy;
+  builder.state->max_matches_per_pattern = std::max<size_t>(config.max_matches_per_pattern, 1);
 
   const std::vector<BuiltinDetector> builtins = allBuiltins();
   std::vector<BuiltinState> states(builtins.size());

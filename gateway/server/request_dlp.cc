@@ -25,6 +25,46 @@ policies::DlpAction textAction(PolicyAction action) {
   return policies::DlpAction::Redact;
 }
 
+// Where a message's texts come from, by its role. Tool and function results carry fetched,
+// untrusted content: indirect injections hide there. Only `user` turns are the user's own.
+TextSource sourceOf(const json::value* role) {
+  const std::string_view name =
+      role != nullptr && role->is_string() ? std::string_view(role->get_string()) : "";
+  if (name == "tool" || name == "function") {
+    return TextSource::Untrusted;
+  }
+  if (name == "system" || name == "developer") {
+    return TextSource::System;
+  }
+  return name == "assistant" ? TextSource::Assistant : TextSource::User;
+}
+
+// Every token-shaped string the client sent (in any string or key of the body) is reserved, so
+// that no pseudonym issued for this request equals something the client typed.
+void reserveClientTokens(const json::object& body, policies::Pseudonymizer& pseudonymizer) {
+  std::vector<const json::value*> pending;
+  for (const auto& entry : body) {
+    pseudonymizer.reserve(entry.key());
+    pending.push_back(&entry.value());
+  }
+  while (!pending.empty()) {
+    const json::value* value = pending.back();
+    pending.pop_back();
+    if (const json::string* text = value->if_string()) {
+      pseudonymizer.reserve(*text);
+    } else if (const json::array* array = value->if_array()) {
+      for (const json::value& item : *array) {
+        pending.push_back(&item);
+      }
+    } else if (const json::object* object = value->if_object()) {
+      for (const auto& entry : *object) {
+        pseudonymizer.reserve(entry.key());
+        pending.push_back(&entry.value());
+      }
+    }
+  }
+}
+
 // Calls visit(path, text, source) for every text a request body carries.
 template <class Visit>
 void forEachText(connectors::Endpoint endpoint, const json::object& body, Visit&& visit) {
@@ -61,11 +101,7 @@ void forEachText(connectors::Endpoint endpoint, const json::object& body, Visit&
     }
     const json::object& message = list[m].get_object();
     path.push_back({{}, m});
-    const json::value* role = message.if_contains("role");
-    // Tool and function results carry fetched, untrusted content: indirect injections hide there.
-    const bool untrusted = role != nullptr && role->is_string() &&
-                           (role->get_string() == "tool" || role->get_string() == "function");
-    const TextSource source = untrusted ? TextSource::Untrusted : TextSource::User;
+    const TextSource source = sourceOf(message.if_contains("role"));
     if (const json::value* content = message.if_contains("content"); content != nullptr) {
       path.push_back({"content", 0});
       if (content->is_array()) {
@@ -154,13 +190,22 @@ std::string ScannedText::pathString() const {
 void RequestDlp::inspect(connectors::Endpoint endpoint, const json::object& body) {
   forEachText(endpoint, body,
               [&](const std::vector<JsonStep>& path, std::string_view text, TextSource source) {
-                std::vector<policies::Finding> findings = engine_.scan(text, source);
-                if (findings.empty()) {
+                policies::ScanResult scanned = engine_.scanText(text, source);
+                if (scanned.limit && !limit_) {
+                  ScannedText where;
+                  where.path = path;
+                  limit_ = ScanLimitReached{scanned.limit->bound, where.pathString()};
+                  sensitivity_ = std::max(sensitivity_, policy_.limitSensitivity());
+                }
+                if (scanned.findings.empty()) {
                   return;
                 }
-                sensitivity_ = std::max(sensitivity_, policy_.sensitivity(findings));
-                texts_.push_back({path, std::string(text), source, std::move(findings)});
+                sensitivity_ = std::max(sensitivity_, policy_.sensitivity(scanned.findings));
+                texts_.push_back({path, std::string(text), source, std::move(scanned.findings)});
               });
+  if (!texts_.empty()) {
+    reserveClientTokens(body, pseudonymizer_);
+  }
 }
 
 size_t RequestDlp::findingCount() const {
@@ -177,6 +222,10 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
     return *cached;
   }
   DestinationVerdict& verdict = cached.emplace();
+  if (limit_ && (destination == Location::External ||
+                 policy_.onLimit() == policies::LimitAction::Block)) {
+    verdict.block = DestinationVerdict::Block{-1, "", limit_->path, limit_->bound};
+  }
   verdict.actions.reserve(texts_.size());
   for (const ScannedText& text : texts_) {
     auto& actions = verdict.actions.emplace_back();
@@ -189,7 +238,7 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
       actions.push_back(action);
       if (action.action == PolicyAction::Block && !verdict.block) {
         verdict.block =
-            DestinationVerdict::Block{action.rule, finding.detector_id, text.pathString()};
+            DestinationVerdict::Block{action.rule, finding.detector_id, text.pathString(), {}};
       }
       verdict.transforms = verdict.transforms || (action.action != PolicyAction::Allow &&
                                                   action.action != PolicyAction::Block);
@@ -218,12 +267,22 @@ void RequestDlp::apply(json::object& body, Location destination) {
     for (const policies::FindingAction& action : chosen.actions[t]) {
       actions.push_back(textAction(action.action));
     }
-    *target = policies::applyActions(text.original, text.findings, actions, &pseudonymizer_);
+    *target = policies::applyActions(text.original, text.findings, actions, &pseudonymizer_,
+                                     text.source);
   }
   applied_ = destination;
 }
 
 Error RequestDlp::blockError(const DestinationVerdict::Block& block) const {
+  if (block.limit) {
+    const bool everywhere = policy_.onLimit() == policies::LimitAction::Block;
+    return makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream,
+                     "DLP scan limit reached (" + std::string(policies::toString(*block.limit)) +
+                         ") in " + block.path + ": request not sent to " +
+                         (everywhere ? "any backend." : "an external backend."),
+                     "policy_violation")
+        .error();
+  }
   const policies::DetectorInfo* info = engine_.detector(block.detector_id);
   std::string what = block.detector_id;
   if (info != nullptr) {

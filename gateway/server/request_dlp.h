@@ -40,9 +40,10 @@ struct ScannedText {
 // What the policy does with the request for one destination.
 struct DestinationVerdict {
   struct Block {
-    int rule = -1;
+    int rule = -1;  // -1 when a scan bound blocks (see `limit`)
     std::string detector_id;
     std::string path;
+    std::optional<policies::ScanBound> limit;  // set: the scan of `path` reached this bound
   };
   std::optional<Block> block;
   // Per text with findings (same order as RequestDlp::texts()), the action of each finding.
@@ -50,18 +51,31 @@ struct DestinationVerdict {
   bool transforms = false;  // some finding is redacted, masked or pseudonymized
 };
 
+// A scan of the request that reached a bound: where, and which bound.
+struct ScanLimitReached {
+  policies::ScanBound bound = policies::ScanBound::MatchesPerPattern;
+  std::string path;  // of the first text whose scan reached a bound
+};
+
 class RequestDlp {
  public:
-  RequestDlp(const policies::DlpEngine& engine, const policies::DlpPolicy& policy)
-      : engine_(engine), policy_(policy) {}
+  // The name blockRule() gives a block caused by a scan bound (audit records, metrics).
+  static constexpr std::string_view kLimitRule = "dlp.limits";
 
-  // Scans every text of `body` (already validated by the decode phase for `endpoint`).
+  RequestDlp(const policies::DlpEngine& engine, const policies::DlpPolicy& policy)
+      : engine_(engine), policy_(policy), pseudonymizer_(policy.restoreScope()) {}
+
+  // Scans every text of `body` (already validated by the decode phase for `endpoint`). A text
+  // whose scan reaches a bound makes the request as sensitive as the policy's detectors can
+  // make it and, per dlp.limits.on_limit, blocks it for external (or all) destinations.
   void inspect(connectors::Endpoint endpoint, const boost::json::object& body);
 
   // Texts with findings only, in body order.
   const std::vector<ScannedText>& texts() const { return texts_; }
   size_t findingCount() const;
   int sensitivity() const { return sensitivity_; }  // rank in the policy's levels
+  // Set when the scan of some text reached a bound.
+  const std::optional<ScanLimitReached>& limitReached() const { return limit_; }
 
   // A routing rule's `transform`: findings the policy would allow through to an external
   // destination get `action` instead (findings already transformed or blocked keep their action).
@@ -75,10 +89,11 @@ class RequestDlp {
   // never stacks transforms). A no-op when this destination's texts are already in place.
   void apply(boost::json::object& body, Location destination);
 
-  // The 403 for a blocked verdict: names the rule, the detector and where, never the value.
+  // The 403 for a blocked verdict: names the rule (or the scan bound), the detector and where,
+  // never the value.
   Error blockError(const DestinationVerdict::Block& block) const;
-  const std::string& blockRule(const DestinationVerdict::Block& block) const {
-    return policy_.requestRule(block.rule).name;
+  std::string_view blockRule(const DestinationVerdict::Block& block) const {
+    return block.limit ? kLimitRule : std::string_view(policy_.requestRule(block.rule).name);
   }
 
   policies::Pseudonymizer& pseudonymizer() { return pseudonymizer_; }
@@ -87,6 +102,7 @@ class RequestDlp {
   const policies::DlpEngine& engine_;
   const policies::DlpPolicy& policy_;
   std::vector<ScannedText> texts_;
+  std::optional<ScanLimitReached> limit_;
   int sensitivity_ = 0;
   std::optional<DestinationVerdict> verdicts_[2];  // by Location
   std::optional<Location> applied_;                // whose texts are in the body (none: originals)
