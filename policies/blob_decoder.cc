@@ -118,6 +118,19 @@ bool decodeUrl(std::string_view run, size_t begin, DecodedBlob& blob) {
   return escaped;
 }
 
+// Can `prefix` start a readable text (isReadableText)? No NUL and no invalid UTF-8, except a
+// sequence cut off at its end.
+bool mayBeText(std::string_view prefix) {
+  for (size_t pos = 0; pos < prefix.size();) {
+    auto [cp, len] = decodeUtf8(prefix, pos);
+    if (cp == 0 || (cp < 0 && prefix.size() - pos >= 4)) {
+      return false;
+    }
+    pos += len;
+  }
+  return true;
+}
+
 struct Finder {
   std::string_view text;
   const EvasionConfig& config;
@@ -202,17 +215,30 @@ struct Finder {
     const bool all_hex =
         std::all_of(run.begin(), run.end(), [](char c) { return hexValue(c) >= 0; });
     const size_t before = skipped != nullptr ? skipped->size() : 0;
+    // A prefix first: binary data (an image) shows in its first bytes, and then the whole run
+    // need not be decoded (kPrefix is a multiple of 4 and of 2: whole base64 quads, hex pairs).
+    constexpr size_t kPrefix = 1024;
+    const std::string_view prefix = run.substr(0, kPrefix);
     if (all_hex && config.decode_hex) {
-      probe(begin, end, [&](DecodedBlob& blob) { return decodeHex(run, begin, blob); });
+      DecodedBlob head;
+      head.offsets = false;
+      if (decodeHex(prefix, begin, head) && mayBeText(head.text)) {
+        probe(begin, end, [&](DecodedBlob& blob) { return decodeHex(run, begin, blob); });
+      }
     }
     if (config.decode_base64 && (skipped == nullptr || skipped->size() == before)) {
       size_t data_end = end;
       while (data_end > begin && text[data_end - 1] == '=') {
         --data_end;
       }
-      probe(begin, end, [&](DecodedBlob& blob) {
-        return decodeBase64(text.substr(begin, data_end - begin), begin, blob);
-      });
+      DecodedBlob head;
+      head.offsets = false;
+      if (decodeBase64(text.substr(begin, std::min(data_end - begin, kPrefix)), begin, head) &&
+          mayBeText(head.text)) {
+        probe(begin, end, [&](DecodedBlob& blob) {
+          return decodeBase64(text.substr(begin, data_end - begin), begin, blob);
+        });
+      }
     }
   }
 

@@ -129,6 +129,26 @@ TEST(ScanLimitsTest, AnEncodedRunLongerThanTheBoundIsReportedWhenItHoldsText) {
   EXPECT_FALSE(engine->scanText(std::string(100, 'A')).limit.has_value());
 }
 
+TEST(ScanLimitsTest, LongEncodedRunsAreJudgedByAllTheirBytes) {
+  DlpConfig config;
+  config.evasion.max_blob_chars = 64;
+  auto engine = makeEngine(config);
+  std::string image = "\x89PNG\r\n\x1a\n";
+  while (image.size() < 30000) {
+    image += static_cast<char>(0x80 + image.size() % 64);
+  }
+  EXPECT_FALSE(engine->scanText("img " + base64(image)).limit.has_value());
+  std::string text;
+  while (text.size() < 30000) {
+    text += "a long note that hides a card 4111 1111 1111 1111 somewhere. ";
+  }
+  const ScanResult result = engine->scanText("doc " + base64(text));
+  ASSERT_TRUE(result.limit.has_value());
+  EXPECT_EQ(result.limit->bound, ScanBound::BlobChars);
+  // Readable text after a readable prefix, and binary after a readable prefix.
+  EXPECT_FALSE(engine->scanText("x " + base64(text.substr(0, 2000) + image)).limit.has_value());
+}
+
 TEST(ScanLimitsTest, ABlobInsideABlobReachesTheDecodingDepth) {
   const auto& engine = testing::defaultEngine();
   const std::string inner = base64("card 4111 1111 1111 1111 please");
