@@ -264,6 +264,20 @@ TEST(ExplainTest, ReportsTheDecisionFindingsAndReasons) {
   EXPECT_EQ(email.at("rule"), "confidential-pseudonymized");
   EXPECT_FALSE(email.at("message").as_string().empty());
   EXPECT_FALSE(decision.at("reasons").as_array().empty());
+  EXPECT_TRUE(decision.at("scan_limit").is_null());
+}
+
+TEST(ExplainTest, NamesTheScanBoundAndBlocksTheExternalBackend) {
+  const auto capped = snapshotWith([](config::Config& c) { c.dlp.max_matches_per_pattern = 1; });
+  const json::object decision = explainRequest(
+      capped, R"({"model":"frontier","messages":[{"role":"user","content":"a@b.example.org )"
+              R"(c@d.example.org"}]})");
+  EXPECT_EQ(decision.at("action"), "block");
+  EXPECT_EQ(decision.at("sensitivity"), "restricted");
+  EXPECT_EQ(json::serialize(decision.at("scan_limit")),
+            R"({"bound":"matches per pattern","path":"messages[0].content"})");
+  EXPECT_NE(json::serialize(decision.at("reasons")).find("DLP scan limit reached"),
+            std::string::npos);
 }
 
 TEST(ExplainTest, BlockedEverywhereAndSkippedCandidates) {
