@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <random>
 
@@ -40,12 +41,22 @@ void Pseudonymizer::reserve(std::string_view text) {
     const size_t length = close - open + 1;
     if (close < text.size() && text[close] == '>' && length >= kRandomChars + 4 &&
         text[close - kRandomChars - 1] == '_') {
-      reserved_.emplace(text.substr(open, length));
+      reserved_.push_back(std::hash<std::string_view>{}(text.substr(open, length)));
+      reserved_sorted_ = false;
     }
   }
 }
 
-std::string Pseudonymizer::newToken(std::string_view label) const {
+bool Pseudonymizer::isReserved(std::string_view token) {
+  if (!reserved_sorted_) {
+    std::sort(reserved_.begin(), reserved_.end());
+    reserved_sorted_ = true;
+  }
+  return std::binary_search(reserved_.begin(), reserved_.end(),
+                            std::hash<std::string_view>{}(token));
+}
+
+std::string Pseudonymizer::newToken(std::string_view label) {
   static constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";  // Crockford
   for (;;) {
     unsigned char bytes[kRandomChars];
@@ -67,7 +78,7 @@ std::string Pseudonymizer::newToken(std::string_view label) const {
       token.push_back(kAlphabet[byte % kAlphabet.size()]);  // 256 % 32 == 0: uniform
     }
     token.push_back('>');
-    if (!entry_by_token_.contains(token) && !reserved_.contains(token)) {
+    if (!entry_by_token_.contains(token) && !isReserved(token)) {
       return token;
     }
   }

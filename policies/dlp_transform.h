@@ -6,12 +6,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "policies/dlp_types.h"
@@ -64,13 +64,17 @@ class Pseudonymizer {
     bool restorable = false;
   };
 
-  std::string newToken(std::string_view label) const;
+  std::string newToken(std::string_view label);
+  bool isReserved(std::string_view token);
 
   RestoreScope scope_;
   RandomSource random_;
   std::unordered_map<std::string, std::string> token_by_key_;  // label + '\0' + value -> token
   std::unordered_map<std::string, Entry> entry_by_token_;
-  std::unordered_set<std::string> reserved_;
+  // Hashes of the client's token-shaped strings (8 bytes each, whatever a body holds; a hash
+  // collision only makes one more draw), sorted on first use.
+  std::vector<uint64_t> reserved_;
+  bool reserved_sorted_ = true;
   size_t restorable_ = 0;
   size_t max_token_length_ = 0;
 };
