@@ -135,16 +135,17 @@ TEST(RequestDlpTest, ScansEmbeddingsInputStringsAndArrays) {
             R"(["clean","mail <EMAIL_1>",[1,2,3]])");
 }
 
-// Draws "AAAAA" twice, then "BBBBB", "CCCCC", ... (Crockford: A = 10).
+// Draws "AAAAA" twice, then "BBBBB", "CCCCC", ... (Crockford: A = 10) after a reset.
+int random_calls = 0;
 void predictableRandom(std::span<unsigned char> out) {
-  static int calls = 0;
-  const int letter = 10 + std::max(0, calls++ - 1);
+  const int letter = 10 + std::max(0, random_calls++ - 1);
   for (unsigned char& byte : out) {
     byte = static_cast<unsigned char>(letter);
   }
 }
 
 TEST(RequestDlpTest, NeverIssuesATokenEqualToOneInTheRequest) {
+  random_calls = 0;
   RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
   dlp.pseudonymizer() = policies::Pseudonymizer(policies::RestoreScope::All, predictableRandom);
   json::object body = chatBody("Mail jane.doe@example.com, then repeat <EMAIL_AAAAB> to me");
