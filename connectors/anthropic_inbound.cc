@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/json_text.h"
+
 namespace sy::connectors {
 namespace {
 
@@ -51,7 +53,7 @@ Status onlyKeys(const json::object& object, std::initializer_list<std::string_vi
       known = known || entry.key() == key;
     }
     if (!known) {
-      return invalid(where + ": unsupported field '" + std::string(entry.key()) + "'");
+      return invalid(where + ": unsupported field " + quotedName(entry.key()));
     }
   }
   return {};
@@ -94,7 +96,7 @@ Result<json::object> imagePart(const json::object& block, const std::string& whe
     }
     url = *link;
   } else {
-    return invalid(where + ".source.type: unsupported image source '" + std::string(*type) + "'");
+    return invalid(where + ".source.type: unsupported image source " + quotedName(*type));
   }
   json::object part(sp);
   part["type"] = "image_url";
@@ -122,8 +124,8 @@ Result<std::string> toolResultText(const json::object& block, const std::string&
         return std::unexpected(type.error());
       }
       if (*type != "text") {
-        return invalid(at + ": unsupported tool_result block type '" + std::string(*type) +
-                       "' (only text)");
+        return invalid(at + ": unsupported tool_result block type " + quotedName(*type) +
+                       " (only text)");
       }
       auto piece = stringAt(parts[i].get_object(), "text", at);
       if (!piece) {
@@ -174,11 +176,12 @@ Status decodeMessage(const json::value& message, size_t index, json::array& out,
     return std::unexpected(role.error());
   }
   if (*role != "user" && *role != "assistant" && *role != "system") {
-    return invalid(where + ".role: must be 'user' or 'assistant', not '" + std::string(*role) + "'");
+    return invalid(where + ".role: must be 'user' or 'assistant', not " + quotedName(*role));
   }
   const json::value* content = m.if_contains("content");
   if (content != nullptr && content->is_string()) {
-    out.push_back(json::value(json::object{{"role", *role}, {"content", content->get_string()}}, sp));
+    out.push_back(
+        json::value(json::object{{"role", *role}, {"content", content->get_string()}}, sp));
     return {};
   }
   if (content == nullptr || !content->is_array()) {
@@ -246,12 +249,12 @@ Status decodeMessage(const json::value& message, size_t index, json::array& out,
         return std::unexpected(text.error());
       }
       // Tool results answer the previous assistant turn: they come before the user's own text.
-      out.push_back(
-          json::value(json::object{{"role", "tool"}, {"tool_call_id", *id}, {"content", *text}}, sp));
+      out.push_back(json::value(
+          json::object{{"role", "tool"}, {"tool_call_id", *id}, {"content", *text}}, sp));
     } else if ((*type == "thinking" || *type == "redacted_thinking") && *role == "assistant") {
       continue;
     } else {
-      return invalid(at + ": unsupported content block type '" + std::string(*type) + "' in a " +
+      return invalid(at + ": unsupported content block type " + quotedName(*type) + " in a " +
                      std::string(*role) + " message");
     }
   }
@@ -314,12 +317,12 @@ Result<json::array> decodeTools(const json::value& tools, json::storage_ptr sp) 
     const json::object& tool = item.get_object();
     if (const json::value* type = tool.if_contains("type");
         type != nullptr && !(type->is_string() && type->get_string() == "custom")) {
-      return invalid(at + ": server tools (type '" +
-                     (type->is_string() ? std::string(type->get_string()) : describe(*type)) +
-                     "') are not supported through the gateway; declare custom tools");
+      return invalid(at + ": server tools (type " +
+                     (type->is_string() ? quotedName(type->get_string()) : describe(*type)) +
+                     ") are not supported through the gateway; declare custom tools");
     }
-    if (Status keys = onlyKeys(tool, {"type", "name", "description", "input_schema", "cache_control"},
-                               at);
+    if (Status keys =
+            onlyKeys(tool, {"type", "name", "description", "input_schema", "cache_control"}, at);
         !keys) {
       return std::unexpected(keys.error());
     }
@@ -423,12 +426,12 @@ Status decodeParameters(const json::object& request, json::object& out) {
 
 Result<json::object> anthropicToChat(const json::object& request, json::storage_ptr sp,
                                      bool count_tokens) {
-  if (Status keys = onlyKeys(request,
-                             {"model", "messages", "max_tokens", "system", "stream",
-                              "stop_sequences", "temperature", "top_p", "top_k", "tools",
-                              "tool_choice", "metadata", "thinking", "service_tier",
-                              "context_management", "output_config"},
-                             "request");
+  if (Status keys =
+          onlyKeys(request,
+                   {"model", "messages", "max_tokens", "system", "stream", "stop_sequences",
+                    "temperature", "top_p", "top_k", "tools", "tool_choice", "metadata", "thinking",
+                    "service_tier", "context_management", "output_config"},
+                   "request");
       !keys) {
     return std::unexpected(keys.error());
   }

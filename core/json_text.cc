@@ -36,4 +36,24 @@ void appendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
+bool isPlainName(std::string_view name) {
+  if (name.empty() || name.size() > 40) {
+    return false;
+  }
+  size_t digits = 0;
+  for (char c : name) {
+    const bool digit = c >= '0' && c <= '9';
+    digits += digit ? 1 : 0;
+    if (!((c >= 'a' && c <= 'z') || c == '_' || digit)) {
+      return false;
+    }
+  }
+  return digits <= 8;  // a dated type name ("web_search_20250305"), not an account number
+}
+
+std::string quotedName(std::string_view name) {
+  return isPlainName(name) ? "'" + std::string(name) + "'"
+                           : std::string("(a name that is not shown)");
+}
+
 }  // namespace sy

@@ -12,4 +12,11 @@ namespace sy {
 // escaped. `text` must be valid UTF-8 (it is passed through as it is).
 void appendJsonString(std::string& out, std::string_view text);
 
+// A client-sent name (a field, a block type, a role) fit to be echoed in an error or a log:
+// quoted when it is plain lower-case snake_case of at most 40 characters and 8 digits, as every
+// name of the APIs the gateway speaks; otherwise "(a name that is not shown)" (it may be data:
+// a key, a card number).
+bool isPlainName(std::string_view name);
+std::string quotedName(std::string_view name);
+
 }  // namespace sy

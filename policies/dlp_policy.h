@@ -31,6 +31,11 @@ std::string_view toString(PolicyAction action);
 // Block: refused toward every backend.
 enum class LimitAction { BlockExternal, Block };
 
+// A request field the gateway does not know (`dlp.unknown_fields`): scanned as text with
+// everything under it and forwarded, dropped before anything is scanned or forwarded, or the
+// request is refused with a 400 naming where it was.
+enum class UnknownFields { Scan, Drop, Reject };
+
 struct DlpActionRuleSpec {
   std::string name;  // named in 403 messages, explain output and audit records; unique
   // Detector ids ("email", "secret.github_token", a custom rule name) or groups: "pii",
@@ -45,6 +50,7 @@ struct DlpPolicySpec {
   SensitivityLevels levels;
   // Prompts. When the policy has no `dlp.actions`, defaultRequestRules() applies.
   std::vector<DlpActionRuleSpec> request_rules = defaultRequestRules();
+  UnknownFields unknown_fields = UnknownFields::Scan;
   bool scan_responses = true;
   // Model answers: Allow, Redact or Mask only (a streamed answer cannot be blocked, and a
   // pseudonym in an answer has nothing to restore it). No destination. Scanning a stream holds
@@ -77,6 +83,7 @@ class DlpPolicy {
   static Result<DlpPolicy> create(DlpPolicySpec spec, const DlpEngine& engine);
 
   const SensitivityLevels& levels() const { return spec_.levels; }
+  UnknownFields unknownFields() const { return spec_.unknown_fields; }
   // True when answers are scanned: `scan_responses` and at least one response rule.
   bool scanResponses() const { return spec_.scan_responses && !spec_.response_rules.empty(); }
 

@@ -486,8 +486,10 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
   const Mapping dlp(ctx.decoder, where,
                     {{"default_pack", "detectors", "custom", "allow_patterns", "evasion",
                       "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes",
-                      "limits", "pseudonyms", "actions", "responses"}});
+                      "limits", "pseudonyms", "actions", "responses", "unknown_fields"}});
   ctx.decoder.readBool(dlp.optional("default_pack"), engine.default_pack);
+  ctx.decoder.readEnum(dlp.optional("unknown_fields"), kUnknownFields, "unknown_fields",
+                       policy.unknown_fields);
   if (const auto custom = dlp.optional("custom")) {  // first: action rules refer to its names
     for (const Located& item : ctx.decoder.sequence(*custom)) {
       engine.custom.push_back(decodeCustomRule(ctx, item));

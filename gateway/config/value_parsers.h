@@ -76,6 +76,12 @@ inline constexpr std::array<std::pair<std::string_view, router::BackendKind>, 4>
     {"anthropic", router::BackendKind::Anthropic},
     {"azure-openai", router::BackendKind::AzureOpenAi},
 }};
+inline constexpr std::array<std::pair<std::string_view, policies::UnknownFields>, 3> kUnknownFields{
+    {
+        {"scan", policies::UnknownFields::Scan},
+        {"drop", policies::UnknownFields::Drop},
+        {"reject", policies::UnknownFields::Reject},
+    }};
 inline constexpr std::array<std::pair<std::string_view, router::Location>, 2> kLocations{{
     {"self-hosted", router::Location::SelfHosted},
     {"external", router::Location::External},

@@ -44,7 +44,9 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
   if (Status authorized = authorizeBody(ctx); !authorized) {
     return errorObject(authorized.error());
   }
-  inspectBody(ctx);
+  if (Status inspected = inspectBody(ctx); !inspected) {
+    return errorObject(inspected.error());
+  }
   classifyBody(ctx);
   json::array reasons;
   auto plan = decideRoute(ctx);

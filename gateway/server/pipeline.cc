@@ -127,7 +127,10 @@ net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& re
 }
 
 net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstream& downstream) {
-  inspectBody(ctx);  // DLP findings and the request's sensitivity
+  // DLP findings and the request's sensitivity
+  if (Status inspected = inspectBody(ctx); !inspected) {
+    co_return inspected;
+  }
   if (ctx.config->routes().usesDifficulty()) {
     classifyBody(ctx);
   }
@@ -148,7 +151,8 @@ net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstrea
   if (Status audited = co_await auditDecision(ctx, everyone); !audited) {
     co_return audited;  // the decision record comes before anything leaves
   }
-  co_return co_await forward(ctx, downstream, *groups);  // failover, answer DLP, the client's surface
+  co_return co_await forward(ctx, downstream,
+                             *groups);  // failover, answer DLP, the client's surface
 }
 
 Status Pipeline::dispatch(RequestContext& ctx) {
@@ -181,7 +185,8 @@ Status Pipeline::dispatch(RequestContext& ctx) {
       continue;
     }
     // HEAD is GET without a body (the answer's body is dropped when written).
-    const bool head_of_get = route.method == http::verb::get && request.method() == http::verb::head;
+    const bool head_of_get =
+        route.method == http::verb::get && request.method() == http::verb::head;
     if (request.method() != route.method && !head_of_get) {
       return makeError(ErrorCode::MethodNotAllowed, ErrorSource::Downstream,
                        "Method " + std::string(request.method_string()) + " is not allowed on " +
@@ -242,6 +247,21 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
       return badRequest("'messages' is required and must be a non-empty array.",
                         "missing_required_parameter");
     }
+    const boost::json::array& list = messages->get_array();
+    for (size_t m = 0; m < list.size(); ++m) {
+      const boost::json::object* message = list[m].if_object();
+      const boost::json::value* role = message != nullptr ? message->if_contains("role") : nullptr;
+      const boost::json::value* content =
+          message != nullptr ? message->if_contains("content") : nullptr;
+      if (role == nullptr || !role->is_string() ||
+          (content != nullptr && !content->is_string() && !content->is_array() &&
+           !content->is_null())) {
+        return badRequest("messages[" + std::to_string(m) +
+                              "] must be an object with a string 'role' and a 'content' that is a "
+                              "string, an array of content parts or null.",
+                          "invalid_type");
+      }
+    }
   } else {
     const boost::json::value* input = ctx.body.if_contains("input");
     if (input == nullptr || !(input->is_string() || input->is_array())) {
@@ -280,16 +300,17 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
   return {};
 }
 
-void inspectBody(RequestContext& ctx) {
+Status inspectBody(RequestContext& ctx) {
   if (ctx.principal != nullptr) {
     ctx.sensitivity = std::max(ctx.sensitivity, ctx.principal->sensitivity_floor);
   }
   if (!ctx.config->dlpEnabled()) {
-    return;
+    return {};
   }
   ctx.dlp.emplace(ctx.config->dlpEngine(), ctx.config->dlpPolicy());
-  ctx.dlp->inspect(ctx.api, ctx.body);
+  Status inspected = ctx.dlp->inspect(ctx.api, ctx.body);
   ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
+  return inspected;
 }
 
 void Pipeline::log(RequestContext& ctx) {
@@ -298,16 +319,15 @@ void Pipeline::log(RequestContext& ctx) {
   const std::string_view team =
       ctx.principal != nullptr ? std::string_view(ctx.principal->team) : std::string_view();
   const BackendSpec* answered = ctx.answered_by;
-  worker_.recordRequest({endpointLabel(ctx.operation), ctx.tier, ctx.backend,
-                         answered != nullptr ? std::string_view(answered->model) : "", team,
-                         ctx.status},
-                        seconds);
+  worker_.recordRequest(
+      {endpointLabel(ctx.operation), ctx.tier, ctx.backend,
+       answered != nullptr ? std::string_view(answered->model) : "", team, ctx.status},
+      seconds);
   if (answered != nullptr) {
     ctx.cost_usd = answered->cost.usd(ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
                                       ctx.usage.cached_prompt_tokens);
     worker_.recordUsage(team, *answered, ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
-                        ctx.usage.cached_prompt_tokens,
-                        ctx.config->config().accounting.baseline);
+                        ctx.usage.cached_prompt_tokens, ctx.config->config().accounting.baseline);
     if (ctx.first_byte_at) {
       worker_.recordFirstToken(
           ctx.tier, answered->name,

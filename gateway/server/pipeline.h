@@ -110,9 +110,10 @@ class Pipeline {
 
 // The phases `explain` shares with the pipeline. decodeBody: `text` (the request body) into
 // ctx.body, requested_model and stream, for ctx.api; a 400 error naming the problem otherwise.
-// inspectBody: the DLP scan of ctx.body into ctx.dlp (nothing when the policy has no detectors).
+// inspectBody: the DLP scan of ctx.body into ctx.dlp (nothing when the policy has no detectors);
+// a 400 for an unknown field under `dlp.unknown_fields: reject`.
 Status decodeBody(std::string_view text, RequestContext& ctx);
-void inspectBody(RequestContext& ctx);
+Status inspectBody(RequestContext& ctx);
 // The key's scopes that depend only on the decoded body: endpoint, model, max_tokens.
 Status authorizeBody(const RequestContext& ctx);
 

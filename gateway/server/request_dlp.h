@@ -1,15 +1,24 @@
-// DLP on the request: finds every text a chat-completions or embeddings body carries (all
-// messages and content parts, tool-call arguments, tool results, embeddings `input`), scans them
-// once, and rewrites them for a destination as the policy's actions say. The body is inspected
-// once per request; the transform is re-applied only if a failover crosses to a destination
-// (self-hosted vs external) that the policy treats differently. Used by the pipeline and by
-// `explain`. Per request, NOT thread-safe; the engine and policy must outlive it.
+// DLP on the request, fail closed: every string of a chat-completions or embeddings body, at any
+// depth, is scanned, except the gateway's own vocabulary in the fields it validates (`role`,
+// `type`, `tool_choice: "auto"`, ...) and the `model` name (replaced by the backend's before
+// anything leaves). Object keys are scanned where the client chooses them (JSON schemas,
+// `metadata`, unknown fields). A field the gateway does not know is scanned with everything
+// under it, dropped or refused, as `dlp.unknown_fields` says; a value of an unexpected shape
+// (content as an object, tool-call arguments as an object) is scanned whole. What cannot be
+// scanned at all (embeddings input as token ids) makes the request the most sensitive kind and
+// blocks it toward external backends, and so does a text whose scan reaches a bound (see
+// ScanBound; dlp.limits.on_limit). Texts are scanned once; the transform is re-applied only if
+// a failover crosses to a destination (self-hosted vs external) that the policy treats
+// differently. Used by the pipeline and by `explain`. Per request, NOT thread-safe; the engine
+// and policy must outlive it.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "connectors/connector.h"
@@ -21,26 +30,26 @@
 
 namespace sy::server {
 
-// One step from a JSON value to one of its children: a key (always a string literal) or an index.
-struct JsonStep {
-  std::string_view key;  // empty for an index step
-  size_t index = 0;
-};
-
-// A text of the request and what the scan found in it.
+// A text of the request (a string value, or an object key) and what the scan found in it.
 struct ScannedText {
-  std::vector<JsonStep> path;
+  // From the body to the text: the position of each member (objects keep their order) or
+  // element. The body's members are never removed or reordered after inspect(); fields added
+  // later (stream_options, max_tokens) are appended and do not move these positions.
+  std::vector<uint32_t> at;
+  bool key = false;      // the text is the key of the last step's member, not its value
+  std::string where;     // "messages[1].content[0].text"; client-chosen keys print as <field>
   std::string original;  // kept only when there are findings (to re-apply for a destination)
   policies::TextSource source = policies::TextSource::User;
   std::vector<policies::Finding> findings;  // byte offsets into this text
 
-  std::string pathString() const;  // "messages[1].content[0].text"
+  const std::string& pathString() const { return where; }
 };
 
 // What the policy does with the request for one destination.
 struct DestinationVerdict {
   struct Block {
-    int rule = -1;  // -1 when a scan bound blocks (see `limit`)
+    int rule = -1;  // -1: not a rule but content that cannot be inspected (see `detector_id`)
+                    // or a scan that reached a bound (see `limit`)
     std::string detector_id;
     std::string path;
     std::optional<policies::ScanBound> limit;  // set: the scan of `path` reached this bound
@@ -59,16 +68,14 @@ struct ScanLimitReached {
 
 class RequestDlp {
  public:
-  // The name blockRule() gives a block caused by a scan bound (audit records, metrics).
-  static constexpr std::string_view kLimitRule = "dlp.limits";
-
   RequestDlp(const policies::DlpEngine& engine, const policies::DlpPolicy& policy)
       : engine_(engine), policy_(policy), pseudonymizer_(policy.restoreScope()) {}
 
-  // Scans every text of `body` (already validated by the decode phase for `endpoint`). A text
-  // whose scan reaches a bound makes the request as sensitive as the policy's detectors can
-  // make it and, per dlp.limits.on_limit, blocks it for external (or all) destinations.
-  void inspect(connectors::Endpoint endpoint, const boost::json::object& body);
+  // Scans every text of `body` (already validated by the decode phase for `endpoint`). Drops
+  // unknown fields under `dlp.unknown_fields: drop`; under `reject` the first one is a 400. A
+  // text whose scan reaches a bound makes the request as sensitive as the policy's detectors
+  // can make it and, per dlp.limits.on_limit, blocks it for external (or all) destinations.
+  Status inspect(connectors::Endpoint endpoint, boost::json::object& body);
 
   // Texts with findings only, in body order.
   const std::vector<ScannedText>& texts() const { return texts_; }
@@ -92,18 +99,22 @@ class RequestDlp {
   // The 403 for a blocked verdict: names the rule (or the scan bound), the detector and where,
   // never the value.
   Error blockError(const DestinationVerdict::Block& block) const;
-  std::string_view blockRule(const DestinationVerdict::Block& block) const {
-    return block.limit ? kLimitRule : std::string_view(policy_.requestRule(block.rule).name);
-  }
+  // The rule's name, "uninspectable" for content the engine could not see, or "dlp.limits" for
+  // a scan that reached a bound.
+  const std::string& blockRule(const DestinationVerdict::Block& block) const;
 
   policies::Pseudonymizer& pseudonymizer() { return pseudonymizer_; }
 
  private:
   const policies::DlpEngine& engine_;
   const policies::DlpPolicy& policy_;
+  friend class BodyWalker;
+
   std::vector<ScannedText> texts_;
   std::optional<ScanLimitReached> limit_;
   int sensitivity_ = 0;
+  // Where the first content DLP cannot read is, and what it is ("token ids").
+  std::optional<std::pair<std::string, std::string>> opaque_;
   std::optional<DestinationVerdict> verdicts_[2];  // by Location
   std::optional<Location> applied_;                // whose texts are in the body (none: originals)
   policies::PolicyAction external_floor_ = policies::PolicyAction::Allow;

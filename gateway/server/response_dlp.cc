@@ -23,7 +23,16 @@ using policies::PolicyAction;
 using policies::StreamingRedactor;
 
 // The text fields a model writes, per choice. Tool-call arguments also carry the call's index.
-enum class Field : uint8_t { Content, Refusal, ToolArguments, FunctionArguments };
+// Reasoning is vLLM's and DeepSeek's `reasoning_content`; ReasoningText is the `reasoning`
+// string of Ollama's and OpenRouter's OpenAI-compatible APIs.
+enum class Field : uint8_t {
+  Content,
+  Refusal,
+  Reasoning,
+  ReasoningText,
+  ToolArguments,
+  FunctionArguments
+};
 
 struct Key {
   int64_t choice = 0;
@@ -58,7 +67,8 @@ json::parse_options parseOptions() {
 bool mayCarryText(std::string_view json_text) {
   return json_text.find("\"content\"") != std::string_view::npos ||
          json_text.find("\"arguments\"") != std::string_view::npos ||
-         json_text.find("\"refusal\"") != std::string_view::npos;
+         json_text.find("\"refusal\"") != std::string_view::npos ||
+         json_text.find("\"reasoning") != std::string_view::npos;
 }
 
 int64_t indexOf(const json::object& object, int64_t fallback) {
@@ -129,6 +139,12 @@ void appendFlushed(json::object& delta, const Key& key, std::string_view text) {
       break;
     case Field::Refusal:
       appendText(delta, "refusal", text);
+      break;
+    case Field::Reasoning:
+      appendText(delta, "reasoning_content", text);
+      break;
+    case Field::ReasoningText:
+      appendText(delta, "reasoning", text);
       break;
     case Field::ToolArguments:
       appendText(ensureObject(toolCallEntry(delta, key.tool), "function"), "arguments", text);
@@ -307,8 +323,12 @@ struct ResponseDlp::State {
         return rewrite(Key{choice, Field::Content}, text);
       });
     }
-    if (json::value* refusal = message.if_contains("refusal"); refusal && refusal->is_string()) {
-      changed |= rewrite(Key{choice, Field::Refusal}, refusal->get_string());
+    for (auto [name, field] :
+         {std::pair{"refusal", Field::Refusal}, std::pair{"reasoning_content", Field::Reasoning},
+          std::pair{"reasoning", Field::ReasoningText}}) {
+      if (json::value* text = message.if_contains(name); text && text->is_string()) {
+        changed |= rewrite(Key{choice, field}, text->get_string());
+      }
     }
     if (json::value* calls = message.if_contains("tool_calls"); calls && calls->is_array()) {
       json::array& array = calls->get_array();

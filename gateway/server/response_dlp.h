@@ -1,7 +1,7 @@
 // DLP on what the model answers, in the client's (OpenAI chat completions) format: restores the
 // request's pseudonyms and applies the policy's response actions to every text the model wrote:
 // choices[].message.content (a string or an array of text parts), .tool_calls[].function
-// .arguments, .function_call.arguments, .refusal, and for streams the same fields under
+// .arguments, .function_call.arguments, .refusal, .reasoning_content and .reasoning (what reasoning models think aloud), and for streams the same fields under
 // choices[].delta. Streams keep a hold-back window per (choice, field, tool call) through a
 // StreamingRedactor, so a value or a pseudonym split across SSE events is still handled; held
 // text is emitted with the choice's finish_reason event (a tool call's, when the next call of

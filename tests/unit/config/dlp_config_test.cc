@@ -134,7 +134,12 @@ const std::vector<ErrorCase> kDlpCases = {
      dlp("  enabled: false\n"),
      {"policy.yaml:2:3: dlp.enabled: unknown key (expected one of: default_pack, detectors, "
       "custom, allow_patterns, evasion, generic_secret_min_entropy, injection_threshold, "
-      "stream_window_bytes, limits, pseudonyms, actions, responses)"}},
+      "stream_window_bytes, limits, pseudonyms, actions, responses, unknown_fields)"}},
+    {"UnknownFieldsIsScanDropOrReject",
+     dlp("  unknown_fields: ignore\n"),
+     {"policy.yaml:2:19: dlp.unknown_fields: unknown unknown_fields 'ignore' (expected one of: "
+      "scan, drop, reject)"}},
+    {"UnknownFieldsReject", dlp("  unknown_fields: reject\n"), {}},
     {"TopLevelNamesTheNewSections",
      withCatalog("dpl: {}\n"),
      {"policy.yaml:1:1: dpl: unknown key (expected one of: server, admin, backends, tiers, "

@@ -182,6 +182,13 @@ TEST(AnthropicInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {
             "messages: must be a non-empty array");
   EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"tool","content":"x"}]})"),
             "messages[0].role: must be 'user' or 'assistant', not 'tool'");
+  // A name that may be data is not echoed.
+  EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"user","content":"x"}],
+      "AKIAIOSFODNN7EXAMPLE":1})"),
+            "request: unsupported field (a name that is not shown)");
+  EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"4111111111111111",
+      "content":"x"}]})"),
+            "messages[0].role: must be 'user' or 'assistant', not (a name that is not shown)");
 }
 
 TEST(AnthropicAnswerTest, EncodesACompletionAsAMessage) {

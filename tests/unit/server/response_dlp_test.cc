@@ -503,6 +503,26 @@ TEST(ResponseDlpTest, RedactsTheRefusalField) {
   EXPECT_EQ(read(concat(out)).refusal.at(0), "I will not mail [EMAIL].");
 }
 
+TEST(ResponseDlpTest, RedactsReasoningStreamedAndInABody) {
+  ResponseDlp stream(&engine(), policy(), nullptr);
+  const auto out = run(stream, {deltaEvent("reasoning_content", "The user is bob@"),
+                                deltaEvent("reasoning_content", "example.org, so"),
+                                deltaEvent("content", "Done."), finishEvent(), kDone});
+  const std::string all = concat(out);
+  EXPECT_EQ(all.find("example.org"), std::string::npos) << all;
+  EXPECT_NE(all.find("[EMAIL]"), std::string::npos) << all;
+
+  ResponseDlp whole(&engine(), policy(), nullptr);
+  std::string text = body(json::object{{"role", "assistant"},
+                                       {"content", "Done."},
+                                       {"reasoning_content", "mail bob@example.org"},
+                                       {"reasoning", "or carol@example.org"}});
+  whole.rewriteBody(text);
+  const json::object message = messageOf(text);
+  EXPECT_EQ(message.at("reasoning_content"), "mail [EMAIL]");
+  EXPECT_EQ(message.at("reasoning"), "or [EMAIL]");
+}
+
 TEST(ResponseDlpTest, KeepsChoicesIndependent) {
   Pseudonymizer p;
   const std::string token = p.tokenFor("EMAIL", "jane@corp.example");
