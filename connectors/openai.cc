@@ -22,6 +22,20 @@ uint64_t readCount(const boost::json::object& usage, std::string_view key) {
                                                      : 0;
 }
 
+// A stream event whose delta carries text (content, reasoning) or tool-call arguments: about one
+// output token. The role chunk's `"content":""` is not output.
+bool carriesOutput(std::string_view data) {
+  for (std::string_view key :
+       {std::string_view("content\":\""), std::string_view("\"arguments\":\"")}) {
+    for (size_t at = data.find(key); at != std::string_view::npos; at = data.find(key, at + 1)) {
+      if (at + key.size() < data.size() && data[at + key.size()] != '"') {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Non-streaming bodies: usage is read once the whole body has gone through.
 class OpenAiBodyTranslator final : public ResponseTranslator {
  public:
@@ -67,8 +81,7 @@ class OpenAiStreamTranslator final : public ResponseTranslator {
     }
     bool drop_usage_event = false;
     for (const SseEvent& event : parser_.feed(chunk)) {
-      if (event.data.find("\"content\":\"") != std::string::npos ||
-          event.data.find("\"arguments\":\"") != std::string::npos) {
+      if (carriesOutput(event.data)) {
         ++streamed_events_;
       }
       if (event.data.find("\"usage\"") != std::string::npos) {

@@ -206,6 +206,7 @@ void readContent(MemberReader& reader, const boost::json::object& object, AuditR
   reader.string("phase", record.phase);
   reader.string("time", record.time);
   reader.string("request_id", record.request_id);
+  reader.string("client_request_id", record.client_request_id);
   reader.string("key_id", record.key_id);
   reader.string("team", record.team);
   reader.string("endpoint", record.endpoint);
@@ -319,6 +320,10 @@ std::string auditContentMembers(const AuditRecord& record) {
   for (const auto& [key, value] : strings) {
     out.push_back(',');
     appendMember(out, key, *value);
+    if (value == &record.request_id && !record.client_request_id.empty()) {
+      out.push_back(',');
+      appendMember(out, "client_request_id", record.client_request_id);
+    }
   }
   out += ",\"difficulty\":{\"score\":";
   appendFixed(out, record.difficulty.score.value_or(std::nan("")), 4);

@@ -3,9 +3,10 @@
 // from the policy, counts and numbers: never prompt text or matched values (the caller's duty).
 //
 // Canonical line: one JSON object, no whitespace, keys in this fixed order:
-//   seq, boot_id, phase, time, request_id, key_id, team, endpoint, requested_model, model, tier,
-//   backend, rule, sensitivity, difficulty{score,label}, findings[{detector,count,action}],
-//   outcome, status, tokens{prompt,completion[,cached]}, cost_usd, latency_ms, prev_hash, hash
+//   seq, boot_id, phase, time, request_id[, client_request_id], key_id, team, endpoint,
+//   requested_model, model, tier, backend, rule, sensitivity, difficulty{score,label},
+//   findings[{detector,count,action}], outcome, status, tokens{prompt,completion[,cached]},
+//   cost_usd, latency_ms, prev_hash, hash
 // Numbers: integers in decimal; difficulty.score with 4 decimals (null when absent), cost_usd
 // with 6, latency_ms with 3 (locale-independent; a NaN or infinity is written as null).
 // Strings are JSON-escaped; invalid UTF-8 bytes become U+FFFD so every line parses.
@@ -40,11 +41,12 @@ struct AuditRecord {
   // Set by the caller.
   std::string phase;  // "decision" (written before forwarding) | "completion" (after)
   std::string time;   // RFC 3339 UTC with ms (formatAuditTime); "" = filled in by AuditLog::append
-  std::string request_id;
+  std::string request_id;         // the gateway's, unique per request
+  std::string client_request_id;  // the client's x-request-id; written only when not empty
   std::string key_id;
   std::string team;
   std::string endpoint;         // "chat" | "embeddings" | ...
-  std::string requested_model;  // as the client asked ("auto", a tier, a model name)
+  std::string requested_model;  // a policy name ("auto", a tier, a model), else "<unknown:hash>"
   std::string model;            // the chosen model ("" when none was chosen)
   std::string tier;
   std::string backend;

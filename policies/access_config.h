@@ -67,6 +67,10 @@ struct AuthConfig {
 
 struct LimitsConfig {
   uint32_t default_max_tokens = 1024;  // output reserved when a request names no max_tokens
+  // The least output a request is lowered to when its worst case does not fit a key's or team's
+  // tpm or budget (the upstream is then told the lowered max_tokens); a request that does not
+  // fit even at this much is refused (429). At or above a request's cap: never lowered.
+  uint32_t min_output_tokens = 16;
   enum class OnBudgetExhausted { Reject, Downgrade };
   OnBudgetExhausted on_budget_exhausted = OnBudgetExhausted::Reject;
   std::string downgrade_tier;  // required with Downgrade

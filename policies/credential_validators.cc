@@ -118,12 +118,24 @@ bool validateCredentialPair(const MatchInput& input, Span& value) {
 
 bool validatePrivateKey(const MatchInput& input, Span& value) {
   std::string_view block = slice(input.text, value);
-  size_t header_end = block.find("-----", 5);
+  // The header ends with the first run of dashes after its opening dashes and BEGIN.
+  size_t header_end = block.find_first_not_of("- \t");
+  header_end = header_end == std::string_view::npos ? header_end : block.find('-', header_end);
   if (header_end == std::string_view::npos) {
     return false;
   }
+  while (header_end < block.size() && block[header_end] == '-') {
+    ++header_end;
+  }
+  // "-----BEGIN X PRIVATE KEY----------END X PRIVATE KEY-----": an empty armor, not a key.
+  std::string_view rest = block.substr(header_end);
+  rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+  if (rest.size() >= 3 && toLowerAscii(rest[0]) == 'e' && toLowerAscii(rest[1]) == 'n' &&
+      toLowerAscii(rest[2]) == 'd') {
+    return false;
+  }
   size_t body_chars = 0;
-  for (size_t i = header_end + 5; i < block.size() && block[i] != '-'; ++i) {
+  for (size_t i = header_end; i < block.size() && block[i] != '-'; ++i) {
     char c = block[i];
     body_chars += (isAlnum(c) || c == '+' || c == '/') ? 1 : 0;
   }

@@ -43,7 +43,7 @@ enum class ScanBound {
   MatchesPerPattern,  // dlp.limits.max_matches_per_pattern candidates of one pattern
   DecodedBytes,       // dlp.evasion.max_decoded_bytes: readable encoded text past the budget
   BlobChars,          // dlp.evasion.max_blob_chars: a longer encoded run decodes to readable text
-  DecodeDepth,        // a decoded blob holds another encoded blob (one level is decoded)
+  DecodeDepth,        // a blob decoded at the last level (kMaxDecodeDepth) holds another one
   TextBytes,          // a text of 4 GiB or more (offsets are 32-bit): not normalized or decoded
 };
 // "matches per pattern", "decoded bytes", "encoded run length", "decoding depth", "text size".

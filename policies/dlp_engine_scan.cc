@@ -1,5 +1,6 @@
-// DlpEngine::scan(): normalize, prefilter with the RE2::Set, extract and validate, decode
-// blobs, then score, filter and resolve overlaps.
+// DlpEngine::scanText(): normalize, prefilter with the RE2::Set, extract and validate, decode
+// blobs (wrapped, nested, UTF-16) and normalize and scan their text, then score, filter and
+// resolve overlaps; every scan bound hit on the way is reported (fails closed).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -76,7 +77,8 @@ void extractRange(const DlpEngineState& state, size_t index, std::string_view te
   }
 }
 
-// A maximal run of digits joined by at most three separators in a row (" .-()+").
+// A maximal run of digits joined by at most six separators in a row (" .-()+", line breaks,
+// tabs, '/', ',', '_', '|', ':', ';': what people put between the groups of a card number).
 struct DigitRun {
   size_t begin = 0;
   size_t end = 0;
@@ -117,8 +119,10 @@ std::vector<DigitRun> digitRuns(std::string_view text) {
         ++run.digits;
         run.end = i + 1;
         separators = 0;
-      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+') {
-        if (++separators > 3) {
+      } else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+' ||
+                 c == '\n' || c == '\r' || c == '\t' || c == '/' || c == ',' || c == '_' ||
+                 c == '|' || c == ':' || c == ';') {
+        if (++separators > 6) {
           break;
         }
         run.dots += c == '.' ? 1 : 0;
@@ -162,8 +166,7 @@ void extractAroundDigitRuns(const DlpEngineState& state, size_t index, std::stri
   }
 }
 
-void extract(const DlpEngineState& state, size_t index, std::string_view text,
-             Extraction& hits) {
+void extract(const DlpEngineState& state, size_t index, std::string_view text, Extraction& hits) {
   const CompiledPattern& pattern = state.patterns[index];
   if (pattern.locator == nullptr) {
     extractRange(state, index, text, 0, text.size(), hits);
@@ -233,6 +236,18 @@ void scanSegment(const DlpEngineState& state, std::string_view text, Extraction&
   }
 }
 
+ScanBound boundOf(SkippedBlob::Reason reason) {
+  switch (reason) {
+    case SkippedBlob::Reason::TooLong:
+      return ScanBound::BlobChars;
+    case SkippedBlob::Reason::OverBudget:
+      return ScanBound::DecodedBytes;
+    case SkippedBlob::Reason::TooDeep:
+      return ScanBound::DecodeDepth;
+  }
+  return ScanBound::DecodeDepth;
+}
+
 }  // namespace
 
 std::string_view toString(ScanBound bound) {
@@ -287,29 +302,26 @@ ScanResult DlpEngine::scanText(std::string_view text, TextSource source) const {
     std::vector<SkippedBlob> skipped;
     for (const DecodedBlob& blob :
          findEncodedBlobs(normalized.text(), evasion, evasion.max_decoded_bytes, &skipped)) {
-      scanSegment(state, blob.text, extraction);
+      // Decoded text gets the same folding as the text around it (look-alikes inside base64).
+      NormalizedText decoded =
+          normalizeText(blob.text, {evasion.fold_unicode, evasion.strip_invisible});
+      scanSegment(state, decoded.text(), extraction);
       for (const Hit& hit : extraction.hits) {
+        auto [value_begin, value_end] = decoded.toOriginal(hit.value.begin, hit.value.end);
         // A value reaching either end of the blob takes the whole run (padding included).
-        size_t from = hit.value.begin == 0 ? blob.begin : blob.src_begin[hit.value.begin];
-        size_t to = hit.value.end == blob.text.size() ? blob.end : blob.src_end[hit.value.end - 1];
+        size_t from = value_begin == 0 ? blob.begin : blob.src_begin[value_begin];
+        size_t to = value_end == blob.text.size() ? blob.end : blob.src_end[value_end - 1];
         auto [begin, end] = normalized.toOriginal(from, to);
         candidates.push_back({state.patterns[hit.pattern].detector, hit.pattern, begin, end, true});
       }
       if (extraction.capped) {
         reached(ScanBound::MatchesPerPattern, normalized.toOriginal(blob.begin, blob.end));
       }
-      // Only one level is decoded: a blob that holds another readable one is not examined.
-      std::vector<SkippedBlob> nested_skipped;
-      if (!findEncodedBlobs(blob.text, evasion, evasion.max_decoded_bytes, &nested_skipped)
-               .empty() ||
-          !nested_skipped.empty()) {
-        reached(ScanBound::DecodeDepth, normalized.toOriginal(blob.begin, blob.end));
-      }
     }
+    // Runs at any level that were not examined: too long, past the budget, or holding another
+    // readable blob at the last level decoded (kMaxDecodeDepth).
     for (const SkippedBlob& run : skipped) {
-      reached(run.reason == SkippedBlob::Reason::TooLong ? ScanBound::BlobChars
-                                                          : ScanBound::DecodedBytes,
-              normalized.toOriginal(run.begin, run.end));
+      reached(boundOf(run.reason), normalized.toOriginal(run.begin, run.end));
     }
   }
   if (state.injection_detector >= 0 && !normalized.identity()) {
@@ -323,7 +335,8 @@ ScanResult DlpEngine::scanText(std::string_view text, TextSource source) const {
   result.findings.reserve(candidates.size());
   for (const auto& c : candidates) {
     const DetectorInfo& info = state.infos[c.detector];
-    result.findings.push_back({info.id, info.detector_class, info.level, c.begin, c.end, c.decoded});
+    result.findings.push_back(
+        {info.id, info.detector_class, info.level, c.begin, c.end, c.decoded});
   }
   return result;
 }

@@ -120,7 +120,8 @@ struct Principal {
   // when the tiers are not restricted.
   Status allowTier(std::string_view tier) const;
   // The request's max_tokens (or max_completion_tokens); 0 = none given, always allowed (the
-  // caller then reserves min(limits.default_max_tokens, scopes.max_tokens) if a cap is set).
+  // gateway then sends scopes.max_tokens upstream as the request's cap, when set: see
+  // gateway/server/output_bound.h).
   Status allowMaxTokens(uint32_t requested) const;
   // Whether text of this sensitivity rank may go to an external backend.
   bool mayReachExternal(int sensitivity_rank) const {

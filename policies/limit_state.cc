@@ -92,10 +92,47 @@ int64_t toMicroUsd(double usd) {
   return usd > 0 ? static_cast<int64_t>(std::llround(usd * 1e6)) : 0;
 }
 
-Admission admittedAnswer() {
+Admission admittedAnswer(uint64_t output_tokens) {
   Admission admission;
   admission.admitted = true;
+  admission.output_tokens = output_tokens;
   return admission;
+}
+
+// The output tokens the request gives back when granted `granted` of its output_tokens.
+uint64_t outputGivenBack(const AdmitRequest& request, uint64_t granted) {
+  return request.output_tokens - std::min(granted, request.output_tokens);
+}
+
+// The reservation at `granted` output tokens (AdmitRequest): its tokens and micro-USD.
+uint64_t tokensAt(const AdmitRequest& request, uint64_t granted) {
+  return request.tokens - std::min(request.tokens, outputGivenBack(request, granted));
+}
+
+int64_t microUsdAt(const AdmitRequest& request, uint64_t granted) {
+  const int64_t full = std::max<int64_t>(request.micro_usd, 0);
+  const double back = std::floor(static_cast<double>(outputGivenBack(request, granted)) *
+                                 std::max(request.micro_usd_per_output_token, 0.0));
+  return std::max<int64_t>(full - static_cast<int64_t>(back), 0);
+}
+
+// The most output (<= granted) that keeps micro(g) within `room` micro-USD, or nullopt when
+// even g = 0 would not: micro(g) <= room <=> floor((out - g) * p) >= micro - room <=>
+// out - g >= ceil((micro - room) / p).
+std::optional<uint64_t> outputWithin(const AdmitRequest& request, int64_t room, uint64_t granted) {
+  const int64_t full = std::max<int64_t>(request.micro_usd, 0);
+  if (full <= room) {
+    return granted;
+  }
+  const double per = request.micro_usd_per_output_token;
+  if (per <= 0) {
+    return std::nullopt;
+  }
+  const double give_back = std::ceil(static_cast<double>(full - room) / per);
+  if (give_back > static_cast<double>(request.output_tokens)) {
+    return std::nullopt;
+  }
+  return std::min(granted, request.output_tokens - static_cast<uint64_t>(give_back));
 }
 
 Admission refusal(std::string_view limit, const std::string& scope, int64_t retry_after) {
@@ -116,7 +153,7 @@ std::string LimitState::monthPeriod(TimePoint now) { return monthName(monthIndex
 
 Admission LimitState::admit(const AdmitRequest& request, TimePoint now) {
   if (request.subjects.empty()) {
-    return admittedAnswer();
+    return admittedAnswer(request.output_tokens);
   }
   std::vector<Scope*> scopes;
   scopes.reserve(request.subjects.size());
@@ -125,48 +162,69 @@ Admission LimitState::admit(const AdmitRequest& request, TimePoint now) {
     normalize(it->first, it->second, now);
     scopes.push_back(&it->second);
   }
+  uint64_t granted = request.output_tokens;
   for (size_t i = 0; i < scopes.size(); ++i) {
-    if (auto refused = check(request.subjects[i], *scopes[i], request, now)) {
+    if (auto refused = check(request.subjects[i], *scopes[i], request, now, granted)) {
       return *std::move(refused);
     }
   }
+  AdmitRequest reserved = request;  // the worst case at the granted output
+  reserved.tokens = tokensAt(request, granted);
+  reserved.micro_usd = microUsdAt(request, granted);
   for (Scope* scope : scopes) {
-    commit(*scope, request, now);
+    commit(*scope, reserved, now);
   }
-  return admittedAnswer();
+  return admittedAnswer(granted);
 }
 
 std::optional<Admission> LimitState::check(const LimitSubject& subject, const Scope& scope,
-                                           const AdmitRequest& request, TimePoint now) {
+                                           const AdmitRequest& request, TimePoint now,
+                                           uint64_t& granted) {
   const Limits& limits = subject.limits;
   const int64_t now_second = unixSecond(now);
   const auto [requests, tokens] = windowTotals(scope, now_second);
+  const uint64_t least = std::min(request.min_output_tokens, request.output_tokens);
   if (limits.rpm > 0 && requests + 1 > limits.rpm) {
     return refusal("rpm", subject.scope,
                    secondsUntilFreed(scope, now_second, requests + 1 - limits.rpm, false));
   }
-  if (limits.tpm > 0 && request.tokens > limits.tpm) {
-    return refusal("tpm", subject.scope, kWindowSeconds);
-  }
-  if (limits.tpm > 0 && tokens + request.tokens > limits.tpm) {
-    return refusal(
-        "tpm", subject.scope,
-        secondsUntilFreed(scope, now_second, tokens + request.tokens - limits.tpm, true));
+  if (limits.tpm > 0) {
+    const uint64_t smallest = tokensAt(request, least);
+    if (smallest > limits.tpm) {
+      return refusal("tpm", subject.scope, kWindowSeconds);
+    }
+    if (tokens + smallest > limits.tpm) {
+      return refusal("tpm", subject.scope,
+                     secondsUntilFreed(scope, now_second, tokens + smallest - limits.tpm, true));
+    }
+    // Room for tokens(g) = fixed + g: g <= tpm - window - fixed (>= least, checked above).
+    const uint64_t fixed = tokensAt(request, 0);
+    granted = std::min(granted, limits.tpm - tokens - fixed);
   }
   if (limits.concurrency > 0 && scope.leases.size() + 1 > limits.concurrency) {
     return refusal("concurrency", subject.scope, 1);
   }
-  const int64_t cost = std::max<int64_t>(request.micro_usd, 0);
   const int64_t day_budget = toMicroUsd(limits.budget_day_usd);
-  if (day_budget > 0 && scope.day.spent + scope.day.reserved + cost > day_budget) {
-    return refusal("budget_day", subject.scope, (dayIndex(now) + 1) * kSecondsPerDay - now_second);
+  if (day_budget > 0) {
+    const auto fits =
+        outputWithin(request, day_budget - scope.day.spent - scope.day.reserved, granted);
+    if (!fits || *fits < least) {
+      return refusal("budget_day", subject.scope,
+                     (dayIndex(now) + 1) * kSecondsPerDay - now_second);
+    }
+    granted = *fits;
   }
   const int64_t month_budget = toMicroUsd(limits.budget_month_usd);
-  if (month_budget > 0 && scope.month.spent + scope.month.reserved + cost > month_budget) {
-    const std::chrono::year_month_day ymd{floor<days>(now)};
-    const sys_days next_month{(ymd.year() / ymd.month() + std::chrono::months{1}) / 1};
-    return refusal("budget_month", subject.scope,
-                   floor<seconds>(next_month.time_since_epoch()).count() - now_second);
+  if (month_budget > 0) {
+    const auto fits =
+        outputWithin(request, month_budget - scope.month.spent - scope.month.reserved, granted);
+    if (!fits || *fits < least) {
+      const std::chrono::year_month_day ymd{floor<days>(now)};
+      const sys_days next_month{(ymd.year() / ymd.month() + std::chrono::months{1}) / 1};
+      return refusal("budget_month", subject.scope,
+                     floor<seconds>(next_month.time_since_epoch()).count() - now_second);
+    }
+    granted = *fits;
   }
   return std::nullopt;
 }

@@ -33,10 +33,21 @@ struct AdmitRequest {
   uint64_t tokens = 0;                 // worst case: prompt estimate + max output tokens
   int64_t micro_usd = 0;               // worst-case cost, in millionths of a dollar (< 0 is 0)
   std::string request_id;              // names the reservation and the lease; unique in flight
+  // The output part of the worst case, which admit() may lower to fit tpm and budgets: of
+  // `tokens`, `output_tokens` are the request's output cap, each costing (at most)
+  // `micro_usd_per_output_token` of `micro_usd`. admit() grants g output tokens, at least
+  // min(min_output_tokens, output_tokens), and reserves tokens - (output_tokens - g) and
+  // micro_usd - floor((output_tokens - g) * micro_usd_per_output_token). min_output_tokens >=
+  // output_tokens (the default, 0 and 0) never lowers: the whole worst case fits or is refused.
+  uint64_t output_tokens = 0;
+  uint64_t min_output_tokens = UINT64_MAX;
+  double micro_usd_per_output_token = 0;
 };
 
 struct Admission {
   bool admitted = false;
+  uint64_t output_tokens = 0;  // when admitted: the output granted (request.output_tokens if not
+                               // lowered); the caller tells the upstream no more
   // When refused: which limit ("rpm", "tpm", "concurrency", "budget_day", "budget_month"), of
   // which subject scope, and when a retry may succeed (whole seconds, >= 1).
   std::string limit;
@@ -79,17 +90,21 @@ class LimitState {
   explicit LimitState(std::chrono::seconds lease_ttl = kDefaultLeaseTtl);
 
   // Checks every subject in order, and per subject rpm, tpm, concurrency, budget_day,
-  // budget_month (a limit of 0 is not checked); the first failure is the answer:
+  // budget_month (a limit of 0 is not checked); the first failure is the answer. With g the
+  // output granted so far (starting at request.output_tokens) and tokens(g), micro(g) the
+  // reservation at g (see AdmitRequest), tpm and budgets lower g to the most that fits and fail
+  // only when that is under the minimum output m:
   //   rpm:    requests in window + 1 > rpm
-  //   tpm:    tokens in window + request.tokens > tpm; a request with tokens > tpm alone is
+  //   tpm:    tokens in window + tokens(m) > tpm; a request with tokens(m) > tpm alone is
   //           refused with retry_after 60 (it can never pass: the caller's message says so)
   //   concurrency: live leases + 1 > concurrency, retry_after 1
-  //   budget_day / budget_month: spent + reserved + request.micro_usd > budget, retry_after =
+  //   budget_day / budget_month: spent + reserved + micro(m) > budget, retry_after =
   //           seconds to the next UTC midnight / the first of the next UTC month
   // For rpm and tpm, retry_after is the wait until the oldest buckets whose leaving makes room
   // have left the window (1..60). A refusal changes no counter. When every subject passes, for
-  // each: counts 1 request and request.tokens in the bucket of `now`, takes a lease expiring at
-  // now + lease_ttl, and adds request.micro_usd to the day's and the month's reserved.
+  // each: counts 1 request and tokens(g) in the bucket of `now`, takes a lease expiring at
+  // now + lease_ttl, and adds micro(g) to the day's and the month's reserved; the answer
+  // carries g.
   Admission admit(const AdmitRequest& request, TimePoint now);
 
   // Ends an admitted request, per subject: releases what admit() reserved for request.request_id
@@ -151,9 +166,11 @@ class LimitState {
   void roll(const std::string& name, Period& period, int64_t index, bool is_day);
   // Removes a lease, releasing its reservation from the periods it was made in.
   void dropLease(Scope& scope, std::unordered_map<std::string, Lease>::iterator it);
-  // The first limit of `subject` the request would exceed, or nullopt.
+  // The first limit of `subject` the request would exceed even at its minimum output, or
+  // nullopt; lowers `granted` to the most output this subject's tpm and budgets leave room for.
   static std::optional<Admission> check(const LimitSubject& subject, const Scope& scope,
-                                        const AdmitRequest& request, TimePoint now);
+                                        const AdmitRequest& request, TimePoint now,
+                                        uint64_t& granted);
   void commit(Scope& scope, const AdmitRequest& request, TimePoint now);
   // Requests and tokens of the buckets in the window (now - 60 s, now].
   static std::pair<uint64_t, uint64_t> windowTotals(const Scope& scope, int64_t now_second);

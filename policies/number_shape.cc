@@ -44,7 +44,7 @@ NumberShape parseNumber(std::string_view s) {
       shape.plus = true;
     } else if (c == 'x' || c == 'X' || c == 'e' || c == 'E') {
       in_extension = true;
-    } else if (c != ' ' && separator == 0) {
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && separator == 0) {
       separator = c;
     }
   }

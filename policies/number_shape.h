@@ -10,7 +10,7 @@ namespace sy::policies {
 
 struct NumberShape {
   std::vector<int> groups;   // digit count of each group
-  std::string separators;    // one char per gap: ' ', '-', '.', '(' or ')' (first non-space wins)
+  std::string separators;    // one char per gap: ' ' (any whitespace), or its first other char
   std::string digits;        // all digits, extension excluded
   bool plus = false;         // a leading '+'
   int extension_digits = 0;  // "x123" / "ext. 123"

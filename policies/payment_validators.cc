@@ -73,6 +73,84 @@ bool cardGroupingOk(const NumberShape& shape) {
   return g.back() >= 1 && g.back() <= 4;
 }
 
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+// The separators between the digit groups of `value`, each with its whitespace runs collapsed to
+// one space ("\n  " -> " ", ", " stays ", ") unless `raw`.
+std::vector<std::string> digitGaps(std::string_view value, bool raw = false) {
+  std::vector<std::string> gaps;
+  std::string gap;
+  bool in_gap = false;
+  for (char c : value) {
+    if (isDigit(c)) {
+      if (in_gap) {
+        gaps.push_back(gap);
+        gap.clear();
+        in_gap = false;
+      }
+      continue;
+    }
+    in_gap = true;
+    if (isSpace(c) && !raw) {
+      if (gap.empty() || gap.back() != ' ') {
+        gap.push_back(' ');
+      }
+    } else {
+      gap.push_back(c);
+    }
+  }
+  return gaps;
+}
+
+// Separators the card pattern has always accepted: at most two of ' ', '.', '-' per gap, mixed
+// freely ("4111 1111-1111.1111"). Anything else (line breaks, tabs, '/', ',', longer gaps)
+// ('_', '|', ':', ';' too) counts only when the gaps agree (uniformGaps) and the groups are a
+// card's (4-4-4-x, 4-6-5, 4-6-4):
+// a list of numbers or of single digits ("[4, 1, 1, ...]", "2019/2020/...") is not a card.
+bool plainGaps(std::string_view value) {
+  size_t run = 0;
+  for (char c : value) {
+    if (isDigit(c)) {
+      run = 0;
+    } else if ((c == ' ' || c == '.' || c == '-') && ++run <= 2) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every gap the same; or, for exactly the groups of a 16-digit card or an Amex (4-4-4-4, 4-6-5),
+// any mix without a comma ("4080-4670/4847\n6648"): lists are written with commas.
+bool uniformGaps(std::string_view value, const NumberShape& shape) {
+  std::vector<std::string> gaps = digitGaps(value);
+  bool uniform = true;
+  bool comma = false;
+  for (const std::string& gap : gaps) {
+    uniform &= gap == gaps.front();
+    comma |= gap.find(',') != std::string::npos;
+  }
+  bool card_groups =
+      shape.groups == std::vector<int>{4, 4, 4, 4} || shape.groups == std::vector<int>{4, 6, 5};
+  return uniform || (card_groups && !comma);
+}
+
+// "210\n76\n2493" (one group per line) and "846/36/9265" read as an SSN without a context word:
+// no date, decimal or list is written that way.
+bool ssnLayout(std::string_view value) {
+  std::vector<std::string> gaps = digitGaps(value, true);
+  if (gaps.size() != 2) {
+    return false;
+  }
+  auto line = [](const std::string& gap) {
+    return gap.find('\n') != std::string::npos &&
+           gap.find_first_not_of(" \t\r\n") == std::string::npos;
+  };
+  auto slash = [](const std::string& gap) { return gap == "/" || gap == " / "; };
+  return (line(gaps[0]) && line(gaps[1])) || (slash(gaps[0]) && slash(gaps[1]));
+}
+
 }  // namespace
 
 bool cardNetworkKnown(std::string_view digits) {
@@ -100,16 +178,25 @@ bool validateCard(const MatchInput& input, Span& value) {
   if (gluedBefore(text, value.begin) || gluedAfter(text, value.end)) {
     return false;
   }
-  if (value.begin > 0 && (text[value.begin - 1] == '.' || text[value.begin - 1] == '-') &&
-      value.begin > 1 && isDigit(text[value.begin - 2])) {
-    return false;
+  if (value.begin > 1 && isDigit(text[value.begin - 2])) {
+    char prev = text[value.begin - 1];
+    if (prev == '.' || prev == '-' || prev == ',' || prev == '/') {
+      return false;
+    }
   }
   NumberShape shape = parseNumber(slice(text, value));
   if (shape.digits.size() < 12 || shape.digits.size() > 19 || !cardGroupingOk(shape)) {
     return false;
   }
+  bool plain = plainGaps(slice(text, value));
+  if (!plain) {
+    bool all_single = shape.groups.size() == shape.digits.size();
+    if (all_single || shape.groups.size() == 1) {
+      return false;
+    }
+  }
   if (luhnValid(shape.digits) && cardNetworkKnown(shape.digits)) {
-    return true;
+    return plain || uniformGaps(slice(text, value), parseNumber(slice(text, value)));
   }
   // "4111 1111 1111 1111 2024": a valid card followed by another group of digits.
   if (shape.groups.size() < 3) {
@@ -127,7 +214,7 @@ bool validateCard(const MatchInput& input, Span& value) {
     --end;
   }
   value.end = end;
-  return true;
+  return plain || uniformGaps(slice(text, value), parseNumber(slice(text, value)));
 }
 
 bool validateIban(const MatchInput& input, Span& value) {
@@ -190,7 +277,7 @@ bool validateSsn(const MatchInput& input, Span& value) {
     }
   }
   bool dashed = shape.groups == std::vector<int>{3, 2, 4} && allSeparatorsAre(shape, '-');
-  if (dashed) {
+  if (dashed || (shape.groups == std::vector<int>{3, 2, 4} && ssnLayout(slice(text, value)))) {
     return true;
   }
   if (shape.groups.size() != 1 && shape.groups != std::vector<int>{3, 2, 4}) {

@@ -5,8 +5,10 @@
 namespace sy::policies {
 namespace {
 
-// Separators tolerated between digits: spaces, dots and dashes ("4111 1111-1111.1111").
-#define SY_DIGIT_SEP "[ .\\-]{0,2}"
+// Separators tolerated between digits: spaces, dots and dashes ("4111 1111-1111.1111"), and the
+// ways people and tools format or disguise groups: line breaks, tabs, '/', ',', '_', '|', ':', ';'
+// ("4111/1111/1111/1111", one group per line). The validators decide which shapes count.
+#define SY_DIGIT_SEP "[\\s./,_|:;\\-]{0,6}"
 
 constexpr std::string_view kMonths =
     "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -96,7 +98,7 @@ std::vector<BuiltinDetector> piiDetectors() {
        true,
        90,
        "payment card number (Luhn-valid, known network prefix and length)",
-       {numberPattern("\\b(?:\\d" SY_DIGIT_SEP "){11,18}\\d\\b", validateCard, 64, 12)}});
+       {numberPattern("\\b(?:\\d" SY_DIGIT_SEP "){11,18}\\d\\b", validateCard, 128, 12)}});
   detectors.push_back(
       {"iban",
        DetectorClass::Pii,
@@ -104,14 +106,16 @@ std::vector<BuiltinDetector> piiDetectors() {
        true,
        85,
        "IBAN (registered country length, mod-97 check)",
-       {pattern("(?i)\\b[a-z]{2}\\d{2}(?:[ \\-]?[a-z0-9]){11,30}", validateIban, 64)}});
-  detectors.push_back({"us_ssn",
-                       DetectorClass::Pii,
-                       "restricted",
-                       true,
-                       80,
-                       "US social security number (valid area, group and serial)",
-                       {pattern("\\b\\d{3}[ .\\-]?\\d{2}[ .\\-]?\\d{4}\\b", validateSsn, 24)}});
+       {pattern("(?i)\\b[a-z]{2}\\d{2}(?:[ \\-]?[a-z0-9]|[\\s/\\-]{1,6}[a-z0-9]){11,30}",
+                validateIban, 200)}});
+  detectors.push_back(
+      {"us_ssn",
+       DetectorClass::Pii,
+       "restricted",
+       true,
+       80,
+       "US social security number (valid area, group and serial)",
+       {pattern("\\b\\d{3}[\\s./,\\-]{0,4}\\d{2}[\\s./,\\-]{0,4}\\d{4}\\b", validateSsn, 32)}});
   detectors.push_back({"ipv4",
                        DetectorClass::Pii,
                        "internal",

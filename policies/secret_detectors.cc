@@ -7,6 +7,13 @@
 namespace sy::policies {
 namespace {
 
+// A PEM/PGP/OpenSSH armor line as written, or as retyped to slip past an exact match: any case,
+// 3+ dashes, spaces or tabs around and inside ("----- BEGIN  RSA PRIVATE KEY -----").
+#define SY_PEM_LINE(word)                                        \
+  "-{3,}[ \\t]{0,4}" word                                        \
+  "[A-Z0-9 \\t]{0,40}PRIVATE[ \\t]{1,4}KEY(?:[ \\t]{1,4}BLOCK)?" \
+  "[ \\t]{0,4}-{3,}"
+
 // Most vendor tokens: a prefix, then a fixed alphabet; "(?:\\b|$)" is implied by the callers.
 BuiltinDetector secret(std::string_view id, int priority, std::string_view description,
                        std::vector<PatternSpec> patterns) {
@@ -86,14 +93,11 @@ void addStructuralSecrets(std::vector<BuiltinDetector>& d) {
                      {token("\\b(ey[A-Za-z0-9_\\-]{10,}\\.ey[A-Za-z0-9_\\-/\\\\]{10,}"
                             "(?:\\.(?:[A-Za-z0-9_\\-/\\\\]{8,}={0,2})?)?)",
                             2048)}));
-  d.push_back(secret(
-      "secret.private_key", 95, "PEM/PGP/OpenSSH private key",
-      {pattern("(-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*?"
-               "-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)",
-               validatePrivateKey, 4096),
-       pattern(
-           "(-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\\s:,.\\\\]{20,})",
-           validatePrivateKey, 4096)}));
+  d.push_back(secret("secret.private_key", 95, "PEM/PGP/OpenSSH private key",
+                     {pattern("(?i)(" SY_PEM_LINE("BEGIN") "[\\s\\S]*?" SY_PEM_LINE("END") ")",
+                              validatePrivateKey, 4096),
+                      pattern("(?i)(" SY_PEM_LINE("BEGIN") "[A-Za-z0-9+/=\\s:,.\\\\]{20,})",
+                              validatePrivateKey, 4096)}));
   d.push_back(secret(
       "secret.database_url", 80, "database connection URL with an embedded password",
       {pattern("(?i)\\b[a-z][a-z0-9+.\\-:]{1,24}://[^\\s:/@'\"`]{0,128}:([^\\s/@'\"`]{1,128})@"

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "policies/unicode_fold.h"
+
 namespace sy::policies {
 
 std::pair<int32_t, size_t> decodeUtf8(std::string_view text, size_t pos) {
@@ -72,21 +74,6 @@ char foldToAscii(int32_t cp) {
   if (cp == 0xFE6B) {
     return '@';
   }
-  // Decimal digits of other scripts: Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali.
-  for (int32_t zero : {0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50}) {
-    if (cp >= zero && cp <= zero + 9) {
-      return static_cast<char>('0' + (cp - zero));
-    }
-  }
-  if (cp >= 0x1D7CE && cp <= 0x1D7FF) {  // mathematical digits, five styles
-    return static_cast<char>('0' + (cp - 0x1D7CE) % 10);
-  }
-  if (cp >= 0x2460 && cp <= 0x2468) {  // circled 1..9
-    return static_cast<char>('1' + (cp - 0x2460));
-  }
-  if (cp == 0x24EA) {
-    return '0';
-  }
   if (cp >= 0x1D400 && cp <= 0x1D6A3) {  // mathematical letters: 13 styles of A-Z a-z
     int32_t k = (cp - 0x1D400) % 52;
     return static_cast<char>(k < 26 ? 'A' + k : 'a' + (k - 26));
@@ -97,7 +84,9 @@ char foldToAscii(int32_t cp) {
   if (cp >= 0x24D0 && cp <= 0x24E9) {  // circled a-z
     return static_cast<char>('a' + (cp - 0x24D0));
   }
-  return 0;
+  // Every script's digits (superscripts, subscripts, circled digits included) and the
+  // confusable look-alikes of ASCII letters and digits, from ICU (policies/unicode_fold.h).
+  return foldTable().fold(cp);
 }
 
 }  // namespace

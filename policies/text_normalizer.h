@@ -1,6 +1,7 @@
 // Normalization of text before matching, with a map back to the original bytes: folds
-// full-width and other Unicode look-alike digits, letters, spaces and dashes to ASCII, and
-// drops zero-width and bidi control characters. Pure ASCII input is not copied (identity).
+// full-width characters, every script's digits (superscripts and subscripts included), the
+// Unicode confusables of ASCII letters and digits (Cyrillic 'а', Greek 'Ο'), spaces and dashes
+// to ASCII, and drops zero-width and bidi control characters. Pure ASCII input is not copied.
 // Thread-safety: normalizeText() is a pure function; a NormalizedText is an immutable value
 // that refers to the original text, which must outlive it.
 #pragma once

@@ -109,6 +109,14 @@ const ModelAliasSpec* Catalog::findAlias(std::string_view requested_model) const
   return nullptr;
 }
 
+bool Catalog::isName(std::string_view requested_model) const {
+  if (requested_model == "auto" || tier_backends_.contains(requested_model)) {
+    return true;
+  }
+  const auto alias = aliases_.find(requested_model);
+  return alias != aliases_.end() && !isGlob(alias->second->name);
+}
+
 std::vector<std::string> Catalog::modelNames() const {
   std::vector<std::string> names{"auto"};
   for (const TierSpec& tier : spec_.tiers) {

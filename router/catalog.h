@@ -65,6 +65,9 @@ class Catalog {
   // Names a client may send as `model`: "auto", tier names, then aliases (not patterns), in
   // policy order.
   std::vector<std::string> modelNames() const;
+  // True when `requested_model` is one of modelNames() (a pattern's match is not: a client
+  // chose the rest of that string).
+  bool isName(std::string_view requested_model) const;
 
   const std::vector<BackendSpec>& backends() const { return spec_.backends; }
   const std::vector<TierSpec>& tiers() const { return spec_.tiers; }

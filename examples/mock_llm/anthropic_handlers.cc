@@ -227,7 +227,7 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply) {
   plan.cached_tokens = controls->cached_tokens;
   plan.output_tokens = controls->reply_tokens;
   plan.stop_reason = "end_turn";
-  if (req.max_tokens < plan.output_tokens) {
+  if (controls->ignore_max_tokens == 0 && req.max_tokens < plan.output_tokens) {
     plan.output_tokens = req.max_tokens;
     plan.stop_reason = "max_tokens";
   }

@@ -42,6 +42,7 @@ constexpr ControlFlag kControlFlags[] = {
     {"--error-count", ControlKey::ErrorCount},
     {"--tool-calls", ControlKey::ToolCalls},
     {"--cached-tokens", ControlKey::CachedTokens},
+    {"--ignore-max-tokens", ControlKey::IgnoreMaxTokens},
 };
 
 // Applies one `--flag value`; false in `known` if the flag is not ours.

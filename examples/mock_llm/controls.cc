@@ -40,6 +40,8 @@ constexpr KeyInfo kKeyInfo[] = {
      kMaxToolCalls},
     {ControlKey::CachedTokens, "cached_tokens", "x-mock-cached-tokens", &Controls::cached_tokens, 0,
      1'000'000'000},
+    {ControlKey::IgnoreMaxTokens, "ignore_max_tokens", "x-mock-ignore-max-tokens",
+     &Controls::ignore_max_tokens, 0, 1},
 };
 
 const KeyInfo& info(ControlKey key) { return kKeyInfo[static_cast<int>(key)]; }
@@ -146,7 +148,7 @@ Controls RuntimeControls::snapshot() const {
       latency_ms_.load(kOrder),       ttft_ms_.load(kOrder),       tokens_per_sec_.load(kOrder),
       reply_tokens_.load(kOrder),     error_status_.load(kOrder),  disconnect_after_.load(kOrder),
       echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder), error_count_.load(kOrder),
-      tool_calls_.load(kOrder),       cached_tokens_.load(kOrder)};
+      tool_calls_.load(kOrder),       cached_tokens_.load(kOrder), ignore_max_tokens_.load(kOrder)};
 }
 
 Controls RuntimeControls::forRequest() {
@@ -180,6 +182,7 @@ void RuntimeControls::store(const Controls& c) {
   error_count_.store(c.error_count, kOrder);
   tool_calls_.store(c.tool_calls, kOrder);
   cached_tokens_.store(c.cached_tokens, kOrder);
+  ignore_max_tokens_.store(c.ignore_max_tokens, kOrder);
 }
 
 Result<Controls> RuntimeControls::applyConfig(const boost::json::value& body) {

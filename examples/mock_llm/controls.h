@@ -26,11 +26,13 @@ struct Controls {
   int64_t echo_chunk_bytes = 0;   // 0 = off; else the reply repeats the last user message, and a
                                   // stream sends it in content chunks of at most N bytes
   int64_t health_status = 200;    // the status of GET /health (200..599; the /v1 paths ignore it)
-  int64_t error_count = 0;  // 0 = error_status is for every request; N > 0: for the next N /v1
-                            // requests only, then both are 0 again (runtime layers only)
+  int64_t error_count = 0;    // 0 = error_status is for every request; N > 0: for the next N /v1
+                              // requests only, then both are 0 again (runtime layers only)
   int64_t tool_calls = 0;     // 0 = off; N (1..8): a request that declares tools and does not end
                               // in a tool result gets N tool calls instead of text
   int64_t cached_tokens = 0;  // input tokens reported as cache reads (capped by the prompt's)
+  int64_t ignore_max_tokens = 0;  // 1: reply_tokens regardless of the request's max_tokens (an
+                                  // upstream that overruns the cap a gateway set)
   bool operator==(const Controls&) const = default;
 };
 
@@ -52,7 +54,8 @@ enum class ControlKey {
   HealthStatus,
   ErrorCount,
   ToolCalls,
-  CachedTokens
+  CachedTokens,
+  IgnoreMaxTokens
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -109,6 +112,7 @@ class RuntimeControls {
   std::atomic<int64_t> error_count_;
   std::atomic<int64_t> tool_calls_;
   std::atomic<int64_t> cached_tokens_;
+  std::atomic<int64_t> ignore_max_tokens_;
 };
 
 // --- implementation of the template -------------------------------------------------------------
@@ -118,11 +122,11 @@ bool parseInt64(std::string_view text, int64_t& out);  // optional '-', digits, 
 
 template <class HeaderLookup>
 Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header) {
-  constexpr ControlKey kKeys[] = {ControlKey::LatencyMs,      ControlKey::TtftMs,
-                                  ControlKey::TokensPerSec,   ControlKey::ReplyTokens,
-                                  ControlKey::ErrorStatus,    ControlKey::DisconnectAfter,
-                                  ControlKey::EchoChunkBytes, ControlKey::HealthStatus,
-                                  ControlKey::ToolCalls,      ControlKey::CachedTokens};
+  constexpr ControlKey kKeys[] = {
+      ControlKey::LatencyMs,      ControlKey::TtftMs,         ControlKey::TokensPerSec,
+      ControlKey::ReplyTokens,    ControlKey::ErrorStatus,    ControlKey::DisconnectAfter,
+      ControlKey::EchoChunkBytes, ControlKey::HealthStatus,   ControlKey::ToolCalls,
+      ControlKey::CachedTokens,   ControlKey::IgnoreMaxTokens};
   for (ControlKey key : kKeys) {
     const std::string_view name = controlHeaderName(key);
     const std::string_view value = header(name);

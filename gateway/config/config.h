@@ -33,6 +33,10 @@ struct ServerLimits {
   std::chrono::milliseconds body_timeout{60'000};    // headers complete -> body complete; 408
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   uint32_t max_connections = 10'000;                 // per process; 503 and close beyond
+  // Request bodies held in memory at once, over all connections (each counted at its
+  // Content-Length, a chunked one as it grows): 503 with Retry-After beyond. At least
+  // max_body_bytes. Only authenticated requests' bodies are read at all.
+  uint64_t max_inflight_body_bytes = 256ull << 20;
 };
 
 struct ListenAddress {

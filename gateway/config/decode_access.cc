@@ -44,7 +44,6 @@ std::string levelList(const SensitivityLevels& levels) {
   return out;
 }
 
-
 void readLevel(AccessContext& ctx, const std::optional<Located>& value, std::string& out) {
   if (!ctx.decoder.readNonEmptyString(value, out) || !ctx.levels || ctx.levels->rank(out) >= 0) {
     return;
@@ -304,9 +303,11 @@ KeySpec decodeKey(AccessContext& ctx, const Located& where, NameIndex& ids) {
 
 void decodeLimitsSection(AccessContext& ctx, const Located& where, policies::LimitsConfig& out) {
   using OnBudgetExhausted = policies::LimitsConfig::OnBudgetExhausted;
-  const Mapping limits(ctx.decoder, where,
-                       {{"default_max_tokens", "on_budget_exhausted", "downgrade_tier"}});
+  const Mapping limits(
+      ctx.decoder, where,
+      {{"default_max_tokens", "min_output_tokens", "on_budget_exhausted", "downgrade_tier"}});
   ctx.decoder.readInteger(limits.optional("default_max_tokens"), out.default_max_tokens, 1);
+  ctx.decoder.readInteger(limits.optional("min_output_tokens"), out.min_output_tokens, 1);
   const auto action = limits.optional("on_budget_exhausted");
   const bool action_ok =
       ctx.decoder.readEnum(action, kOnBudgetExhausted, "action", out.on_budget_exhausted) ||

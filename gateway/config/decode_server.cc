@@ -19,9 +19,10 @@ void decodeTls(Decoder& decoder, const Located& where, std::optional<TlsConfig>&
 }
 
 void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
-  const Mapping limits(decoder, where,
-                       {{"max_body_bytes", "max_header_bytes", "max_header_count", "header_timeout",
-                         "body_timeout", "idle_timeout", "max_connections"}});
+  const Mapping limits(
+      decoder, where,
+      {{"max_body_bytes", "max_header_bytes", "max_header_count", "header_timeout", "body_timeout",
+        "idle_timeout", "max_connections", "max_inflight_body_bytes"}});
   decoder.readSize(limits.optional("max_body_bytes"), out.max_body_bytes);
   decoder.readSize(limits.optional("max_header_bytes"), out.max_header_bytes);
   decoder.readInteger(limits.optional("max_header_count"), out.max_header_count, 1);
@@ -29,6 +30,19 @@ void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
   decoder.readDuration(limits.optional("body_timeout"), out.body_timeout);
   decoder.readDuration(limits.optional("idle_timeout"), out.idle_timeout);
   decoder.readInteger(limits.optional("max_connections"), out.max_connections, 1);
+  const auto inflight = limits.optional("max_inflight_body_bytes");
+  decoder.readSize(inflight, out.max_inflight_body_bytes);
+  // A body the size limit allows must fit the budget, or it could never be read.
+  if (out.max_inflight_body_bytes < out.max_body_bytes) {
+    if (inflight) {
+      decoder.error(*inflight, strCat("must be at least max_body_bytes (", out.max_body_bytes,
+                                      " bytes), got ", out.max_inflight_body_bytes));
+    } else if (const auto body = limits.optional("max_body_bytes")) {
+      decoder.error(*body,
+                    strCat("must be at most max_inflight_body_bytes (", out.max_inflight_body_bytes,
+                           " bytes), got ", out.max_body_bytes));
+    }
+  }
 }
 
 // An origin is "*" or scheme://host[:port], as browsers send it in `Origin`.

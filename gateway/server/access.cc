@@ -2,7 +2,9 @@
 // depend on the body), admit (rate limits and budgets, reserve-then-settle) and settle.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
+#include "gateway/server/output_bound.h"
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
 
@@ -25,6 +27,22 @@ std::string_view limitDescription(std::string_view limit) {
 }
 
 bool isBudget(std::string_view limit) { return limit.starts_with("budget_"); }
+
+// What a refused request would have reserved, so a client can tell "spent" from "too large":
+// " (this request reserves up to 0.012300 USD: about 40 prompt tokens and at most 1024 output
+// tokens)".
+std::string worstCase(const AdmitRequest& request, uint64_t max_out, uint64_t prompt_estimate) {
+  char usd[32];
+  std::snprintf(usd, sizeof usd, "%.6f", static_cast<double>(request.micro_usd) / 1e6);
+  std::string text = " (this request reserves up to " + std::string(usd) + " USD: about " +
+                     std::to_string(prompt_estimate) + " prompt tokens and at most " +
+                     std::to_string(max_out) + " output tokens";
+  if (request.min_output_tokens < request.output_tokens) {
+    text += ", and does not fit even lowered to " + std::to_string(request.min_output_tokens) +
+            " output tokens";
+  }
+  return text + ")";
+}
 
 }  // namespace
 
@@ -65,23 +83,30 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<Candidat
     co_return Status{};
   }
   const policies::LimitsConfig& policy = ctx.config->config().limits;
-  uint64_t max_out = ctx.max_tokens;
-  if (max_out == 0) {
-    max_out = policy.default_max_tokens;
-    if (principal.scopes.max_tokens != 0) {
-      max_out = std::min<uint64_t>(max_out, principal.scopes.max_tokens);
-    }
-  }
+  // The output the upstream is told it may produce (output_bound.h), so the reservation covers
+  // the worst case; unbounded only for keys that limit neither tokens nor spend.
+  const uint64_t max_out = ctx.output_cap != 0 ? ctx.output_cap : policy.default_max_tokens;
   // Gateway-made id: a client-chosen x-request-id must not be able to replace another lease.
   request.request_id = worker_.nextRequestId();
   for (int round = 0; round < 2; ++round) {
     request.tokens = ctx.prompt_estimate + max_out;
-    request.micro_usd = 0;
+    // The worst case over the candidates, as (dearest prompt) + (dearest output token) x output:
+    // an upper bound of each candidate's cost at any lowered output too.
+    double prompt_micro_usd = 0;
+    double output_micro_usd = 0;                  // per token
     for (const CandidateGroup& group : groups) {  // fallbacks included: it may end up there
       for (const config::BackendRuntime* candidate : group.backends) {
-        request.micro_usd =
-            std::max(request.micro_usd, microUsd(*candidate->spec, ctx.prompt_estimate, max_out));
+        prompt_micro_usd =
+            std::max(prompt_micro_usd, candidate->spec->cost.microUsd(ctx.prompt_estimate, 0));
+        output_micro_usd = std::max(output_micro_usd, candidate->spec->cost.output_per_mtok);
       }
+    }
+    request.micro_usd = static_cast<int64_t>(
+        std::ceil(prompt_micro_usd + output_micro_usd * static_cast<double>(max_out)));
+    if (ctx.output_cap != 0) {  // the gateway tells the upstream: the output may be lowered
+      request.output_tokens = max_out;
+      request.min_output_tokens = policy.min_output_tokens;
+      request.micro_usd_per_output_token = output_micro_usd;
     }
     Result<Admission> admission = co_await worker_.shared.limits->admit(request);
     if (!admission) {
@@ -100,6 +125,14 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<Candidat
                           "limit_store_unavailable", /*retryable=*/true);
     }
     if (admission->admitted) {
+      if (ctx.output_cap != 0 && admission->output_tokens < ctx.output_cap) {
+        // What is left of the budget or tpm pays for less output: the upstream is told so.
+        log::info("output lowered to fit the limits",
+                  {{"request_id", ctx.request_id},
+                   {"max_tokens", std::to_string(admission->output_tokens)}});
+        ctx.output_cap = static_cast<uint32_t>(admission->output_tokens);
+        request.tokens = ctx.prompt_estimate + admission->output_tokens;
+      }
       ctx.admission = std::move(request);
       co_return Status{};
     }
@@ -134,29 +167,27 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<Candidat
                                                                : "Rate limit "
                                                                  "reached") +
                             " for " + subject + ": " +
-                            std::string(limitDescription(admission->limit)) + ". Retry after " +
-                            std::to_string(retry_after) + " s.",
+                            std::string(limitDescription(admission->limit)) +
+                            (admission->limit == "rpm" || admission->limit == "concurrency"
+                                 ? ""
+                                 : worstCase(request, max_out, ctx.prompt_estimate)) +
+                            ". Retry after " + std::to_string(retry_after) + " s.",
                         isBudget(admission->limit) ? "budget_exceeded" : "rate_limit_exceeded");
   }
   co_return Status{};
 }
 
 net::awaitable<void> Pipeline::settle(RequestContext& ctx) {
+  // Reported usage, or the estimate of a stream cut short or an answer without usage: what the
+  // limits settle here and what the log phase counts, with or without limits.
+  accountUsage(ctx);
   if (!ctx.admission || worker_.shared.limits == nullptr) {
     co_return;
   }
   Usage used;
   if (ctx.answered_by != nullptr && ctx.status / 100 == 2) {
-    uint64_t prompt = ctx.usage.prompt_tokens;
-    uint64_t completion = ctx.usage.completion_tokens;
-    if (!ctx.usage.reported) {
-      // No usage from the upstream (a stream cut short, a server that ignores include_usage):
-      // charge the prompt estimate and, for streams, about a token per relayed event; for a
-      // whole answer, the reserved maximum.
-      prompt = ctx.prompt_estimate;
-      completion = ctx.stream ? ctx.usage.streamed_events
-                              : ctx.admission->tokens - std::min(ctx.admission->tokens, prompt);
-    }
+    const uint64_t prompt = ctx.usage.prompt_tokens;
+    const uint64_t completion = ctx.usage.completion_tokens;
     used.tokens = prompt + completion;
     used.micro_usd = microUsd(*ctx.answered_by, prompt, completion);
   }

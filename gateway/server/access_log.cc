@@ -1,9 +1,11 @@
 // The access log: one JSON line per request on stderr, written in the log phase. Fields are ids,
-// names from the policy and numbers; the only client-chosen text (the requested model) is
-// escaped and bounded. Never key material, prompt or answer text.
+// names from the policy and numbers; client-chosen text (the requested model, an unknown path)
+// only as loggable.h lets it through, the client's request id only when well formed. Never key
+// material, prompt or answer text.
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "gateway/server/loggable.h"
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
 
@@ -54,22 +56,6 @@ class Fields {
   std::string text_;
 };
 
-// A client-chosen path, logged only when it looks like a path (so nothing a client sends as a
-// path, a secret for one, lands in the log as it came): at most 128 of [A-Za-z0-9/._-].
-std::string_view loggablePath(std::string_view path) {
-  if (path.empty() || path.size() > 128) {
-    return "(not logged)";
-  }
-  for (char c : path) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '/' || c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return "(not logged)";
-    }
-  }
-  return path;
-}
-
 }  // namespace
 
 void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
@@ -78,10 +64,13 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
   }
   Fields fields;
   fields.plain("request_id", ctx.request_id);
+  if (!ctx.client_request_id.empty()) {
+    fields.plain("client_request_id", ctx.client_request_id);  // [A-Za-z0-9._:-]{1,128}
+  }
   fields.plain("endpoint", endpointLabel(ctx.operation));
   fields.plain("surface", connectors::toString(ctx.surface));
   if (ctx.operation == Operation::Other) {
-    fields.string("path", loggablePath(ctx.path));
+    fields.string("path", loggablePath(ctx.path));  // a secret sent as a path stays out
   }
   fields.number("status", ctx.status);
   fields.milliseconds("duration_ms", seconds);
@@ -94,7 +83,7 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
     fields.plain("team", ctx.principal->team);
   }
   if (!ctx.requested_model.empty()) {
-    fields.string("requested_model", std::string_view(ctx.requested_model).substr(0, 256));
+    fields.string("requested_model", loggableModel(ctx.config->catalog(), ctx.requested_model));
   }
   fields.plain("tier", ctx.tier);
   fields.plain("backend", ctx.backend);
@@ -117,6 +106,9 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
     fields.number("tokens_in", ctx.usage.prompt_tokens);
     fields.number("tokens_out", ctx.usage.completion_tokens);
     fields.number("cost_usd", ctx.cost_usd);
+    if (ctx.usage_estimated) {
+      fields.boolean("usage_estimated", true);  // no (complete) usage from the upstream
+    }
   }
   fields.boolean("stream", ctx.stream);
   worker_.accessLog(fields.text());

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 
+#include "gateway/server/loggable.h"
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
 
@@ -16,13 +17,14 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
   observability::AuditRecord record;
   record.phase = phase;
   record.request_id = ctx.request_id;
+  record.client_request_id = ctx.client_request_id;
   if (ctx.principal != nullptr) {
     record.key_id = ctx.principal->key_id;
     record.team = ctx.principal->team;
   }
   record.endpoint = endpointLabel(ctx.operation);
-  // Client input: bounded, so a record stays one reasonable line.
-  record.requested_model = ctx.requested_model.substr(0, 256);
+  // Client input: verbatim only when the policy names it (a secret sent as `model` stays out).
+  record.requested_model = loggableModel(ctx.config->catalog(), ctx.requested_model);
   record.tier = ctx.tier;
   const BackendSpec* backend = ctx.answered_by != nullptr ? ctx.answered_by : ctx.chosen;
   if (backend != nullptr) {

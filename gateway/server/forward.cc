@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "gateway/server/output_bound.h"
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
 
@@ -277,6 +278,9 @@ net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downs
         ctx.dlp->apply(ctx.body, backend.spec->location);
         ctx.dlp_verdict = &ctx.dlp->verdict(backend.spec->location);
       }
+      if (ctx.output_cap != 0) {  // the upstream may not produce more than was reserved
+        applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
+      }
       auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec,
                                                      backend.api_key, ctx.request_id);
       if (!request) {
@@ -476,6 +480,10 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
                                            connectors::AnswerEncoder* encoder, bool& reusable) {
   std::string chunk;
   char buffer[kRelayBuffer];
+  std::optional<OutputBound> bound;  // cuts an upstream that overruns the cap it was sent
+  if (ctx.output_cap != 0 && ctx.api == connectors::Endpoint::ChatCompletions) {
+    bound.emplace(ctx.output_cap);
+  }
   while (!parser.is_done()) {
     parser.get().body().data = buffer;
     parser.get().body().size = sizeof buffer;
@@ -493,6 +501,7 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       worker_.recordUpstreamError(spec.name, ec == beast::error::timeout ? "timeout" : "reset");
       log::warn("upstream stream broke",
                 {{"request_id", ctx.request_id}, {"backend", spec.name}, {"error", ec.message()}});
+      ctx.stream_end = StreamEnd::UpstreamBroke;
       const Error error = upstreamIoError(spec, "stream", ec, "upstream_error").error();
       std::string event;
       if (response_dlp != nullptr) {
@@ -509,27 +518,41 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       co_return;
     }
     if (Status translated = translator.onChunk(chunk, parser.is_done()); !translated) {
+      ctx.stream_end = StreamEnd::UpstreamBroke;
       ctx.close_connection = true;
       co_return;
     }
+    // At the cap, the stream ends here (finish_reason "length"); the upstream is not read on.
+    const bool capped = bound && bound->clip(chunk);
+    const bool end = parser.is_done() || capped;
     if (response_dlp != nullptr) {
-      response_dlp->rewriteEvents(chunk, parser.is_done());
+      response_dlp->rewriteEvents(chunk, end);
     }
     if (encoder != nullptr) {
-      if (Status encoded = encoder->encode(chunk, parser.is_done()); !encoded) {
+      if (Status encoded = encoder->encode(chunk, end); !encoded) {
         ctx.close_connection = true;
         co_return;
       }
     }
-    if (chunk.empty()) {
-      continue;
+    if (!chunk.empty()) {
+      if (!ctx.first_byte_at) {
+        ctx.first_byte_at = std::chrono::steady_clock::now();
+      }
+      if (co_await downstream.writeChunk(chunk)) {
+        ctx.stream_end = StreamEnd::ClientGone;
+        ctx.close_connection = true;  // the client went away: stop reading the upstream
+        co_return;
+      }
     }
-    if (!ctx.first_byte_at) {
-      ctx.first_byte_at = std::chrono::steady_clock::now();
-    }
-    if (co_await downstream.writeChunk(chunk)) {
-      ctx.close_connection = true;  // the client went away: stop reading the upstream
-      co_return;
+    if (capped) {
+      ctx.stream_end = StreamEnd::OutputCap;
+      log::info("stream cut at the output cap", {{"request_id", ctx.request_id},
+                                                  {"backend", spec.name},
+                                                  {"max_tokens", std::to_string(ctx.output_cap)}});
+      if (co_await downstream.writeLastChunk()) {
+        ctx.close_connection = true;
+      }
+      co_return;  // not reusable: the rest of the upstream's answer was not read
     }
   }
   if (co_await downstream.writeLastChunk()) {

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/anthropic_inbound.h"
+#include "gateway/server/output_bound.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -81,34 +82,12 @@ std::string_view endpointLabel(Operation operation) {
   return "other";
 }
 
-net::awaitable<void> Pipeline::handle(const http::request<http::string_body>& request,
-                                      Downstream& downstream, RequestContext& ctx) {
-  ctx.downstream = &request;
-  ctx.config = worker_.shared.snapshots.get();
-  if (auto client_id = request["x-request-id"]; isWellFormedRequestId(client_id)) {
-    ctx.request_id.assign(client_id);
+net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ctx) {
+  // dispatch, authenticate and the head's checks ran in begin(), before the body was read.
+  Status outcome;
+  if (ctx.operation == Operation::Models) {
+    outcome = co_await answerModels(ctx, downstream);
   } else {
-    ctx.request_id = worker_.nextRequestId();
-  }
-  if (request.method() == http::verb::options &&
-      !ctx.config->config().server.cors.allow_origins.empty()) {
-    co_await answerPreflight(ctx, downstream);  // browsers send no key on a preflight
-    log(ctx);
-    co_return;
-  }
-  // An unknown path or method is answered after authentication (a wrong key is a 401 on every
-  // path), in the error shape of the surface the path belongs to.
-  const Status dispatched = dispatch(ctx);
-  Status outcome = authenticate(ctx);
-  if (outcome && !dispatched) {
-    outcome = dispatched;
-  }
-  if (outcome && ctx.operation == Operation::Models) {
-    outcome = ctx.principal->allowEndpoint("models");
-    if (outcome) {
-      outcome = co_await answerModels(ctx, downstream);
-    }
-  } else if (outcome) {
     outcome = decode(ctx);
     if (outcome) {
       outcome = authorizeBody(ctx);
@@ -138,6 +117,7 @@ net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstrea
   if (!groups) {
     co_return std::unexpected(std::move(groups.error()));
   }
+  ctx.output_cap = outputCap(ctx);  // the key's and budgets' bound on the answer (output_bound.h)
   if (worker_.shared.limits != nullptr && ctx.principal != nullptr) {
     // Rate limits and budgets reserve the worst case over every candidate.
     if (Status admitted = co_await admit(ctx, *groups); !admitted) {

@@ -1,8 +1,11 @@
 // The request pipeline: fixed, named phases run in order for every data-plane request, as
-// Pipeline::handle and decideAndForward list them: dispatch (method and path -> operation and
-// API surface) -> authenticate (key -> principal; before any 404, so a wrong key is a 401 on
-// every path) -> decode (the surface's JSON -> the canonical request, an OpenAI chat or
-// embeddings object; Anthropic Messages are translated by connectors/anthropic_inbound) ->
+// Pipeline::begin, finish and decideAndForward list them. On the head alone (begin, before the
+// session reads a byte of the body): dispatch (method and path -> operation and API surface) ->
+// authenticate (key -> principal; before any 404, so a wrong key is a 401 on every path) ->
+// check the head (endpoint scope, a JSON Content-Type). Then, on the body the session read
+// under the in-flight budget (finish): decode (the surface's JSON -> the canonical request, an
+// OpenAI chat or embeddings object; Anthropic Messages are translated by
+// connectors/anthropic_inbound) ->
 // authorize (endpoint, model, max_tokens scopes) -> inspect (DLP scan, sensitivity) -> classify
 // (difficulty, when a rule reads it) -> route (rule, tier, candidates per destination) -> admit
 // (rate limits and budgets, reserve-then-settle) -> record decision (audit) -> forward (failover
@@ -35,16 +38,29 @@ class Pipeline {
  public:
   explicit Pipeline(WorkerState& worker) : worker_(worker) {}
 
-  // Answers one complete request on `downstream` and leaves in `ctx` what the session needs:
-  // the status sent and whether the connection must close afterwards. Never throws on bad input.
-  net::awaitable<void> handle(const http::request<http::string_body>& request,
-                              Downstream& downstream, RequestContext& ctx);
+  // The phases that need only the request head. True when the request may go on: the session
+  // then reads its body (if `body_pending`) and calls finish(). False when it was answered here
+  // (preflight, 401, 403, 404, 405, 400 for the Content-Type) and logged; with `body_pending`
+  // the answer says Connection: close, since the unread body leaves the stream unusable.
+  // `request` (its head filled in, its body to come) must outlive the request.
+  net::awaitable<bool> begin(const http::request<http::string_body>& request, bool body_pending,
+                             Downstream& downstream, RequestContext& ctx);
+  // Answers a request begin() let through, once its body is complete, and leaves in `ctx` what
+  // the session needs: the status sent and whether the connection must close afterwards.
+  // settle and log always run. Never throws on bad input.
+  net::awaitable<void> finish(Downstream& downstream, RequestContext& ctx);
+  // Answers a request begin() let through whose body could not be read or held (`error`: 400,
+  // 408, 413, or 503 over the in-flight budget), and logs it.
+  net::awaitable<void> fail(Downstream& downstream, RequestContext& ctx, const Error& error);
 
  private:
   // Each phase returns an error to answer locally, or success to go on.
   Status dispatch(RequestContext& ctx);
   Status decode(RequestContext& ctx);
   Status authenticate(RequestContext& ctx);
+  // What the head alone can refuse once the key is known: the key's endpoint scope (403) and,
+  // on the JSON endpoints, a Content-Type other than application/json (400).
+  Status checkHead(const RequestContext& ctx) const;
   // Rate limits and budgets, reserving the worst case over every candidate of every group (the
   // request may end up on a fallback). May replace `groups` with the policy's downgrade tier
   // alone when a budget is spent.
@@ -154,5 +170,14 @@ http::response<http::string_body> jsonResponse(unsigned status, std::string body
 // True for a client-supplied x-request-id we keep: 1-128 chars of
 // [A-Za-z0-9._:-].
 bool isWellFormedRequestId(std::string_view id);
+
+// The client's own request id (`x-client-request-id`, else `x-request-id`) when well formed,
+// else "". Kept as client_request_id in the audit record and access log; never the gateway's
+// request id, which is generated for every request so that no two records share one.
+std::string_view clientRequestId(const http::request<http::string_body>& request);
+
+// True when a Content-Type header value names JSON: `application/json`, any case, with or
+// without parameters (`; charset=utf-8`).
+bool isJsonContentType(std::string_view content_type);
 
 }  // namespace sy::server

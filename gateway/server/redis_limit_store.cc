@@ -18,15 +18,17 @@
 // Both scripts first drop the scopes' expired leases (releasing their reserved cost from the
 // day/month they were made in, if still current), as LimitState::normalize does.
 // admit: checks every subject in order, per subject rpm, tpm, concurrency, budget_day,
-// budget_month (0 = not checked); the first failure is the answer and nothing is counted.
-// Otherwise, for every subject whatever its limits: +1 request and +tokens in this second's
-// buckets, a lease (a reused request id replaces its older lease), +cost to the day's and
+// budget_month (0 = not checked); the first failure is the answer and nothing is counted (tpm
+// and budgets first lower the granted output to what fits, as LimitState does). Otherwise, for
+// every subject whatever its limits: +1 request and +tokens (at the granted output) in this
+// second's buckets, a lease (a reused request id replaces its older lease), +cost to the day's and
 // month's reserved. settle: if the request's lease is live, corrects its admit-second token
 // bucket to (bucket - reserved, floor 0) + used if that second is still in the window, and drops
 // the lease with its reservation; then, lease or not, adds the actual cost to the current day's
 // and month's spent. Retry times as in LimitState::check.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -174,19 +176,37 @@ end
 )lua";
 
 // KEYS[i] = 'sy:{<scope>}' of subject i.
-// ARGV = tokens, micro_usd (>= 0), request_id, lease_ttl_ms, then per subject: rpm, tpm,
-//        concurrency, budget_day, budget_month (micro-USD); 0 = not checked.
-// Returns {1} when admitted, else {0, limit, scope, retry_after_seconds}.
+// ARGV = tokens, micro_usd (>= 0), request_id, lease_ttl_ms, output_tokens, the least output
+//        (min(min_output_tokens, output_tokens)), micro_usd_per_output_token, then per
+//        subject: rpm, tpm, concurrency, budget_day, budget_month (micro-USD); 0 = not checked.
+// Returns {1, granted output} when admitted, else {0, limit, scope, retry_after_seconds}. The
+// output lowering is LimitState's (AdmitRequest): tpm and budgets lower the granted output g to
+// what fits, and refuse only below the least output.
 constexpr std::string_view kAdmit = R"lua(
 local tokens = tonumber(ARGV[1])
 local micro = tonumber(ARGV[2])
 local rid = ARGV[3]
 local lease_ttl_ms = tonumber(ARGV[4])
+local out = tonumber(ARGV[5])
+local least = tonumber(ARGV[6])
+local per = tonumber(ARGV[7])
 local function limits(i)
-  local b = 4 + (i - 1) * 5
+  local b = 7 + (i - 1) * 5
   return tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
          tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
 end
+-- The reservation at g output tokens.
+local function tokens_at(g) return math.max(tokens - (out - g), 0) end
+local function micro_at(g) return math.max(micro - math.floor((out - g) * per), 0) end
+-- The most output (<= g) whose cost fits `room` micro-USD, or nil.
+local function output_within(room, g)
+  if micro <= room then return g end
+  if per <= 0 then return nil end
+  local back = math.ceil((micro - room) / per)
+  if back > out then return nil end
+  return math.min(g, out - back)
+end
+local granted = out
 
 for i = 1, #KEYS do expire_leases(KEYS[i]) end
 
@@ -200,21 +220,33 @@ for i = 1, #KEYS do
     if w.total + 1 > rpm then return {0, 'rpm', scope, window_retry(w, 1, rpm)} end
   end
   if tpm > 0 then
-    if tokens > tpm then return {0, 'tpm', scope, WINDOW} end
+    local smallest = tokens_at(least)
+    if smallest > tpm then return {0, 'tpm', scope, WINDOW} end
     local w = window(p .. ':tpm')
-    if w.total + tokens > tpm then return {0, 'tpm', scope, window_retry(w, tokens, tpm)} end
+    if w.total + smallest > tpm then return {0, 'tpm', scope, window_retry(w, smallest, tpm)} end
+    granted = math.min(granted, tpm - w.total - tokens_at(0))
   end
   if concurrency > 0 and redis.call('ZCARD', p .. ':lease') + 1 > concurrency then
     return {0, 'concurrency', scope, 1}
   end
-  if day > 0 and budget_used(p .. day_key) + micro > day then
-    return {0, 'budget_day', scope, math.max(1, day_end - now)}
+  if day > 0 then
+    local fits = output_within(day - budget_used(p .. day_key), granted)
+    if fits == nil or fits < least then
+      return {0, 'budget_day', scope, math.max(1, day_end - now)}
+    end
+    granted = fits
   end
-  if mon > 0 and budget_used(p .. month_key) + micro > mon then
-    return {0, 'budget_month', scope, math.max(1, month_end - now)}
+  if mon > 0 then
+    local fits = output_within(mon - budget_used(p .. month_key), granted)
+    if fits == nil or fits < least then
+      return {0, 'budget_month', scope, math.max(1, month_end - now)}
+    end
+    granted = fits
   end
 end
 
+tokens = tokens_at(granted)
+micro = micro_at(granted)
 for i = 1, #KEYS do
   local p = KEYS[i]
   add_to_window(p .. ':rpm', 1)
@@ -229,7 +261,7 @@ for i = 1, #KEYS do
     budget_add(p .. month_key, 'reserved', micro, month_end)
   end
 end
-return {1}
+return {1, math.floor(granted)}
 )lua";
 
 // KEYS as for admit. ARGV = used_tokens, used_micro_usd (>= 0), request_id. Returns 1.
@@ -267,9 +299,10 @@ enum Script : size_t { kAdmitScript = 0, kSettleScript = 1 };
 // USD -> micro-USD, rounded as LimitState rounds it (a budget under half a micro-USD is none).
 int64_t microUsd(double usd) { return usd > 0 ? std::llround(usd * 1e6) : 0; }
 
-Admission admitted() {
+Admission admitted(uint64_t output_tokens) {
   Admission admission;
   admission.admitted = true;
+  admission.output_tokens = output_tokens;
   return admission;
 }
 
@@ -281,12 +314,20 @@ class RedisLimitStore final : public LimitStore {
 
   net::awaitable<Result<Admission>> admit(const AdmitRequest& request) override {
     if (request.subjects.empty()) {
-      co_return admitted();
+      co_return admitted(request.output_tokens);
     }
     std::vector<std::string> keys;
-    std::vector<std::string> args = {std::to_string(request.tokens),
-                                     std::to_string(std::max<int64_t>(0, request.micro_usd)),
-                                     request.request_id, std::to_string(kLeaseTtl.count())};
+    char per_token[40];  // full precision: the script must lower as LimitState does
+    std::snprintf(per_token, sizeof per_token, "%.17g",
+                  std::max(request.micro_usd_per_output_token, 0.0));
+    std::vector<std::string> args = {
+        std::to_string(request.tokens),
+        std::to_string(std::max<int64_t>(0, request.micro_usd)),
+        request.request_id,
+        std::to_string(kLeaseTtl.count()),
+        std::to_string(request.output_tokens),
+        std::to_string(std::min(request.min_output_tokens, request.output_tokens)),
+        per_token};
     for (const LimitSubject& subject : request.subjects) {
       keys.push_back(scopeKey(subject.scope));
       const policies::Limits& limits = subject.limits;
@@ -305,9 +346,9 @@ class RedisLimitStore final : public LimitStore {
     }
     const auto& e = reply->elements;
     using Type = redis::Reply::Type;
-    if (reply->type == Type::Array && e.size() == 1 && e[0].type == Type::Integer &&
-        e[0].integer == 1) {
-      co_return admitted();
+    if (reply->type == Type::Array && e.size() == 2 && e[0].type == Type::Integer &&
+        e[0].integer == 1 && e[1].type == Type::Integer && e[1].integer >= 0) {
+      co_return admitted(static_cast<uint64_t>(e[1].integer));
     }
     if (reply->type == Type::Array && e.size() == 4 && e[0].type == Type::Integer &&
         e[0].integer == 0 && e[1].type == Type::Bulk && e[2].type == Type::Bulk &&

@@ -33,13 +33,17 @@ enum class Operation { Chat, Embeddings, Models, CountTokens, Other };
 // embeddings, models, other.
 std::string_view endpointLabel(Operation operation);
 
+// How the relay of a streamed answer ended: the usage of a stream cut short is estimated.
+enum class StreamEnd { Complete, ClientGone, UpstreamBroke, OutputCap };
+
 struct RequestContext {
   // The decoded body lives in a per-request arena: one 8 KiB block covers a typical request
   // (instead of an allocation per JSON node) and is released at once when the request ends.
   // Not inline: the context lives in the session's frame, which idle connections keep.
   boost::json::monotonic_resource json_memory{8 << 10};
 
-  std::string request_id;
+  std::string request_id;          // the gateway's own, unique per request
+  std::string client_request_id;   // the client's x-request-id, when well formed ("" otherwise)
   std::shared_ptr<const config::Snapshot> config;  // pinned at request start
   const http::request<http::string_body>* downstream = nullptr;
   Operation operation = Operation::Other;
@@ -58,6 +62,12 @@ struct RequestContext {
   const policies::Principal* principal = nullptr;  // set by authenticate; owned by the snapshot
   int sensitivity = 0;      // rank: highest DLP finding level and the key's floor
   uint32_t max_tokens = 0;  // the request's max_tokens / max_completion_tokens (0: none)
+  // The output the upstream is told it may produce and the admit phase reserves (0: unbounded);
+  // see output_bound.h. `output_cap_field`: the body field the gateway added for it ("" none).
+  uint32_t output_cap = 0;
+  std::string_view output_cap_field;
+  StreamEnd stream_end = StreamEnd::Complete;
+  bool usage_estimated = false;  // `usage` is (partly) the gateway's estimate (accountUsage)
   // Set when a limit store admitted the request: settled (with the actual usage) when it ends.
   std::optional<AdmitRequest> admission;
   uint64_t prompt_estimate = 0;  // tokens, from the body size, for reservations and fallbacks

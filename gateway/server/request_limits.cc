@@ -64,6 +64,16 @@ std::optional<Rejection> checkHeader(const http::request_parser<http::string_bod
                            false, "malformed_request"},
                      "malformed_request"};
   }
+  // RFC 9112, 3.2: a 400 for an HTTP/1.1 request without Host, and for any with two.
+  const size_t hosts = request.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && request.version() >= 11)) {
+    return Rejection{Error{ErrorCode::InvalidArgument, ErrorSource::Downstream,
+                           hosts > 1 ? "Malformed HTTP request: more than one Host header."
+                                     : "Malformed HTTP request: an HTTP/1.1 request must carry "
+                                       "a Host header.",
+                           false, "malformed_request"},
+                     "malformed_request"};
+  }
   if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
     return classifyReadError(http::error::body_limit, true, limits);
   }

@@ -24,8 +24,8 @@ std::optional<Rejection> classifyReadError(const error_code& ec, bool reading_bo
                                            const config::ServerLimits& limits);
 
 // Checks a parsed request head: header count, Transfer-Encoding other than
-// chunked, and a Content-Length over the body limit (answered before the body
-// is read).
+// chunked, a missing (HTTP/1.1) or repeated Host, and a Content-Length over the
+// body limit (answered before the body is read).
 std::optional<Rejection> checkHeader(const http::request_parser<http::string_body>& parser,
                                      const config::ServerLimits& limits);
 

@@ -99,9 +99,9 @@ net::awaitable<void> reject(Stream& stream, Deadline& deadline, WorkerState& wor
   // The error shape of the surface the path belongs to, when the head was read that far.
   const auto surface = target.starts_with("/v1/messages") ? connectors::Surface::Anthropic
                                                           : connectors::Surface::OpenAi;
-  auto response = jsonResponse(toHttpStatus(rejection.error),
-                               connectors::errorBody(surface, rejection.error),
-                               worker.nextRequestId(), /*keep_alive=*/false);
+  auto response =
+      jsonResponse(toHttpStatus(rejection.error), connectors::errorBody(surface, rejection.error),
+                   worker.nextRequestId(), /*keep_alive=*/false);
   co_await timed(deadline, std::chrono::seconds(5), [&]() -> net::awaitable<error_code> {
     auto [ec, n] = co_await http::async_write(stream, response, kTuple);
     co_return ec;
@@ -116,10 +116,10 @@ net::awaitable<void> reject(Stream& stream, Deadline& deadline, WorkerState& wor
 // we refused.
 enum class SessionEnd { Close, Linger };
 
-// Reads one request (head, then body) under the limits; a rejection when it
-// must be refused.
+// Reads one request head under the limits and checks it; a rejection when it must be refused.
+// The body is left unread: the pipeline decides first whether it may be read at all.
 template <class Stream>
-net::awaitable<std::optional<Rejection>> readRequest(
+net::awaitable<std::optional<Rejection>> readRequestHead(
     Stream& stream, Deadline& deadline, beast::flat_buffer& buffer,
     http::request_parser<http::string_body>& parser, const config::ServerLimits& limits,
     bool& client_left) {
@@ -132,8 +132,32 @@ net::awaitable<std::optional<Rejection>> readRequest(
     client_left = !rejection;
     co_return rejection;
   }
-  if (auto rejection = checkHeader(parser, limits); rejection || parser.is_done()) {
-    co_return rejection;
+  co_return checkHeader(parser, limits);
+}
+
+// The answer for a body that does not fit the in-flight budget.
+Rejection overBudget(const config::ServerLimits& limits) {
+  return Rejection{
+      Error{ErrorCode::Unavailable, ErrorSource::Downstream,
+            "The gateway is holding as many request bodies as its memory budget allows (" +
+                std::to_string(limits.max_inflight_body_bytes) + " bytes); retry shortly.",
+            true, "server_busy"},
+      "inflight_body_budget"};
+}
+
+// Reads the body of an admitted request under `lease`: a Content-Length is covered whole before
+// the first byte is read (Beast reserves that much); a chunked body is covered as it grows, in
+// steps the string is reserved to (at least what the next read can append), so it never
+// reallocates past what the lease holds. A rejection when the budget has no room (503), the
+// body is too large or too slow, or is malformed; `client_left` when nobody is there to answer.
+template <class Stream>
+net::awaitable<std::optional<Rejection>> readRequestBody(
+    Stream& stream, Deadline& deadline, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, const config::ServerLimits& limits,
+    BodyLease& lease, bool& client_left) {
+  const auto length = parser.content_length();
+  if (length && !lease.cover(*length, limits.max_inflight_body_bytes)) {
+    co_return overBudget(limits);
   }
   if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
     http::response<http::empty_body> proceed{http::status::continue_, 11};
@@ -142,10 +166,36 @@ net::awaitable<std::optional<Rejection>> readRequest(
       co_return write_ec;
     });
   }
-  ec = co_await timed(deadline, limits.body_timeout, [&]() -> net::awaitable<error_code> {
-    auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
-    co_return read_ec;
-  });
+  std::string& body = parser.get().body();
+  bool over_budget = false;
+  error_code ec =
+      co_await timed(deadline, limits.body_timeout, [&]() -> net::awaitable<error_code> {
+        while (!parser.is_done()) {
+          // The most one read can append: what the buffer holds and one more read (Beast reads at
+          // most 64 KiB at a time). Grown by half at least, so a long body is not copied each read,
+          // and never past max_body_bytes, which the parser enforces (so a budget of exactly
+          // max_body_bytes still admits such a body).
+          const uint64_t need = body.size() + buffer.size() + (64 << 10);
+          if (!length && body.capacity() < need) {
+            const uint64_t want = std::min<uint64_t>(
+                limits.max_body_bytes, std::max<uint64_t>(need, body.capacity() * 3 / 2));
+            if (!lease.cover(want, limits.max_inflight_body_bytes)) {
+              over_budget = true;
+              co_return error_code{};
+            }
+            body.reserve(want);
+          }
+          auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+          lease.account(body.capacity());
+          if (read_ec) {
+            co_return read_ec;
+          }
+        }
+        co_return error_code{};
+      });
+  if (over_budget) {
+    co_return overBudget(limits);
+  }
   if (ec) {
     auto rejection = classifyReadError(ec, true, limits);
     client_left = !rejection;
@@ -183,14 +233,16 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, Deadline& deadline, Wor
     const auto started_at = std::chrono::steady_clock::now();
     http::request_parser<http::string_body> parser;
     bool client_left = false;
-    auto rejection = co_await readRequest(stream, deadline, buffer, parser, limits, client_left);
+    auto rejection =
+        co_await readRequestHead(stream, deadline, buffer, parser, limits, client_left);
     if (client_left) {
       co_return SessionEnd::Close;
     }
     if (rejection) {
-      co_await reject(stream, deadline, worker, *rejection,
-                      parser.is_header_done() ? std::string_view(parser.get().target()) : std::string_view(),
-                      started_at);
+      co_await reject(
+          stream, deadline, worker, *rejection,
+          parser.is_header_done() ? std::string_view(parser.get().target()) : std::string_view(),
+          started_at);
       co_return SessionEnd::Linger;  // the stream may be mid-message: never
                                      // reuse it
     }
@@ -199,7 +251,36 @@ net::awaitable<SessionEnd> serveRequests(Stream& stream, Deadline& deadline, Wor
     ctx.close_connection =
         !parser.get().keep_alive() || worker.shared.draining.load(std::memory_order_relaxed);
     StreamDownstream<Stream> downstream(stream, deadline, limits.idle_timeout);
-    co_await pipeline.handle(parser.get(), downstream, ctx);
+    // Authentication and the other checks on the head come before a byte of the body is read:
+    // a refused request's body is never held (and, unread, leaves the stream unusable).
+    const bool body_pending = !parser.is_done();
+    if (!co_await pipeline.begin(parser.get(), body_pending, downstream, ctx)) {
+      if (body_pending) {
+        co_return SessionEnd::Linger;
+      }
+      if (ctx.close_connection) {
+        co_return SessionEnd::Close;
+      }
+      continue;
+    }
+    BodyLease lease(worker.shared.bodies);  // given back when this request is done
+    if (body_pending) {
+      rejection =
+          co_await readRequestBody(stream, deadline, buffer, parser, limits, lease, client_left);
+      if (client_left) {
+        co_return SessionEnd::Close;
+      }
+      if (rejection) {
+        worker.recordRejection(rejection->reason);
+        ctx.close_connection = true;
+        if (rejection->error.code == ErrorCode::Unavailable) {
+          ctx.retry_after = 1;
+        }
+        co_await pipeline.fail(downstream, ctx, rejection->error);
+        co_return SessionEnd::Linger;
+      }
+    }
+    co_await pipeline.finish(downstream, ctx);
     if (ctx.close_connection) {
       co_return SessionEnd::Close;
     }

@@ -1,8 +1,9 @@
 // One client connection (plain TCP or TLS): reads requests under the configured
 // limits and deadlines, answers protocol-level problems itself
-// (400/408/413/431) and hands every complete request to the pipeline. A session
-// is a coroutine that owns its stream and buffers; it runs on one worker for
-// its whole life and uses no locks.
+// (400/408/413/431), hands each request head to the pipeline (which may answer
+// it without the body being read) and reads the body only after that, under the
+// process-wide in-flight body budget. A session is a coroutine that owns its
+// stream and buffers; it runs on one worker for its whole life and uses no locks.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>

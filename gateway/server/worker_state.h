@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "gateway/config/snapshot.h"
+#include "gateway/server/body_budget.h"
 #include "gateway/server/deadline.h"
 #include "gateway/server/limit_store.h"
 #include "gateway/server/upstream_client.h"
@@ -30,6 +31,7 @@ struct SharedState {
   router::BackendStates* backend_states = nullptr;  // breakers, load and health per backend
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};
+  BodyBudget bodies{};  // request bodies held in memory (server.limits.max_inflight_body_bytes)
 };
 
 class WorkerState {

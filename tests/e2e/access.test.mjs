@@ -245,8 +245,9 @@ describe('a spent budget downgrades to the local tier when the policy says so', 
 
   test('frontier requests move to the local tier once the frontier budget is spent', TIMEOUT, async () => {
     const routes = [];
-    // Each frontier request reserves ~0.07 USD and settles at ~0.02: the third no longer fits.
-    for (let i = 0; i < 6; i++) {
+    // Each frontier request reserves ~0.07 USD (less once its output is lowered to what is left,
+    // down to limits.min_output_tokens: ~0.04) and settles at ~0.012: the seventh no longer fits.
+    for (let i = 0; i < 9; i++) {
       const res = await chat(gateway, key.key, chatBody('frontier', 'hello mock:reply_tokens=2'));
       assert.equal(res.status, 200, res.body);
       routes.push(res.headers['x-switchyard-route'].split(';')[0]);
@@ -283,7 +284,9 @@ describe('a budget reserves the worst case of the fallback tiers a request may r
       ],
     });
     config.routing = [{ name: 'local-then-big', route: 'local', fallback: ['big'] }];
-    config.limits = { default_max_tokens: 50 };
+    // min_output_tokens at the cap: the output is never lowered to fit (output_bound.test.mjs
+    // covers that), so the worst case either fits whole or the request is refused.
+    config.limits = { default_max_tokens: 50, min_output_tokens: 50 };
     config.state = { store: 'sqlite', sqlite: { path: path.join(dir, 'state.db') } };
     gateway = await startGateway(config, { dir });
   });
@@ -332,7 +335,8 @@ describe('a client that disconnects mid-stream is charged for what was generated
       // only slot (429 rate_limit_exceeded), a settled one frees it (then the budget decides).
       keys: [{ id: 'quitter', hash: key.hash, limits: { concurrency: 1, budget_usd: { day: 2.1 } } }],
     });
-    config.limits = { default_max_tokens: 2000 };
+    // Never lowered to fit: the next request's whole worst case fits or is refused.
+    config.limits = { default_max_tokens: 2000, min_output_tokens: 2000 };
     config.state = { store: 'sqlite', sqlite: { path: path.join(dir, 'state.db') } };
     gateway = await startGateway(config, { dir });
   });

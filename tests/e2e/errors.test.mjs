@@ -167,26 +167,40 @@ describe('error answers', { timeout: 300_000 }, () => {
     assertError(response, 408, 'request_timeout');
   });
 
-  test('a well-formed client x-request-id is echoed and forwarded; a malformed one is replaced', TIMEOUT, async () => {
+  test('every request gets its own x-request-id; a well-formed client id is only logged, as client_request_id', TIMEOUT, async () => {
     const id = 'client-req_42:A.b';
-    let res = await post(gateway, '/v1/chat/completions', chatBody('auto'), { headers: { 'x-request-id': id } });
-    assert.equal(res.status, 200);
-    assert.equal(res.headers['x-request-id'], id);
-    assert.equal((await alpha.lastRequestHeaders())['x-request-id'], id);
+    const first = await post(gateway, '/v1/chat/completions', chatBody('auto'), { headers: { 'x-request-id': id } });
+    assert.equal(first.status, 200);
+    const ours = first.headers['x-request-id'];
+    assert.match(ours, REQUEST_ID_RE);
+    assert.notEqual(ours, id);
+    // Upstream sees the gateway's id (the one in the audit record), never the client's text.
+    assert.equal((await alpha.lastRequestHeaders())['x-request-id'], ours);
 
-    res = await post(gateway, '/v1/chat/completions', chatBody('no-such-model'), { headers: { 'x-request-id': id } });
-    assert.equal(res.status, 404);
-    assert.equal(res.headers['x-request-id'], id);
+    // The same client id again (as a client replaying another request's id would send it).
+    const second = await post(gateway, '/v1/chat/completions', chatBody('no-such-model'), { headers: { 'x-request-id': id } });
+    assert.equal(second.status, 404);
+    assert.match(second.headers['x-request-id'], REQUEST_ID_RE);
+    assert.notEqual(second.headers['x-request-id'], ours);
+    for (const res of [first, second]) {
+      const line = await gateway.waitForLog((l) => l.msg === 'request' && l.request_id === res.headers['x-request-id'],
+        'the access log line');
+      assert.equal(line.client_request_id, id);
+    }
 
+    // OpenAI's client sends its own id as x-client-request-id: kept the same way.
     const longest = 'x'.repeat(128);
-    res = await request({ port: gateway.port, path: '/v1/models', headers: { 'x-request-id': longest } });
-    assert.equal(res.headers['x-request-id'], longest);
+    let res = await request({ port: gateway.port, path: '/v1/models', headers: { 'x-client-request-id': longest } });
+    assert.equal(res.status, 200);
+    let line = await gateway.waitForLog((l) => l.msg === 'request' && l.request_id === res.headers['x-request-id'], 'log');
+    assert.equal(line.client_request_id, longest);
 
     for (const bad of ['has space', 'a/b', 'x'.repeat(129), 'semi;colon', 'quote"d']) {
       res = await request({ port: gateway.port, path: '/v1/models', headers: { 'x-request-id': bad } });
       assert.equal(res.status, 200);
-      assert.notEqual(res.headers['x-request-id'], bad);
       assert.match(res.headers['x-request-id'], REQUEST_ID_RE);
+      line = await gateway.waitForLog((l) => l.msg === 'request' && l.request_id === res.headers['x-request-id'], 'log');
+      assert.equal(line.client_request_id, undefined, `malformed id ${JSON.stringify(bad)} is not logged`);
     }
     // Two requests without an id get two different generated ids.
     const a = await request({ port: gateway.port, path: '/v1/models' });

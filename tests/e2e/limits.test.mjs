@@ -309,11 +309,14 @@ describe('connections', { timeout: 300_000 }, () => {
       const first = conn.next();
       const second = conn.next();
       const third = conn.next();
-      conn.write(rawPost('/v1/chat/completions', chatBody('auto', 'first mock:latency_ms=300'), { 'x-request-id': 'pipe-1' }) +
-        `GET /v1/models HTTP/1.1\r\nHost: ${HOST}\r\nx-request-id: pipe-2\r\n\r\n` +
-        rawPost('/v1/embeddings', { model: 'auto', input: 'x' }, { 'x-request-id': 'pipe-3' }));
+      conn.write(rawPost('/v1/chat/completions', chatBody('auto', 'first mock:latency_ms=300')) +
+        `GET /v1/models HTTP/1.1\r\nHost: ${HOST}\r\n\r\n` +
+        rawPost('/v1/embeddings', { model: 'auto', input: 'x' }));
       const got = await Promise.all([first, second, third]);
-      assert.deepEqual(got.map((r) => r.headers['x-request-id']), ['pipe-1', 'pipe-2', 'pipe-3']);
+      // Told apart by their bodies: a completion, the models list, an embeddings list.
+      assert.equal(got[0].json?.object, 'chat.completion');
+      assert.ok(got[1].json?.data?.every((m) => m.object === 'model'));
+      assert.equal(got[2].json?.data?.[0]?.object, 'embedding');
       assert.deepEqual(got.map((r) => r.status), [200, 200, 200]);
     } finally {
       conn.destroy();

@@ -351,10 +351,13 @@ const std::vector<ErrorCase> kLimitsSectionCases = {
      limits("  on_budget: reject\n"),
      {at("2:3",
          "limits.on_budget: unknown key (expected one of: default_max_tokens, "
-         "on_budget_exhausted, downgrade_tier)")}},
+         "min_output_tokens, on_budget_exhausted, downgrade_tier)")}},
     {"DefaultMaxTokensZero",
      limits("  default_max_tokens: 0\n"),
      {at("2:23", "limits.default_max_tokens: must be > 0, got '0'")}},
+    {"MinOutputTokensZero",
+     limits("  min_output_tokens: 0\n"),
+     {at("2:22", "limits.min_output_tokens: must be > 0, got '0'")}},
     {"UnknownAction",
      limits("  on_budget_exhausted: drop\n"),
      {at("2:24",
@@ -479,6 +482,7 @@ keys:
     disabled: true
 limits:
   default_max_tokens: 2048
+  min_output_tokens: 64
   on_budget_exhausted: downgrade
   downgrade_tier: local
 state:
@@ -556,6 +560,7 @@ TEST(AccessConfigTest, DecodesLimitsAndState) {
   const auto loaded = loadConfigString(kFullAccess, "full.yaml");
   ASSERT_TRUE(loaded.has_value()) << errorStrings(loaded).front();
   EXPECT_EQ(loaded->limits.default_max_tokens, 2048u);
+  EXPECT_EQ(loaded->limits.min_output_tokens, 64u);
   EXPECT_EQ(loaded->limits.on_budget_exhausted,
             policies::LimitsConfig::OnBudgetExhausted::Downgrade);
   EXPECT_EQ(loaded->limits.downgrade_tier, "local");

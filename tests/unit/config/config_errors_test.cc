@@ -159,7 +159,7 @@ const std::vector<ErrorCase> kServerCases = {
      limits("    max_body: 1\n"),
      {"policy.yaml:3:5: server.limits.max_body: unknown key (expected one of: max_body_bytes, "
       "max_header_bytes, max_header_count, header_timeout, body_timeout, idle_timeout, "
-      "max_connections)"}},
+      "max_connections, max_inflight_body_bytes)"}},
     {"MaxBodyBytesUnknownUnit",
      limits("    max_body_bytes: 8XB\n"),
      {"policy.yaml:3:21: server.limits.max_body_bytes: invalid size '8XB' (use e.g. 8MiB)"}},
@@ -195,6 +195,17 @@ const std::vector<ErrorCase> kServerCases = {
     {"MaxConnectionsIsZero",
      limits("    max_connections: 0\n"),
      {"policy.yaml:3:22: server.limits.max_connections: must be > 0, got '0'"}},
+    {"MaxInflightBodyBytesBelowMaxBodyBytes",
+     limits("    max_body_bytes: 2MiB\n    max_inflight_body_bytes: 1MiB\n"),
+     {"policy.yaml:4:30: server.limits.max_inflight_body_bytes: must be at least max_body_bytes "
+      "(2097152 bytes), got 1048576"}},
+    {"MaxBodyBytesAboveTheDefaultInflightBudget",
+     limits("    max_body_bytes: 512MiB\n"),
+     {"policy.yaml:3:21: server.limits.max_body_bytes: must be at most max_inflight_body_bytes "
+      "(268435456 bytes), got 536870912"}},
+    {"MaxInflightBodyBytesIsZero",
+     limits("    max_inflight_body_bytes: 0\n"),
+     {"policy.yaml:3:30: server.limits.max_inflight_body_bytes: size must be > 0, got '0'"}},
 };
 
 const std::vector<ErrorCase> kAdminCases = {

@@ -20,7 +20,8 @@ constexpr std::string_view kFullPolicy = R"(server:
   shutdown_grace: 30s
   tls: {cert: /etc/sy/tls.crt, key: /etc/sy/tls.key}
   limits: {max_body_bytes: 4MiB, max_header_bytes: 32KiB, max_header_count: 50,
-           header_timeout: 5s, body_timeout: 2m, idle_timeout: 500ms, max_connections: 2000}
+           header_timeout: 5s, body_timeout: 2m, idle_timeout: 500ms, max_connections: 2000,
+           max_inflight_body_bytes: 64MiB}
 admin:
   listen: '[::1]:9091'
 backends:
@@ -89,6 +90,7 @@ TEST(ConfigLoaderTest, DecodesTheServerAndAdminSectionsOfAFullPolicy) {
   EXPECT_EQ(server.limits.body_timeout, 2min);
   EXPECT_EQ(server.limits.idle_timeout, 500ms);
   EXPECT_EQ(server.limits.max_connections, 2000u);
+  EXPECT_EQ(server.limits.max_inflight_body_bytes, 64u << 20);
   EXPECT_EQ(loaded->admin.listen.host, "::1");
   EXPECT_EQ(loaded->admin.listen.port, 9091);
 }
@@ -170,6 +172,7 @@ TEST(ConfigLoaderTest, OmittedSectionsAndFieldsKeepTheStructDefaults) {
   EXPECT_EQ(limits.header_timeout, defaults.limits.header_timeout);
   EXPECT_EQ(limits.body_timeout, defaults.limits.body_timeout);
   EXPECT_EQ(limits.idle_timeout, defaults.limits.idle_timeout);
+  EXPECT_EQ(limits.max_inflight_body_bytes, 256u << 20);
   EXPECT_EQ(limits.max_connections, defaults.limits.max_connections);
   EXPECT_EQ(loaded->admin.listen.host, AdminConfig().listen.host);
   EXPECT_EQ(loaded->admin.listen.port, AdminConfig().listen.port);

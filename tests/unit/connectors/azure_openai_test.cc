@@ -244,7 +244,7 @@ TEST(AzureOpenAiTranslatorTest, StreamsRelayPromptFilterResultsAndDropOnlyTheGat
   EXPECT_EQ(relayed, std::string(kAzureStream) + std::string(kDone));
   EXPECT_TRUE(translator->usage().reported);
   EXPECT_EQ(translator->usage().prompt_tokens, 9u);
-  EXPECT_EQ(translator->usage().streamed_events, 2u);  // the role chunk and "Hi"
+  EXPECT_EQ(translator->usage().streamed_events, 1u);  // "Hi" (the role chunk carries no output)
 
   auto for_client = connector.newTranslator(Endpoint::ChatCompletions, 200, true, true);
   std::string whole = upstream;

@@ -119,6 +119,20 @@ TEST(AuditRecordTest, CachedPromptTokensAreWrittenOnlyWhenThereWereAnyAndReadBac
   EXPECT_EQ(canonicalAuditText(*parsed), text);
 }
 
+TEST(AuditRecordTest, ClientRequestIdFollowsRequestIdOnlyWhenSetAndReadsBack) {
+  AuditRecord record = chained(sampleRecord(1), 1);
+  EXPECT_EQ(canonicalAuditText(record).find("client_request_id"), std::string::npos);
+  record.client_request_id = "client-7";
+  const std::string text = canonicalAuditText(record);
+  EXPECT_NE(text.find("\"request_id\":\"req-1\",\"client_request_id\":\"client-7\",\"key_id\""),
+            std::string::npos)
+      << text;
+  const auto parsed = parseAuditRecord(withAuditHash(text, auditHash(text, "")));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->client_request_id, "client-7");
+  EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
 TEST(AuditRecordTest, ParseNamesTheMissingOrMistypedMember) {
   const auto no_hash = parseAuditRecord(R"({"seq":1,"boot_id":"b","prev_hash":"p"})");
   ASSERT_FALSE(no_hash.has_value());

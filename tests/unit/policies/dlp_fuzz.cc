@@ -61,6 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& blob : findEncodedBlobs(normalized.text(), EvasionConfig{}, 1 << 16)) {
     check(blob.begin <= blob.end && blob.end <= normalized.text().size());
     check(blob.src_begin.size() == blob.text.size() && blob.src_end.size() == blob.text.size());
+    for (size_t k = 0; k < blob.text.size(); ++k) {  // nested and wrapped blobs map back too
+      check(blob.begin <= blob.src_begin[k] && blob.src_begin[k] < blob.src_end[k] &&
+            blob.src_end[k] <= blob.end);
+    }
   }
 
   for (TextSource source : {TextSource::User, TextSource::Untrusted}) {

@@ -272,6 +272,60 @@ TEST(LimitStateTest, BudgetReservesWorstCaseAndSettlesActualCost) {
   expectRefused(state.admit(request("e", {key}, 0, 1), clock.now), "budget_day", "key:a", 14h);
 }
 
+// A request of 100 prompt-side micro-USD plus up to 1000 output tokens at 10 micro-USD each.
+AdmitRequest lowerable(std::string id, std::vector<LimitSubject> subjects, uint64_t least) {
+  AdmitRequest out = request(std::move(id), std::move(subjects), 50 + 1000, 100 + 10 * 1000);
+  out.output_tokens = 1000;
+  out.min_output_tokens = least;
+  out.micro_usd_per_output_token = 10;
+  return out;
+}
+
+TEST(LimitStateTest, ABudgetLowersTheOutputToWhatIsLeftAndRefusesBelowTheMinimum) {
+  LimitState state;
+  FakeClock clock;
+  const auto key = subject("key:a", {.budget_day_usd = 0.025});  // 25'000 micro-USD
+  const Admission full = state.admit(lowerable("a", {key}, 16), clock.now);
+  ASSERT_TRUE(full.admitted);
+  EXPECT_EQ(full.output_tokens, 1000u);  // 10'100 fit
+  const Admission second = state.admit(lowerable("b", {key}, 16), clock.now);
+  ASSERT_TRUE(second.admitted);
+  EXPECT_EQ(second.output_tokens, 1000u);  // 20'200 fit
+  // 4'800 left: 100 + 10 g <= 4'800 -> g = 470.
+  const Admission lowered = state.admit(lowerable("c", {key}, 16), clock.now);
+  ASSERT_TRUE(lowered.admitted);
+  EXPECT_EQ(lowered.output_tokens, 470u);
+  EXPECT_EQ(state.usage("key:a", clock.now).day_reserved, 25'000);
+  // Nothing left: not even 16 output tokens fit.
+  expectRefused(state.admit(lowerable("d", {key}, 16), clock.now), "budget_day", "key:a", 14h);
+  // The lowered reservation settles like any other.
+  state.settle(lowerable("c", {key}, 16), {.tokens = 10, .micro_usd = 200}, clock.now);
+  EXPECT_EQ(state.usage("key:a", clock.now).day_reserved, 20'200);
+}
+
+TEST(LimitStateTest, TpmLowersTheOutputAndTheMinimumDecidesARefusal) {
+  LimitState state;
+  FakeClock clock;
+  const auto key = subject("key:a", {.tpm = 1500});
+  ASSERT_EQ(state.admit(lowerable("a", {key}, 16), clock.now).output_tokens, 1000u);
+  // 1'050 of 1'500 in the window: 50 prompt + g <= 450 -> g = 400.
+  const Admission lowered = state.admit(lowerable("b", {key}, 16), clock.now);
+  ASSERT_TRUE(lowered.admitted);
+  EXPECT_EQ(lowered.output_tokens, 400u);
+  EXPECT_EQ(state.usage("key:a", clock.now).tokens, 1500u);
+  EXPECT_FALSE(state.admit(lowerable("c", {key}, 16), clock.now).admitted);
+}
+
+TEST(LimitStateTest, WithoutAMinimumBelowTheCapNothingIsLowered) {
+  LimitState state;
+  FakeClock clock;
+  const auto key = subject("key:a", {.budget_day_usd = 0.015});
+  ASSERT_TRUE(state.admit(lowerable("a", {key}, 1000), clock.now).admitted);
+  expectRefused(state.admit(lowerable("b", {key}, 1000), clock.now), "budget_day", "key:a", 14h);
+  expectRefused(state.admit(request("c", {key}, 1050, 10'100), clock.now), "budget_day", "key:a",
+                14h);
+}
+
 TEST(LimitStateTest, DayRolloverResetsTheDayBudgetButNotTheMonth) {
   LimitState state;
   FakeClock clock;

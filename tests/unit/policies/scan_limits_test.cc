@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "policies/blob_decoder.h"
 #include "policies/dlp_engine.h"
 #include "tests/unit/policies/test_support.h"
 
@@ -114,8 +115,8 @@ TEST(ScanLimitsTest, AnEncodedRunLongerThanTheBoundIsReportedWhenItHoldsText) {
   EXPECT_EQ(result.limit->begin, 6u);
   EXPECT_EQ(result.limit->end, 6 + blob.size());
 
-  const std::string url = "https://x.example/?q=" + std::string(30, 'a') + "%40" +
-                          std::string(30, 'b');
+  const std::string url =
+      "https://x.example/?q=" + std::string(30, 'a') + "%40" + std::string(30, 'b');
   const ScanResult escaped = engine->scanText(url);
   ASSERT_TRUE(escaped.limit.has_value());
   EXPECT_EQ(escaped.limit->bound, ScanBound::BlobChars);
@@ -149,19 +150,114 @@ TEST(ScanLimitsTest, LongEncodedRunsAreJudgedByAllTheirBytes) {
   EXPECT_FALSE(engine->scanText("x " + base64(text.substr(0, 2000) + image)).limit.has_value());
 }
 
-TEST(ScanLimitsTest, ABlobInsideABlobReachesTheDecodingDepth) {
+// `levels` encodings of a card, each level wrapped in a few words: 1 is base64(card text).
+std::string nested(int levels) {
+  std::string text = base64("card 4111 1111 1111 1111 please");
+  for (int level = 2; level <= levels; ++level) {
+    text = base64("level " + std::to_string(level) + ": " + text + " ok");
+  }
+  return text;
+}
+
+TEST(ScanLimitsTest, BlobsInsideBlobsAreDecodedUpToTheLastLevel) {
   const auto& engine = testing::defaultEngine();
-  const std::string inner = base64("card 4111 1111 1111 1111 please");
-  const std::string twice = base64("here it is: " + inner + " ok");
-  const ScanResult result = engine.scanText("see " + twice);
+  for (int levels = 1; levels <= kMaxDecodeDepth; ++levels) {
+    const std::string blob = nested(levels);
+    const ScanResult result = engine.scanText("see " + blob);
+    EXPECT_FALSE(result.limit.has_value()) << levels;
+    ASSERT_EQ(result.findings.size(), 1u) << levels;
+    EXPECT_EQ(result.findings[0].detector_id, "credit_card");
+    EXPECT_TRUE(result.findings[0].decoded);
+    EXPECT_GE(result.findings[0].start, 4u);
+    EXPECT_LE(result.findings[0].end, 4 + blob.size());
+  }
+}
+
+TEST(ScanLimitsTest, ABlobAtTheLastLevelHoldingAnotherReachesTheDecodingDepth) {
+  const auto& engine = testing::defaultEngine();
+  const std::string blob = nested(kMaxDecodeDepth + 1);
+  const ScanResult result = engine.scanText("see " + blob);
   ASSERT_TRUE(result.limit.has_value());
   EXPECT_EQ(result.limit->bound, ScanBound::DecodeDepth);
-  EXPECT_EQ(result.limit->begin, 4u);
-  EXPECT_EQ(result.limit->end, 4 + twice.size());
+  // The region is the last decoded level's blob, inside the outermost run.
+  EXPECT_GE(result.limit->begin, 4u);
+  EXPECT_LE(result.limit->end, 4 + blob.size());
+  EXPECT_LT(result.limit->begin, result.limit->end);
+  EXPECT_TRUE(result.findings.empty());
 
-  const ScanResult once = engine.scanText("see " + inner);
-  EXPECT_FALSE(once.limit.has_value());
-  EXPECT_EQ(once.findings.size(), 1u);
+  // A last level holding only short or binary encoded-looking runs is not a bound.
+  std::string inner = "notes kept as is, id c2VjcmV0 and a hash 9f86d081884c7d659a2feaa0c55ad015";
+  for (int level = 1; level <= kMaxDecodeDepth; ++level) {
+    inner = base64("level " + std::to_string(level) + ": " + inner + " ok");
+  }
+  EXPECT_FALSE(engine.scanText("see " + inner).limit.has_value());
+}
+
+TEST(ScanLimitsTest, ReadableRunsInsideADecodedBlobPastTheBudgetAreReported) {
+  DlpConfig config;
+  config.evasion.max_decoded_bytes = 100;
+  auto engine = makeEngine(config);
+  // The outer blob (about 85 bytes decoded) fits; the inner one (about 45 more) does not.
+  const std::string inner = base64("mail jane.doe@example.com by noon, thanks a lot");
+  const std::string outer = base64("forwarded: " + inner + " end");
+  const std::string text = "see " + outer;
+  const ScanResult result = engine->scanText(text);
+  ASSERT_TRUE(result.limit.has_value());
+  EXPECT_EQ(result.limit->bound, ScanBound::DecodedBytes);
+  EXPECT_GT(result.limit->begin, 4u);  // the inner run's part of the outer one
+  EXPECT_LT(result.limit->end, text.size());
+}
+
+std::string utf16le(std::string_view ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out += c;
+    out += '\0';
+  }
+  return out;
+}
+
+std::string hexWith(std::string_view bytes, std::string_view separator) {
+  static constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i > 0) {
+      out += separator;
+    }
+    out += kDigits[static_cast<unsigned char>(bytes[i]) >> 4];
+    out += kDigits[static_cast<unsigned char>(bytes[i]) & 15];
+  }
+  return out;
+}
+
+TEST(ScanLimitsTest, WrappedUtf16AndHexDumpRunsLongerThanTheBoundAreReported) {
+  DlpConfig config;
+  config.evasion.max_blob_chars = 100;
+  auto engine = makeEngine(config);
+  const std::string letter =
+      "Hello team, please charge my card 4111 1111 1111 1111 for the order and send the "
+      "receipt to the usual address. Thanks, Sam.";
+  // Every line is under the bound; the wrapped run as a whole is not.
+  std::string wrapped;
+  const std::string encoded = base64(letter);
+  for (size_t i = 0; i < encoded.size(); i += 76) {
+    wrapped += (i > 0 ? "\n" : "") + encoded.substr(i, 76);
+  }
+  for (const std::string& run : {wrapped, base64(utf16le(letter)), hexWith(letter, " ")}) {
+    ASSERT_GT(run.size(), 100u);
+    const std::string text = "data: " + run + " end";
+    const ScanResult result = engine->scanText(text);
+    ASSERT_TRUE(result.limit.has_value()) << run;
+    EXPECT_EQ(result.limit->bound, ScanBound::BlobChars) << run;
+    EXPECT_EQ(result.limit->begin, 6u) << run;
+    EXPECT_EQ(result.limit->end, 6 + run.size()) << run;
+  }
+  // Under the bound, the same runs are decoded and the card is found.
+  for (const std::string& run : {wrapped, base64(utf16le(letter)), hexWith(letter, " ")}) {
+    const ScanResult result = testing::defaultEngine().scanText("data: " + run + " end");
+    EXPECT_FALSE(result.limit.has_value()) << run;
+    EXPECT_EQ(result.findings.size(), 1u) << run;
+  }
 }
 
 TEST(ScanLimitsTest, OrdinaryTextReachesNoBound) {

@@ -500,6 +500,34 @@ TEST_F(RedisLimitStoreTest, BudgetReservesThenSettleRecordsTheActualCost) {
   EXPECT_TRUE(admit(*store, request("r5", month_only, 0, 10000)).admitted);
 }
 
+// LimitStateTest's lowering cases, through the script: 100 prompt-side micro-USD plus up to 1000
+// output tokens at 10 micro-USD each, lowered to no less than 16.
+AdmitRequest lowerable(std::string id, std::vector<LimitSubject> subjects) {
+  AdmitRequest out = request(std::move(id), std::move(subjects), 50 + 1000, 100 + 10 * 1000);
+  out.output_tokens = 1000;
+  out.min_output_tokens = 16;
+  out.micro_usd_per_output_token = 10;
+  return out;
+}
+
+TEST_F(RedisLimitStoreTest, BudgetAndTpmLowerTheOutputAsLimitStateDoes) {
+  auto store = makeStore();
+  const auto [day, month] = periods();
+  const std::vector<LimitSubject> budget = {{"key:a", limits(0, 0, 0, 0.025, 0)}};
+  EXPECT_EQ(admit(*store, lowerable("r1", budget)).output_tokens, 1000u);
+  EXPECT_EQ(admit(*store, lowerable("r2", budget)).output_tokens, 1000u);
+  const Admission lowered = admit(*store, lowerable("r3", budget));
+  ASSERT_TRUE(lowered.admitted);
+  EXPECT_EQ(lowered.output_tokens, 470u);
+  EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 25000);
+  EXPECT_FALSE(admit(*store, lowerable("r4", budget)).admitted);
+
+  const std::vector<LimitSubject> tpm = {{"key:b", limits(0, 1500)}};
+  EXPECT_EQ(admit(*store, lowerable("t1", tpm)).output_tokens, 1000u);
+  EXPECT_EQ(admit(*store, lowerable("t2", tpm)).output_tokens, 400u);
+  EXPECT_FALSE(admit(*store, lowerable("t3", tpm)).admitted);
+}
+
 TEST_F(RedisLimitStoreTest, TpmSettleReplacesTheReservationWithTheActualTokens) {
   auto store = makeStore();
   const std::vector<LimitSubject> subjects = {{"key:a", limits(0, 1000)}};
