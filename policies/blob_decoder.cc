@@ -58,12 +58,26 @@ int hexValue(char c) {
 
 void push(DecodedBlob& blob, char byte, size_t src_begin, size_t src_end) {
   blob.text.push_back(byte);
+  if (!blob.offsets) {
+    return;
+  }
   blob.src_begin.push_back(static_cast<uint32_t>(src_begin));
   blob.src_end.push_back(static_cast<uint32_t>(src_end));
 }
 
+// A decoded byte from the encoded characters run[first .. last] (pos: see decodeBase64).
+void pushFrom(DecodedBlob& blob, char byte, const std::vector<uint32_t>& pos, size_t first,
+              size_t last) {
+  if (!blob.offsets) {
+    blob.text.push_back(byte);
+    return;
+  }
+  push(blob, byte, pos[first], pos[last] + 1);
+}
+
 // `run` holds the encoded characters (padding already stripped, line breaks of a wrapped blob
-// left out); pos[i] is where run[i] is in the scanned text.
+// left out); pos[i] is where run[i] is in the scanned text (unused, and may be empty, when
+// blob.offsets is false).
 bool decodeBase64(std::string_view run, const std::vector<uint32_t>& pos, DecodedBlob& blob) {
   bool has_std = false;
   bool has_url = false;
@@ -86,7 +100,7 @@ bool decodeBase64(std::string_view run, const std::vector<uint32_t>& pos, Decode
       // Bits 8k .. 8k+7 of the stream live in characters 8k/6 .. (8k+7)/6.
       size_t first = (8 * byte_index) / 6;
       size_t last = (8 * byte_index + 7) / 6;
-      push(blob, byte, pos[first], pos[last] + 1);
+      pushFrom(blob, byte, pos, first, last);
       ++byte_index;
     }
   }
@@ -100,7 +114,7 @@ bool decodeHex(std::string_view run, const std::vector<uint32_t>& pos, DecodedBl
   for (size_t i = 0; i + 1 < run.size(); i += 2) {
     int hi = hexValue(run[i]);
     int lo = hexValue(run[i + 1]);
-    push(blob, static_cast<char>(hi * 16 + lo), pos[i], pos[i + 1] + 1);
+    pushFrom(blob, static_cast<char>(hi * 16 + lo), pos, i, i + 1);
   }
   return true;
 }
@@ -128,27 +142,84 @@ bool decodeUrl(std::string_view run, size_t begin, DecodedBlob& blob) {
   return escaped;
 }
 
+// Can `prefix` start a readable text (isReadableText)? No NUL and no invalid UTF-8, except a
+// sequence cut off at its end.
+bool mayBeText(std::string_view prefix) {
+  for (size_t pos = 0; pos < prefix.size();) {
+    auto [cp, len] = decodeUtf8(prefix, pos);
+    if (cp == 0 || (cp < 0 && prefix.size() - pos >= 4)) {
+      return false;
+    }
+    pos += len;
+  }
+  return true;
+}
+
+// Readable text of at least 6 bytes, directly or as UTF-16 (then `blob` is converted to UTF-8,
+// keeping offsets when it has them)?
+bool toReadableText(DecodedBlob& blob) {
+  if (isReadableText(blob.text)) {
+    return blob.text.size() >= 6;
+  }
+  bool little_endian = true;
+  if (!looksLikeUtf16(blob.text, little_endian)) {
+    return false;
+  }
+  DecodedBlob utf8;
+  if (!utf16ToUtf8(blob, little_endian, utf8)) {
+    return false;
+  }
+  blob = std::move(utf8);
+  return blob.text.size() >= 6 && isReadableText(blob.text);
+}
+
+// Can the decoded `prefix` of a long run start a readable text, directly or as UTF-16?
+bool mayStartText(const std::string& prefix) {
+  bool little_endian = true;
+  return mayBeText(prefix) || looksLikeUtf16(prefix, little_endian);
+}
+
 struct Finder {
   std::string_view text;
   const EvasionConfig& config;
   size_t budget;
+  std::vector<SkippedBlob>* skipped;
   std::vector<DecodedBlob> blobs;
-  size_t next_start = 0;  // where run() resumes after decodeRun()
+  size_t next_start = 0;          // where run() resumes after decodeRun()
+  size_t single_lines_until = 0;  // runs starting before this are not joined with later lines
 
   bool sizeOk(size_t chars) const {
     return chars >= config.min_blob_chars && chars <= config.max_blob_chars;
   }
 
-  void keep(DecodedBlob&& blob, BlobKind kind, size_t begin, size_t end) {
-    bool little_endian = true;
-    if (!isReadableText(blob.text) && looksLikeUtf16(blob.text, little_endian)) {
-      DecodedBlob utf8;
-      if (!utf16ToUtf8(blob, little_endian, utf8)) {
-        return;
-      }
-      blob = std::move(utf8);
+  // Without a `skipped` list nothing past the budget is of interest: stop looking.
+  bool exhausted() const { return budget == 0 && skipped == nullptr; }
+
+  void skip(SkippedBlob::Reason reason, size_t begin, size_t end) {
+    if (skipped != nullptr) {
+      skipped->push_back({reason, begin, end});
     }
-    if (blob.text.size() < 6 || blob.text.size() > budget || !isReadableText(blob.text)) {
+  }
+
+  // A run too long to scan: decoded (text only) to learn whether it hides readable text.
+  template <class Decode>
+  void probe(size_t begin, size_t end, Decode&& decode) {
+    if (skipped == nullptr) {
+      return;
+    }
+    DecodedBlob blob;
+    blob.offsets = false;
+    if (decode(blob) && toReadableText(blob)) {
+      skip(SkippedBlob::Reason::TooLong, begin, end);
+    }
+  }
+
+  void keep(DecodedBlob&& blob, BlobKind kind, size_t begin, size_t end) {
+    if (!toReadableText(blob)) {
+      return;
+    }
+    if (blob.text.size() > budget) {
+      skip(SkippedBlob::Reason::OverBudget, begin, end);
       return;
     }
     budget -= blob.text.size();
@@ -171,10 +242,11 @@ struct Finder {
     if (all_hex && has_digit && config.decode_hex) {
       DecodedBlob blob;
       if (decodeHex(chars, pos, blob)) {
-        size_t before = blobs.size();
+        const size_t before = blobs.size();
+        const size_t skipped_before = skipped != nullptr ? skipped->size() : 0;
         keep(std::move(blob), BlobKind::Hex, begin, end);
-        if (blobs.size() != before) {
-          return;
+        if (blobs.size() != before || (skipped != nullptr && skipped->size() != skipped_before)) {
+          return;  // readable as hex (kept, or past the budget)
         }
       }
     }
@@ -186,6 +258,40 @@ struct Finder {
       DecodedBlob blob;
       if (decodeBase64(chars.substr(0, data_end), pos, blob)) {
         keep(std::move(blob), BlobKind::Base64, begin, end);
+      }
+    }
+  }
+
+  // A run longer than max_blob_chars, `chars` its encoded characters (the lines of a wrapped
+  // run joined): is it readable text once decoded (as hex or base64)?
+  void probeLongRun(std::string_view chars, size_t begin, size_t end) {
+    if (skipped == nullptr) {
+      return;
+    }
+    const bool all_hex =
+        std::all_of(chars.begin(), chars.end(), [](char c) { return hexValue(c) >= 0; });
+    const size_t before = skipped->size();
+    const std::vector<uint32_t> no_offsets;
+    // A prefix first: binary data (an image) shows in its first bytes, and then the whole run
+    // need not be decoded (kPrefix is a multiple of 4 and of 2: whole base64 quads, hex pairs).
+    constexpr size_t kPrefix = 1024;
+    if (all_hex && config.decode_hex) {
+      DecodedBlob head;
+      head.offsets = false;
+      if (decodeHex(chars.substr(0, kPrefix), no_offsets, head) && mayStartText(head.text)) {
+        probe(begin, end, [&](DecodedBlob& blob) { return decodeHex(chars, no_offsets, blob); });
+      }
+    }
+    if (config.decode_base64 && skipped->size() == before) {
+      size_t data_end = chars.size();
+      while (data_end > 0 && chars[data_end - 1] == '=') {
+        --data_end;
+      }
+      const std::string_view data = chars.substr(0, data_end);
+      DecodedBlob head;
+      head.offsets = false;
+      if (decodeBase64(data.substr(0, kPrefix), no_offsets, head) && mayStartText(head.text)) {
+        probe(begin, end, [&](DecodedBlob& blob) { return decodeBase64(data, no_offsets, blob); });
       }
     }
   }
@@ -253,26 +359,70 @@ struct Finder {
     return segments;
   }
 
+  // A run, with the following lines when they are the lines of one wrapped run, decoded (or
+  // probed when longer than max_blob_chars). When the lines together are not readable text,
+  // the first line is tried alone (a blob followed by a line of prose), and the lines after it
+  // are looked at on their own.
   void decodeRun(size_t begin, size_t end) {
-    std::vector<std::pair<size_t, size_t>> segments = wrappedSegments(begin, end);
-    end = segments.back().second;
+    std::vector<std::pair<size_t, size_t>> segments =
+        begin < single_lines_until ? std::vector<std::pair<size_t, size_t>>{{begin, end}}
+                                   : wrappedSegments(begin, end);
+    if (!decodeSegments(segments) && segments.size() > 1) {
+      // Each line is looked at once more, on its own: no line inside starts another join (the
+      // work stays linear in the text).
+      single_lines_until = segments.back().second;
+      segments.resize(1);
+      decodeSegments(segments);
+    }
+    next_start = segments.back().second + 1;
+  }
+
+  // Decodes (or probes) the joined segments; true when they were readable text (kept, or
+  // recorded as skipped).
+  bool decodeSegments(const std::vector<std::pair<size_t, size_t>>& segments) {
+    const size_t begin = segments.front().first;
+    const size_t end = segments.back().second;
+    const size_t blobs_before = blobs.size();
+    const size_t skipped_before = skipped != nullptr ? skipped->size() : 0;
+    const auto found = [&] {
+      return blobs.size() != blobs_before ||
+             (skipped != nullptr && skipped->size() != skipped_before);
+    };
+    size_t length = 0;
+    for (auto [seg_begin, seg_end] : segments) {
+      length += seg_end - seg_begin;
+    }
+    if (length < config.min_blob_chars) {
+      return false;
+    }
+    if (segments.size() == 1 && length > config.max_blob_chars) {
+      probeLongRun(text.substr(begin, end - begin), begin, end);
+      return found();
+    }
     std::string chars;
+    chars.reserve(length);
+    for (auto [seg_begin, seg_end] : segments) {
+      chars.append(text.substr(seg_begin, seg_end - seg_begin));
+    }
+    if (length > config.max_blob_chars) {
+      probeLongRun(chars, begin, end);  // a wrapped run too long as a whole
+      return found();
+    }
     std::vector<uint32_t> pos;
+    pos.reserve(length);
     for (auto [seg_begin, seg_end] : segments) {
       for (size_t i = seg_begin; i < seg_end; ++i) {
-        chars.push_back(text[i]);
         pos.push_back(static_cast<uint32_t>(i));
       }
     }
-    if (sizeOk(chars.size())) {
-      base64OrHexRun(chars, pos, begin, end);
-    }
-    next_start = end + 1;
+    base64OrHexRun(chars, pos, begin, end);
+    return found();
   }
 
   // Hex bytes with a separator between them, as hex dumps print them ("34 31 31", "34:31:31"):
   // at least eight pairs, the same separator throughout. Returns the end of the dump starting
-  // at `p`, or `p` when there is none.
+  // at `p`, or `p` when there is none. A dump of more than max_blob_chars hex digits is probed,
+  // not decoded.
   size_t separatedHexAt(size_t p) {
     const size_t n = text.size();
     if (p + 2 >= n || (p > 0 && isAlnum(text[p - 1]))) {
@@ -283,21 +433,33 @@ struct Finder {
     std::vector<uint32_t> pos;
     bool has_digit = false;
     size_t end = p;
+    size_t pairs_end = p;  // the end of the last pair (a separator after it is not the dump's)
     while (end + 1 < n && hexValue(text[end]) >= 0 && hexValue(text[end + 1]) >= 0 &&
            (end + 2 == n || text[end + 2] == sep || !isAlnum(text[end + 2]))) {
+      pairs_end = end + 2;
       for (size_t k = end; k < end + 2; ++k) {
         chars.push_back(text[k]);
-        pos.push_back(static_cast<uint32_t>(k));
+        if (chars.size() <= config.max_blob_chars) {
+          pos.push_back(static_cast<uint32_t>(k));
+        }
         has_digit |= isDigit(text[k]);
       }
-      bool more = end + 2 < n && text[end + 2] == sep && chars.size() < config.max_blob_chars;
+      bool more = end + 2 < n && text[end + 2] == sep;
       end += more ? 3 : 2;
       if (!more) {
         break;
       }
     }
-    if (chars.size() < 16 || !has_digit) {
+    if (chars.size() < 16) {
       return p;
+    }
+    end = pairs_end;
+    if (!has_digit) {
+      return end;  // letters only: no dump starts inside either (the search stays linear)
+    }
+    if (chars.size() > config.max_blob_chars) {
+      probeLongRun(chars, p, end);
+      return end;
     }
     DecodedBlob blob;
     decodeHex(chars, pos, blob);
@@ -313,7 +475,7 @@ struct Finder {
     constexpr size_t kMinDump = 8 * 3 - 1;
     const size_t n = text.size();
     size_t start = 0;
-    while (start + kMinDump <= n && budget > 0) {
+    while (start + kMinDump <= n && !exhausted()) {
       size_t j = start + kMinDump;
       while (j > start && dumpChar(text[j - 1])) {
         --j;
@@ -341,12 +503,18 @@ struct Finder {
            hexValue(text[end + 2]) >= 0 && hexValue(text[end + 3]) >= 0) {
       end += 4;
     }
-    if (end > pos && sizeOk(end - pos)) {
-      DecodedBlob blob;
+    const auto decode = [&](DecodedBlob& blob) {
       for (size_t i = pos; i < end; i += 4) {
         push(blob, static_cast<char>(hexValue(text[i + 2]) * 16 + hexValue(text[i + 3])), i, i + 4);
       }
+      return true;
+    };
+    if (end > pos && sizeOk(end - pos)) {
+      DecodedBlob blob;
+      decode(blob);
       keep(std::move(blob), BlobKind::EscapedHex, pos, end);
+    } else if (end - pos > config.max_blob_chars) {
+      probe(pos, end, decode);
     }
     return end;
   }
@@ -372,12 +540,12 @@ struct Finder {
       }
       size_t end = segmentEnd(start + window);
       bool url_escaped = end < n && data[end] == '%';
-      if (url_escaped || end - start > config.max_blob_chars) {
+      if (url_escaped) {
         start = end + 1;
         continue;
       }
       decodeRun(start, end);
-      if (budget == 0) {
+      if (exhausted()) {
         return;
       }
       start = next_start;
@@ -385,7 +553,7 @@ struct Finder {
   }
 
   void escapedHexRuns() {
-    for (size_t pos = text.find("\\x"); pos != std::string_view::npos && budget > 0;) {
+    for (size_t pos = text.find("\\x"); pos != std::string_view::npos && !exhausted();) {
       size_t end = escapedHexRun(pos);
       pos = text.find("\\x", end > pos ? end : pos + 1);
     }
@@ -393,7 +561,7 @@ struct Finder {
 
   void urlRuns() {
     const size_t n = text.size();
-    for (size_t pos = text.find('%'); pos != std::string_view::npos && budget > 0;) {
+    for (size_t pos = text.find('%'); pos != std::string_view::npos && !exhausted();) {
       size_t begin = pos;
       while (begin > 0 && isUrlRunChar(text[begin - 1])) {
         --begin;
@@ -410,11 +578,16 @@ struct Finder {
           break;
         }
       }
+      const auto decode = [&](DecodedBlob& blob) {
+        return decodeUrl(text.substr(begin, end - begin), begin, blob);
+      };
       if (has_escape && end - begin <= config.max_blob_chars) {
         DecodedBlob blob;
-        if (decodeUrl(text.substr(begin, end - begin), begin, blob)) {
+        if (decode(blob)) {
           keep(std::move(blob), BlobKind::Url, begin, end);
         }
+      } else if (has_escape) {
+        probe(begin, end, decode);
       }
       pos = end < n ? text.find('%', end) : std::string_view::npos;
     }
@@ -442,10 +615,11 @@ bool isReadableText(std::string_view bytes) {
 
 namespace {
 
-// One level: the blobs of `text`, charged to `budget`.
+// One level: the blobs of `text`, charged to `budget`; readable runs left out go to `skipped`
+// (in offsets into `text`).
 std::vector<DecodedBlob> findAtOneLevel(std::string_view text, const EvasionConfig& config,
-                                        size_t& budget) {
-  Finder finder{text, config, budget, {}};
+                                        size_t& budget, std::vector<SkippedBlob>* skipped) {
+  Finder finder{text, config, budget, skipped, {}};
   if (config.decode_base64 || config.decode_hex) {
     finder.run();
   }
@@ -470,16 +644,49 @@ void mapThrough(const DecodedBlob& outer, DecodedBlob& inner) {
   }
 }
 
+// Rewrites `run`, found in outer.text, into the offsets of the text `outer` was found in.
+SkippedBlob mapThrough(const DecodedBlob& outer, SkippedBlob run) {
+  run.begin = outer.src_begin[run.begin];
+  run.end = outer.src_end[run.end - 1];
+  return run;
+}
+
+// Does `blob` (decoded at the last level) hold a readable encoded run of its own?
+bool holdsEncodedText(const DecodedBlob& blob, const EvasionConfig& config) {
+  size_t budget = config.max_decoded_bytes;  // a probe: not charged to the scan's budget
+  std::vector<SkippedBlob> inner_skipped;
+  return !findAtOneLevel(blob.text, config, budget, &inner_skipped).empty() ||
+         !inner_skipped.empty();
+}
+
 }  // namespace
 
 std::vector<DecodedBlob> findEncodedBlobs(std::string_view text, const EvasionConfig& config,
-                                          size_t budget) {
-  std::vector<DecodedBlob> blobs = findAtOneLevel(text, config, budget);
+                                          size_t budget, std::vector<SkippedBlob>* skipped) {
+  std::vector<DecodedBlob> blobs = findAtOneLevel(text, config, budget, skipped);
+  // Without a `skipped` list nothing past the budget is of interest; with one, the inner levels
+  // are still searched for readable runs that the budget leaves out.
+  const auto exhausted = [&] { return budget == 0 && skipped == nullptr; };
   size_t level_begin = 0;
-  for (int depth = 1; depth < kMaxDecodeDepth && budget > 0; ++depth) {
+  for (int depth = 1; level_begin < blobs.size() && !exhausted(); ++depth) {
     const size_t level_end = blobs.size();
-    for (size_t b = level_begin; b < level_end && budget > 0; ++b) {
-      std::vector<DecodedBlob> inner = findAtOneLevel(blobs[b].text, config, budget);
+    if (depth == kMaxDecodeDepth) {
+      // The last level decoded: a blob holding another readable encoded run would need one
+      // more level, so it was not fully examined.
+      for (size_t b = level_begin; skipped != nullptr && b < level_end; ++b) {
+        if (holdsEncodedText(blobs[b], config)) {
+          skipped->push_back({SkippedBlob::Reason::TooDeep, blobs[b].begin, blobs[b].end});
+        }
+      }
+      break;
+    }
+    for (size_t b = level_begin; b < level_end && !exhausted(); ++b) {
+      std::vector<SkippedBlob> inner_skipped;
+      std::vector<DecodedBlob> inner = findAtOneLevel(
+          blobs[b].text, config, budget, skipped != nullptr ? &inner_skipped : nullptr);
+      for (const SkippedBlob& run : inner_skipped) {
+        skipped->push_back(mapThrough(blobs[b], run));
+      }
       for (DecodedBlob& blob : inner) {
         mapThrough(blobs[b], blob);
         blobs.push_back(std::move(blob));

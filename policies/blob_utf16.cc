@@ -45,6 +45,9 @@ void appendUtf8(DecodedBlob& out, uint32_t cp, uint32_t src_begin, uint32_t src_
   }
   for (size_t i = 0; i < n; ++i) {
     out.text.push_back(buf[i]);
+    if (!out.offsets) {
+      continue;
+    }
     out.src_begin.push_back(src_begin);
     out.src_end.push_back(src_end);
   }
@@ -58,6 +61,7 @@ bool utf16ToUtf8(const DecodedBlob& in, bool little_endian, DecodedBlob& out) {
     auto hi = static_cast<unsigned char>(in.text[little_endian ? i + 1 : i]);
     return (static_cast<uint32_t>(hi) << 8) | lo;
   };
+  out.offsets = in.offsets;  // a probe's text has no offsets to carry over
   size_t i = 0;
   if (unit(0) == 0xFEFF) {
     i = 2;  // the byte order mark
@@ -76,7 +80,7 @@ bool utf16ToUtf8(const DecodedBlob& in, bool little_endian, DecodedBlob& out) {
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       return false;
     }
-    appendUtf8(out, cp, in.src_begin[first], in.src_end[last]);
+    appendUtf8(out, cp, in.offsets ? in.src_begin[first] : 0, in.offsets ? in.src_end[last] : 0);
   }
   return true;
 }

@@ -13,7 +13,8 @@ namespace sy::policies {
 bool looksLikeUtf16(const std::string& bytes, bool& little_endian);
 
 // Appends `in` (UTF-16 bytes) to `out` as UTF-8, a byte order mark dropped; `out` gets each
-// output byte's source span from in.src_begin/src_end. False on an unpaired surrogate.
+// output byte's source span from in.src_begin/src_end (none when in.offsets is false, as for
+// a probe). False on an unpaired surrogate.
 bool utf16ToUtf8(const DecodedBlob& in, bool little_endian, DecodedBlob& out);
 
 }  // namespace sy::policies

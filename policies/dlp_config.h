@@ -38,9 +38,11 @@ struct EvasionConfig {
   bool decode_base64 = true;    // standard and URL-safe alphabets
   bool decode_hex = true;
   bool decode_url = true;                 // %XX escapes
-  size_t min_blob_chars = 16;             // shorter encoded runs are not decoded
-  size_t max_blob_chars = 16 * 1024;      // longer runs are not decoded (bounded work)
-  size_t max_decoded_bytes = 256 * 1024;  // total decoded per scan(); the rest is skipped
+  size_t min_blob_chars = 16;  // shorter encoded runs are not decoded
+  // Scan bounds (bounded work). A longer run, or one past the decoded budget, that decodes to
+  // readable text is not scanned: the scan reports the bound as reached (fails closed).
+  size_t max_blob_chars = 16 * 1024;
+  size_t max_decoded_bytes = 256 * 1024;  // total decoded per scanned text
 };
 
 struct DlpConfig {
@@ -66,6 +68,10 @@ struct DlpConfig {
 
   // Hold-back of the streaming redactor in bytes; 0 picks it from the longest enabled pattern.
   size_t stream_window_bytes = 0;
+
+  // Scan bound: candidate matches one pattern may extract from one text (its decoded blobs
+  // included). A text with more reports the bound as reached (fails closed).
+  size_t max_matches_per_pattern = 1 << 16;
 };
 
 }  // namespace sy::policies

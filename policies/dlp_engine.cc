@@ -245,6 +245,7 @@ Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& conf
   Builder builder;
   builder.state->evasion = config.evasion;
   builder.state->generic_min_entropy = config.generic_secret_min_entropy;
+  builder.state->max_matches_per_pattern = std::max<size_t>(config.max_matches_per_pattern, 1);
   if (config.evasion.fold_unicode) {
     foldTable();  // built once per process, here rather than in the first request's scan
   }

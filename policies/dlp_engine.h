@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,11 +20,6 @@
 #include "policies/dlp_types.h"
 
 namespace sy::policies {
-
-// Where a text comes from. Untrusted content (tool results, fetched documents, e-mails the
-// model is asked to read) weighs instructions addressed to the assistant much more: there they
-// are an indirect prompt injection, while in a user's own prompt they are just instructions.
-enum class TextSource { User, Untrusted };
 
 struct DetectorInfo {
   std::string id;
@@ -39,6 +35,31 @@ struct BuiltinDetectorDefaults {
   DetectorClass detector_class = DetectorClass::Pii;
   std::string default_level;
   bool default_on = true;  // part of the default pack
+};
+
+// The bounds that keep a scan's work linear in its text. Hitting one means part of the text was
+// not fully examined, so the scan cannot say "nothing there": callers fail closed.
+enum class ScanBound {
+  MatchesPerPattern,  // dlp.limits.max_matches_per_pattern candidates of one pattern
+  DecodedBytes,       // dlp.evasion.max_decoded_bytes: readable encoded text past the budget
+  BlobChars,          // dlp.evasion.max_blob_chars: a longer encoded run decodes to readable text
+  DecodeDepth,        // a blob decoded at the last level (kMaxDecodeDepth) holds another one
+  TextBytes,          // a text of 4 GiB or more (offsets are 32-bit): not normalized or decoded
+};
+// "matches per pattern", "decoded bytes", "encoded run length", "decoding depth", "text size".
+std::string_view toString(ScanBound bound);
+
+// Where a bound was hit: [begin, end) covers every region left unexamined (byte offsets into
+// the original text); `bound` is the first bound hit.
+struct ScanLimitHit {
+  ScanBound bound = ScanBound::MatchesPerPattern;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+struct ScanResult {
+  std::vector<Finding> findings;      // as DlpEngine::scan()
+  std::optional<ScanLimitHit> limit;  // set when a bound was hit
 };
 
 struct DlpEngineState;  // the compiled config, internal (dlp_engine_state.h)
@@ -58,10 +79,15 @@ class DlpEngine {
   // Every finding of every enabled detector, sorted by start offset. Overlapping findings of
   // one class (PII, secret) are resolved in favour of the more specific detector (a card wins
   // over a phone number, a GitHub token over a generic assignment); custom and injection
-  // findings are always kept. Never fails. Work is linear in the text and bounded: decoding by
-  // the config's evasion limits, extraction by 65536 candidate matches per pattern (on
-  // adversarial input, values after that many candidates of one pattern are not looked at).
-  std::vector<Finding> scan(std::string_view text, TextSource source = TextSource::User) const;
+  // findings are always kept. Never fails. Work is linear in the text and bounded (see
+  // ScanBound): the result says when a bound was hit and which part of the text it left
+  // unexamined. Whatever decides what leaves the building must use this, not scan().
+  ScanResult scanText(std::string_view text, TextSource source = TextSource::User) const;
+
+  // scanText()'s findings only, without the bound report: for tools, tests and benchmarks.
+  std::vector<Finding> scan(std::string_view text, TextSource source = TextSource::User) const {
+    return scanText(text, source).findings;
+  }
 
   // The enabled detectors, built-in ones first, then custom rules in config order.
   const std::vector<DetectorInfo>& detectors() const;

@@ -1,9 +1,11 @@
-// DlpEngine::scan(): normalize, prefilter with the RE2::Set, extract and validate, decode
+// DlpEngine::scanText(): normalize, prefilter with the RE2::Set, extract and validate, decode
 // blobs (wrapped, nested, UTF-16) and normalize and scan their text, then score, filter and
-// resolve overlaps.
+// resolve overlaps; every scan bound hit on the way is reported (fails closed).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 #include "policies/blob_decoder.h"
 #include "policies/dlp_engine.h"
@@ -14,26 +16,49 @@
 namespace sy::policies {
 namespace {
 
-constexpr int kMaxMatchesPerPattern = 1 << 16;
-
 struct Hit {
   size_t pattern = 0;
   Span value;
 };
 
+// What one scan() has extracted so far: candidates per pattern against the bound, and the
+// part of the current segment a pattern could not look at once its candidates ran out.
+struct Extraction {
+  std::vector<Hit> hits;
+  std::vector<size_t> candidates;  // per pattern, across every segment of the scan
+  size_t max_candidates = 0;
+  std::optional<Span> capped;  // in the current segment's offsets
+
+  void cap(size_t from, size_t to) {
+    if (!capped) {
+      capped = Span{from, to};
+    } else {
+      capped->begin = std::min(capped->begin, from);
+      capped->end = std::max(capped->end, to);
+    }
+  }
+};
+
 // Runs pattern `index` over text[from, to) (the rest of `text` is context for \b and ^).
 void extractRange(const DlpEngineState& state, size_t index, std::string_view text, size_t from,
-                  size_t to, std::vector<Hit>& hits) {
+                  size_t to, Extraction& out) {
   const CompiledPattern& pattern = state.patterns[index];
   const int groups_wanted = pattern.has_group ? 2 : 1;
   re2::StringPiece groups[2];
+  std::vector<Hit>& hits = out.hits;
+  size_t& used = out.candidates[index];
   size_t pos = from;
-  for (int count = 0; pos <= to && count < kMaxMatchesPerPattern; ++count) {
+  while (pos <= to) {
     if (!pattern.re->Match(text, pos, to, RE2::UNANCHORED, groups, groups_wanted)) {
       break;
     }
     Span match{static_cast<size_t>(groups[0].data() - text.data()), 0};
     match.end = match.begin + groups[0].size();
+    if (used >= out.max_candidates) {
+      out.cap(match.begin, to);  // one candidate too many: the rest is not examined
+      break;
+    }
+    ++used;
     Span value = match;
     if (pattern.has_group && groups[1].data() != nullptr) {
       value.begin = static_cast<size_t>(groups[1].data() - text.data());
@@ -114,7 +139,7 @@ std::vector<DigitRun> digitRuns(std::string_view text) {
 
 // Windows around the digit runs a number pattern can match in, merged, then extracted.
 void extractAroundDigitRuns(const DlpEngineState& state, size_t index, std::string_view text,
-                            const std::vector<DigitRun>& runs, std::vector<Hit>& hits) {
+                            const std::vector<DigitRun>& runs, Extraction& hits) {
   const CompiledPattern& pattern = state.patterns[index];
   size_t window_begin = 0;
   size_t window_end = 0;
@@ -141,8 +166,7 @@ void extractAroundDigitRuns(const DlpEngineState& state, size_t index, std::stri
   }
 }
 
-void extract(const DlpEngineState& state, size_t index, std::string_view text,
-             std::vector<Hit>& hits) {
+void extract(const DlpEngineState& state, size_t index, std::string_view text, Extraction& hits) {
   const CompiledPattern& pattern = state.patterns[index];
   if (pattern.locator == nullptr) {
     extractRange(state, index, text, 0, text.size(), hits);
@@ -177,7 +201,9 @@ void extract(const DlpEngineState& state, size_t index, std::string_view text,
   }
 }
 
-void scanSegment(const DlpEngineState& state, std::string_view text, std::vector<Hit>& hits) {
+void scanSegment(const DlpEngineState& state, std::string_view text, Extraction& hits) {
+  hits.hits.clear();
+  hits.capped.reset();
   if (text.empty() || state.patterns.empty()) {
     return;
   }
@@ -210,29 +236,77 @@ void scanSegment(const DlpEngineState& state, std::string_view text, std::vector
   }
 }
 
+ScanBound boundOf(SkippedBlob::Reason reason) {
+  switch (reason) {
+    case SkippedBlob::Reason::TooLong:
+      return ScanBound::BlobChars;
+    case SkippedBlob::Reason::OverBudget:
+      return ScanBound::DecodedBytes;
+    case SkippedBlob::Reason::TooDeep:
+      return ScanBound::DecodeDepth;
+  }
+  return ScanBound::DecodeDepth;
+}
+
 }  // namespace
 
-std::vector<Finding> DlpEngine::scan(std::string_view text, TextSource source) const {
+std::string_view toString(ScanBound bound) {
+  switch (bound) {
+    case ScanBound::MatchesPerPattern:
+      return "matches per pattern";
+    case ScanBound::DecodedBytes:
+      return "decoded bytes";
+    case ScanBound::BlobChars:
+      return "encoded run length";
+    case ScanBound::DecodeDepth:
+      return "decoding depth";
+    case ScanBound::TextBytes:
+      return "text size";
+  }
+  return "unknown";
+}
+
+ScanResult DlpEngine::scanText(std::string_view text, TextSource source) const {
   const DlpEngineState& state = *state_;
-  NormalizedText normalized =
-      normalizeText(text, {state.evasion.fold_unicode, state.evasion.strip_invisible});
+  ScanResult result;
+  const auto reached = [&result](ScanBound bound, std::pair<size_t, size_t> span) {
+    if (!result.limit) {
+      result.limit = ScanLimitHit{bound, span.first, span.second};
+    } else {
+      result.limit->begin = std::min(result.limit->begin, span.first);
+      result.limit->end = std::max(result.limit->end, span.second);
+    }
+  };
+  const EvasionConfig& evasion = state.evasion;
+  if (text.size() >= std::numeric_limits<uint32_t>::max() &&
+      (evasion.fold_unicode || evasion.strip_invisible || evasion.decode_base64 ||
+       evasion.decode_hex || evasion.decode_url)) {
+    reached(ScanBound::TextBytes, {0, text.size()});
+  }
+  NormalizedText normalized = normalizeText(text, {evasion.fold_unicode, evasion.strip_invisible});
   std::vector<Candidate> candidates;
-  std::vector<Hit> hits;
-  scanSegment(state, normalized.text(), hits);
-  for (const Hit& hit : hits) {
+  Extraction extraction;
+  extraction.candidates.assign(state.patterns.size(), 0);
+  extraction.max_candidates = state.max_matches_per_pattern;
+  scanSegment(state, normalized.text(), extraction);
+  for (const Hit& hit : extraction.hits) {
     auto [begin, end] = normalized.toOriginal(hit.value.begin, hit.value.end);
     candidates.push_back({state.patterns[hit.pattern].detector, hit.pattern, begin, end, false});
   }
-  const EvasionConfig& evasion = state.evasion;
-  if (evasion.decode_base64 || evasion.decode_hex || evasion.decode_url) {
+  if (extraction.capped) {
+    reached(ScanBound::MatchesPerPattern,
+            normalized.toOriginal(extraction.capped->begin, extraction.capped->end));
+  }
+  if ((evasion.decode_base64 || evasion.decode_hex || evasion.decode_url) &&
+      text.size() < std::numeric_limits<uint32_t>::max()) {
+    std::vector<SkippedBlob> skipped;
     for (const DecodedBlob& blob :
-         findEncodedBlobs(normalized.text(), evasion, evasion.max_decoded_bytes)) {
+         findEncodedBlobs(normalized.text(), evasion, evasion.max_decoded_bytes, &skipped)) {
       // Decoded text gets the same folding as the text around it (look-alikes inside base64).
       NormalizedText decoded =
-          normalizeText(blob.text, {state.evasion.fold_unicode, state.evasion.strip_invisible});
-      hits.clear();
-      scanSegment(state, decoded.text(), hits);
-      for (const Hit& hit : hits) {
+          normalizeText(blob.text, {evasion.fold_unicode, evasion.strip_invisible});
+      scanSegment(state, decoded.text(), extraction);
+      for (const Hit& hit : extraction.hits) {
         auto [value_begin, value_end] = decoded.toOriginal(hit.value.begin, hit.value.end);
         // A value reaching either end of the blob takes the whole run (padding included).
         size_t from = value_begin == 0 ? blob.begin : blob.src_begin[value_begin];
@@ -240,6 +314,14 @@ std::vector<Finding> DlpEngine::scan(std::string_view text, TextSource source) c
         auto [begin, end] = normalized.toOriginal(from, to);
         candidates.push_back({state.patterns[hit.pattern].detector, hit.pattern, begin, end, true});
       }
+      if (extraction.capped) {
+        reached(ScanBound::MatchesPerPattern, normalized.toOriginal(blob.begin, blob.end));
+      }
+    }
+    // Runs at any level that were not examined: too long, past the budget, or holding another
+    // readable blob at the last level decoded (kMaxDecodeDepth).
+    for (const SkippedBlob& run : skipped) {
+      reached(boundOf(run.reason), normalized.toOriginal(run.begin, run.end));
     }
   }
   if (state.injection_detector >= 0 && !normalized.identity()) {
@@ -250,13 +332,13 @@ std::vector<Finding> DlpEngine::scan(std::string_view text, TextSource source) c
   }
   candidates = applyThresholds(state, std::move(candidates), source);
   candidates = resolveCandidates(state, std::move(candidates), text);
-  std::vector<Finding> findings;
-  findings.reserve(candidates.size());
+  result.findings.reserve(candidates.size());
   for (const auto& c : candidates) {
     const DetectorInfo& info = state.infos[c.detector];
-    findings.push_back({info.id, info.detector_class, info.level, c.begin, c.end, c.decoded});
+    result.findings.push_back(
+        {info.id, info.detector_class, info.level, c.begin, c.end, c.decoded});
   }
-  return findings;
+  return result;
 }
 
 }  // namespace sy::policies

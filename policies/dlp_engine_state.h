@@ -44,6 +44,7 @@ struct DlpEngineState {
   double generic_min_entropy = 3.0;
   int injection_detector = -1;  // receives hidden-character signals; -1 when disabled
   size_t window = 0;
+  size_t max_matches_per_pattern = 1 << 16;
 };
 
 // One candidate finding between extraction and the final list (offsets into the original text).

@@ -138,7 +138,9 @@ Result<DlpPolicy> DlpPolicy::create(DlpPolicySpec spec, const DlpEngine& engine)
                      "invalid_dlp_policy");
   }
   for (const DetectorInfo& info : engine.detectors()) {
-    policy.rank_by_detector_.emplace(info.id, spec.levels.rank(info.level));
+    const int rank = spec.levels.rank(info.level);
+    policy.rank_by_detector_.emplace(info.id, rank);
+    policy.limit_rank_ = std::max(policy.limit_rank_, rank);
   }
   policy.spec_ = std::move(spec);
   return policy;

@@ -25,6 +25,12 @@ namespace sy::policies {
 enum class PolicyAction { Allow, Redact, Mask, Pseudonymize, Block };
 std::string_view toString(PolicyAction action);
 
+// What happens to a request whose scan reached a bound (see ScanBound): part of it was not
+// examined, so it is treated as holding the most sensitive value its detectors could have
+// found. BlockExternal: refused toward external backends (self-hosted ones may serve it);
+// Block: refused toward every backend.
+enum class LimitAction { BlockExternal, Block };
+
 // A request field the gateway does not know (`dlp.unknown_fields`): scanned as text with
 // everything under it and forwarded, dropped before anything is scanned or forwarded, or the
 // request is refused with a 400 naming where it was.
@@ -51,6 +57,10 @@ struct DlpPolicySpec {
   // back the engine's window (a few hundred bytes) before text reaches the client, so answers
   // are scanned only when the policy names response rules; pseudonyms are always restored.
   std::vector<DlpActionRuleSpec> response_rules = defaultResponseRules();
+  // dlp.limits.on_limit: a request whose scan reached a bound.
+  LimitAction on_limit = LimitAction::BlockExternal;
+  // dlp.pseudonyms.restore: which pseudonyms answers get back.
+  RestoreScope restore = RestoreScope::All;
 
   // restricted -> external: block; confidential -> external: pseudonymize. Self-hosted: allow.
   static std::vector<DlpActionRuleSpec> defaultRequestRules();
@@ -77,6 +87,12 @@ class DlpPolicy {
   // True when answers are scanned: `scan_responses` and at least one response rule.
   bool scanResponses() const { return spec_.scan_responses && !spec_.response_rules.empty(); }
 
+  LimitAction onLimit() const { return spec_.on_limit; }
+  RestoreScope restoreScope() const { return spec_.restore; }
+  // The highest level of any enabled detector: the sensitivity of a request whose scan reached
+  // a bound (it may hold any value the detectors look for).
+  int limitSensitivity() const { return limit_rank_; }
+
   // The rank of the finding's level (its detector's level); 0 (lowest) when unknown.
   int rankOf(const Finding& finding) const;
   // The highest level among the findings; the lowest level when there are none.
@@ -102,6 +118,7 @@ class DlpPolicy {
   std::vector<CompiledRule> request_;
   std::vector<CompiledRule> response_;
   std::unordered_map<std::string, int> rank_by_detector_;
+  int limit_rank_ = 0;
 };
 
 }  // namespace sy::policies

@@ -1,7 +1,11 @@
 #include "policies/dlp_transform.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
+#include <functional>
 #include <numeric>
+#include <random>
 
 #include "policies/validators.h"
 
@@ -26,33 +30,94 @@ bool isTokenLabelChar(char c) { return (c >= 'A' && c <= 'Z') || isDigit(c) || c
 
 }  // namespace
 
-std::string Pseudonymizer::tokenFor(std::string_view label, std::string_view value) {
+void Pseudonymizer::reserve(std::string_view text) {
+  for (size_t open = text.find('<'); open != std::string_view::npos;
+       open = text.find('<', open + 1)) {
+    size_t close = open + 1;
+    while (close < text.size() && isTokenLabelChar(text[close])) {
+      ++close;
+    }
+    // "<" label "_" random ">": at least one label character before the separator.
+    const size_t length = close - open + 1;
+    if (close < text.size() && text[close] == '>' && length >= kRandomChars + 4 &&
+        text[close - kRandomChars - 1] == '_') {
+      reserved_.push_back(std::hash<std::string_view>{}(text.substr(open, length)));
+      reserved_sorted_ = false;
+    }
+  }
+}
+
+bool Pseudonymizer::isReserved(std::string_view token) {
+  if (!reserved_sorted_) {
+    std::sort(reserved_.begin(), reserved_.end());
+    reserved_sorted_ = true;
+  }
+  return std::binary_search(reserved_.begin(), reserved_.end(),
+                            std::hash<std::string_view>{}(token));
+}
+
+std::string Pseudonymizer::newToken(std::string_view label) {
+  static constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";  // Crockford
+  for (;;) {
+    unsigned char bytes[kRandomChars];
+    if (random_ != nullptr) {
+      random_(std::span<unsigned char>(bytes));
+    } else if (RAND_bytes(bytes, sizeof bytes) != 1) {
+      // OpenSSL's generator failed (not expected once seeded): fall back to the OS's.
+      std::random_device device;
+      for (unsigned char& byte : bytes) {
+        byte = static_cast<unsigned char>(device());
+      }
+    }
+    std::string token;
+    token.reserve(label.size() + kRandomChars + 3);
+    token.push_back('<');
+    token.append(label);
+    token.push_back('_');
+    for (unsigned char byte : bytes) {
+      token.push_back(kAlphabet[byte % kAlphabet.size()]);  // 256 % 32 == 0: uniform
+    }
+    token.push_back('>');
+    if (!entry_by_token_.contains(token) && !isReserved(token)) {
+      return token;
+    }
+  }
+}
+
+std::string Pseudonymizer::tokenFor(std::string_view label, std::string_view value,
+                                    TextSource source) {
+  const bool restorable = scope_ == RestoreScope::All || source == TextSource::User;
   std::string key;
   key.reserve(label.size() + 1 + value.size());
   key.append(label).push_back('\0');
   key.append(value);
   auto it = token_by_key_.find(key);
   if (it != token_by_key_.end()) {
+    Entry& entry = entry_by_token_.at(it->second);
+    if (restorable && !entry.restorable) {
+      entry.restorable = true;
+      ++restorable_;
+    }
     return it->second;
   }
-  size_t number = ++count_by_label_[std::string(label)];
-  std::string token = "<" + std::string(label) + "_" + std::to_string(number) + ">";
+  std::string token = newToken(label);
   max_token_length_ = std::max(max_token_length_, token.size());
-  value_by_token_.emplace(token, std::string(value));
+  entry_by_token_.emplace(token, Entry{std::string(value), restorable});
+  restorable_ += restorable ? 1 : 0;
   token_by_key_.emplace(std::move(key), token);
   return token;
 }
 
 std::optional<std::string_view> Pseudonymizer::originalFor(std::string_view token) const {
-  auto it = value_by_token_.find(std::string(token));
-  if (it == value_by_token_.end()) {
+  auto it = entry_by_token_.find(std::string(token));
+  if (it == entry_by_token_.end() || !it->second.restorable) {
     return std::nullopt;
   }
-  return std::string_view(it->second);
+  return std::string_view(it->second.value);
 }
 
 std::string Pseudonymizer::restore(std::string_view text) const {
-  if (value_by_token_.empty()) {
+  if (restorable_ == 0) {
     return std::string(text);
   }
   std::string out;
@@ -105,7 +170,7 @@ std::string maskValue(std::string_view detector_id, std::string_view value) {
 }
 
 std::string replacementFor(const Finding& finding, std::string_view value, DlpAction action,
-                           Pseudonymizer* pseudonymizer) {
+                           Pseudonymizer* pseudonymizer, TextSource source) {
   switch (action) {
     case DlpAction::Allow:
       return std::string(value);
@@ -113,7 +178,7 @@ std::string replacementFor(const Finding& finding, std::string_view value, DlpAc
       return maskValue(finding.detector_id, value);
     case DlpAction::Pseudonymize:
       if (pseudonymizer != nullptr) {
-        return pseudonymizer->tokenFor(labelFor(finding.detector_id), value);
+        return pseudonymizer->tokenFor(labelFor(finding.detector_id), value, source);
       }
       [[fallthrough]];
     case DlpAction::Redact:
@@ -149,7 +214,8 @@ std::vector<ActionGroup> groupFindings(std::span<const Finding> findings,
 }
 
 std::string applyActions(std::string_view text, std::span<const Finding> findings,
-                         std::span<const DlpAction> actions, Pseudonymizer* pseudonymizer) {
+                         std::span<const DlpAction> actions, Pseudonymizer* pseudonymizer,
+                         TextSource source) {
   std::string out;
   out.reserve(text.size());
   size_t pos = 0;
@@ -161,7 +227,7 @@ std::string applyActions(std::string_view text, std::span<const Finding> finding
     }
     out.append(text.substr(pos, start - pos));
     out.append(replacementFor(findings[group.finding], text.substr(start, end - start),
-                              group.action, pseudonymizer));
+                              group.action, pseudonymizer, source));
     pos = end;
   }
   out.append(text.substr(std::min(pos, text.size())));

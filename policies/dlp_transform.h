@@ -1,11 +1,12 @@
 // Text transforms applied to DLP findings: redact ("[EMAIL]"), mask ("****1111"), pseudonymize
-// ("<EMAIL_1>", restorable) or allow, with the action chosen per finding by the caller (the
+// ("<EMAIL_7Q2FX>", restorable) or allow, with the action chosen per finding by the caller (the
 // policy decides per detector, level and destination).
 // Thread-safety: the free functions are pure. A Pseudonymizer is per request and NOT
 // thread-safe; it owns copies of the original values and must outlive every restore().
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,29 +18,64 @@
 
 namespace sy::policies {
 
-// Maps values to stable tokens "<LABEL_N>" within one request (the same value always gets the
-// same token, numbering is per label) and restores them in the model's answer.
+// Maps values to tokens "<LABEL_XXXXX>" within one request and restores them in the model's
+// answer. XXXXX is 5 characters of Crockford base32 (0-9, A-Z without I, L, O, U) drawn from a
+// CSPRNG per token, so a client cannot guess a token it has not been shown; the same value
+// under the same label always gets the same token. A token never equals a token-shaped string
+// the client sent (see reserve()), so what a client typed is never rewritten into a value.
 class Pseudonymizer {
  public:
-  // The token for `value` under `label` (e.g. "EMAIL"); creates it on first use.
-  std::string tokenFor(std::string_view label, std::string_view value);
+  static constexpr size_t kRandomChars = 5;
+  // Fills the buffer with random bytes. The default is OpenSSL's CSPRNG; tests pass their own.
+  using RandomSource = void (*)(std::span<unsigned char> out);
 
-  // The original value for a token created by this pseudonymizer, or nullopt.
+  explicit Pseudonymizer(RestoreScope scope = RestoreScope::All, RandomSource random = nullptr)
+      : scope_(scope), random_(random) {}
+
+  // Marks every token-shaped substring of `text` ("<" [A-Z0-9_]* "_" 5 chars ">") as taken:
+  // tokenFor() never issues one of them. Call it with every string of the client's request
+  // before the first tokenFor().
+  void reserve(std::string_view text);
+
+  // The token for `value` under `label` (e.g. "EMAIL"), created on first use. `source` is
+  // where this occurrence was found: under RestoreScope::UserTurns the value is restored only
+  // once some occurrence came from TextSource::User.
+  std::string tokenFor(std::string_view label, std::string_view value,
+                       TextSource source = TextSource::User);
+
+  // The original value for a token this pseudonymizer issued and may restore, or nullopt.
   std::optional<std::string_view> originalFor(std::string_view token) const;
 
-  // Replaces every token this pseudonymizer created with its original value; anything else,
-  // including unknown "<FOO_9>" look-alikes, is copied unchanged.
+  // Replaces every token originalFor() knows with its value; anything else, including
+  // look-alikes ("<EMAIL_1>", tokens of other requests, tokens not restorable under the
+  // scope), is copied unchanged.
   std::string restore(std::string_view text) const;
 
   // Length of the longest token handed out so far (0 when none): how much of a stream's tail
   // may still be the beginning of a token.
   size_t maxTokenLength() const { return max_token_length_; }
-  size_t size() const { return value_by_token_.size(); }
+  // Number of tokens restore() gives back.
+  size_t size() const { return restorable_; }
+  RestoreScope scope() const { return scope_; }
 
  private:
+  struct Entry {
+    std::string value;
+    bool restorable = false;
+  };
+
+  std::string newToken(std::string_view label);
+  bool isReserved(std::string_view token);
+
+  RestoreScope scope_;
+  RandomSource random_;
   std::unordered_map<std::string, std::string> token_by_key_;  // label + '\0' + value -> token
-  std::unordered_map<std::string, std::string> value_by_token_;
-  std::unordered_map<std::string, size_t> count_by_label_;
+  std::unordered_map<std::string, Entry> entry_by_token_;
+  // Hashes of the client's token-shaped strings (8 bytes each, whatever a body holds; a hash
+  // collision only makes one more draw), sorted on first use.
+  std::vector<uint64_t> reserved_;
+  bool reserved_sorted_ = true;
+  size_t restorable_ = 0;
   size_t max_token_length_ = 0;
 };
 
@@ -48,15 +84,17 @@ class Pseudonymizer {
 std::string maskValue(std::string_view detector_id, std::string_view value);
 
 // The replacement of one finding's bytes for `action` ("" never: Allow returns the value).
-// `pseudonymizer` may be null, in which case Pseudonymize falls back to Redact.
+// `pseudonymizer` may be null, in which case Pseudonymize falls back to Redact. `source` is
+// where the text comes from (see Pseudonymizer::tokenFor).
 std::string replacementFor(const Finding& finding, std::string_view value, DlpAction action,
-                           Pseudonymizer* pseudonymizer);
+                           Pseudonymizer* pseudonymizer, TextSource source = TextSource::User);
 
 // Applies actions[i] to findings[i] (the two spans have the same length; findings index into
 // `text`). Overlapping findings are merged: the union of their bytes gets the strictest action
 // among them (Redact > Pseudonymize > Mask > Allow) and the label of the first finding with it.
 std::string applyActions(std::string_view text, std::span<const Finding> findings,
-                         std::span<const DlpAction> actions, Pseudonymizer* pseudonymizer);
+                         std::span<const DlpAction> actions, Pseudonymizer* pseudonymizer,
+                         TextSource source = TextSource::User);
 
 // Shorthand: every finding redacted.
 std::string redact(std::string_view text, std::span<const Finding> findings);

@@ -13,6 +13,14 @@ namespace sy::policies {
 // well as on the detector id. Confidential markers defined by the security team are Custom.
 enum class DetectorClass { Pii, Secret, Injection, Custom };
 
+// Where a text comes from. Untrusted content (tool results, fetched documents, e-mails the
+// model is asked to read) weighs instructions addressed to the assistant much more: there they
+// are an indirect prompt injection, while in a user's own prompt they are just instructions.
+// System (system and developer prompts) and Assistant (earlier answers sent back as history)
+// are trusted like User for injection scoring; they differ only for pseudonym restoring
+// (RestoreScope::UserTurns gives back only values found in User texts).
+enum class TextSource { User, Untrusted, System, Assistant };
+
 // "pii", "secret", "injection", "custom".
 std::string_view toString(DetectorClass detector_class);
 
@@ -37,8 +45,14 @@ enum class DlpAction {
   Allow,         // keep the text (audit only)
   Redact,        // "[EMAIL]"
   Mask,          // "****1111": keeps the last 4 characters of long values, the domain of emails
-  Pseudonymize,  // "<EMAIL_1>": stable per request, restorable (see Pseudonymizer)
+  Pseudonymize,  // "<EMAIL_7Q2FX>": stable per request, restorable (see Pseudonymizer)
 };
+
+// Which pseudonyms a model's answer gets back: every token issued for the request, or only
+// those of values that occur in the user's own turns (not only in system prompts, tool results
+// or earlier assistant turns), so an end user cannot have the model replay a value that only
+// the application put in the context.
+enum class RestoreScope { All, UserTurns };
 
 std::string_view toString(DlpAction action);
 
@@ -48,5 +62,9 @@ std::string_view toString(DlpAction action);
 // except secret.generic_assignment -> "SECRET", the URL detectors -> "PASSWORD" and
 // secret.http_credentials -> "CREDENTIALS".
 std::string labelFor(std::string_view detector_id);
+
+// The detector id of the synthetic finding the streaming redactor reports for text that a scan
+// bound kept from being fully examined (labelled "[SCAN_LIMIT]"; always redacted).
+inline constexpr std::string_view kScanLimitDetectorId = "scan_limit";
 
 }  // namespace sy::policies

@@ -111,7 +111,13 @@ std::vector<Finding> StreamingRedactor::scanHeld() const {
     return found;
   }
   const size_t context = context_.size();
-  for (Finding f : engine_->scan(context_ + buffer_, options_.source)) {
+  ScanResult scanned = engine_->scanText(context_ + buffer_, options_.source);
+  if (scanned.limit && scanned.limit->end > context) {
+    // A scan bound left this part unexamined: it goes out redacted, whatever the rules say.
+    scanned.findings.push_back({std::string(kScanLimitDetectorId), DetectorClass::Secret, "",
+                                scanned.limit->begin, scanned.limit->end, false});
+  }
+  for (Finding& f : scanned.findings) {
     if (f.end <= context) {
       continue;  // handled when it was emitted
     }
@@ -160,7 +166,8 @@ std::string StreamingRedactor::emit(size_t cut, std::vector<Finding>& found, boo
   const size_t available = buffer_.size();
   std::vector<DlpAction> actions;
   for (const Finding& f : found) {
-    actions.push_back(action_for_ ? action_for_(f) : DlpAction::Redact);
+    DlpAction action = action_for_ ? action_for_(f) : DlpAction::Redact;
+    actions.push_back(f.detector_id == kScanLimitDetectorId ? DlpAction::Redact : action);
   }
   std::string out;
   size_t pos = 0;
@@ -170,9 +177,10 @@ std::string StreamingRedactor::emit(size_t cut, std::vector<Finding>& found, boo
     out += restoreRaw(raw.substr(pos, group.start - pos));
     const Finding& label = found[group.finding];
     out += replacementFor(label, raw.substr(group.start, group.end - group.start), group.action,
-                          pseudonymizer_);
+                          pseudonymizer_, options_.source);
     pos = group.end;
-    if (forced && group.end == available && group.action != DlpAction::Allow) {
+    if (forced && group.end == available && group.action != DlpAction::Allow &&
+        label.detector_id != kScanLimitDetectorId) {
       continuation = label.detector_id == "secret.private_key" ? Continuation::PemBlock
                                                                : Continuation::TokenRun;
     }

@@ -2,7 +2,9 @@
 // safe to emit. A hold-back window (the engine's longest pattern, or configured) keeps the tail
 // of the stream until no sensitive value can straddle it, so a value split across chunks is
 // still caught and a pseudonym token split across chunks is still restored. The added delay is
-// bounded by the window, never by the response length; finish() flushes the rest.
+// bounded by the window, never by the response length; finish() flushes the rest. Text that a
+// scan bound (ScanBound) left unexamined is redacted as one "[SCAN_LIMIT]" finding
+// (kScanLimitDetectorId), whatever the action function says.
 // Pure text in, text out: the caller maps it onto SSE chunk deltas.
 // Thread-safety: one per response, NOT thread-safe. The engine, the action function's captures
 // and the pseudonymizer must outlive it.

@@ -30,6 +30,15 @@ using NameIndex = std::map<std::string, int, std::less<>>;
 constexpr std::array<std::string_view, 4> kSettingGroups{"pii", "secrets", "injection", "all"};
 // What an action rule's `detectors` may name besides ids and custom rule names.
 constexpr std::array<std::string_view, 4> kRuleGroups{"pii", "secrets", "injection", "custom"};
+// dlp.limits.on_limit and dlp.pseudonyms.restore.
+constexpr std::array<std::pair<std::string_view, policies::LimitAction>, 2> kLimitActions{{
+    {"block-external", policies::LimitAction::BlockExternal},
+    {"block", policies::LimitAction::Block},
+}};
+constexpr std::array<std::pair<std::string_view, policies::RestoreScope>, 2> kRestoreScopes{{
+    {"all", policies::RestoreScope::All},
+    {"user-turns", policies::RestoreScope::UserTurns},
+}};
 // DlpEngine's limit per pattern: a pattern that compiles here also compiles there.
 constexpr int64_t kPatternMaxMem = 8 << 20;
 // Shannon entropy of a byte string cannot exceed 8 bits per character.
@@ -313,6 +322,19 @@ void decodeEvasion(Decoder& decoder, const Located& where, policies::EvasionConf
   }
 }
 
+// dlp.limits: the scan bound that is not an evasion setting, and what reaching any bound does.
+void decodeLimits(Decoder& decoder, const Located& where, DlpConfig& engine,
+                  DlpPolicySpec& policy) {
+  const Mapping limits(decoder, where, {{"max_matches_per_pattern", "on_limit"}});
+  readCount(decoder, limits.optional("max_matches_per_pattern"), engine.max_matches_per_pattern);
+  decoder.readEnum(limits.optional("on_limit"), kLimitActions, "on_limit", policy.on_limit);
+}
+
+void decodePseudonyms(Decoder& decoder, const Located& where, DlpPolicySpec& policy) {
+  const Mapping pseudonyms(decoder, where, {{"restore"}});
+  decoder.readEnum(pseudonyms.optional("restore"), kRestoreScopes, "restore", policy.restore);
+}
+
 void decodeRuleDetectors(DlpContext& ctx, const Located& where, std::vector<std::string>& out) {
   const std::vector<Located> items = ctx.decoder.sequence(where);
   if (items.empty() && where.node.IsSequence()) {
@@ -464,7 +486,7 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
   const Mapping dlp(ctx.decoder, where,
                     {{"default_pack", "detectors", "custom", "allow_patterns", "evasion",
                       "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes",
-                      "actions", "responses", "unknown_fields"}});
+                      "limits", "pseudonyms", "actions", "responses", "unknown_fields"}});
   ctx.decoder.readBool(dlp.optional("default_pack"), engine.default_pack);
   ctx.decoder.readEnum(dlp.optional("unknown_fields"), kUnknownFields, "unknown_fields",
                        policy.unknown_fields);
@@ -494,6 +516,12 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
     ctx.decoder.error(*threshold, strCat("must be > 0, got '", threshold->node.Scalar(), "'"));
   }
   readSizeOrZero(ctx.decoder, dlp.optional("stream_window_bytes"), engine.stream_window_bytes);
+  if (const auto limits = dlp.optional("limits")) {
+    decodeLimits(ctx.decoder, *limits, engine, policy);
+  }
+  if (const auto pseudonyms = dlp.optional("pseudonyms")) {
+    decodePseudonyms(ctx.decoder, *pseudonyms, policy);
+  }
   if (const auto actions = dlp.optional("actions")) {
     ctx.has_request_rules = true;
     decodeActionRules(ctx, *actions, /*response=*/false, policy.request_rules);

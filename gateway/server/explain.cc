@@ -153,6 +153,14 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     }
   }
   out["findings"] = std::move(findings);
+  // A scan that reached a bound: which one and where (the request counts as the most sensitive
+  // its detectors could make it, and dlp.limits.on_limit decides where it may go).
+  if (ctx.dlp && ctx.dlp->limitReached()) {
+    out["scan_limit"] = json::object{{"bound", policies::toString(ctx.dlp->limitReached()->bound)},
+                                     {"path", ctx.dlp->limitReached()->path}};
+  } else {
+    out["scan_limit"] = nullptr;
+  }
   out["reasons"] = std::move(reasons);
   return out;
 }

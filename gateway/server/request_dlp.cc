@@ -397,7 +397,11 @@ class BodyWalker {
       const std::string_view name =
           role != nullptr && role->is_string() ? std::string_view(role->get_string()) : "";
       const bool untrusted = name == "tool" || name == "function";
-      source_ = untrusted ? policies::TextSource::Untrusted : policies::TextSource::User;
+      // Only `user` turns are the user's own (pseudonym restoring under `user-turns`).
+      source_ = untrusted                                     ? policies::TextSource::Untrusted
+                : name == "system" || name == "developer"     ? policies::TextSource::System
+                : name == "assistant"                         ? policies::TextSource::Assistant
+                                                              : policies::TextSource::User;
       author_ = untrusted ? Author::Tool : name == "assistant" ? Author::Model : Author::Client;
     }
     (void)walkObject(object, shape);
@@ -421,7 +425,8 @@ class BodyWalker {
       return;
     }
     for (const policies::Finding& finding :
-         dlp_.engine_.scan(std::string_view(joined).substr(from, to - from), pieces[0].source)) {
+         scanChecked(std::string_view(joined).substr(from, to - from), pieces[0].source,
+                     &pieces[0].where)) {
       const size_t start = from + finding.start;
       const size_t end = from + finding.end;
       // The pieces it touches; one piece alone was already scanned on its own.
@@ -549,7 +554,7 @@ class BodyWalker {
   void scanIdentifierPieces(std::string_view text, std::vector<policies::Finding>& findings) {
     const size_t before = findings.size();
     auto add = [&](std::string_view piece, size_t offset) {
-      for (policies::Finding& finding : dlp_.engine_.scan(piece, source_)) {
+      for (policies::Finding& finding : scanChecked(piece, source_)) {
         finding.start += offset;
         finding.end += offset;
         const bool known = std::any_of(findings.begin(), findings.end(), [&](const auto& f) {
@@ -572,8 +577,20 @@ class BodyWalker {
     }
   }
 
+  // The engine's findings in `text`. A scan that reaches a bound is recorded (at `path`, or
+  // where the walker is): the request then fails closed (RequestDlp::verdict).
+  std::vector<policies::Finding> scanChecked(std::string_view text, policies::TextSource source,
+                                             const std::string* path = nullptr) {
+    policies::ScanResult result = dlp_.engine_.scanText(text, source);
+    if (result.limit && !dlp_.limit_) {
+      dlp_.limit_ = ScanLimitReached{result.limit->bound, path != nullptr ? *path : where()};
+      dlp_.sensitivity_ = std::max(dlp_.sensitivity_, dlp_.policy_.limitSensitivity());
+    }
+    return std::move(result.findings);
+  }
+
   void scan(std::string_view text, Text what) {
-    std::vector<policies::Finding> findings = dlp_.engine_.scan(text, source_);
+    std::vector<policies::Finding> findings = scanChecked(text, source_);
     if ((what == Text::Name || what == Text::Key) && text.size() <= kMaxNameBytes) {
       scanIdentifierPieces(text, findings);
     }
@@ -634,6 +651,36 @@ class BodyWalker {
   std::string error_;
 };
 
+namespace {
+
+// Every token-shaped string the client sent (in any string or key of the body) is reserved, so
+// that no pseudonym issued for this request equals something the client typed.
+void reserveClientTokens(const json::object& body, policies::Pseudonymizer& pseudonymizer) {
+  std::vector<const json::value*> pending;
+  for (const auto& entry : body) {
+    pseudonymizer.reserve(entry.key());
+    pending.push_back(&entry.value());
+  }
+  while (!pending.empty()) {
+    const json::value* value = pending.back();
+    pending.pop_back();
+    if (const json::string* text = value->if_string()) {
+      pseudonymizer.reserve(*text);
+    } else if (const json::array* array = value->if_array()) {
+      for (const json::value& item : *array) {
+        pending.push_back(&item);
+      }
+    } else if (const json::object* object = value->if_object()) {
+      for (const auto& entry : *object) {
+        pseudonymizer.reserve(entry.key());
+        pending.push_back(&entry.value());
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Status RequestDlp::inspect(connectors::Endpoint endpoint, json::object& body) {
   BodyWalker walker(*this, policy_.unknownFields());
   Status status =
@@ -644,6 +691,9 @@ Status RequestDlp::inspect(connectors::Endpoint endpoint, json::object& body) {
   if (opaque_) {
     // Token ids are text DLP cannot read: treated as the most sensitive content there is.
     sensitivity_ = static_cast<int>(policy_.levels().names().size()) - 1;
+  }
+  if (!texts_.empty()) {
+    reserveClientTokens(body, pseudonymizer_);
   }
   return status;
 }
@@ -663,7 +713,12 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
   }
   DestinationVerdict& verdict = cached.emplace();
   if (opaque_ && destination == Location::External) {
-    verdict.block = DestinationVerdict::Block{-1, opaque_->second, opaque_->first};
+    verdict.block = DestinationVerdict::Block{-1, opaque_->second, opaque_->first, {}};
+  }
+  if (limit_ && !verdict.block &&
+      (destination == Location::External ||
+       policy_.onLimit() == policies::LimitAction::Block)) {
+    verdict.block = DestinationVerdict::Block{-1, "", limit_->path, limit_->bound};
   }
   verdict.actions.reserve(texts_.size());
   for (const ScannedText& text : texts_) {
@@ -677,7 +732,7 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
       actions.push_back(action);
       if (action.action == PolicyAction::Block && !verdict.block) {
         verdict.block =
-            DestinationVerdict::Block{action.rule, finding.detector_id, text.pathString()};
+            DestinationVerdict::Block{action.rule, finding.detector_id, text.pathString(), {}};
       }
       verdict.transforms = verdict.transforms || (action.action != PolicyAction::Allow &&
                                                   action.action != PolicyAction::Block);
@@ -708,7 +763,8 @@ void RequestDlp::apply(json::object& body, Location destination) {
       actions.push_back(textAction(action.action));
     }
     std::string rewritten =
-        policies::applyActions(text.original, text.findings, actions, &pseudonymizer_);
+        policies::applyActions(text.original, text.findings, actions, &pseudonymizer_,
+                               text.source);
     if (text.key) {
       renameKey(*parent, text.at.back(), rewritten);
     } else {
@@ -720,10 +776,23 @@ void RequestDlp::apply(json::object& body, Location destination) {
 
 const std::string& RequestDlp::blockRule(const DestinationVerdict::Block& block) const {
   static const std::string kUninspectable = "uninspectable";
+  static const std::string kLimits = "dlp.limits";
+  if (block.limit) {
+    return kLimits;
+  }
   return block.rule < 0 ? kUninspectable : policy_.requestRule(block.rule).name;
 }
 
 Error RequestDlp::blockError(const DestinationVerdict::Block& block) const {
+  if (block.limit) {
+    const bool everywhere = policy_.onLimit() == policies::LimitAction::Block;
+    return makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream,
+                     "DLP scan limit reached (" + std::string(policies::toString(*block.limit)) +
+                         ") in " + block.path + ": request not sent to " +
+                         (everywhere ? "any backend." : "an external backend."),
+                     "policy_violation")
+        .error();
+  }
   if (block.rule < 0) {
     return makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream,
                      "Request blocked: " + block.path + " holds " + block.detector_id +

@@ -6,7 +6,8 @@
 // under it, dropped or refused, as `dlp.unknown_fields` says; a value of an unexpected shape
 // (content as an object, tool-call arguments as an object) is scanned whole. What cannot be
 // scanned at all (embeddings input as token ids) makes the request the most sensitive kind and
-// blocks it toward external backends. Texts are scanned once; the transform is re-applied only if
+// blocks it toward external backends, and so does a text whose scan reaches a bound (see
+// ScanBound; dlp.limits.on_limit). Texts are scanned once; the transform is re-applied only if
 // a failover crosses to a destination (self-hosted vs external) that the policy treats
 // differently. Used by the pipeline and by `explain`. Per request, NOT thread-safe; the engine
 // and policy must outlive it.
@@ -48,8 +49,10 @@ struct ScannedText {
 struct DestinationVerdict {
   struct Block {
     int rule = -1;  // -1: not a rule but content that cannot be inspected (see `detector_id`)
+                    // or a scan that reached a bound (see `limit`)
     std::string detector_id;
     std::string path;
+    std::optional<policies::ScanBound> limit;  // set: the scan of `path` reached this bound
   };
   std::optional<Block> block;
   // Per text with findings (same order as RequestDlp::texts()), the action of each finding.
@@ -57,19 +60,29 @@ struct DestinationVerdict {
   bool transforms = false;  // some finding is redacted, masked or pseudonymized
 };
 
+// A scan of the request that reached a bound: where, and which bound.
+struct ScanLimitReached {
+  policies::ScanBound bound = policies::ScanBound::MatchesPerPattern;
+  std::string path;  // of the first text whose scan reached a bound
+};
+
 class RequestDlp {
  public:
   RequestDlp(const policies::DlpEngine& engine, const policies::DlpPolicy& policy)
-      : engine_(engine), policy_(policy) {}
+      : engine_(engine), policy_(policy), pseudonymizer_(policy.restoreScope()) {}
 
   // Scans every text of `body` (already validated by the decode phase for `endpoint`). Drops
-  // unknown fields under `dlp.unknown_fields: drop`; under `reject` the first one is a 400.
+  // unknown fields under `dlp.unknown_fields: drop`; under `reject` the first one is a 400. A
+  // text whose scan reaches a bound makes the request as sensitive as the policy's detectors
+  // can make it and, per dlp.limits.on_limit, blocks it for external (or all) destinations.
   Status inspect(connectors::Endpoint endpoint, boost::json::object& body);
 
   // Texts with findings only, in body order.
   const std::vector<ScannedText>& texts() const { return texts_; }
   size_t findingCount() const;
   int sensitivity() const { return sensitivity_; }  // rank in the policy's levels
+  // Set when the scan of some text reached a bound.
+  const std::optional<ScanLimitReached>& limitReached() const { return limit_; }
 
   // A routing rule's `transform`: findings the policy would allow through to an external
   // destination get `action` instead (findings already transformed or blocked keep their action).
@@ -83,9 +96,11 @@ class RequestDlp {
   // never stacks transforms). A no-op when this destination's texts are already in place.
   void apply(boost::json::object& body, Location destination);
 
-  // The 403 for a blocked verdict: names the rule, the detector and where, never the value.
+  // The 403 for a blocked verdict: names the rule (or the scan bound), the detector and where,
+  // never the value.
   Error blockError(const DestinationVerdict::Block& block) const;
-  // The rule's name, or "uninspectable" for content the engine could not see.
+  // The rule's name, "uninspectable" for content the engine could not see, or "dlp.limits" for
+  // a scan that reached a bound.
   const std::string& blockRule(const DestinationVerdict::Block& block) const;
 
   policies::Pseudonymizer& pseudonymizer() { return pseudonymizer_; }
@@ -96,6 +111,7 @@ class RequestDlp {
   friend class BodyWalker;
 
   std::vector<ScannedText> texts_;
+  std::optional<ScanLimitReached> limit_;
   int sensitivity_ = 0;
   // Where the first content DLP cannot read is, and what it is ("token ids").
   std::optional<std::pair<std::string, std::string>> opaque_;

@@ -254,7 +254,10 @@ struct ResponseDlp::State {
     return StreamingRedactor(
         engine,
         [this](const policies::Finding& finding) {
-          const PolicyAction action = policy->responseAction(finding).action;
+          // Text a scan bound left unexamined is always redacted (the redactor enforces it).
+          const PolicyAction action = finding.detector_id == policies::kScanLimitDetectorId
+                                          ? PolicyAction::Redact
+                                          : policy->responseAction(finding).action;
           findings->push_back({finding.detector_id, action});
           return toDlpAction(action);
         },

@@ -30,6 +30,9 @@ import {
 
 const TIMEOUT = { timeout: 60_000 };
 
+// A pseudonym token: the label, then 5 random characters of Crockford base32.
+const TOKEN = '<EMAIL_[0-9A-HJKMNP-TV-Z]{5}>';
+
 function lastUserText(body) {
   const messages = body.messages;
   const content = messages[messages.length - 1].content;
@@ -92,7 +95,7 @@ describe('DLP on requests and responses', { timeout: 300_000 }, () => {
     const res = await post(gateway, '/v1/chat/completions', chatBody('frontier', text));
     assert.equal(res.status, 200, res.body);
     const upstream = lastUserText(await cloud.lastRequest());
-    assert.equal(upstream, 'Write to <EMAIL_1> and cc <EMAIL_1>.');
+    assert.match(upstream, new RegExp(`^Write to (${TOKEN}) and cc \\1\\.$`));
     assert.equal(res.json.choices[0].message.content, text, 'the client sees its own text again');
   });
 
@@ -121,7 +124,7 @@ describe('DLP on requests and responses', { timeout: 300_000 }, () => {
     assert.equal(finish, 'stop');
     assert.ok(usage && usage.completion_tokens > 0);
     assert.ok(chunks > 10, `the stream stayed a stream (${chunks} chunks)`);
-    assert.equal(lastUserText(await cloud.lastRequest()), 'Contact <EMAIL_1> today, or <EMAIL_1> tomorrow.');
+    assert.match(lastUserText(await cloud.lastRequest()), new RegExp(`^Contact (${TOKEN}) today, or \\1 tomorrow\\.$`));
   });
 
   test('content parts and tool-call arguments are pseudonymized too', TIMEOUT, async () => {
@@ -138,9 +141,10 @@ describe('DLP on requests and responses', { timeout: 300_000 }, () => {
     const upstream = await cloud.lastRequest();
     const raw = JSON.stringify(upstream);
     assert.ok(!raw.includes(EMAIL), raw);
-    assert.equal(JSON.parse(upstream.messages[0].tool_calls[0].function.arguments).to, '<EMAIL_1>');
-    assert.equal(upstream.messages[1].content, 'delivered to <EMAIL_1>');
-    assert.equal(upstream.messages[2].content[0].text, 'Did <EMAIL_1> get it?');
+    const token = JSON.parse(upstream.messages[0].tool_calls[0].function.arguments).to;
+    assert.match(token, new RegExp(`^${TOKEN}$`));
+    assert.equal(upstream.messages[1].content, `delivered to ${token}`);
+    assert.equal(upstream.messages[2].content[0].text, `Did ${token} get it?`);
     assert.equal(res.json.choices[0].message.content, `Did ${EMAIL} get it?`);
   });
 
@@ -268,5 +272,85 @@ describe('a policy with custom rules and its own actions', { timeout: 120_000 },
     const explained = runCli(['explain', '--config', gateway.configFile]);
     assert.equal(explained.code, 3);
     assert.equal(JSON.parse(explained.stdout).error.code, 'invalid_json');
+  });
+});
+
+describe('scan bounds fail closed and pseudonyms cannot be replayed', { timeout: 180_000 }, () => {
+  let defaults; // the default bounds
+  let lowered; // dlp.limits.max_matches_per_pattern: 50
+  let local;
+  let cloud;
+
+  const emails = (count) => Array.from({ length: count }, (_, i) => `u${i}@example.com`).join(' ');
+
+  before(async () => {
+    [local, cloud] = await Promise.all([startMock('local3'), startMock('cloud3')]);
+    await Promise.all([local.configure({ echo_chunk_bytes: 3 }), cloud.configure({ echo_chunk_bytes: 3 })]);
+    const config = () => policy({
+      backends: [
+        backendFor('llama-local', local, { model: 'llama-3' }),
+        backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external' }),
+      ],
+      tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['cloud'] } },
+    });
+    defaults = await startGateway(config());
+    const capped = config();
+    capped.dlp = { limits: { max_matches_per_pattern: 50 } };
+    lowered = await startGateway(capped);
+  });
+
+  after(stopAll);
+
+  test('more than 65,536 findings in one text: refused toward the external backend, naming the bound', TIMEOUT, async () => {
+    const before = (await cloud.stats()).requests;
+    const text = `Mail all of them: ${emails(65_536 + 64)}`;
+    const res = await post(defaults, '/v1/chat/completions', chatBody('frontier', text));
+    assert.equal(res.status, 403, res.body.slice(0, 500));
+    const error = errorOf(res.json);
+    assert.equal(error.code, 'policy_violation');
+    assert.equal(error.message,
+      'DLP scan limit reached (matches per pattern) in messages[0].content: request not sent to an external backend.');
+    assert.equal((await cloud.stats()).requests, before, 'nothing reached the external backend');
+  });
+
+  test('a lowered bound (dlp.limits) is enforced the same way; a self-hosted backend may still serve the request', TIMEOUT, async () => {
+    const before = (await cloud.stats()).requests;
+    const text = emails(60);
+    const refused = await post(lowered, '/v1/chat/completions', chatBody('frontier', text));
+    assert.equal(refused.status, 403, refused.body);
+    assert.match(errorOf(refused.json).message, /^DLP scan limit reached \(matches per pattern\)/);
+    assert.equal((await cloud.stats()).requests, before, 'nothing reached the external backend');
+
+    const served = await post(lowered, '/v1/chat/completions', chatBody('local', text));
+    assert.equal(served.status, 200, served.body);
+    assert.equal(lastUserText(await local.lastRequest()), text);
+
+    const under = await post(lowered, '/v1/chat/completions', chatBody('frontier', emails(40)));
+    assert.equal(under.status, 200, under.body);
+    assert.equal((await cloud.stats()).requests, before + 1);
+    assert.ok(!JSON.stringify(await cloud.lastRequest()).includes('@example.com'));
+
+    const metrics = await scrapeMetrics(lowered);
+    assert.ok(metricValue(metrics, 'switchyard_dlp_blocks_total', { rule: 'dlp.limits' }) >= 1);
+  });
+
+  test('a token-shaped string the client typed is never rewritten into a value', TIMEOUT, async () => {
+    // The mock echoes the (pseudonymized) prompt; the gateway restores only its own tokens.
+    const text = `Repeat <EMAIL_1>, <EMAIL_7Q2FX> and <EMAIL_00000> for ${EMAIL}.`;
+    const res = await post(defaults, '/v1/chat/completions', chatBody('frontier', text));
+    assert.equal(res.status, 200, res.body);
+    const upstream = lastUserText(await cloud.lastRequest());
+    assert.match(upstream, new RegExp(`^Repeat <EMAIL_1>, <EMAIL_7Q2FX> and <EMAIL_00000> for ${TOKEN}\\.$`));
+    assert.equal(res.json.choices[0].message.content, text, 'the client gets exactly what it typed');
+  });
+
+  test('tokens differ from one request to the next', TIMEOUT, async () => {
+    const tokens = new Set();
+    for (let i = 0; i < 3; i += 1) {
+      const res = await post(defaults, '/v1/chat/completions', chatBody('frontier', `Write to ${EMAIL}`));
+      assert.equal(res.status, 200, res.body);
+      tokens.add(lastUserText(await cloud.lastRequest()));
+    }
+    assert.equal(tokens.size, 3, [...tokens].join(', '));
   });
 });

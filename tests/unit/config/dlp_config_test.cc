@@ -134,7 +134,7 @@ const std::vector<ErrorCase> kDlpCases = {
      dlp("  enabled: false\n"),
      {"policy.yaml:2:3: dlp.enabled: unknown key (expected one of: default_pack, detectors, "
       "custom, allow_patterns, evasion, generic_secret_min_entropy, injection_threshold, "
-      "stream_window_bytes, actions, responses, unknown_fields)"}},
+      "stream_window_bytes, limits, pseudonyms, actions, responses, unknown_fields)"}},
     {"UnknownFieldsIsScanDropOrReject",
      dlp("  unknown_fields: ignore\n"),
      {"policy.yaml:2:19: dlp.unknown_fields: unknown unknown_fields 'ignore' (expected one of: "
@@ -204,6 +204,30 @@ const std::vector<ErrorCase> kEvasionCases = {
     {"MaxDecodedBytesNotASize",
      dlp("  evasion: {max_decoded_bytes: lots}\n"),
      {"policy.yaml:2:32: dlp.evasion.max_decoded_bytes: invalid size 'lots' (use e.g. 8MiB)"}},
+};
+
+const std::vector<ErrorCase> kLimitAndPseudonymCases = {
+    {"LimitsIsAScalar",
+     dlp("  limits: on\n"),
+     {"policy.yaml:2:11: dlp.limits: expected a mapping, got 'on'"}},
+    {"LimitsUnknownKey",
+     dlp("  limits: {max_findings: 10}\n"),
+     {"policy.yaml:2:12: dlp.limits.max_findings: unknown key (expected one of: "
+      "max_matches_per_pattern, on_limit)"}},
+    {"MaxMatchesZero",
+     dlp("  limits: {max_matches_per_pattern: 0}\n"),
+     {"policy.yaml:2:37: dlp.limits.max_matches_per_pattern: must be > 0, got '0'"}},
+    {"UnknownOnLimit",
+     dlp("  limits: {on_limit: allow}\n"),
+     {"policy.yaml:2:22: dlp.limits.on_limit: unknown on_limit 'allow' (expected one of: "
+      "block-external, block)"}},
+    {"PseudonymsUnknownKey",
+     dlp("  pseudonyms: {restore_all: true}\n"),
+     {"policy.yaml:2:16: dlp.pseudonyms.restore_all: unknown key (expected one of: restore)"}},
+    {"UnknownRestoreScope",
+     dlp("  pseudonyms: {restore: user_turns}\n"),
+     {"policy.yaml:2:25: dlp.pseudonyms.restore: unknown restore 'user_turns' (expected one of: "
+      "all, user-turns)"}},
 };
 
 const std::vector<ErrorCase> kDetectorCases = {
@@ -465,6 +489,8 @@ INSTANTIATE_TEST_SUITE_P(DefaultLevels, ConfigErrorTest, testing::ValuesIn(kDefa
 INSTANTIATE_TEST_SUITE_P(Dlp, ConfigErrorTest, testing::ValuesIn(kDlpCases), errorCaseName);
 INSTANTIATE_TEST_SUITE_P(DlpEvasion, ConfigErrorTest, testing::ValuesIn(kEvasionCases),
                          errorCaseName);
+INSTANTIATE_TEST_SUITE_P(DlpLimits, ConfigErrorTest, testing::ValuesIn(kLimitAndPseudonymCases),
+                         errorCaseName);
 INSTANTIATE_TEST_SUITE_P(DlpDetectors, ConfigErrorTest, testing::ValuesIn(kDetectorCases),
                          errorCaseName);
 INSTANTIATE_TEST_SUITE_P(DlpCustom, ConfigErrorTest, testing::ValuesIn(kCustomCases),
@@ -648,8 +674,22 @@ void expectDefaultDlp(const Config& config) {
   const policies::DlpPolicySpec& policy = config.dlp_policy;
   EXPECT_EQ(policy.levels.names(), SensitivityLevels().names());
   EXPECT_TRUE(policy.scan_responses);
+  EXPECT_EQ(policy.on_limit, policies::LimitAction::BlockExternal);
+  EXPECT_EQ(policy.restore, policies::RestoreScope::All);
+  EXPECT_EQ(config.dlp.max_matches_per_pattern, 65536u);
   expectSameRules(policy.request_rules, policies::DlpPolicySpec::defaultRequestRules());
   expectSameRules(policy.response_rules, policies::DlpPolicySpec::defaultResponseRules());
+}
+
+TEST(DlpConfigTest, DecodesTheLimitsAndThePseudonymRestoreScope) {
+  const auto loaded = loadConfigString(
+      withCatalog("dlp:\n  limits: {max_matches_per_pattern: 1000, on_limit: block}\n"
+                  "  pseudonyms: {restore: user-turns}\n"),
+      "limits.yaml");
+  ASSERT_TRUE(loaded.has_value()) << testing::PrintToString(errorStrings(loaded));
+  EXPECT_EQ(loaded->dlp.max_matches_per_pattern, 1000u);
+  EXPECT_EQ(loaded->dlp_policy.on_limit, policies::LimitAction::Block);
+  EXPECT_EQ(loaded->dlp_policy.restore, policies::RestoreScope::UserTurns);
 }
 
 TEST(DlpConfigTest, AbsentSectionsKeepTheStructDefaults) {

@@ -36,7 +36,8 @@ TEST(DlpTransformTest, AppliesTheActionChosenForEachFinding) {
                                    at(text, "10.0.0.1", "ipv4")};
   std::vector<DlpAction> actions = {DlpAction::Pseudonymize, DlpAction::Mask, DlpAction::Allow};
   Pseudonymizer pseudonymizer;
-  EXPECT_EQ(applyActions(text, findings, actions, &pseudonymizer), "<EMAIL_1> ****1111 10.0.0.1");
+  EXPECT_EQ(testing::numberTokens(applyActions(text, findings, actions, &pseudonymizer)),
+            "<EMAIL_1> ****1111 10.0.0.1");
 }
 
 TEST(DlpTransformTest, MergesOverlappingFindingsUnderTheStrictestAction) {
@@ -46,14 +47,45 @@ TEST(DlpTransformTest, MergesOverlappingFindingsUnderTheStrictestAction) {
   EXPECT_EQ(applyActions(text, findings, actions, nullptr), "xx [CUSTOM] yy");
 }
 
-TEST(PseudonymizerTest, GivesTheSameValueTheSameTokenAndNumbersPerLabel) {
+// "<LABEL_" + 5 characters of Crockford base32 + ">".
+bool hasTokenShape(std::string_view token, std::string_view label) {
+  if (token.size() != label.size() + 8 || !token.starts_with("<") || !token.ends_with(">") ||
+      token.substr(1, label.size()) != label || token[label.size() + 1] != '_') {
+    return false;
+  }
+  constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  for (char c : token.substr(label.size() + 2, 5)) {
+    if (kAlphabet.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(PseudonymizerTest, GivesTheSameValueTheSameTokenAndDistinctValuesDistinctOnes) {
   Pseudonymizer p;
-  EXPECT_EQ(p.tokenFor("EMAIL", "a@b.io"), "<EMAIL_1>");
-  EXPECT_EQ(p.tokenFor("EMAIL", "c@d.io"), "<EMAIL_2>");
-  EXPECT_EQ(p.tokenFor("EMAIL", "a@b.io"), "<EMAIL_1>");
-  EXPECT_EQ(p.tokenFor("PHONE", "a@b.io"), "<PHONE_1>");
+  const std::string a = p.tokenFor("EMAIL", "a@b.io");
+  const std::string c = p.tokenFor("EMAIL", "c@d.io");
+  EXPECT_TRUE(hasTokenShape(a, "EMAIL")) << a;
+  EXPECT_TRUE(hasTokenShape(c, "EMAIL")) << c;
+  EXPECT_NE(a, c);
+  EXPECT_EQ(p.tokenFor("EMAIL", "a@b.io"), a);
+  const std::string phone = p.tokenFor("PHONE", "a@b.io");
+  EXPECT_TRUE(hasTokenShape(phone, "PHONE")) << phone;
   EXPECT_EQ(p.size(), 3u);
-  EXPECT_EQ(p.maxTokenLength(), 9u);
+  EXPECT_EQ(p.maxTokenLength(), 13u);
+}
+
+TEST(PseudonymizerTest, TokensAreNotPredictableAcrossRequests) {
+  // Two requests with the same value get different tokens (25 random bits each: the chance
+  // that 20 pairs all collide is nil).
+  int same = 0;
+  for (int i = 0; i < 20; ++i) {
+    Pseudonymizer first;
+    Pseudonymizer second;
+    same += first.tokenFor("EMAIL", "a@b.io") == second.tokenFor("EMAIL", "a@b.io") ? 1 : 0;
+  }
+  EXPECT_LT(same, 2);
 }
 
 TEST(PseudonymizerTest, RestoresKnownTokensAndLeavesLookAlikesAlone) {
@@ -63,12 +95,55 @@ TEST(PseudonymizerTest, RestoresKnownTokensAndLeavesLookAlikesAlone) {
                                    at(text, "jane@example.com", "email", 20)};
   std::vector<DlpAction> actions(2, DlpAction::Pseudonymize);
   std::string out = applyActions(text, findings, actions, &p);
-  EXPECT_EQ(out, "write to <EMAIL_1> and <EMAIL_1>");
-  EXPECT_EQ(p.restore("Sure, <EMAIL_1> is noted; <EMAIL_2> and <EMAIL_1 are not <<EMAIL_1>>"),
-            "Sure, jane@example.com is noted; <EMAIL_2> and <EMAIL_1 are not "
-            "<jane@example.com>");
-  EXPECT_EQ(p.originalFor("<EMAIL_1>"), "jane@example.com");
-  EXPECT_FALSE(p.originalFor("<EMAIL_9>").has_value());
+  const std::string token = out.substr(9, 13);
+  EXPECT_EQ(out, "write to " + token + " and " + token);
+  const std::string cut = token.substr(0, token.size() - 1);
+  EXPECT_EQ(p.restore("Sure, " + token + " is noted; <EMAIL_1>, <EMAIL_ZZZZZ> and " + cut +
+                      " are not <" + token + ">"),
+            "Sure, jane@example.com is noted; <EMAIL_1>, <EMAIL_ZZZZZ> and " + cut +
+                " are not <jane@example.com>");
+  EXPECT_EQ(p.originalFor(token), "jane@example.com");
+  EXPECT_FALSE(p.originalFor("<EMAIL_1>").has_value());
+}
+
+TEST(PseudonymizerTest, NeverIssuesATokenTheClientSent) {
+  // Every token the alphabet allows for one label is reserved but one: the pseudonymizer must
+  // pick that one (2^25 tokens would take too long; reserve() is checked via collisions with a
+  // reserved set built from the first draws instead).
+  Pseudonymizer probe;
+  std::string client_text;
+  for (int i = 0; i < 64; ++i) {
+    client_text += probe.tokenFor("EMAIL", "v" + std::to_string(i)) + " ";
+  }
+  for (int round = 0; round < 50; ++round) {
+    Pseudonymizer p;
+    p.reserve(client_text);
+    const std::string token = p.tokenFor("EMAIL", "jane@example.com");
+    EXPECT_EQ(client_text.find(token), std::string::npos);
+  }
+  // reserve() takes token-shaped strings only, anywhere in a text.
+  Pseudonymizer p;
+  p.reserve("x<EMAIL_AAAAA>y <A_BBBBB> <EMAIL_1> <_CCCCC> <email_ddddd>");
+  // (Nothing observable beyond tokenFor() avoiding them; the shapes are covered by
+  // RequestDlpTest.NeverIssuesATokenEqualToOneInTheRequest.)
+  EXPECT_TRUE(hasTokenShape(p.tokenFor("A", "v"), "A"));
+}
+
+TEST(PseudonymizerTest, UserTurnsScopeRestoresOnlyValuesSeenInTheUsersOwnTurns) {
+  Pseudonymizer p(RestoreScope::UserTurns);
+  const std::string system = p.tokenFor("EMAIL", "ceo@corp.example", TextSource::System);
+  const std::string tool = p.tokenFor("EMAIL", "cust@corp.example", TextSource::Untrusted);
+  const std::string user = p.tokenFor("EMAIL", "me@corp.example", TextSource::User);
+  const std::string both = p.tokenFor("EMAIL", "both@corp.example", TextSource::Assistant);
+  EXPECT_EQ(p.tokenFor("EMAIL", "both@corp.example", TextSource::User), both);
+  EXPECT_EQ(p.size(), 2u);
+  EXPECT_EQ(p.restore(system + " " + tool + " " + user + " " + both),
+            system + " " + tool + " me@corp.example both@corp.example");
+  EXPECT_FALSE(p.originalFor(system).has_value());
+
+  Pseudonymizer all(RestoreScope::All);
+  const std::string token = all.tokenFor("EMAIL", "ceo@corp.example", TextSource::System);
+  EXPECT_EQ(all.restore(token), "ceo@corp.example");
 }
 
 TEST(PseudonymizerTest, RoundTripsEveryDefaultFindingOfAText) {

@@ -34,7 +34,7 @@ std::string oneShot(std::string_view text) {
     actions.push_back(policyAction(f));
   }
   Pseudonymizer p;
-  return applyActions(text, findings, actions, &p);
+  return testing::numberTokens(applyActions(text, findings, actions, &p));
 }
 
 std::string streamed(const std::vector<std::string_view>& chunks) {
@@ -44,7 +44,7 @@ std::string streamed(const std::vector<std::string_view>& chunks) {
   for (auto chunk : chunks) {
     out += redactor.feed(chunk);
   }
-  return out + redactor.finish();
+  return testing::numberTokens(out + redactor.finish());
 }
 
 const std::string& sampleAnswer() {
@@ -112,14 +112,18 @@ TEST(StreamingRedactorTest, ReportsFindingsWithStreamOffsets) {
 
 TEST(StreamingRedactorTest, RestoresPseudonymsSplitAtEveryPosition) {
   Pseudonymizer p;
-  p.tokenFor("EMAIL", "jane.doe@example.com");
-  p.tokenFor("PHONE", "+1 415 555 0132");
-  p.tokenFor("CREDIT_CARD", "4111 1111 1111 1111");
-  const std::string answer =
-      "Dear <EMAIL_1>, we will call <PHONE_1> about the card <CREDIT_CARD_1>. <EMAIL_2> and "
-      "<notatoken> stay as they are; <EMAIL_1>!";
-  const std::string expected = p.restore(answer);
-  ASSERT_NE(expected.find("jane.doe@example.com"), std::string::npos);
+  const std::string email = p.tokenFor("EMAIL", "jane.doe@example.com");
+  const std::string phone = p.tokenFor("PHONE", "+1 415 555 0132");
+  const std::string card = p.tokenFor("CREDIT_CARD", "4111 1111 1111 1111");
+  // Look-alikes: a token of the old shape, a token-shaped string never issued, a cut-off token.
+  const std::string answer = "Dear " + email + ", we will call " + phone + " about the card " +
+                             card + ". <EMAIL_1>, <EMAIL_ZZZZZ>, " + email.substr(0, 9) +
+                             " and <notatoken> stay as they are; " + email + "!";
+  const std::string expected =
+      "Dear jane.doe@example.com, we will call +1 415 555 0132 about the card 4111 1111 1111 "
+      "1111. <EMAIL_1>, <EMAIL_ZZZZZ>, " +
+      email.substr(0, 9) + " and <notatoken> stay as they are; jane.doe@example.com!";
+  ASSERT_EQ(p.restore(answer), expected);
   for (const DlpEngine* engine : {static_cast<const DlpEngine*>(nullptr), &defaultEngine()}) {
     for (size_t split = 0; split <= answer.size(); ++split) {
       StreamingRedactor redactor(engine, policyAction, &p);
@@ -128,17 +132,46 @@ TEST(StreamingRedactorTest, RestoresPseudonymsSplitAtEveryPosition) {
       out += redactor.finish();
       ASSERT_EQ(out, expected) << "split at " << split << (engine ? " with engine" : "");
     }
+    // Byte by byte.
+    StreamingRedactor redactor(engine, policyAction, &p);
+    std::string out;
+    for (char c : answer) {
+      out += redactor.feed(std::string_view(&c, 1));
+    }
+    out += redactor.finish();
+    ASSERT_EQ(out, expected) << (engine ? "byte by byte with engine" : "byte by byte");
   }
 }
 
 TEST(StreamingRedactorTest, RestoreOnlyModeHoldsBackNoMoreThanAPartialToken) {
   Pseudonymizer p;
-  p.tokenFor("EMAIL", "a@b.io");
+  const std::string token = p.tokenFor("EMAIL", "a@b.io");
+  ASSERT_EQ(token.size(), 13u);  // "<EMAIL_" + 5 random characters + ">"
   StreamingRedactor redactor(nullptr, nullptr, &p);
   EXPECT_EQ(redactor.feed("Hello "), "Hello ");
-  EXPECT_EQ(redactor.feed("<EMA"), "");
-  EXPECT_EQ(redactor.feed("IL_1> bye <"), "a@b.io bye ");
+  EXPECT_EQ(redactor.feed(token.substr(0, 4)), "");
+  EXPECT_EQ(redactor.feed(token.substr(4) + " bye <"), "a@b.io bye ");
   EXPECT_EQ(redactor.finish(), "<");
+}
+
+TEST(StreamingRedactorTest, RedactsWhatAScanBoundLeftUnexamined) {
+  DlpConfig config;
+  config.max_matches_per_pattern = 2;
+  auto engine = testing::makeEngine(config);
+  const std::string text = "a@b.io c@d.io e@f.io g@h.io end";
+  std::vector<std::string> recorded;
+  StreamingRedactor redactor(
+      engine.get(),
+      [&](const Finding& f) {
+        recorded.push_back(f.detector_id);
+        return DlpAction::Allow;  // the policy would let everything through
+      },
+      nullptr);
+  std::string out = redactor.feed(text);
+  out += redactor.finish();
+  // Everything from the first candidate past the bound to the end of the range it was in.
+  EXPECT_EQ(out, "a@b.io c@d.io [SCAN_LIMIT]");
+  EXPECT_NE(std::find(recorded.begin(), recorded.end(), kScanLimitDetectorId), recorded.end());
 }
 
 TEST(StreamingRedactorTest, BoundsTheHoldBackByTheWindow) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,48 @@
 #include "policies/dlp_engine.h"
 
 namespace sy::policies::testing {
+
+// Pseudonym tokens carry a random part ("<EMAIL_7Q2FX>"). For comparisons, rewrites each
+// distinct token to "<LABEL_n>", n counting distinct tokens per label in order of appearance,
+// so that "same value, same token" and "different values, different tokens" stay visible.
+inline std::string numberTokens(std::string_view text) {
+  constexpr size_t kRandom = 5;
+  std::map<std::string, std::string, std::less<>> renamed;
+  std::map<std::string, int, std::less<>> per_label;
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find('<', pos);
+    if (open == std::string_view::npos) {
+      break;
+    }
+    size_t close = open + 1;
+    while (close < text.size() && ((text[close] >= 'A' && text[close] <= 'Z') ||
+                                   (text[close] >= '0' && text[close] <= '9') ||
+                                   text[close] == '_')) {
+      ++close;
+    }
+    const size_t length = close - open + 1;
+    if (close < text.size() && text[close] == '>' && length >= kRandom + 4 &&
+        text[close - kRandom - 1] == '_') {
+      std::string_view token = text.substr(open, length);
+      auto it = renamed.find(token);
+      if (it == renamed.end()) {
+        std::string label(text.substr(open + 1, close - kRandom - 2 - open));
+        const int n = ++per_label[label];
+        it = renamed.emplace(std::string(token), "<" + label + "_" + std::to_string(n) + ">").first;
+      }
+      out.append(text.substr(pos, open - pos));
+      out.append(it->second);
+      pos = close + 1;
+      continue;
+    }
+    out.append(text.substr(pos, open + 1 - pos));
+    pos = open + 1;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
 
 inline std::unique_ptr<const DlpEngine> makeEngine(const DlpConfig& config = {}) {
   auto engine = DlpEngine::create(config);

@@ -146,6 +146,54 @@ TEST(BlobDecoderTest, DoesNotJoinLinesThatAreNotTheLinesOfOneWrappedBlob) {
   EXPECT_EQ(ragged[1].text, "hello world ");
 }
 
+TEST(BlobDecoderTest, ABlobFollowedByALineOfProseIsStillDecoded) {
+  EvasionConfig config;
+  // 24 characters, no padding: the next line could continue it, but the two together are not
+  // readable, so the first line is decoded alone; the line after it is looked at on its own.
+  auto blobs = findEncodedBlobs("token:\naGVsbG8gd29ybGQgYWdhaW4h\nThanks\n", config, 1 << 20);
+  ASSERT_EQ(blobs.size(), 1u);
+  EXPECT_EQ(blobs[0].text, "hello world again!");
+  EXPECT_EQ(blobs[0].begin, 7u);
+  EXPECT_EQ(blobs[0].end, 31u);
+  auto two =
+      findEncodedBlobs("aGVsbG8gd29ybGQgYWdhaW4h\nThanks\naGVsbG8gd29ybGQg", config, 1 << 20);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1].text, "hello world ");
+}
+
+TEST(BlobDecoderTest, ReportsReadableRunsLeftOutAtEveryLevelInOuterOffsets) {
+  EvasionConfig config;
+  // base64("fwd: " + base64("hello world again") + " ok"): the outer blob fits a budget of 40,
+  // the inner one (17 bytes) does not.
+  std::string text = "z ZndkOiBhR1ZzYkc4Z2QyOXliR1FnWVdkaGFXND0gb2s= z";
+  std::vector<SkippedBlob> skipped;
+  auto blobs = findEncodedBlobs(text, config, 40, &skipped);
+  ASSERT_EQ(blobs.size(), 1u);
+  EXPECT_EQ(blobs[0].text, "fwd: aGVsbG8gd29ybGQgYWdhaW4= ok");
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].reason, SkippedBlob::Reason::OverBudget);
+  EXPECT_GT(skipped[0].begin, 2u);
+  EXPECT_LT(skipped[0].end, text.size() - 2);
+  // With the budget, both levels are decoded and nothing is left out.
+  skipped.clear();
+  EXPECT_EQ(findEncodedBlobs(text, config, 1 << 20, &skipped).size(), 2u);
+  EXPECT_TRUE(skipped.empty());
+}
+
+TEST(BlobDecoderTest, ReportsABlobOfTheLastLevelThatHoldsAnotherOne) {
+  EvasionConfig config;
+  // base64(base64(base64("aGVsbG8gd29ybGQgYWdhaW4="))): the third level still holds base64.
+  std::string text = "V1ZWa1YyTXlTa2hQUjJSclRXcHNOVmxyWkZKYU1XeFlXa2RvYUZaNlVUbEpRVDA5";
+  std::vector<SkippedBlob> skipped;
+  auto blobs = findEncodedBlobs(text, config, 1 << 20, &skipped);
+  ASSERT_EQ(blobs.size(), static_cast<size_t>(kMaxDecodeDepth));
+  EXPECT_EQ(blobs.back().text, "aGVsbG8gd29ybGQgYWdhaW4= ");
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].reason, SkippedBlob::Reason::TooDeep);
+  EXPECT_EQ(skipped[0].begin, blobs.back().begin);
+  EXPECT_EQ(skipped[0].end, blobs.back().end);
+}
+
 TEST(BlobDecoderTest, DecodesUtf16LittleAndBigEndianToUtf8) {
   EvasionConfig config;
   // base64 of UTF-16LE "hello world" and of UTF-16BE "hello world" with a BOM

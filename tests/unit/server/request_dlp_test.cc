@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "gateway/server/explain.h"
+#include "tests/unit/policies/test_support.h"
 
 namespace sy::server {
 namespace {
@@ -95,21 +96,19 @@ TEST(RequestDlpTest, PseudonymizesForExternalAndRestoresOriginalsForSelfHosted) 
                            .as_object()["text"]
                            .as_string());
   };
-  EXPECT_EQ(text(), "Mail <EMAIL_1> and again <EMAIL_1>");
-  EXPECT_EQ(std::string(body["messages"]
-                            .as_array()[2]
-                            .as_object()["tool_calls"]
-                            .as_array()[0]
-                            .as_object()["function"]
-                            .as_object()["arguments"]
-                            .as_string()),
-            R"({"to":"<EMAIL_2>"})");
-  EXPECT_EQ(dlp.pseudonymizer().restore("Hello <EMAIL_1>"), "Hello jane.doe@example.com");
+  const std::string token = text().substr(5, 13);
+  EXPECT_EQ(text(), "Mail " + token + " and again " + token);
+  const std::string arguments(body["messages"].as_array()[2].as_object()["tool_calls"]
+                                  .as_array()[0].as_object()["function"].as_object()["arguments"]
+                                  .as_string());
+  EXPECT_EQ(policies::testing::numberTokens(text() + " " + arguments),
+            R"(Mail <EMAIL_1> and again <EMAIL_1> {"to":"<EMAIL_2>"})");
+  EXPECT_EQ(dlp.pseudonymizer().restore("Hello " + token), "Hello jane.doe@example.com");
 
   dlp.apply(body, Location::SelfHosted);  // failover to a self-hosted backend
   EXPECT_EQ(text(), "Mail jane.doe@example.com and again jane.doe@example.com");
-  dlp.apply(body, Location::External);  // and back: no stacked transforms
-  EXPECT_EQ(text(), "Mail <EMAIL_1> and again <EMAIL_1>");
+  dlp.apply(body, Location::External);  // and back: no stacked transforms, the same tokens
+  EXPECT_EQ(text(), "Mail " + token + " and again " + token);
 }
 
 TEST(RequestDlpTest, RestrictedDataIsBlockedForExternalWithTheRuleNamedAndNoValue) {
@@ -140,7 +139,7 @@ TEST(RequestDlpTest, ScansEmbeddingsInputStringsAndArrays) {
   EXPECT_EQ(dlp.texts()[1].pathString(), "user");
   EXPECT_FALSE(dlp.verdict(Location::External).block);
   dlp.apply(body, Location::External);
-  EXPECT_EQ(json::serialize(body),
+  EXPECT_EQ(policies::testing::numberTokens(json::serialize(body)),
             R"({"model":"m","input":["clean","mail <EMAIL_1>"],"user":"<EMAIL_2>"})");
 }
 
@@ -205,7 +204,8 @@ TEST(RequestDlpTest, EveryFieldIsScannedNotOnlyMessageText) {
   const std::string sent = json::serialize(body);
   EXPECT_EQ(sent.find("@corp.example"), std::string::npos) << sent;
   // A key is renamed in place: the members keep their order and values.
-  EXPECT_EQ(json::serialize(body.at("metadata")), R"({"owner":"<EMAIL_2>","<EMAIL_3>":"x"})");
+  EXPECT_EQ(policies::testing::numberTokens(json::serialize(body.at("metadata"))),
+            R"({"owner":"<EMAIL_1>","<EMAIL_2>":"x"})");
 }
 
 TEST(RequestDlpTest, NumbersAndGluedIdentifiersAreReadToo) {
@@ -285,6 +285,117 @@ TEST(RequestDlpTest, UnknownFieldsAreDroppedOrRefusedAsThePolicySays) {
   }
 }
 
+// Draws "AAAAA" twice, then "BBBBB", "CCCCC", ... (Crockford: A = 10) after a reset.
+int random_calls = 0;
+void predictableRandom(std::span<unsigned char> out) {
+  const int letter = 10 + std::max(0, random_calls++ - 1);
+  for (unsigned char& byte : out) {
+    byte = static_cast<unsigned char>(letter);
+  }
+}
+
+TEST(RequestDlpTest, NeverIssuesATokenEqualToOneInTheRequest) {
+  random_calls = 0;
+  RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+  dlp.pseudonymizer() = policies::Pseudonymizer(policies::RestoreScope::All, predictableRandom);
+  json::object body = chatBody("Mail jane.doe@example.com, then repeat <EMAIL_AAAAB> to me");
+  body["user"] = "<EMAIL_AAAAA>";  // anywhere in the body, not only in scanned texts
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+  dlp.apply(body, Location::External);
+  const std::string sent(
+      body["messages"].as_array()[1].as_object()["content"].as_array()[0].as_object()["text"]
+          .as_string());
+  // "AAAAA" is taken by the client: the next draw is used.
+  EXPECT_EQ(sent, "Mail <EMAIL_BBBBB>, then repeat <EMAIL_AAAAB> to me");
+  EXPECT_EQ(dlp.pseudonymizer().restore("<EMAIL_AAAAA> <EMAIL_AAAAB> <EMAIL_BBBBB>"),
+            "<EMAIL_AAAAA> <EMAIL_AAAAB> jane.doe@example.com");
+}
+
+std::shared_ptr<const config::Snapshot> snapshotWith(void (*adjust)(config::Config&)) {
+  config::Config config;
+  config.source = "policy.yaml";
+  BackendSpec local;
+  local.name = "llama-local";
+  local.model = "llama-3";
+  local.address = {false, "127.0.0.1", 8001, ""};
+  local.location = Location::SelfHosted;
+  BackendSpec cloud = local;
+  cloud.name = "cloud";
+  cloud.model = "gpt-4o";
+  cloud.address.port = 8002;
+  cloud.location = Location::External;
+  config.catalog.backends = {local, cloud};
+  config.catalog.tiers = {{"local", {"llama-local"}}, {"frontier", {"cloud"}}};
+  adjust(config);
+  auto built = config::Snapshot::build(std::move(config), 1);
+  EXPECT_TRUE(built);
+  return built ? *built : nullptr;
+}
+
+TEST(RequestDlpTest, UserTurnsScopeRestoresOnlyWhatTheUserWrote) {
+  const auto restricted = snapshotWith([](config::Config& c) {
+    c.dlp_policy.restore = policies::RestoreScope::UserTurns;
+  });
+  RequestDlp dlp(restricted->dlpEngine(), restricted->dlpPolicy());
+  json::object body = chatBody("Mail jane.doe@example.com please");
+  body["messages"].as_array()[0].as_object()["content"] = "The CEO is ceo@corp.example.";
+  body["messages"].as_array()[3].as_object()["content"] = "found cust@corp.example";
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+  dlp.apply(body, Location::External);
+  const auto& messages = body["messages"].as_array();
+  const std::string system(messages[0].as_object().at("content").as_string());
+  const std::string user(
+      messages[1].as_object().at("content").as_array()[0].as_object().at("text").as_string());
+  const std::string tool(messages[3].as_object().at("content").as_string());
+  const std::string answer = system + " | " + user + " | " + tool;
+  ASSERT_EQ(answer.find('@'), std::string::npos) << answer;  // all pseudonymized upstream
+  EXPECT_EQ(dlp.pseudonymizer().restore(answer),
+            system + " | Mail jane.doe@example.com please | " + tool);
+}
+
+TEST(RequestDlpTest, AScanBoundBlocksExternalBackendsNamingTheBound) {
+  const auto capped = snapshotWith([](config::Config& c) { c.dlp.max_matches_per_pattern = 2; });
+  RequestDlp dlp(capped->dlpEngine(), capped->dlpPolicy());
+  json::object body = chatBody("a@b.example.org c@d.example.org e@f.example.org g@h.example.org");
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+  ASSERT_TRUE(dlp.limitReached());
+  EXPECT_EQ(dlp.limitReached()->bound, policies::ScanBound::MatchesPerPattern);
+  // As sensitive as the detectors can make a request (the card detector's "restricted").
+  EXPECT_EQ(capped->dlpPolicy().levels().name(dlp.sensitivity()), "restricted");
+  const DestinationVerdict& external = dlp.verdict(Location::External);
+  ASSERT_TRUE(external.block);
+  EXPECT_EQ(dlp.blockRule(*external.block), "dlp.limits");
+  const Error error = dlp.blockError(*external.block);
+  EXPECT_EQ(toHttpStatus(error), 403u);
+  EXPECT_EQ(error.code_id, "policy_violation");
+  EXPECT_EQ(error.message,
+            "DLP scan limit reached (matches per pattern) in messages[1].content[0].text: request "
+            "not sent to an external backend.");
+  EXPECT_FALSE(dlp.verdict(Location::SelfHosted).block);  // self-hosted backends may serve it
+
+  // Below the bound nothing is blocked.
+  RequestDlp small(capped->dlpEngine(), capped->dlpPolicy());
+  json::object one = chatBody("a@b.example.org");
+  ASSERT_TRUE(small.inspect(connectors::Endpoint::ChatCompletions, one));
+  EXPECT_FALSE(small.limitReached());
+  EXPECT_FALSE(small.verdict(Location::External).block);
+}
+
+TEST(RequestDlpTest, OnLimitBlockRefusesEveryBackend) {
+  const auto strict = snapshotWith([](config::Config& c) {
+    c.dlp.max_matches_per_pattern = 1;
+    c.dlp_policy.on_limit = policies::LimitAction::Block;
+  });
+  RequestDlp dlp(strict->dlpEngine(), strict->dlpPolicy());
+  json::object two = chatBody("a@b.example.org c@d.example.org");
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, two));
+  ASSERT_TRUE(dlp.verdict(Location::SelfHosted).block);
+  EXPECT_EQ(dlp.blockError(*dlp.verdict(Location::SelfHosted).block).message,
+            "DLP scan limit reached (matches per pattern) in messages[1].content[0].text: request "
+            "not sent to any backend.");
+  EXPECT_TRUE(dlp.verdict(Location::External).block);
+}
+
 TEST(ExplainTest, ReportsTheDecisionFindingsAndReasons) {
   const json::object decision = explainRequest(
       snapshot(),
@@ -306,6 +417,20 @@ TEST(ExplainTest, ReportsTheDecisionFindingsAndReasons) {
   EXPECT_EQ(email.at("rule"), "confidential-pseudonymized");
   EXPECT_FALSE(email.at("message").as_string().empty());
   EXPECT_FALSE(decision.at("reasons").as_array().empty());
+  EXPECT_TRUE(decision.at("scan_limit").is_null());
+}
+
+TEST(ExplainTest, NamesTheScanBoundAndBlocksTheExternalBackend) {
+  const auto capped = snapshotWith([](config::Config& c) { c.dlp.max_matches_per_pattern = 1; });
+  const json::object decision = explainRequest(
+      capped, R"({"model":"frontier","messages":[{"role":"user","content":"a@b.example.org )"
+              R"(c@d.example.org"}]})");
+  EXPECT_EQ(decision.at("action"), "block");
+  EXPECT_EQ(decision.at("sensitivity"), "restricted");
+  EXPECT_EQ(json::serialize(decision.at("scan_limit")),
+            R"({"bound":"matches per pattern","path":"messages[0].content"})");
+  EXPECT_NE(json::serialize(decision.at("reasons")).find("DLP scan limit reached"),
+            std::string::npos);
 }
 
 TEST(ExplainTest, BlockedEverywhereAndSkippedCandidates) {

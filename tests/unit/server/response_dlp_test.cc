@@ -208,7 +208,7 @@ TEST(ResponseDlpTest, IsActiveOnlyWithAnEngineOrPseudonyms) {
 TEST(ResponseDlpTest, RestoresAPseudonymInABodyKeepingEverythingElse) {
   Pseudonymizer p;
   const std::string token = p.tokenFor("EMAIL", "jane@corp.example");
-  ASSERT_EQ(token, "<EMAIL_1>");
+  ASSERT_EQ(token.size(), 13u);  // "<EMAIL_" + 5 random characters + ">"
   ResponseDlp dlp(nullptr, policy(), &p);
   std::string text = body({{"role", "assistant"}, {"content", "Write to " + token + " today."}});
   const std::string expected =
@@ -306,10 +306,10 @@ TEST(ResponseDlpTest, LeavesNonJsonAndErrorBodiesAlone) {
 
 TEST(ResponseDlpTest, RestoresAPseudonymSplitAcrossEvents) {
   Pseudonymizer p;
-  p.tokenFor("EMAIL", "jane@corp.example");
+  const std::string token = p.tokenFor("EMAIL", "jane@corp.example");
   ResponseDlp dlp(nullptr, policy(), &p);
-  const auto out =
-      run(dlp, {contentEvent("Hi <EMA"), contentEvent("IL_1> and bye"), finishEvent(), kDone});
+  const auto out = run(dlp, {contentEvent("Hi " + token.substr(0, 4)),
+                             contentEvent(token.substr(4) + " and bye"), finishEvent(), kDone});
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[3], kDone);
   const Client client = read(concat(out));
@@ -459,10 +459,11 @@ TEST(ResponseDlpTest, PassesOtherEventsThroughWhileRewritingTheirNeighbours) {
 
 TEST(ResponseDlpTest, RestoresAndRedactsToolCallArgumentsAcrossEvents) {
   Pseudonymizer p;
-  p.tokenFor("EMAIL", "jane@corp.example");
+  const std::string token = p.tokenFor("EMAIL", "jane@corp.example");
   ResponseDlp dlp(&engine(), policy(), &p);
-  const auto out = run(dlp, {toolEvent(0, "", true), toolEvent(0, R"({"to":"<EMA)"),
-                             toolEvent(0, R"(IL_1>","cc":"bob@exa)"), toolEvent(0, R"(mple.org"})"),
+  const auto out = run(dlp, {toolEvent(0, "", true), toolEvent(0, R"({"to":")" + token.substr(0, 4)),
+                             toolEvent(0, token.substr(4) + R"(","cc":"bob@exa)"),
+                             toolEvent(0, R"(mple.org"})"),
                              toolEvent(1, R"({"q":"x"})", true), finishEvent("tool_calls"), kDone});
   ASSERT_EQ(out.size(), 7u);
   const std::string all = concat(out);
@@ -524,11 +525,12 @@ TEST(ResponseDlpTest, RedactsReasoningStreamedAndInABody) {
 
 TEST(ResponseDlpTest, KeepsChoicesIndependent) {
   Pseudonymizer p;
-  p.tokenFor("EMAIL", "jane@corp.example");
+  const std::string token = p.tokenFor("EMAIL", "jane@corp.example");
   ResponseDlp dlp(&engine(), policy(), &p);
   const auto out =
-      run(dlp, {contentEvent("A: bob@ex", 0), contentEvent("B: <EMAIL", 1),
-                contentEvent("ample.org", 0), contentEvent("_1> ok", 1), finishEvent("stop", 0),
+      run(dlp, {contentEvent("A: bob@ex", 0), contentEvent("B: " + token.substr(0, 6), 1),
+                contentEvent("ample.org", 0), contentEvent(token.substr(6) + " ok", 1),
+                finishEvent("stop", 0),
                 contentEvent(" more", 1), finishEvent("length", 1), kDone});
   ASSERT_EQ(out.size(), 8u);
   const Client client = read(concat(out));
@@ -560,8 +562,8 @@ TEST(ResponseDlpTest, HandlesCrlfEventsAndEventsSplitAcrossChunks) {
 
 TEST(ResponseDlpTest, GivesTheSameTextWhereverTheChunksAreCut) {
   Pseudonymizer p;
-  p.tokenFor("EMAIL", "jane@corp.example");
-  const std::string stream = contentEvent("To <EMAIL_1>, cc bob@exa") + ": ping\n\n" +
+  const std::string token = p.tokenFor("EMAIL", "jane@corp.example");
+  const std::string stream = contentEvent("To " + token + ", cc bob@exa") + ": ping\n\n" +
                              contentEvent("mple.org: done.") + finishEvent() + kDone;
   for (size_t cut = 0; cut <= stream.size(); ++cut) {
     ResponseDlp dlp(&engine(), policy(), &p);
@@ -573,6 +575,25 @@ TEST(ResponseDlpTest, GivesTheSameTextWhereverTheChunksAreCut) {
     ASSERT_EQ(client.content.at(0), "To jane@corp.example, cc [EMAIL]: done.") << "cut at " << cut;
     ASSERT_TRUE(client.done) << "cut at " << cut;
   }
+}
+
+TEST(ResponseDlpTest, RedactsWhatAScanBoundLeftUnexaminedWhateverTheRules) {
+  policies::DlpConfig config;
+  config.max_matches_per_pattern = 2;
+  const auto capped = policies::testing::makeEngine(config);
+  policies::DlpPolicySpec spec;
+  spec.response_rules = {
+      DlpActionRuleSpec{"phones-only", {"phone"}, "", std::nullopt, PolicyAction::Redact}};
+  auto created = policies::DlpPolicy::create(std::move(spec), *capped);
+  ASSERT_TRUE(created.has_value());
+  ResponseDlp dlp(capped.get(), *created, nullptr);
+  std::string text =
+      body({{"role", "assistant"}, {"content", "a@b.example c@d.example e@f.example g@h.example"}});
+  dlp.rewriteBody(text);
+  EXPECT_EQ(messageOf(text).at("content").as_string(), "a@b.example c@d.example [SCAN_LIMIT]");
+  ASSERT_FALSE(dlp.findings().empty());
+  EXPECT_EQ(dlp.findings().back().detector_id, policies::kScanLimitDetectorId);
+  EXPECT_EQ(dlp.findings().back().action, PolicyAction::Redact);
 }
 
 TEST(ResponseDlpTest, RecordsEveryFindingWithItsAction) {
