@@ -2,6 +2,49 @@
 
 namespace sy::connectors {
 
+bool isSseDataLine(std::string_view line) {
+  return line.starts_with("data") && (line.size() == 4 || line[4] == ':');
+}
+
+std::string_view sseDataValue(std::string_view line) {
+  std::string_view value = line.size() > 4 ? line.substr(5) : std::string_view();
+  if (value.starts_with(' ')) {
+    value.remove_prefix(1);
+  }
+  return value;
+}
+
+SseLine sseLineAt(std::string_view text, size_t pos) {
+  size_t eol = pos;
+  while (eol < text.size() && text[eol] != '\n' && text[eol] != '\r') {
+    ++eol;
+  }
+  if (eol == text.size()) {
+    return {text.substr(pos), text.size(), false};
+  }
+  size_t next = eol + 1;
+  if (text[eol] == '\r' && next < text.size() && text[next] == '\n') {
+    ++next;
+  }
+  return {text.substr(pos, eol - pos), next, true};
+}
+
+SseEventSpan scanSseEvent(std::string_view text, size_t pos) {
+  SseEventSpan scan;
+  while (pos < text.size()) {
+    const SseLine line = sseLineAt(text, pos);
+    if (line.text.empty() && line.terminated) {
+      scan.end = line.next;
+      return scan;
+    }
+    if (isSseDataLine(line.text) && scan.data_lines++ == 0) {
+      scan.data = sseDataValue(line.text);
+    }
+    pos = line.next;
+  }
+  return scan;
+}
+
 std::vector<SseEvent> SseParser::feed(std::string_view bytes) {
   std::vector<SseEvent> out;
   size_t start = 0;

@@ -4,24 +4,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "connectors/sse.h"
 #include "gateway/server/request_context.h"
 
 namespace sy::server {
 namespace {
-
-// The end of the SSE event starting at `from` (after its blank line: "\n\n" or "\r\n\r\n"), or
-// npos when `text` holds no complete event from there. One pass over the event.
-size_t eventEnd(std::string_view text, size_t from) {
-  for (size_t i = text.find('\n', from); i != std::string_view::npos; i = text.find('\n', i + 1)) {
-    if (i + 1 < text.size() && text[i + 1] == '\n') {
-      return i + 2;
-    }
-    if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') {
-      return i + 3;
-    }
-  }
-  return std::string_view::npos;
-}
 
 // `"key":"` followed by at least one character of the string: output, not an empty delta.
 bool hasNonEmptyString(std::string_view event, std::string_view quoted_key) {
@@ -122,7 +109,7 @@ bool isOutputEvent(std::string_view event) {
 bool OutputBound::clip(std::string& chunk) {
   size_t start = 0;
   while (start < chunk.size()) {
-    size_t end = eventEnd(chunk, start);
+    size_t end = connectors::scanSseEvent(chunk, start).end;
     if (end == std::string::npos) {
       end = chunk.size();
     }

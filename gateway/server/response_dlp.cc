@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "connectors/sse.h"
 #include "policies/streaming_redactor.h"
 
 namespace sy::server {
@@ -165,63 +166,6 @@ void serializeTo(const json::value& value, std::string& out) {
     const std::string_view written = serializer.read(out.data() + used, out.size() - used);
     out.resize(used + written.size());
   }
-}
-
-// One SSE event of a chunk: where it ends and where its data lines are.
-struct EventScan {
-  size_t end = std::string_view::npos;  // after the blank line; npos when the text ends first
-  size_t data_lines = 0;
-  std::string_view data;  // the first data line's value (without "data:" and one space)
-};
-
-bool isDataLine(std::string_view line) {
-  return line.starts_with("data") && (line.size() == 4 || line[4] == ':');
-}
-
-std::string_view dataValue(std::string_view line) {
-  std::string_view value = line.size() > 4 ? line.substr(5) : std::string_view();
-  if (value.starts_with(' ')) {
-    value.remove_prefix(1);
-  }
-  return value;
-}
-
-// The line starting at `pos`: its text and the offset after its terminator (CRLF, LF or CR).
-struct Line {
-  std::string_view text;
-  size_t next = 0;
-  bool terminated = false;
-};
-
-Line lineAt(std::string_view text, size_t pos) {
-  size_t eol = pos;
-  while (eol < text.size() && text[eol] != '\n' && text[eol] != '\r') {
-    ++eol;
-  }
-  if (eol == text.size()) {
-    return {text.substr(pos), text.size(), false};
-  }
-  size_t next = eol + 1;
-  if (text[eol] == '\r' && next < text.size() && text[next] == '\n') {
-    ++next;
-  }
-  return {text.substr(pos, eol - pos), next, true};
-}
-
-EventScan scanEvent(std::string_view text, size_t pos) {
-  EventScan scan;
-  while (pos < text.size()) {
-    const Line line = lineAt(text, pos);
-    if (line.text.empty() && line.terminated) {
-      scan.end = line.next;
-      return scan;
-    }
-    if (isDataLine(line.text) && scan.data_lines++ == 0) {
-      scan.data = dataValue(line.text);
-    }
-    pos = line.next;
-  }
-  return scan;
 }
 
 }  // namespace
@@ -494,8 +438,8 @@ struct ResponseDlp::State {
 
   // Rewrites the event text[begin, end) into `event`; false when it stays byte-exact.
   // `prefix` receives a synthetic event to emit before it (held text before `data: [DONE]`).
-  bool rewriteEvent(std::string_view text, size_t begin, size_t end, const EventScan& scan,
-                    std::string& prefix) {
+  bool rewriteEvent(std::string_view text, size_t begin, size_t end,
+                    const connectors::SseEventSpan& scan, std::string& prefix) {
     if (scan.data_lines == 0) {
       return false;
     }
@@ -505,13 +449,13 @@ struct ResponseDlp::State {
       joined.clear();
       bool first = true;
       for (size_t pos = begin; pos < end;) {
-        const Line line = lineAt(text, pos);
-        if (isDataLine(line.text)) {
+        const connectors::SseLine line = connectors::sseLineAt(text, pos);
+        if (connectors::isSseDataLine(line.text)) {
           if (!first) {
             joined += '\n';
           }
           first = false;
-          joined.append(dataValue(line.text));
+          joined.append(connectors::sseDataValue(line.text));
         }
         pos = line.next;
       }
@@ -541,8 +485,8 @@ struct ResponseDlp::State {
     event.clear();
     bool wrote_data = false;
     for (size_t pos = begin; pos < end;) {
-      const Line line = lineAt(text, pos);
-      if (!isDataLine(line.text)) {
+      const connectors::SseLine line = connectors::sseLineAt(text, pos);
+      if (!connectors::isSseDataLine(line.text)) {
         event.append(text.substr(pos, line.next - pos));
       } else if (!wrote_data) {
         wrote_data = true;
@@ -631,7 +575,7 @@ void ResponseDlp::rewriteEvents(std::string& chunk, bool end) {
     copied = resume;
   };
   for (size_t pos = 0; pos < text.size();) {
-    const EventScan scan = scanEvent(text, pos);
+    const connectors::SseEventSpan scan = connectors::scanSseEvent(text, pos);
     size_t end_of_event = scan.end;
     if (end_of_event == std::string_view::npos) {
       if (!end) {

@@ -62,5 +62,25 @@ TEST(SseParserTest, DropsAnOversizedEventAndRecovers) {
   EXPECT_EQ(parser.droppedEvents(), 1u);
 }
 
+// The byte-exact scanner the gateway's own stream filters share.
+TEST(ScanSseEventTest, FindsEachEventsEndAndFirstDataLineWhateverTheLineEnds) {
+  const std::string_view text =
+      "data: {\"a\":1}\n\n: comment\r\ndata:{\"b\":2}\r\ndata: more\r\n\r\nevent: x\rdata: c\r\r"
+      "data: unfinished";
+  SseEventSpan first = scanSseEvent(text, 0);
+  EXPECT_EQ(first.data, "{\"a\":1}");
+  EXPECT_EQ(first.data_lines, 1u);
+  ASSERT_EQ(first.end, 15u);
+  SseEventSpan second = scanSseEvent(text, first.end);
+  EXPECT_EQ(second.data, "{\"b\":2}");
+  EXPECT_EQ(second.data_lines, 2u);
+  SseEventSpan third = scanSseEvent(text, second.end);
+  EXPECT_EQ(third.data, "c");
+  ASSERT_NE(third.end, std::string_view::npos);
+  SseEventSpan last = scanSseEvent(text, third.end);
+  EXPECT_EQ(last.end, std::string_view::npos);  // no blank line yet
+  EXPECT_EQ(last.data, "unfinished");
+}
+
 }  // namespace
 }  // namespace sy::connectors
