@@ -482,7 +482,7 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
   char buffer[kRelayBuffer];
   std::optional<OutputBound> bound;  // cuts an upstream that overruns the cap it was sent
   if (ctx.output_cap != 0 && ctx.api == connectors::Endpoint::ChatCompletions) {
-    bound.emplace(ctx.output_cap);
+    bound.emplace(ctx.output_cap, ctx.client_wants_usage ? ctx.prompt_estimate : 0);
   }
   while (!parser.is_done()) {
     parser.get().body().data = buffer;

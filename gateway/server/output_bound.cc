@@ -23,8 +23,9 @@ bool hasNonEmptyString(std::string_view event, std::string_view quoted_key) {
 }
 
 // The finish chunk of a stream the gateway ended at the output cap, modelled on `event` (the
-// first event it dropped) so the client sees the same id, model and created.
-std::string finishEvent(std::string_view event) {
+// first event it dropped) so the client sees the same id, model and created; then, when the
+// client asked for usage, a usage chunk; then [DONE].
+std::string finishEvent(std::string_view event, uint64_t cap, uint64_t usage_prompt_tokens) {
   boost::json::object chunk;
   if (const size_t data = event.find("data:"); data != std::string_view::npos) {
     std::string_view json = event.substr(data + 5);
@@ -41,7 +42,15 @@ std::string finishEvent(std::string_view event) {
   }
   chunk["choices"] = boost::json::array{boost::json::object{
       {"index", 0}, {"delta", boost::json::object{}}, {"finish_reason", "length"}}};
-  return "data: " + boost::json::serialize(chunk) + "\n\ndata: [DONE]\n\n";
+  std::string out = "data: " + boost::json::serialize(chunk) + "\n\n";
+  if (usage_prompt_tokens != 0) {
+    chunk["choices"] = boost::json::array();
+    chunk["usage"] = {{"prompt_tokens", usage_prompt_tokens},
+                      {"completion_tokens", cap},
+                      {"total_tokens", usage_prompt_tokens + cap}};
+    out += "data: " + boost::json::serialize(chunk) + "\n\n";
+  }
+  return out + "data: [DONE]\n\n";
 }
 
 }  // namespace
@@ -116,7 +125,7 @@ bool OutputBound::clip(std::string& chunk) {
     const std::string_view event(chunk.data() + start, end - start);
     if (isOutputEvent(event)) {
       if (relayed_ == cap_) {
-        std::string finish = finishEvent(event);
+        std::string finish = finishEvent(event, cap_, usage_prompt_tokens_);
         chunk.resize(start);
         chunk += finish;
         return true;

@@ -43,7 +43,11 @@ void applyOutputCap(boost::json::object& body, uint32_t cap, const BackendSpec& 
 // ignores the cap it was sent, not a tokenizer.
 class OutputBound {
  public:
-  explicit OutputBound(uint64_t cap) : cap_(cap) {}
+  // `usage_prompt_tokens` non-zero: the client asked for usage (stream_options.include_usage),
+  // so a cut stream also gets a usage chunk (that many prompt tokens, the cap as completion)
+  // before `[DONE]`, as a complete stream would have.
+  explicit OutputBound(uint64_t cap, uint64_t usage_prompt_tokens = 0)
+      : cap_(cap), usage_prompt_tokens_(usage_prompt_tokens) {}
 
   // `chunk` holds whole canonical SSE events (as the translators emit them). Keeps the events up
   // to and including the cap-th output event; at the first output event beyond it, drops that
@@ -57,6 +61,7 @@ class OutputBound {
 
  private:
   uint64_t cap_;
+  uint64_t usage_prompt_tokens_;
   uint64_t relayed_ = 0;
 };
 

@@ -96,6 +96,20 @@ describe('a key capped at 256 output tokens', { timeout: 180_000 }, () => {
     assert.equal(line.tokens_out, 256);
   });
 
+  test('a cut stream still ends with a usage chunk when the client asked for usage', TIMEOUT, async () => {
+    const res = await chat(gateway, key.key,
+      chatBody('local', 'long mock:reply_tokens=3000 mock:ignore_max_tokens=1',
+        { stream: true, stream_options: { include_usage: true } }));
+    assert.equal(res.status, 200, res.body);
+    const { chunks } = chunksOf(res.body);
+    const last = chunks.at(-1);
+    assert.deepEqual(last.choices, []);
+    assert.equal(last.usage.completion_tokens, 256);
+    assert.ok(last.usage.prompt_tokens > 0);
+    assert.equal(chunks.at(-2).choices[0].finish_reason, 'length');
+    assert.match(res.body, /data: \[DONE\]\n\n$/);
+  });
+
   test('an Anthropic client\'s stream is cut at its max_tokens with stop_reason max_tokens', TIMEOUT, async () => {
     const res = await post(gateway, '/v1/messages', {
       model: 'local', max_tokens: 100, stream: true,

@@ -50,6 +50,24 @@ TEST(OutputBoundTest, RelaysUpToTheCapThenEndsWithALengthFinishAndDone) {
   EXPECT_TRUE(choice.at("delta").as_object().empty());
 }
 
+TEST(OutputBoundTest, ACutStreamCarriesAUsageChunkWhenTheClientAskedForUsage) {
+  OutputBound bound(1, /*usage_prompt_tokens=*/40);
+  std::string chunk = contentEvent(1) + contentEvent(2);
+  EXPECT_TRUE(bound.clip(chunk));
+  const std::string tail = chunk.substr(contentEvent(1).size());
+  ASSERT_TRUE(tail.ends_with("\n\ndata: [DONE]\n\n")) << tail;
+  const size_t second = tail.find("data: ", 1);
+  ASSERT_NE(second, std::string::npos);
+  const auto usage_chunk =
+      boost::json::parse(tail.substr(second + 6, tail.find('\n', second) - second - 6)).as_object();
+  EXPECT_TRUE(usage_chunk.at("choices").as_array().empty());
+  EXPECT_EQ(usage_chunk.at("id"), "c1");
+  const auto& usage = usage_chunk.at("usage").as_object();
+  EXPECT_EQ(usage.at("prompt_tokens"), 40);
+  EXPECT_EQ(usage.at("completion_tokens"), 1);
+  EXPECT_EQ(usage.at("total_tokens"), 41);
+}
+
 TEST(OutputBoundTest, AStreamThatEndsAtTheCapIsNotCut) {
   OutputBound bound(2);
   std::string chunk =
