@@ -91,6 +91,12 @@ GatewayMetrics::GatewayMetrics()
                              .Help("Open client connections on the data plane.")
                              .Register(*registry_)
                              .Add({})),
+      inflight_body_bytes(prometheus::BuildGauge()
+                              .Name("switchyard_inflight_body_bytes")
+                              .Help("Request body bytes held in memory now, against "
+                                    "server.limits.max_inflight_body_bytes.")
+                              .Register(*registry_)
+                              .Add({})),
       session_exceptions_total(
           counter(*registry_, "switchyard_session_exceptions_total",
                   "Unexpected exceptions caught at the session boundary (bugs).")

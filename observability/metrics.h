@@ -68,6 +68,7 @@ class GatewayMetrics {
   prometheus::Counter& audit_fsyncs_total;
   prometheus::Gauge& audit_last_fsync_seconds;
   prometheus::Gauge& active_connections;
+  prometheus::Gauge& inflight_body_bytes;  // request bodies held now (max_inflight_body_bytes)
   prometheus::Counter& session_exceptions_total;
   prometheus::Counter& config_reloads_total;          // successful reloads
   prometheus::Counter& config_reload_failures_total;  // rejected files; the old policy stays

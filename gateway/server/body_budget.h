@@ -6,6 +6,8 @@
 // back when it is destroyed.
 #pragma once
 
+#include <prometheus/gauge.h>
+
 #include <atomic>
 #include <cstdint>
 #include <utility>
@@ -14,6 +16,9 @@ namespace sy::server {
 
 class BodyBudget {
  public:
+  // `gauge` (may be null) follows the total: switchyard_inflight_body_bytes.
+  explicit BodyBudget(prometheus::Gauge* gauge = nullptr) : gauge_(gauge) {}
+
   // Adds `bytes` to the total when the total stays within `limit`: true; false (nothing added)
   // otherwise. The limit is the caller's (the pinned snapshot's), so a reload applies at once.
   bool tryReserve(uint64_t bytes, uint64_t limit) {
@@ -23,14 +28,28 @@ class BodyBudget {
         return false;
       }
     } while (!in_use_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    observe(static_cast<double>(bytes));
     return true;
   }
   // Adds `bytes` whatever the limit (memory that is already allocated must be counted).
-  void add(uint64_t bytes) { in_use_.fetch_add(bytes, std::memory_order_relaxed); }
-  void release(uint64_t bytes) { in_use_.fetch_sub(bytes, std::memory_order_relaxed); }
+  void add(uint64_t bytes) {
+    in_use_.fetch_add(bytes, std::memory_order_relaxed);
+    observe(static_cast<double>(bytes));
+  }
+  void release(uint64_t bytes) {
+    in_use_.fetch_sub(bytes, std::memory_order_relaxed);
+    observe(-static_cast<double>(bytes));
+  }
   uint64_t inUse() const { return in_use_.load(std::memory_order_relaxed); }
 
  private:
+  void observe(double delta) {
+    if (gauge_ != nullptr && delta != 0) {
+      gauge_->Increment(delta);
+    }
+  }
+
+  prometheus::Gauge* gauge_;
   std::atomic<uint64_t> in_use_{0};
 };
 

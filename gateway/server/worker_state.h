@@ -31,7 +31,8 @@ struct SharedState {
   router::BackendStates* backend_states = nullptr;  // breakers, load and health per backend
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};
-  BodyBudget bodies{};  // request bodies held in memory (server.limits.max_inflight_body_bytes)
+  // Request bodies held in memory (server.limits.max_inflight_body_bytes).
+  BodyBudget bodies{&metrics.inflight_body_bytes};
 };
 
 class WorkerState {

@@ -25,6 +25,7 @@ import {
   startGateway,
   startMock,
   stopAll,
+  waitFor,
 } from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 120_000 };
@@ -249,6 +250,8 @@ describe('the in-flight body budget', { timeout: 300_000 }, () => {
 
       assert.equal(metricValue(await scrapeMetrics(gateway), 'switchyard_downstream_rejections_total',
         { reason: 'inflight_body_budget' }), 3);
+      // The two held uploads are what the budget holds now.
+      assert.equal(metricValue(await scrapeMetrics(gateway), 'switchyard_inflight_body_bytes'), 2 * size);
 
       // The two within the budget finish and are forwarded whole.
       a.rest();
@@ -274,6 +277,8 @@ describe('the in-flight body budget', { timeout: 300_000 }, () => {
     res = await sendAndRead(gateway.port, [head('/v1/chat/completions', { ...auth(), 'Transfer-Encoding': 'chunked' }),
       `${chunked.length.toString(16)}\r\n`, chunked, '\r\n0\r\n\r\n']);
     assert.equal(res?.status, 200, res?.body);
+    await waitFor(async () => metricValue(await scrapeMetrics(gateway), 'switchyard_inflight_body_bytes') === 0,
+      { what: 'every lease given back' });
   });
 
   test('many concurrent requests within the budget all succeed, chunked ones too', TIMEOUT, async () => {
