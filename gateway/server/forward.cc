@@ -16,9 +16,6 @@
 namespace sy::server {
 namespace {
 
-constexpr size_t kMaxUpstreamBody = 64 << 20;  // a non-streamed answer larger than this is a 502
-constexpr size_t kRelayBuffer = 16 << 10;
-
 // x-switchyard-route: tier=…; backend=…; model=…; rule=…[; overridden=true]. `overridden` says
 // the policy sent the request somewhere other than the model the client named.
 std::string routeHeader(const RequestContext& ctx, const BackendSpec& backend) {
@@ -58,13 +55,6 @@ router::Outcome outcomeOf(const Error& error, unsigned upstream_status) {
   }
   return error.source == ErrorSource::Upstream ? router::Outcome::ConnectError
                                                : router::Outcome::ServerError;
-}
-
-// A pooled connection the peer closed while it sat idle fails like this before
-// any byte comes.
-bool isStaleConnectionError(const error_code& ec) {
-  return ec == http::error::end_of_stream || ec == net::error::connection_reset ||
-         ec == net::error::broken_pipe || ec == net::error::eof;
 }
 
 // The `reason` label of switchyard_upstream_errors_total for a failed attempt.
@@ -327,53 +317,17 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
                                                const connectors::UpstreamRequest& upstream,
                                                bool last) {
   const BackendSpec& spec = *backend.spec;
-  http::request<http::string_body> request{http::verb::post, upstream.target, 11};
-  request.set(http::field::host, backend.host_header);
-  request.set(http::field::user_agent, "switchyard/0.1");
-  for (const auto& [name, value] : upstream.headers) {
-    request.set(name, value);
+  auto sent = co_await upstream_.send(backend, upstream, ctx.config->version());
+  if (!sent) {
+    co_return std::unexpected(std::move(sent.error()));
   }
-  request.body() = upstream.body;
-  request.keep_alive(true);
-  request.prepare_payload();
+  // Returning without release() closes the connection: the answer was not read to its end.
+  UpstreamExchange& exchange = **sent;
+  worker_.recordFirstByte(spec.name, std::chrono::duration<double>(exchange.firstByte()).count());
 
-  auto connection = co_await worker_.pool.acquire(backend, ctx.config->version());
-  if (!connection) {
-    co_return std::unexpected(std::move(connection.error()));
-  }
-  const auto sent_at = std::chrono::steady_clock::now();
-  std::optional<http::response_parser<http::empty_body>> head_parser;
-  error_code ec;
-  for (int tries = 0; tries < 2; ++tries) {
-    head_parser.emplace();
-    (*connection)->arm(spec.timeouts.first_byte);
-    ec = co_await (*connection)->write(request);
-    if (!ec) {
-      ec = co_await (*connection)->readHeader(*head_parser);
-    }
-    (*connection)->disarm();
-    if (!ec || !(*connection)->reused || !isStaleConnectionError(ec)) {
-      break;
-    }
-    // The pooled connection was closed by the peer: nothing was processed, so
-    // resend once.
-    (*connection)->close();
-    connection = co_await worker_.pool.connectNew(backend, ctx.config->version());
-    if (!connection) {
-      co_return std::unexpected(std::move(connection.error()));
-    }
-  }
-  if (ec) {
-    (*connection)->close();
-    co_return upstreamIoError(spec, "request", ec, "upstream_error");
-  }
-  worker_.recordFirstByte(
-      spec.name, std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
-
-  const unsigned status = head_parser->get().result_int();
+  const unsigned status = exchange.status();
   ctx.upstream_status = status;
   if (!last && (status == 429 || status >= 500)) {
-    (*connection)->close();
     co_return makeError(ErrorCode::UpstreamError, ErrorSource::Upstream,
                         "backend '" + spec.name + "' answered HTTP " + std::to_string(status),
                         "upstream_status", /*retryable=*/true);
@@ -381,7 +335,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   ctx.backend = spec.name;
   ctx.answered_by = &spec;
   const bool event_stream =
-      head_parser->get()[http::field::content_type].starts_with("text/event-stream");
+      exchange.headers()[http::field::content_type].starts_with("text/event-stream");
   auto translator =
       backend.connector->newTranslator(ctx.api, status, event_stream, ctx.client_wants_usage);
   // DLP on the answer: restore this request's pseudonyms, apply the response rules.
@@ -399,15 +353,12 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       connectors::newAnswerEncoder(ctx.surface, status, event_stream, ctx.requested_model);
   // Nothing goes to the client before the request's audit record is written.
   if (Status audited = co_await auditBeforeAnswer(ctx); !audited) {
-    (*connection)->close();
     Error error = std::move(audited.error());
     error.retryable = false;  // another backend would not fix the audit log
     co_return std::unexpected(std::move(error));
   }
   bool reusable = false;
   if (event_stream) {
-    http::response_parser<http::buffer_body> parser{std::move(*head_parser)};
-    parser.body_limit(boost::none);  // streams are relayed, never held whole
     http::response<http::empty_body> head{static_cast<http::status>(status), 11};
     setCommonHeaders(head, ctx.request_id);
     head.set("x-switchyard-route", routeHeader(ctx, spec));
@@ -416,29 +367,21 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     head.set(http::field::cache_control, "no-cache");
     head.chunked(true);
     head.keep_alive(!ctx.close_connection);
-    copyRelayedHeaders(parser.get(), head);
+    copyRelayedHeaders(exchange.headers(), head);
     ctx.status = status;
     if (co_await downstream.writeHead(head)) {
       ctx.close_connection = true;
     } else {
-      co_await relayStream(ctx, downstream, spec, **connection, parser, *translator,
+      co_await relayStream(ctx, downstream, spec, exchange, *translator,
                            response_dlp ? &*response_dlp : nullptr, encoder.get(), reusable);
     }
   } else {
-    http::response_parser<http::string_body> parser{std::move(*head_parser)};
-    parser.body_limit(kMaxUpstreamBody);
-    (*connection)->arm(spec.timeouts.idle);
-    ec = co_await (*connection)->readBody(parser);
-    (*connection)->disarm();
-    if (ec) {
-      (*connection)->close();
-      co_return upstreamIoError(spec, "response body", ec, "upstream_error");
+    auto read = co_await exchange.readBody();
+    if (!read) {
+      co_return std::unexpected(std::move(read.error()));
     }
-    reusable = parser.keep_alive();
-    http::response<http::string_body> upstream_response = parser.release();
-    std::string body = std::move(upstream_response.body());
+    std::string body = std::move(*read);
     if (Status translated = translator->onChunk(body, true); !translated) {
-      (*connection)->close();
       co_return std::unexpected(std::move(translated.error()));
     }
     if (response_dlp) {
@@ -446,63 +389,51 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     }
     if (encoder) {
       if (Status encoded = encoder->encode(body, true); !encoded) {
-        (*connection)->close();
         co_return std::unexpected(std::move(encoded.error()));
       }
     }
     auto response = jsonResponse(status, std::move(body), ctx.request_id, !ctx.close_connection);
     response.set("x-switchyard-route", routeHeader(ctx, spec));
     addCorsHeaders(ctx, response);
-    copyRelayedHeaders(upstream_response, response);
+    copyRelayedHeaders(exchange.headers(), response);
     ctx.status = status;
     ctx.first_byte_at = std::chrono::steady_clock::now();
     if (co_await downstream.writeResponse(response)) {
       ctx.close_connection = true;
     }
+    reusable = true;  // read whole; release() keeps the connection if the backend allows
   }
   ctx.usage = translator->usage();
   if (response_dlp) {
     ctx.response_findings = response_dlp->findings();
   }
   if (reusable) {
-    worker_.pool.release(std::move(*connection), backend);
-  } else {
-    (*connection)->close();
+    exchange.release();
   }
   co_return true;
 }
 
 net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& downstream,
-                                           const BackendSpec& spec, UpstreamConnection& connection,
-                                           http::response_parser<http::buffer_body>& parser,
+                                           const BackendSpec& spec, UpstreamExchange& exchange,
                                            connectors::ResponseTranslator& translator,
                                            ResponseDlp* response_dlp,
                                            connectors::AnswerEncoder* encoder, bool& reusable) {
   std::string chunk;
-  char buffer[kRelayBuffer];
   std::optional<OutputBound> bound;  // cuts an upstream that overruns the cap it was sent
   if (ctx.output_cap != 0 && ctx.api == connectors::Endpoint::ChatCompletions) {
     bound.emplace(ctx.output_cap, ctx.client_wants_usage ? ctx.prompt_estimate : 0);
   }
-  while (!parser.is_done()) {
-    parser.get().body().data = buffer;
-    parser.get().body().size = sizeof buffer;
-    connection.arm(spec.timeouts.idle);
-    auto [ec, n] = co_await connection.readSome(parser);
-    connection.disarm();
-    if (ec == http::error::need_buffer) {
-      ec = {};
-    }
-    chunk.assign(buffer, sizeof buffer - parser.get().body().size);
-    if (ec) {
+  while (!exchange.done()) {
+    if (Status read = co_await exchange.readChunk(chunk); !read) {
       // Headers are out: the status can no longer change. Tell the client
       // in-band, the way OpenAI does (an SSE event with an error object), then
       // end the stream.
-      worker_.recordUpstreamError(spec.name, ec == beast::error::timeout ? "timeout" : "reset");
+      const Error& error = read.error();
+      worker_.recordUpstreamError(spec.name,
+                                  error.code_id == "upstream_timeout" ? "timeout" : "reset");
       log::warn("upstream stream broke",
-                {{"request_id", ctx.request_id}, {"backend", spec.name}, {"error", ec.message()}});
+                {{"request_id", ctx.request_id}, {"backend", spec.name}, {"error", error.message}});
       ctx.stream_end = StreamEnd::UpstreamBroke;
-      const Error error = upstreamIoError(spec, "stream", ec, "upstream_error").error();
       std::string event;
       if (response_dlp != nullptr) {
         response_dlp->rewriteEvents(event, true);  // what DLP held back, before the error
@@ -517,14 +448,14 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       }
       co_return;
     }
-    if (Status translated = translator.onChunk(chunk, parser.is_done()); !translated) {
+    if (Status translated = translator.onChunk(chunk, exchange.done()); !translated) {
       ctx.stream_end = StreamEnd::UpstreamBroke;
       ctx.close_connection = true;
       co_return;
     }
     // At the cap, the stream ends here (finish_reason "length"); the upstream is not read on.
     const bool capped = bound && bound->clip(chunk);
-    const bool end = parser.is_done() || capped;
+    const bool end = exchange.done() || capped;
     if (response_dlp != nullptr) {
       response_dlp->rewriteEvents(chunk, end);
     }
@@ -558,7 +489,7 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
   if (co_await downstream.writeLastChunk()) {
     ctx.close_connection = true;
   }
-  reusable = parser.keep_alive();
+  reusable = true;
 }
 
 }  // namespace sy::server

@@ -16,6 +16,7 @@
 
 #include "gateway/server/downstream.h"
 #include "gateway/server/request_context.h"
+#include "gateway/server/upstream.h"
 #include "gateway/server/worker_state.h"
 
 namespace sy::server {
@@ -36,7 +37,10 @@ struct FailedTries {
 
 class Pipeline {
  public:
-  explicit Pipeline(WorkerState& worker) : worker_(worker) {}
+  // Forwards through the worker's pooled connections.
+  explicit Pipeline(WorkerState& worker) : Pipeline(worker, worker.upstream) {}
+  // Forwards through `upstream` (a fake in unit tests); both must outlive the pipeline.
+  Pipeline(WorkerState& worker, Upstream& upstream) : worker_(worker), upstream_(upstream) {}
 
   // The phases that need only the request head. True when the request may go on: the session
   // then reads its body (if `body_pending`) and calls finish(). False when it was answered here
@@ -94,12 +98,15 @@ class Pipeline {
   net::awaitable<Result<bool>> forwardToGroup(RequestContext& ctx, Downstream& downstream,
                                               const CandidateGroup& group, bool last_group,
                                               FailedTries& failed);
+  // One try on one backend: true once an answer went to the client; a (retryable) error before
+  // anything did. Unless `last`, an upstream 429/5xx is such an error, so another try follows.
   net::awaitable<Result<bool>> attempt(RequestContext& ctx, Downstream& downstream,
                                        const config::BackendRuntime& backend,
                                        const connectors::UpstreamRequest& request, bool last);
+  // Relays a streamed answer whose head went to the client. Never fails: an upstream that breaks
+  // off is reported in-band and ends the stream. `reusable`: read to its end, keep-alive allowed.
   net::awaitable<void> relayStream(RequestContext& ctx, Downstream& downstream,
-                                   const BackendSpec& spec, UpstreamConnection& connection,
-                                   http::response_parser<http::buffer_body>& parser,
+                                   const BackendSpec& spec, UpstreamExchange& exchange,
                                    connectors::ResponseTranslator& translator,
                                    ResponseDlp* response_dlp, connectors::AnswerEncoder* encoder,
                                    bool& reusable);
@@ -122,6 +129,7 @@ class Pipeline {
   void accessLog(const RequestContext& ctx, double seconds) const;
 
   WorkerState& worker_;
+  Upstream& upstream_;
 };
 
 // The phases `explain` shares with the pipeline. decodeBody: `text` (the request body) into

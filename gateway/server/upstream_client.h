@@ -1,5 +1,6 @@
 // The upstream side of the proxy: connections to backends (plain or TLS with
-// certificate and host name verification) and a per-worker keep-alive pool.
+// certificate and host name verification), a per-worker keep-alive pool, and
+// PooledUpstream, the Upstream (upstream.h) the pipeline uses over them.
 // Owned by one worker and used only from its thread: NOT thread-safe, by design
 // (no locks on the request path).
 #pragma once
@@ -10,10 +11,11 @@
 #include <optional>
 #include <vector>
 
-#include "gateway/config/snapshot.h"
 #include "core/error.h"
+#include "gateway/config/snapshot.h"
 #include "gateway/server/deadline.h"
 #include "gateway/server/net.h"
+#include "gateway/server/upstream.h"
 
 namespace sy::server {
 
@@ -99,6 +101,23 @@ class UpstreamPool {
   Executor executor_;
   DeadlineSweeper& sweeper_;
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by backend index
+};
+
+// The real Upstream: HTTP/1.1 over the worker's pooled keep-alive connections (plain or TLS).
+// Bodies are read under the backend's idle timeout; streamed bodies are relayed in pieces of
+// at most 16 KiB, never held whole.
+class PooledUpstream final : public Upstream {
+ public:
+  PooledUpstream(Executor executor, DeadlineSweeper& sweeper)
+      : pool_(std::move(executor), sweeper) {}
+
+  // sy::server::Upstream
+  net::awaitable<Result<std::unique_ptr<UpstreamExchange>>> send(
+      const config::BackendRuntime& backend, const connectors::UpstreamRequest& request,
+      uint64_t snapshot_version) override;
+
+ private:
+  UpstreamPool pool_;
 };
 
 }  // namespace sy::server

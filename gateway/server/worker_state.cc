@@ -12,7 +12,7 @@
 namespace sy::server {
 
 WorkerState::WorkerState(Executor executor, SharedState& shared_state)
-    : shared(shared_state), deadlines(executor), pool(executor, deadlines), executor_(executor) {
+    : shared(shared_state), deadlines(executor), upstream(executor, deadlines), executor_(executor) {
   deadlines.start();
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&id_prefix_), sizeof id_prefix_) != 1) {
     id_prefix_ = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());

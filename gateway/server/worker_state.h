@@ -1,4 +1,4 @@
-// Everything one worker thread owns: its upstream pool, request-id generator,
+// Everything one worker thread owns: its upstream (pooled connections), request-id generator,
 // round-robin counter and cached metric children. Used only from that worker's
 // thread: NOT thread-safe.
 #pragma once
@@ -44,7 +44,7 @@ class WorkerState {
 
   SharedState& shared;
   DeadlineSweeper deadlines;  // declared before the pool: pooled connections hold deadlines
-  UpstreamPool pool;
+  PooledUpstream upstream;    // the pipeline's default Upstream
   uint64_t rotation = 0;  // spreads requests over a tier's backends
 
   // A new 32-hex-digit request id: a random per-worker prefix and a counter.
