@@ -130,7 +130,12 @@ describe('metrics, access log, dashboard and Prometheus', { timeout: 240_000 }, 
     const blocked = await send('legal', 'frontier', { text: `card ${CARD}` });
     assert.equal(blocked.status, 403);
 
-    const text = await scrapeMetrics(gateway);
+    // The log phase records a request's metrics after its answer is written: wait for the last.
+    let text = '';
+    await waitFor(async () => {
+      text = await scrapeMetrics(gateway);
+      return metricSum(text, 'switchyard_blocks_total', { reason: 'dlp' }) === 1;
+    }, { what: 'the blocked request in the metrics' });
     for (const [team, perBackend] of Object.entries(expected)) {
       let baseline = 0;
       let savings = 0;
