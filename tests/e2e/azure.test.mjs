@@ -147,6 +147,9 @@ describe('azure-openai backends', { timeout: 300_000 }, () => {
 
   test('a 429 is retryable: another deployment of the tier answers', TIMEOUT, async () => {
     await mocks.limited.configure({ error_status: 429 });
+    // The previous test's 429 (retry-after: 1) keeps the deployment out of selection for a
+    // second: past that, it is picked again, answers 429, and the other deployment serves.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const before = (await mocks.limited.stats()).requests;
     for (let i = 0; i < 4; ++i) {
       const { data, response } = await client.chat.completions
