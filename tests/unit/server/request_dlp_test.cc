@@ -19,10 +19,9 @@ namespace json = boost::json;
 // A fake card number that passes Luhn, assembled so no card-shaped literal sits in the source.
 std::string testCard() { return std::string("4111 1111 ") + "1111 1111"; }
 
-std::shared_ptr<const config::Snapshot> makeSnapshot(
-    policies::UnknownFields unknown = policies::UnknownFields::Scan) {
+// The test policy: a self-hosted and an external backend, tiers over them; `adjust` changes it.
+std::shared_ptr<const config::Snapshot> snapshotWith(void (*adjust)(config::Config&)) {
   config::Config config;
-  config.dlp_policy.unknown_fields = unknown;
   config.source = "policy.yaml";
   BackendSpec local;
   local.name = "llama-local";
@@ -37,13 +36,14 @@ std::shared_ptr<const config::Snapshot> makeSnapshot(
   config.catalog.backends = {local, cloud};
   config.catalog.tiers = {
       {"local", {"llama-local"}}, {"frontier", {"cloud"}}, {"mixed", {"cloud", "llama-local"}}};
-  auto snapshot = config::Snapshot::build(std::move(config), 1);
-  EXPECT_TRUE(snapshot);
-  return snapshot ? *snapshot : nullptr;
+  adjust(config);
+  auto built = config::Snapshot::build(std::move(config), 1);
+  EXPECT_TRUE(built);
+  return built ? *built : nullptr;
 }
 
 const std::shared_ptr<const config::Snapshot>& snapshot() {
-  static const auto instance = makeSnapshot();
+  static const auto instance = snapshotWith([](config::Config&) {});
   return instance;
 }
 
@@ -98,8 +98,12 @@ TEST(RequestDlpTest, PseudonymizesForExternalAndRestoresOriginalsForSelfHosted) 
   };
   const std::string token = text().substr(5, 13);
   EXPECT_EQ(text(), "Mail " + token + " and again " + token);
-  const std::string arguments(body["messages"].as_array()[2].as_object()["tool_calls"]
-                                  .as_array()[0].as_object()["function"].as_object()["arguments"]
+  const std::string arguments(body["messages"]
+                                  .as_array()[2]
+                                  .as_object()["tool_calls"]
+                                  .as_array()[0]
+                                  .as_object()["function"]
+                                  .as_object()["arguments"]
                                   .as_string());
   EXPECT_EQ(policies::testing::numberTokens(text() + " " + arguments),
             R"(Mail <EMAIL_1> and again <EMAIL_1> {"to":"<EMAIL_2>"})");
@@ -257,7 +261,8 @@ TEST(RequestDlpTest, UnknownFieldsAreDroppedOrRefusedAsThePolicySays) {
   const std::string text = R"({"model":"auto","messages":[{"role":"user","content":"hi",
       "x_note":"u1@corp.example"}],"Weird Key!":1,"temperature":0.2})";
   {
-    auto dropping = makeSnapshot(policies::UnknownFields::Drop);
+    auto dropping = snapshotWith(
+        [](config::Config& c) { c.dlp_policy.unknown_fields = policies::UnknownFields::Drop; });
     RequestDlp dlp(dropping->dlpEngine(), dropping->dlpPolicy());
     json::object body = json::parse(text).as_object();
     ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
@@ -266,7 +271,8 @@ TEST(RequestDlpTest, UnknownFieldsAreDroppedOrRefusedAsThePolicySays) {
               R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":2E-1})");
   }
   {
-    auto rejecting = makeSnapshot(policies::UnknownFields::Reject);
+    auto rejecting = snapshotWith(
+        [](config::Config& c) { c.dlp_policy.unknown_fields = policies::UnknownFields::Reject; });
     RequestDlp dlp(rejecting->dlpEngine(), rejecting->dlpPolicy());
     json::object body = json::parse(text).as_object();
     const Status status = dlp.inspect(connectors::Endpoint::ChatCompletions, body);
@@ -302,40 +308,21 @@ TEST(RequestDlpTest, NeverIssuesATokenEqualToOneInTheRequest) {
   body["user"] = "<EMAIL_AAAAA>";  // anywhere in the body, not only in scanned texts
   ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
   dlp.apply(body, Location::External);
-  const std::string sent(
-      body["messages"].as_array()[1].as_object()["content"].as_array()[0].as_object()["text"]
-          .as_string());
+  const std::string sent(body["messages"]
+                             .as_array()[1]
+                             .as_object()["content"]
+                             .as_array()[0]
+                             .as_object()["text"]
+                             .as_string());
   // "AAAAA" is taken by the client: the next draw is used.
   EXPECT_EQ(sent, "Mail <EMAIL_BBBBB>, then repeat <EMAIL_AAAAB> to me");
   EXPECT_EQ(dlp.pseudonymizer().restore("<EMAIL_AAAAA> <EMAIL_AAAAB> <EMAIL_BBBBB>"),
             "<EMAIL_AAAAA> <EMAIL_AAAAB> jane.doe@example.com");
 }
 
-std::shared_ptr<const config::Snapshot> snapshotWith(void (*adjust)(config::Config&)) {
-  config::Config config;
-  config.source = "policy.yaml";
-  BackendSpec local;
-  local.name = "llama-local";
-  local.model = "llama-3";
-  local.address = {false, "127.0.0.1", 8001, ""};
-  local.location = Location::SelfHosted;
-  BackendSpec cloud = local;
-  cloud.name = "cloud";
-  cloud.model = "gpt-4o";
-  cloud.address.port = 8002;
-  cloud.location = Location::External;
-  config.catalog.backends = {local, cloud};
-  config.catalog.tiers = {{"local", {"llama-local"}}, {"frontier", {"cloud"}}};
-  adjust(config);
-  auto built = config::Snapshot::build(std::move(config), 1);
-  EXPECT_TRUE(built);
-  return built ? *built : nullptr;
-}
-
 TEST(RequestDlpTest, UserTurnsScopeRestoresOnlyWhatTheUserWrote) {
-  const auto restricted = snapshotWith([](config::Config& c) {
-    c.dlp_policy.restore = policies::RestoreScope::UserTurns;
-  });
+  const auto restricted = snapshotWith(
+      [](config::Config& c) { c.dlp_policy.restore = policies::RestoreScope::UserTurns; });
   RequestDlp dlp(restricted->dlpEngine(), restricted->dlpPolicy());
   json::object body = chatBody("Mail jane.doe@example.com please");
   body["messages"].as_array()[0].as_object()["content"] = "The CEO is ceo@corp.example.";
