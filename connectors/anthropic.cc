@@ -285,9 +285,126 @@ Result<UpstreamRequest> AnthropicConnector::buildRequest(Endpoint endpoint,
   return request;
 }
 
+namespace {
+
+// The anthropic-beta features a passed-through request may carry: request fields the gateway
+// passes (thinking between tool calls, context management, caching, longer outputs and contexts)
+// and nothing that enables server-side tools or files, which the inbound decoder refuses.
+constexpr std::string_view kForwardedBetas[] = {
+    "context-1m-2025-08-07",           "context-management-2025-06-27",
+    "extended-cache-ttl-2025-04-11",   "fine-grained-tool-streaming-2025-05-14",
+    "interleaved-thinking-2025-05-14", "output-128k-2025-02-19",
+    "prompt-caching-2024-07-31",       "token-efficient-tools-2025-02-19",
+};
+
+// The client's beta list, only the features above, comma-separated ("" when none).
+std::string forwardedBetas(std::string_view header) {
+  std::string out;
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view name = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') {
+      name.remove_prefix(1);
+    }
+    while (!name.empty() && name.back() == ' ') {
+      name.remove_suffix(1);
+    }
+    if (std::find(std::begin(kForwardedBetas), std::end(kForwardedBetas), name) !=
+            std::end(kForwardedBetas) &&
+        out.find(name) == std::string::npos) {
+      out += out.empty() ? "" : ",";
+      out += name;
+    }
+  }
+  return out;
+}
+
+int64_t intAt(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value != nullptr && value->is_int64() ? value->get_int64() : 0;
+}
+
+// `body` without thinking: the setting, and earlier turns' thinking blocks (a message left with
+// no content goes too).
+json::object withoutThinking(const json::object& body) {
+  json::object out = body;
+  out.erase("thinking");
+  json::value* messages = out.if_contains("messages");
+  if (messages == nullptr || !messages->is_array()) {
+    return out;
+  }
+  json::array& list = messages->get_array();
+  for (auto message = list.begin(); message != list.end();) {
+    json::value* content =
+        message->is_object() ? message->get_object().if_contains("content") : nullptr;
+    if (content == nullptr || !content->is_array()) {
+      ++message;
+      continue;
+    }
+    json::array& blocks = content->get_array();
+    for (auto block = blocks.begin(); block != blocks.end();) {
+      const json::value* type =
+          block->is_object() ? block->get_object().if_contains("type") : nullptr;
+      const bool thinking =
+          type != nullptr && type->is_string() &&
+          (type->get_string() == "thinking" || type->get_string() == "redacted_thinking");
+      block = thinking ? blocks.erase(block) : block + 1;
+    }
+    message = blocks.empty() ? list.erase(message) : message + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<UpstreamRequest> AnthropicConnector::buildNative(Surface surface, json::object& body,
+                                                        const BackendSpec& backend,
+                                                        std::string_view api_key,
+                                                        const NativeRequest& native) const {
+  if (surface != Surface::Anthropic) {
+    return Connector::buildNative(surface, body, backend, api_key, native);
+  }
+  body["model"] = backend.model;
+  const int64_t max_tokens = intAt(body, "max_tokens");
+  json::value* thinking = body.if_contains("thinking");
+  if (native.output_cap != 0 && max_tokens > native.output_cap) {
+    body["max_tokens"] = native.output_cap;
+    // The gateway lowered max_tokens, so it keeps the thinking budget valid under it (Anthropic
+    // requires 1024 <= budget_tokens < max_tokens); a client's own invalid pair is its own 400.
+    const int64_t limit = native.output_cap;
+    const int64_t budget = thinking != nullptr && thinking->is_object()
+                               ? intAt(thinking->get_object(), "budget_tokens")
+                               : 0;
+    if (budget >= limit && limit > 1024) {
+      thinking->get_object()["budget_tokens"] = limit - 1;
+    } else if (budget >= limit) {
+      *thinking = json::object{{"type", "disabled"}};  // in place: no member moves
+    }
+  }
+  const json::value* stream = body.if_contains("stream");
+  const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
+  UpstreamRequest request;
+  request.target = anthropicTarget(backend.address.base_path);
+  request.body = json::serialize(native.without_thinking ? withoutThinking(body) : body);
+  request.headers.emplace_back("content-type", "application/json");
+  request.headers.emplace_back("accept", streaming ? "text/event-stream" : "application/json");
+  request.headers.emplace_back("anthropic-version", std::string(kAnthropicVersion));
+  if (std::string betas = forwardedBetas(native.beta); !betas.empty()) {
+    request.headers.emplace_back("anthropic-beta", std::move(betas));
+  }
+  if (!api_key.empty()) {
+    request.headers.emplace_back("x-api-key", std::string(api_key));
+  }
+  request.headers.emplace_back("x-request-id", std::string(native.request_id));
+  return request;
+}
+
 std::unique_ptr<ResponseTranslator> AnthropicConnector::newTranslator(
-    Endpoint /*endpoint*/, unsigned status, bool event_stream, bool client_wants_usage) const {
-  return newAnthropicTranslator(status, event_stream, client_wants_usage);
+    Endpoint /*endpoint*/, unsigned status, bool event_stream,
+    const TranslatorOptions& options) const {
+  return newAnthropicTranslator(status, event_stream, options.client_wants_usage,
+                                options.client == Surface::Anthropic);
 }
 
 Result<boost::json::object> toAnthropicMessages(const boost::json::object& body,

@@ -24,9 +24,16 @@ class AnthropicConnector final : public Connector {
   Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object& body,
                                        const BackendSpec& backend, std::string_view api_key,
                                        std::string_view request_id) const override;
-  std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
-                                                    bool event_stream,
-                                                    bool client_wants_usage) const override;
+  // Anthropic clients' requests pass through (buildNative): with the backend's model, the output
+  // cap lowering `max_tokens` (and the thinking budget under it, or thinking disabled when no
+  // budget fits), and the client's anthropic-beta features this gateway knows to be safe to pass.
+  bool speaks(Surface surface) const override { return surface == Surface::Anthropic; }
+  Result<UpstreamRequest> buildNative(Surface surface, boost::json::object& body,
+                                      const BackendSpec& backend, std::string_view api_key,
+                                      const NativeRequest& native) const override;
+  std::unique_ptr<ResponseTranslator> newTranslator(
+      Endpoint endpoint, unsigned status, bool event_stream,
+      const TranslatorOptions& options) const override;
 };
 
 // The Messages path under a backend base path: "/v1/messages", or base + "/messages" when the
@@ -42,9 +49,11 @@ Result<boost::json::object> toAnthropicMessages(const boost::json::object& body,
 // Translators (anthropic_response.cc). A 2xx `message` body -> `chat.completion` (buffers the
 // body, at most kMaxAnthropicBody bytes, and emits it at `end`); a 2xx event stream ->
 // `chat.completion.chunk` events, whole events only; anything else -> an OpenAI error body with
-// the same status.
+// the same status. `signatures`: thinking signatures are kept as `reasoning_signature` (in the
+// message, or a delta of their own), for a client that speaks Anthropic and sends them back.
 std::unique_ptr<ResponseTranslator> newAnthropicTranslator(unsigned status, bool event_stream,
-                                                           bool client_wants_usage);
+                                                           bool client_wants_usage,
+                                                           bool signatures = false);
 inline constexpr size_t kMaxAnthropicBody = 64 << 20;  // forward.cc's own bound on a body
 
 }  // namespace sy::connectors

@@ -140,8 +140,9 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
         message = stringOr(error->get_object(), "message", message);
       }
       closeBlock(out);
-      out += streamErrorEvent(Surface::Anthropic,
-                              makeError(ErrorCode::UpstreamError, ErrorSource::Upstream, message).error());
+      out += streamErrorEvent(
+          Surface::Anthropic,
+          makeError(ErrorCode::UpstreamError, ErrorSource::Upstream, message).error());
       finished_ = true;
       return;
     }
@@ -170,6 +171,12 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
       ensureBlock(Block::Thinking, out, json::object{{"type", "thinking"}, {"thinking", ""}});
       blockDelta("thinking_delta", "thinking", thinking, out);
     }
+    // The upstream's signature of the thinking block (kept only for Anthropic clients, which
+    // send the block back on the next turn of a tool loop).
+    if (std::string_view signature = stringOr(delta, "reasoning_signature"); !signature.empty()) {
+      ensureBlock(Block::Thinking, out, json::object{{"type", "thinking"}, {"thinking", ""}});
+      blockDelta("signature_delta", "signature", signature, out);
+    }
     if (std::string_view text = stringOr(delta, "content"); !text.empty()) {
       ensureBlock(Block::Text, out, json::object{{"type", "text"}, {"text", ""}});
       blockDelta("text_delta", "text", text, out);
@@ -183,9 +190,8 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
         continue;
       }
       const json::object& call = item.get_object();
-      const int64_t index = call.contains("index") && call.at("index").is_int64()
-                                ? call.at("index").get_int64()
-                                : 0;
+      const int64_t index =
+          call.contains("index") && call.at("index").is_int64() ? call.at("index").get_int64() : 0;
       const json::object* function = call.contains("function") && call.at("function").is_object()
                                          ? &call.at("function").get_object()
                                          : nullptr;
@@ -203,8 +209,7 @@ class AnthropicStreamEncoder final : public AnswerEncoder {
                   out);
         tool_index_ = index;
       }
-      if (std::string_view args = function ? stringOr(*function, "arguments") : "";
-          !args.empty()) {
+      if (std::string_view args = function ? stringOr(*function, "arguments") : ""; !args.empty()) {
         blockDelta("input_json_delta", "partial_json", args, out);
       }
     }
@@ -328,7 +333,9 @@ std::string chatCompletionToMessage(std::string_view completion, std::string_vie
   if (const json::value* m = choice.if_contains("message"); m != nullptr && m->is_object()) {
     const json::object& message = m->get_object();
     if (std::string_view thinking = stringOr(message, "reasoning_content"); !thinking.empty()) {
-      content.push_back(json::object{{"type", "thinking"}, {"thinking", thinking}, {"signature", ""}});
+      content.push_back(json::object{{"type", "thinking"},
+                                     {"thinking", thinking},
+                                     {"signature", stringOr(message, "reasoning_signature")}});
     }
     if (std::string_view text = stringOr(message, "content"); !text.empty()) {
       content.push_back(json::object{{"type", "text"}, {"text", text}});
@@ -340,10 +347,11 @@ std::string chatCompletionToMessage(std::string_view completion, std::string_vie
         if (f == nullptr || !f->is_object()) {
           continue;
         }
-        content.push_back(json::object{{"type", "tool_use"},
-                                       {"id", stringOr(*call, "id")},
-                                       {"name", stringOr(f->get_object(), "name")},
-                                       {"input", toolInput(stringOr(f->get_object(), "arguments"))}});
+        content.push_back(
+            json::object{{"type", "tool_use"},
+                         {"id", stringOr(*call, "id")},
+                         {"name", stringOr(f->get_object(), "name")},
+                         {"input", toolInput(stringOr(f->get_object(), "arguments"))}});
       }
     }
   }

@@ -1,6 +1,7 @@
 // Response side of the Anthropic connector: a Messages answer (JSON or event stream) or error
 // body -> its OpenAI chat-completions equivalent. `thinking` becomes `reasoning_content` (the
-// field DeepSeek and vLLM use); signatures and redacted thinking are not relayed.
+// field DeepSeek and vLLM use); redacted thinking is not relayed, and signatures only for a client
+// that speaks Anthropic (as `reasoning_signature`, which its answer encoder turns back).
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -149,6 +150,10 @@ class BufferedTranslator : public ResponseTranslator {
 };
 
 class MessageTranslator final : public BufferedTranslator {
+ public:
+  explicit MessageTranslator(bool signatures) : signatures_(signatures) {}
+
+ private:
   Status translate(const json::object* body, std::string& out) override {
     const json::value* blocks = body == nullptr ? nullptr : body->if_contains("content");
     if (blocks == nullptr || !blocks->is_array()) {
@@ -157,6 +162,8 @@ class MessageTranslator final : public BufferedTranslator {
                        "upstream_error");
     }
     std::string text, reasoning;
+    std::string_view signature;
+    size_t thinking_blocks = 0;
     bool has_text = false;
     json::array tool_calls;
     for (const json::value& item : blocks->get_array()) {
@@ -167,6 +174,8 @@ class MessageTranslator final : public BufferedTranslator {
         has_text = true;
       } else if (type == "thinking") {
         reasoning += stringAt(block, "thinking");
+        signature = stringAt(block, "signature");
+        ++thinking_blocks;
       } else if (type == "tool_use") {
         const json::value* input = block->if_contains("input");
         json::object function{{"name", stringAt(block, "name")},
@@ -179,6 +188,10 @@ class MessageTranslator final : public BufferedTranslator {
     message["content"] = has_text || tool_calls.empty() ? json::value(text) : json::value(nullptr);
     if (!reasoning.empty()) {
       message["reasoning_content"] = reasoning;
+    }
+    // One signature covers one block: the thinking of several blocks is merged, unsigned.
+    if (signatures_ && thinking_blocks == 1 && !signature.empty()) {
+      message["reasoning_signature"] = signature;
     }
     if (!tool_calls.empty()) {
       message["tool_calls"] = std::move(tool_calls);
@@ -197,6 +210,7 @@ class MessageTranslator final : public BufferedTranslator {
     out = json::serialize(answer);
     return {};
   }
+  const bool signatures_;
 };
 
 class ErrorTranslator final : public BufferedTranslator {
@@ -217,7 +231,8 @@ class StreamTranslator final : public ResponseTranslator {
  public:
   static constexpr size_t kMaxEventBytes = 1 << 20;
 
-  explicit StreamTranslator(bool relay_usage) : relay_usage_(relay_usage) {}
+  StreamTranslator(bool relay_usage, bool signatures)
+      : relay_usage_(relay_usage), signatures_(signatures) {}
 
   Status onChunk(std::string& chunk, bool end) override {
     std::string out;
@@ -322,8 +337,10 @@ class StreamTranslator final : public ResponseTranslator {
       emitToolCall(
           json::object{{"index", tool->second}, {"function", json::object{{"arguments", partial}}}},
           out);
+    } else if (type == "signature_delta" && signatures_) {
+      emit(json::object{{"reasoning_signature", stringAt(delta, "signature")}}, nullptr, out);
     }
-    // signature_delta and citations_delta have no OpenAI equivalent.
+    // citations_delta has no OpenAI equivalent.
   }
 
   static std::optional<uint64_t> blockIndex(const json::object& data) {
@@ -361,6 +378,7 @@ class StreamTranslator final : public ResponseTranslator {
   }
 
   const bool relay_usage_;
+  const bool signatures_;
   const int64_t created_ = nowSeconds();
   SseParser parser_{kMaxEventBytes};
   bool done_ = false;
@@ -374,14 +392,15 @@ class StreamTranslator final : public ResponseTranslator {
 }  // namespace
 
 std::unique_ptr<ResponseTranslator> newAnthropicTranslator(unsigned status, bool event_stream,
-                                                           bool client_wants_usage) {
+                                                           bool client_wants_usage,
+                                                           bool signatures) {
   if (status / 100 != 2) {
     return std::make_unique<ErrorTranslator>(status);
   }
   if (event_stream) {
-    return std::make_unique<StreamTranslator>(client_wants_usage);
+    return std::make_unique<StreamTranslator>(client_wants_usage, signatures);
   }
-  return std::make_unique<MessageTranslator>();
+  return std::make_unique<MessageTranslator>(signatures);
 }
 
 }  // namespace sy::connectors

@@ -213,11 +213,11 @@ Result<UpstreamRequest> AzureOpenAiConnector::buildRequest(Endpoint endpoint,
 }
 
 std::unique_ptr<ResponseTranslator> AzureOpenAiConnector::newTranslator(
-    Endpoint endpoint, unsigned status, bool event_stream, bool client_wants_usage) const {
+    Endpoint endpoint, unsigned status, bool event_stream, const TranslatorOptions& options) const {
   if (status >= 400 && !event_stream) {
     return std::make_unique<AzureErrorTranslator>(status);
   }
-  return OpenAiConnector().newTranslator(endpoint, status, event_stream, client_wants_usage);
+  return OpenAiConnector().newTranslator(endpoint, status, event_stream, options);
 }
 
 }  // namespace sy::connectors

@@ -25,9 +25,9 @@ class AzureOpenAiConnector final : public Connector {
   // 2xx and event streams: the OpenAI translators (prompt_filter_results, content_filter_results
   // and finish_reason "content_filter" pass through untouched). Other statuses: an error-body
   // rewrite (see the file comment); bodies that are not Azure errors pass through.
-  std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
-                                                    bool event_stream,
-                                                    bool client_wants_usage) const override;
+  std::unique_ptr<ResponseTranslator> newTranslator(
+      Endpoint endpoint, unsigned status, bool event_stream,
+      const TranslatorOptions& options) const override;
 };
 
 // The origin-form target for `endpoint` on an Azure deployment, under the url's base path (a base

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/surface.h"
 #include "core/backend.h"
 #include "core/error.h"
 
@@ -38,6 +39,27 @@ struct TokenUsage {
   uint64_t cached_prompt_tokens = 0;
 };
 
+// What a translator is told about the client beyond the request itself.
+struct TranslatorOptions {
+  // The client itself asked for a streamed usage report; when false, a usage-only event the
+  // gateway asked for (to account the spend) is read and not relayed.
+  bool client_wants_usage = false;
+  // The client speaks this surface: provider data only that surface can use is kept in the
+  // canonical answer (Anthropic's thinking signatures, as `reasoning_signature`, for the
+  // Anthropic encoder to put back).
+  Surface client = Surface::OpenAi;
+};
+
+// A request that passes through in the client's own API (Connector::buildNative).
+struct NativeRequest {
+  std::string_view request_id;
+  uint32_t output_cap = 0;  // the output the upstream may produce (0: the client's own bound)
+  std::string_view beta;    // the client's anthropic-beta header ("" none)
+  // Earlier turns' thinking blocks and the `thinking` setting are left out: DLP rewrote a
+  // thinking block for this destination, so its signature would no longer verify.
+  bool without_thinking = false;
+};
+
 // Rewrites an upstream response body into the client's format, chunk by chunk, and notes usage.
 class ResponseTranslator {
  public:
@@ -62,12 +84,20 @@ class Connector {
                                                const BackendSpec& backend, std::string_view api_key,
                                                std::string_view request_id) const = 0;
 
-  // A translator for one response with the given status and content type. `client_wants_usage`:
-  // the client itself asked for a streamed usage report; when false, a usage-only event the
-  // gateway asked for (to account the spend) is read and not relayed.
-  virtual std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
-                                                            bool event_stream,
-                                                            bool client_wants_usage) const = 0;
+  // A translator for one response with the given status and content type.
+  virtual std::unique_ptr<ResponseTranslator> newTranslator(
+      Endpoint endpoint, unsigned status, bool event_stream,
+      const TranslatorOptions& options) const = 0;
+
+  // True when this backend speaks the client surface's own API, so a request can pass through as
+  // the client sent it (buildNative) instead of a lossy round trip through the canonical form.
+  virtual bool speaks(Surface /*surface*/) const { return false; }
+  // The upstream request from the client's own `body` (already transformed by DLP for this
+  // backend's destination), which it may rewrite in place idempotently (`model`, the output cap).
+  // Only for a surface speaks() accepts.
+  virtual Result<UpstreamRequest> buildNative(Surface surface, boost::json::object& body,
+                                              const BackendSpec& backend, std::string_view api_key,
+                                              const NativeRequest& native) const;
 };
 
 // An explicit switch over backend kinds; no static-init registration. Fails for kinds that have

@@ -217,14 +217,23 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
   return request;
 }
 
-std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(Endpoint /*endpoint*/,
-                                                                   unsigned /*status*/,
-                                                                   bool event_stream,
-                                                                   bool client_wants_usage) const {
+std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(
+    Endpoint /*endpoint*/, unsigned /*status*/, bool event_stream,
+    const TranslatorOptions& options) const {
   if (event_stream) {
-    return std::make_unique<OpenAiStreamTranslator>(client_wants_usage);
+    return std::make_unique<OpenAiStreamTranslator>(options.client_wants_usage);
   }
   return std::make_unique<OpenAiBodyTranslator>();
+}
+
+Result<UpstreamRequest> Connector::buildNative(Surface surface, boost::json::object& /*body*/,
+                                               const BackendSpec& backend,
+                                               std::string_view /*api_key*/,
+                                               const NativeRequest& /*native*/) const {
+  return makeError(ErrorCode::Internal, ErrorSource::Internal,
+                   "backend '" + backend.name + "' does not speak the " +
+                       std::string(toString(surface)) + " API",
+                   "internal_error");
 }
 
 bool hasConnector(BackendKind kind) {

@@ -16,9 +16,9 @@ class OpenAiConnector final : public Connector {
   Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object& body,
                                        const BackendSpec& backend, std::string_view api_key,
                                        std::string_view request_id) const override;
-  std::unique_ptr<ResponseTranslator> newTranslator(Endpoint endpoint, unsigned status,
-                                                    bool event_stream,
-                                                    bool client_wants_usage) const override;
+  std::unique_ptr<ResponseTranslator> newTranslator(
+      Endpoint endpoint, unsigned status, bool event_stream,
+      const TranslatorOptions& options) const override;
 };
 
 // Reads the `usage` object of an OpenAI response or stream chunk, without parsing the rest of the

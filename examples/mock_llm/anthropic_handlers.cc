@@ -14,8 +14,51 @@ void invalidRequest(Reply& reply, std::string_view message) {
   setAnthropicError(reply, 400, "invalid_request_error", message);
 }
 
+// Extended thinking: with `thinking: {type: "enabled"}` the answer starts with a thinking block
+// whose signature the mock derives from its text; a thinking block sent back in an assistant turn
+// must carry the signature of its text, as the API checks (a changed or unsigned block is a 400).
+constexpr std::string_view kThinkingText = "The mock considers the request step by step.";
+
+bool thinkingEnabled(const boost::json::object& request) {
+  const boost::json::value* thinking = request.if_contains("thinking");
+  const boost::json::object* setting = thinking != nullptr ? thinking->if_object() : nullptr;
+  const boost::json::value* type = setting != nullptr ? setting->if_contains("type") : nullptr;
+  return type != nullptr && type->is_string() && type->get_string() == "enabled";
+}
+
+// The first thinking block of an assistant turn whose signature does not match its text, as
+// "messages.N.content.M" ("" when every one verifies).
+std::string badThinkingBlock(const boost::json::array& messages) {
+  for (size_t m = 0; m < messages.size(); ++m) {
+    const boost::json::object* message = messages[m].if_object();
+    const boost::json::value* content =
+        message != nullptr ? message->if_contains("content") : nullptr;
+    if (content == nullptr || !content->is_array()) {
+      continue;
+    }
+    for (size_t b = 0; b < content->get_array().size(); ++b) {
+      const boost::json::object* block = content->get_array()[b].if_object();
+      const boost::json::value* type = block != nullptr ? block->if_contains("type") : nullptr;
+      if (type == nullptr || !type->is_string() || type->get_string() != "thinking") {
+        continue;
+      }
+      const boost::json::value* text = block->if_contains("thinking");
+      const boost::json::value* signature = block->if_contains("signature");
+      if (text == nullptr || !text->is_string() || signature == nullptr ||
+          !signature->is_string() ||
+          signature->get_string() != thinkingSignature(text->get_string())) {
+        return "messages." + std::to_string(m) + ".content." + std::to_string(b);
+      }
+    }
+  }
+  return {};
+}
+
 struct MessagePlan {
   std::string id;
+  bool thinking = false;  // the answer starts with a (signed) thinking block
+  std::string_view echo;  // echo_chunk_bytes: the text is the last user text, in these pieces
+  std::vector<std::string_view> echo_pieces;
   std::string model_json;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
@@ -30,9 +73,20 @@ void buildMessage(const MessagePlan& plan, const ServerState& state, Reply& repl
   b += "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":";
   b += plan.model_json;
   b += ",\"content\":[";
+  if (plan.thinking) {
+    b += "{\"type\":\"thinking\",\"thinking\":";
+    appendJsonString(b, kThinkingText);
+    b += ",\"signature\":";
+    appendJsonString(b, thinkingSignature(kThinkingText));
+    b += plan.output_tokens > 0 ? "}," : "}";
+  }
   if (plan.output_tokens > 0) {
     b += "{\"type\":\"text\",\"text\":\"";
-    appendReplyText(b, plan.output_tokens, state.options.name);
+    if (!plan.echo_pieces.empty()) {
+      appendEscaped(b, plan.echo);
+    } else {
+      appendReplyText(b, plan.output_tokens, state.options.name);
+    }
     b += "\"}";
   }
   b += "],\"stop_reason\":\"";
@@ -55,27 +109,58 @@ void buildMessageStream(const MessagePlan& plan, const ServerState& state, Reply
   appendAnthropicUsage(*ev, plan.input_tokens, 1, plan.cached_tokens);
   *ev += "}}\n\n";
   reply.commitEvent();
+  const std::string index = plan.thinking ? "1" : "0";  // of the text block
+  if (plan.thinking) {
+    reply.beginEvent() +=
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+        "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n";
+    reply.commitEvent();
+    ev = &reply.beginEvent();
+    *ev +=
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"thinking_delta\",\"thinking\":";
+    appendJsonString(*ev, kThinkingText);
+    *ev += "}}\n\n";
+    reply.commitEvent();
+    ev = &reply.beginEvent();
+    *ev +=
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"signature_delta\",\"signature\":";
+    appendJsonString(*ev, thinkingSignature(kThinkingText));
+    *ev += "}}\n\n";
+    reply.commitEvent();
+    reply.beginEvent() +=
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+    reply.commitEvent();
+  }
   reply.beginEvent() +=
-      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
-      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\","
+      "\"index\":" +
+      index + ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
   reply.commitEvent();
   reply.beginEvent() += "event: ping\ndata: {\"type\": \"ping\"}\n\n";
   reply.commitEvent();
-  reply.preamble_events = 3;
+  reply.preamble_events = plan.thinking ? 7 : 3;
 
   for (int64_t i = 0; i < plan.output_tokens; ++i) {
     ev = &reply.beginEvent();
     *ev +=
-        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-        "\"delta\":{\"type\":\"text_delta\",\"text\":\"";
-    appendToken(*ev, i, state.options.name);
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":" + index +
+        ",\"delta\":{\"type\":\"text_delta\",\"text\":\"";
+    if (!plan.echo_pieces.empty()) {
+      appendEscaped(*ev, plan.echo_pieces[static_cast<size_t>(i)]);
+    } else {
+      appendToken(*ev, i, state.options.name);
+    }
     *ev += "\"}}\n\n";
     reply.commitEvent();
   }
   reply.content_events = static_cast<uint32_t>(plan.output_tokens);
 
   reply.beginEvent() +=
-      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\","
+      "\"index\":" +
+      index + "}\n\n";
   reply.commitEvent();
   ev = &reply.beginEvent();
   *ev += "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"";
@@ -172,8 +257,8 @@ bool parseMessagesRequest(const boost::json::object& obj, bool need_max_tokens,
 }
 
 // Parses the body into `json` and validates it; false (and a 400 in `reply`) if it is rejected.
-bool readMessagesRequest(const JsonBody& json, bool need_max_tokens,
-                         MessagesRequest& out, Reply& reply) {
+bool readMessagesRequest(const JsonBody& json, bool need_max_tokens, MessagesRequest& out,
+                         Reply& reply) {
   if (!json.ok()) {
     invalidRequest(reply,
                    "There was an error parsing the body of your request: " + json.errorMessage());
@@ -189,6 +274,19 @@ bool readMessagesRequest(const JsonBody& json, bool need_max_tokens,
 
 }  // namespace
 
+std::string thinkingSignature(std::string_view text) {
+  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : text) {
+    hash = (hash ^ c) * 1099511628211ULL;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string signature = "mocksig";
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    signature += kHex[(hash >> shift) & 0xf];
+  }
+  return signature;
+}
+
 void handleMessages(const Request& request, ServerState& state, Reply& reply) {
   JsonBody json(request.body());
   MessagesRequest req;
@@ -203,6 +301,9 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply) {
   }
   if (applyFailureControls(*controls, Provider::Anthropic, req.stream, reply)) {
     return;
+  }
+  if (std::string bad = badThinkingBlock(*req.messages); !bad.empty()) {
+    return invalidRequest(reply, bad + ": Invalid `signature` in `thinking` block");
   }
   addRequestId("request-id", state, reply);
   const std::string id = "msg_" + state.nextId();
@@ -222,12 +323,19 @@ void handleMessages(const Request& request, ServerState& state, Reply& reply) {
   }
   MessagePlan plan;
   plan.id = id;
+  plan.thinking = thinkingEnabled(json.value().get_object());
   plan.model_json = std::move(model_json);
   plan.input_tokens = input_tokens;
   plan.cached_tokens = controls->cached_tokens;
   plan.output_tokens = controls->reply_tokens;
   plan.stop_reason = "end_turn";
-  if (controls->ignore_max_tokens == 0 && req.max_tokens < plan.output_tokens) {
+  if (controls->echo_chunk_bytes > 0) {
+    plan.echo = lastUserText(*req.messages, joined);
+    plan.echo_pieces = splitUtf8(plan.echo, static_cast<size_t>(controls->echo_chunk_bytes));
+    plan.output_tokens = static_cast<int64_t>(plan.echo_pieces.size());
+  }
+  if (plan.echo_pieces.empty() && controls->ignore_max_tokens == 0 &&
+      req.max_tokens < plan.output_tokens) {
     plan.output_tokens = req.max_tokens;
     plan.stop_reason = "max_tokens";
   }

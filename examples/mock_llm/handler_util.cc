@@ -64,6 +64,13 @@ uint64_t collectTextParts(const boost::json::array& parts, std::string* out) {
 
 }  // namespace
 
+void appendEscaped(std::string& out, std::string_view text) {
+  const size_t at = out.size();
+  appendJsonString(out, text);
+  out.erase(at, 1);
+  out.pop_back();
+}
+
 std::string_view lastUserText(const boost::json::array& messages, std::string& joined) {
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
     const boost::json::object* msg = it->if_object();

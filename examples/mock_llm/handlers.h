@@ -28,6 +28,8 @@ void handleEmbeddings(const Request& request, ServerState& state, Reply& reply);
 void handleModels(const Request& request, ServerState& state, Reply& reply);
 void handleMessages(const Request& request, ServerState& state, Reply& reply);
 void handleCountTokens(const Request& request, ServerState& state, Reply& reply);
+// The signature the mock gives a thinking block with this text (and checks when it comes back).
+std::string thinkingSignature(std::string_view text);
 void handleMockEndpoint(std::string_view path, const Request& request, ServerState& state,
                         Reply& reply);
 // Azure OpenAI's /openai/deployments/{name}/{chat/completions,embeddings}?api-version=... routes
@@ -81,6 +83,9 @@ bool applyFailureControls(const Controls& controls, Provider provider, bool stre
 // Splits `text` into pieces of at most `max_bytes` (>= 1), never inside a UTF-8 sequence (a
 // sequence longer than max_bytes is one piece). The views point into `text`.
 std::vector<std::string_view> splitUtf8(std::string_view text, size_t max_bytes);
+
+// `text` JSON-escaped, without the quotes.
+void appendEscaped(std::string& out, std::string_view text);
 
 // The usage objects. `cached` input tokens (the cached_tokens control, capped at `input`):
 // OpenAI {"prompt_tokens","completion_tokens","total_tokens"} plus

@@ -36,14 +36,6 @@ struct ChatPlan {
   size_t echo_chunk = 0;
 };
 
-// `text` JSON-escaped, without the quotes.
-void appendEscaped(std::string& out, std::string_view text) {
-  const size_t at = out.size();
-  appendJsonString(out, text);
-  out.erase(at, 1);
-  out.pop_back();
-}
-
 void appendUsage(std::string& out, const ChatPlan& plan) {
   appendOpenAiUsage(out, plan.prompt_tokens, plan.completion_tokens, plan.cached_tokens);
 }
@@ -94,9 +86,8 @@ void buildChatStream(const ChatPlan& plan, const ServerState& state, Reply& repl
   reply.commitEvent();
   reply.preamble_events = 1;
 
-  const std::vector<std::string_view> pieces = plan.echo_chunk > 0
-                                                   ? splitUtf8(plan.echo, plan.echo_chunk)
-                                                   : std::vector<std::string_view>{};
+  const std::vector<std::string_view> pieces =
+      plan.echo_chunk > 0 ? splitUtf8(plan.echo, plan.echo_chunk) : std::vector<std::string_view>{};
   for (int64_t i = 0; i < plan.completion_tokens; ++i) {
     ev = &reply.beginEvent();
     *ev += prefix;

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "connectors/anthropic_inbound.h"
 #include "gateway/server/output_bound.h"
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
@@ -33,6 +34,87 @@ std::string routeHeader(const RequestContext& ctx, const BackendSpec& backend) {
     value += "; overridden=true";
   }
   return value;
+}
+
+// True when DLP rewrites, for `destination`, a text inside a thinking block of the client's own
+// Anthropic body: the block's signature would then not verify upstream.
+bool rewritesThinking(RequestContext& ctx, Location destination) {
+  const DestinationVerdict& verdict = ctx.dlp->verdict(destination);
+  if (!verdict.transforms) {
+    return false;
+  }
+  const std::vector<ScannedText>& texts = ctx.dlp->texts();
+  for (size_t t = 0; t < texts.size(); ++t) {
+    const bool rewritten =
+        std::any_of(verdict.actions[t].begin(), verdict.actions[t].end(), [](const auto& a) {
+          return a.action != policies::PolicyAction::Allow &&
+                 a.action != policies::PolicyAction::Block;
+        });
+    const std::vector<uint32_t>& at = texts[t].at;  // messages, [i], content, [j], ...
+    if (!rewritten || at.size() < 5 || at[0] >= ctx.native.size()) {
+      continue;
+    }
+    const auto& messages = *(ctx.native.begin() + at[0]);
+    const boost::json::array* list = messages.value().if_array();
+    if (messages.key() != "messages" || list == nullptr || at[1] >= list->size() ||
+        !(*list)[at[1]].is_object()) {
+      continue;
+    }
+    const boost::json::object& message = (*list)[at[1]].get_object();
+    if (at[2] >= message.size()) {
+      continue;
+    }
+    const boost::json::array* blocks = (message.begin() + at[2])->value().if_array();
+    const boost::json::object* block =
+        blocks != nullptr && at[3] < blocks->size() ? (*blocks)[at[3]].if_object() : nullptr;
+    const boost::json::value* type = block != nullptr ? block->if_contains("type") : nullptr;
+    if (type != nullptr && type->is_string() &&
+        (type->get_string() == "thinking" || type->get_string() == "redacted_thinking")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The request for one try on `backend`: the destination's DLP transforms applied, then the
+// client's own body when the backend speaks its API, else the canonical request (rebuilt from the
+// client's body when that holds other texts) with the output cap in the field this backend reads.
+Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
+                                                    const config::BackendRuntime& backend) {
+  const Location destination = backend.spec->location;
+  boost::json::object& inspected = ctx.native.empty() ? ctx.body : ctx.native;
+  if (ctx.dlp) {
+    ctx.dlp->apply(inspected, destination);
+    ctx.dlp_verdict = &ctx.dlp->verdict(destination);
+  }
+  if (!ctx.native.empty() && backend.connector->speaks(ctx.surface)) {
+    connectors::NativeRequest native{
+        .request_id = ctx.request_id,
+        .output_cap = ctx.output_cap,
+        .beta = (*ctx.downstream)["anthropic-beta"],
+        .without_thinking = ctx.dlp && rewritesThinking(ctx, destination)};
+    return backend.connector->buildNative(ctx.surface, ctx.native, *backend.spec, backend.api_key,
+                                          native);
+  }
+  if (!ctx.native.empty()) {
+    const std::optional<Location> wanted = ctx.dlp && ctx.dlp->verdict(destination).transforms
+                                               ? std::optional(destination)
+                                               : std::nullopt;
+    if (wanted != ctx.canonical_texts) {
+      auto canonical = connectors::anthropicToChat(ctx.native, ctx.body.storage());
+      if (!canonical) {
+        return std::unexpected(std::move(canonical.error()));
+      }
+      ctx.body = std::move(*canonical);
+      ctx.output_cap_field = {};
+      ctx.canonical_texts = wanted;
+    }
+  }
+  if (ctx.output_cap != 0) {  // the upstream may not produce more than was reserved
+    applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
+  }
+  return backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec, backend.api_key,
+                                         ctx.request_id);
 }
 
 // How an attempt ended, for the backend's breaker and the retry decision.
@@ -106,8 +188,8 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
       continue;
     }
     const Capabilities& has = spec->capabilities;
-    const std::string_view missing = ctx.needs.tools && !has.tools         ? "tools"
-                                     : ctx.needs.vision && !has.vision     ? "image input"
+    const std::string_view missing = ctx.needs.tools && !has.tools           ? "tools"
+                                     : ctx.needs.vision && !has.vision       ? "image input"
                                      : ctx.needs.json_mode && !has.json_mode ? "JSON mode"
                                                                              : "";
     if (!missing.empty()) {
@@ -150,7 +232,8 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
         too_large ? makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream,
                               "This request needs about " + std::to_string(needed_tokens) +
                                   " tokens (prompt estimate plus max_tokens), more than any "
-                                  "backend of " + where + " holds (largest context window: " +
+                                  "backend of " +
+                                  where + " holds (largest context window: " +
                                   std::to_string(largest_window) + " tokens).",
                               "context_length_exceeded")
                         .error()
@@ -264,15 +347,7 @@ net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downs
       const bool last = last_group && (attempts >= max_attempts ||
                                        (selection.panic && i + 1 == selection.picks.size()));
       const config::BackendRuntime& backend = ctx.config->backend(*pick.spec);
-      if (ctx.dlp) {
-        ctx.dlp->apply(ctx.body, backend.spec->location);
-        ctx.dlp_verdict = &ctx.dlp->verdict(backend.spec->location);
-      }
-      if (ctx.output_cap != 0) {  // the upstream may not produce more than was reserved
-        applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
-      }
-      auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec,
-                                                     backend.api_key, ctx.request_id);
+      auto request = upstreamRequest(ctx, backend);
       if (!request) {
         co_return std::unexpected(std::move(request.error()));
       }
@@ -336,8 +411,9 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   ctx.answered_by = &spec;
   const bool event_stream =
       exchange.headers()[http::field::content_type].starts_with("text/event-stream");
-  auto translator =
-      backend.connector->newTranslator(ctx.api, status, event_stream, ctx.client_wants_usage);
+  auto translator = backend.connector->newTranslator(
+      ctx.api, status, event_stream,
+      {.client_wants_usage = ctx.client_wants_usage, .client = ctx.surface});
   // DLP on the answer: restore this request's pseudonyms, apply the response rules.
   std::optional<ResponseDlp> response_dlp;
   if (ctx.dlp && ctx.api == connectors::Endpoint::ChatCompletions && status / 100 == 2) {
@@ -478,8 +554,8 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
     if (capped) {
       ctx.stream_end = StreamEnd::OutputCap;
       log::info("stream cut at the output cap", {{"request_id", ctx.request_id},
-                                                  {"backend", spec.name},
-                                                  {"max_tokens", std::to_string(ctx.output_cap)}});
+                                                 {"backend", spec.name},
+                                                 {"max_tokens", std::to_string(ctx.output_cap)}});
       if (co_await downstream.writeLastChunk()) {
         ctx.close_connection = true;
       }

@@ -214,6 +214,7 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     if (!canonical) {
       return std::unexpected(std::move(canonical.error()));
     }
+    ctx.native = std::move(ctx.body);  // what passes through to an Anthropic backend
     ctx.body = std::move(*canonical);
   }
   const boost::json::value* model = ctx.body.if_contains("model");
@@ -289,7 +290,10 @@ Status inspectBody(RequestContext& ctx) {
     return {};
   }
   ctx.dlp.emplace(ctx.config->dlpEngine(), ctx.config->dlpPolicy());
-  Status inspected = ctx.dlp->inspect(ctx.api, ctx.body);
+  // A body that may pass through as the client sent it is the one DLP sees (the canonical
+  // request is rebuilt from it, transformed, when a try needs it: forward.cc).
+  Status inspected = ctx.native.empty() ? ctx.dlp->inspect(ctx.api, ctx.body)
+                                        : ctx.dlp->inspectAnthropic(ctx.native);
   ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
   return inspected;
 }

@@ -42,15 +42,22 @@ struct RequestContext {
   // Not inline: the context lives in the session's frame, which idle connections keep.
   boost::json::monotonic_resource json_memory{8 << 10};
 
-  std::string request_id;          // the gateway's own, unique per request
-  std::string client_request_id;   // the client's x-request-id, when well formed ("" otherwise)
+  std::string request_id;         // the gateway's own, unique per request
+  std::string client_request_id;  // the client's x-request-id, when well formed ("" otherwise)
   std::shared_ptr<const config::Snapshot> config;  // pinned at request start
   const http::request<http::string_body>* downstream = nullptr;
   Operation operation = Operation::Other;
-  connectors::Surface surface = connectors::Surface::OpenAi;  // the API the client speaks
+  connectors::Surface surface = connectors::Surface::OpenAi;         // the API the client speaks
   connectors::Endpoint api = connectors::Endpoint::ChatCompletions;  // the canonical request kind
   std::string_view path;  // the request's path (no query), for dispatch and the access log
-  boost::json::object body;  // the decoded request body (chat and embeddings)
+  boost::json::object body{boost::json::storage_ptr(&json_memory)};  // the canonical request
+  // The client's own body when its surface's requests can pass through to a backend of the same
+  // API (Anthropic Messages; empty otherwise). Then DLP inspects this one, every try applies the
+  // destination's transforms to it, and `body` is rebuilt from it when a try needs the canonical
+  // request with other texts than it holds (`canonical_texts`: whose transforms are in `body`,
+  // none for the client's originals).
+  boost::json::object native{boost::json::storage_ptr(&json_memory)};
+  std::optional<Location> canonical_texts;
   std::string requested_model;
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage from the client
@@ -87,8 +94,9 @@ struct RequestContext {
   const router::RouteRuleSpec* rule = nullptr;
   bool overridden = false;
   unsigned upstream_status = 0;  // the last upstream answer's status (for retry decisions)
-  std::string_view block_reason;  // a 403's reason: dlp | routing_rule | scope | external_sensitivity
-  double cost_usd = 0;            // of the answered request at the backend's price (log phase)
+  std::string_view
+      block_reason;     // a 403's reason: dlp | routing_rule | scope | external_sensitivity
+  double cost_usd = 0;  // of the answered request at the backend's price (log phase)
   // The request's audit record in flight (decision, or completion for local answers), and
   // whether the completion record was already written before a local answer.
   std::shared_ptr<AuditTicket> audit_ticket;

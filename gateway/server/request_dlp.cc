@@ -39,7 +39,8 @@ enum class Kind : uint8_t {
   Word,      // one of the gateway's own words (kWords) is skipped, anything else is scanned
   Number,    // numbers, booleans and null are skipped; anything else is scanned
   Model,     // the model name: replaced by the backend's before it leaves, never forwarded
-  Content,   // a string, or a list of parts (kPart)
+  Content,   // a string, or a list of parts (`shape`, kPart when none)
+  System,    // Anthropic's top-level `system`: a Content written by the client's side
   PartText,  // the text of a content part
   Object,    // an object of `shape`
   List,      // a list of objects of `shape`
@@ -61,11 +62,52 @@ struct Shape {
 // Values of the Word fields that carry no client data: roles, part and tool types, tool_choice,
 // effort and tier names, audio formats.
 constexpr std::string_view kWords[] = {
-    "assistant", "audio",       "auto",        "base64",      "content",  "default",  "developer",
-    "ephemeral", "file",        "flac",        "flex",        "float",    "function", "high",
-    "image_url", "input_audio", "json_object", "json_schema", "low",      "medium",   "minimal",
-    "mp3",       "none",        "opus",        "pcm16",       "priority", "required", "scale",
-    "system",    "text",        "tool",        "user",        "wav",
+    "assistant",
+    "audio",
+    "auto",
+    "base64",
+    "content",
+    "default",
+    "developer",
+    "ephemeral",
+    "file",
+    "flac",
+    "flex",
+    "float",
+    "function",
+    "high",
+    "image_url",
+    "input_audio",
+    "json_object",
+    "json_schema",
+    "low",
+    "medium",
+    "minimal",
+    "mp3",
+    "none",
+    "opus",
+    "pcm16",
+    "priority",
+    "required",
+    "scale",
+    "system",
+    "text",
+    "tool",
+    "user",
+    "wav",
+    // Anthropic Messages
+    "adaptive",
+    "any",
+    "custom",
+    "disabled",
+    "document",
+    "enabled",
+    "image",
+    "redacted_thinking",
+    "thinking",
+    "tool_result",
+    "tool_use",
+    "url",
 };
 
 // Numbers with fewer digits carry no detector's value; names longer than this are not
@@ -84,7 +126,9 @@ bool isWord(std::string_view value) {
 }
 
 extern const Shape kPart, kToolCall, kFunctionCall, kTool, kFunctionDef, kNamed, kResponseFormat,
-    kJsonSchema, kMessage, kPrediction, kImageUrl, kInputAudio, kFile, kStreamOptions, kAudio;
+    kJsonSchema, kMessage, kPrediction, kImageUrl, kInputAudio, kFile, kStreamOptions, kAudio,
+    kAnthropicBlock, kAnthropicSource, kAnthropicMessage, kAnthropicTool, kAnthropicToolChoice,
+    kAnthropicThinking;
 
 constexpr Field kImageUrlFields[] = {{"url", Kind::Text}, {"detail", Kind::Word}};
 constexpr Field kInputAudioFields[] = {{"data", Kind::Text}, {"format", Kind::Word}};
@@ -173,6 +217,65 @@ constexpr Field kEmbeddingsFields[] = {
     {"model", Kind::Model},          {"input", Kind::Input},       {"user", Kind::Text},
     {"encoding_format", Kind::Word}, {"dimensions", Kind::Number},
 };
+
+// Anthropic Messages, as the client sent them: the body that passes through to an Anthropic
+// backend. Every block type's fields in one shape (a field another type has is scanned the same).
+constexpr Field kAnthropicSourceFields[] = {
+    {"type", Kind::Word}, {"media_type", Kind::Word}, {"data", Kind::Text}, {"url", Kind::Text}};
+constexpr Field kAnthropicBlockFields[] = {
+    {"type", Kind::Word},
+    {"text", Kind::PartText},
+    {"source", Kind::Object, &kAnthropicSource},
+    {"title", Kind::Text},
+    {"context", Kind::Text},
+    {"citations", Kind::Data},
+    {"cache_control", Kind::Data},
+    {"id", Kind::Text},
+    {"name", Kind::Name},
+    {"input", Kind::Data},
+    {"tool_use_id", Kind::Text},
+    {"content", Kind::Content, &kAnthropicBlock},  // a tool_result's
+    {"is_error", Kind::Number},
+    {"thinking", Kind::PartText},
+    {"signature", Kind::Text},
+    {"data", Kind::Text},  // redacted_thinking
+};
+constexpr Field kAnthropicMessageFields[] = {{"role", Kind::Word},
+                                             {"content", Kind::Content, &kAnthropicBlock}};
+constexpr Field kAnthropicToolFields[] = {
+    {"type", Kind::Word},         {"name", Kind::Name},          {"description", Kind::Text},
+    {"input_schema", Kind::Data}, {"cache_control", Kind::Data},
+};
+constexpr Field kAnthropicToolChoiceFields[] = {
+    {"type", Kind::Word}, {"name", Kind::Name}, {"disable_parallel_tool_use", Kind::Number}};
+constexpr Field kAnthropicThinkingFields[] = {{"type", Kind::Word},
+                                              {"budget_tokens", Kind::Number}};
+constexpr Field kAnthropicFields[] = {
+    {"model", Kind::Model},
+    {"messages", Kind::List, &kAnthropicMessage},
+    {"max_tokens", Kind::Number},
+    {"system", Kind::System, &kAnthropicBlock},
+    {"stream", Kind::Number},
+    {"stop_sequences", Kind::Data},
+    {"temperature", Kind::Number},
+    {"top_p", Kind::Number},
+    {"top_k", Kind::Number},
+    {"tools", Kind::List, &kAnthropicTool},
+    {"tool_choice", Kind::Object, &kAnthropicToolChoice},
+    {"metadata", Kind::Data},
+    {"thinking", Kind::Object, &kAnthropicThinking},
+    {"service_tier", Kind::Word},
+    {"context_management", Kind::Data},
+    {"output_config", Kind::Data},
+};
+
+constexpr Shape kAnthropicSource{kAnthropicSourceFields};
+constexpr Shape kAnthropicBlock{kAnthropicBlockFields};
+constexpr Shape kAnthropicMessage{kAnthropicMessageFields};
+constexpr Shape kAnthropicTool{kAnthropicToolFields};
+constexpr Shape kAnthropicToolChoice{kAnthropicToolChoiceFields};
+constexpr Shape kAnthropicThinking{kAnthropicThinkingFields};
+constexpr Shape kAnthropic{kAnthropicFields};
 
 constexpr Shape kImageUrl{kImageUrlFields};
 constexpr Shape kInputAudio{kInputAudioFields};
@@ -354,9 +457,11 @@ class BodyWalker {
           return scan(value.get_string(), Text::Name);
         }
         break;
+      case Kind::System:
+        return system(value, *shape);
       case Kind::Content:
         if (value.is_array()) {
-          return list(value.get_array(), kPart);
+          return list(value.get_array(), shape != nullptr ? *shape : kPart);
         }
         [[fallthrough]];
       case Kind::PartText:
@@ -390,7 +495,13 @@ class BodyWalker {
   void object(json::object& object, const Shape& shape) {
     const policies::TextSource outer = source_;
     const std::optional<Author> outer_author = author_;
-    if (&shape == &kMessage) {
+    if (&shape == &kAnthropicBlock) {
+      const json::value* type = object.if_contains("type");
+      if (type != nullptr && type->is_string() && type->get_string() == "tool_result") {
+        source_ = policies::TextSource::Untrusted;  // Anthropic's tool results are user blocks
+        author_ = Author::Tool;
+      }
+    } else if (&shape == &kMessage || &shape == &kAnthropicMessage) {
       // Tool and function results carry fetched, untrusted content: indirect injections hide
       // there.
       const json::value* role = object.if_contains("role");
@@ -398,13 +509,24 @@ class BodyWalker {
           role != nullptr && role->is_string() ? std::string_view(role->get_string()) : "";
       const bool untrusted = name == "tool" || name == "function";
       // Only `user` turns are the user's own (pseudonym restoring under `user-turns`).
-      source_ = untrusted                                     ? policies::TextSource::Untrusted
-                : name == "system" || name == "developer"     ? policies::TextSource::System
-                : name == "assistant"                         ? policies::TextSource::Assistant
-                                                              : policies::TextSource::User;
+      source_ = untrusted                                 ? policies::TextSource::Untrusted
+                : name == "system" || name == "developer" ? policies::TextSource::System
+                : name == "assistant"                     ? policies::TextSource::Assistant
+                                                          : policies::TextSource::User;
       author_ = untrusted ? Author::Tool : name == "assistant" ? Author::Model : Author::Client;
     }
     (void)walkObject(object, shape);
+    source_ = outer;
+    author_ = outer_author;
+  }
+
+  // Anthropic's `system`: a string or text blocks, the client's own instructions.
+  void system(json::value& value, const Shape& blocks) {
+    const policies::TextSource outer = source_;
+    const std::optional<Author> outer_author = author_;
+    source_ = policies::TextSource::System;
+    author_ = Author::Client;
+    walk(value, Kind::Content, &blocks);
     source_ = outer;
     author_ = outer_author;
   }
@@ -432,7 +554,7 @@ class BodyWalker {
       // The pieces it touches; one piece alone was already scanned on its own.
       size_t first = std::upper_bound(begins.begin(), begins.end(), start) - begins.begin() - 1;
       size_t last = std::upper_bound(begins.begin(), begins.end(), end - 1) - begins.begin() - 1;
-      if (first == last) {
+      if (first == last || extendsKnown(pieces, begins, first, last, start, end, finding)) {
         continue;
       }
       dlp_.sensitivity_ = std::max(dlp_.sensitivity_, dlp_.policy_.rankOf(finding));
@@ -448,6 +570,29 @@ class BodyWalker {
         addAcross(pieces[p], std::move(part));
       }
     }
+  }
+
+  // True when a piece the seam finding covers already has a finding of the same detector there:
+  // the joined text only extended a value found whole ("a@b.org" + "Done." reads as the address
+  // "a@b.org.Done"), so no piece of it is new.
+  bool extendsKnown(const std::vector<Piece>& pieces, const std::vector<size_t>& begins,
+                    size_t first, size_t last, size_t start, size_t end,
+                    const policies::Finding& finding) const {
+    for (size_t p = first; p <= last; ++p) {
+      const size_t from = std::max(start, begins[p]) - begins[p];
+      const size_t to = std::min(end, begins[p] + pieces[p].text.size()) - begins[p];
+      for (const ScannedText& text : dlp_.texts_) {
+        if (text.key || text.at != pieces[p].at) {
+          continue;
+        }
+        for (const policies::Finding& known : text.findings) {
+          if (known.detector_id == finding.detector_id && known.start < to && from < known.end) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   // Adds a piece's share of a value found across a seam to the piece's scanned text.
@@ -682,9 +827,20 @@ void reserveClientTokens(const json::object& body, policies::Pseudonymizer& pseu
 }  // namespace
 
 Status RequestDlp::inspect(connectors::Endpoint endpoint, json::object& body) {
+  return inspectShape(
+      endpoint == connectors::Endpoint::Embeddings ? RequestShape::Embeddings : RequestShape::Chat,
+      body);
+}
+
+Status RequestDlp::inspectAnthropic(json::object& body) {
+  return inspectShape(RequestShape::AnthropicMessages, body);
+}
+
+Status RequestDlp::inspectShape(RequestShape shape, json::object& body) {
   BodyWalker walker(*this, policy_.unknownFields());
-  Status status =
-      walker.walkObject(body, endpoint == connectors::Endpoint::Embeddings ? kEmbeddings : kChat);
+  Status status = walker.walkObject(body, shape == RequestShape::Embeddings ? kEmbeddings
+                                          : shape == RequestShape::Chat     ? kChat
+                                                                            : kAnthropic);
   if (status) {
     walker.scanAcrossPieces();
   }
@@ -716,8 +872,7 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
     verdict.block = DestinationVerdict::Block{-1, opaque_->second, opaque_->first, {}};
   }
   if (limit_ && !verdict.block &&
-      (destination == Location::External ||
-       policy_.onLimit() == policies::LimitAction::Block)) {
+      (destination == Location::External || policy_.onLimit() == policies::LimitAction::Block)) {
     verdict.block = DestinationVerdict::Block{-1, "", limit_->path, limit_->bound};
   }
   verdict.actions.reserve(texts_.size());
@@ -763,8 +918,7 @@ void RequestDlp::apply(json::object& body, Location destination) {
       actions.push_back(textAction(action.action));
     }
     std::string rewritten =
-        policies::applyActions(text.original, text.findings, actions, &pseudonymizer_,
-                               text.source);
+        policies::applyActions(text.original, text.findings, actions, &pseudonymizer_, text.source);
     if (text.key) {
       renameKey(*parent, text.at.back(), rewritten);
     } else {

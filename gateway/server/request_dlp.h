@@ -1,10 +1,10 @@
-// DLP on the request, fail closed: every string of a chat-completions or embeddings body, at any
-// depth, is scanned, except the gateway's own vocabulary in the fields it validates (`role`,
-// `type`, `tool_choice: "auto"`, ...) and the `model` name (replaced by the backend's before
-// anything leaves). Object keys are scanned where the client chooses them (JSON schemas,
-// `metadata`, unknown fields). A field the gateway does not know is scanned with everything
-// under it, dropped or refused, as `dlp.unknown_fields` says; a value of an unexpected shape
-// (content as an object, tool-call arguments as an object) is scanned whole. What cannot be
+// DLP on the request, fail closed: every string of a chat-completions, embeddings or Anthropic
+// Messages body, at any depth, is scanned, except the gateway's own vocabulary in the fields it
+// validates (`role`, `type`, `tool_choice: "auto"`, ...) and the `model` name (replaced by the
+// backend's before anything leaves). Object keys are scanned where the client chooses them (JSON
+// schemas, `metadata`, unknown fields). A field the gateway does not know is scanned with
+// everything under it, dropped or refused, as `dlp.unknown_fields` says; a value of an unexpected
+// shape (content as an object, tool-call arguments as an object) is scanned whole. What cannot be
 // scanned at all (embeddings input as token ids) makes the request the most sensitive kind and
 // blocks it toward external backends, and so does a text whose scan reaches a bound (see
 // ScanBound; dlp.limits.on_limit). Texts are scanned once; the transform is re-applied only if
@@ -76,6 +76,10 @@ class RequestDlp {
   // text whose scan reaches a bound makes the request as sensitive as the policy's detectors
   // can make it and, per dlp.limits.on_limit, blocks it for external (or all) destinations.
   Status inspect(connectors::Endpoint endpoint, boost::json::object& body);
+  // The same for an Anthropic Messages body as the client sent it (already checked by
+  // connectors::anthropicToChat): `system`, messages and every block type, tools, thinking.
+  // Tool results are untrusted text, as tool messages are in a chat request.
+  Status inspectAnthropic(boost::json::object& body);
 
   // Texts with findings only, in body order.
   const std::vector<ScannedText>& texts() const { return texts_; }
@@ -106,6 +110,9 @@ class RequestDlp {
   policies::Pseudonymizer& pseudonymizer() { return pseudonymizer_; }
 
  private:
+  enum class RequestShape { Chat, Embeddings, AnthropicMessages };
+  Status inspectShape(RequestShape shape, boost::json::object& body);
+
   const policies::DlpEngine& engine_;
   const policies::DlpPolicy& policy_;
   friend class BodyWalker;

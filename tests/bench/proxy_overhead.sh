@@ -8,6 +8,7 @@
 #   sy-nodlp      wrk -> switchyard (workers: 1, one openai backend, one tier, no DLP) -> mock
 #   sy-messages   sy-nodlp, the client speaking Anthropic Messages (POST /v1/messages, x-api-key)
 #   sy-anthropic  sy-nodlp with a `kind: anthropic` backend (the mock's /v1/messages)
+#   sy-passthrough  sy-anthropic's gateway loaded with Anthropic Messages (passed through)
 #   switchyard, sy-full, sy-sqlite, sy-redis   more gateway features (see start_switchyard below)
 # for mode json (non-streaming) and stream ("stream": true: role chunk + 20 content chunks +
 # finish chunk + [DONE]) at 1, 16 and 64 connections, then measures time-to-first-byte of
@@ -61,7 +62,7 @@ else
   CONNS=(1 16 64)
 fi
 MODES=(json stream)
-TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic switchyard sy-full sy-sqlite)
+TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic sy-passthrough switchyard sy-full sy-sqlite)
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
@@ -278,6 +279,12 @@ SYM_PID=$STARTED_PID; SYM_PORT=$STARTED_PORT
 SYA="$TMP/sy-anthropic"
 start_switchyard "$SYA" "dlp: {default_pack: false}" "" "" anthropic
 SYA_PID=$STARTED_PID; SYA_PORT=$STARTED_PORT
+# sy-passthrough: the same configuration in its own process, loaded with Anthropic Messages: the
+# client's body passes through to the Anthropic backend (model and cap set, thinking signatures
+# kept), the answer comes back through the canonical form.
+SYP="$TMP/sy-passthrough"
+start_switchyard "$SYP" "dlp: {default_pack: false}" "" "" anthropic
+SYP_PID=$STARTED_PID; SYP_PORT=$STARTED_PORT
 # sy-full: everything the whole-gateway target names at once: auth, DLP on prompts (default pack
 # and action rules), difficulty classification and routing rules, the audit log with
 # durability: fsync (in the bench's temporary directory, on disk here), the access log and
@@ -325,6 +332,7 @@ port_of() {  # port_of TARGET MODE
     sy-nodlp) echo "$SYN_PORT" ;;
     sy-messages) echo "$SYM_PORT" ;;
     sy-anthropic) echo "$SYA_PORT" ;;
+    sy-passthrough) echo "$SYP_PORT" ;;
     sy-full) echo "$SYF_PORT" ;;
     sy-sqlite) echo "$SYQ_PORT" ;;
     sy-redis) echo "$SYR_PORT" ;;
@@ -338,6 +346,7 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     sy-nodlp) echo "$SYN_PID" ;;
     sy-messages) echo "$SYM_PID" ;;
     sy-anthropic) echo "$SYA_PID" ;;
+    sy-passthrough) echo "$SYP_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID $REDIS_PID" ;;
@@ -351,6 +360,7 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     sy-nodlp) echo "$SYN_PID" ;;
     sy-messages) echo "$SYM_PID" ;;
     sy-anthropic) echo "$SYA_PID" ;;
+    sy-passthrough) echo "$SYP_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID" ;;
@@ -363,6 +373,7 @@ check_alive() {
   alive "$SYN_PID" || { show_log "$SYN/stderr.log"; die "switchyard (no DLP) died"; }
   alive "$SYM_PID" || { show_log "$SYM/stderr.log"; die "switchyard (Anthropic inbound) died"; }
   alive "$SYA_PID" || { show_log "$SYA/stderr.log"; die "switchyard (Anthropic backend) died"; }
+  alive "$SYP_PID" || { show_log "$SYP/stderr.log"; die "switchyard (Anthropic passthrough) died"; }
   alive "$SYF_PID" || { show_log "$SYF/stderr.log"; die "switchyard (full) died"; }
   alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
   [[ -z "${SYR_PID:-}" ]] || alive "$SYR_PID" || { show_log "$SYR/stderr.log"; die "switchyard (redis limits) died"; }
@@ -371,7 +382,7 @@ check_alive() {
 # What the client of TARGET speaks, and so the request's path, body and headers and what a
 # complete answer looks like (ttfb.mjs --api): openai (chat completions, the key as a Bearer
 # token) or anthropic (Messages, the key in x-api-key, as Anthropic's clients send it).
-api_of() { [[ $1 == sy-messages ]] && echo anthropic || echo openai; }
+api_of() { [[ $1 == sy-messages || $1 == sy-passthrough ]] && echo anthropic || echo openai; }
 path_for() { [[ $1 == anthropic ]] && echo /v1/messages || echo /v1/chat/completions; }  # path_for API
 body_for() { echo "$TMP/body-$1-$2.json"; }  # body_for API MODE
 headers_for() {  # headers_for API: one "Name: value" per line (direct and nginx ignore them)
@@ -552,13 +563,17 @@ row "RSS under load MB (peak, VmHWM)" "$sy_peak" "$ng_peak" "<= 100" "$(verdict 
 # Translation costs: CPU per request of a target minus sy-nodlp's, json and stream, and the stream
 # difference per content event (the mock's REPLY_TOKENS content chunks or text deltas).
 per_event() { awk -v d="$1" -v n="$REPLY_TOKENS" 'BEGIN { printf "%+.2f", d / n }'; }
-for t in sy-messages sy-anthropic; do
-  if [[ $t == sy-messages ]]; then what="Anthropic inbound"; else what="Anthropic backend"; fi
+for t in sy-messages sy-anthropic sy-passthrough; do
+  case $t in
+    sy-messages) what="Anthropic inbound" ;;
+    sy-anthropic) what="Anthropic backend" ;;
+    *) what="Anthropic passthrough" ;;
+  esac
   tj=$(sub "${CPU[$t|$j]}" "${CPU[sy-nodlp|$j]}"); ts=$(sub "${CPU[$t|$s]}" "${CPU[sy-nodlp|$s]}")
   row "$what CPU us/req json @16" "$tj" "-" "-" "($t - sy-nodlp)"
   row "$what CPU us/req stream @16" "$ts" "-" "-" "($t - sy-nodlp)"
   row "$what CPU us/event stream @16" "$(per_event "$ts")" "-" "-" "(stream difference / $REPLY_TOKENS content events)"
 done
-echo "(stream: $((REPLY_TOKENS + 3)) SSE events per request (role + $REPLY_TOKENS content + finish chunk, [DONE]); sy-messages answers"
+echo "(stream: $((REPLY_TOKENS + 3)) SSE events per request (role + $REPLY_TOKENS content + finish chunk, [DONE]); sy-messages and sy-passthrough answer"
 echo " Anthropic's $((REPLY_TOKENS + 6)) (message_start, content_block_start, ping, $REPLY_TOKENS text deltas, content_block_stop,"
 echo " message_delta, message_stop); wrk latency is full-response time)"

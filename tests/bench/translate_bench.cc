@@ -22,10 +22,10 @@ constexpr int kEvents = 20;
 std::string canonicalStream() {
   std::string out;
   for (int i = 0; i < kEvents; ++i) {
-    json::object chunk{{"id", "chatcmpl-1"},
-                       {"object", "chat.completion.chunk"},
-                       {"choices", json::array{json::object{
-                                       {"index", 0}, {"delta", {{"content", " lorem"}}}}}}};
+    json::object chunk{
+        {"id", "chatcmpl-1"},
+        {"object", "chat.completion.chunk"},
+        {"choices", json::array{json::object{{"index", 0}, {"delta", {{"content", " lorem"}}}}}}};
     out += "data: " + json::serialize(chunk) + "\n\n";
   }
   out += R"(data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})";
@@ -41,8 +41,9 @@ std::string anthropicStream() {
       "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
       "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
   for (int i = 0; i < kEvents; ++i) {
-    out += "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-           "\"delta\":{\"type\":\"text_delta\",\"text\":\" lorem\"}}\n\n";
+    out +=
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"text_delta\",\"text\":\" lorem\"}}\n\n";
   }
   out +=
       "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
@@ -101,7 +102,7 @@ void BM_AnthropicBackendStreamToCanonical(benchmark::State& state) {
   const sy::connectors::AnthropicConnector connector;
   for (auto _ : state) {
     auto translator =
-        connector.newTranslator(sy::connectors::Endpoint::ChatCompletions, 200, true, false);
+        connector.newTranslator(sy::connectors::Endpoint::ChatCompletions, 200, true, {});
     for (size_t i = 0; i < events.size(); ++i) {
       std::string chunk = events[i];
       (void)translator->onChunk(chunk, i + 1 == events.size());

@@ -241,3 +241,165 @@ describe('the openai client through the gateway to an Anthropic backend', { time
     assert.deepEqual(sent.tools[0].input_schema, READ_TOOL.input_schema);
   });
 });
+
+// Anthropic client and Anthropic backend: the request passes through as the client sent it (no
+// lossy round trip through the canonical form), with the policy's transforms applied to it.
+describe('Anthropic to Anthropic: the request passes through', { timeout: 180_000 }, () => {
+  let setup;
+  let sdk;
+
+  before(async () => {
+    setup = await startSetup('frontier');
+    sdk = new Anthropic({ apiKey: setup.key, baseURL: setup.gateway.url, maxRetries: 0, timeout: 20_000 });
+  });
+  after(stopAll);
+
+  test('fields with no OpenAI form reach the backend as sent: top_k, thinking, cache_control, metadata, betas', TIMEOUT, async () => {
+    const request = {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 4000,
+      top_k: 40,
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral', ttl: '5m' } }],
+      metadata: { user_id: 'user-7' },
+      stop_sequences: ['END'],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral' } }] }],
+    };
+    const message = await sdk.messages.create(request, {
+      headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14,files-api-2025-04-14' },
+    });
+    assert.equal(message.model, 'claude-sonnet-4-5');
+    const sent = await setup.anthropic.lastRequest();
+    assert.deepEqual(sent, request, 'byte-for-byte what the client sent (the model is the backend\'s)');
+    const headers = await setup.anthropic.lastRequestHeaders();
+    assert.equal(headers['anthropic-beta'], 'interleaved-thinking-2025-05-14', 'only betas the gateway knows pass');
+    assert.equal(headers['x-api-key'], UPSTREAM_KEY);
+  });
+
+  for (const stream of [false, true]) {
+    test(`extended thinking: the signed thinking block comes back (${stream ? 'streamed' : 'whole'}) and verifies on the next turn`, TIMEOUT, async () => {
+      const ask = { role: 'user', content: 'Think first.' };
+      const params = { model: 'claude-sonnet-4-5', max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 1024 } };
+      const first = stream
+        ? await sdk.messages.stream({ ...params, messages: [ask] }).finalMessage()
+        : await sdk.messages.create({ ...params, messages: [ask] });
+      const thinking = first.content.find((b) => b.type === 'thinking');
+      assert.ok(thinking, JSON.stringify(first.content));
+      assert.match(thinking.signature, /^mocksig[0-9a-f]{16}$/, 'the upstream signature reaches the client');
+      // The mock refuses a thinking block whose signature does not match its text, as the API does.
+      const second = await sdk.messages.create({
+        ...params,
+        messages: [ask, { role: 'assistant', content: first.content }, { role: 'user', content: 'And then?' }],
+      });
+      assert.equal(second.stop_reason, 'end_turn');
+      const sent = await setup.anthropic.lastRequest();
+      assert.deepEqual(sent.messages[1].content[0], thinking, 'the thinking block passed through intact');
+    });
+  }
+});
+
+describe('Anthropic to Anthropic with DLP: transforms apply to the passed-through body', { timeout: 180_000 }, () => {
+  let gateway;
+  let anthropic;
+  let local;
+  let client;
+  let capped;
+
+  before(async () => {
+    local = await startMock('local', ['--reply-tokens', '5']);
+    anthropic = await startMock('anth', ['--reply-tokens', '5']);
+    client = mintKey('dev');
+    capped = mintKey('capped');
+    const config = policy({
+      backends: [
+        backendFor('llama-local', local, { model: 'llama-3' }),
+        { ...backendFor('claude', anthropic, { model: 'claude-sonnet-4-5', location: 'external' }), kind: 'anthropic' },
+      ],
+      tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['claude'] } },
+      models: { 'claude-*': { tier: 'frontier' } },
+      keys: [
+        { id: 'dev', hash: client.hash },
+        { id: 'capped', hash: capped.hash, limits: { tpm: 3000 } },
+      ],
+    });
+    config.dlp = {
+      actions: [{ name: 'pii-pseudonymized', level: 'confidential', destination: 'external', action: 'pseudonymize' }],
+    };
+    gateway = await startGateway(config);
+  });
+  after(stopAll);
+
+  const EMAIL_ADDRESS = 'jane.roe@example.org';
+
+  test('an e-mail in a tool result and a tool_use input leaves pseudonymized and the answer restores it', TIMEOUT, async () => {
+    const sdk = new Anthropic({ apiKey: client.key, baseURL: gateway.url, maxRetries: 0 });
+    await anthropic.configure({ echo_chunk_bytes: 3 });
+    try {
+      const message = await sdk.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 200,
+        tools: [READ_TOOL],
+        messages: [
+          { role: 'user', content: 'Who wrote it?' },
+          { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'read_file', input: { path: `/home/${EMAIL_ADDRESS}` } }] },
+          { role: 'user', content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', content: `author: ${EMAIL_ADDRESS}` },
+            { type: 'text', text: `Reply to ${EMAIL_ADDRESS}` },
+          ] },
+        ],
+      });
+      const sent = JSON.stringify(await anthropic.lastRequest());
+      assert.ok(!sent.includes(EMAIL_ADDRESS), sent);
+      assert.match(sent, /"type":"tool_result"/, 'still passed through in Anthropic form');
+      assert.match(sent, /author: <EMAIL_[0-9A-Z]{5}>/);
+      assert.deepEqual(message.content, [{ type: 'text', text: `Reply to ${EMAIL_ADDRESS}` }],
+        'the mock echoed the pseudonym; the client gets the address back');
+    } finally {
+      await anthropic.configure({ echo_chunk_bytes: 0 });
+    }
+  });
+
+  test('a thinking block DLP rewrites is left out with the thinking setting (its signature would fail)', TIMEOUT, async () => {
+    const sdk = new Anthropic({ apiKey: client.key, baseURL: gateway.url, maxRetries: 0 });
+    const thinking = { type: 'thinking', thinking: `Reply to ${EMAIL_ADDRESS}.`, signature: 'mocksig0000000000000000' };
+    const message = await sdk.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 4000,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [
+        { role: 'user', content: 'Draft it.' },
+        { role: 'assistant', content: [thinking, { type: 'text', text: 'Done.' }] },
+        { role: 'user', content: 'Again.' },
+      ],
+    });
+    assert.equal(message.stop_reason, 'end_turn');
+    const sent = await anthropic.lastRequest();
+    assert.equal(sent.thinking, undefined);
+    assert.deepEqual(sent.messages[1].content, [{ type: 'text', text: 'Done.' }]);
+    assert.ok(!JSON.stringify(sent).includes(EMAIL_ADDRESS));
+  });
+
+  test('a tpm window that pays for less output lowers max_tokens, and the thinking budget under it', TIMEOUT, async () => {
+    const sdk = new Anthropic({ apiKey: capped.key, baseURL: gateway.url, maxRetries: 0 });
+    const res = await sdk.messages.create({
+      model: 'claude-sonnet-4-5', max_tokens: 8000, thinking: { type: 'enabled', budget_tokens: 4000 },
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    assert.equal(res.type, 'message');
+    const sent = await anthropic.lastRequest();
+    assert.ok(sent.max_tokens < 3000 && sent.max_tokens > 1024, `lowered to ${sent.max_tokens}`);
+    assert.equal(sent.thinking.budget_tokens, sent.max_tokens - 1, 'budget_tokens stays under max_tokens');
+  });
+
+  test('a fallback to an OpenAI-compatible backend gets the canonical request built from the transformed body', TIMEOUT, async () => {
+    const raw = await fetch(`${gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': client.key, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'local', max_tokens: 50, top_k: 5, messages: [{ role: 'user', content: `Mail ${EMAIL_ADDRESS}` }] }),
+    });
+    assert.equal(raw.status, 200, await raw.clone().text());
+    const sent = await local.lastRequest();
+    assert.equal(sent.top_k, undefined, 'a canonical request: no Anthropic-only fields');
+    assert.equal(sent.messages[0].content, `Mail ${EMAIL_ADDRESS}`, 'self-hosted: the policy does not transform');
+  });
+});

@@ -78,8 +78,18 @@ const SURFACES = {
   },
 };
 
-for (const [surface, api] of Object.entries(SURFACES)) {
-  describe(`one policy on the ${surface} surface`, { timeout: 300_000 }, () => {
+// Each surface against an OpenAI-compatible frontier backend, and Anthropic clients also against
+// an Anthropic one, where their requests pass through as sent (DLP applied to the client's body).
+const COMBINATIONS = [
+  ['openai', 'openai'],
+  ['anthropic', 'openai'],
+  ['anthropic', 'anthropic'],
+];
+
+for (const [surface, frontier] of COMBINATIONS) {
+  const api = SURFACES[surface];
+  const cloudKind = frontier === 'anthropic' ? { kind: 'anthropic' } : {};
+  describe(`one policy on the ${surface} surface, ${frontier} frontier`, { timeout: 300_000 }, () => {
     let gateway;
     let local;
     let cloud;
@@ -93,7 +103,7 @@ for (const [surface, api] of Object.entries(SURFACES)) {
       const config = policy({
         backends: [
           backendFor('llama-local', local, { model: 'llama-3', cost: { input_per_mtok: 1000, output_per_mtok: 1000 } }),
-          backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external' }),
+          { ...backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external' }), ...cloudKind },
         ],
         tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['cloud'] } },
         teams: { fin: { limits: { budget_usd: { day: 0.01 } } } },
@@ -171,7 +181,7 @@ for (const [surface, api] of Object.entries(SURFACES)) {
     });
   });
 
-  describe(`fallback never widens exposure on the ${surface} surface`, { timeout: 120_000 }, () => {
+  describe(`fallback never widens exposure on the ${surface} surface, ${frontier} frontier`, { timeout: 120_000 }, () => {
     let gateway;
     let cloud;
     let key;
@@ -183,7 +193,7 @@ for (const [surface, api] of Object.entries(SURFACES)) {
         backends: [
           { name: 'llama-local', kind: 'openai', url: `http://127.0.0.1:${await closedPort()}`, model: 'llama-3',
             location: 'self-hosted', health_check: false },
-          backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external' }),
+          { ...backendFor('cloud', cloud, { model: 'gpt-4o', location: 'external' }), ...cloudKind },
         ],
         tiers: { local: { backends: ['llama-local'] }, frontier: { backends: ['cloud'] } },
         keys: [{ id: 'k', hash: key.hash }],

@@ -263,6 +263,22 @@ TEST(AnthropicStreamTest, EveryEventTypeBecomesChatCompletionChunks) {
   EXPECT_EQ(out[11], "[DONE]");
 }
 
+// For a client that speaks Anthropic, the thinking block's signature is kept (it sends the block
+// back on the next turn, and the API checks it); an OpenAI client never sees one.
+TEST(AnthropicStreamTest, ThinkingSignaturesAreKeptOnlyForAnAnthropicClient) {
+  auto signing = newAnthropicTranslator(200, true, true, /*signatures=*/true);
+  const std::vector<std::string> out = events(run(*signing, {kStream}));
+  ASSERT_EQ(out.size(), 13u);
+  EXPECT_EQ(deltaOf(out[1]), R"({"reasoning_content":"Two cities."})");
+  EXPECT_EQ(deltaOf(out[2]),
+            R"({"reasoning_signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"})");
+  EXPECT_EQ(stream({kStream}).find("reasoning_signature"), std::string::npos);
+
+  auto whole = newAnthropicTranslator(200, false, false, /*signatures=*/true);
+  const json::value answer = json::parse(run(*whole, {kMessage}));
+  EXPECT_EQ(answer.at("choices").at(0).at("message").at("reasoning_signature"), "EqQBCgIYAh");
+}
+
 TEST(AnthropicStreamTest, UsageIsReadFromMessageStartAndMessageDeltaButRelayedOnlyOnRequest) {
   auto translator = newAnthropicTranslator(200, true, /*client_wants_usage=*/false);
   const std::vector<std::string> out = events(run(*translator, {kStream}));

@@ -46,8 +46,9 @@ TEST(AnthropicInboundTest, KeepsCacheControlOnSystemAndTextBlocksInOrder) {
       "system":[{"type":"text","text":"A"},{"type":"text","text":"B","cache_control":{"type":"ephemeral"}}],
       "messages":[{"role":"user","content":[{"type":"text","text":"q","cache_control":{"type":"ephemeral"}}]}]})");
   const auto& messages = chat.at("messages").as_array();
-  EXPECT_EQ(json::serialize(messages[0].at("content")),
-            R"([{"type":"text","text":"A"},{"type":"text","text":"B","cache_control":{"type":"ephemeral"}}])");
+  EXPECT_EQ(
+      json::serialize(messages[0].at("content")),
+      R"([{"type":"text","text":"A"},{"type":"text","text":"B","cache_control":{"type":"ephemeral"}}])");
   EXPECT_EQ(json::serialize(messages[1].at("content")),
             R"([{"type":"text","text":"q","cache_control":{"type":"ephemeral"}}])");
 }
@@ -69,17 +70,20 @@ TEST(AnthropicInboundTest, TranslatesAToolRoundTrip) {
           {"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]},
         {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"18C"},
           {"type":"text","text":"Thanks"}]}]})");
-  EXPECT_EQ(json::serialize(chat.at("tools")),
-            R"([{"type":"function","function":{"name":"get_weather","description":"Weather",)"
-            R"("parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}])");
+  EXPECT_EQ(
+      json::serialize(chat.at("tools")),
+      R"([{"type":"function","function":{"name":"get_weather","description":"Weather",)"
+      R"("parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}])");
   EXPECT_EQ(chat.at("tool_choice").as_string(), "required");
   EXPECT_EQ(chat.at("parallel_tool_calls").as_bool(), false);
   const auto& messages = chat.at("messages").as_array();
   ASSERT_EQ(messages.size(), 4u);
-  EXPECT_EQ(json::serialize(messages[1]),
-            R"({"role":"assistant","content":"Let me check.","tool_calls":[{"id":"toolu_1",)"
-            R"("type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]})");
-  EXPECT_EQ(json::serialize(messages[2]), R"({"role":"tool","tool_call_id":"toolu_1","content":"18C"})");
+  EXPECT_EQ(
+      json::serialize(messages[1]),
+      R"({"role":"assistant","content":"Let me check.","tool_calls":[{"id":"toolu_1",)"
+      R"("type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]})");
+  EXPECT_EQ(json::serialize(messages[2]),
+            R"({"role":"tool","tool_call_id":"toolu_1","content":"18C"})");
   EXPECT_EQ(json::serialize(messages[3]), R"({"role":"user","content":"Thanks"})");
 }
 
@@ -180,8 +184,9 @@ TEST(AnthropicInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {
             "max_tokens: Field required");
   EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[]})"),
             "messages: must be a non-empty array");
-  EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"tool","content":"x"}]})"),
-            "messages[0].role: must be 'user' or 'assistant', not 'tool'");
+  EXPECT_EQ(
+      decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"tool","content":"x"}]})"),
+      "messages[0].role: must be 'user' or 'assistant', not 'tool'");
   // A name that may be data is not echoed.
   EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"user","content":"x"}],
       "AKIAIOSFODNN7EXAMPLE":1})"),
@@ -200,11 +205,12 @@ TEST(AnthropicAnswerTest, EncodesACompletionAsAMessage) {
           "usage":{"prompt_tokens":30,"completion_tokens":5,"total_tokens":35,
                    "prompt_tokens_details":{"cached_tokens":20}}})",
       "claude-sonnet-4-5");
-  EXPECT_EQ(message,
-            R"({"id":"msg_42","type":"message","role":"assistant","model":"claude-sonnet-4-5",)"
-            R"("content":[{"type":"text","text":"Hello"},{"type":"tool_use","id":"call_1","name":"f",)"
-            R"("input":{"a":1}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":10,)"
-            R"("output_tokens":5,"cache_creation_input_tokens":0,"cache_read_input_tokens":20}})");
+  EXPECT_EQ(
+      message,
+      R"({"id":"msg_42","type":"message","role":"assistant","model":"claude-sonnet-4-5",)"
+      R"("content":[{"type":"text","text":"Hello"},{"type":"tool_use","id":"call_1","name":"f",)"
+      R"("input":{"a":1}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":10,)"
+      R"("output_tokens":5,"cache_creation_input_tokens":0,"cache_read_input_tokens":20}})");
 }
 
 TEST(AnthropicAnswerTest, MapsEveryFinishReason) {
@@ -218,32 +224,76 @@ TEST(AnthropicAnswerTest, MapsEveryFinishReason) {
 TEST(AnthropicAnswerTest, EncodesErrorsInAnthropicsShape) {
   EXPECT_EQ(errorToAnthropic(R"({"error":{"message":"slow down","type":"rate_limit_error"}})", 429),
             R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"}})");
-  EXPECT_EQ(errorToAnthropic("<html>bad gateway</html>", 502),
-            R"({"type":"error","error":{"type":"api_error","message":"The upstream answered HTTP 502."}})");
+  EXPECT_EQ(
+      errorToAnthropic("<html>bad gateway</html>", 502),
+      R"({"type":"error","error":{"type":"api_error","message":"The upstream answered HTTP 502."}})");
   auto encoder = newAnthropicEncoder(404, false, "m");
   std::string body = R"({"error":{"message":"no such model"}})";
   ASSERT_TRUE(encoder->encode(body, true));
-  EXPECT_EQ(body, R"({"type":"error","error":{"type":"not_found_error","message":"no such model"}})");
+  EXPECT_EQ(body,
+            R"({"type":"error","error":{"type":"not_found_error","message":"no such model"}})");
 }
 
 constexpr std::string_view kChunks =
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\"}}]}\n\n"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+    "\"content\":\"\"}}]}\n\n"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\"}}]"
+    "}\n\n"
     "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
     "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
-    "\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+    "\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}"
+    "\n\n"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
     "\"function\":{\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
     "\"function\":{\"arguments\":\"1}\"}}]}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":4}}\n\n"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_"
+    "calls\"}]}\n\n"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":4}"
+    "}\n\n"
     "data: [DONE]\n\n";
 
 std::vector<SseEvent> events(std::string_view text) {
   SseParser parser;
   return parser.feed(text);
+}
+
+TEST(AnthropicAnswerTest, PutsTheUpstreamThinkingSignatureBackOnTheThinkingBlock) {
+  const std::string message = chatCompletionToMessage(
+      R"({"id":"c","choices":[{"index":0,"message":{"role":"assistant","content":"Hi",
+          "reasoning_content":"Think.","reasoning_signature":"sig-1"},"finish_reason":"stop"}]})",
+      "m");
+  EXPECT_EQ(json::serialize(json::parse(message).at("content").at(0)),
+            R"({"type":"thinking","thinking":"Think.","signature":"sig-1"})");
+
+  auto encoder = newAnthropicEncoder(200, true, "m");
+  std::string chunk =
+      "data: "
+      "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"Think.\"}}]}\n\n"
+      "data: "
+      "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_signature\":\"sig-1\"}}]}\n\n"
+      "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},"
+      "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+  ASSERT_TRUE(encoder->encode(chunk, true));
+  std::vector<std::string> deltas;
+  for (const SseEvent& event : events(chunk)) {
+    if (event.event == "content_block_delta") {
+      const json::value data = json::parse(event.data);
+      deltas.push_back(std::to_string(data.at("index").as_int64()) + " " +
+                       json::serialize(data.at("delta")));
+    }
+  }
+  EXPECT_EQ(deltas, (std::vector<std::string>{R"(0 {"type":"thinking_delta","thinking":"Think."})",
+                                              R"(0 {"type":"signature_delta","signature":"sig-1"})",
+                                              R"(1 {"type":"text_delta","text":"Hi"})"}));
 }
 
 TEST(AnthropicAnswerTest, EncodesAStreamAsAnthropicEvents) {
@@ -258,11 +308,14 @@ TEST(AnthropicAnswerTest, EncodesAStreamAsAnthropicEvents) {
   const std::vector<std::string> expected = {
       "message_start",       "ping",
       "content_block_start", "content_block_delta",  // thinking
-      "content_block_stop",  "content_block_start",  "content_block_delta",
+      "content_block_stop",  "content_block_start",
+      "content_block_delta",
       "content_block_delta",  // text
-      "content_block_stop",  "content_block_start",  "content_block_delta",
+      "content_block_stop",  "content_block_start",
+      "content_block_delta",
       "content_block_delta",  // tool_use
-      "content_block_stop",  "message_delta",        "message_stop"};
+      "content_block_stop",  "message_delta",
+      "message_stop"};
   EXPECT_EQ(names, expected);
   const auto all = events(chunk);
   EXPECT_EQ(json::parse(all[0].data).at("message").at("id").as_string(), "msg_7");
@@ -270,9 +323,10 @@ TEST(AnthropicAnswerTest, EncodesAStreamAsAnthropicEvents) {
   EXPECT_EQ(json::serialize(json::parse(all[9].data).at("content_block")),
             R"({"type":"tool_use","id":"call_a","name":"f","input":{}})");
   EXPECT_EQ(json::parse(all[10].data).at("delta").at("partial_json").as_string(), "{\"a\":");
-  EXPECT_EQ(json::serialize(json::parse(all[13].data)),
-            R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},)"
-            R"("usage":{"input_tokens":12,"output_tokens":4,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}})");
+  EXPECT_EQ(
+      json::serialize(json::parse(all[13].data)),
+      R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},)"
+      R"("usage":{"input_tokens":12,"output_tokens":4,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}})");
 }
 
 TEST(AnthropicAnswerTest, GivesTheSameEventsWhereverTheCanonicalStreamIsSplit) {
@@ -290,10 +344,11 @@ TEST(AnthropicAnswerTest, GivesTheSameEventsWhereverTheCanonicalStreamIsSplit) {
 }
 
 TEST(AnthropicAnswerTest, StreamedTextSurvivesEscapingByteForByte) {
-  const std::string text = "quote \" backslash \\ newline \n tab \t bell \x07 \xc3\xa9 \xf0\x9f\x99\x82 </script>";
-  json::object chunk{{"id", "c"},
-                     {"choices", json::array{json::object{{"index", 0},
-                                                          {"delta", {{"content", text}}}}}}};
+  const std::string text =
+      "quote \" backslash \\ newline \n tab \t bell \x07 \xc3\xa9 \xf0\x9f\x99\x82 </script>";
+  json::object chunk{
+      {"id", "c"},
+      {"choices", json::array{json::object{{"index", 0}, {"delta", {{"content", text}}}}}}};
   std::string stream = "data: " + json::serialize(chunk) + "\n\ndata: [DONE]\n\n";
   auto encoder = newAnthropicEncoder(200, true, "m");
   ASSERT_TRUE(encoder->encode(stream, true));
@@ -324,13 +379,15 @@ TEST(AnthropicAnswerTest, TurnsAnInBandErrorIntoAnErrorEvent) {
   auto encoder = newAnthropicEncoder(200, true, "m");
   std::string chunk =
       "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
-      "data: {\"error\":{\"message\":\"backend 'a' broke off the stream\",\"type\":\"upstream_error\"}}\n\n";
+      "data: {\"error\":{\"message\":\"backend 'a' broke off the "
+      "stream\",\"type\":\"upstream_error\"}}\n\n";
   ASSERT_TRUE(encoder->encode(chunk, true));
   const auto all = events(chunk);
   ASSERT_GE(all.size(), 2u);
   EXPECT_EQ(all.back().event, "error");
-  EXPECT_EQ(json::serialize(json::parse(all.back().data)),
-            R"({"type":"error","error":{"type":"api_error","message":"backend 'a' broke off the stream"}})");
+  EXPECT_EQ(
+      json::serialize(json::parse(all.back().data)),
+      R"({"type":"error","error":{"type":"api_error","message":"backend 'a' broke off the stream"}})");
   EXPECT_EQ(all[all.size() - 2].event, "content_block_stop");
 }
 

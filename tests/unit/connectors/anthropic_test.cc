@@ -282,5 +282,74 @@ TEST(AnthropicRequestTest, MalformedMessagesAre400NamingTheIndex) {
   }
 }
 
+// An Anthropic client's request passes through: the same body with the backend's model, the
+// output cap and the thinking budget kept valid under it, and only the betas the gateway knows.
+TEST(AnthropicNativeTest, PassesTheClientsBodyThroughWithTheBackendsModelAndCap) {
+  const AnthropicConnector connector;
+  EXPECT_TRUE(connector.speaks(Surface::Anthropic));
+  EXPECT_FALSE(connector.speaks(Surface::OpenAi));
+  json::object body = json::parse(R"({"model":"claude-x","max_tokens":8000,"top_k":3,
+      "thinking":{"type":"enabled","budget_tokens":4000},"stream":true,
+      "messages":[{"role":"user","content":"hi"}]})")
+                          .as_object();
+  NativeRequest native{.request_id = "r1",
+                       .output_cap = 2000,
+                       .beta = "interleaved-thinking-2025-05-14, files-api-2025-04-14,oauth-x",
+                       .without_thinking = false};
+  auto request = connector.buildNative(Surface::Anthropic, body, claudeBackend(), "sk-ant", native);
+  ASSERT_TRUE(request) << request.error().message;
+  EXPECT_EQ(request->target, "/v1/messages");
+  EXPECT_EQ(request->body, R"({"model":"claude-sonnet-4-5","max_tokens":2000,"top_k":3,)"
+                           R"("thinking":{"type":"enabled","budget_tokens":1999},"stream":true,)"
+                           R"("messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(header(*request, "anthropic-beta"), "interleaved-thinking-2025-05-14");
+  EXPECT_EQ(header(*request, "x-api-key"), "sk-ant");
+  EXPECT_EQ(header(*request, "anthropic-version"), "2023-06-01");
+  EXPECT_EQ(header(*request, "accept"), "text/event-stream");
+  auto again = connector.buildNative(Surface::Anthropic, body, claudeBackend(), "sk-ant", native);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, request->body) << "idempotent: a retry sends the same";
+
+  native.output_cap = 1000;  // no budget fits under it (Anthropic's least is 1024)
+  json::object small = json::parse(R"({"model":"c","max_tokens":4000,
+      "thinking":{"type":"enabled","budget_tokens":2000},"messages":[]})")
+                           .as_object();
+  auto capped = connector.buildNative(Surface::Anthropic, small, claudeBackend(), "", native);
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->body,
+            R"({"model":"claude-sonnet-4-5","max_tokens":1000,"thinking":{"type":"disabled"},)"
+            R"("messages":[]})");
+  EXPECT_EQ(header(*capped, "x-api-key"), "<absent>");
+}
+
+TEST(AnthropicNativeTest, WithoutThinkingLeavesOutThinkingBlocksAndTheSetting) {
+  json::object body = json::parse(R"({"model":"c","max_tokens":100,
+      "thinking":{"type":"enabled","budget_tokens":1024},"messages":[
+      {"role":"user","content":"a"},
+      {"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"s"},
+                                     {"type":"text","text":"b"}]},
+      {"role":"assistant","content":[{"type":"redacted_thinking","data":"x"}]},
+      {"role":"user","content":"c"}]})")
+                          .as_object();
+  auto request = AnthropicConnector().buildNative(
+      Surface::Anthropic, body, claudeBackend(), "",
+      {.request_id = "r", .output_cap = 0, .beta = "", .without_thinking = true});
+  ASSERT_TRUE(request);
+  EXPECT_EQ(
+      request->body,
+      R"({"model":"claude-sonnet-4-5","max_tokens":100,"messages":[)"
+      R"({"role":"user","content":"a"},{"role":"assistant","content":[{"type":"text","text":"b"}]},)"
+      R"({"role":"user","content":"c"}]})");
+  EXPECT_TRUE(body.contains("thinking")) << "the client's body keeps its members (DLP positions)";
+}
+
+TEST(AnthropicNativeTest, OtherConnectorsDoNotSpeakTheAnthropicApi) {
+  auto openai = makeConnector(BackendKind::OpenAi);
+  ASSERT_TRUE(openai);
+  EXPECT_FALSE((*openai)->speaks(Surface::Anthropic));
+  json::object body;
+  EXPECT_FALSE((*openai)->buildNative(Surface::Anthropic, body, claudeBackend(), "", {}));
+}
+
 }  // namespace
 }  // namespace sy::connectors

@@ -152,7 +152,7 @@ TEST(AzureOpenAiConnectorTest, ABackendWithoutDeploymentOrApiVersionIsAnError) {
 
 TEST(AzureOpenAiTranslatorTest, AContentFilterRefusalBecomesAClearOpenAiError) {
   AzureOpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 400, false, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 400, false, {});
   // Delivered in two pieces: nothing is relayed before the whole error body is known.
   std::string first(kContentFilterError.substr(0, 40));
   std::string rest(kContentFilterError.substr(40));
@@ -220,7 +220,7 @@ TEST(AzureOpenAiTranslatorTest, AnswersPassThroughWithTheirFilterResultsAndUsage
       R"("chat.completion","prompt_filter_results":[{"prompt_index":0,)"
       R"("content_filter_results":{}}],"usage":{"completion_tokens":1,"prompt_tokens":9,)"
       R"("total_tokens":10}})";
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false, {});
   std::string copy = body;
   ASSERT_TRUE(translator->onChunk(copy, true));
   EXPECT_EQ(copy, body);
@@ -231,7 +231,7 @@ TEST(AzureOpenAiTranslatorTest, AnswersPassThroughWithTheirFilterResultsAndUsage
 
 TEST(AzureOpenAiTranslatorTest, StreamsRelayPromptFilterResultsAndDropOnlyTheGatewaysUsage) {
   AzureOpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, {});
   std::string upstream =
       std::string(kAzureStream) + std::string(kAzureUsageEvent) + std::string(kDone);
   std::string relayed;
@@ -246,7 +246,8 @@ TEST(AzureOpenAiTranslatorTest, StreamsRelayPromptFilterResultsAndDropOnlyTheGat
   EXPECT_EQ(translator->usage().prompt_tokens, 9u);
   EXPECT_EQ(translator->usage().streamed_events, 1u);  // "Hi" (the role chunk carries no output)
 
-  auto for_client = connector.newTranslator(Endpoint::ChatCompletions, 200, true, true);
+  auto for_client =
+      connector.newTranslator(Endpoint::ChatCompletions, 200, true, {.client_wants_usage = true});
   std::string whole = upstream;
   ASSERT_TRUE(for_client->onChunk(whole, true));
   EXPECT_EQ(whole, upstream) << "the client asked for usage: everything is relayed";

@@ -79,7 +79,7 @@ TEST(OpenAiConnectorTest, StreamsAskForUsageKeepingOtherStreamOptions) {
 
 TEST(OpenAiTranslatorTest, TheUsageEventOnlyTheGatewayAskedForIsReadButNotRelayed) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, {});
   const std::string content =
       "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
       "data: {\"choices\":[{\"delta\":{\"content\":\" there\"}}],\"usage\":null}\n\n";
@@ -95,7 +95,7 @@ TEST(OpenAiTranslatorTest, TheUsageEventOnlyTheGatewayAskedForIsReadButNotRelaye
 
 TEST(OpenAiTranslatorTest, WithoutReportedUsageTheEventsCarryingOutputAreCounted) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, {});
   std::string chunk =
       "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
       "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
@@ -139,7 +139,8 @@ TEST(OpenAiUsageTest, NullMissingOrTruncatedUsageIsNotReported) {
 
 TEST(OpenAiTranslatorTest, StreamPassesBytesThroughAndFindsTheFinalUsageChunk) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, true);
+  auto translator =
+      connector.newTranslator(Endpoint::ChatCompletions, 200, true, {.client_wants_usage = true});
   const std::string stream =
       "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
       "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n"
@@ -158,7 +159,8 @@ TEST(OpenAiTranslatorTest, StreamPassesBytesThroughAndFindsTheFinalUsageChunk) {
 
 TEST(OpenAiTranslatorTest, StreamRelaysOnlyWholeEventsSoABrokenStreamLeavesNoHalfEvent) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, true, true);
+  auto translator =
+      connector.newTranslator(Endpoint::ChatCompletions, 200, true, {.client_wants_usage = true});
   std::string chunk = "data: {\"a\":1}\n\ndata: {\"b\"";
   ASSERT_TRUE(translator->onChunk(chunk, false));
   EXPECT_EQ(chunk, "data: {\"a\":1}\n\n");
@@ -172,7 +174,7 @@ TEST(OpenAiTranslatorTest, StreamRelaysOnlyWholeEventsSoABrokenStreamLeavesNoHal
 
 TEST(OpenAiTranslatorTest, BodyUsageIsReadAtTheEndEvenForLargeBodies) {
   OpenAiConnector connector;
-  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false, false);
+  auto translator = connector.newTranslator(Endpoint::ChatCompletions, 200, false, {});
   std::string body = R"({"choices":[{"message":{"content":")" + std::string(100000, 'x') +
                      R"("}}],"usage":{"prompt_tokens":7,"completion_tokens":9}})";
   std::string copy = body;

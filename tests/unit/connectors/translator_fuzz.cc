@@ -37,7 +37,8 @@ void feedInChunks(std::string_view input, std::string_view cuts, Feed&& feed) {
   size_t at = 0;
   size_t i = 0;
   while (at < input.size()) {
-    const size_t size = cuts.empty() ? input.size() : 1 + static_cast<uint8_t>(cuts[i++ % cuts.size()]) % 64;
+    const size_t size =
+        cuts.empty() ? input.size() : 1 + static_cast<uint8_t>(cuts[i++ % cuts.size()]) % 64;
     const size_t n = std::min(size, input.size() - at);
     feed(std::string(input.substr(at, n)), false);
     at += n;
@@ -142,11 +143,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 5: {  // backend connectors: upstream answers into the canonical answer
       const bool stream = mode % 6 == 4;
       const unsigned status = (option & 8) ? 500 : 200;
-      auto translator = connector(option).newTranslator(Endpoint::ChatCompletions, status, stream,
-                                                        option & 16);
-      feedInChunks(input, cuts, [&](std::string chunk, bool end) {
-        (void)translator->onChunk(chunk, end);
-      });
+      const TranslatorOptions options{
+          .client_wants_usage = (option & 16) != 0,
+          .client = (option & 32) ? Surface::Anthropic : Surface::OpenAi};
+      auto translator =
+          connector(option).newTranslator(Endpoint::ChatCompletions, status, stream, options);
+      feedInChunks(input, cuts,
+                   [&](std::string chunk, bool end) { (void)translator->onChunk(chunk, end); });
       (void)translator->usage();
       break;
     }

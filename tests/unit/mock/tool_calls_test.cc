@@ -1,10 +1,12 @@
 // Tool-call replies (the tool_calls control) in both APIs, the Anthropic request shapes real
 // clients send, count_tokens, HEAD /, cached_tokens and the /mock/requests log.
+#include "examples/mock_llm/tool_calls.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
-#include "examples/mock_llm/tool_calls.h"
+#include "examples/mock_llm/handlers.h"
 #include "tests/unit/mock/mock_test_client.h"
 
 namespace sy::mock::testing {
@@ -184,17 +186,17 @@ TEST(MockToolCallsTest, AnthropicStreamSendsInputJsonDeltasThatReassembleToTheIn
     }
     kinds.push_back(e.event);
   }
-  EXPECT_EQ(kinds, (std::vector<std::string>{"message_start", "content_block_start", "ping",
-                                             "content_block_delta", "content_block_stop",
-                                             "content_block_start", "content_block_delta",
-                                             "content_block_stop", "message_delta",
-                                             "message_stop"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{
+                       "message_start", "content_block_start", "ping", "content_block_delta",
+                       "content_block_stop", "content_block_start", "content_block_delta",
+                       "content_block_stop", "message_delta", "message_stop"}));
   EXPECT_EQ(input0, R"({"file_path":"mock"})");
   EXPECT_EQ(input1, "{}");
 }
 
 // The shapes Claude Code 2.1.112 sends (system blocks with cache_control, thinking, metadata,
 // context_management, output_config, tool_result with cache_control), plus a role: system entry.
+// A thinking block sent back must carry the signature the mock gave it, as the API checks.
 TEST(MockAnthropicShapesTest, EveryShapeRealClientsSendIsAccepted) {
   auto server = startMock();
   ASSERT_NE(server, nullptr);
@@ -206,7 +208,8 @@ TEST(MockAnthropicShapesTest, EveryShapeRealClientsSendIsAccepted) {
       {"role":"user","content":[{"type":"text","text":"look"},
         {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},
         {"type":"document","source":{"type":"text","media_type":"text/plain","data":"doc"}}]},
-      {"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"sig"},
+      {"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":")" +
+                           thinkingSignature("hmm") + R"("},
         {"type":"redacted_thinking","data":"xyz"},
         {"type":"tool_use","id":"toolu_1","name":"now","input":{}}]},
       {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"12:00",
@@ -235,9 +238,9 @@ TEST(MockAnthropicShapesTest, CountTokensAnswersTheInputTokensOfTheMessagesRule)
 TEST(MockAnthropicShapesTest, CachedTokensAreReportedAsCacheReadsInBothApis) {
   auto server = startMock();
   ASSERT_NE(server, nullptr);
-  auto anthropic = post(server->port(), "/v1/messages",
-                        messagesBody("hi mock:cached_tokens=5 mock:reply_tokens=1"),
-                        kAnthropicHeaders);
+  auto anthropic =
+      post(server->port(), "/v1/messages",
+           messagesBody("hi mock:cached_tokens=5 mock:reply_tokens=1"), kAnthropicHeaders);
   ASSERT_EQ(anthropic.status(), 200u);
   const json::value body = anthropic.json();  // json() returns a value: keep it alive
   const json::value& usage = body.at("usage");
