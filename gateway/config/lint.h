@@ -16,6 +16,7 @@ struct ConfigWarning {
   int line = 0;  // 1-based; 0 when unknown
   int column = 0;
   std::string message;  // "path: text", like error messages
+  int order = 0;  // the line across the policy's files (see SourceMap), for sorting
   std::string str() const;
 };
 
