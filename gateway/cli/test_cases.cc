@@ -77,12 +77,6 @@ json::value toJson(Decoder& decoder, const Located& where) {
 void decodeRequest(Decoder& decoder, const Located& where, TestCase& out, json::object& body,
                    std::optional<std::string>& raw_body) {
   const Mapping request(decoder, where, std::nullopt);
-  for (const Mapping::Entry& entry : request.entries()) {
-    const std::string& key = entry.key;
-    if (std::find(kRequestMeta.begin(), kRequestMeta.end(), key) == kRequestMeta.end()) {
-      body[key] = toJson(decoder, entry.value);
-    }
-  }
   decoder.readString(request.optional("key"), out.key);
   decoder.readString(request.optional("team"), out.team);
   if (decoder.readString(request.optional("surface"), out.surface) && out.surface != "openai" &&
@@ -105,10 +99,20 @@ void decodeRequest(Decoder& decoder, const Located& where, TestCase& out, json::
       }
     }
   }
+  if (request.contains("prompt") && !request.optional("prompt")) {
+    body.erase("messages");  // `prompt: ~`: none (for a case whose defaults have one)
+  }
   if (const auto prompt = request.optional("prompt")) {
     std::string text;
     if (decoder.readString(prompt, text)) {
       body["messages"] = json::array{json::object{{"role", "user"}, {"content", text}}};
+    }
+  }
+  // Body fields last: `messages` wins over `prompt`.
+  for (const Mapping::Entry& entry : request.entries()) {
+    const std::string& key = entry.key;
+    if (std::find(kRequestMeta.begin(), kRequestMeta.end(), key) == kRequestMeta.end()) {
+      body[key] = toJson(decoder, entry.value);
     }
   }
   if (const auto text = request.optional("body")) {
