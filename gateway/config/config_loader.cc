@@ -162,6 +162,9 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
       config);
   // After routing: lint reads the rules' positions; compliance only feeds `switchyard lint`.
   recordRoutingLocations(top.optional("routing"), config);
+  for (const std::string_view section : {"keys", "teams", "dlp"}) {
+    recordTreeLocations(top.optional(section), config);
+  }
   if (const auto compliance = top.optional("compliance")) {
     decodeCompliance(decoder, *compliance, config.compliance);
   }

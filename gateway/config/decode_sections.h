@@ -113,6 +113,10 @@ void decodeRouting(Decoder& decoder, const RoutingSections& sections, Config& co
 // "routing[i].fallback[j]". Reports nothing (decodeRouting has).
 void recordRoutingLocations(const std::optional<Located>& routing, Config& config);
 
+// Records in config.locations where `where` (possibly absent) and everything under it are, by
+// path ("keys[2]", "keys[2].allow.tiers[0]", "dlp.actions[1]"), for lint. Reports nothing.
+void recordTreeLocations(const std::optional<Located>& where, Config& config);
+
 // `compliance`: {licenses: [license category...], regions: [region...]}, each a non-empty list
 // without duplicates; absent = all allowed. Only `switchyard lint` reads it (lint.h).
 void decodeCompliance(Decoder& decoder, const Located& where, ComplianceSpec& out);

@@ -4,6 +4,7 @@
 #include <set>
 #include <string_view>
 
+#include "gateway/config/lint_rules.h"
 #include "gateway/config/str_cat.h"
 #include "router/routing.h"
 
@@ -207,6 +208,9 @@ std::vector<ConfigWarning> lintWarnings(const Config& config) {
     }
   }
   linter.warnUnused(used);
+  lintRules(config, [&linter](std::string_view path, std::string message) {
+    linter.warn(path, message);
+  });
   return linter.take();
 }
 
