@@ -47,6 +47,21 @@ constexpr std::string_view kSplittable =
 
 using Entries = std::vector<std::pair<YAML::Node, YAML::Node>>;
 
+// True when `text` has nothing but blank lines and comments.
+bool onlyComments(std::string_view text) {
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#') {
+      return false;
+    }
+    at = end + 1;
+  }
+  return true;
+}
+
 YAML::Node toMap(const Entries& entries) {
   YAML::Node out(YAML::NodeType::Map);
   for (const auto& [key, value] : entries) {
@@ -145,6 +160,11 @@ class Assembler {
     std::string_view contents = *text;
     if (contents.starts_with("\xEF\xBB\xBF")) {  // a BOM is only valid at the start of a stream
       contents.remove_prefix(3);
+    }
+    if (onlyComments(contents)) {  // a team's file with nothing (left) in it: no sections
+      sources_.files.push_back({path.string(), next_line_});
+      next_line_ += static_cast<int>(std::count(contents.begin(), contents.end(), '\n')) + 1;
+      return YAML::Node(YAML::NodeType::Map);
     }
     auto root = load(std::string(contents), path.string(), canonical);
     if (root && !root->IsMap()) {

@@ -78,6 +78,14 @@ keys:
   EXPECT_EQ(fs::path(config->sources.files[1].path).filename(), "analytics.yaml");
 }
 
+TEST_F(IncludeTest, AnIncludedFileWithOnlyCommentsAddsNothing) {
+  write("teams/analytics.yaml", "# no keys yet\n\n");
+  write("dlp.yaml", "");
+  const auto config = loadConfigFile(write("main.yaml", std::string(kMain)));
+  ASSERT_TRUE(config) << config.error().front().str();
+  EXPECT_EQ(config->sources.files.size(), 3u);
+}
+
 TEST_F(IncludeTest, AnErrorInAnIncludedFileIsReportedInThatFileAtItsOwnLine) {
   write("teams/analytics.yaml", "teams:\n  analytics: {limits: {rpm: 0}}\n");
   write("dlp.yaml", "dlp:\n  custom:\n    - {name: cust, pattern: 'CUST-(\\d+'}\n");
