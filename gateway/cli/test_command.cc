@@ -126,6 +126,33 @@ std::vector<std::string> stringsOf(const json::value& value, std::string_view me
   return out;
 }
 
+const json::object* member(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value != nullptr ? value->if_object() : nullptr;
+}
+
+// The upstream expectations: the body the first candidate would receive.
+void checkUpstream(const Expectations& expect, const json::object& decision,
+                   std::vector<Mismatch>& out) {
+  const json::object* upstream = member(decision, "upstream");
+  const json::value body = upstream != nullptr ? field(*upstream, "body") : json::value(nullptr);
+  if (!body.is_string()) {
+    out.push_back({"upstream", "a request to a backend", "none (the request goes nowhere)"});
+    return;
+  }
+  const std::string_view text = body.get_string();
+  for (const std::string& part : expect.upstream_contains) {
+    if (text.find(part) == std::string_view::npos) {
+      out.push_back({"upstream", json::value("to contain " + part), body});
+    }
+  }
+  for (const std::string& part : expect.upstream_excludes) {
+    if (text.find(part) != std::string_view::npos) {
+      out.push_back({"upstream", json::value("not to contain " + part), body});
+    }
+  }
+}
+
 // Every expectation of `test` that `decision` does not meet.
 std::vector<Mismatch> check(const Expectations& expect, const json::object& decision) {
   std::vector<Mismatch> out;
@@ -136,16 +163,9 @@ std::vector<Mismatch> check(const Expectations& expect, const json::object& deci
     const auto code = status.is_number() ? status.to_number<unsigned>() : 0;
     action = code == 401 || code == 403 ? "block" : "error";
   }
-  const json::object* error = decision.contains("error") ? decision.at("error").if_object() : nullptr;
-  const json::object* blocked = decision.contains("blocked_by")
-                                    ? decision.at("blocked_by").if_object()
-                                    : nullptr;
-  const json::object* difficulty = decision.contains("difficulty")
-                                       ? decision.at("difficulty").if_object()
-                                       : nullptr;
-  const json::object* upstream = decision.contains("upstream")
-                                     ? decision.at("upstream").if_object()
-                                     : nullptr;
+  const json::object* error = member(decision, "error");
+  const json::object* blocked = member(decision, "blocked_by");
+  const json::object* difficulty = member(decision, "difficulty");
   auto same = [&](std::string_view name, const std::optional<std::string>& want,
                   json::value got) {
     if (!want) {
@@ -192,21 +212,7 @@ std::vector<Mismatch> check(const Expectations& expect, const json::object& deci
     }
   }
   if (expect.expects_upstream) {
-    const json::value body = upstream != nullptr ? field(*upstream, "body") : json::value(nullptr);
-    const std::string_view text = body.is_string() ? std::string_view(body.get_string()) : "";
-    if (!body.is_string()) {
-      out.push_back({"upstream", "a request to a backend", "none (the request goes nowhere)"});
-    }
-    for (const std::string& part : expect.upstream_contains) {
-      if (body.is_string() && text.find(part) == std::string_view::npos) {
-        out.push_back({"upstream", json::value("to contain " + part), body});
-      }
-    }
-    for (const std::string& part : expect.upstream_excludes) {
-      if (body.is_string() && text.find(part) != std::string_view::npos) {
-        out.push_back({"upstream", json::value("not to contain " + part), body});
-      }
-    }
+    checkUpstream(expect, decision, out);
   }
   return out;
 }
@@ -219,18 +225,17 @@ std::string show(const json::value& value) {
   return text;
 }
 
-}  // namespace
-
-TestOutput runTests(const std::string& policy_path, const std::vector<std::string>& case_files,
-                    bool jsonl) {
-  TestOutput output;
+// The snapshot of the policy and every case, or nullopt after writing the errors to `output`.
+std::optional<std::pair<std::shared_ptr<const config::Snapshot>, std::vector<TestCase>>> load(
+    const std::string& policy_path, const std::vector<std::string>& case_files,
+    TestOutput& output) {
   auto config = config::loadConfigFile(policy_path);
   if (!config) {
     for (const config::ConfigError& error : config.error()) {
       output.err += error.str() + "\n";
     }
     output.status = 1;
-    return output;
+    return std::nullopt;
   }
   auto snapshot = config::Snapshot::build(std::move(*config), 1, /*read_upstream_keys=*/false);
   if (!snapshot) {
@@ -238,7 +243,7 @@ TestOutput runTests(const std::string& policy_path, const std::vector<std::strin
       output.err += error.str() + "\n";
     }
     output.status = 1;
-    return output;
+    return std::nullopt;
   }
   std::vector<TestCase> cases;
   for (const std::string& file : case_files) {
@@ -253,43 +258,61 @@ TestOutput runTests(const std::string& policy_path, const std::vector<std::strin
     cases.insert(cases.end(), loaded->begin(), loaded->end());
   }
   if (output.status != 0) {
+    return std::nullopt;
+  }
+  return std::pair(std::move(*snapshot), std::move(cases));
+}
+
+// One case's report: a JSON line, or "ok"/"FAIL" with expected and actual under each failure.
+std::string report(const TestCase& test, const json::object& decision,
+                   const std::vector<Mismatch>& mismatches, bool jsonl) {
+  const std::string where = test.file + ":" + std::to_string(test.line);
+  if (jsonl) {
+    json::array failures;
+    for (const Mismatch& m : mismatches) {
+      failures.push_back(
+          json::object{{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
+    }
+    return json::serialize(json::object{{"case", test.name},
+                                        {"where", where},
+                                        {"passed", mismatches.empty()},
+                                        {"failures", std::move(failures)},
+                                        {"decision", decision}}) +
+           "\n";
+  }
+  if (mismatches.empty()) {
+    return "ok    " + test.name + "\n";
+  }
+  std::string out = "FAIL  " + test.name + "  (" + where + ")\n";
+  for (const Mismatch& m : mismatches) {
+    out += "      " + m.field + "\n        expected: " + show(m.expected) +
+           "\n        actual:   " + show(m.actual) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TestOutput runTests(const std::string& policy_path, const std::vector<std::string>& case_files,
+                    bool jsonl) {
+  TestOutput output;
+  auto loaded = load(policy_path, case_files, output);
+  if (!loaded) {
     return output;
   }
+  const auto& [snapshot, cases] = *loaded;
   size_t passed = 0;
   size_t failed = 0;
   for (const TestCase& test : cases) {
-    const json::object decision = decide(test, *snapshot);
+    const json::object decision = decide(test, snapshot);
     std::vector<Mismatch> mismatches;
     if (decision.contains("case_error")) {
       mismatches.push_back({"request", "a key of the policy", decision.at("case_error")});
     } else {
       mismatches = check(test.expect, decision);
     }
-    const std::string where = test.file + ":" + std::to_string(test.line);
     mismatches.empty() ? ++passed : ++failed;
-    if (jsonl) {
-      json::array failures;
-      for (const Mismatch& m : mismatches) {
-        failures.push_back(
-            json::object{{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
-      }
-      output.out += json::serialize(json::object{{"case", test.name},
-                                                 {"where", where},
-                                                 {"passed", mismatches.empty()},
-                                                 {"failures", std::move(failures)},
-                                                 {"decision", decision}}) +
-                    "\n";
-      continue;
-    }
-    if (mismatches.empty()) {
-      output.out += "ok    " + test.name + "\n";
-      continue;
-    }
-    output.out += "FAIL  " + test.name + "  (" + where + ")\n";
-    for (const Mismatch& m : mismatches) {
-      output.out += "      " + m.field + "\n        expected: " + show(m.expected) +
-                    "\n        actual:   " + show(m.actual) + "\n";
-    }
+    output.out += report(test, decision, mismatches, jsonl);
   }
   if (jsonl) {
     output.out += json::serialize(json::object{{"passed", passed}, {"failed", failed}}) + "\n";
