@@ -98,7 +98,7 @@ TEST(TestCommandTest, AllPassingExitsZero) {
   const TempFile policy(".yaml", kPolicy);
   const TempFile cases(".tests.yaml", R"(cases:
   - name: a secret is refused by its rule
-    request: {key: app, model: gpt-4o, prompt: "token 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"}
+    request: {key: app, model: gpt-4o, prompt: "db_password = 'Tr0ub4dor-xK9mQz7Lw2'"}
     expect: {action: block, status: 403, blocked_by: no-secrets}
   - name: no key is a 401
     request: {model: gpt-4o, prompt: "hi"}
