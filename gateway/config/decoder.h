@@ -1,4 +1,5 @@
-// Internal to gateway/config: the strict YAML walker. Decoder collects every located error of
+// Internal to gateway/config (and the cases files of `switchyard test`, decoded with the same
+// strictness in gateway/cli/test_cases.cc): the strict YAML walker. Decoder collects every located error of
 // one load; Mapping checks one YAML mapping (unknown and duplicate keys, required keys).
 // Not thread-safe: one Decoder per load, on one thread. Mappings and Located values hold
 // yaml-cpp node handles, which keep their document alive.
