@@ -152,6 +152,10 @@ class Assembler {
       decoder_.error(item, strCat("'", path.string(), "' is already included"));
       return std::nullopt;
     }
+    if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {  // a device never ends
+      decoder_.error(item, strCat("'", path.string(), "' is not a regular file"));
+      return std::nullopt;
+    }
     const auto text = readFile(path.string());
     if (!text) {
       decoder_.error(item, strCat("cannot read '", path.string(), "': ", text.error()));

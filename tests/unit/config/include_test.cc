@@ -114,6 +114,15 @@ TEST_F(IncludeTest, AMissingFileIsReportedWhereItIsIncluded) {
                                       "'teams/analytics.yaml': No such file or directory"}));
 }
 
+TEST_F(IncludeTest, OnlyRegularFilesAreIncluded) {
+  write("dlp.yaml", "{}\n");
+  std::string main(kMain);
+  main.replace(main.find("teams/analytics.yaml"), 20, "/dev/zero");
+  EXPECT_EQ(errors(write("main.yaml", main)),
+            (std::vector<std::string>{"main.yaml:5:11: include[0]: '/dev/zero' is not a regular "
+                                      "file"}));
+}
+
 TEST_F(IncludeTest, ASectionWithOneOwnerSetInTwoFilesIsRefused) {
   write("teams/analytics.yaml", "routing:\n  - {name: other, route: t}\nteams:\n  x: {}\n");
   write("dlp.yaml", "teams:\n  x: {}\ndlp: {actions: []}\n");
