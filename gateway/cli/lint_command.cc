@@ -29,7 +29,11 @@ LintOutput runLint(const std::string& path, bool strict) {
   }
   output.out = path + ": ok (" + std::to_string(config->catalog.backends.size()) + " backends, " +
                std::to_string(config->catalog.tiers.size()) + " tiers, " +
-               std::to_string(config->catalog.models.size()) + " models)\n";
+               std::to_string(config->catalog.models.size()) + " models" +
+               (config->sources.files.size() > 1
+                    ? "; " + std::to_string(config->sources.files.size()) + " files"
+                    : std::string()) +
+               ")\n";
   return output;
 }
 

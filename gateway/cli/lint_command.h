@@ -11,6 +11,7 @@ namespace sy::cli {
 struct LintOutput {
   int status = 0;   // 0: valid (warnings allowed unless strict); 1: errors, or warnings and strict
   std::string out;  // stdout: "FILE: ok (N backends, N tiers, N models)" when it passes
+                    // ("...; N files)" for a policy assembled with include:)
   std::string err;  // stderr: one "file:line:col: message" / "file:line:col: warning: message"
                     // line per error or warning, in file order
 };

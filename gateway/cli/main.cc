@@ -1,4 +1,4 @@
-// The `switchyard` command: serve, lint, explain, keys, audit (and, as later issues land, test).
+// The `switchyard` command: serve, lint, explain, test, keys, audit.
 #include <boost/json/serialize.hpp>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/keys_command.h"
 #include "gateway/cli/lint_command.h"
+#include "gateway/cli/test_command.h"
 #include "gateway/config/config.h"
 #include "gateway/config/lint.h"
 #include "gateway/config/snapshot.h"
@@ -34,6 +35,13 @@ commands:
                         one per line with --jsonl) and print one JSON decision per request
                         (action, tier, backend, model, sensitivity, findings, reasons);
                         nothing is forwarded. Exit 0, 1 on a bad policy, 3 if a body was refused
+  test --config FILE [--jsonl] CASES.yaml...
+                        policy unit tests: each case is a request (key or team, surface,
+                        headers, body) and its expected outcome (action, status, tier, backend,
+                        rule, detectors, sensitivity, difficulty, what the upstream receives),
+                        decided by the same dry run as explain. Prints each failure with
+                        expected and actual, then "N passed, N failed"; exit 0, or 1 when a
+                        case fails or a file is invalid
   keys new --id ID [--team TEAM] [--pepper-env VAR] [--admin]
                         mint an API key: prints the key once, and the policy entry (id, hash,
                         team) to paste under keys: (auth.admin_keys: with --admin)
@@ -141,6 +149,25 @@ int explain(const std::string& path, const std::vector<std::string_view>& args) 
   return status;
 }
 
+int test(const std::string& path, const std::vector<std::string_view>& args) {
+  std::vector<std::string> case_files;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config") {
+      ++i;  // its value
+    } else if (args[i] == "--jsonl" || args[i].starts_with("--config=")) {
+      continue;
+    } else if (args[i].starts_with("-")) {
+      return usageError("test: unknown option '" + std::string(args[i]) + "'");
+    } else {
+      case_files.emplace_back(args[i]);
+    }
+  }
+  if (case_files.empty()) {
+    return usageError("test needs at least one CASES.yaml file");
+  }
+  return sy::cli::testCommand(path, case_files, hasFlag(args, "--jsonl"));
+}
+
 int serve(const std::string& path) {
   // A closed stdout/stderr pipe (log collector gone) must be an EPIPE error, not a dead gateway.
   std::signal(SIGPIPE, SIG_IGN);
@@ -183,7 +210,7 @@ int main(int argc, char** argv) {
   if (command == "audit") {
     return sy::cli::auditCommand(args);
   }
-  if (command != "serve" && command != "lint" && command != "explain") {
+  if (command != "serve" && command != "lint" && command != "explain" && command != "test") {
     return usageError("unknown command '" + std::string(command) + "'");
   }
   const std::string path = configArgument(args);
@@ -192,6 +219,9 @@ int main(int argc, char** argv) {
   }
   if (command == "explain") {
     return explain(path, args);
+  }
+  if (command == "test") {
+    return test(path, args);
   }
   return command == "serve" ? serve(path) : sy::cli::lintCommand(path, hasFlag(args, "--strict"));
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policies/access_config.h"
@@ -97,10 +98,27 @@ struct ComplianceSpec {
   std::vector<std::string> regions;       // regions allowed for external backends; empty = all
 };
 
-// A 1-based position in the policy file (0 = unknown), as in ConfigError.
+// A 1-based position in the policy file (0 = unknown), as in ConfigError. In a policy assembled
+// from several files (`include:`), `line` counts across all of them: SourceMap::locate names the
+// file and its own line.
 struct SourcePosition {
   int line = 0;
   int column = 0;
+};
+
+// The files a policy was assembled from: the main file, then each included file in the order
+// `include:` lists them (depth-first). Their lines are numbered as one sequence, each file
+// starting after the last line of the one before, so a YAML position names its file too.
+struct SourceMap {
+  struct File {
+    std::string path;    // as written in `include:`, resolved against the including file's folder
+    int first_line = 0;  // the 1-based line number of its line 1
+  };
+  std::vector<File> files;
+
+  // The file and its own 1-based line of an assembled 1-based `line` (0, unknown, stays 0 in
+  // the main file). `fallback` is returned as the file when there are no files.
+  std::pair<std::string, int> locate(int line, const std::string& fallback) const;
 };
 
 struct Config {
@@ -118,6 +136,7 @@ struct Config {
   ResilienceSpec resilience;
   router::RoutingSpec routing;  // difficulty and routing (rules in policy order)
   ComplianceSpec compliance;
+  SourceMap sources;  // the main file and its includes; positions below are across all of them
   // Where lint warnings point, keyed by YAML path as in error messages: "backends[0]",
   // "tiers.t.backends[1]", "models.gpt.tier", "routing[2].route", "routing[2].fallback[0]", ...
   std::map<std::string, SourcePosition, std::less<>> locations;
@@ -135,7 +154,9 @@ struct ConfigError {
 using ConfigErrors = std::vector<ConfigError>;
 
 // Parses and validates strictly: unknown keys, wrong types, bad values and dangling references
-// are all reported, every one of them, in file order. Never throws.
+// are all reported, every one of them, in file order. Files named by `include:` are read
+// (relative to the including file's folder; for a string, the working directory) and merged into
+// one policy; each error names the file it is in. Never throws.
 std::expected<Config, ConfigErrors> loadConfigFile(const std::string& path);
 std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
                                                      const std::string& source_name);

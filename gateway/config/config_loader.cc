@@ -21,7 +21,8 @@ struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
-// The whole file, or the reason it cannot be read (strerror's text).
+}  // namespace
+
 std::expected<std::string, std::string> readFile(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
@@ -38,6 +39,8 @@ std::expected<std::string, std::string> readFile(const std::string& path) {
   }
   return contents;
 }
+
+namespace {
 
 // Records where each document starts; nothing else is needed to count documents.
 class DocumentStarts : public YAML::EventHandler {
@@ -91,8 +94,8 @@ void reportExtraDocument(Decoder& decoder, const std::string& yaml,
                                   : std::string("invalid YAML: unexpected end of input"));
 }
 
-// The one document of `yaml`; a syntax error, an empty file or a second document is reported
-// (as the only error) and gives nullopt.
+}  // namespace
+
 std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yaml) {
   try {
     const std::vector<YAML::Mark> starts = documentStarts(yaml);
@@ -114,12 +117,14 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
   return std::nullopt;
 }
 
+namespace {
+
 void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const Located where{root, "", root.Mark()};
   const Mapping top(decoder, where,
                     {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
                       "auth", "teams", "keys", "limits", "state", "audit", "accounting",
-                      "resilience", "difficulty", "routing", "compliance"}});
+                      "resilience", "difficulty", "routing", "compliance", "include"}});
   if (!top.valid()) {
     return;
   }
@@ -157,6 +162,9 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
       config);
   // After routing: lint reads the rules' positions; compliance only feeds `switchyard lint`.
   recordRoutingLocations(top.optional("routing"), config);
+  for (const std::string_view section : {"keys", "teams", "dlp"}) {
+    recordTreeLocations(top.optional(section), config);
+  }
   if (const auto compliance = top.optional("compliance")) {
     decodeCompliance(decoder, *compliance, config.compliance);
   }
@@ -168,11 +176,11 @@ std::string ConfigError::str() const { return strCat(file, ":", line, ":", colum
 
 std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
                                                      const std::string& source_name) {
-  Decoder decoder(source_name);
   Config config;
   config.source = source_name;
+  Decoder decoder(source_name, &config.sources);
   try {
-    if (const auto root = parseDocument(decoder, yaml)) {
+    if (const auto root = assemblePolicy(decoder, yaml, source_name, config.sources)) {
       decodeConfig(decoder, *root, config);
     }
   } catch (const std::exception& e) {  // bad_alloc, or a yaml-cpp surprise: never escapes

@@ -100,4 +100,28 @@ void recordRoutingLocations(const std::optional<Located>& routing, Config& confi
   }
 }
 
+void recordTreeLocations(const std::optional<Located>& where, Config& config) {
+  if (!where) {
+    return;
+  }
+  recordLocation(config.locations, *where);
+  if (where->node.IsSequence()) {
+    size_t index = 0;
+    for (const YAML::Node& item : where->node) {
+      recordTreeLocations(Located{item, strCat(where->path, "[", index++, "]"),
+                                  item.Mark().is_null() ? where->mark : item.Mark()},
+                          config);
+    }
+  } else if (where->node.IsMap()) {
+    for (const auto& entry : where->node) {
+      if (entry.first.IsScalar()) {
+        recordTreeLocations(Located{entry.second, strCat(where->path, ".", entry.first.Scalar()),
+                                    entry.second.Mark().is_null() ? entry.first.Mark()
+                                                                  : entry.second.Mark()},
+                            config);
+      }
+    }
+  }
+}
+
 }  // namespace sy::config

@@ -3,6 +3,7 @@
 // live in the structs), and reports every problem to the Decoder. Not thread-safe (see Decoder).
 #pragma once
 
+#include <expected>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,19 @@
 #include "router/catalog.h"
 
 namespace sy::config {
+
+// The whole file, or the reason it cannot be read (strerror's text).
+std::expected<std::string, std::string> readFile(const std::string& path);
+
+// The one document of `yaml`; a syntax error, an empty file or a second document is reported
+// (as the only error) and gives nullopt.
+std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yaml);
+
+// The policy's root: the document of `yaml` (read from `path`) with every file its `include:`
+// names (and theirs) merged in (policy_files.cc). Records each file in `sources`, whose line
+// numbering the decoder's positions then use. nullopt when the main document cannot be parsed.
+std::optional<YAML::Node> assemblePolicy(Decoder& decoder, const std::string& yaml,
+                                         const std::string& path, SourceMap& sources);
 
 void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out);
 void decodeAdmin(Decoder& decoder, const Located& where, AdminConfig& out);
@@ -98,6 +112,10 @@ void decodeRouting(Decoder& decoder, const RoutingSections& sections, Config& co
 // `transform` and `fallback` items are: "routing[i]", "routing[i].route", "routing[i].transform",
 // "routing[i].fallback[j]". Reports nothing (decodeRouting has).
 void recordRoutingLocations(const std::optional<Located>& routing, Config& config);
+
+// Records in config.locations where `where` (possibly absent) and everything under it are, by
+// path ("keys[2]", "keys[2].allow.tiers[0]", "dlp.actions[1]"), for lint. Reports nothing.
+void recordTreeLocations(const std::optional<Located>& where, Config& config);
 
 // `compliance`: {licenses: [license category...], regions: [region...]}, each a non-empty list
 // without duplicates; absent = all allowed. Only `switchyard lint` reads it (lint.h).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "gateway/config/value_parsers.h"
 
@@ -74,7 +75,37 @@ ConfigErrors Decoder::takeErrors() {
   std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
   });
+  if (sources_ != nullptr) {
+    for (ConfigError& error : errors_) {
+      std::tie(error.file, error.line) = sources_->locate(error.line, error.file);
+    }
+  }
   return std::exchange(errors_, {});
+}
+
+std::string Decoder::lineOf(const YAML::Mark& mark, const YAML::Mark& other) const {
+  const int line = oneBased(mark.line);
+  if (sources_ == nullptr) {
+    return strCat("line ", line);
+  }
+  const auto [file, local] = sources_->locate(line, file_);
+  if (file == sources_->locate(oneBased(other.line), file_).first) {
+    return strCat("line ", local);
+  }
+  return strCat(file, ":", local);
+}
+
+std::pair<std::string, int> SourceMap::locate(int line, const std::string& fallback) const {
+  if (files.empty() || line <= 0) {
+    return {files.empty() ? fallback : files.front().path, line};
+  }
+  const File* in = &files.front();
+  for (const File& file : files) {
+    if (file.first_line <= line && file.first_line >= in->first_line) {
+      in = &file;
+    }
+  }
+  return {in->path, line - in->first_line + 1};
 }
 
 std::vector<Located> Decoder::sequence(const Located& where) {
@@ -262,7 +293,7 @@ Mapping::Mapping(Decoder& decoder, const Located& where,
     decoder_.error(where_, strCat("expected a mapping, got ", describeNode(where_.node)));
     return;
   }
-  std::map<std::string, int, std::less<>> first_line;
+  std::map<std::string, YAML::Mark, std::less<>> first_line;
   for (const auto& pair : where_.node) {
     const YAML::Node& key = pair.first;
     const YAML::Mark key_mark = markOf(key, where_.mark);
@@ -278,9 +309,10 @@ Mapping::Mapping(Decoder& decoder, const Located& where,
                      strCat("unknown key (expected one of: ", joinKeys(*allowed_keys), ")"));
       continue;
     }
-    const auto [it, inserted] = first_line.emplace(key.Scalar(), oneBased(key_mark.line));
+    const auto [it, inserted] = first_line.emplace(key.Scalar(), key_mark);
     if (!inserted) {
-      decoder_.error(key_mark, path, strCat("duplicate key (first at line ", it->second, ")"));
+      decoder_.error(key_mark, path,
+                     strCat("duplicate key (first at ", decoder_.lineOf(it->second, key_mark), ")"));
       continue;
     }
     entries_.push_back(Entry{key.Scalar(), Located{key, path, key_mark},

@@ -1,4 +1,5 @@
-// Internal to gateway/config: the strict YAML walker. Decoder collects every located error of
+// Internal to gateway/config (and the cases files of `switchyard test`, decoded with the same
+// strictness in gateway/cli/test_cases.cc): the strict YAML walker. Decoder collects every located error of
 // one load; Mapping checks one YAML mapping (unknown and duplicate keys, required keys).
 // Not thread-safe: one Decoder per load, on one thread. Mappings and Located values hold
 // yaml-cpp node handles, which keep their document alive.
@@ -36,7 +37,10 @@ size_t editDistance(std::string_view a, std::string_view b);
 
 class Decoder {
  public:
-  explicit Decoder(std::string file) : file_(std::move(file)) {}
+  // `sources` (null: one file): maps assembled line numbers to files (see SourceMap); it must
+  // outlive the decoder and may grow while decoding (each included file adds itself).
+  explicit Decoder(std::string file, const SourceMap* sources = nullptr)
+      : file_(std::move(file)), sources_(sources) {}
 
   // Records "path: message" ("message" when path is empty) at `mark` (0-based, as yaml-cpp).
   void error(const YAML::Mark& mark, std::string_view path, std::string_view message);
@@ -45,8 +49,11 @@ class Decoder {
   }
 
   bool hasErrors() const { return !errors_.empty(); }
-  // Every error so far, sorted by position (stable: same position keeps report order).
+  // Every error so far, sorted by position (stable: same position keeps report order), each
+  // located in its own file.
   ConfigErrors takeErrors();
+  // "line N", or "file:N" when `mark` is in another file than `other` (for "first at ...").
+  std::string lineOf(const YAML::Mark& mark, const YAML::Mark& other) const;
 
   // The items of a sequence, located as "path[i]"; reports anything else and returns none.
   std::vector<Located> sequence(const Located& where);
@@ -77,7 +84,8 @@ class Decoder {
 
  private:
   std::string file_;
-  ConfigErrors errors_;
+  const SourceMap* sources_ = nullptr;
+  ConfigErrors errors_;  // lines across the assembled files until takeErrors()
 };
 
 // "a mapping", "a sequence", "null" or the quoted scalar text, for "expected X, got Y".

@@ -4,6 +4,7 @@
 #include <set>
 #include <string_view>
 
+#include "gateway/config/lint_rules.h"
 #include "gateway/config/str_cat.h"
 #include "router/routing.h"
 
@@ -23,14 +24,15 @@ class Linter {
     if (const auto it = config_.locations.find(path); it != config_.locations.end()) {
       position = it->second;
     }
-    warnings_.push_back(
-        ConfigWarning{config_.source, position.line, position.column, strCat(path, ": ", message)});
+    const auto [file, line] = config_.sources.locate(position.line, config_.source);
+    warnings_.push_back(ConfigWarning{file, line, position.column, strCat(path, ": ", message),
+                                      position.line});
   }
 
   std::vector<ConfigWarning> take() {
     std::stable_sort(warnings_.begin(), warnings_.end(),
                      [](const ConfigWarning& a, const ConfigWarning& b) {
-                       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                       return std::pair(a.order, a.column) < std::pair(b.order, b.column);
                      });
     return std::move(warnings_);
   }
@@ -206,6 +208,9 @@ std::vector<ConfigWarning> lintWarnings(const Config& config) {
     }
   }
   linter.warnUnused(used);
+  lintRules(config, [&linter](std::string_view path, std::string message) {
+    linter.warn(path, message);
+  });
   return linter.take();
 }
 

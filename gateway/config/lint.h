@@ -16,6 +16,7 @@ struct ConfigWarning {
   int line = 0;  // 1-based; 0 when unknown
   int column = 0;
   std::string message;  // "path: text", like error messages
+  int order = 0;  // the line across the policy's files (see SourceMap), for sorting
   std::string str() const;
 };
 
@@ -28,7 +29,16 @@ struct ConfigWarning {
 //  - an unused backend: no tier, model alias or routing rule names it;
 //  - an external backend without a cost (its traffic would count as free in spend and savings);
 //  - a routing rule whose transform has no effect: its route and fallbacks reach only self-hosted
-//    backends (transforms apply to requests sent to external backends).
+//    backends (transforms apply to requests sent to external backends);
+//  - a routing rule, or a DLP action rule (dlp.actions, dlp.responses.actions), that can never
+//    match because an earlier rule matches everything it does (shadowed);
+//  - a tier no routing rule routes or falls back to and no alias names, when every request
+//    matches a rule that names its target (no `route: requested`, no default rule reached);
+//  - a key without limits whose team has none either;
+//  - a key whose sensitivity_floor is above its max_external_sensitivity and whose scopes allow a
+//    tier of only external backends (every request routed there is refused);
+//  - a custom pattern that matches the empty string, or that is expensive for the RE2 set (an RE2
+//    program of more than 1000 instructions).
 std::vector<ConfigWarning> lintWarnings(const Config& config);
 
 // For `serve` (and reloads): calls `sink` once per warning, in file order. E.g.

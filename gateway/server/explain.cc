@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "gateway/server/output_bound.h"
 #include "gateway/server/pipeline.h"
 
 namespace sy::server {
@@ -27,15 +28,55 @@ std::string describe(const policies::Finding& finding, const policies::DlpEngine
   return message;
 }
 
+// Why the request was refused: the reason the pipeline records (`routing_rule`, `dlp`,
+// `external_sensitivity`, or `scope` for the rest) and the rule that refused it, if any.
+json::object blockedBy(const RequestContext& ctx) {
+  const std::string_view reason = ctx.block_reason.empty() ? "scope" : ctx.block_reason;
+  json::object out{{"reason", reason}, {"rule", nullptr}};
+  if (reason == "routing_rule" && ctx.rule != nullptr) {
+    out["rule"] = ctx.rule->name;
+  } else if (reason == "dlp" && ctx.dlp && ctx.dlp_verdict != nullptr &&
+             ctx.dlp_verdict->block) {
+    out["rule"] = ctx.dlp->blockRule(*ctx.dlp_verdict->block);
+  }
+  return out;
+}
+
+// What the forward phase would send to `backend` on its first try: the DLP transforms for its
+// destination and the output cap applied to the canonical request, then its connector's request
+// (without the upstream key: a dry run reads none).
+json::object upstreamRequest(RequestContext& ctx, const config::BackendRuntime& backend) {
+  if (ctx.dlp) {
+    ctx.dlp->apply(ctx.body, backend.spec->location);
+  }
+  ctx.output_cap = outputCap(ctx);
+  if (ctx.output_cap != 0) {
+    applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
+  }
+  auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec, "", "explain");
+  if (!request) {
+    return json::object{{"backend", backend.spec->name}, {"error", request.error().message}};
+  }
+  return json::object{
+      {"backend", backend.spec->name}, {"target", request->target}, {"body", request->body}};
+}
+
 }  // namespace
 
 json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snapshot,
                             std::string_view body, std::string_view endpoint,
                             const policies::Principal* principal) {
+  return explainRequest(snapshot, body, ExplainOptions{endpoint, {}, principal, false});
+}
+
+json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snapshot,
+                            std::string_view body, const ExplainOptions& options) {
+  const policies::Principal* principal = options.principal;
   RequestContext ctx;
   ctx.config = snapshot;
   ctx.principal = principal;
-  ctx.operation = endpoint == "embeddings" ? Operation::Embeddings : Operation::Chat;
+  ctx.surface = options.surface;
+  ctx.operation = options.endpoint == "embeddings" ? Operation::Embeddings : Operation::Chat;
   ctx.api = ctx.operation == Operation::Embeddings ? connectors::Endpoint::Embeddings
                                                    : connectors::Endpoint::ChatCompletions;
   if (Status decoded = decodeBody(body, ctx); !decoded) {
@@ -58,8 +99,10 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
   std::string_view action = "allow";
   std::vector<const config::BackendRuntime*> allowed;
   std::string_view tier;
+  std::optional<Error> block;
   if (!plan) {
     action = "block";
+    block = plan.error();
     reasons.push_back(json::string(plan.error().message));
   } else {
     const router::Target& target = plan->primary;
@@ -82,8 +125,14 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     allowed = std::move(candidates.allowed);
     if (allowed.empty()) {
       action = "block";
+      block = candidates.blocked;
       reasons.push_back(json::string(candidates.blocked->message));
     } else {
+      json::array names;
+      for (const config::BackendRuntime* backend : allowed) {
+        names.push_back(json::string(backend->spec->name));
+      }
+      out["candidates"] = std::move(names);
       const config::BackendRuntime& chosen = *allowed.front();
       if (ctx.dlp) {
         const DestinationVerdict& verdict = ctx.dlp->verdict(chosen.spec->location);
@@ -162,6 +211,12 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     out["scan_limit"] = nullptr;
   }
   out["reasons"] = std::move(reasons);
+  out["status"] = block ? toHttpStatus(*block) : 200u;
+  if (block) {
+    out["blocked_by"] = blockedBy(ctx);
+  } else if (options.upstream && !allowed.empty()) {
+    out["upstream"] = upstreamRequest(ctx, *allowed.front());
+  }
   return out;
 }
 
