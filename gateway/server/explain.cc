@@ -35,25 +35,19 @@ json::object blockedBy(const RequestContext& ctx) {
   json::object out{{"reason", reason}, {"rule", nullptr}};
   if (reason == "routing_rule" && ctx.rule != nullptr) {
     out["rule"] = ctx.rule->name;
-  } else if (reason == "dlp" && ctx.dlp && ctx.dlp_verdict != nullptr &&
-             ctx.dlp_verdict->block) {
+  } else if (reason == "dlp" && ctx.dlp && ctx.dlp_verdict != nullptr && ctx.dlp_verdict->block) {
     out["rule"] = ctx.dlp->blockRule(*ctx.dlp_verdict->block);
   }
   return out;
 }
 
-// What the forward phase would send to `backend` on its first try: the DLP transforms for its
-// destination and the output cap applied to the canonical request, then its connector's request
-// (without the upstream key: a dry run reads none).
-json::object upstreamRequest(RequestContext& ctx, const config::BackendRuntime& backend) {
-  if (ctx.dlp) {
-    ctx.dlp->apply(ctx.body, backend.spec->location);
-  }
+// What the forward phase would send to `backend` on its first try (upstreamRequest: the DLP
+// transforms for its destination, the output cap, its connector's request), without the upstream
+// key: a dry run reads none.
+json::object upstreamPreview(RequestContext& ctx, const config::BackendRuntime& backend) {
+  ctx.request_id = "explain";
   ctx.output_cap = outputCap(ctx);
-  if (ctx.output_cap != 0) {
-    applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
-  }
-  auto request = backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec, "", "explain");
+  auto request = upstreamRequest(ctx, backend, "");
   if (!request) {
     return json::object{{"backend", backend.spec->name}, {"error", request.error().message}};
   }
@@ -142,9 +136,10 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
         }
       }
       if (candidates.blocked) {
-        reasons.push_back(json::string("backends the policy rules out for this request are "
-                                       "skipped: " +
-                                       candidates.blocked->message));
+        reasons.push_back(
+            json::string("backends the policy rules out for this request are "
+                         "skipped: " +
+                         candidates.blocked->message));
       }
       reasons.push_back(json::string("backend '" + chosen.spec->name + "' (" +
                                      std::string(toString(chosen.spec->location)) +
@@ -215,7 +210,7 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
   if (block) {
     out["blocked_by"] = blockedBy(ctx);
   } else if (options.upstream && !allowed.empty()) {
-    out["upstream"] = upstreamRequest(ctx, *allowed.front());
+    out["upstream"] = upstreamPreview(ctx, *allowed.front());
   }
   return out;
 }

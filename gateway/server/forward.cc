@@ -76,47 +76,6 @@ bool rewritesThinking(RequestContext& ctx, Location destination) {
   return false;
 }
 
-// The request for one try on `backend`: the destination's DLP transforms applied, then the
-// client's own body when the backend speaks its API, else the canonical request (rebuilt from the
-// client's body when that holds other texts) with the output cap in the field this backend reads.
-Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
-                                                    const config::BackendRuntime& backend) {
-  const Location destination = backend.spec->location;
-  boost::json::object& inspected = ctx.native.empty() ? ctx.body : ctx.native;
-  if (ctx.dlp) {
-    ctx.dlp->apply(inspected, destination);
-    ctx.dlp_verdict = &ctx.dlp->verdict(destination);
-  }
-  if (!ctx.native.empty() && backend.connector->speaks(ctx.surface)) {
-    connectors::NativeRequest native{
-        .request_id = ctx.request_id,
-        .output_cap = ctx.output_cap,
-        .beta = (*ctx.downstream)["anthropic-beta"],
-        .without_thinking = ctx.dlp && rewritesThinking(ctx, destination)};
-    return backend.connector->buildNative(ctx.surface, ctx.native, *backend.spec, backend.api_key,
-                                          native);
-  }
-  if (!ctx.native.empty()) {
-    const std::optional<Location> wanted = ctx.dlp && ctx.dlp->verdict(destination).transforms
-                                               ? std::optional(destination)
-                                               : std::nullopt;
-    if (wanted != ctx.canonical_texts) {
-      auto canonical = connectors::anthropicToChat(ctx.native, ctx.body.storage());
-      if (!canonical) {
-        return std::unexpected(std::move(canonical.error()));
-      }
-      ctx.body = std::move(*canonical);
-      ctx.output_cap_field = {};
-      ctx.canonical_texts = wanted;
-    }
-  }
-  if (ctx.output_cap != 0) {  // the upstream may not produce more than was reserved
-    applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
-  }
-  return backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec, backend.api_key,
-                                         ctx.request_id);
-}
-
 // How an attempt ended, for the backend's breaker and the retry decision.
 router::Outcome outcomeOf(unsigned status) {
   if (status / 100 == 2 || status / 100 == 3) {
@@ -165,6 +124,43 @@ void copyRelayedHeaders(const http::fields& from, http::fields& to) {
 }
 
 }  // namespace
+
+Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
+                                                    const config::BackendRuntime& backend,
+                                                    std::string_view api_key) {
+  const Location destination = backend.spec->location;
+  boost::json::object& inspected = ctx.native.empty() ? ctx.body : ctx.native;
+  if (ctx.dlp) {
+    ctx.dlp->apply(inspected, destination);
+    ctx.dlp_verdict = &ctx.dlp->verdict(destination);
+  }
+  if (!ctx.native.empty() && backend.connector->speaks(ctx.surface)) {
+    connectors::NativeRequest native{
+        .request_id = ctx.request_id,
+        .output_cap = ctx.output_cap,
+        .beta = ctx.downstream != nullptr ? (*ctx.downstream)["anthropic-beta"] : "",
+        .without_thinking = ctx.dlp && rewritesThinking(ctx, destination)};
+    return backend.connector->buildNative(ctx.surface, ctx.native, *backend.spec, api_key, native);
+  }
+  if (!ctx.native.empty()) {
+    const std::optional<Location> wanted = ctx.dlp && ctx.dlp->verdict(destination).transforms
+                                               ? std::optional(destination)
+                                               : std::nullopt;
+    if (wanted != ctx.canonical_texts) {
+      auto canonical = connectors::anthropicToChat(ctx.native, ctx.body.storage());
+      if (!canonical) {
+        return std::unexpected(std::move(canonical.error()));
+      }
+      ctx.body = std::move(*canonical);
+      ctx.output_cap_field = {};
+      ctx.canonical_texts = wanted;
+    }
+  }
+  if (ctx.output_cap != 0) {  // the upstream may not produce more than was reserved
+    applyOutputCap(ctx.body, ctx.output_cap, *backend.spec, ctx.output_cap_field);
+  }
+  return backend.connector->buildRequest(ctx.api, ctx.body, *backend.spec, api_key, ctx.request_id);
+}
 
 Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) {
   // DLP and the key decide per destination: a candidate the policy blocks for this request is
@@ -347,7 +343,7 @@ net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downs
       const bool last = last_group && (attempts >= max_attempts ||
                                        (selection.panic && i + 1 == selection.picks.size()));
       const config::BackendRuntime& backend = ctx.config->backend(*pick.spec);
-      auto request = upstreamRequest(ctx, backend);
+      auto request = upstreamRequest(ctx, backend, backend.api_key);
       if (!request) {
         co_return std::unexpected(std::move(request.error()));
       }

@@ -165,6 +165,14 @@ struct Candidates {
 };
 Candidates allowedCandidates(RequestContext& ctx, const router::Target& target);
 
+// The request for one try on `backend` (forward, and explain's dry run with no `api_key`): the
+// destination's DLP transforms applied, then the client's own body when the backend speaks its
+// API (an Anthropic client and backend), else the canonical request (rebuilt from the client's
+// body when that holds other texts) with the output cap in the field this backend reads.
+Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
+                                                    const config::BackendRuntime& backend,
+                                                    std::string_view api_key);
+
 // Access-Control-Allow-Origin and friends, when `server.cors` allows the request's Origin.
 void addCorsHeaders(const RequestContext& ctx, http::fields& fields);
 
