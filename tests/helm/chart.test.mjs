@@ -395,6 +395,11 @@ const refusals = [
   ["peers for a backend the policy lacks", ["--set", "networkPolicy.enabled=true", "--set", "networkPolicy.backendPeers.vllm[0].ipBlock.cidr=10.1.0.0/16", "--set", "networkPolicy.backendPeers.gone[0].ipBlock.cidr=10.2.0.0/16"],
    /networkPolicy.backendPeers.gone: the policy has no backend named 'gone'/],
   ["TLS without its Secret", ["--set", "tls.enabled=true"], /tls.enabled needs tls.secretName/],
+  ["an audit file without a volume", ["--set", "audit.mode=file"], /audit.mode: file needs persistence.enabled/],
+  ["one ReadWriteOnce claim for several pods", ["--set", "replicaCount=2", "--set", "persistence.enabled=true"],
+   /persistence with more than one replica needs persistence.accessModes: \[ReadWriteMany\]/],
+  ["a pepper Secret without its variable when the policy is a Secret",
+   ["--set", "policyConfig.existingSecret=p", "--set", "secrets.keyPepper.secretName=pep"], /set secrets.keyPepper.env/],
 ];
 for (const [what, args, message] of refusals) {
   test(`refuses ${what}`, () => {

@@ -142,9 +142,10 @@ The policy the pods run: the user's, with the keys the chart owns filled in from
 {{- end -}}
 
 {{/*
-Consistency between the policy and the Secrets in the values: fails rendering with the reason.
+Consistency of the values with the policy and with each other: fails rendering with the reason.
 */}}
-{{- define "switchyard.checkSecrets" -}}
+{{- define "switchyard.checkValues" -}}
+{{- if not .Values.policyConfig.existingSecret -}}
 {{- $p := include "switchyard.sourcePolicy" . | fromYaml -}}
 {{- $used := dict -}}
 {{- range $i, $b := (get $p "backends" | default list) -}}
@@ -167,11 +168,26 @@ Consistency between the policy and the Secrets in the values: fails rendering wi
 {{- if and .Values.secrets.keyPepper.secretName (not $pepper) -}}
 {{- fail "secrets.keyPepper is set but the policy has no auth.pepper_env naming the variable" -}}
 {{- end -}}
+{{- else if and .Values.secrets.keyPepper.secretName (not .Values.secrets.keyPepper.env) -}}
+{{- fail "with policyConfig.existingSecret the chart cannot read auth.pepper_env: set secrets.keyPepper.env" -}}
+{{- end -}}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) -}}
 {{- fail "tls.enabled needs tls.secretName (an existing kubernetes.io/tls Secret)" -}}
 {{- end -}}
-{{- if and (include "switchyard.multiReplica" .) .Values.policyConfig.existingSecret -}}
-{{- /* The policy in a Secret is the user's: it must already use Redis. Nothing to check here. */ -}}
+{{- if and (eq .Values.audit.mode "file") (not .Values.persistence.enabled) -}}
+{{- fail "audit.mode: file needs persistence.enabled (on an emptyDir the audit log would die with the pod); or use audit.mode: stdout" -}}
+{{- end -}}
+{{- if and .Values.persistence.enabled (include "switchyard.multiReplica" .) (not .Values.persistence.existingClaim) (not (has "ReadWriteMany" .Values.persistence.accessModes)) -}}
+{{- fail "persistence with more than one replica needs persistence.accessModes: [ReadWriteMany] (every pod mounts the claim, each in its own directory)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The variable the pepper is exported as: secrets.keyPepper.env, else the policy's auth.pepper_env. */}}
+{{- define "switchyard.pepperEnv" -}}
+{{- if .Values.secrets.keyPepper.env -}}
+{{- .Values.secrets.keyPepper.env -}}
+{{- else -}}
+{{- (get (include "switchyard.sourcePolicy" . | fromYaml) "auth" | default dict).pepper_env -}}
 {{- end -}}
 {{- end -}}
 
