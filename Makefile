@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 
-.PHONY: all deps build build-asan test test-unit test-asan demo bench clean
+.PHONY: all deps build build-asan test test-unit test-asan demo bench image clean
 
 all: build
 
@@ -34,6 +34,11 @@ demo: build
 
 bench: build
 	@tests/bench/proxy_overhead.sh --build-dir $(BUILD_DIR)
+
+# The container image (Dockerfile) with podman, from a debootstrap base (no registry needed), then
+# tests/image/smoke.sh runs the gateway inside it against the mocks. Root only; not part of `test`.
+image:
+	@BUILD_DIR=$(BUILD_DIR) scripts/build-image
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) .demo
