@@ -45,6 +45,8 @@ class Decoder {
   }
 
   bool hasErrors() const { return !errors_.empty(); }
+  // The file being decoded, as named to the loader.
+  const std::string& file() const { return file_; }
   // Every error so far, sorted by position (stable: same position keeps report order).
   ConfigErrors takeErrors();
 
