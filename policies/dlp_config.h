@@ -37,7 +37,7 @@ struct EvasionConfig {
   bool strip_invisible = true;  // zero-width characters, bidi controls, soft hyphens
   bool decode_base64 = true;    // standard and URL-safe alphabets
   bool decode_hex = true;
-  bool decode_url = true;                 // %XX escapes
+  bool decode_url = true;      // %XX escapes
   size_t min_blob_chars = 16;  // shorter encoded runs are not decoded
   // Scan bounds (bounded work). A longer run, or one past the decoded budget, that decodes to
   // readable text is not scanned: the scan reports the bound as reached (fails closed).
@@ -50,9 +50,9 @@ struct EvasionConfig {
 // allowlist with only those never applies, and under `condition = "AND"` they never hold.
 struct PackAllowlist {
   enum class Target { Secret, Match, Line };
-  Target target = Target::Secret;  // what `regexes` are matched against (gitleaks regexTarget)
-  bool all = false;                // condition AND: every criterion must hold (default OR)
-  bool has_path_criteria = false;  // paths or commits were listed
+  Target target = Target::Secret;      // what `regexes` are matched against (gitleaks regexTarget)
+  bool all = false;                    // condition AND: every criterion must hold (default OR)
+  bool has_path_criteria = false;      // paths or commits were listed
   std::vector<std::string> regexes;    // RE2 (gitleaks' Go syntax is the same dialect)
   std::vector<std::string> stopwords;  // the secret contains one (case-insensitive): allowed
 };
@@ -61,9 +61,9 @@ struct PackAllowlist {
 struct PackRule {
   std::string id;  // reported as the finding's detector id; unique across packs and custom rules
   std::string description;
-  std::string regex;      // RE2 syntax
-  int secret_group = 0;   // 0: the first non-empty capture group (the whole match if none)
-  double entropy = 0;     // > 0: the secret's Shannon entropy must exceed it
+  std::string regex;     // RE2 syntax
+  int secret_group = 0;  // 0: the first non-empty capture group (the whole match if none)
+  double entropy = 0;    // > 0: the secret's Shannon entropy must exceed it
   std::vector<std::string> keywords;  // any one must occur (case-insensitive) before the regex runs
   std::vector<PackAllowlist> allowlists;
   std::string where;  // "file:line:col" of the rule, for error messages

@@ -218,7 +218,8 @@ struct Builder {
       auto check = std::make_shared<PackCheck>();
       check->secret_group = rule.secret_group;
       check->entropy = rule.entropy;
-      check->allowlists = compileAllowlists(rule.allowlists, at + ": rule '" + rule.id + "'", errors);
+      check->allowlists =
+          compileAllowlists(rule.allowlists, at + ": rule '" + rule.id + "'", errors);
       check->global = global;
       pattern.groups = pattern.re->NumberOfCapturingGroups();
       if (rule.secret_group > pattern.groups) {

@@ -39,10 +39,9 @@ struct Extraction {
   }
 };
 
-// Runs pattern `index` over text[from, to) (the rest of `text` is context for \b and ^).
 // A rule pack's rule over text[from, to): every capture group, checked by acceptPackMatch().
-void extractPackRange(const DlpEngineState& state, size_t index, std::string_view text,
-                      size_t from, size_t to, Extraction& out) {
+void extractPackRange(const DlpEngineState& state, size_t index, std::string_view text, size_t from,
+                      size_t to, Extraction& out) {
   constexpr int kMaxGroups = 16;
   const CompiledPattern& pattern = state.patterns[index];
   const int n = std::min(pattern.groups + 1, kMaxGroups);
@@ -65,6 +64,7 @@ void extractPackRange(const DlpEngineState& state, size_t index, std::string_vie
   }
 }
 
+// Runs pattern `index` over text[from, to) (the rest of `text` is context for \b and ^).
 void extractRange(const DlpEngineState& state, size_t index, std::string_view text, size_t from,
                   size_t to, Extraction& out) {
   const CompiledPattern& pattern = state.patterns[index];

@@ -52,16 +52,14 @@ bool applies(const CompiledAllowlist& list, std::string_view secret, std::string
   const bool has_regexes = !list.regexes.empty();
   const bool has_stopwords = !list.stopwords.empty();
   const bool regex_hit =
-      has_regexes && std::any_of(list.regexes.begin(), list.regexes.end(), [&](const auto& re) {
-        return RE2::PartialMatch(target, *re);
-      });
+      has_regexes && std::any_of(list.regexes.begin(), list.regexes.end(),
+                                 [&](const auto& re) { return RE2::PartialMatch(target, *re); });
   bool stopword_hit = false;
   if (has_stopwords) {
     const std::string secret_lower = lower(secret);
-    stopword_hit = std::any_of(list.stopwords.begin(), list.stopwords.end(),
-                               [&](const std::string& w) {
-                                 return secret_lower.find(w) != std::string::npos;
-                               });
+    stopword_hit = std::any_of(
+        list.stopwords.begin(), list.stopwords.end(),
+        [&](const std::string& w) { return secret_lower.find(w) != std::string::npos; });
   }
   if (list.all) {
     // AND: every listed criterion must hold; paths and commits never hold for a prompt.

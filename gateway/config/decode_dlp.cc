@@ -526,10 +526,11 @@ void checkDefaultRules(DlpContext& ctx, const std::vector<DlpActionRuleSpec>& ru
 
 void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
                       DlpPolicySpec& policy) {
-  const Mapping dlp(ctx.decoder, where,
-                    {{"default_pack", "detectors", "custom", "rule_packs", "allow_patterns", "evasion",
-                      "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes",
-                      "limits", "pseudonyms", "actions", "responses", "unknown_fields"}});
+  const Mapping dlp(
+      ctx.decoder, where,
+      {{"default_pack", "detectors", "custom", "rule_packs", "allow_patterns", "evasion",
+        "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes", "limits",
+        "pseudonyms", "actions", "responses", "unknown_fields"}});
   ctx.decoder.readBool(dlp.optional("default_pack"), engine.default_pack);
   ctx.decoder.readEnum(dlp.optional("unknown_fields"), kUnknownFields, "unknown_fields",
                        policy.unknown_fields);

@@ -1,12 +1,12 @@
 #include "gateway/config/gitleaks_pack.h"
 
 #include <re2/re2.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <array>
 #include <map>
 #include <string_view>
-#include <toml++/toml.h>
 
 namespace sy::config {
 namespace {
@@ -128,7 +128,8 @@ struct Reader {
     if (target_rules != nullptr) {
       readStrings(table, "targetRules", *target_rules);
     } else if (table.contains("targetRules")) {
-      error(*table.get("targetRules"), what + ": targetRules belongs in a top-level [[allowlists]]");
+      error(*table.get("targetRules"),
+            what + ": targetRules belongs in a top-level [[allowlists]]");
     }
     return out;
   }

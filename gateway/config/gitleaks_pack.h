@@ -16,8 +16,8 @@ namespace sy::config {
 
 struct GitleaksLoad {
   policies::RulePack pack;
-  std::vector<std::string> errors;        // "file:line:col: message", in file order
-  std::vector<std::string> skipped_ids;   // path-only or path-scoped rules
+  std::vector<std::string> errors;       // "file:line:col: message", in file order
+  std::vector<std::string> skipped_ids;  // path-only or path-scoped rules
 };
 
 // `path` is opened as given; `display` names it in messages (the policy's spelling).

@@ -133,8 +133,9 @@ const std::vector<ErrorCase> kDlpCases = {
     {"UnknownKey",
      dlp("  enabled: false\n"),
      {"policy.yaml:2:3: dlp.enabled: unknown key (expected one of: default_pack, detectors, "
-      "custom, allow_patterns, evasion, generic_secret_min_entropy, injection_threshold, "
-      "stream_window_bytes, limits, pseudonyms, actions, responses, unknown_fields)"}},
+      "custom, rule_packs, allow_patterns, evasion, generic_secret_min_entropy, "
+      "injection_threshold, stream_window_bytes, limits, pseudonyms, actions, responses, "
+      "unknown_fields)"}},
     {"UnknownFieldsIsScanDropOrReject",
      dlp("  unknown_fields: ignore\n"),
      {"policy.yaml:2:19: dlp.unknown_fields: unknown unknown_fields 'ignore' (expected one of: "

@@ -2,13 +2,12 @@
 // its located errors, the policy key, and the rules' gitleaks semantics in the DLP engine
 // (keywords, secret group, entropy, rule and global allowlists).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "gateway/config/config.h"
 #include "gateway/config/gitleaks_pack.h"
@@ -189,12 +188,14 @@ TEST_F(RulePackTest, ThePolicyReportsPackErrorsAtItsPathKey) {
           std::string(kCatalog),
       policy);
   ASSERT_FALSE(loaded.has_value());
-  EXPECT_EQ(errorStrings(loaded),
-            (std::vector<std::string>{
-                policy + ":3:32: dlp.rule_packs[0].path: bad.toml:3:9: rule 'broken': invalid regex: missing ): (abc",
-                policy + ":4:16: dlp.rule_packs[1].format: unknown rule pack format 'yara' (gitleaks)",
-                policy + ":5:32: dlp.rule_packs[2].path: cannot read rule pack '" + (dir_ / "none.toml").string() +
-                    "'"}));
+  EXPECT_EQ(
+      errorStrings(loaded),
+      (std::vector<std::string>{
+          policy + ":3:32: dlp.rule_packs[0].path: bad.toml:3:9: rule 'broken': invalid regex: "
+                   "missing ): (abc",
+          policy + ":4:16: dlp.rule_packs[1].format: unknown rule pack format 'yara' (gitleaks)",
+          policy + ":5:32: dlp.rule_packs[2].path: cannot read rule pack '" +
+              (dir_ / "none.toml").string() + "'"}));
 }
 
 }  // namespace
