@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/config/gitleaks_pack.h"
 #include "policies/dlp_engine.h"
 #include "tests/eval/eval_data.h"
 #include "tests/eval/eval_table.h"
@@ -205,26 +208,54 @@ std::map<std::string, std::vector<std::unique_ptr<RE2>>> gitleaksAllowlists(
   return allowlists;
 }
 
-void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, Table& table) {
-  auto engine = makeEngine(DlpConfig{});
+// Rule ids are split into folds by a hash of the id, so that a pattern written while looking at
+// some rules' examples can be measured on rules it was not written from. A hand-written pack
+// has no training step: "leave one fold out" means the fold's examples were not looked at when
+// its patterns were written. Every built-in pattern so far predates the folds (written with all
+// examples in view), so its rows are in-sample; fold 4 is reserved: new built-in patterns are
+// to be written from folds 0-3 only, and fold 4 reported as the held-out figure.
+constexpr int kRuleFolds = 5;
+constexpr int kReservedFold = 4;
+
+int ruleFold(const std::string& rule_id) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : rule_id) {
+    h = (h ^ c) * 16777619u;
+  }
+  return static_cast<int>(h % kRuleFolds);
+}
+
+struct RuleCounts {
+  size_t tp = 0, tp_found = 0, fp = 0, fp_flagged = 0;
+};
+
+std::string countsNote(const RuleCounts& c) {
+  return std::to_string(c.tp_found) + "/" + std::to_string(c.tp) + " found, " +
+         std::to_string(c.fp_flagged) + "/" + std::to_string(c.fp) + " flagged";
+}
+
+// `label` names the engine ("built-in pack", "built-in + gitleaks.toml pack"); `in_sample`
+// says whether its patterns were written with every fold's examples in view.
+void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir,
+                  const DlpEngine& engine, const std::string& label, const std::string& fold_note,
+                  bool per_rule, Table& table) {
   auto allowlists = gitleaksAllowlists(dir);
-  struct RuleCounts {
-    size_t tp = 0, tp_found = 0, fp = 0, fp_flagged = 0;
-  };
   std::map<std::string, RuleCounts> rules;
   RuleCounts total;
+  std::vector<RuleCounts> folds(kRuleFolds);
   size_t fp_not_allowlisted = 0;
   size_t fp_flagged_not_allowlisted = 0;
   for (const auto& row : rows) {
     std::string text = row.secret_value ? wrapSecretValue(row) : row.text;
-    bool flagged = flagsSecret(*engine, text);
+    bool flagged = flagsSecret(engine, text);
     RuleCounts& rule = rules[row.rule_id];
+    RuleCounts& fold = folds[static_cast<size_t>(ruleFold(row.rule_id))];
     if (row.positive) {
-      ++rule.tp, ++total.tp;
-      rule.tp_found += flagged, total.tp_found += flagged;
+      ++rule.tp, ++total.tp, ++fold.tp;
+      rule.tp_found += flagged, total.tp_found += flagged, fold.tp_found += flagged;
     } else {
-      ++rule.fp, ++total.fp;
-      rule.fp_flagged += flagged, total.fp_flagged += flagged;
+      ++rule.fp, ++total.fp, ++fold.fp;
+      rule.fp_flagged += flagged, total.fp_flagged += flagged, fold.fp_flagged += flagged;
       const auto& allowlist = allowlists[row.rule_id];
       bool allowlisted = std::any_of(allowlist.begin(), allowlist.end(), [&](const auto& re) {
         return RE2::PartialMatch(row.text, *re);
@@ -235,11 +266,29 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
       }
     }
     if (g_verbose && flagged != row.positive) {
-      std::fprintf(stderr, "[gitleaks %s %s] %s\n", row.rule_id.c_str(),
+      std::fprintf(stderr, "[gitleaks %s | %s %s] %s\n", label.c_str(), row.rule_id.c_str(),
                    row.positive ? "MISS" : "FLAGGED", excerpt(text, 200).c_str());
     }
   }
-  Row all{"gitleaks", "all rules (secrets pack)"};
+  // Per fold: the rules' examples pooled, and how many of its rules stay under 0.95 recall.
+  for (int f = 0; f < kRuleFolds; ++f) {
+    size_t rules_in_fold = 0;
+    size_t below = 0;
+    for (const auto& [id, c] : rules) {
+      if (ruleFold(id) == f && c.tp > 0) {
+        ++rules_in_fold;
+        below += c.tp_found * 100 < c.tp * 95;
+      }
+    }
+    Row row{"gitleaks fold " + std::to_string(f) + (f == kReservedFold ? " (reserved)" : ""), label};
+    row.items = folds[f].tp + folds[f].fp;
+    row.recall = ratio(folds[f].tp_found, folds[f].tp);
+    row.fp_rate = ratio(folds[f].fp_flagged, folds[f].fp);
+    row.notes = countsNote(folds[f]) + "; " + std::to_string(below) + "/" +
+                std::to_string(rules_in_fold) + " rule ids under 0.95 recall" + fold_note;
+    table.rows.push_back(row);
+  }
+  Row all{"gitleaks", "all folds: " + label};
   all.items = total.tp + total.fp;
   all.recall = ratio(total.tp_found, total.tp);
   all.fp_rate = ratio(total.fp_flagged, total.fp);
@@ -247,7 +296,8 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
               std::to_string(total.fp_flagged) + "/" + std::to_string(total.fp) +
               " hard negatives flagged";
   table.rows.push_back(all);
-  Row allow{"gitleaks", "hard negatives except published keys gitleaks allowlists by value"};
+  Row allow{"gitleaks",
+            "hard negatives except published keys gitleaks allowlists by value: " + label};
   allow.items = fp_not_allowlisted;
   allow.fp_rate = ratio(fp_flagged_not_allowlisted, fp_not_allowlisted);
   allow.notes = std::to_string(total.fp - fp_not_allowlisted) +
@@ -255,7 +305,11 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
                 "deployment lists such values in DlpConfig::allow_patterns";
   table.rows.push_back(allow);
   for (const auto& [id, c] : rules) {
-    Row row{"gitleaks rule", id};
+    bool perfect = c.tp_found == c.tp && c.fp_flagged == 0;
+    if (!per_rule && perfect) {
+      continue;
+    }
+    Row row{"gitleaks rule (fold " + std::to_string(ruleFold(id)) + ")", id + ": " + label};
     row.items = c.tp + c.fp;
     if (c.tp > 0) {
       row.recall = ratio(c.tp_found, c.tp);
@@ -263,10 +317,46 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
     if (c.fp > 0) {
       row.fp_rate = ratio(c.fp_flagged, c.fp);
     }
-    row.notes = std::to_string(c.tp_found) + "/" + std::to_string(c.tp) + " found, " +
-                std::to_string(c.fp_flagged) + "/" + std::to_string(c.fp) + " flagged";
+    row.notes = countsNote(c);
     table.rows.push_back(row);
   }
+}
+
+// Share of clean prompts with any secret finding, and the clean-text scan rate (prompt by
+// prompt, as the gateway scans them; best of three passes), for one engine.
+void evalCleanSecrets(const DlpEngine& engine, const std::vector<Prompt>& clean,
+                      const std::string& label, Table& table) {
+  size_t flagged = 0;
+  size_t bytes = 0;
+  for (const auto& prompt : clean) {
+    bytes += prompt.text.size();
+    if (flagsSecret(engine, prompt.text)) {
+      ++flagged;
+      if (g_verbose) {
+        std::fprintf(stderr, "[clean %s] %s\n", label.c_str(), excerpt(prompt.text).c_str());
+      }
+    }
+  }
+  double best = 1e30;
+  for (int pass = 0; pass < 5; ++pass) {
+    // Process CPU time, not wall time: the figure should not depend on what else the machine runs.
+    const std::clock_t start = std::clock();
+    size_t sink = 0;
+    for (const auto& prompt : clean) {
+      sink += engine.scan(prompt.text).size();
+    }
+    const double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+    best = std::min(best, seconds + static_cast<double>(sink) * 0);
+  }
+  Row row{"clean prompts", "any secret finding: " + label};
+  row.items = clean.size();
+  row.fp_rate = ratio(flagged, clean.size());
+  char rate[96];
+  std::snprintf(
+      rate, sizeof rate, "clean-text scan %.0f MB/s (%zu prompts, %.2f MB, best of 5, CPU time)",
+      static_cast<double>(bytes) / best / 1e6, clean.size(), static_cast<double>(bytes) / 1e6);
+  row.notes = rate;
+  table.rows.push_back(row);
 }
 
 }  // namespace
@@ -304,9 +394,26 @@ int main(int argc, char** argv) {
   }
   Table table;
   evalPresidio(loadPresidio(dir), table);
-  evalGitleaks(loadGitleaks(dir), dir, table);
   auto engine = makeEngine(sy::policies::DlpConfig{});
   auto clean = loadCleanPrompts(dir);
+  const auto gitleaks = loadGitleaks(dir);
+  evalGitleaks(gitleaks, dir, *engine, "built-in pack",
+               "; IN-SAMPLE: every built-in pattern predates the folds", true, table);
+  // The gitleaks default configuration loaded as a rule pack (dlp.rule_packs), beside the
+  // built-in pack, as a deployment would load its own file.
+  auto load = sy::config::loadGitleaksPack(dir + "/gitleaks/gitleaks.toml", "gitleaks.toml");
+  for (const auto& error : load.errors) {
+    std::fprintf(stderr, "dlp_eval: %s\n", error.c_str());
+  }
+  sy::policies::DlpConfig with_pack;
+  with_pack.rule_packs.push_back(load.pack);
+  auto pack_engine = makeEngine(with_pack);
+  std::fprintf(stderr, "dlp_eval: gitleaks.toml: %zu rules loaded, %zu path-only skipped\n",
+               load.pack.rules.size(), load.skipped_ids.size());
+  evalGitleaks(gitleaks, dir, *pack_engine, "built-in + gitleaks.toml pack",
+               "; gitleaks' own patterns, not tuned here", false, table);
+  evalCleanSecrets(*engine, clean, "built-in pack", table);
+  evalCleanSecrets(*pack_engine, clean, "built-in + gitleaks.toml pack", table);
   evalInjection(*engine, loadGarakAttacks(dir), loadHarmbench(dir), loadBipiaContexts(dir),
                 loadBipiaAttacks(dir), clean, g_verbose, table);
   evalCleanPrompts(*engine, clean, g_verbose, table);
