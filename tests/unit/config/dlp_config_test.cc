@@ -91,7 +91,7 @@ const std::vector<ErrorCase> kDefaultLevelCases = {
       "enabled detectors default to 'confidential')",
       "policy.yaml:2:11: sensitivity.levels: detector 'credit_card' has default level "
       "'restricted', which is not a declared level; declare it or set "
-      "dlp.detectors.credit_card.level (45 more enabled detectors default to 'restricted')",
+      "dlp.detectors.credit_card.level (47 more enabled detectors default to 'restricted')",
       "policy.yaml:2:11: sensitivity.levels: detector 'ipv4' has default level 'internal', "
       "which is not a declared level; declare it or set dlp.detectors.ipv4.level (2 more enabled "
       "detectors default to 'internal')",
