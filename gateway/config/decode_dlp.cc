@@ -88,7 +88,6 @@ bool readCount(Decoder& decoder, const std::optional<Located>& value, size_t& ou
   return true;
 }
 
-
 // "unknown detector 'emial'; did you mean 'email'?" when a candidate is within 2 edits, else a
 // pointer to the documentation (the full list is too long for one line).
 template <size_t N>
@@ -507,6 +506,9 @@ void decodeRulePacks(DlpContext& ctx, const Located& where, std::vector<policies
     }
     if (load.errors.empty()) {
       load.pack.level = level;
+      for (const policies::PackRule& rule : load.pack.rules) {  // action rules may name them
+        ctx.custom_names.emplace(rule.id, path_at->mark.line + 1);
+      }
       out.push_back(std::move(load.pack));
     }
   }

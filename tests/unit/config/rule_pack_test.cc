@@ -179,6 +179,21 @@ TEST_F(RulePackTest, ThePolicyLoadsPacksRelativeToItsFile) {
   EXPECT_EQ(loaded->dlp.rule_packs[0].rules.size(), 2u);
 }
 
+TEST_F(RulePackTest, ActionRulesMayNameAPacksRuleIds) {
+  write("rules.toml", kPack);
+  const std::string policy = (dir_ / "policy.yaml").string();
+  auto loaded = loadConfigString(
+      std::string("dlp:\n  rule_packs:\n    - {format: gitleaks, path: rules.toml}\n"
+                  "  actions:\n    - {name: acme, detectors: [acme-key], action: block}\n"
+                  "    - {name: typo, detectors: [acme-kye], action: block}\n") +
+          std::string(kCatalog),
+      policy);
+  ASSERT_FALSE(loaded.has_value());
+  const auto errors = errorStrings(loaded);
+  ASSERT_EQ(errors.size(), 1u) << testing::PrintToString(errors);
+  EXPECT_NE(errors[0].find("unknown detector 'acme-kye'"), std::string::npos) << errors[0];
+}
+
 TEST_F(RulePackTest, ThePolicyReportsPackErrorsAtItsPathKey) {
   write("bad.toml", "[[rules]]\nid = \"broken\"\nregex = '''(abc'''\n");
   const std::string policy = (dir_ / "policy.yaml").string();
