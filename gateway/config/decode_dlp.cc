@@ -88,6 +88,7 @@ bool readCount(Decoder& decoder, const std::optional<Located>& value, size_t& ou
   return true;
 }
 
+
 // "unknown detector 'emial'; did you mean 'email'?" when a candidate is within 2 edits, else a
 // pointer to the documentation (the full list is too long for one line).
 template <size_t N>
