@@ -354,10 +354,13 @@ std::vector<Sample> loadSamples(const std::string& path) {
 void evalSamples(const std::vector<Sample>& samples, const DlpEngine& engine,
                  const std::string& label, Table& table) {
   std::map<std::string, RuleCounts> gitleaks_rules;
+  std::map<std::string, RuleCounts> named_rules;
   std::map<std::string, RuleCounts> db_rules;
   for (const auto& sample : samples) {
     bool flagged = flagsSecret(engine, sample.text);
-    auto& rules = sample.source == "gitleaks" ? gitleaks_rules : db_rules;
+    auto& rules = sample.source == "gitleaks"         ? gitleaks_rules
+                  : sample.source == "gitleaks_named" ? named_rules
+                                                      : db_rules;
     RuleCounts& c = rules[sample.rule];
     ++c.tp;
     c.tp_found += flagged;
@@ -400,6 +403,12 @@ void evalSamples(const std::vector<Sample>& samples, const DlpEngine& engine,
            gitleaks_rules, f);
   }
   report("synthesized gitleaks, all folds", gitleaks_rules, -1);
+  for (int f = 0; f < kRuleFolds; ++f) {
+    report("synthesized gitleaks as SERVICE_API_KEY=... fold " + std::to_string(f) +
+               (f == kReservedFold ? " (reserved)" : ""),
+           named_rules, f);
+  }
+  report("synthesized gitleaks as SERVICE_API_KEY=..., all folds", named_rules, -1);
   report("synthesized secrets_patterns_db (high confidence)", db_rules, -1);
   if (g_verbose) {
     for (const auto& [id, c] : gitleaks_rules) {
@@ -506,6 +515,12 @@ int main(int argc, char** argv) {
                "; gitleaks' own patterns, not tuned here", false, table);
   if (!samples_path.empty()) {
     auto samples = loadSamples(samples_path);
+    // The built-in pack without issue 14's two detectors, for the before/after comparison.
+    DlpConfig without;
+    without.detectors.push_back({"secret.prefixed_token", false, ""});
+    without.detectors.push_back({"secret.service_assignment", false, ""});
+    evalSamples(samples, *makeEngine(without), "built-in pack without issue 14's detectors",
+                table);
     evalSamples(samples, *engine, "built-in pack", table);
     evalSamples(samples, *pack_engine, "built-in + gitleaks.toml pack", table);
   }

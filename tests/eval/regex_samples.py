@@ -9,8 +9,9 @@ from the data in ../shared/data and must not be committed):
 
   tests/eval/regex_samples.py ../shared/data build/eval_samples.jsonl [--per-rule 5]
 
-Sources: "gitleaks" (every rule of gitleaks.toml with a regex) and "secrets_patterns_db" (the
-rules of rules-stable.yml marked `confidence: high`). Deterministic (fixed seed). Samples are
+Sources: "gitleaks" (every rule of gitleaks.toml with a regex), "gitleaks_named" (for the
+rules that find a key by the service's name, the same secrets as `SERVICE_API_KEY=<secret>`)
+and "secrets_patterns_db" (the rules of rules-stable.yml marked `confidence: high`). Deterministic (fixed seed). Samples are
 only as realistic as a regex: the value shape is right, the surrounding junk a regex allows
 (`[\\w.-]{0,50}`) is random. Recall on them measures whether a detector accepts a provider's
 token shape, not its false-positive rate.
@@ -162,6 +163,9 @@ def samples(regex, rng, count, check=None, tries=200):
     return found
 
 
+SEMI_GENERIC = r"""(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)"""
+KEY_SUFFIXES = ["API_KEY", "TOKEN", "SECRET", "ACCESS_TOKEN", "CLIENT_SECRET", "KEY"]
+
 TEMPLATES = [
     "here is the config I use: {}",
     "{}",
@@ -191,9 +195,25 @@ def main():
                 return False
             return threshold == 0 or entropy(secret_of(m, group)) > threshold
 
-        for text in samples(rule["regex"], rng, per_rule, check):
+        found = samples(rule["regex"], rng, per_rule, check)
+        for text in found:
             rows.append({"source": "gitleaks", "rule": rule["id"],
                          "text": rng.choice(TEMPLATES).format(text)})
+        # The same secrets as a configuration line names them (SERVICE_API_KEY=<secret>), for
+        # the rules that find a secret by the service's name in the key: the random text the
+        # regex allows around the name is what makes the plain samples unrealistic.
+        if SEMI_GENERIC in rule["regex"] and keywords:
+            compiled = re.compile(go_to_python(rule["regex"]))
+            for text in found:
+                m = compiled.search(text)
+                secret = secret_of(m, group) if m else ""
+                if not secret:
+                    continue
+                line = "%s_%s=%s" % (keywords[0].upper().replace("-", "_"),
+                                      rng.choice(KEY_SUFFIXES), secret)
+                if compiled.search(line) and check(line, compiled.search(line)):
+                    rows.append({"source": "gitleaks_named", "rule": rule["id"],
+                                 "text": rng.choice(TEMPLATES).format(line)})
     with open(data + "/secrets_patterns_db/rules-stable.yml") as f:
         db = yaml.safe_load(f)
     for item in db.get("patterns", []):
