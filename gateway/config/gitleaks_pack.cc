@@ -4,8 +4,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <array>
-#include <map>
+#include <cctype>
+#include <optional>
 #include <string_view>
 
 namespace sy::config {

@@ -237,8 +237,9 @@ std::string countsNote(const RuleCounts& c) {
          std::to_string(c.fp_flagged) + "/" + std::to_string(c.fp) + " flagged";
 }
 
-// `label` names the engine ("built-in pack", "built-in + gitleaks.toml pack"); `in_sample`
-// says whether its patterns were written with every fold's examples in view.
+// `label` names the engine ("built-in pack", "built-in + gitleaks.toml pack"); `fold_note` is
+// appended to each fold row (whether the engine's patterns were written with the fold in view);
+// `per_rule` lists every rule id, else only those with a miss or a flagged negative.
 void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir,
                   const DlpEngine& engine, const std::string& label, const std::string& fold_note,
                   bool per_rule, Table& table) {
