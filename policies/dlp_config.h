@@ -37,12 +37,45 @@ struct EvasionConfig {
   bool strip_invisible = true;  // zero-width characters, bidi controls, soft hyphens
   bool decode_base64 = true;    // standard and URL-safe alphabets
   bool decode_hex = true;
-  bool decode_url = true;                 // %XX escapes
+  bool decode_url = true;      // %XX escapes
   size_t min_blob_chars = 16;  // shorter encoded runs are not decoded
   // Scan bounds (bounded work). A longer run, or one past the decoded budget, that decodes to
   // readable text is not scanned: the scan reports the bound as reached (fails closed).
   size_t max_blob_chars = 16 * 1024;
   size_t max_decoded_bytes = 256 * 1024;  // total decoded per scanned text
+};
+
+// One `[[rules.allowlists]]` (or the global `[allowlist]`) of a gitleaks rule pack: a finding is
+// dropped when the allowlist applies. Path and commit criteria have no meaning for a prompt: an
+// allowlist with only those never applies, and under `condition = "AND"` they never hold.
+struct PackAllowlist {
+  enum class Target { Secret, Match, Line };
+  Target target = Target::Secret;      // what `regexes` are matched against (gitleaks regexTarget)
+  bool all = false;                    // condition AND: every criterion must hold (default OR)
+  bool has_path_criteria = false;      // paths or commits were listed
+  std::vector<std::string> regexes;    // RE2 (gitleaks' Go syntax is the same dialect)
+  std::vector<std::string> stopwords;  // the secret contains one (case-insensitive): allowed
+};
+
+// One rule of a rule pack, decoded from the pack file (gateway/config reads the file).
+struct PackRule {
+  std::string id;  // reported as the finding's detector id; unique across packs and custom rules
+  std::string description;
+  std::string regex;     // RE2 syntax
+  int secret_group = 0;  // 0: the first non-empty capture group (the whole match if none)
+  double entropy = 0;    // > 0: the secret's Shannon entropy must exceed it
+  std::vector<std::string> keywords;  // any one must occur (case-insensitive) before the regex runs
+  std::vector<PackAllowlist> allowlists;
+  std::string where;  // "file:line:col" of the rule, for error messages
+};
+
+// `dlp.rule_packs[i]`: a security team's rule file (gitleaks format), compiled into the same
+// RE2::Set as the built-in detectors. Every rule is a Secret-class detector at `level`.
+struct RulePack {
+  std::string source;  // the file as the policy names it, for messages
+  std::string level = "restricted";
+  std::vector<PackRule> rules;
+  std::vector<PackAllowlist> global_allowlists;  // apply to every rule of the pack
 };
 
 struct DlpConfig {
@@ -52,6 +85,7 @@ struct DlpConfig {
   bool default_pack = true;
   std::vector<DetectorSetting> detectors;
   std::vector<CustomRule> custom;
+  std::vector<RulePack> rule_packs;
 
   // RE2 patterns for known-harmless values (published test keys, documentation examples): a
   // finding whose exact text fully matches one of them is dropped.

@@ -14,6 +14,9 @@ constexpr int64_t kPatternMaxMem = 8 << 20;
 constexpr int64_t kSetMaxMem = 64 << 20;
 constexpr size_t kWindowMargin = 32;  // right context some validators look at
 constexpr size_t kMaxAutoWindow = 256;
+// Overlapping secrets: a rule pack's rule loses to the built-in vendor detectors (80-95) and
+// wins over the generic assignment detector (40).
+constexpr int kPackRulePriority = 60;
 
 std::vector<BuiltinDetector> allBuiltins() {
   std::vector<BuiltinDetector> all = piiDetectors();
@@ -189,6 +192,56 @@ struct Builder {
     state->patterns.push_back(std::move(pattern));
   }
 
+  // A rule pack's rules: one Secret-class detector per rule, named by the rule's id.
+  void addRulePack(size_t p, const RulePack& pack, std::set<std::string>& names) {
+    const std::string where = "dlp.rule_packs[" + std::to_string(p) + "] (" + pack.source + ")";
+    auto global = std::make_shared<const std::vector<CompiledAllowlist>>(
+        compileAllowlists(pack.global_allowlists, where + " [allowlist]", errors));
+    for (const PackRule& rule : pack.rules) {
+      const std::string at = rule.where.empty() ? where : rule.where;
+      if (rule.id.empty()) {
+        errors.push_back(at + ": rule without an id");
+        continue;
+      }
+      if (!names.insert(rule.id).second) {
+        errors.push_back(at + ": rule '" + rule.id +
+                         "': duplicate id (rule ids, custom rule names and built-in ids are "
+                         "unique)");
+        continue;
+      }
+      CompiledPattern pattern;
+      pattern.re = std::make_unique<RE2>(rule.regex, patternOptions());
+      if (!pattern.re->ok()) {
+        errors.push_back(at + ": rule '" + rule.id + "': invalid regex: " + pattern.re->error());
+        continue;
+      }
+      auto check = std::make_shared<PackCheck>();
+      check->secret_group = rule.secret_group;
+      check->entropy = rule.entropy;
+      check->allowlists =
+          compileAllowlists(rule.allowlists, at + ": rule '" + rule.id + "'", errors);
+      check->global = global;
+      pattern.groups = pattern.re->NumberOfCapturingGroups();
+      if (rule.secret_group > pattern.groups) {
+        errors.push_back(at + ": rule '" + rule.id + "': secretGroup " +
+                         std::to_string(rule.secret_group) + " but the regex has " +
+                         std::to_string(pattern.groups) + " groups");
+        continue;
+      }
+      pattern.pack = std::move(check);
+      pattern.detector = state->detectors.size();
+      pattern.has_group = pattern.groups > 0;
+      pattern.prefilter = packPrefilter(rule);
+      pattern.max_len = kMaxAutoWindow;
+      longest = std::max(longest, kMaxAutoWindow);
+      state->infos.push_back({rule.id, DetectorClass::Secret, pack.level,
+                              rule.description.empty() ? "rule " + rule.id : rule.description,
+                              false});
+      state->detectors.push_back({kPackRulePriority, 0});
+      state->patterns.push_back(std::move(pattern));
+    }
+  }
+
   void addAllowPattern(size_t a, const std::string& regex) {
     auto allow = std::make_unique<RE2>(regex, patternOptions());
     if (!allow->ok()) {
@@ -265,6 +318,9 @@ Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& conf
   }
   for (size_t r = 0; r < config.custom.size(); ++r) {
     builder.addCustomRule(r, config.custom[r], names);
+  }
+  for (size_t p = 0; p < config.rule_packs.size(); ++p) {
+    builder.addRulePack(p, config.rule_packs[p], names);
   }
   for (size_t a = 0; a < config.allow_patterns.size(); ++a) {
     builder.addAllowPattern(a, config.allow_patterns[a]);

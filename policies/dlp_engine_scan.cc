@@ -39,10 +39,39 @@ struct Extraction {
   }
 };
 
+// A rule pack's rule over text[from, to): every capture group, checked by acceptPackMatch().
+void extractPackRange(const DlpEngineState& state, size_t index, std::string_view text, size_t from,
+                      size_t to, Extraction& out) {
+  constexpr int kMaxGroups = 16;
+  const CompiledPattern& pattern = state.patterns[index];
+  const int n = std::min(pattern.groups + 1, kMaxGroups);
+  re2::StringPiece groups[kMaxGroups];
+  size_t& used = out.candidates[index];
+  size_t pos = from;
+  while (pos <= to && pattern.re->Match(text, pos, to, RE2::UNANCHORED, groups, n)) {
+    const size_t begin = static_cast<size_t>(groups[0].data() - text.data());
+    const size_t end = begin + groups[0].size();
+    if (used >= out.max_candidates) {
+      out.cap(begin, to);
+      break;
+    }
+    ++used;
+    Span value;
+    if (acceptPackMatch(*pattern.pack, text, groups, n, value)) {
+      out.hits.push_back({index, value});
+    }
+    pos = std::max(end, begin + 1);  // gitleaks reports non-overlapping matches
+  }
+}
+
 // Runs pattern `index` over text[from, to) (the rest of `text` is context for \b and ^).
 void extractRange(const DlpEngineState& state, size_t index, std::string_view text, size_t from,
                   size_t to, Extraction& out) {
   const CompiledPattern& pattern = state.patterns[index];
+  if (pattern.pack != nullptr) {
+    extractPackRange(state, index, text, from, to, out);
+    return;
+  }
   const int groups_wanted = pattern.has_group ? 2 : 1;
   re2::StringPiece groups[2];
   std::vector<Hit>& hits = out.hits;

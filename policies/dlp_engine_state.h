@@ -10,6 +10,7 @@
 
 #include "policies/detector_spec.h"
 #include "policies/dlp_engine.h"
+#include "policies/pack_rules.h"
 
 namespace sy::policies {
 
@@ -27,6 +28,10 @@ struct CompiledPattern {
   size_t max_len = 64;
   int min_digits = 0;  // see PatternSpec
   int min_dots = 0;
+  // A rule pack's rule (dlp.rule_packs): its matches go through acceptPackMatch() instead of a
+  // validator, and the regex runs on the whole text once the keyword prefilter fired.
+  std::shared_ptr<const PackCheck> pack;
+  int groups = 0;  // capture groups of `re` (pack rules only)
 };
 
 struct CompiledDetector {

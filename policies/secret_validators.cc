@@ -316,6 +316,36 @@ bool validateGenericAssignment(const MatchInput& input, Span& value) {
   return genericValueOk(slice(text, value), password_like, input.generic_min_entropy);
 }
 
+bool validateServiceAssignment(const MatchInput& input, Span& value) {
+  // The service name (where the match starts) must start a word or a camelCase part:
+  // "mapboxToken", "REACT_APP_MAPBOX", "TwitterKey", not "CameraKit" (meraki) or "rookTable".
+  const size_t name = input.match.begin;
+  if (name > 0) {
+    const char before = input.text[name - 1];
+    const char first = input.text[name];
+    const bool upper_first = first >= 'A' && first <= 'Z';
+    const bool lower_before = before >= 'a' && before <= 'z';
+    if (isWordChar(before) && !isDigit(before) && before != '_' && !(upper_first && lower_before)) {
+      return false;
+    }
+  }
+  std::string_view secret = slice(input.text, value);
+  // Trailing punctuation the value class lets through ("...abc." at the end of a sentence).
+  while (!secret.empty() && (secret.back() == '.' || secret.back() == ':')) {
+    secret.remove_suffix(1);
+    --value.end;
+  }
+  const bool all_digits =
+      std::all_of(secret.begin(), secret.end(), [](char c) { return isDigit(c); });
+  if (secret.size() < 14 || (all_digits && secret.size() < 17) ||
+      std::none_of(secret.begin(), secret.end(), [](char c) { return isDigit(c); })) {
+    return false;
+  }
+  return !looksLikePlaceholder(secret) && !isCommonValue(secret) &&
+         !looksLikeCodeReference(secret) && !looksLikePath(secret) && !looksLikeWords(secret) &&
+         enoughEntropy(secret, 3.0);
+}
+
 bool validateAuthorizationHeader(const MatchInput& input, Span& value) {
   std::string_view secret = slice(input.text, value);
   std::string lower = toLowerCopy(secret);

@@ -17,6 +17,9 @@ bool validateMixedToken(const MatchInput& input, Span& value);
 // `password = "..."`, `api_key: ...`, `"token", "..."`: the key name must end in a secret word
 // and the value must look random (entropy gate, placeholders, identifiers and paths excluded).
 bool validateGenericAssignment(const MatchInput& input, Span& value);
+// A value assigned to a key naming a service (`twitter_api_key = ...`, `MAPBOX: pk....`): at
+// least 14 characters with a digit, random-looking (entropy, not words, paths or placeholders).
+bool validateServiceAssignment(const MatchInput& input, Span& value);
 // `Authorization: Bearer ...` header values.
 bool validateAuthorizationHeader(const MatchInput& input, Span& value);
 // `curl -u user:password`.

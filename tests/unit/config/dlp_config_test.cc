@@ -91,7 +91,7 @@ const std::vector<ErrorCase> kDefaultLevelCases = {
       "enabled detectors default to 'confidential')",
       "policy.yaml:2:11: sensitivity.levels: detector 'credit_card' has default level "
       "'restricted', which is not a declared level; declare it or set "
-      "dlp.detectors.credit_card.level (45 more enabled detectors default to 'restricted')",
+      "dlp.detectors.credit_card.level (47 more enabled detectors default to 'restricted')",
       "policy.yaml:2:11: sensitivity.levels: detector 'ipv4' has default level 'internal', "
       "which is not a declared level; declare it or set dlp.detectors.ipv4.level (2 more enabled "
       "detectors default to 'internal')",
@@ -133,8 +133,9 @@ const std::vector<ErrorCase> kDlpCases = {
     {"UnknownKey",
      dlp("  enabled: false\n"),
      {"policy.yaml:2:3: dlp.enabled: unknown key (expected one of: default_pack, detectors, "
-      "custom, allow_patterns, evasion, generic_secret_min_entropy, injection_threshold, "
-      "stream_window_bytes, limits, pseudonyms, actions, responses, unknown_fields)"}},
+      "custom, rule_packs, allow_patterns, evasion, generic_secret_min_entropy, "
+      "injection_threshold, stream_window_bytes, limits, pseudonyms, actions, responses, "
+      "unknown_fields)"}},
     {"UnknownFieldsIsScanDropOrReject",
      dlp("  unknown_fields: ignore\n"),
      {"policy.yaml:2:19: dlp.unknown_fields: unknown unknown_fields 'ignore' (expected one of: "

@@ -131,7 +131,31 @@ INSTANTIATE_TEST_SUITE_P(
                       NegativeCase{"monkey = \"" + fakeToken(kAlnum, 20, 32) + "\""},
                       NegativeCase{"private_key_file = /etc/ssl/private/server.key"},
                       NegativeCase{"See the docs at std::string_view and AIzaSy"},
-                      NegativeCase{"sha256:" + fakeToken(kHex, 64, 33)}));
+                      NegativeCase{"sha256:" + fakeToken(kHex, 64, 33)},
+                      // A service name inside another word is not a key name.
+                      NegativeCase{"ReactNativeCameraKit: " + fakeToken(kHex, 40, 34)},
+                      NegativeCase{"rookTable = 00" + fakeToken(kAlnum, 40, 35)},
+                      NegativeCase{"twitter: https://twitter.com/switchyard_dev2024"},
+                      NegativeCase{"mapbox style: streets-v11 and satellite-v9 layers"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    GitleaksProviders, SecretDetectorTest,
+    ::testing::Values(
+        SecretCase{"secret.prefixed_token",
+                   "ntn_" + fakeToken("0123456789", 11, 40) + fakeToken(kAlnum, 35, 41),
+                   "NOTION_TOKEN=", "\n"},
+        SecretCase{"secret.prefixed_token", "pscale_tkn_" + fakeToken(kAlnum, 40, 42), "", ""},
+        SecretCase{"secret.prefixed_token",
+                   "dt0c01." + fakeToken(kAlnum, 24, 43) + "." + fakeToken(kAlnum, 64, 44),
+                   "token: ", ""},
+        SecretCase{"secret.prefixed_token", "rubygems_" + fakeToken(kHex, 48, 45), "", " ok"},
+        SecretCase{"secret.prefixed_token", "sntryu_" + fakeToken(kHex, 64, 46), "\"", "\""},
+        SecretCase{"secret.prefixed_token", "LTAI" + fakeToken(kAlnum, 20, 47), "id ", ""},
+        SecretCase{"secret.service_assignment", fakeToken(kAlnum, 26, 48) + "7",
+                   "MATTERMOST_TOKEN=", "\n"},
+        SecretCase{"secret.service_assignment", fakeToken(kAlnum, 30, 49) + "3",
+                   "const twitchClientSecret = '", "';"},
+        SecretCase{"secret.service_assignment", fakeToken(kHex, 40, 50), "datadog_api_key: ", ""}));
 
 TEST(SecretValidatorTest, ReadsKeyNamesByTheirLastWord) {
   bool password_like = false;
