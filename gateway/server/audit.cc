@@ -36,6 +36,7 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
     record.difficulty.score = ctx.difficulty->score;
     record.difficulty.label =
         router::toString(ctx.difficulty->label(ctx.config->difficultyThreshold()));
+    record.difficulty.domain = router::toString(ctx.difficulty->domain);
   }
   if (ctx.rule != nullptr) {
     record.rule = ctx.rule->name;
