@@ -299,12 +299,14 @@ DifficultyScore DifficultyModel::score(const difficulty::Features& features) con
     logit += static_cast<double>(dense_[i]) * features.dense[i];
   }
   float words = 0;
-  for (uint32_t bucket : features.words) {
-    words += hashedWeight(bucket);
-  }
   float chars = 0;
-  for (uint32_t bucket : features.chars) {
-    chars += hashedWeight(bucket);
+  if (hashed_count_ != 0) {  // the shipped weights have none (tests/eval/README.md)
+    for (uint32_t bucket : features.words) {
+      words += hashedWeight(bucket);
+    }
+    for (uint32_t bucket : features.chars) {
+      chars += hashedWeight(bucket);
+    }
   }
   logit += static_cast<double>(words) * features.word_scale +
            static_cast<double>(chars) * features.char_scale;
@@ -315,8 +317,8 @@ Domain DifficultyModel::domainOf(const difficulty::Features& features) const {
   if (!has_domain_) {
     return Domain::General;
   }
-  // Word unigrams only (the even entries; odd ones are bigrams): a subject is in its vocabulary,
-  // while bigrams also carry the phrasing of the source the model was trained on.
+  // Word unigrams (the even entries; odd ones are bigrams, which carry the phrasing of the
+  // training sources more than their subject) and character 4-grams (word stems: "econom").
   std::array<float, kDomainCount> sums{};
   for (size_t k = 0; k < features.words.size(); k += 2) {
     const uint32_t bucket = features.words[k];
@@ -331,10 +333,24 @@ Domain DifficultyModel::domainOf(const difficulty::Features& features) const {
       }
     }
   }
+  std::array<float, kDomainCount> char_sums{};
+  for (uint32_t bucket : features.chars) {
+    const uint64_t word = domain_present_[bucket >> 6];
+    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    if ((word & bit) != 0) {
+      const float* w = &domain_values_[(domain_rank_[bucket >> 6] +
+                                        static_cast<uint32_t>(std::popcount(word & (bit - 1)))) *
+                                       kDomainCount];
+      for (size_t i = 0; i < kDomainCount; ++i) {
+        char_sums[i] += w[i];
+      }
+    }
+  }
   size_t best = 0;
   float best_logit = 0;
   for (size_t i = 0; i < kDomainCount; ++i) {
-    const float logit = domain_bias_[i] + sums[i] * features.word_scale;
+    const float logit =
+        domain_bias_[i] + sums[i] * features.word_scale + char_sums[i] * features.char_scale;
     if (i == 0 || logit > best_logit) {
       best = i;
       best_logit = logit;

@@ -1,13 +1,16 @@
-// The request difficulty classifier: a logistic model over hashed word/character n-grams and
-// structural features (router/difficulty_features.h) that estimates whether a request needs the
-// frontier model. It returns a score in 0..1, a `high_stakes` flag (legal, medical or financial
-// analysis cues), a subject `domain` (a softmax over the same hashed words: code, math, science,
+// The request difficulty classifier: a logistic model over content features of the request
+// (router/difficulty_features.h: code and math content, what is asked for, technical vocabulary,
+// constraints and steps, length; the format has hashed n-gram features too, which the shipped
+// weights leave unused) that estimates whether a request needs the frontier model. It returns a
+// score in 0..1, a `high_stakes` flag (legal, medical or financial analysis cues), a subject
+// `domain` (a softmax over hashed word unigrams and character 4-grams: code, math, science,
 // legal, medical, finance, creative, general) and, at a threshold the policy sets, a label
 // routine | complex.
 //
 // The weights are trained offline by tests/eval/difficulty_train (scripts/train-difficulty) on
-// public benchmark prompts and RouteLLM's "weak model wrong, strong model right" labels, committed
-// as router/data/difficulty_weights.txt and embedded into the binary at build time.
+// public benchmark prompts, Arena-Hard v2 and banking77 (difficulty) and on MMLU subjects and
+// Arena-Hard subcategories (domain), committed as router/data/difficulty_weights.txt and
+// embedded into the binary at build time.
 //
 // Immutable after creation: one model is shared by every worker; score() is thread-safe, does no
 // I/O and, after a thread's first call, no allocation (a thread-local feature buffer is reused).
@@ -66,7 +69,8 @@ class DifficultyModel {
   //   dense <name> <weight>    one per named feature used (difficulty::denseName)
   //   hashed <bucket> <weight> sparse hashed-feature weights, bucket < difficulty::kHashSize
   //   domain <name> <bias>     optional: the domain model's bias per domain (all or none)
-  //   domain_hashed <bucket> <w_general> ... <w_creative>   its word weights, kDomainCount each
+  //   domain_hashed <bucket> <w_general> ... <w_creative>   its word unigram and character
+  //                            4-gram weights, kDomainCount each
   // `source_name` prefixes error messages ("<source_name>:<line>: ...").
   static Result<std::shared_ptr<const DifficultyModel>> parse(std::string_view text,
                                                               std::string_view source_name);

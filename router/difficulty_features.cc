@@ -128,7 +128,7 @@ constexpr Lexicon kLexicons[] = {
      "proofread grammar spelling correct_the fix_the tell_me what_is who_is where_is when_is "
      "define definition meaning name list suggest recommend give_me classify categorize extract "
      "email letter poem story joke tweet slogan caption title headline greeting thank hello "
-     "hi please help can_you could_you i_want i_need my_card my_account how_do how_can "
+     "my_card my_account "
      "account card payment refund order delivery password app money transfer bank fee charge "
      "cancel subscription address phone pin balance top_up exchange_rate atm cash receipt "
      "recipe weather restaurant hotel trip travel vacation gift birthday party movie song"},
@@ -153,7 +153,16 @@ constexpr Lexicon kLexicons[] = {
      "code coding compile compiler bug loop file input output data dataset implementation "
      "runtime memory_leak segfault exception stdin stdout unittest test_case edge_cases "
      "c++ cpp rustc llvm assembly shader opengl unity godot webgl sorting sort search "
-     "dynamic_programming greedy dp bfs dfs dijkstra shortest_path subarray substring"},
+     "dynamic_programming greedy dp bfs dfs dijkstra shortest_path subarray substring "
+     "pandas groupby dataframe spring django flask fastapi node npm dotnet php ruby rails "
+     "matlab powershell shell command terminal filesystem partition terraform ansible aws azure "
+     "gcp cloud cluster deploy deployment nginx backend frontend library framework module "
+     "modules callback event events atomic goroutine serialize deserialize marshal bytes byte "
+     "bits bitwise encode decode cipher malware exploit vulnerability firewall network circuit "
+     "voltage resistor transistor microcontroller arduino firmware embedded sensor signal "
+     "fourier frequency wavelet matlab latex proof lagrange theorem corollary axiom "
+     "centroid cluster clusters k-means classifier training inference transformer llm prompt "
+     "token tokens embedding embeddings"},
     {kCode,
      "def return function class int void const import include lambda printf console var let elif "
      "struct public private static async await python javascript java sql regex api html css "

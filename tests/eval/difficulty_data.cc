@@ -384,8 +384,8 @@ struct Rng {
 };
 
 // Per-example weights: the complex and routine classes weigh the same; within a class each
-// source weighs sqrt(its size), so no single benchmark dominates; the routellm items together
-// weigh `routellm_share` of the total, each routellm source again by sqrt(size).
+// source weighs its size to the power source_power (0.5: sqrt), so no single benchmark
+// dominates; the routellm items together weigh `routellm_share` of the total.
 std::vector<double> exampleWeights(const std::vector<TrainingExample>& examples,
                                    const std::vector<size_t>& train, const FitOptions& options) {
   std::map<std::pair<int, std::string>, size_t> counts;  // (group, source) -> n
@@ -394,9 +394,9 @@ std::vector<double> exampleWeights(const std::vector<TrainingExample>& examples,
     const DifficultyItem& item = *examples[i].item;
     ++counts[{groupOf(item), item.source}];
   }
-  std::array<double, 3> sqrt_sum{};
+  std::array<double, 3> sqrt_sum{};  // sum of n^source_power per group
   for (const auto& [key, n] : counts) {
-    sqrt_sum[key.first] += std::sqrt(static_cast<double>(n));
+    sqrt_sum[key.first] += std::pow(static_cast<double>(n), options.source_power);
   }
   const double total = static_cast<double>(train.size());
   const bool has_routellm = sqrt_sum[2] > 0;
@@ -408,7 +408,7 @@ std::vector<double> exampleWeights(const std::vector<TrainingExample>& examples,
     const DifficultyItem& item = *examples[i].item;
     int g = groupOf(item);
     double n = static_cast<double>(counts[{g, item.source}]);
-    weights[i] = group_total[g] * std::sqrt(n) / sqrt_sum[g] / n;
+    weights[i] = group_total[g] * std::pow(n, options.source_power) / sqrt_sum[g] / n;
   }
   return weights;
 }
@@ -679,10 +679,16 @@ std::string fitDomain(const std::vector<TrainingExample>& examples,
       const size_t label = static_cast<size_t>(examples[i].item->domain);
       const double weight = weightOf(*examples[i].item);
       z = bias;
-      for (size_t k = 0; k < f.words.size(); k += 2) {  // unigrams (even) only: see domainOf
+      // Word unigrams (the even entries) and character 4-grams: see DifficultyModel::domainOf.
+      for (size_t k = 0; k < f.words.size(); k += 2) {
         const uint32_t b = f.words[k];
         for (size_t c = 0; c < K; ++c) {
           z[c] += hashed[b * K + c] * f.word_scale;
+        }
+      }
+      for (uint32_t b : f.chars) {
+        for (size_t c = 0; c < K; ++c) {
+          z[c] += hashed[b * K + c] * f.char_scale;
         }
       }
       double max_z = *std::max_element(z.begin(), z.end());
@@ -697,6 +703,10 @@ std::string fitDomain(const std::vector<TrainingExample>& examples,
         for (size_t k = 0; k < f.words.size(); k += 2) {
           double& w = hashed[f.words[k] * K + c];
           step(w, hashed_g[f.words[k] * K + c], g * f.word_scale + options.domain_l2 * w);
+        }
+        for (uint32_t b : f.chars) {
+          double& w = hashed[b * K + c];
+          step(w, hashed_g[b * K + c], g * f.char_scale + options.domain_l2 * w);
         }
       }
     }

@@ -445,6 +445,8 @@ bool setOption(FitOptions& options, std::string_view assignment) {
     options.max_hashed = static_cast<size_t>(v);
   } else if (name == "seed") {
     options.seed = static_cast<uint64_t>(v);
+  } else if (name == "source_power") {
+    options.source_power = v;
   } else if (name == "hashed") {
     options.hashed = v != 0;
   } else if (name == "word_bigrams") {
@@ -472,13 +474,16 @@ int run(int argc, char** argv) {
   size_t folds = 5;
   bool builtin = false;
   bool loso_only = false;
-  bool domain_only = false;  // only the domain table (for tuning the domain model)  // skip the cross-validation and the domain table (for tuning)
+  bool domain_only = false;
+  std::string dump_path;  // --dump FILE: every leave-one-source-out score, as TSV  // only the domain table (for tuning the domain model)  // skip the cross-validation and the domain table (for tuning)
   FitOptions options;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--folds") == 0 && i + 1 < argc) {
       folds = std::max<size_t>(2, std::strtoul(argv[++i], nullptr, 10));
     } else if (std::strcmp(argv[i], "--domain-only") == 0) {
       domain_only = true;
+    } else if (std::strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+      dump_path = argv[++i];
     } else if (std::strcmp(argv[i], "--loso-only") == 0) {
       loso_only = true;
     } else if (std::strcmp(argv[i], "--builtin") == 0) {
@@ -566,6 +571,16 @@ int run(int argc, char** argv) {
   }
   std::sort(loso.begin(), loso.end(),
             [](const Evaluated& a, const Evaluated& b) { return a.item < b.item; });
+  if (!dump_path.empty()) {  // for reading misses: source, subset, label, score, text (TSV)
+    std::FILE* dump = std::fopen(dump_path.c_str(), "w");
+    for (const Evaluated& e : loso) {
+      std::string text = e.item->turns.back().substr(0, 160);
+      std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+      std::fprintf(dump, "%s\t%s\t%d\t%.4f\t%s\n", e.item->source.c_str(), e.item->subset.c_str(),
+                   e.item->label, e.score, text.c_str());
+    }
+    std::fclose(dump);
+  }
   printTargets(loso, shipped->defaultThreshold());
   printSourceTable(loso, "Leave-one-source-out (each family scored by a model trained without it)");
   printHighStakes(loso);

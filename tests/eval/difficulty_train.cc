@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   std::snprintf(line, sizeof line,
                 "# options: epochs=%d learning_rate=%g l2=%g routellm_share=%g threshold=balanced "
                 "per source max_hashed=%zu seed=%llu hashed=%d format_guard=%d\n"
-                "# domain model: epochs=%d l2=%g max_hashed=%zu (word unigrams)\n",
+                "# domain model: epochs=%d l2=%g max_hashed=%zu (word unigrams, character 4-grams)\n",
                 options.epochs, options.learning_rate, options.l2, options.routellm_share,
                 options.max_hashed, static_cast<unsigned long long>(options.seed),
                 options.hashed ? 1 : 0, options.format_guard ? 1 : 0, options.domain_epochs,
