@@ -119,6 +119,23 @@ describe('router', { timeout: 240_000 }, () => {
     assert.equal(math.difficulty.domain, 'math');
   });
 
+  test('a tool-result turn is judged on the user question, so it stays on the first turn\'s tier', TIMEOUT, async () => {
+    const question = { role: 'user', content: 'Weather in Paris?' };
+    const first = await post(gateway, '/v1/chat/completions', { model: 'auto', messages: [question] });
+    assert.equal(first.status, 200, first.body);
+    const toolOutput = JSON.stringify({ city: 'Paris', forecast: Array.from({ length: 40 }, (_, i) => ({ hour: i, temp_c: 12 + (i % 7), wind_kmh: 3 * i, pressure_hpa: 1013 - i, humidity: 0.5 + i / 100 })) });
+    const followUp = await post(gateway, '/v1/chat/completions', {
+      model: 'auto',
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      messages: [question,
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: toolOutput }],
+    });
+    assert.equal(followUp.status, 200, followUp.body);
+    assert.equal(route(followUp).rule, route(first).rule);
+    assert.equal(route(followUp).tier, route(first).tier);
+  });
+
   test('complex with PII goes to the frontier pseudonymized, and the answer restores the value', TIMEOUT, async () => {
     const res = await send('auto', `${COMPLEX} Send the result to ${EMAIL}.`);
     assert.equal(res.status, 200, res.body);
