@@ -109,12 +109,14 @@ class DifficultyModel {
   void compactHashed(const std::vector<float>& dense);
   Domain domainOf(const difficulty::Features& features) const;
 
-  // The domain model, compact the same way: a bitmap of buckets, kDomainCount weights each.
+  // The domain model, compact the same way: a bitmap of buckets, kDomainCount weights each,
+  // quantized to int8 with one scale per bucket.
   bool has_domain_ = false;
   std::array<float, kDomainCount> domain_bias_{};
   std::vector<uint64_t> domain_present_;
   std::vector<uint32_t> domain_rank_;
-  std::vector<float> domain_values_;
+  std::vector<int8_t> domain_weights_;
+  std::vector<float> domain_scales_;
   std::vector<uint64_t> present_;
   std::vector<uint32_t> rank_;
   std::vector<float> values_;
