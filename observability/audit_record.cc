@@ -225,6 +225,7 @@ void readContent(MemberReader& reader, const boost::json::object& object, AuditR
       inner.number("score", score);
       record.difficulty.score = std::isnan(score) ? std::nullopt : std::optional<double>(score);
       inner.string("label", record.difficulty.label);
+      inner.string("domain", record.difficulty.domain);
       reader.adopt(inner);
     }
   }
@@ -329,6 +330,10 @@ std::string auditContentMembers(const AuditRecord& record) {
   appendFixed(out, record.difficulty.score.value_or(std::nan("")), 4);
   out.push_back(',');
   appendMember(out, "label", record.difficulty.label);
+  if (!record.difficulty.domain.empty()) {  // records written before domains existed hash as before
+    out.push_back(',');
+    appendMember(out, "domain", record.difficulty.domain);
+  }
   out += "},\"findings\":[";
   for (size_t i = 0; i < record.findings.size(); ++i) {
     const AuditFinding& finding = record.findings[i];

@@ -55,6 +55,7 @@ struct AuditRecord {
   struct Difficulty {
     std::optional<double> score;  // 0..1; absent when not classified
     std::string label;
+    std::string domain;  // the classifier's domain; "" (and not written) when not classified
   } difficulty;
   std::vector<AuditFinding> findings;  // one entry per detector
   std::string outcome;                 // "forwarded" | "blocked" | "rejected" | "error" | ...

@@ -1,10 +1,13 @@
 #include "router/difficulty.h"
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -68,11 +71,29 @@ std::string_view toString(DifficultyLabel label) {
   return label == DifficultyLabel::Complex ? "complex" : "routine";
 }
 
+namespace {
+constexpr std::array<std::string_view, kDomainCount> kDomainNames = {
+    "general", "code", "math", "science", "legal", "medical", "finance", "creative"};
+}  // namespace
+
+std::string_view toString(Domain domain) { return kDomainNames[static_cast<size_t>(domain)]; }
+
+std::optional<Domain> parseDomain(std::string_view name) {
+  for (size_t i = 0; i < kDomainNames.size(); ++i) {
+    if (kDomainNames[i] == name) {
+      return static_cast<Domain>(i);
+    }
+  }
+  return std::nullopt;
+}
+
 Result<std::shared_ptr<const DifficultyModel>> DifficultyModel::parse(
     std::string_view text, std::string_view source_name) {
   std::shared_ptr<DifficultyModel> model(new DifficultyModel());
   std::vector<float> hashed(difficulty::kHashSize, 0.0f);  // compacted once the file is read
   std::vector<bool> dense_seen(difficulty::kDenseCount, false);
+  std::vector<bool> domain_seen(kDomainCount, false);
+  std::map<uint32_t, std::array<float, kDomainCount>> domain_hashed;
   bool header = false;
   bool config = false;
   bool threshold = false;
@@ -166,9 +187,70 @@ Result<std::shared_ptr<const DifficultyModel>> DifficultyModel::parse(
       }
       hashed[bucket] = static_cast<float>(value);
       model->hashed_count_ += value != 0 ? 1 : 0;
+    } else if (key == "domain") {
+      double value = 0;
+      std::optional<Domain> domain = f.size() == 3 ? parseDomain(f[1]) : std::nullopt;
+      if (!domain || !parseDouble(f[2], value)) {
+        return formatError(source_name, line_no, "expected 'domain <domain name> <number>'");
+      }
+      if (domain_seen[static_cast<size_t>(*domain)]) {
+        return formatError(source_name, line_no, "duplicate domain '" + std::string(f[1]) + "'");
+      }
+      domain_seen[static_cast<size_t>(*domain)] = true;
+      model->domain_bias_[static_cast<size_t>(*domain)] = static_cast<float>(value);
+    } else if (key == "domain_hashed") {
+      uint32_t bucket = 0;
+      std::array<float, kDomainCount> weights{};
+      bool ok = f.size() == 2 + kDomainCount && parseUnsigned(f[1], bucket);
+      for (size_t i = 0; ok && i < kDomainCount; ++i) {
+        double value = 0;
+        ok = parseDouble(f[2 + i], value);
+        weights[i] = static_cast<float>(value);
+      }
+      if (!ok) {
+        return formatError(source_name, line_no,
+                           "expected 'domain_hashed <bucket>' and " +
+                               std::to_string(kDomainCount) + " numbers");
+      }
+      if (bucket >= difficulty::kHashSize) {
+        return formatError(source_name, line_no,
+                           "bucket " + std::to_string(bucket) + " out of range (< " +
+                               std::to_string(difficulty::kHashSize) + ")");
+      }
+      if (!domain_hashed.emplace(bucket, weights).second) {
+        return formatError(source_name, line_no, "duplicate domain bucket " + std::to_string(bucket));
+      }
     } else {
       return formatError(source_name, line_no, "unknown key '" + std::string(key) + "'");
     }
+  }
+  const size_t domains = static_cast<size_t>(std::count(domain_seen.begin(), domain_seen.end(), true));
+  if ((domains != 0 || !domain_hashed.empty()) && domains != kDomainCount) {
+    return formatError(source_name, line_no,
+                       "the domain model needs a 'domain' line for each of the " +
+                           std::to_string(kDomainCount) + " domains");
+  }
+  model->has_domain_ = domains == kDomainCount;
+  model->domain_present_.assign(difficulty::kHashSize / 64, 0);
+  model->domain_rank_.assign(difficulty::kHashSize / 64, 0);
+  for (const auto& [bucket, weights] : domain_hashed) {  // in bucket order
+    model->domain_present_[bucket >> 6] |= uint64_t{1} << (bucket & 63);
+    // 8 bits per weight and one scale per bucket: 12 bytes a bucket instead of 32, so the
+    // lookups of a request stay in L2 (the weights file has 3 significant digits anyway).
+    float max_abs = 0;
+    for (float w : weights) {
+      max_abs = std::max(max_abs, std::fabs(w));
+    }
+    const float scale = max_abs > 0 ? max_abs / 127 : 1;
+    model->domain_scales_.push_back(scale);
+    for (float w : weights) {
+      model->domain_weights_.push_back(static_cast<int8_t>(std::lround(w / scale)));
+    }
+  }
+  uint32_t rank = 0;
+  for (size_t word = 0; word < model->domain_present_.size(); ++word) {
+    model->domain_rank_[word] = rank;
+    rank += static_cast<uint32_t>(std::popcount(model->domain_present_[word]));
   }
   if (!header) {
     return formatError(source_name, line_no == 0 ? 1 : line_no, "empty weights file");
@@ -227,16 +309,59 @@ DifficultyScore DifficultyModel::score(const difficulty::Features& features) con
     logit += static_cast<double>(dense_[i]) * features.dense[i];
   }
   float words = 0;
-  for (uint32_t bucket : features.words) {
-    words += hashedWeight(bucket);
-  }
   float chars = 0;
-  for (uint32_t bucket : features.chars) {
-    chars += hashedWeight(bucket);
+  if (hashed_count_ != 0) {  // the shipped weights have none (tests/eval/README.md)
+    for (uint32_t bucket : features.words) {
+      words += hashedWeight(bucket);
+    }
+    for (uint32_t bucket : features.chars) {
+      chars += hashedWeight(bucket);
+    }
   }
   logit += static_cast<double>(words) * features.word_scale +
            static_cast<double>(chars) * features.char_scale;
-  return DifficultyScore{sigmoid(logit), features.high_stakes};
+  return DifficultyScore{sigmoid(logit), features.high_stakes, domainOf(features)};
+}
+
+Domain DifficultyModel::domainOf(const difficulty::Features& features) const {
+  if (!has_domain_) {
+    return Domain::General;
+  }
+  // Word unigrams (the even entries; odd ones are bigrams, which carry the phrasing of the
+  // training sources more than their subject) and character 4-grams (word stems: "econom").
+  auto add = [this](uint32_t bucket, std::array<float, kDomainCount>& sums) {
+    const uint64_t word = domain_present_[bucket >> 6];
+    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    if ((word & bit) == 0) {
+      return;
+    }
+    const uint32_t index =
+        domain_rank_[bucket >> 6] + static_cast<uint32_t>(std::popcount(word & (bit - 1)));
+    const int8_t* q = &domain_weights_[index * kDomainCount];
+    const float scale = domain_scales_[index];
+    for (size_t i = 0; i < kDomainCount; ++i) {
+      sums[i] += scale * static_cast<float>(q[i]);
+    }
+  };
+  std::array<float, kDomainCount> sums{};
+  for (size_t k = 0; k < features.words.size(); k += 2) {
+    add(features.words[k], sums);
+  }
+  std::array<float, kDomainCount> char_sums{};
+  for (uint32_t bucket : features.chars) {
+    add(bucket, char_sums);
+  }
+  size_t best = 0;
+  float best_logit = 0;
+  for (size_t i = 0; i < kDomainCount; ++i) {
+    const float logit =
+        domain_bias_[i] + sums[i] * features.word_scale + char_sums[i] * features.char_scale;
+    if (i == 0 || logit > best_logit) {
+      best = i;
+      best_logit = logit;
+    }
+  }
+  return static_cast<Domain>(best);
 }
 
 DifficultyScore DifficultyModel::score(std::span<const std::string_view> texts) const {

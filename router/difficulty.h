@@ -1,11 +1,16 @@
-// The request difficulty classifier: a logistic model over hashed word/character n-grams and
-// structural features (router/difficulty_features.h) that estimates whether a request needs the
-// frontier model. It returns a score in 0..1, a `high_stakes` flag (legal, medical or financial
-// analysis cues) and, at a threshold the policy sets, a label routine | complex.
+// The request difficulty classifier: a logistic model over content features of the request
+// (router/difficulty_features.h: code and math content, what is asked for, technical vocabulary,
+// constraints and steps, length; the format has hashed n-gram features too, which the shipped
+// weights leave unused) that estimates whether a request needs the frontier model. It returns a
+// score in 0..1, a `high_stakes` flag (legal, medical or financial analysis cues), a subject
+// `domain` (a softmax over hashed word unigrams and character 4-grams: code, math, science,
+// legal, medical, finance, creative, general) and, at a threshold the policy sets, a label
+// routine | complex.
 //
 // The weights are trained offline by tests/eval/difficulty_train (scripts/train-difficulty) on
-// public benchmark prompts and RouteLLM's "weak model wrong, strong model right" labels, committed
-// as router/data/difficulty_weights.txt and embedded into the binary at build time.
+// public benchmark prompts, Arena-Hard v2 and banking77 (difficulty) and on MMLU subjects and
+// Arena-Hard subcategories (domain), committed as router/data/difficulty_weights.txt and
+// embedded into the binary at build time.
 //
 // Immutable after creation: one model is shared by every worker; score() is thread-safe, does no
 // I/O and, after a thread's first call, no allocation (a thread-local feature buffer is reused).
@@ -13,6 +18,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,9 +32,17 @@ namespace sy::router {
 enum class DifficultyLabel { Routine, Complex };
 std::string_view toString(DifficultyLabel label);  // "routine" | "complex"
 
+// The subject of a request. The order is the weights file's (and the trainer's class index).
+enum class Domain : uint8_t { General, Code, Math, Science, Legal, Medical, Finance, Creative };
+inline constexpr size_t kDomainCount = 8;
+std::string_view toString(Domain domain);  // "general", "code", ...
+// The domain of that name; nullopt for an unknown name.
+std::optional<Domain> parseDomain(std::string_view name);
+
 struct DifficultyScore {
   double score = 0;          // 0..1, calibrated-ish probability of "complex"
   bool high_stakes = false;  // legal/medical/financial high-stakes analysis cues
+  Domain domain = Domain::General;  // General too when the weights carry no domain model
 
   // Complex iff score >= threshold (the policy's, or DifficultyModel::defaultThreshold()).
   DifficultyLabel label(double threshold) const {
@@ -54,6 +68,9 @@ class DifficultyModel {
   //   bias <weight>
   //   dense <name> <weight>    one per named feature used (difficulty::denseName)
   //   hashed <bucket> <weight> sparse hashed-feature weights, bucket < difficulty::kHashSize
+  //   domain <name> <bias>     optional: the domain model's bias per domain (all or none)
+  //   domain_hashed <bucket> <w_general> ... <w_creative>   its word unigram and character
+  //                            4-gram weights, kDomainCount each
   // `source_name` prefixes error messages ("<source_name>:<line>: ...").
   static Result<std::shared_ptr<const DifficultyModel>> parse(std::string_view text,
                                                               std::string_view source_name);
@@ -90,6 +107,16 @@ class DifficultyModel {
     return values_[rank_[bucket >> 6] + static_cast<uint32_t>(__builtin_popcountll(word & (bit - 1)))];
   }
   void compactHashed(const std::vector<float>& dense);
+  Domain domainOf(const difficulty::Features& features) const;
+
+  // The domain model, compact the same way: a bitmap of buckets, kDomainCount weights each,
+  // quantized to int8 with one scale per bucket.
+  bool has_domain_ = false;
+  std::array<float, kDomainCount> domain_bias_{};
+  std::vector<uint64_t> domain_present_;
+  std::vector<uint32_t> domain_rank_;
+  std::vector<int8_t> domain_weights_;
+  std::vector<float> domain_scales_;
   std::vector<uint64_t> present_;
   std::vector<uint32_t> rank_;
   std::vector<float> values_;

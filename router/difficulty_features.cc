@@ -10,7 +10,7 @@ namespace sy::router::difficulty {
 namespace {
 
 // Bump when the meaning of a feature changes without any name or list below changing.
-constexpr std::string_view kExtractorVersion = "difficulty-features-2";
+constexpr std::string_view kExtractorVersion = "difficulty-features-3";
 
 constexpr uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
@@ -26,7 +26,8 @@ constexpr std::array<std::string_view, kDenseCount> kDenseNames = {
     "math_ops",    "latex",       "code_fence",   "code_lines",    "code_words",
     "constraints", "format_cues", "steps",        "analysis",      "list_items",
     "options",     "sentences",   "avg_word_len", "long_words",    "legal",
-    "medical",     "financial",   "high_stakes",  "context_bytes", "context_segments"};
+    "medical",     "financial",   "high_stakes",  "context_bytes", "context_segments",
+    "demanding",   "light",       "tech_terms",   "tech_density"};
 
 uint64_t mix(uint64_t x) {  // splitmix64 finalizer
   x ^= x >> 30;
@@ -61,7 +62,11 @@ enum CueBit : uint16_t {
   kMedical = 32,
   kFinancial = 64,
   kCode = 128,
+  kDemanding = 256,
+  kLight = 512,
+  kTech = 1024,
 };
+constexpr size_t kCueKinds = 11;
 
 struct Lexicon {
   CueBit bit;
@@ -107,6 +112,57 @@ constexpr Lexicon kLexicons[] = {
      "securities audit accounting revenue earnings valuation dividend dividends equity asset "
      "assets liabilities balance_sheet cash_flow bankruptcy insurance budget savings hedge crypto "
      "cryptocurrency inflation capital_gains fiduciary irs"},
+    // What is asked for: work that needs reasoning (proof, derivation, design, implementation,
+    // analysis, optimisation, debugging) ...
+    {kDemanding,
+     "prove proof proofs derive derivation design architect architecture implement implementation "
+     "optimize optimise optimization optimal efficient efficiently complexity algorithm algorithms "
+     "debug refactor scalable scalability concurrency concurrent distributed correctness invariant "
+     "theorem lemma rigorous rigorously formally formal_proof show_that solve solving analyze "
+     "analyse tradeoffs trade-offs benchmark performance bottleneck simulate simulation model "
+     "estimate approximate minimize maximize minimum maximum bound bounds asymptotic "
+     "write_a write_code program function class script build develop"},
+    // ... against work that restates or looks up (rewrite, summary, translation, lookup, chat).
+    {kLight,
+     "rewrite rephrase paraphrase reword summarize summarise summary translate translation "
+     "proofread grammar spelling correct_the fix_the tell_me what_is who_is where_is when_is "
+     "define definition meaning name list suggest recommend give_me classify categorize extract "
+     "email letter poem story joke tweet slogan caption title headline greeting thank hello "
+     "my_card my_account "
+     "account card payment refund order delivery password app money transfer bank fee charge "
+     "cancel subscription address phone pin balance top_up exchange_rate atm cash receipt "
+     "recipe weather restaurant hotel trip travel vacation gift birthday party movie song"},
+    // Technical vocabulary of code, math and science.
+    {kTech,
+     "api database sql server client thread threads memory cache compiler kernel gpu cpu "
+     "matrix matrices vector vectors graph graphs tree trees node nodes recursion recursive "
+     "polynomial polynomials prime primes integer integers theorem derivative integral integrals "
+     "eigenvalue eigenvalues quantum entropy probability probabilities expected variance "
+     "distribution random variable variables equation equations inequality function functions "
+     "series sequence converge convergence limit modulo mod gcd factorial permutation "
+     "permutations combinatorics lattice group groups ring field fields topology manifold "
+     "differential linear nonlinear regression gradient neural network networks tensor "
+     "pytorch numpy pandas rust golang typescript javascript python java kotlin swift haskell "
+     "react docker kubernetes linux socket http tcp latency throughput parser regex "
+     "binary hash heap stack queue array arrays pointer pointers struct async mutex lock "
+     "query index schema transaction encryption cryptography protocol isomorphic rational "
+     "irrational real_numbers number_theory sum product triangle circle angle angles area "
+     "radius square_root root roots digit digits divisible remainder coefficient coefficients "
+     "exponent logarithm log sin cos tan geometry algebra calculus physics chemistry velocity "
+     "acceleration force energy mass momentum particle electron molecule reaction dna protein "
+     "code coding compile compiler bug loop file input output data dataset implementation "
+     "runtime memory_leak segfault exception stdin stdout unittest test_case edge_cases "
+     "c++ cpp rustc llvm assembly shader opengl unity godot webgl sorting sort search "
+     "dynamic_programming greedy dp bfs dfs dijkstra shortest_path subarray substring "
+     "pandas groupby dataframe spring django flask fastapi node npm dotnet php ruby rails "
+     "matlab powershell shell command terminal filesystem partition terraform ansible aws azure "
+     "gcp cloud cluster deploy deployment nginx backend frontend library framework module "
+     "modules callback event events atomic goroutine serialize deserialize marshal bytes byte "
+     "bits bitwise encode decode cipher malware exploit vulnerability firewall network circuit "
+     "voltage resistor transistor microcontroller arduino firmware embedded sensor signal "
+     "fourier frequency wavelet matlab latex proof lagrange theorem corollary axiom "
+     "centroid cluster clusters k-means classifier training inference transformer llm prompt "
+     "token tokens embedding embeddings"},
     {kCode,
      "def return function class int void const import include lambda printf console var let elif "
      "struct public private static async await python javascript java sql regex api html css "
@@ -178,9 +234,9 @@ bool isSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c =
 unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 struct CueCounts {
-  std::array<int, 8> by_bit{};  // index = log2(CueBit)
+  std::array<int, kCueKinds> by_bit{};  // index = log2(CueBit)
   void add(uint16_t bits) {
-    for (int i = 0; i < 8; ++i) {
+    for (size_t i = 0; i < kCueKinds; ++i) {
       by_bit[i] += (bits >> i) & 1;
     }
   }
@@ -496,6 +552,13 @@ void extract(std::span<const std::string_view> texts, Features& out) {
   f[Dense::HighStakes] = out.high_stakes ? 1 : 0;
   f[Dense::ContextBytes] = std::log1p(static_cast<float>(context_bytes)) / 4;
   f[Dense::ContextSegments] = log1pf(texts.empty() ? 0 : static_cast<int>(texts.size() - 1));
+  f[Dense::Demanding] = log1pf(request_cues.get(kDemanding));
+  f[Dense::Light] = log1pf(request_cues.get(kLight));
+  f[Dense::TechTerms] = log1pf(request_cues.get(kTech));
+  f[Dense::TechDensity] =
+      letter_words > 0 ? std::min(1.0f, 5.0f * static_cast<float>(request_cues.get(kTech)) /
+                                            static_cast<float>(letter_words))
+                       : 0;
 
   out.word_scale = out.words.empty() ? 0 : 1 / std::sqrt(static_cast<float>(out.words.size()));
   out.char_scale = out.chars.empty() ? 0 : 1 / std::sqrt(static_cast<float>(out.chars.size()));

@@ -55,6 +55,10 @@ enum class Dense : uint8_t {
   HighStakes,       // 1 if high_stakes (below)
   ContextBytes,     // log1p(bytes of the earlier segments) / 4
   ContextSegments,  // log1p(number of earlier segments)
+  Demanding,        // log1p(asks for reasoning work: prove, derive, design, implement, optimize...)
+  Light,            // log1p(asks to restate or look up: rewrite, summarize, translate, what is...)
+  TechTerms,        // log1p(technical vocabulary of code, math and science)
+  TechDensity,      // min(1, 5 * technical terms / words)
   kCount,
 };
 inline constexpr size_t kDenseCount = static_cast<size_t>(Dense::kCount);

@@ -60,6 +60,8 @@ bool matches(const RouteCondition& when, const RouteInput& in) {
          (!when.complex || *when.complex == in.complex) &&
          (!when.score || when.score->matches(in.difficulty_score)) &&
          (!when.high_stakes || *when.high_stakes == in.high_stakes) &&
+         (when.domains.empty() || std::find(when.domains.begin(), when.domains.end(),
+                                            in.domain) != when.domains.end()) &&
          (!when.injection || *when.injection == in.injection) &&
          (!when.prompt_tokens ||
           when.prompt_tokens->matches(static_cast<double>(in.prompt_tokens))) &&
@@ -193,7 +195,8 @@ bool Comparison::matches(double x) const {
 }
 
 bool RouteCondition::empty() const {
-  return !sensitivity && !complex && !score && !high_stakes && !injection && detectors.empty() &&
+  return !sensitivity && !complex && !score && !high_stakes && domains.empty() && !injection &&
+         detectors.empty() &&
          teams.empty() && keys.empty() && models.empty() && endpoints.empty() && !prompt_tokens;
 }
 
@@ -236,7 +239,7 @@ RouteTable::RouteTable(RoutingSpec spec) : spec_(std::move(spec)) {
   default_rule_.route = kRouteRequested;
   for (const RouteRuleSpec& rule : spec_.rules) {
     uses_difficulty_ = uses_difficulty_ || rule.when.complex || rule.when.score ||
-                       rule.when.high_stakes;
+                       rule.when.high_stakes || !rule.when.domains.empty();
   }
 }
 

@@ -15,6 +15,7 @@
 #include "core/glob.h"
 #include "core/sensitivity.h"
 #include "router/catalog.h"
+#include "router/difficulty.h"
 
 namespace sy::router {
 
@@ -53,6 +54,7 @@ struct RouteCondition {
   std::optional<bool> complex;                // difficulty: complex (true) | routine (false)
   std::optional<Comparison> score;            // on the difficulty score, 0..1
   std::optional<bool> high_stakes;
+  std::vector<Domain> domains;              // the classifier's domain is one of these
   std::optional<bool> injection;            // a prompt-injection detector fired
   std::vector<std::string> detectors;       // detector ids, custom rule names or groups
   std::vector<std::string> teams;           // team names
@@ -101,6 +103,7 @@ struct RouteInput {
   std::string_view requested_model;  // the client's `model`, as sent
   std::string_view endpoint;         // "chat" | "embeddings"
   uint64_t prompt_tokens = 0;
+  Domain domain = Domain::General;  // the classifier's (General when not classified)
 };
 
 // The backends a route or fallback target names in `catalog`: a tier's, an alias's (its backend,
@@ -136,7 +139,7 @@ class RouteTable {
   const std::vector<RouteRuleSpec>& rules() const { return spec_.rules; }  // without the default
   const RouteRuleSpec& defaultRule() const { return default_rule_; }
   const DifficultySpec& difficulty() const { return spec_.difficulty; }
-  // True when some rule looks at the classifier (difficulty, score or high_stakes): the gateway
+  // True when some rule looks at the classifier (difficulty, score, high_stakes or domain): the gateway
   // classifies requests only then (about 10 us per KB of prompt).
   bool usesDifficulty() const { return uses_difficulty_; }
 

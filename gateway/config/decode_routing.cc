@@ -188,7 +188,7 @@ void readOptionalBool(Decoder& decoder, const std::optional<Located>& value,
 void decodeWhen(RoutingContext& ctx, const Located& where, RouteCondition& out) {
   Decoder& decoder = ctx.decoder;
   const Mapping when(decoder, where,
-                     {{"sensitivity", "difficulty", "score", "high_stakes", "injection",
+                     {{"sensitivity", "difficulty", "score", "high_stakes", "domain", "injection",
                        "detectors", "teams", "keys", "models", "endpoints", "prompt_tokens"}});
   const auto sensitivity = when.optional("sensitivity");
   std::string level;
@@ -208,6 +208,25 @@ void decodeWhen(RoutingContext& ctx, const Located& where, RouteCondition& out) 
       decoder, when.optional("score"), [](double v) { return v <= 1; },
       "the score is between 0 and 1", out.score);
   readOptionalBool(decoder, when.optional("high_stakes"), out.high_stakes);
+  if (const auto domain = when.optional("domain")) {  // a domain name or a list of them
+    auto check = [&](const Located& item, const std::string& name) {
+      if (auto parsed = router::parseDomain(name)) {
+        out.domains.push_back(*parsed);
+        return true;
+      }
+      decoder.error(item, strCat("unknown domain '", name,
+                                 "' (code, math, science, legal, medical, finance, creative, "
+                                 "general)"));
+      return false;
+    };
+    std::vector<std::string> names;
+    std::string name;
+    if (!domain->node.IsScalar()) {
+      decodeList(decoder, *domain, "domain", names, check);
+    } else if (decoder.readNonEmptyString(domain, name)) {
+      check(*domain, name);
+    }
+  }
   readOptionalBool(decoder, when.optional("injection"), out.injection);
   if (const auto detectors = when.optional("detectors")) {
     decodeList(decoder, *detectors, "detector", out.detectors,

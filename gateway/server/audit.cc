@@ -10,6 +10,11 @@
 #include "gateway/server/pipeline.h"
 #include "observability/logging.h"
 
+// g++ 12 misreports Asio's coroutine frame allocator here (awaitable_frame_base's sized
+// operator delete "mismatched" with its operator new): a known false positive of -Werror builds
+// (as in forward.cc); it appeared when the decision record gained the difficulty domain.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace sy::server {
 namespace {
 
@@ -36,6 +41,7 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
     record.difficulty.score = ctx.difficulty->score;
     record.difficulty.label =
         router::toString(ctx.difficulty->label(ctx.config->difficultyThreshold()));
+    record.difficulty.domain = router::toString(ctx.difficulty->domain);
   }
   if (ctx.rule != nullptr) {
     record.rule = ctx.rule->name;

@@ -167,6 +167,7 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
     out["difficulty"] = json::object{{"score", ctx.difficulty->score},
                                      {"label", label},
                                      {"high_stakes", ctx.difficulty->high_stakes},
+                                     {"domain", router::toString(ctx.difficulty->domain)},
                                      {"threshold", threshold}};
   } else {
     out["difficulty"] = nullptr;  // embeddings are not classified

@@ -166,6 +166,7 @@ Result<RoutePlan> decideRoute(RequestContext& ctx) {
     input.difficulty_score = ctx.difficulty->score;
     input.complex = ctx.difficulty->label(threshold) == router::DifficultyLabel::Complex;
     input.high_stakes = ctx.difficulty->high_stakes;
+    input.domain = ctx.difficulty->domain;
   }
   input.injection = injection;
   input.detectors = detectors;

@@ -69,6 +69,7 @@ describe('router', { timeout: 240_000 }, () => {
       { name: 'secrets-never-leave', when: { detectors: ['secrets'] }, action: 'block', message: 'Secrets stay in the building.' },
       { name: 'restricted-stays-home', when: { sensitivity: '>= restricted' }, route: 'local' },
       { name: 'hard-with-pii-goes-out-pseudonymized', when: { difficulty: 'complex', sensitivity: 'confidential', models: ['auto'] }, route: 'frontier', transform: 'pseudonymize' },
+      { name: 'legal-goes-out', when: { domain: ['legal', 'medical'], models: ['auto'] }, route: 'frontier' },
       { name: 'hard-goes-out', when: { difficulty: 'complex', models: ['auto'] }, route: 'frontier' },
       { name: 'routine-stays-local', when: { models: ['auto'] }, route: 'local' },
     ];
@@ -103,6 +104,36 @@ describe('router', { timeout: 240_000 }, () => {
     const routine = JSON.parse(runCli(['explain', '--config', gateway.configFile], { input: JSON.stringify(chatBody('auto', ROUTINE)) }).stdout);
     assert.equal(routine.difficulty.label, 'routine');
     assert.ok(routine.difficulty.score < decision.difficulty.score);
+  });
+
+  test('a rule on the domain routes a legal question, and explain shows the domain', TIMEOUT, async () => {
+    const LEGAL = 'Is a landlord liable under the lease if the tenant is injured, and can the tenant sue for negligence in court?';
+    const res = await send('auto', LEGAL);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(route(res).rule, 'legal-goes-out');
+    assert.equal(route(res).tier, 'frontier');
+    const legal = JSON.parse(runCli(['explain', '--config', gateway.configFile], { input: JSON.stringify(chatBody('auto', LEGAL)) }).stdout);
+    assert.equal(legal.rule, 'legal-goes-out');
+    assert.equal(legal.difficulty.domain, 'legal');
+    const math = JSON.parse(runCli(['explain', '--config', gateway.configFile], { input: JSON.stringify(chatBody('auto', COMPLEX)) }).stdout);
+    assert.equal(math.difficulty.domain, 'math');
+  });
+
+  test('a tool-result turn is judged on the user question, so it stays on the first turn\'s tier', TIMEOUT, async () => {
+    const question = { role: 'user', content: 'Weather in Paris?' };
+    const first = await post(gateway, '/v1/chat/completions', { model: 'auto', messages: [question] });
+    assert.equal(first.status, 200, first.body);
+    const toolOutput = JSON.stringify({ city: 'Paris', forecast: Array.from({ length: 40 }, (_, i) => ({ hour: i, temp_c: 12 + (i % 7), wind_kmh: 3 * i, pressure_hpa: 1013 - i, humidity: 0.5 + i / 100 })) });
+    const followUp = await post(gateway, '/v1/chat/completions', {
+      model: 'auto',
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      messages: [question,
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: toolOutput }],
+    });
+    assert.equal(followUp.status, 200, followUp.body);
+    assert.equal(route(followUp).rule, route(first).rule);
+    assert.equal(route(followUp).tier, route(first).tier);
   });
 
   test('complex with PII goes to the frontier pseudonymized, and the answer restores the value', TIMEOUT, async () => {

@@ -95,9 +95,90 @@ uint64_t groupHash(std::string_view text) {
   return h ^ (h >> 32);
 }
 
+// The domain an MMLU subject belongs to; General for the humanities, social sciences and
+// miscellany.
+router::Domain domainOfMmluSubject(std::string_view subject) {
+  using router::Domain;
+  static const std::map<std::string_view, Domain> kSubjects = {
+      {"abstract_algebra", Domain::Math},
+      {"college_mathematics", Domain::Math},
+      {"elementary_mathematics", Domain::Math},
+      {"high_school_mathematics", Domain::Math},
+      {"high_school_statistics", Domain::Math},
+      {"formal_logic", Domain::Math},
+      {"college_computer_science", Domain::Code},
+      {"high_school_computer_science", Domain::Code},
+      {"computer_security", Domain::Code},
+      {"machine_learning", Domain::Code},
+      {"astronomy", Domain::Science},
+      {"college_biology", Domain::Science},
+      {"college_chemistry", Domain::Science},
+      {"college_physics", Domain::Science},
+      {"conceptual_physics", Domain::Science},
+      {"electrical_engineering", Domain::Science},
+      {"high_school_biology", Domain::Science},
+      {"high_school_chemistry", Domain::Science},
+      {"high_school_physics", Domain::Science},
+      {"anatomy", Domain::Medical},
+      {"clinical_knowledge", Domain::Medical},
+      {"college_medicine", Domain::Medical},
+      {"medical_genetics", Domain::Medical},
+      {"nutrition", Domain::Medical},
+      {"professional_medicine", Domain::Medical},
+      {"virology", Domain::Medical},
+      {"human_aging", Domain::Medical},
+      {"international_law", Domain::Legal},
+      {"jurisprudence", Domain::Legal},
+      {"professional_law", Domain::Legal},
+      {"business_ethics", Domain::Finance},
+      {"econometrics", Domain::Finance},
+      {"high_school_macroeconomics", Domain::Finance},
+      {"high_school_microeconomics", Domain::Finance},
+      {"marketing", Domain::Finance},
+      {"management", Domain::Finance},
+      {"professional_accounting", Domain::Finance},
+  };
+  auto it = kSubjects.find(subject);
+  return it == kSubjects.end() ? Domain::General : it->second;
+}
+
+// Domain labels the data carries: MMLU subjects, Arena-Hard subcategories, and the subject of a
+// single-subject source (HumanEval is code, GSM8K math, banking77 finance) or MT-Bench category.
+int domainOf(const std::string& source, const std::string& subset) {
+  using router::Domain;
+  auto id = [](Domain d) { return static_cast<int>(d); };
+  if (source == "routellm/mmlu") {
+    return id(domainOfMmluSubject(subset));
+  }
+  if (source == "arena_hard_v2") {
+    return subset == "coding" ? id(Domain::Code)
+           : subset == "math" ? id(Domain::Math)
+                              : id(Domain::Creative);
+  }
+  if (source == "humaneval") {
+    return id(Domain::Code);
+  }
+  if (source == "gsm8k" || source == "routellm/gsm8k") {
+    return id(Domain::Math);
+  }
+  if (source == "banking77") {
+    return id(Domain::Finance);
+  }
+  if (source == "mt_bench") {
+    return subset == "coding"                          ? id(Domain::Code)
+           : subset == "math"                          ? id(Domain::Math)
+           : subset == "stem"                          ? id(Domain::Science)
+           : subset == "writing" || subset == "roleplay" ? id(Domain::Creative)
+                                                       : id(Domain::General);
+  }
+  return -1;  // bbh, ifeval, self_instruct: mixed subjects, no label
+}
+
 DifficultyItem makeItem(std::string source, std::string subset, int label,
                         std::vector<std::string> turns) {
   DifficultyItem item;
+  item.domain = domainOf(source, subset);
+  item.family = source == "routellm/gsm8k" ? "gsm8k" : source;
   item.source = std::move(source);
   item.subset = std::move(subset);
   item.label = label;
@@ -237,6 +318,32 @@ std::vector<DifficultyItem> loadDifficultyItems(const std::string& dir,
   note("self_instruct", before);
 
   before = items.size();
+  for (const auto& row : parseJsonLines(readFile((root / "arena_hard_v2/question.jsonl").string()))) {
+    const json::object& o = row.as_object();
+    std::string prompt = str(o, "prompt");
+    std::string category = str(o, "category");
+    std::string subcategory = str(o, "subcategory");
+    if (!prompt.empty()) {
+      // Hard prompts (coding, math) are complex; creative writing is open-ended but asks for no
+      // multi-step reasoning: routine, and the same chat shape as the hard ones.
+      items.push_back(
+          makeItem("arena_hard_v2", subcategory, category == "hard_prompt" ? 1 : 0, {prompt}));
+    }
+  }
+  note("arena_hard_v2", before);
+
+  before = items.size();
+  {
+    auto rows = parseCsv(readFile((root / "banking77/test.csv").string()));
+    for (size_t r = 1; r < rows.size(); ++r) {  // text,category
+      if (rows[r].size() >= 2 && !rows[r][0].empty()) {
+        items.push_back(makeItem("banking77", rows[r][1], 0, {rows[r][0]}));
+      }
+    }
+  }
+  note("banking77", before);
+
+  before = items.size();
   for (const fs::path& file : sortedFiles(root / "routellm/mmlu/responses", ".csv")) {
     std::string subject = file.stem().string();
     if (subject.rfind("mmlu_", 0) == 0) {
@@ -277,8 +384,8 @@ struct Rng {
 };
 
 // Per-example weights: the complex and routine classes weigh the same; within a class each
-// source weighs sqrt(its size), so no single benchmark dominates; the routellm items together
-// weigh `routellm_share` of the total, each routellm source again by sqrt(size).
+// source weighs its size to the power source_power (0.5: sqrt), so no single benchmark
+// dominates; the routellm items together weigh `routellm_share` of the total.
 std::vector<double> exampleWeights(const std::vector<TrainingExample>& examples,
                                    const std::vector<size_t>& train, const FitOptions& options) {
   std::map<std::pair<int, std::string>, size_t> counts;  // (group, source) -> n
@@ -287,9 +394,9 @@ std::vector<double> exampleWeights(const std::vector<TrainingExample>& examples,
     const DifficultyItem& item = *examples[i].item;
     ++counts[{groupOf(item), item.source}];
   }
-  std::array<double, 3> sqrt_sum{};
+  std::array<double, 3> sqrt_sum{};  // sum of n^source_power per group
   for (const auto& [key, n] : counts) {
-    sqrt_sum[key.first] += std::sqrt(static_cast<double>(n));
+    sqrt_sum[key.first] += std::pow(static_cast<double>(n), options.source_power);
   }
   const double total = static_cast<double>(train.size());
   const bool has_routellm = sqrt_sum[2] > 0;
@@ -301,9 +408,42 @@ std::vector<double> exampleWeights(const std::vector<TrainingExample>& examples,
     const DifficultyItem& item = *examples[i].item;
     int g = groupOf(item);
     double n = static_cast<double>(counts[{g, item.source}]);
-    weights[i] = group_total[g] * std::sqrt(n) / sqrt_sum[g] / n;
+    weights[i] = group_total[g] * std::pow(n, options.source_power) / sqrt_sum[g] / n;
   }
   return weights;
+}
+
+}  // namespace
+
+namespace {
+
+// The sign each dense feature's weight may take when FitOptions::format_guard is on: +1 (only
+// toward complex), -1 (only toward routine), 0 (not used: a cue of a benchmark's format, not of
+// the difficulty of the task). The content cues (code, math, what is asked for, technical
+// vocabulary, constraints and steps, length) keep the direction they have in any source.
+int denseSign(router::difficulty::Dense feature) {
+  using D = router::difficulty::Dense;
+  switch (feature) {
+    case D::LogBytes:
+    case D::LogWords:
+    case D::Numbers:
+    case D::MathOps:
+    case D::Latex:
+    case D::CodeFence:
+    case D::CodeLines:
+    case D::CodeWords:
+    case D::Constraints:
+    case D::Steps:
+    case D::Demanding:
+    case D::TechTerms:
+    case D::TechDensity:
+      return 1;
+    case D::FormatCues:
+    case D::Light:
+      return -1;
+    default:
+      return 0;
+  }
 }
 
 }  // namespace
@@ -312,6 +452,10 @@ std::string fitWeights(const std::vector<TrainingExample>& examples,
                        const std::vector<size_t>& train, const FitOptions& options,
                        const std::string& header) {
   namespace d = router::difficulty;
+  std::array<int, d::kDenseCount> sign{};
+  for (size_t j = 0; j < d::kDenseCount; ++j) {
+    sign[j] = options.format_guard ? denseSign(static_cast<d::Dense>(j)) : 2;
+  }
   const std::vector<double> weights = exampleWeights(examples, train, options);
   std::vector<double> hashed(d::kHashSize, 0), hashed_g(d::kHashSize, 0);
   std::array<double, d::kDenseCount> dense{}, dense_g{};
@@ -351,15 +495,26 @@ std::string fitWeights(const std::vector<TrainingExample>& examples,
       double g = weights[i] * (p - examples[i].item->label);
       step(bias, bias_g, g);
       for (size_t j = 0; j < d::kDenseCount; ++j) {
-        if (f.dense[j] != 0) {
+        if (f.dense[j] != 0 && sign[j] != 0) {
           step(dense[j], dense_g[j], g * f.dense[j] + options.l2 * dense[j]);
+          if ((sign[j] == 1 && dense[j] < 0) || (sign[j] == -1 && dense[j] > 0)) {
+            dense[j] = 0;
+          }
         }
       }
-      for (uint32_t b : f.words) {
-        step(hashed[b], hashed_g[b], g * f.word_scale + options.l2 * hashed[b]);
+      if (!options.hashed) {
+        continue;
       }
-      for (uint32_t b : f.chars) {
-        step(hashed[b], hashed_g[b], g * f.char_scale + options.l2 * hashed[b]);
+      const double l2 = options.l2 + options.hashed_l2;
+      // Words alternate unigram, bigram (difficulty_features.cc).
+      for (size_t k = 0; k < f.words.size(); k += options.word_bigrams ? 1 : 2) {
+        const uint32_t b = f.words[k];
+        step(hashed[b], hashed_g[b], g * f.word_scale + l2 * hashed[b]);
+      }
+      if (options.char_ngrams) {
+        for (uint32_t b : f.chars) {
+          step(hashed[b], hashed_g[b], g * f.char_scale + l2 * hashed[b]);
+        }
       }
     }
   }
@@ -408,39 +563,191 @@ std::string fitWeights(const std::vector<TrainingExample>& examples,
     std::abort();
   }
   // The label's threshold: the score that best separates the complex from the routine benchmark
-  // prompts (highest balanced accuracy on the training items with category labels). The
-  // RouteLLM items only shape the score; their "needs the strong model" label is too noisy to
-  // place a routine/complex cut (see tests/eval/README.md).
-  std::vector<std::pair<double, int>> scored;
-  size_t positives = 0;
+  // prompts: the highest balanced accuracy on the training items with category labels, each
+  // source weighing the same within its class (so the largest benchmark does not place the cut).
+  // The RouteLLM items only shape the score; their "needs the strong model" label is too noisy
+  // to place a routine/complex cut (see tests/eval/README.md).
+  std::map<std::string, double> source_n;
   for (size_t i : train) {
     if (!examples[i].item->routellm) {
-      const int label = examples[i].item->label;
-      scored.emplace_back((*model)->score(examples[i].features).score, label);
-      positives += static_cast<size_t>(label);
+      source_n[examples[i].item->source] += 1;
+    }
+  }
+  struct Cut {
+    double score;
+    int label;
+    double weight;
+  };
+  std::vector<Cut> scored;
+  double positives = 0, negatives = 0;
+  for (size_t i : train) {
+    const DifficultyItem& item = *examples[i].item;
+    if (!item.routellm) {
+      const double w = 1 / source_n[item.source];
+      scored.push_back({(*model)->score(examples[i].features).score, item.label, w});
+      (item.label ? positives : negatives) += w;
     }
   }
   double threshold = 0.5;
-  const size_t negatives = scored.size() - positives;
   if (positives > 0 && negatives > 0) {
-    std::sort(scored.begin(), scored.end());
+    std::sort(scored.begin(), scored.end(),
+              [](const Cut& a, const Cut& b) { return a.score < b.score; });
     // Cutting just below scored[k]: items 0..k-1 are routine, k.. are complex.
-    size_t negatives_below = 0;
+    double negatives_below = 0, positives_below = 0;
     double best = -1;
     for (size_t k = 0; k < scored.size(); ++k) {
-      const size_t positives_above = positives - (k - negatives_below);
       const double balanced =
-          0.5 * (static_cast<double>(negatives_below) / static_cast<double>(negatives) +
-                 static_cast<double>(positives_above) / static_cast<double>(positives));
-      if (balanced > best && (k == 0 || scored[k].first > scored[k - 1].first)) {
+          0.5 * (negatives_below / negatives + (positives - positives_below) / positives);
+      if (balanced > best && (k == 0 || scored[k].score > scored[k - 1].score)) {
         best = balanced;
-        threshold = k == 0 ? scored[0].first : 0.5 * (scored[k - 1].first + scored[k].first);
+        threshold = k == 0 ? scored[0].score : 0.5 * (scored[k - 1].score + scored[k].score);
       }
-      negatives_below += scored[k].second == 0 ? 1 : 0;
+      (scored[k].label == 0 ? negatives_below : positives_below) += scored[k].weight;
     }
     threshold = std::clamp(threshold, 1e-6, 1 - 1e-6);
   }
   return render(threshold);
+}
+
+}  // namespace sy::eval
+
+namespace sy::eval {
+
+std::string fitDomain(const std::vector<TrainingExample>& examples,
+                      const std::vector<size_t>& train, const FitOptions& options) {
+  namespace d = router::difficulty;
+  constexpr size_t K = router::kDomainCount;
+  std::vector<size_t> labelled;
+  std::array<double, K> class_n{};
+  for (size_t i : train) {
+    if (examples[i].item->domain >= 0) {
+      labelled.push_back(i);
+      class_n[static_cast<size_t>(examples[i].item->domain)] += 1;
+    }
+  }
+  if (labelled.empty()) {
+    return "";
+  }
+  // Each domain weighs the same in total, whatever its number of items, and within a domain each
+  // source by sqrt(its size): banking77's 3,000 customer questions must not make "finance" the
+  // class of every short question.
+  std::map<std::pair<int, std::string>, double> source_n;
+  std::array<double, K> sqrt_sum{};
+  for (size_t i : labelled) {
+    source_n[{examples[i].item->domain, examples[i].item->source}] += 1;
+  }
+  for (const auto& [key, n] : source_n) {
+    sqrt_sum[static_cast<size_t>(key.first)] += std::sqrt(n);
+  }
+  size_t classes = 0;
+  for (double n : class_n) {
+    classes += n > 0 ? 1 : 0;
+  }
+  const double per_class = static_cast<double>(labelled.size()) / static_cast<double>(classes);
+  auto weightOf = [&](const DifficultyItem& item) {
+    const double n = source_n[{item.domain, item.source}];
+    return per_class * std::sqrt(n) / sqrt_sum[static_cast<size_t>(item.domain)] / n;
+  };
+  std::vector<double> hashed(d::kHashSize * K, 0), hashed_g(d::kHashSize * K, 0);
+  std::array<double, K> bias{}, bias_g{};
+  constexpr double kEps = 1e-8;
+  auto step = [&](double& w, double& g2, double grad) {
+    g2 += grad * grad;
+    w -= options.learning_rate * grad / std::sqrt(g2 + kEps);
+  };
+  // The features the domain model learns from: of the question itself. MMLU prompts end in
+  // their options and "Answer:", which every MMLU subject shares and no chat request has: left
+  // in, they teach "no options, so not an MMLU subject" (creative, finance, code).
+  std::vector<d::Features> features(examples.size());
+  for (size_t i : labelled) {
+    const DifficultyItem& item = *examples[i].item;
+    std::vector<std::string_view> texts(item.turns.begin(), item.turns.end());
+    if (item.source == "routellm/mmlu") {
+      texts.back() = texts.back().substr(0, texts.back().find("\nA. "));
+    }
+    d::extract(texts, features[i]);
+  }
+  std::vector<size_t> order = labelled;
+  Rng rng{options.seed ^ 0xd0d0};
+  std::array<double, K> z{};
+  for (int epoch = 0; epoch < options.domain_epochs; ++epoch) {
+    for (size_t i = order.size(); i > 1; --i) {
+      std::swap(order[i - 1], order[rng.next() % i]);
+    }
+    for (size_t i : order) {
+      const d::Features& f = features[i];
+      const size_t label = static_cast<size_t>(examples[i].item->domain);
+      const double weight = weightOf(*examples[i].item);
+      z = bias;
+      // Word unigrams (the even entries) and character 4-grams: see DifficultyModel::domainOf.
+      for (size_t k = 0; k < f.words.size(); k += 2) {
+        const uint32_t b = f.words[k];
+        for (size_t c = 0; c < K; ++c) {
+          z[c] += hashed[b * K + c] * f.word_scale;
+        }
+      }
+      for (uint32_t b : f.chars) {
+        for (size_t c = 0; c < K; ++c) {
+          z[c] += hashed[b * K + c] * f.char_scale;
+        }
+      }
+      double max_z = *std::max_element(z.begin(), z.end());
+      double total = 0;
+      for (double& v : z) {
+        v = std::exp(v - max_z);
+        total += v;
+      }
+      for (size_t c = 0; c < K; ++c) {
+        const double g = weight * (z[c] / total - (c == label ? 1.0 : 0.0));
+        step(bias[c], bias_g[c], g);
+        for (size_t k = 0; k < f.words.size(); k += 2) {
+          double& w = hashed[f.words[k] * K + c];
+          step(w, hashed_g[f.words[k] * K + c], g * f.word_scale + options.domain_l2 * w);
+        }
+        for (uint32_t b : f.chars) {
+          double& w = hashed[b * K + c];
+          step(w, hashed_g[b * K + c], g * f.char_scale + options.domain_l2 * w);
+        }
+      }
+    }
+  }
+  // Keep the buckets with the largest weight in any domain.
+  std::vector<std::pair<double, uint32_t>> strength;
+  for (uint32_t b = 0; b < d::kHashSize; ++b) {
+    double m = 0;
+    for (size_t c = 0; c < K; ++c) {
+      m = std::max(m, std::fabs(hashed[b * K + c]));
+    }
+    if (m > 0) {
+      strength.emplace_back(-m, b);
+    }
+  }
+  std::sort(strength.begin(), strength.end());
+  if (strength.size() > options.domain_max_hashed) {
+    strength.resize(options.domain_max_hashed);
+  }
+  std::vector<uint32_t> kept;
+  for (const auto& [m, b] : strength) {
+    kept.push_back(b);
+  }
+  std::sort(kept.begin(), kept.end());
+  std::string out;
+  char line[96];
+  for (size_t c = 0; c < K; ++c) {
+    std::snprintf(line, sizeof line, "domain %s %.6g\n",
+                  std::string(router::toString(static_cast<router::Domain>(c))).c_str(), bias[c]);
+    out += line;
+  }
+  for (uint32_t b : kept) {
+    std::snprintf(line, sizeof line, "domain_hashed %u", b);
+    out += line;
+    for (size_t c = 0; c < K; ++c) {
+      std::snprintf(line, sizeof line, " %.3g", hashed[b * K + c]);
+      out += line;
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace sy::eval

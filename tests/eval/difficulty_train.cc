@@ -42,13 +42,15 @@ int main(int argc, char** argv) {
       "# Switchyard difficulty classifier weights (router/difficulty.h). Generated: do not edit.\n"
       "# produced by: scripts/train-difficulty (tests/eval/difficulty_train ../shared/data "
       "router/data/difficulty_weights.txt)\n";
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line,
                 "# options: epochs=%d learning_rate=%g l2=%g routellm_share=%g threshold=balanced "
-                "max_hashed=%zu seed=%llu\n",
+                "per source max_hashed=%zu seed=%llu hashed=%d format_guard=%d\n"
+                "# domain model: epochs=%d l2=%g max_hashed=%zu (word unigrams, character 4-grams)\n",
                 options.epochs, options.learning_rate, options.l2, options.routellm_share,
-                options.max_hashed,
-                static_cast<unsigned long long>(options.seed));
+                options.max_hashed, static_cast<unsigned long long>(options.seed),
+                options.hashed ? 1 : 0, options.format_guard ? 1 : 0, options.domain_epochs,
+                options.domain_l2, options.domain_max_hashed);
   header += line;
   header += "# training items (label 1 = complex / needs strong):";
   for (const auto& [source, c] : counts) {
@@ -60,7 +62,8 @@ int main(int argc, char** argv) {
     header += "# missing source: " + name + "\n";
   }
 
-  std::string weights = fitWeights(examples, all, options, header);
+  std::string weights =
+      fitWeights(examples, all, options, header) + fitDomain(examples, all, options);
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
   out << weights;
   if (!out) {

@@ -63,8 +63,8 @@ std::string when(std::string_view conditions) {
 const std::string kRuleKeys =
     "(expected one of: name, when, action, route, transform, fallback, message)";
 const std::string kWhenKeys =
-    "(expected one of: sensitivity, difficulty, score, high_stakes, injection, detectors, teams, "
-    "keys, models, endpoints, prompt_tokens)";
+    "(expected one of: sensitivity, difficulty, score, high_stakes, domain, injection, detectors, "
+    "teams, keys, models, endpoints, prompt_tokens)";
 const std::string kUnknownRoute = "(expected a tier, a model alias, a backend or 'requested')";
 const std::string kComparisonRule = "(expected >=, >, <=, < or == and a number, e.g. \">= 0.8\")";
 
@@ -253,6 +253,18 @@ const std::vector<ErrorCase> kWhenCases = {
     {"HighStakesIsNotStrict",
      when("      high_stakes: yes\n"),
      {at("5:20", "routing[0].when.high_stakes: expected true or false, got 'yes'")}},
+    {"DomainUnknown",
+     when("      domain: [legal, lawyerly]\n"),
+     {at("5:23", "routing[0].when.domain[1]: unknown domain 'lawyerly' (code, math, science, "
+                 "legal, medical, finance, creative, general)")}},
+    {"DomainScalarUnknown",
+     when("      domain: law\n"),
+     {at("5:15", "routing[0].when.domain: unknown domain 'law' (code, math, science, legal, "
+                 "medical, finance, creative, general)")}},
+    {"DomainEmptyList",
+     when("      domain: []\n"),
+     {at("5:15", "routing[0].when.domain: must not be empty (omit 'domain' to match every "
+                 "domain)")}},
     {"InjectionIsNotStrict",
      when("      injection: 1\n"),
      {at("5:18", "routing[0].when.injection: expected true or false, got '1'")}},
@@ -347,12 +359,13 @@ routing:
       endpoints: [chat]
       prompt_tokens: "> 4000"
       high_stakes: true
+      domain: [legal, medical]
       injection: false
       score: "< 0.3"
     route: mixed
     fallback: [frontier]
   - name: hard-with-pii-goes-out-pseudonymized
-    when: {difficulty: complex, sensitivity: confidential}
+    when: {difficulty: complex, sensitivity: confidential, domain: code}
     route: frontier
     transform: pseudonymize
     fallback: [local]
@@ -391,6 +404,8 @@ TEST(RoutingConfigTest, DecodesTheFullExample) {
   EXPECT_EQ(legal.endpoints, std::vector<std::string>{"chat"});
   EXPECT_EQ(legal.prompt_tokens, (Comparison{Comparison::Op::Gt, 4000}));
   EXPECT_EQ(legal.high_stakes, true);
+  EXPECT_EQ(legal.domains, (std::vector<router::Domain>{router::Domain::Legal,
+                                                        router::Domain::Medical}));
   EXPECT_EQ(legal.injection, false);
   EXPECT_EQ(legal.score, (Comparison{Comparison::Op::Lt, 0.3}));
   EXPECT_FALSE(legal.complex.has_value());
@@ -403,6 +418,7 @@ TEST(RoutingConfigTest, DecodesTheFullExample) {
   EXPECT_EQ(out.when.sensitivity->op, LevelCondition::Op::Eq);
   EXPECT_EQ(out.when.sensitivity->rank, 2);
   EXPECT_EQ(out.transform, Transform::Pseudonymize);
+  EXPECT_EQ(out.when.domains, std::vector<router::Domain>{router::Domain::Code});
   EXPECT_EQ(out.fallback, std::vector<std::string>{"local"});
 
   EXPECT_EQ(routing.rules[4].name, "default");
@@ -422,6 +438,8 @@ TEST(RoutingConfigTest, ARouteTableAcceptsWhatTheLoaderAccepts) {
   input.detectors = {};
   input.sensitivity_rank = 2;
   input.complex = true;
+  EXPECT_EQ(table->match(input).name, "default");  // the rule asks for domain: code
+  input.domain = router::Domain::Code;
   EXPECT_EQ(table->match(input).name, "hard-with-pii-goes-out-pseudonymized");
   input.complex = false;
   EXPECT_EQ(table->match(input).name, "default");

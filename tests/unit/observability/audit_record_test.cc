@@ -104,6 +104,20 @@ TEST(AuditRecordTest, ParseReadsBackEveryField) {
   EXPECT_EQ(canonicalAuditText(*parsed), text);
 }
 
+TEST(AuditRecordTest, DifficultyDomainIsWrittenOnlyWhenClassifiedAndReadBack) {
+  AuditRecord record = chained(sampleRecord(1), 1);
+  EXPECT_EQ(canonicalAuditText(record).find("\"domain\""), std::string::npos);  // as before
+  record.difficulty.domain = "legal";
+  const std::string text = canonicalAuditText(record);
+  EXPECT_NE(text.find("\"difficulty\":{\"score\":0.2500,\"label\":\"easy\",\"domain\":\"legal\"}"),
+            std::string::npos)
+      << text;
+  const auto parsed = parseAuditRecord(withAuditHash(text, auditHash(text, "")));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->difficulty.domain, "legal");
+  EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
 TEST(AuditRecordTest, CachedPromptTokensAreWrittenOnlyWhenThereWereAnyAndReadBack) {
   AuditRecord record = chained(sampleRecord(1), 1);
   record.tokens = {120, 30, 0};

@@ -59,7 +59,65 @@ TEST(DifficultyModelTest, BuiltinLoads) {
   EXPECT_EQ(model, DifficultyModel::builtin());  // parsed once
   EXPECT_GT(model->defaultThreshold(), 0.0);
   EXPECT_LT(model->defaultThreshold(), 1.0);
-  EXPECT_GT(model->hashedWeightCount(), 1000u);
+  // The shipped model uses no hashed difficulty weight (tests/eval/README.md: they carried the
+  // format of the training sources); its domain model does.
+  EXPECT_EQ(model->hashedWeightCount(), 0u);
+}
+
+std::string domainLines(const std::string& extra = "") {
+  std::string out;
+  for (const char* name :
+       {"general", "code", "math", "science", "legal", "medical", "finance", "creative"}) {
+    out += std::string("domain ") + name + (std::string(name) == "general" ? " 0.1\n" : " 0\n");
+  }
+  return out + extra;
+}
+
+TEST(DifficultyModelTest, DomainModelPicksTheHighestLogit) {
+  // Without a domain model every request is `general`.
+  auto plain = DifficultyModel::parse(minimalModel(), "w.txt");
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  EXPECT_EQ((*plain)->score(kCode).domain, Domain::General);
+  // One word bucket with a large `code` weight: requests containing that word are `code`.
+  d::Features def = featuresOf("def");
+  ASSERT_FALSE(def.words.empty());
+  const std::string line =
+      "domain_hashed " + std::to_string(def.words[0]) + " 0 50 0 0 0 0 0 0\n";
+  auto model = DifficultyModel::parse(minimalModel(domainLines(line)), "w.txt");
+  ASSERT_TRUE(model.has_value()) << model.error().message;
+  EXPECT_EQ((*model)->score("def").domain, Domain::Code);
+  EXPECT_EQ((*model)->score(kPoem).domain, Domain::General);  // the bias
+}
+
+TEST(DifficultyModelTest, DomainLinesAreChecked) {
+  EXPECT_EQ(parseError(minimalModel("domain legal 0.5\n")),
+            "w.txt:5: the domain model needs a 'domain' line for each of the 8 domains");
+  EXPECT_EQ(parseError(minimalModel("domain lawful 0.5\n")),
+            "w.txt:5: expected 'domain <domain name> <number>'");
+  EXPECT_EQ(parseError(minimalModel(domainLines("domain_hashed 3 1 2\n"))),
+            "w.txt:13: expected 'domain_hashed <bucket>' and 8 numbers");
+  EXPECT_EQ(parseError(minimalModel(domainLines("domain_hashed 3 0 0 0 0 0 0 0 1\n"
+                                                "domain_hashed 3 0 0 0 0 0 0 0 1\n"))),
+            "w.txt:14: duplicate domain bucket 3");
+}
+
+TEST(DifficultyModelTest, BuiltinNamesObviousDomains) {
+  auto model = DifficultyModel::builtin();
+  EXPECT_EQ(model->score(kCode).domain, Domain::Code);
+  EXPECT_EQ(model->score("Solve for x: 3x^2 - 12x + 9 = 0, and find the sum of the roots.").domain,
+            Domain::Math);
+  EXPECT_EQ(model->score("Is a landlord liable under the lease if the tenant is injured, and can "
+                         "the tenant sue for negligence in court?")
+                .domain,
+            Domain::Legal);
+}
+
+TEST(DomainTest, NamesRoundTrip) {
+  for (size_t i = 0; i < kDomainCount; ++i) {
+    const auto domain = static_cast<Domain>(i);
+    EXPECT_EQ(parseDomain(toString(domain)), domain);
+  }
+  EXPECT_FALSE(parseDomain("law").has_value());
 }
 
 TEST(DifficultyModelTest, ParsesMinimalModel) {
@@ -174,8 +232,9 @@ TEST(DifficultyModelTest, LastSegmentIsTheRequest) {
   std::vector<std::string_view> poem_last = {kMath, kPoem};
   std::vector<std::string_view> math_last = {kPoem, kMath};
   EXPECT_GT(model->score(math_last).score, model->score(poem_last).score);
-  // Context counts, a little: the same request scores differently with and without it.
-  EXPECT_NE(model->score(poem_last).score, model->score(kPoem).score);
+  // The shipped model judges the request itself: context length and turn count are format cues
+  // it does not use (tests/eval/README.md), so the same request scores the same with context.
+  EXPECT_DOUBLE_EQ(model->score(poem_last).score, model->score(kPoem).score);
 }
 
 TEST(DifficultyLabelTest, ThresholdDecides) {

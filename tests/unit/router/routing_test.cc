@@ -130,6 +130,21 @@ TEST(RouteTableTest, UsesDifficultyOnlyWhenARuleLooksAtTheClassifier) {
   RouteCondition stakes;
   stakes.high_stakes = true;
   EXPECT_TRUE(table({rule("stakes", stakes)}).usesDifficulty());
+  RouteCondition domain;
+  domain.domains = {Domain::Legal};
+  EXPECT_TRUE(table({rule("by-domain", domain)}).usesDifficulty());
+}
+
+TEST(RouteTableTest, DomainConditionMatchesAnyListedDomain) {
+  RouteCondition sensitive;
+  sensitive.domains = {Domain::Legal, Domain::Medical};
+  const RouteTable t = table({rule("legal-or-medical", sensitive, "frontier")});
+  Request request;
+  EXPECT_EQ(picked(t, request), "default");  // General
+  request.input.domain = Domain::Medical;
+  EXPECT_EQ(picked(t, request), "legal-or-medical");
+  request.input.domain = Domain::Code;
+  EXPECT_EQ(picked(t, request), "default");
 }
 
 TEST(RouteTableTest, NoRulesPicksTheImplicitDefault) {
