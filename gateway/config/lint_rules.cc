@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
@@ -60,18 +61,17 @@ bool coversOptional(const std::optional<T>& outer, const std::optional<T>& inner
 
 // A list condition (any item matches): an empty `outer` covers anything; otherwise every item
 // of a non-empty `inner` must be covered by some item of `outer`.
-template <class Covers>
-bool coversList(const std::vector<std::string>& outer, const std::vector<std::string>& inner,
-                Covers covers) {
+template <class T, class Covers>
+bool coversList(const std::vector<T>& outer, const std::vector<T>& inner, Covers covers) {
   if (outer.empty()) {
     return true;
   }
   if (inner.empty()) {
     return false;
   }
-  return std::all_of(inner.begin(), inner.end(), [&](const std::string& item) {
+  return std::all_of(inner.begin(), inner.end(), [&](const T& item) {
     return std::any_of(outer.begin(), outer.end(),
-                       [&](const std::string& o) { return covers(o, item); });
+                       [&](const T& o) { return covers(o, item); });
   });
 }
 
@@ -134,8 +134,8 @@ class RuleLinter {
     const auto detector = [&](const std::string& a, const std::string& b) {
       return detectorCovers(a, b);
     };
-    // TODO(policyops): a condition added to RouteCondition (e.g. `domain:`) must be added here,
-    // or rules differing only in it are reported as shadowed.
+    // Every condition of RouteCondition is here: one left out would report rules that differ
+    // only in it as shadowed.
     return coversOptional(outer.sensitivity, inner.sensitivity, levels) &&
            coversOptional(outer.complex, inner.complex, equal) &&
            coversOptional(outer.score, inner.score, interval) &&
@@ -146,7 +146,8 @@ class RuleLinter {
            coversList(outer.teams, inner.teams, sameName) &&
            coversList(outer.keys, inner.keys, sameName) &&
            coversList(outer.models, inner.models, globCovers) &&
-           coversList(outer.endpoints, inner.endpoints, sameName);
+           coversList(outer.endpoints, inner.endpoints, sameName) &&
+           coversList(outer.domains, inner.domains, std::equal_to<router::Domain>());
   }
 
   bool covers(const policies::DlpActionRuleSpec& outer,

@@ -59,6 +59,13 @@ INSTANTIATE_TEST_SUITE_P(
                  "  - {name: c, when: {sensitivity: restricted, score: \"> 0.2\"}, route: cloud}\n",
                  {"policy.yaml:11:5: warning: routing[1]: rule 'b' can never match: the earlier "
                   "rule 'a' (routing[0]) matches every request it matches"}},
+        LintCase{"RoutingRulesByDomain",
+                 "routing:\n"
+                 "  - {name: legal, when: {domain: [legal, medical]}, route: cloud}\n"
+                 "  - {name: med, when: {domain: medical}, route: cloud}\n"
+                 "  - {name: any-complex, when: {difficulty: complex}, route: cloud}\n",
+                 {"policy.yaml:11:5: warning: routing[1]: rule 'med' can never match: the earlier "
+                  "rule 'legal' (routing[0]) matches every request it matches"}},
         // A glob inside another glob ("gpt-4*" in "gpt-*") is not compared: only names are.
         LintCase{"ModelGlobsAndNarrowerConditions",
                  "teams: {t: {limits: {rpm: 1}}}\n"
