@@ -91,46 +91,115 @@ local day_end = (today + 1) * 86400
 local month_end = days_from_civil(month == 12 and year + 1 or year,
                                   month == 12 and 1 or month + 1, 1) * 86400
 
--- A window hash read once per script: the total of its buckets in (now - 60, now], those
--- buckets as {second, amount}, and the fields that left the window (future seconds, after a
--- clock step back, are neither counted nor dropped).
+-- Sliding windows with running totals, so a call costs the same whatever the traffic of the
+-- last minute. A window hash holds one field per Unix second that counted something, plus
+--   sum   the total of every second field in the hash
+--   from  no second field below it is left (those seconds were subtracted and deleted)
+--   head  the latest second counted (a clock stepped back below it is handled exactly)
+-- Second fields exist only in [from, head] and head - from < WINDOW after every write, so moving
+-- the window reads the seconds from `from` to now - WINDOW: each second once over the life of the
+-- window (amortised constant), at most WINDOW fields in one HMGET after a quiet spell. A hash
+-- without the three fields (none yet, or one written before running totals) is rebuilt from its
+-- fields once. window() only reads: a refusal changes nothing; the writes fold the expired
+-- seconds away. Read once per script and key: w.total is the window (now - 60, now], w.sum the
+-- hash's total after the expired seconds are dropped.
 local windows = {}
 local function window(key)
   local w = windows[key]
   if w then return w end
-  w = {total = 0, live = {}, dead = {}}
-  local flat = redis.call('HGETALL', key)
-  for i = 1, #flat, 2 do
-    local sec, amount = tonumber(flat[i]), tonumber(flat[i + 1])
-    if sec == nil or amount == nil or sec <= now - WINDOW then
-      w.dead[#w.dead + 1] = flat[i]
-    elseif sec <= now then
-      w.total = w.total + amount
-      w.live[#w.live + 1] = {sec, amount}
+  local cut = now - WINDOW  -- seconds <= cut have left the window
+  w = {key = key, dead = {}, reset = false}
+  local meta = redis.call('HMGET', key, 'sum', 'from', 'head')
+  local sum, from, head = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+  if sum == nil or from == nil or head == nil then
+    local flat = redis.call('HGETALL', key)
+    w.sum, w.total, w.head = 0, 0, now
+    for i = 1, #flat, 2 do
+      local name = flat[i]
+      local sec, amount = tonumber(name), tonumber(flat[i + 1])
+      if name == 'sum' or name == 'from' or name == 'head' then
+        -- rewritten by the next write
+      elseif sec == nil or amount == nil or sec <= cut then
+        w.dead[#w.dead + 1] = name
+      else
+        w.sum = w.sum + amount
+        if sec <= now then w.total = w.total + amount end
+        if sec > w.head then w.head = sec end
+      end
+    end
+    w.from = cut + 1
+  elseif head <= cut then
+    w.reset = true  -- everything left: the next write starts the hash afresh
+    w.sum, w.total, w.head, w.from = 0, 0, now, cut + 1
+  else
+    w.sum, w.head, w.from = sum, math.max(head, now), math.max(from, cut + 1)
+    if from <= cut then
+      local fields = {}
+      for sec = from, cut do fields[#fields + 1] = sec end
+      local amounts = redis.call('HMGET', key, unpack(fields))
+      for i = 1, #fields do
+        local amount = tonumber(amounts[i])
+        if amount then
+          w.sum = w.sum - amount
+          w.dead[#w.dead + 1] = fields[i]
+        end
+      end
+    end
+    w.total = w.sum
+    if head > now then  -- the clock stepped back: seconds after now are not counted (yet)
+      local fields = {}
+      for sec = math.max(now + 1, w.from), head do fields[#fields + 1] = sec end
+      if #fields > 0 then
+        local amounts = redis.call('HMGET', key, unpack(fields))
+        for i = 1, #fields do w.total = w.total - (tonumber(amounts[i]) or 0) end
+      end
     end
   end
   windows[key] = w
   return w
 end
 
--- Seconds until the oldest buckets holding the excess over `limit` have left the window.
+-- Seconds until the oldest buckets holding the excess over `limit` have left the window (only
+-- on a refusal: reads the window's seconds in order).
 local function window_retry(w, amount, limit)
-  table.sort(w.live, function(a, b) return a[1] < b[1] end)
   local excess, freed = w.total + amount - limit, 0
-  for _, bucket in ipairs(w.live) do
-    freed = freed + bucket[2]
-    if freed >= excess then return math.max(1, bucket[1] + WINDOW - now) end
+  if w.reset then return WINDOW end
+  local fields = {}
+  for sec = w.from, now do fields[#fields + 1] = sec end
+  if #fields == 0 then return WINDOW end
+  local amounts = redis.call('HMGET', w.key, unpack(fields))
+  for i = 1, #fields do
+    freed = freed + (tonumber(amounts[i]) or 0)
+    if freed >= excess then return math.max(1, fields[i] + WINDOW - now) end
   end
   return WINDOW
 end
 
--- Adds `amount` to this second's bucket and drops the buckets that left the window.
-local function add_to_window(key, amount)
-  local w = window(key)
-  if #w.dead > 0 then redis.call('HDEL', key, unpack(w.dead)) end
-  redis.call('HINCRBY', key, int(now), int(amount))
+-- Writes second `sec`'s bucket (`old` -> `value`), folding away the seconds that left the window.
+local function write_window(w, sec, old, value)
+  local key = w.key
+  if w.reset then
+    redis.call('DEL', key)
+  elseif #w.dead > 0 then
+    redis.call('HDEL', key, unpack(w.dead))
+  end
+  if value > 0 then
+    redis.call('HSET', key, int(sec), int(value), 'sum', int(w.sum - old + value),
+               'from', int(w.from), 'head', int(w.head))
+  else
+    redis.call('HDEL', key, int(sec))
+    redis.call('HSET', key, 'sum', int(w.sum - old), 'from', int(w.from), 'head', int(w.head))
+  end
   redis.call('EXPIRE', key, 2 * WINDOW)
   windows[key] = nil
+end
+
+-- Adds `amount` to this second's bucket.
+local function add_to_window(key, amount)
+  local w = window(key)
+  local old = 0
+  if not w.reset then old = tonumber(redis.call('HGET', key, int(now))) or 0 end
+  write_window(w, now, old, old + amount)
 end
 
 local function budget_used(key)
@@ -275,15 +344,12 @@ for i = 1, #KEYS do
   expire_leases(p)
   local sec, held = drop_lease(p, rid)
   if sec and sec > now - WINDOW then
-    local key = p .. ':tpm'
-    local field = int(sec)
-    local corrected = math.max((tonumber(redis.call('HGET', key, field)) or 0) - held, 0)
-                      + used_tokens
-    if corrected > 0 then
-      redis.call('HSET', key, field, int(corrected))
-      redis.call('EXPIRE', key, 2 * WINDOW)
-    else
-      redis.call('HDEL', key, field)
+    local w = window(p .. ':tpm')
+    if sec >= w.from then  -- else already folded away (a clock stepped back)
+      local old = 0
+      if not w.reset then old = tonumber(redis.call('HGET', w.key, int(sec))) or 0 end
+      local corrected = math.max(old - held, 0) + used_tokens
+      if corrected ~= old then write_window(w, sec, old, corrected) end
     end
   end
   if used_micro > 0 then

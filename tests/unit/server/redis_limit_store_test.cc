@@ -603,6 +603,92 @@ TEST_F(RedisLimitStoreTest, KeyLayout) {
   EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 0);
 }
 
+// The windows keep running totals: `sum` over the hash's second fields, `from` (nothing older is
+// left) and `head` (the latest second counted). The hashes are written here as the scripts
+// would have left them at earlier seconds; margins of a few seconds absorb a TIME tick.
+TEST_F(RedisLimitStoreTest, SlidingWindowFoldsExpiredSecondsAwayAndKeepsTheSum) {
+  auto store = makeStore();
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  const auto sec = [&](int64_t offset) { return std::to_string(now + offset); };
+  raw({"HSET", "sy:{key:w}:rpm", sec(-75), "5", sec(-50), "2", sec(-30), "3", "sum", "10", "from",
+       sec(-75), "head", sec(-30)});
+  const std::vector<LimitSubject> subjects = {{"key:w", limits(6)}};
+  EXPECT_TRUE(admit(*store, request("w1", subjects)).admitted);  // 2 + 3 in the window, + 1
+  const Admission refused = admit(*store, request("w2", subjects));
+  expectRefused(refused, "rpm", "key:w", 60);
+  // The oldest live bucket (now - 50) frees one request when it leaves.
+  EXPECT_GE(refused.retry_after.count(), 8);
+  EXPECT_LE(refused.retry_after.count(), 10);
+  EXPECT_EQ(hashField("sy:{key:w}:rpm", "sum"), 6);
+  EXPECT_EQ(raw({"HEXISTS", "sy:{key:w}:rpm", sec(-75)}).integer, 0);  // folded away
+  EXPECT_GE(hashField("sy:{key:w}:rpm", "from"), now - 59);
+  EXPECT_GE(hashField("sy:{key:w}:rpm", "head"), now);
+  // A window whose latest second has left starts afresh.
+  raw({"DEL", "sy:{key:v}:rpm"});
+  raw({"HSET", "sy:{key:v}:rpm", sec(-90), "7", sec(-61), "9", "sum", "16", "from", sec(-90),
+       "head", sec(-61)});
+  EXPECT_TRUE(admit(*store, request("v1", {{"key:v", limits(1)}})).admitted);
+  EXPECT_EQ(hashField("sy:{key:v}:rpm", "sum"), 1);
+  EXPECT_EQ(raw({"HLEN", "sy:{key:v}:rpm"}).integer, 4);  // one second, sum, from, head
+}
+
+TEST_F(RedisLimitStoreTest, WindowWithoutRunningTotalsIsRebuiltOnce) {
+  auto store = makeStore();
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  // As written before running totals: second fields only.
+  raw({"HSET", "sy:{key:l}:tpm", std::to_string(now - 75), "400", std::to_string(now - 20),
+       "300"});
+  const std::vector<LimitSubject> subjects = {{"key:l", limits(0, 1000)}};
+  EXPECT_TRUE(admit(*store, request("l1", subjects, 700)).admitted);  // 300 + 700
+  expectRefused(admit(*store, request("l2", subjects, 1)), "tpm", "key:l", 60);
+  EXPECT_EQ(hashField("sy:{key:l}:tpm", "sum"), 1000);
+  EXPECT_EQ(raw({"HEXISTS", "sy:{key:l}:tpm", std::to_string(now - 75)}).integer, 0);
+}
+
+TEST_F(RedisLimitStoreTest, SecondsAfterAClockStepBackAreNotCounted) {
+  auto store = makeStore();
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  // Counted by a server whose clock was 100 s ahead (a failover to a skewed replica).
+  raw({"HSET", "sy:{key:c}:rpm", std::to_string(now + 100), "5", std::to_string(now - 10), "1",
+       "sum", "6", "from", std::to_string(now - 10), "head", std::to_string(now + 100)});
+  const std::vector<LimitSubject> subjects = {{"key:c", limits(2)}};
+  EXPECT_TRUE(admit(*store, request("c1", subjects)).admitted);  // 1 in the window, + 1
+  expectRefused(admit(*store, request("c2", subjects)), "rpm", "key:c", 60);
+  EXPECT_EQ(hashField("sy:{key:c}:rpm", "sum"), 7);  // the future second stays counted in sum
+  EXPECT_EQ(hashField("sy:{key:c}:rpm", "head"), now + 100);
+}
+
+TEST_F(RedisLimitStoreTest, SteadyStateAdmitAndSettleDoConstantWork) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:s", limits(1000, 1'000'000, 100, 1, 1)},
+                                              {"team:s", limits(1000, 1'000'000, 100, 1, 1)}};
+  const auto first = request("s0", subjects, 100, 10);
+  EXPECT_TRUE(admit(*store, first).admitted);
+  settle(*store, first, 50, 5);
+  // A full minute of buckets, as a busy key has.
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  for (const char* key : {"sy:{key:s}:rpm", "sy:{team:s}:rpm"}) {
+    std::vector<std::string> args = {"HSET", key};
+    int64_t sum = hashField(key, "sum");
+    for (int64_t second = now - 58; second < now - 2; ++second) {
+      args.push_back(std::to_string(second));
+      args.push_back("1");
+      ++sum;
+    }
+    args.insert(args.end(), {"sum", std::to_string(sum), "from", std::to_string(now - 58)});
+    raw(args);
+  }
+  EXPECT_EQ(raw({"CONFIG", "RESETSTAT"}).str, "OK");
+  for (int i = 1; i <= 20; ++i) {
+    const auto req = request("s" + std::to_string(i), subjects, 100, 10);
+    EXPECT_TRUE(admit(*store, req).admitted);
+    settle(*store, req, 50, 5);
+  }
+  const std::string stats = raw({"INFO", "commandstats"}).str;
+  // No full read of a window hash: only its running total and the seconds that left.
+  EXPECT_EQ(stats.find("cmdstat_hgetall"), std::string::npos) << stats;
+}
+
 TEST_F(RedisLimitStoreTest, NoSubjectsAdmitsWithoutTouchingRedis) {
   auto store = makeStore(100ms, "redis://127.0.0.1:1/0");  // nothing listens there
   const Result<Admission> result = run(store->admit(request("r1", {})));
