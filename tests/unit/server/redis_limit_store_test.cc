@@ -27,6 +27,7 @@
 
 #include "gateway/server/limit_store.h"
 #include "gateway/server/redis_client.h"
+#include "observability/metrics.h"
 
 extern char** environ;
 
@@ -687,6 +688,32 @@ TEST_F(RedisLimitStoreTest, SteadyStateAdmitAndSettleDoConstantWork) {
   const std::string stats = raw({"INFO", "commandstats"}).str;
   // No full read of a window hash: only its running total and the seconds that left.
   EXPECT_EQ(stats.find("cmdstat_hgetall"), std::string::npos) << stats;
+}
+
+TEST_F(RedisLimitStoreTest, RecordsLatencyAndErrorsInMetrics) {
+  observability::GatewayMetrics metrics;
+  policies::StateConfig config;
+  config.store = policies::StateConfig::Store::Redis;
+  config.redis_url = url();
+  config.redis_timeout = 100ms;
+  auto store = makeRedisLimitStore(config, &metrics);
+  ASSERT_TRUE(store) << store.error().message;
+  const auto req = request("m1", {{"key:m", limits(10)}});
+  EXPECT_TRUE(admit(**store, req).admitted);
+  settle(**store, req, 1, 0);
+  std::string text = metrics.serialize();
+  EXPECT_NE(text.find("switchyard_redis_duration_seconds_count{op=\"admit\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("switchyard_redis_duration_seconds_count{op=\"settle\"} 1"),
+            std::string::npos);
+  server_.stop();
+  EXPECT_FALSE(run((*store)->admit(request("m2", {{"key:m", limits(10)}}))));
+  text = metrics.serialize();
+  EXPECT_NE(text.find("switchyard_redis_errors_total{op=\"admit\",reason=\"unavailable\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("switchyard_redis_errors_total{op=\"settle\",reason=\"error\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(RedisLimitStoreTest, NoSubjectsAdmitsWithoutTouchingRedis) {
