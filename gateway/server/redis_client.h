@@ -1,4 +1,4 @@
-// A small asynchronous Redis client, just enough for the Redis limit store: RESP2 over plain TCP,
+// A small asynchronous Redis client, just enough for the Redis limit store: RESP2 over TCP or TLS,
 // one pipelined connection per worker io_context, Lua scripts called by SHA.
 //
 // Why not hiredis: its async API wants its own event-loop adapter and hands replies to C
@@ -81,15 +81,20 @@ struct Options {
   int db = 0;
   std::string username;  // AUTH username password when set (Redis 6 ACL users)
   std::string password;  // AUTH password when set; never appears in messages
+  // TLS (rediss://): the server's certificate is verified against `tls_ca_file` when set, else
+  // the system's trust store (OpenSSL's default paths, which honour SSL_CERT_FILE and
+  // SSL_CERT_DIR), and must name `host` (DNS name or IP address); SNI is sent for names.
+  bool tls = false;
+  std::string tls_ca_file;
   // Bounds every command from its call to its reply, including (re)connecting when needed.
   std::chrono::milliseconds timeout{50};
   // Lua scripts, SCRIPT LOADed on every new connection and run by index with evalScript().
   std::vector<std::string> scripts;
 };
 
-// Parses `redis://[[username]:password@]host[:port][/db]` (port 6379 and db 0 by default; IPv6
-// hosts in brackets; percent-escapes decoded in the credentials). Error messages never repeat
-// the URL, which may hold a password.
+// Parses `redis://[[username]:password@]host[:port][/db]`, or `rediss://` for TLS (port 6379 and
+// db 0 by default; IPv6 hosts in brackets; percent-escapes decoded in the credentials). Error
+// messages never repeat the URL, which may hold a password.
 Result<Options> parseUrl(std::string_view url);
 
 class Connection;

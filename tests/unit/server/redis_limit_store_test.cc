@@ -20,6 +20,7 @@
 #include <boost/asio/detached.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <latch>
 #include <optional>
@@ -121,10 +122,19 @@ TEST(RedisUrlTest, ParsesHostPortDbAndCredentials) {
   EXPECT_EQ(v6->port, 7000);
   EXPECT_EQ(v6->username, "");
   EXPECT_EQ(v6->password, "secret");
+  EXPECT_FALSE(v6->tls);
+  auto tls = redis::parseUrl("rediss://limiter:s3cret@redis.internal:6380/2");
+  ASSERT_TRUE(tls) << tls.error().message;
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->host, "redis.internal");
+  EXPECT_EQ(tls->port, 6380);
+  EXPECT_EQ(tls->db, 2);
+  EXPECT_EQ(tls->username, "limiter");
+  EXPECT_EQ(tls->password, "s3cret");
 }
 
 TEST(RedisUrlTest, RejectsBadUrlsWithoutEchoingThem) {
-  for (const char* bad : {"http://h:1", "rediss://h:1", "redis://", "redis://h:0",
+  for (const char* bad : {"http://h:1", "rediss:/h:1", "redis://", "redis://h:0",
                           "redis://h:70000", "redis://h/x", "redis://h/-1", "redis://user@h",
                           "redis://u:topsecret@h:1/db", "redis://h?x=1", "redis://[::1"}) {
     auto parsed = redis::parseUrl(bad);
@@ -206,7 +216,8 @@ class RedisServer {
   }
 
   // Starts redis-server on `port` (0: a free one) and waits until it answers PING (5 s at most).
-  bool start(const std::string& binary, uint16_t port = 0) {
+  // `extra`: more command-line options (e.g. a TLS port next to the plain one).
+  bool start(const std::string& binary, uint16_t port = 0, std::vector<std::string> extra = {}) {
     if (dir_.empty()) {
       char pattern[] = "/tmp/sy-redis-test-XXXXXX";
       if (::mkdtemp(pattern) == nullptr) {
@@ -222,6 +233,7 @@ class RedisServer {
         "",     "--appendonly", "no",      "--dir",       dir_,        "--daemonize",
         "no",   "--logfile",    log,       "--databases", "16",        "--enable-debug-command",
         "local"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& arg : args) {
       argv.push_back(arg.data());
@@ -258,6 +270,7 @@ class RedisServer {
     pid_ = -1;
   }
 
+  const std::string& dir() const { return dir_; }
   void pause() { ::kill(pid_, SIGSTOP); }
   void resume() { ::kill(pid_, SIGCONT); }
   uint16_t port() const { return port_; }
@@ -714,6 +727,70 @@ TEST_F(RedisLimitStoreTest, RecordsLatencyAndErrorsInMetrics) {
       << text;
   EXPECT_NE(text.find("switchyard_redis_errors_total{op=\"settle\",reason=\"error\"} 0"),
             std::string::npos);
+}
+
+// rediss:// with an ACL user: the certificate is checked against the CA (SSL_CERT_FILE, which
+// OpenSSL's default trust store honours) and must name the host; AUTH user password follows.
+TEST_F(RedisLimitStoreTest, TlsAndAclUserFromTheUrl) {
+  const std::string dir = server_.dir();
+  const std::string make_certs =
+      "cd '" + dir + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+      "-days 2 -subj /CN=sy-test-ca && openssl req -newkey rsa:2048 -nodes -keyout server.key "
+      "-out server.csr -subj /CN=localhost && printf 'subjectAltName=DNS:localhost\\n' > ext.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
+      "-days 2 -extfile ext.cnf";
+  if (std::system(("(" + make_certs + ") >/dev/null 2>&1").c_str()) != 0) {
+    GTEST_SKIP() << "openssl could not make test certificates";
+  }
+  RedisServer tls_server;
+  const uint16_t tls_port = freeLoopbackPort();
+  if (!tls_server.start(*binary_, 0,
+                        {"--tls-port", std::to_string(tls_port), "--tls-cert-file",
+                         dir + "/server.crt", "--tls-key-file", dir + "/server.key",
+                         "--tls-ca-cert-file", dir + "/ca.crt", "--tls-auth-clients", "no"})) {
+    GTEST_SKIP() << "this redis-server does not start with TLS";
+  }
+  {
+    redis::Options plain = rawOptions();
+    plain.port = tls_server.port();
+    redis::Client admin(plain);
+    const Result<Reply> acl = run(admin.command(
+        {"ACL", "SETUSER", "limiter", "on", ">s3cret", "~sy:*", "+@all", "-@dangerous", "+info"}));
+    ASSERT_TRUE(acl && acl->str == "OK") << (acl ? acl->str : acl.error().message);
+  }
+  const std::string url =
+      "rediss://limiter:s3cret@localhost:" + std::to_string(tls_port) + "/0";
+  ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
+  auto store = makeStore(2000ms, url);
+  const std::vector<LimitSubject> subjects = {{"key:tls", limits(1)}};
+  const Result<Admission> first = run(store->admit(request("t1", subjects)));
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->admitted);
+  expectRefused(admit(*store, request("t2", subjects)), "rpm", "key:tls", 60);
+  // The certificate names localhost, not 127.0.0.1; and without the CA it is not trusted.
+  for (const std::string& wrong :
+       {"rediss://limiter:s3cret@127.0.0.1:" + std::to_string(tls_port) + "/0", url}) {
+    if (wrong != url) {
+      ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
+    }
+    auto untrusted = makeStore(2000ms, wrong);
+    const Result<Admission> refused = run(untrusted->admit(request("t3", subjects)));
+    ::unsetenv("SSL_CERT_FILE");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("TLS handshake failed"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos);
+  }
+  // A wrong password is refused by AUTH, named as such.
+  ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
+  auto wrong_password =
+      makeStore(2000ms, "rediss://limiter:nope@localhost:" + std::to_string(tls_port) + "/0");
+  const Result<Admission> denied = run(wrong_password->admit(request("t4", subjects)));
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_FALSE(denied);
+  EXPECT_NE(denied.error().message.find("AUTH failed"), std::string::npos)
+      << denied.error().message;
 }
 
 TEST_F(RedisLimitStoreTest, NoSubjectsAdmitsWithoutTouchingRedis) {
