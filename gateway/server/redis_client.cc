@@ -377,14 +377,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close() {
     fail(generation_, "client closed");
     state_ = State::Closed;
+    watchdog_.cancel();
   }
 
  private:
   enum class State { Idle, Connecting, Ready, Closed };
 
+  // A command in flight. Its timer never expires: it is what the caller sleeps on, cancelled
+  // when the result is set. Deadlines are enforced by the connection's one watchdog timer, so
+  // a call does not reprogram the reactor's timerfd (as a per-call timer at the deadline, the
+  // earliest of the worker's timers, did: one timerfd_settime(2) per call).
   struct Waiter {
-    explicit Waiter(const Executor& executor) : timer(executor) {}
-    Timer timer;                          // expires at the deadline; cancelled by the reply
+    Waiter(const Executor& executor, Clock::time_point deadline)
+        : timer(executor, Clock::time_point::max()), deadline(deadline) {}
+    Timer timer;
+    Clock::time_point deadline;
     std::optional<Result<Reply>> result;  // set exactly once: the reply or the failure
   };
 
@@ -396,6 +403,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   net::awaitable<void> writeLoop(std::shared_ptr<Connection> self,
                                  std::shared_ptr<Transport> transport, uint64_t generation);
   void kickWriter();
+  // Arms the watchdog at the earliest deadline in flight, unless armed; on expiry a command past
+  // its deadline fails the connection with everything in flight (a late reply would be taken
+  // for the next command's: the connection is out of step).
+  void watch();
+  void watchdogFired();
+  std::string timeoutMessage() const { return "no reply within " + millis(shared_->options.timeout); }
   void connectFailed(uint64_t generation, const std::string& what);
   void fail(uint64_t generation, const std::string& what);
 
@@ -407,6 +420,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string outbox_;  // encoded commands not yet handed to the writer
   bool writing_ = false;
   std::deque<std::shared_ptr<Waiter>> pending_;  // in the order their commands were queued
+  Timer watchdog_{executor_};
+  bool watching_ = false;
   ReplyParser parser_;
   Clock::time_point reconnect_at_{};  // no connect attempt before this (after a failed one)
   std::string connect_error_;
@@ -414,12 +429,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_point deadline) {
   auto self = shared_from_this();  // alive until the reply, whatever happens to the Client
-  const std::string timeout_message = "no reply within " + millis(shared_->options.timeout);
   if (state_ == State::Closed) {
     co_return unavailable(*shared_, "client closed");
   }
   if (Clock::now() >= deadline) {
-    co_return unavailable(*shared_, timeout_message);
+    co_return unavailable(*shared_, timeoutMessage());
   }
   if (state_ == State::Idle) {
     if (Clock::now() < reconnect_at_) {
@@ -428,27 +442,54 @@ net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_
     }
     startConnect();
   }
-  auto waiter = std::make_shared<Waiter>(executor_);
+  auto waiter = std::make_shared<Waiter>(executor_, deadline);
   const uint64_t generation = generation_;
   pending_.push_back(waiter);
   outbox_ += request;
   kickWriter();  // no-op while connecting: the handshake goes first, then the queue
-  waiter->timer.expires_at(deadline);
+  watch();
   if (!waiter->result) {
     co_await waiter->timer.async_wait(kTuple);
   }
   if (!waiter->result) {
-    // The reply may still come, but a reply that arrives late would be taken for the next
-    // command's: the connection is out of step and is dropped with everything in flight.
-    fail(generation, timeout_message);
+    // Woken without a result: only when the context is going away. Out of step, as above.
+    fail(generation, timeoutMessage());
     if (!waiter->result) {
-      waiter->result = unavailable(*shared_, timeout_message);
+      waiter->result = unavailable(*shared_, timeoutMessage());
     }
   }
   if (*waiter->result && meansReconnect(**waiter->result)) {
     fail(generation, "server answered " + (*waiter->result)->str.substr(0, 10));
   }
   co_return std::move(*waiter->result);
+}
+
+void Connection::watch() {
+  if (watching_ || pending_.empty() || state_ == State::Closed) {
+    return;
+  }
+  Clock::time_point earliest = Clock::time_point::max();
+  for (const auto& waiter : pending_) {  // in order but for NOSCRIPT retries: look at all
+    earliest = std::min(earliest, waiter->deadline);
+  }
+  watching_ = true;
+  watchdog_.expires_at(earliest);
+  watchdog_.async_wait([self = shared_from_this()](const error_code&) { self->watchdogFired(); });
+}
+
+void Connection::watchdogFired() {
+  watching_ = false;
+  if (state_ == State::Closed) {
+    return;
+  }
+  const auto now = Clock::now();
+  for (const auto& waiter : pending_) {
+    if (waiter->deadline <= now) {
+      fail(generation_, timeoutMessage());
+      break;
+    }
+  }
+  watch();
 }
 
 void Connection::startConnect() {
