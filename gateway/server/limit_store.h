@@ -68,4 +68,8 @@ Result<std::unique_ptr<LimitStore>> makeLocalLimitStore(const policies::StateCon
 Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(
     const policies::StateConfig& config, observability::GatewayMetrics* metrics = nullptr);
 
+// The Redis store's Lua scripts, admit then settle, as makeRedisLimitStore loads them (for tests
+// that call them with arguments the store would not send).
+std::vector<std::string> redisLimitScripts();
+
 }  // namespace sy::server

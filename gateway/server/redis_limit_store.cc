@@ -569,6 +569,11 @@ class RedisLimitStore final : public LimitStore {
 
 }  // namespace
 
+std::vector<std::string> redisLimitScripts() {
+  return {std::string(kPrelude) + std::string(kAdmit),
+          std::string(kPrelude) + std::string(kSettle)};
+}
+
 Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(const policies::StateConfig& config,
                                                         observability::GatewayMetrics* metrics) {
   Result<redis::Options> options = redis::parseUrl(config.redis_url);
@@ -580,8 +585,7 @@ Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(const policies::StateCon
                      "state.redis_timeout: must be positive");
   }
   options->timeout = config.redis_timeout;
-  options->scripts = {std::string(kPrelude) + std::string(kAdmit),
-                      std::string(kPrelude) + std::string(kSettle)};
+  options->scripts = redisLimitScripts();
   return std::make_unique<RedisLimitStore>(std::move(*options), metrics);
 }
 

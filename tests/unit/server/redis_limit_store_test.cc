@@ -793,6 +793,39 @@ TEST_F(RedisLimitStoreTest, TlsAndAclUserFromTheUrl) {
       << denied.error().message;
 }
 
+// The scripts take the caller's UTC day and month as a hint (ARGV[1..5]) and use it only when
+// its day index is Redis's: a replica whose clock is on another day gets Redis's periods.
+TEST_F(RedisLimitStoreTest, PeriodsComeFromRedisTimeWhenTheCallersDayDisagrees) {
+  const auto [day, month] = periods();
+  const std::vector<std::string> scripts = redisLimitScripts();
+  ASSERT_EQ(scripts.size(), 2u);
+  // admit: tokens 10, micro 5000, id, lease ttl, output 0, least 0, per 0; limits: day budget.
+  for (const std::string& hint_day : {std::string("0"), std::string("99999")}) {
+    const Reply admitted =
+        raw({"EVAL", scripts[0], "1", "sy:{key:h}", hint_day, "1970-01-01", "1970-01", "0", "31",
+             "10", "5000", "h-" + hint_day, "600000", "0", "0", "0", "0", "0", "0",
+             "1000000000", "0"});
+    ASSERT_EQ(admitted.type, Reply::Type::Array) << admitted.str;
+    EXPECT_EQ(admitted.elements.at(0).integer, 1);
+  }
+  EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "reserved"), 10000);
+  EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "reserved"), 10000);
+  EXPECT_EQ(raw({"EXISTS", "sy:{key:h}:day:1970-01-01"}).integer, 0);
+  // settle with a wrong hint releases from the right periods and records the spend there.
+  const Reply settled = raw({"EVAL", scripts[1], "1", "sy:{key:h}", "0", "1970-01-01", "1970-01",
+                             "0", "31", "10", "700", "h-0"});
+  ASSERT_EQ(settled.type, Reply::Type::Integer) << settled.str;
+  EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "reserved"), 5000);
+  EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "spent"), 700);
+  EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "spent"), 700);
+  EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "reserved"), 5000);  // this month's: released
+  // The day's key expires a day after the day ends, computed from Redis's clock too.
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  const int64_t ttl = raw({"TTL", "sy:{key:h}:day:" + day}).integer;
+  EXPECT_GT(ttl, 86400);
+  EXPECT_LE(ttl, (now / 86400 + 1) * 86400 + 86400 - now);
+}
+
 TEST_F(RedisLimitStoreTest, NoSubjectsAdmitsWithoutTouchingRedis) {
   auto store = makeStore(100ms, "redis://127.0.0.1:1/0");  // nothing listens there
   const Result<Admission> result = run(store->admit(request("r1", {})));
