@@ -3,17 +3,21 @@
 // implement policies::LimitState (policies/limit_state.h, the reference model) step for step.
 //
 // Key layout, per subject scope S ("key:<id>" or "team:<name>"); the {S} hash tag keeps a
-// scope's keys in one Redis Cluster slot:
-//   sy:{S}:rpm                 HASH  Unix second -> requests admitted in it; EXPIRE 120 s
+// scope's keys in one Redis Cluster slot (a key's and its team's are in different slots: Redis
+// Cluster is not supported, see docs/architecture.md):
+//   sy:{S}:rpm                 HASH  Unix second -> requests admitted in it, plus the running
+//                                    total: sum, from, head (see window() below); EXPIRE 120 s
 //   sy:{S}:tpm                 HASH  Unix second -> tokens of the requests admitted in it
-//                                    (worst case at admit, corrected by settle); EXPIRE 120 s
+//                                    (worst case at admit, corrected by settle), plus sum, from,
+//                                    head; EXPIRE 120 s
 //   sy:{S}:lease               ZSET  request id, scored by its lease's expiry (Unix ms)
 //   sy:{S}:reserved            HASH  request id -> "<admit second> <tokens> <micro-USD>"
 //                                    (both lease keys: PEXPIRE lease_ttl + 32 days, a backstop)
 //   sy:{S}:day:<YYYY-MM-DD>    HASH  spent, reserved (micro-USD); EXPIREAT the day's end + 1 day
 //   sy:{S}:month:<YYYY-MM>     HASH  spent, reserved (micro-USD); EXPIREAT the month's end + 1 day
 // Time is Redis's own (TIME), so replicas with skewed clocks share one set of buckets and
-// periods. Periods are named as LimitState names them (SpendRecord::period).
+// periods. Periods are named as LimitState names them (SpendRecord::period); the caller's names
+// are used only when its day is Redis's.
 //
 // Both scripts first drop the scopes' expired leases (releasing their reserved cost from the
 // day/month they were made in, if still current), as LimitState::normalize does.
