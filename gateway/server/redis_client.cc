@@ -113,16 +113,40 @@ bool parseDecimal(std::string_view text, T& out) {
 // ---------------------------------------------------------------------------------------------
 // RESP2
 
-void encodeCommand(std::string& out, const std::vector<std::string>& args) {
-  out += '*';
-  out += std::to_string(args.size());
-  out += "\r\n";
+namespace {
+
+// "<type><n>\r\n": an array's or a bulk string's header.
+void appendHeader(std::string& out, char type, size_t n) {
+  char buffer[32];
+  buffer[0] = type;
+  char* end = std::to_chars(buffer + 1, buffer + sizeof buffer - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(buffer, end);
+}
+
+void appendBulk(std::string& out, std::string_view arg) {
+  appendHeader(out, '$', arg.size());
+  out.append(arg);
+  out.append("\r\n");
+}
+
+// Room for `args` encoded (headers included), so one allocation serves the whole command.
+size_t encodedSize(const std::vector<std::string>& args) {
+  size_t size = 0;
   for (const std::string& arg : args) {
-    out += '$';
-    out += std::to_string(arg.size());
-    out += "\r\n";
-    out += arg;
-    out += "\r\n";
+    size += arg.size() + 16;
+  }
+  return size;
+}
+
+}  // namespace
+
+void encodeCommand(std::string& out, const std::vector<std::string>& args) {
+  out.reserve(out.size() + 16 + encodedSize(args));
+  appendHeader(out, '*', args.size());
+  for (const std::string& arg : args) {
+    appendBulk(out, arg);
   }
 }
 
@@ -884,23 +908,27 @@ net::awaitable<Result<Reply>> Client::evalScript(size_t script,
   if (!connection) {
     co_return std::unexpected(std::move(connection.error()));
   }
-  std::vector<std::string> command;
-  command.reserve(3 + keys.size() + args.size());
-  command.push_back("EVALSHA");
-  command.push_back(shared_->shas.at(script));
-  command.push_back(std::to_string(keys.size()));
-  command.insert(command.end(), keys.begin(), keys.end());
-  command.insert(command.end(), args.begin(), args.end());
-  std::string request;
-  encodeCommand(request, command);
-  Result<Reply> reply = co_await (*connection)->call(std::move(request), deadline);
+  // EVALSHA sha numkeys keys... args..., encoded straight from the caller's vectors.
+  const auto encode = [&](std::string_view verb, std::string_view body) {
+    std::string request;
+    request.reserve(64 + body.size() + encodedSize(keys) + encodedSize(args));
+    appendHeader(request, '*', 3 + keys.size() + args.size());
+    appendBulk(request, verb);
+    appendBulk(request, body);
+    appendBulk(request, std::to_string(keys.size()));
+    for (const std::string& key : keys) {
+      appendBulk(request, key);
+    }
+    for (const std::string& arg : args) {
+      appendBulk(request, arg);
+    }
+    return request;
+  };
+  Result<Reply> reply =
+      co_await (*connection)->call(encode("EVALSHA", shared_->shas.at(script)), deadline);
   if (reply && reply->type == Reply::Type::Error && reply->str.starts_with("NOSCRIPT")) {
     // EVAL runs the script and caches it again, so later EVALSHAs succeed.
-    command[0] = "EVAL";
-    command[1] = shared_->options.scripts[script];
-    request.clear();
-    encodeCommand(request, command);
-    reply = co_await (*connection)->call(std::move(request), deadline);
+    reply = co_await (*connection)->call(encode("EVAL", shared_->options.scripts[script]), deadline);
   }
   co_return reply;
 }
