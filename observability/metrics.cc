@@ -71,6 +71,12 @@ GatewayMetrics::GatewayMetrics()
           counter(*registry_, "switchyard_limit_store_errors_total",
                   "Limit store (Redis) failures; the policy's fail open/closed choice applied.")
               .Add({})),
+      redis_duration_seconds(histogram(*registry_, "switchyard_redis_duration_seconds",
+                                       "Redis limit store calls (one script each) from call to "
+                                       "reply as the gateway sees them, by op (admit, settle).")),
+      redis_errors_total(counter(*registry_, "switchyard_redis_errors_total",
+                                 "Redis limit store calls that failed, by op (admit, settle) and "
+                                 "reason (unavailable, error, reply).")),
       audit_errors_total(counter(*registry_, "switchyard_audit_errors_total",
                                  "Audit records that could not be written (full or failing "
                                  "disk); the policy's on_failure choice applied.")
@@ -112,6 +118,12 @@ GatewayMetrics::GatewayMetrics()
 const prometheus::Histogram::BucketBoundaries& GatewayMetrics::latencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets{
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+  return buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& GatewayMetrics::redisBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
   return buckets;
 }
 

@@ -61,6 +61,13 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& limit_rejections_total;
   // The limit store (Redis) could not be reached; the policy's fail open/closed choice applied.
   prometheus::Counter& limit_store_errors_total;
+  // {op}: the Redis limit store's calls (op "admit" or "settle": one script each), from the call
+  // to the reply, as the gateway sees them (connecting included). Failed calls are not observed.
+  prometheus::Family<prometheus::Histogram>& redis_duration_seconds;
+  // {op, reason}: Redis limit store calls that failed: reason "unavailable" (no reply within
+  // state.redis.timeout: refused, reset, timed out, malformed), "error" (Redis answered an error,
+  // e.g. a failed script, OOM, a wrong ACL) or "reply" (an answer the store does not understand).
+  prometheus::Family<prometheus::Counter>& redis_errors_total;
   // Audit records that could not be written (the policy's on_failure choice applied).
   prometheus::Counter& audit_errors_total;
   // The audit writer's own figures, copied from AuditLog::stats() at each scrape.
@@ -80,6 +87,8 @@ class GatewayMetrics {
   static const prometheus::Histogram::BucketBoundaries& latencyBuckets();
   // Time-to-first-token buckets: 10 ms .. 60 s, dense around interactive latencies.
   static const prometheus::Histogram::BucketBoundaries& ttftBuckets();
+  // Redis call buckets: 50 us .. 1 s (a loopback script call takes ~0.1 ms).
+  static const prometheus::Histogram::BucketBoundaries& redisBuckets();
 };
 
 }  // namespace sy::observability

@@ -28,6 +28,10 @@
 #include "policies/access_config.h"
 #include "policies/limit_state.h"
 
+namespace sy::observability {
+class GatewayMetrics;
+}
+
 namespace sy::server {
 
 // The value types live with the reference semantics in policies/limit_state.h (policies must
@@ -59,7 +63,13 @@ class LimitStore {
 Result<std::unique_ptr<LimitStore>> makeLocalLimitStore(const policies::StateConfig& config);
 
 // The Redis store, for many replicas. Connects lazily per worker executor; every operation is
-// bounded by config.redis_timeout.
-Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(const policies::StateConfig& config);
+// bounded by config.redis_timeout. With `metrics` (which must outlive the store), each call's
+// latency and failures are recorded (switchyard_redis_duration_seconds, _errors_total).
+Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(
+    const policies::StateConfig& config, observability::GatewayMetrics* metrics = nullptr);
+
+// The Redis store's Lua scripts, admit then settle, as makeRedisLimitStore loads them (for tests
+// that call them with arguments the store would not send).
+std::vector<std::string> redisLimitScripts();
 
 }  // namespace sy::server

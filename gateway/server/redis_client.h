@@ -1,16 +1,18 @@
-// A small asynchronous Redis client, just enough for the Redis limit store: RESP2 over plain TCP,
+// A small asynchronous Redis client, just enough for the Redis limit store: RESP2 over TCP or TLS,
 // one pipelined connection per worker io_context, Lua scripts called by SHA.
 //
-// Why not hiredis: its async API wants its own event-loop adapter and hands replies to C
-// callbacks, so it would still need the Asio glue written here; the part it would save, the
-// reply parser, is ~100 lines (ReplyParser) and bounded to this client's needs. No new library.
+// Why not hiredis: measured against Debian's hiredis 0.14 async context on an Asio adapter
+// (tests/bench/redis_client_bench.cc; figures in docs/architecture.md, "State stores") it saves
+// no measurable CPU per call, still needs the Asio glue, timeouts and coroutine resumption
+// written here, and 0.14 has neither TLS nor Cluster support. No new library.
 //
 // Connections: the first command awaited on an io_context opens that context's connection
 // (resolve, connect, [AUTH], SELECT db, SCRIPT LOAD of every script) and later commands from the
 // same context share it, pipelined: requests are written in order by one writer coroutine and
 // replies are matched in order by one reader coroutine. A failed connection (refused, reset,
-// protocol error, or a command without a reply within the timeout) is closed, every command in
-// flight on it fails, and the next command reconnects; after a failed connect attempt, commands
+// protocol error, or a command without a reply within the timeout, which one watchdog timer per
+// connection enforces) is closed, every command in flight on it fails, and the next command
+// reconnects; after a failed connect attempt, commands
 // fail at once for kReconnectBackoff instead of each dialing a dead server.
 //
 // Thread-safety: Client is thread-safe. Each connection belongs to one io_context and is touched
@@ -81,15 +83,20 @@ struct Options {
   int db = 0;
   std::string username;  // AUTH username password when set (Redis 6 ACL users)
   std::string password;  // AUTH password when set; never appears in messages
+  // TLS (rediss://): the server's certificate is verified against `tls_ca_file` when set, else
+  // the system's trust store (OpenSSL's default paths, which honour SSL_CERT_FILE and
+  // SSL_CERT_DIR), and must name `host` (DNS name or IP address); SNI is sent for names.
+  bool tls = false;
+  std::string tls_ca_file;
   // Bounds every command from its call to its reply, including (re)connecting when needed.
   std::chrono::milliseconds timeout{50};
   // Lua scripts, SCRIPT LOADed on every new connection and run by index with evalScript().
   std::vector<std::string> scripts;
 };
 
-// Parses `redis://[[username]:password@]host[:port][/db]` (port 6379 and db 0 by default; IPv6
-// hosts in brackets; percent-escapes decoded in the credentials). Error messages never repeat
-// the URL, which may hold a password.
+// Parses `redis://[[username]:password@]host[:port][/db]`, or `rediss://` for TLS (port 6379 and
+// db 0 by default; IPv6 hosts in brackets; percent-escapes decoded in the credentials). Error
+// messages never repeat the URL, which may hold a password.
 Result<Options> parseUrl(std::string_view url);
 
 class Connection;

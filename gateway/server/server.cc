@@ -301,7 +301,7 @@ Result<std::unique_ptr<Server>> Server::create(std::string config_path,
   impl->admin_acceptor.emplace(std::move(*admin));
   if (snapshot->hasLimits() || config.state.store == policies::StateConfig::Store::Redis) {
     auto store = config.state.store == policies::StateConfig::Store::Redis
-                     ? makeRedisLimitStore(config.state)
+                     ? makeRedisLimitStore(config.state, &impl->metrics)
                      : makeLocalLimitStore(config.state);
     if (!store) {
       return std::unexpected(std::move(store.error()));

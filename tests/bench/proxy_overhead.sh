@@ -20,10 +20,13 @@
 # Every process started here is stopped on exit; nginx runs in the foreground from a temp
 # prefix with its own config (the system nginx config and services are never touched).
 #
-# usage: tests/bench/proxy_overhead.sh [--build-dir DIR] [--duration SECONDS] [--quick]
+# usage: tests/bench/proxy_overhead.sh [--build-dir DIR] [--duration SECONDS] [--quick] [--limits-only]
 #   --build-dir DIR   where switchyard and switchyard-mock were built (default: <repo>/build)
 #   --duration S      seconds per wrk run (default 10)
 #   --quick           2-second runs at 16 connections only (CI smoke test)
+#   --limits-only     only the limit stores: sy-sqlite and sy-redis, json at 16 connections, no
+#                     TTFB; prints their CPU per request and the Redis - SQLite difference (the
+#                     two limit rows of the full run minus each other: sy-nodlp cancels out)
 # Exit status: 0 when every step ran cleanly (PASS/MISS against the targets is informational);
 # 1 when a step failed (a binary is missing, a process died, wrk saw socket errors or non-2xx
 # responses, a response was malformed), with the reason on stderr.
@@ -36,6 +39,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD_DIR="$REPO/build"
 DURATION=10
 QUICK=0
+LIMITS_ONLY=0
 TTFB_N=200
 TTFB_WARMUP=20
 REPLY_TOKENS=20  # the mock's content chunks per stream (the per-event figures divide by it)
@@ -50,6 +54,7 @@ while (($#)); do
     --duration) [[ $# -ge 2 ]] || die "--duration needs a value"; DURATION=$2; shift 2 ;;
     --duration=*) DURATION=${1#*=}; shift ;;
     --quick) QUICK=1; shift ;;
+    --limits-only) LIMITS_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -63,6 +68,11 @@ else
 fi
 MODES=(json stream)
 TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic sy-passthrough switchyard sy-full sy-sqlite)
+if ((LIMITS_ONLY)); then
+  MODES=(json)
+  CONNS=(16)
+  TARGETS=(sy-sqlite)  # sy-redis is added when redis-server is found
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
@@ -470,6 +480,25 @@ for mode in "${MODES[@]}"; do
     done
   done
 done
+
+if ((LIMITS_ONLY)); then
+  check_alive
+  [[ -n "${SYR_PID:-}" ]] || die "--limits-only needs redis-server"
+  echo
+  echo "Switchyard limit stores ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, json @16; CPU = gateway (+ redis-server for sy-redis)"
+  printf '%-12s  %9s  %8s  %8s  %10s  %6s\n' target RPS "p50 ms" "p99 ms" "CPU us/req" "bg CPU"
+  for target in "${TARGETS[@]}"; do
+    key="$target|json|16"
+    printf '%-12s  %9s  %8s  %8s  %10s  %6s\n' "$target" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${CPU[$key]}" "${BG[$key]}%"
+  done
+  diff=$(awk -v a="${CPU[sy-redis|json|16]}" -v b="${CPU[sy-sqlite|json|16]}" 'BEGIN { printf "%+.1f", a - b }')
+  result=$(awk -v v="$diff" 'BEGIN { print (v + 0 <= 15) ? "PASS" : "MISS" }')
+  echo "limits (Redis) - limits (SQLite) CPU us/req json @16: $diff (target <= +15: $result)"
+  if command -v redis-cli >/dev/null; then  # redis-server's own time per script call (all runs)
+    echo "redis-server: $(redis-cli -p "$REDIS_PORT" INFO commandstats | tr -d '\r' | grep -E '^cmdstat_(evalsha|eval):' | tr '\n' ' ')"
+  fi
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Time to first byte of streams (sequential requests on one keep-alive connection).

@@ -235,6 +235,11 @@ describe('N replicas sharing one Redis limit store', { timeout: 60_000 }, () => 
     const rejections = await sumOver(replicas, 'switchyard_limit_rejections_total', { limit: 'rpm' });
     assert.equal(rejections, BURST - RPM, 'switchyard_limit_rejections_total{limit="rpm"} over the replicas');
     assert.equal(await sumOver(replicas, 'switchyard_limit_store_errors_total'), 0);
+    // Every admit is one timed Redis call (and every admitted request's settle, once answered).
+    assert.ok(await sumOver(replicas, 'switchyard_redis_duration_seconds_count', { op: 'admit' }) >= BURST,
+      'switchyard_redis_duration_seconds_count{op="admit"} counts every admit');
+    assert.ok(await sumOver(replicas, 'switchyard_redis_duration_seconds_count', { op: 'settle' }) >= 1);
+    assert.equal(await sumOver(replicas, 'switchyard_redis_errors_total'), 0);
     await assertUpstreamHeadersClean(mock, keys);
 
     // The limit holds for any replica afterwards, and an unrelated key is not affected.
@@ -272,6 +277,8 @@ describe('N replicas sharing one Redis limit store', { timeout: 60_000 }, () => 
     }
     const errorsDown = metricValue(await scrapeMetrics(closedGw), 'switchyard_limit_store_errors_total');
     assert.ok(errorsDown >= errorsBefore + 3, `switchyard_limit_store_errors_total ${errorsBefore} -> ${errorsDown}`);
+    const redisDown = metricValue(await scrapeMetrics(closedGw), 'switchyard_redis_errors_total', { op: 'admit', reason: 'unavailable' });
+    assert.ok(redisDown >= 1, `switchyard_redis_errors_total{op="admit",reason="unavailable"} ${redisDown}`);
     assert.ok(closedGw.logLines().some((l) => l.msg === 'limit store unavailable' && l.fail === 'closed'));
 
     for (let i = 0; i < 3; i++) {

@@ -20,6 +20,7 @@
 #include <boost/asio/detached.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <latch>
 #include <optional>
@@ -27,6 +28,7 @@
 
 #include "gateway/server/limit_store.h"
 #include "gateway/server/redis_client.h"
+#include "observability/metrics.h"
 
 extern char** environ;
 
@@ -120,10 +122,19 @@ TEST(RedisUrlTest, ParsesHostPortDbAndCredentials) {
   EXPECT_EQ(v6->port, 7000);
   EXPECT_EQ(v6->username, "");
   EXPECT_EQ(v6->password, "secret");
+  EXPECT_FALSE(v6->tls);
+  auto tls = redis::parseUrl("rediss://limiter:s3cret@redis.internal:6380/2");
+  ASSERT_TRUE(tls) << tls.error().message;
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->host, "redis.internal");
+  EXPECT_EQ(tls->port, 6380);
+  EXPECT_EQ(tls->db, 2);
+  EXPECT_EQ(tls->username, "limiter");
+  EXPECT_EQ(tls->password, "s3cret");
 }
 
 TEST(RedisUrlTest, RejectsBadUrlsWithoutEchoingThem) {
-  for (const char* bad : {"http://h:1", "rediss://h:1", "redis://", "redis://h:0",
+  for (const char* bad : {"http://h:1", "rediss:/h:1", "redis://", "redis://h:0",
                           "redis://h:70000", "redis://h/x", "redis://h/-1", "redis://user@h",
                           "redis://u:topsecret@h:1/db", "redis://h?x=1", "redis://[::1"}) {
     auto parsed = redis::parseUrl(bad);
@@ -205,7 +216,8 @@ class RedisServer {
   }
 
   // Starts redis-server on `port` (0: a free one) and waits until it answers PING (5 s at most).
-  bool start(const std::string& binary, uint16_t port = 0) {
+  // `extra`: more command-line options (e.g. a TLS port next to the plain one).
+  bool start(const std::string& binary, uint16_t port = 0, std::vector<std::string> extra = {}) {
     if (dir_.empty()) {
       char pattern[] = "/tmp/sy-redis-test-XXXXXX";
       if (::mkdtemp(pattern) == nullptr) {
@@ -221,6 +233,7 @@ class RedisServer {
         "",     "--appendonly", "no",      "--dir",       dir_,        "--daemonize",
         "no",   "--logfile",    log,       "--databases", "16",        "--enable-debug-command",
         "local"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& arg : args) {
       argv.push_back(arg.data());
@@ -257,6 +270,7 @@ class RedisServer {
     pid_ = -1;
   }
 
+  const std::string& dir() const { return dir_; }
   void pause() { ::kill(pid_, SIGSTOP); }
   void resume() { ::kill(pid_, SIGCONT); }
   uint16_t port() const { return port_; }
@@ -601,6 +615,215 @@ TEST_F(RedisLimitStoreTest, KeyLayout) {
                                               "sy:{key:a}:rpm", "sy:{key:a}:tpm"}));
   EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "spent"), 60);
   EXPECT_EQ(hashField("sy:{key:a}:day:" + day, "reserved"), 0);
+}
+
+// The windows keep running totals: `sum` over the hash's second fields, `from` (nothing older is
+// left) and `head` (the latest second counted). The hashes are written here as the scripts
+// would have left them at earlier seconds; margins of a few seconds absorb a TIME tick.
+TEST_F(RedisLimitStoreTest, SlidingWindowFoldsExpiredSecondsAwayAndKeepsTheSum) {
+  auto store = makeStore();
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  const auto sec = [&](int64_t offset) { return std::to_string(now + offset); };
+  raw({"HSET", "sy:{key:w}:rpm", sec(-75), "5", sec(-50), "2", sec(-30), "3", "sum", "10", "from",
+       sec(-75), "head", sec(-30)});
+  const std::vector<LimitSubject> subjects = {{"key:w", limits(6)}};
+  EXPECT_TRUE(admit(*store, request("w1", subjects)).admitted);  // 2 + 3 in the window, + 1
+  const Admission refused = admit(*store, request("w2", subjects));
+  expectRefused(refused, "rpm", "key:w", 60);
+  // The oldest live bucket (now - 50) frees one request when it leaves.
+  EXPECT_GE(refused.retry_after.count(), 8);
+  EXPECT_LE(refused.retry_after.count(), 10);
+  EXPECT_EQ(hashField("sy:{key:w}:rpm", "sum"), 6);
+  EXPECT_EQ(raw({"HEXISTS", "sy:{key:w}:rpm", sec(-75)}).integer, 0);  // folded away
+  EXPECT_GE(hashField("sy:{key:w}:rpm", "from"), now - 59);
+  EXPECT_GE(hashField("sy:{key:w}:rpm", "head"), now);
+  // A window whose latest second has left starts afresh.
+  raw({"DEL", "sy:{key:v}:rpm"});
+  raw({"HSET", "sy:{key:v}:rpm", sec(-90), "7", sec(-61), "9", "sum", "16", "from", sec(-90),
+       "head", sec(-61)});
+  EXPECT_TRUE(admit(*store, request("v1", {{"key:v", limits(1)}})).admitted);
+  EXPECT_EQ(hashField("sy:{key:v}:rpm", "sum"), 1);
+  EXPECT_EQ(raw({"HLEN", "sy:{key:v}:rpm"}).integer, 4);  // one second, sum, from, head
+}
+
+TEST_F(RedisLimitStoreTest, WindowWithoutRunningTotalsIsRebuiltOnce) {
+  auto store = makeStore();
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  // As written before running totals: second fields only.
+  raw({"HSET", "sy:{key:l}:tpm", std::to_string(now - 75), "400", std::to_string(now - 20),
+       "300"});
+  const std::vector<LimitSubject> subjects = {{"key:l", limits(0, 1000)}};
+  EXPECT_TRUE(admit(*store, request("l1", subjects, 700)).admitted);  // 300 + 700
+  expectRefused(admit(*store, request("l2", subjects, 1)), "tpm", "key:l", 60);
+  EXPECT_EQ(hashField("sy:{key:l}:tpm", "sum"), 1000);
+  EXPECT_EQ(raw({"HEXISTS", "sy:{key:l}:tpm", std::to_string(now - 75)}).integer, 0);
+}
+
+TEST_F(RedisLimitStoreTest, SecondsAfterAClockStepBackAreNotCounted) {
+  auto store = makeStore();
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  // Counted by a server whose clock was 100 s ahead (a failover to a skewed replica).
+  raw({"HSET", "sy:{key:c}:rpm", std::to_string(now + 100), "5", std::to_string(now - 10), "1",
+       "sum", "6", "from", std::to_string(now - 10), "head", std::to_string(now + 100)});
+  const std::vector<LimitSubject> subjects = {{"key:c", limits(2)}};
+  EXPECT_TRUE(admit(*store, request("c1", subjects)).admitted);  // 1 in the window, + 1
+  expectRefused(admit(*store, request("c2", subjects)), "rpm", "key:c", 60);
+  EXPECT_EQ(hashField("sy:{key:c}:rpm", "sum"), 7);  // the future second stays counted in sum
+  EXPECT_EQ(hashField("sy:{key:c}:rpm", "head"), now + 100);
+}
+
+TEST_F(RedisLimitStoreTest, SteadyStateAdmitAndSettleDoConstantWork) {
+  auto store = makeStore();
+  const std::vector<LimitSubject> subjects = {{"key:s", limits(1000, 1'000'000, 100, 1, 1)},
+                                              {"team:s", limits(1000, 1'000'000, 100, 1, 1)}};
+  const auto first = request("s0", subjects, 100, 10);
+  EXPECT_TRUE(admit(*store, first).admitted);
+  settle(*store, first, 50, 5);
+  // A full minute of buckets, as a busy key has.
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  for (const char* key : {"sy:{key:s}:rpm", "sy:{team:s}:rpm"}) {
+    std::vector<std::string> args = {"HSET", key};
+    int64_t sum = hashField(key, "sum");
+    for (int64_t second = now - 58; second < now - 2; ++second) {
+      args.push_back(std::to_string(second));
+      args.push_back("1");
+      ++sum;
+    }
+    args.insert(args.end(), {"sum", std::to_string(sum), "from", std::to_string(now - 58)});
+    raw(args);
+  }
+  EXPECT_EQ(raw({"CONFIG", "RESETSTAT"}).str, "OK");
+  for (int i = 1; i <= 20; ++i) {
+    const auto req = request("s" + std::to_string(i), subjects, 100, 10);
+    EXPECT_TRUE(admit(*store, req).admitted);
+    settle(*store, req, 50, 5);
+  }
+  const std::string stats = raw({"INFO", "commandstats"}).str;
+  // No full read of a window hash: only its running total and the seconds that left.
+  EXPECT_EQ(stats.find("cmdstat_hgetall"), std::string::npos) << stats;
+}
+
+TEST_F(RedisLimitStoreTest, RecordsLatencyAndErrorsInMetrics) {
+  observability::GatewayMetrics metrics;
+  policies::StateConfig config;
+  config.store = policies::StateConfig::Store::Redis;
+  config.redis_url = url();
+  config.redis_timeout = 100ms;
+  auto store = makeRedisLimitStore(config, &metrics);
+  ASSERT_TRUE(store) << store.error().message;
+  const auto req = request("m1", {{"key:m", limits(10)}});
+  EXPECT_TRUE(admit(**store, req).admitted);
+  settle(**store, req, 1, 0);
+  std::string text = metrics.serialize();
+  EXPECT_NE(text.find("switchyard_redis_duration_seconds_count{op=\"admit\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("switchyard_redis_duration_seconds_count{op=\"settle\"} 1"),
+            std::string::npos);
+  server_.stop();
+  EXPECT_FALSE(run((*store)->admit(request("m2", {{"key:m", limits(10)}}))));
+  text = metrics.serialize();
+  EXPECT_NE(text.find("switchyard_redis_errors_total{op=\"admit\",reason=\"unavailable\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("switchyard_redis_errors_total{op=\"settle\",reason=\"error\"} 0"),
+            std::string::npos);
+}
+
+// rediss:// with an ACL user: the certificate is checked against the CA (SSL_CERT_FILE, which
+// OpenSSL's default trust store honours) and must name the host; AUTH user password follows.
+TEST_F(RedisLimitStoreTest, TlsAndAclUserFromTheUrl) {
+  const std::string dir = server_.dir();
+  const std::string make_certs =
+      "cd '" + dir + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+      "-days 2 -subj /CN=sy-test-ca && openssl req -newkey rsa:2048 -nodes -keyout server.key "
+      "-out server.csr -subj /CN=localhost && printf 'subjectAltName=DNS:localhost\\n' > ext.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
+      "-days 2 -extfile ext.cnf";
+  if (std::system(("(" + make_certs + ") >/dev/null 2>&1").c_str()) != 0) {
+    GTEST_SKIP() << "openssl could not make test certificates";
+  }
+  RedisServer tls_server;
+  const uint16_t tls_port = freeLoopbackPort();
+  if (!tls_server.start(*binary_, 0,
+                        {"--tls-port", std::to_string(tls_port), "--tls-cert-file",
+                         dir + "/server.crt", "--tls-key-file", dir + "/server.key",
+                         "--tls-ca-cert-file", dir + "/ca.crt", "--tls-auth-clients", "no"})) {
+    GTEST_SKIP() << "this redis-server does not start with TLS";
+  }
+  {
+    redis::Options plain = rawOptions();
+    plain.port = tls_server.port();
+    redis::Client admin(plain);
+    const Result<Reply> acl = run(admin.command(
+        {"ACL", "SETUSER", "limiter", "on", ">s3cret", "~sy:*", "+@all", "-@dangerous", "+info"}));
+    ASSERT_TRUE(acl && acl->str == "OK") << (acl ? acl->str : acl.error().message);
+  }
+  const std::string url =
+      "rediss://limiter:s3cret@localhost:" + std::to_string(tls_port) + "/0";
+  ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
+  auto store = makeStore(2000ms, url);
+  const std::vector<LimitSubject> subjects = {{"key:tls", limits(1)}};
+  const Result<Admission> first = run(store->admit(request("t1", subjects)));
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->admitted);
+  expectRefused(admit(*store, request("t2", subjects)), "rpm", "key:tls", 60);
+  // The certificate names localhost, not 127.0.0.1; and without the CA it is not trusted.
+  for (const std::string& wrong :
+       {"rediss://limiter:s3cret@127.0.0.1:" + std::to_string(tls_port) + "/0", url}) {
+    if (wrong != url) {
+      ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
+    }
+    auto untrusted = makeStore(2000ms, wrong);
+    const Result<Admission> refused = run(untrusted->admit(request("t3", subjects)));
+    ::unsetenv("SSL_CERT_FILE");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("TLS handshake failed"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos);
+  }
+  // A wrong password is refused by AUTH, named as such.
+  ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
+  auto wrong_password =
+      makeStore(2000ms, "rediss://limiter:nope@localhost:" + std::to_string(tls_port) + "/0");
+  const Result<Admission> denied = run(wrong_password->admit(request("t4", subjects)));
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_FALSE(denied);
+  EXPECT_NE(denied.error().message.find("AUTH failed"), std::string::npos)
+      << denied.error().message;
+}
+
+// The scripts take the caller's UTC day and month as a hint (ARGV[1..5]) and use it only when
+// its day index is Redis's: a replica whose clock is on another day gets Redis's periods.
+TEST_F(RedisLimitStoreTest, PeriodsComeFromRedisTimeWhenTheCallersDayDisagrees) {
+  const auto [day, month] = periods();
+  const std::vector<std::string> scripts = redisLimitScripts();
+  ASSERT_EQ(scripts.size(), 2u);
+  // admit: tokens 10, micro 5000, id, lease ttl, output 0, least 0, per 0; limits: day budget.
+  for (const std::string& hint_day : {std::string("0"), std::string("99999")}) {
+    const Reply admitted =
+        raw({"EVAL", scripts[0], "1", "sy:{key:h}", hint_day, "1970-01-01", "1970-01", "0", "31",
+             "10", "5000", "h-" + hint_day, "600000", "0", "0", "0", "0", "0", "0",
+             "1000000000", "0"});
+    ASSERT_EQ(admitted.type, Reply::Type::Array) << admitted.str;
+    EXPECT_EQ(admitted.elements.at(0).integer, 1);
+  }
+  EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "reserved"), 10000);
+  EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "reserved"), 10000);
+  EXPECT_EQ(raw({"EXISTS", "sy:{key:h}:day:1970-01-01"}).integer, 0);
+  // settle with a wrong hint releases from the right periods and records the spend there.
+  const Reply settled = raw({"EVAL", scripts[1], "1", "sy:{key:h}", "0", "1970-01-01", "1970-01",
+                             "0", "31", "10", "700", "h-0"});
+  ASSERT_EQ(settled.type, Reply::Type::Integer) << settled.str;
+  EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "reserved"), 5000);
+  EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "spent"), 700);
+  EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "spent"), 700);
+  EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "reserved"), 5000);  // this month's: released
+  // The day's key expires a day after the day ends, computed from Redis's clock too.
+  const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
+  const int64_t ttl = raw({"TTL", "sy:{key:h}:day:" + day}).integer;
+  EXPECT_GT(ttl, 86400);
+  EXPECT_LE(ttl, (now / 86400 + 1) * 86400 + 86400 - now);
 }
 
 TEST_F(RedisLimitStoreTest, NoSubjectsAdmitsWithoutTouchingRedis) {
