@@ -16,6 +16,7 @@
 #include "gateway/server/admin.h"
 #include "gateway/server/health_checker.h"
 #include "gateway/server/pipeline.h"
+#include "gateway/server/policy_watcher.h"
 #include "gateway/server/session.h"
 #include "observability/logging.h"
 
@@ -95,6 +96,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   net::io_context main_io{1};
   std::unique_ptr<HealthChecker> health;  // after main_io: destroyed before it
+  std::unique_ptr<PolicyWatcher> watcher;  // after main_io; null unless server.watch_policy
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;
   net::signal_set signals{main_io, SIGINT, SIGTERM, SIGHUP};
@@ -105,7 +107,11 @@ struct Server::Impl {
   net::awaitable<void> acceptLoop();
   net::awaitable<void> adminLoop();
   void onSignal(const error_code& ec, int signal);
-  void reload();
+  enum class Trigger { Signal, File };
+  void reload(Trigger trigger);
+  void startWatching();
+  void watchFiles(const config::Config& config);
+  void auditReload(const config::Snapshot& from, const config::Snapshot& to, Trigger trigger);
   void drain();
   net::awaitable<void> waitForDrain();
 };
@@ -182,7 +188,7 @@ void Server::Impl::onSignal(const error_code& ec, int signal) {
     return;
   }
   if (signal == SIGHUP) {
-    reload();
+    reload(Trigger::Signal);
     signals.async_wait([this](const error_code& e, int s) { onSignal(e, s); });
     return;
   }
@@ -190,16 +196,29 @@ void Server::Impl::onSignal(const error_code& ec, int signal) {
   drain();
 }
 
-void Server::Impl::reload() {
+// Runs on the main thread: the workers keep serving on the snapshot they hold while the new one
+// is read, validated and built; publish() then swaps it in whole. Requests pin the snapshot at
+// their start, so one in flight finishes on the policy it started with.
+void Server::Impl::reload(Trigger trigger) {
+  const bool by_file = trigger == Trigger::File;
+  const char* trigger_name = by_file ? "file" : "signal";
   const auto current = snapshots.get();
   auto loaded = config::loadConfigFile(config_path);
+  if (loaded && by_file && config::policyVersion(loaded->sources) == current->policyVersion()) {
+    return;  // an editor's touch or a save of the same bytes: nothing to reload
+  }
   std::expected<std::shared_ptr<const config::Snapshot>, config::ConfigErrors> next =
       loaded ? config::Snapshot::build(std::move(*loaded), current->version() + 1)
              : std::unexpected(std::move(loaded.error()));
   if (!next) {
     metrics.config_reload_failures_total.Increment();
+    metrics.policyReloads(false, by_file).Increment();
     for (const auto& error : next.error()) {
-      log::error("config reload rejected; keeping the running policy", {{"error", error.str()}});
+      log::error("config reload rejected; keeping the running policy",
+                 {{"error", error.str()}, {"trigger", trigger_name}});
+    }
+    if (watcher != nullptr) {
+      watchFiles(current->config());  // a directory re-created since is watched again
     }
     return;
   }
@@ -209,9 +228,10 @@ void Server::Impl::reload() {
       old_server.listen.port != new_server.listen.port ||
       old_server.tls.has_value() != new_server.tls.has_value() ||
       old_server.workers != new_server.workers ||
+      old_server.watch_policy != new_server.watch_policy ||
       current->config().admin.listen.port != (*next)->config().admin.listen.port) {
     log::warn(
-        "config reload: listener, TLS and worker changes take effect on "
+        "config reload: listener, TLS, worker and watch_policy changes take effect on "
         "restart only");
   }
   if (limit_store == nullptr && (*next)->hasLimits()) {
@@ -222,9 +242,72 @@ void Server::Impl::reload() {
   config::logLintWarnings((*next)->config());  // as at startup: what `switchyard lint` warns about
   // The backends' live state outlives reloads; the new breaker settings apply to it as it is.
   backend_states->setPolicy((*next)->config().resilience.selection);
+  const std::shared_ptr<const config::Snapshot> published = *next;
   snapshots.publish(std::move(*next));
   metrics.config_reloads_total.Increment();
-  log::info("config reloaded", {{"version", std::to_string(snapshots.get()->version())}});
+  metrics.policyReloads(true, by_file).Increment();
+  auditReload(*current, *published, trigger);
+  if (watcher != nullptr) {
+    watchFiles(published->config());  // includes may have been added or removed
+  }
+  log::info("config reloaded", {{"version", std::to_string(published->version())},
+                                {"policy_version", published->policyVersion()},
+                                {"previous_policy_version", current->policyVersion()},
+                                {"trigger", trigger_name}});
+}
+
+// The reload's own audit record, in the same chain as the requests': which policy replaced which,
+// and who asked. Records of requests decided after it name the new version.
+void Server::Impl::auditReload(const config::Snapshot& from, const config::Snapshot& to,
+                               Trigger trigger) {
+  if (audit_log == nullptr) {
+    return;
+  }
+  observability::AuditRecord record;
+  record.phase = "reload";
+  record.policy_version = to.policyVersion();
+  record.previous_policy_version = from.policyVersion();
+  record.trigger = trigger == Trigger::File ? "file" : "signal";
+  record.outcome = "ok";
+  audit_log->append(
+      std::move(record),
+      [m = &metrics](const Status& status) {
+        if (!status) {
+          m->audit_errors_total.Increment();
+          log::error("the reload's audit record was not written",
+                     {{"error", status.error().message}});
+        }
+      },
+      observability::AuditLog::Wait::Durable);
+}
+
+void Server::Impl::startWatching() {
+  if (!snapshots.get()->config().server.watch_policy) {
+    return;
+  }
+  auto created = PolicyWatcher::create(main_io, std::chrono::milliseconds(300),
+                                       [this] { reload(Trigger::File); });
+  if (!created) {
+    log::error("cannot watch the policy files; SIGHUP still reloads",
+               {{"error", created.error().message}});
+    return;
+  }
+  watcher = std::move(*created);
+  watchFiles(snapshots.get()->config());
+}
+
+void Server::Impl::watchFiles(const config::Config& config) {
+  std::vector<std::string> files;
+  for (const config::SourceMap::File& file : config.sources.files) {
+    files.push_back(file.path);
+  }
+  if (files.empty()) {
+    files.push_back(config_path);
+  }
+  if (auto watched = watcher->watch(files); !watched) {
+    log::error("policy file watch incomplete; SIGHUP still reloads",
+               {{"error", watched.error().message}});
+  }
 }
 
 void Server::Impl::drain() {
@@ -234,6 +317,9 @@ void Server::Impl::drain() {
   error_code ignored;
   data_acceptor->close(ignored);
   health->stop();
+  if (watcher != nullptr) {
+    watcher->stop();
+  }
   for (auto& worker : workers) {
     net::post(worker->io, [w = worker.get()] { w->idle.closeAll(); });
   }
@@ -369,13 +455,15 @@ int Server::run() {
                           {"address", config.server.listen.host},
                           {"port", std::to_string(dataPort())},
                           {"tls", config.server.tls ? "true" : "false"},
-                          {"workers", std::to_string(impl.workers.size())}});
+                          {"workers", std::to_string(impl.workers.size())},
+                          {"policy_version", impl.snapshots.get()->policyVersion()}});
   log::info("listening", {{"listener", "admin"},
                           {"address", config.admin.listen.host},
                           {"port", std::to_string(adminPort())}});
   net::co_spawn(impl.main_io, impl.acceptLoop(), net::detached);
   net::co_spawn(impl.main_io, impl.adminLoop(), net::detached);
   impl.health->start();
+  impl.startWatching();
   impl.signals.async_wait([&impl](const error_code& e, int s) { impl.onSignal(e, s); });
   impl.main_io.run();
   for (auto& worker : impl.workers) {
