@@ -10,6 +10,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "gateway/config/lint.h"
@@ -108,7 +110,20 @@ struct Server::Impl {
   net::awaitable<void> adminLoop();
   void onSignal(const error_code& ec, int signal);
   enum class Trigger { Signal, File };
+  using Built = std::expected<std::shared_ptr<const config::Snapshot>, config::ConfigErrors>;
+  // Reloads are serialized: one build at a time on reload_thread; a trigger that arrives during
+  // it is kept (the latest one) and runs after it. These three are main-thread only.
+  std::thread reload_thread;  // joined before the next build, after main_io.run() and at exit
+  bool reloading = false;
+  std::optional<Trigger> pending_reload;
   void reload(Trigger trigger);
+  void finishReload(Trigger trigger, const std::shared_ptr<const config::Snapshot>& current,
+                    Built next);
+  void joinReloadThread() {
+    if (reload_thread.joinable()) {
+      reload_thread.join();
+    }
+  }
   void startWatching();
   void watchFiles(const config::Config& config);
   void auditReload(const config::Snapshot& from, const config::Snapshot& to, Trigger trigger);
@@ -196,20 +211,53 @@ void Server::Impl::onSignal(const error_code& ec, int signal) {
   drain();
 }
 
-// Runs on the main thread: the workers keep serving on the snapshot they hold while the new one
-// is read, validated and built; publish() then swaps it in whole. Requests pin the snapshot at
-// their start, so one in flight finishes on the policy it started with.
+// The files are read, validated and the snapshot built (RE2 sets, TLS contexts, classifier) on
+// a thread of its own, so neither the workers nor the main thread's acceptor and admin listener
+// wait for it; finishReload() then publishes it on the main thread, whole. Requests pin the
+// snapshot at their start, so one in flight finishes on the policy it started with.
 void Server::Impl::reload(Trigger trigger) {
+  if (reloading) {
+    pending_reload = trigger;
+    return;
+  }
+  joinReloadThread();  // the previous build posted its result already
+  reloading = true;
+  auto current = snapshots.get();
+  try {
+    reload_thread = std::thread([this, trigger, current] {
+      auto loaded = config::loadConfigFile(config_path);
+      Built next = nullptr;  // null: the files are unchanged, nothing to reload
+      if (!loaded) {
+        next = std::unexpected(std::move(loaded.error()));
+      } else if (trigger == Trigger::Signal ||
+                 config::policyVersion(loaded->sources) != current->policyVersion()) {
+        next = config::Snapshot::build(std::move(*loaded), current->version() + 1);
+      }
+      net::post(main_io, [this, trigger, current, next = std::move(next)]() mutable {
+        finishReload(trigger, current, std::move(next));
+      });
+    });
+  } catch (const std::system_error& e) {
+    reloading = false;
+    log::error("config reload: cannot start its thread; keeping the running policy",
+               {{"error", e.what()}});
+  }
+}
+
+void Server::Impl::finishReload(Trigger trigger,
+                                const std::shared_ptr<const config::Snapshot>& current,
+                                Built next) {
+  reloading = false;
+  if (pending_reload) {  // after this one is applied: the files may have changed again since
+    const Trigger again = *pending_reload;
+    pending_reload.reset();
+    net::post(main_io, [this, again] { reload(again); });
+  }
+  if (next && *next == nullptr) {
+    return;  // an editor's touch or a save of the same bytes
+  }
   const bool by_file = trigger == Trigger::File;
   const char* trigger_name = by_file ? "file" : "signal";
-  const auto current = snapshots.get();
-  auto loaded = config::loadConfigFile(config_path);
-  if (loaded && by_file && config::policyVersion(loaded->sources) == current->policyVersion()) {
-    return;  // an editor's touch or a save of the same bytes: nothing to reload
-  }
-  std::expected<std::shared_ptr<const config::Snapshot>, config::ConfigErrors> next =
-      loaded ? config::Snapshot::build(std::move(*loaded), current->version() + 1)
-             : std::unexpected(std::move(loaded.error()));
   if (!next) {
     metrics.config_reload_failures_total.Increment();
     metrics.policyReloads(false, by_file).Increment();
@@ -354,6 +402,7 @@ net::awaitable<void> Server::Impl::waitForDrain() {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
+  impl_->joinReloadThread();  // it posts to main_io: done before main_io goes
   for (auto& worker : impl_->workers) {
     worker->guard.reset();
     worker->io.stop();
@@ -466,6 +515,7 @@ int Server::run() {
   impl.startWatching();
   impl.signals.async_wait([&impl](const error_code& e, int s) { impl.onSignal(e, s); });
   impl.main_io.run();
+  impl.joinReloadThread();
   for (auto& worker : impl.workers) {
     if (worker->thread.joinable()) {
       worker->thread.join();
