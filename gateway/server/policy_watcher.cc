@@ -14,8 +14,8 @@ namespace {
 
 // A file replaced (rename-over-write, cp, k8s-style moves), written in place, created or
 // removed: anything after which the file's bytes may differ.
-constexpr uint32_t kDirectoryEvents = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM |
-                                      IN_CREATE | IN_DELETE | IN_ONLYDIR;
+constexpr uint32_t kDirectoryEvents =
+    IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ONLYDIR;
 
 std::pair<std::string, std::string> splitPath(const std::string& file) {
   const std::filesystem::path path(file);
@@ -33,13 +33,14 @@ Result<std::unique_ptr<PolicyWatcher>> PolicyWatcher::create(net::io_context& io
     return makeError(ErrorCode::Unavailable, ErrorSource::Internal,
                      std::string("server.watch_policy: inotify_init1: ") + std::strerror(errno));
   }
-  return std::unique_ptr<PolicyWatcher>(
-      new PolicyWatcher(io, fd, debounce, std::move(on_change)));
+  return std::unique_ptr<PolicyWatcher>(new PolicyWatcher(io, fd, debounce, std::move(on_change)));
 }
 
 PolicyWatcher::PolicyWatcher(net::io_context& io, int fd, std::chrono::milliseconds debounce,
                              std::function<void()> on_change)
-    : descriptor_(io, fd), debounce_timer_(io), debounce_(debounce),
+    : descriptor_(io, fd),
+      debounce_timer_(io),
+      debounce_(debounce),
       on_change_(std::move(on_change)) {
   arm();
 }
@@ -65,8 +66,8 @@ Status PolicyWatcher::watch(const std::vector<std::string>& files) {
   for (auto& [directory, names] : wanted) {
     // Adding an existing watch again returns its wd: a directory removed and re-created since
     // (its old watch then got IN_IGNORED) is watched anew.
-    const int wd = ::inotify_add_watch(descriptor_.native_handle(), directory.c_str(),
-                                       kDirectoryEvents);
+    const int wd =
+        ::inotify_add_watch(descriptor_.native_handle(), directory.c_str(), kDirectoryEvents);
     if (wd < 0) {
       failures += (failures.empty() ? "" : "; ") + directory + ": " + std::strerror(errno);
       continue;

@@ -88,7 +88,7 @@ struct Server::Impl {
   observability::GatewayMetrics metrics;
   SharedState shared{snapshots, metrics};
   std::unique_ptr<LimitStore> limit_store;
-  std::unique_ptr<observability::AuditLog> audit_log;  // before the workers: they append to it
+  std::unique_ptr<observability::AuditLog> audit_log;     // before the workers: they append to it
   std::unique_ptr<router::BackendStates> backend_states;  // outlives reloads: keyed by name
   std::unique_ptr<net::ssl::context> server_tls;  // sessions on the workers hold streams of it
   // The workers are declared before main_io, so they are destroyed after it: the acceptor's
@@ -97,7 +97,7 @@ struct Server::Impl {
   // after the worker's io_context is a use-after-free.
   std::vector<std::unique_ptr<Worker>> workers;
   net::io_context main_io{1};
-  std::unique_ptr<HealthChecker> health;  // after main_io: destroyed before it
+  std::unique_ptr<HealthChecker> health;   // after main_io: destroyed before it
   std::unique_ptr<PolicyWatcher> watcher;  // after main_io; null unless server.watch_policy
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;

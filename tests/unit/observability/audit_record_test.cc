@@ -26,7 +26,8 @@ TEST(AuditRecordTest, CanonicalLineHasFixedKeyOrderNoWhitespaceAndFixedNumberFor
   EXPECT_EQ(text,
             "{\"seq\":7,\"boot_id\":\"0123456789abcdef0123456789abcdef\",\"phase\":\"decision\","
             "\"time\":\"2026-01-02T03:04:05.678Z\",\"policy_version\":\"3f2a9c0d1e4b5a67\","
-            "\"request_id\":\"req-2\",\"key_id\":\"analytics-batch\",\"team\":\"team-a\",\"endpoint\":\"chat\",\"requested_model\":\"auto\","
+            "\"request_id\":\"req-2\",\"key_id\":\"analytics-batch\",\"team\":\"team-a\","
+            "\"endpoint\":\"chat\",\"requested_model\":\"auto\","
             "\"model\":\"llama-3.1-8b\",\"tier\":\"local\",\"backend\":\"llama-local\",\"rule\":"
             "\"pii-stays-local\",\"sensitivity\":\"confidential\",\"difficulty\":{\"score\":0.2500,"
             "\"label\":\"easy\"},\"findings\":[{\"detector\":\"pii.email\",\"count\":2,\"action\":"
