@@ -80,6 +80,10 @@ Result<std::unique_ptr<net::ssl::context>> makeServerTls(const config::TlsConfig
   return context;
 }
 
+// How long the policy files must be quiet after a change before it is reloaded: an editor's save
+// (temp file, rename, chmod) or a deployment writing several included files is read whole.
+constexpr std::chrono::milliseconds kPolicyWatchDebounce{300};
+
 }  // namespace
 
 struct Server::Impl {
@@ -225,13 +229,18 @@ void Server::Impl::reload(Trigger trigger) {
   auto current = snapshots.get();
   try {
     reload_thread = std::thread([this, trigger, current] {
-      auto loaded = config::loadConfigFile(config_path);
       Built next = nullptr;  // null: the files are unchanged, nothing to reload
-      if (!loaded) {
-        next = std::unexpected(std::move(loaded.error()));
-      } else if (trigger == Trigger::Signal ||
-                 config::policyVersion(loaded->sources) != current->policyVersion()) {
-        next = config::Snapshot::build(std::move(*loaded), current->version() + 1);
+      try {                  // the boundary of this thread: nothing may escape it (std::terminate)
+        auto loaded = config::loadConfigFile(config_path);
+        if (!loaded) {
+          next = std::unexpected(std::move(loaded.error()));
+        } else if (trigger == Trigger::Signal ||
+                   config::policyVersion(loaded->sources) != current->policyVersion()) {
+          next = config::Snapshot::build(std::move(*loaded), current->version() + 1);
+        }
+      } catch (const std::exception& e) {
+        next = std::unexpected(config::ConfigErrors{
+            config::ConfigError{config_path, 0, 0, std::string("internal error: ") + e.what()}});
       }
       net::post(main_io, [this, trigger, current, next = std::move(next)]() mutable {
         finishReload(trigger, current, std::move(next));
@@ -333,7 +342,7 @@ void Server::Impl::startWatching() {
   if (!snapshots.get()->config().server.watch_policy) {
     return;
   }
-  auto created = PolicyWatcher::create(main_io, std::chrono::milliseconds(300),
+  auto created = PolicyWatcher::create(main_io, kPolicyWatchDebounce,
                                        [this] { reload(Trigger::File); });
   if (!created) {
     log::error("cannot watch the policy files; SIGHUP still reloads",
