@@ -205,6 +205,9 @@ class MemberReader {
 void readContent(MemberReader& reader, const boost::json::object& object, AuditRecord& record) {
   reader.string("phase", record.phase);
   reader.string("time", record.time);
+  reader.string("policy_version", record.policy_version);
+  reader.string("previous_policy_version", record.previous_policy_version);
+  reader.string("trigger", record.trigger);
   reader.string("request_id", record.request_id);
   reader.string("client_request_id", record.client_request_id);
   reader.string("key_id", record.key_id);
@@ -306,6 +309,17 @@ std::string auditContentMembers(const AuditRecord& record) {
   appendMember(out, "phase", record.phase);
   out.push_back(',');
   appendMember(out, "time", record.time);
+  const std::pair<std::string_view, const std::string*> optional[] = {
+      {"policy_version", &record.policy_version},
+      {"previous_policy_version", &record.previous_policy_version},
+      {"trigger", &record.trigger},
+  };
+  for (const auto& [key, value] : optional) {
+    if (!value->empty()) {
+      out.push_back(',');
+      appendMember(out, key, *value);
+    }
+  }
   const std::pair<std::string_view, const std::string*> strings[] = {
       {"request_id", &record.request_id},
       {"key_id", &record.key_id},

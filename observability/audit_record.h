@@ -3,7 +3,8 @@
 // from the policy, counts and numbers: never prompt text or matched values (the caller's duty).
 //
 // Canonical line: one JSON object, no whitespace, keys in this fixed order:
-//   seq, boot_id, phase, time, request_id[, client_request_id], key_id, team, endpoint,
+//   seq, boot_id, phase, time[, policy_version[, previous_policy_version][, trigger]],
+//   request_id[, client_request_id], key_id, team, endpoint,
 //   requested_model, model, tier, backend, rule, sensitivity, difficulty{score,label},
 //   findings[{detector,count,action}], outcome, status, tokens{prompt,completion[,cached]},
 //   cost_usd, latency_ms, prev_hash, hash
@@ -39,8 +40,16 @@ struct AuditFinding {
 
 struct AuditRecord {
   // Set by the caller.
-  std::string phase;  // "decision" (written before forwarding) | "completion" (after)
-  std::string time;   // RFC 3339 UTC with ms (formatAuditTime); "" = filled in by AuditLog::append
+  // "decision" (written before forwarding) | "completion" (after) | "reload" (a new policy took
+  // effect: no request members are meaningful then, outcome is "ok")
+  std::string phase;
+  std::string time;  // RFC 3339 UTC with ms (formatAuditTime); "" = filled in by AuditLog::append
+  // The policy that decided the request (config::policyVersion; a reload record: the new one).
+  // These three are written only when not empty, so records from before they existed verify and
+  // read back unchanged.
+  std::string policy_version;
+  std::string previous_policy_version;  // reload records: the policy it replaced
+  std::string trigger;                  // reload records: "signal" | "file"
   std::string request_id;         // the gateway's, unique per request
   std::string client_request_id;  // the client's x-request-id; written only when not empty
   std::string key_id;

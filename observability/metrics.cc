@@ -113,7 +113,17 @@ GatewayMetrics::GatewayMetrics()
       config_reload_failures_total(
           counter(*registry_, "switchyard_config_reload_failures_total",
                   "Policy reloads rejected as invalid; the running policy stayed.")
-              .Add({})) {}
+              .Add({})),
+      policy_reloads_total(counter(*registry_, "switchyard_policy_reloads_total",
+                                   "Policy reload attempts by result (ok: the new policy took "
+                                   "effect; error: rejected, the running one stayed) and trigger "
+                                   "(signal: SIGHUP; file: a watched policy file changed).")) {
+  for (const bool ok : {true, false}) {
+    for (const bool by_file : {false, true}) {
+      policyReloads(ok, by_file);
+    }
+  }
+}
 
 const prometheus::Histogram::BucketBoundaries& GatewayMetrics::latencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets{

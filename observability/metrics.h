@@ -79,6 +79,13 @@ class GatewayMetrics {
   prometheus::Counter& session_exceptions_total;
   prometheus::Counter& config_reloads_total;          // successful reloads
   prometheus::Counter& config_reload_failures_total;  // rejected files; the old policy stays
+  // {result="ok"|"error", trigger="signal"|"file"}: every reload attempt (all four children are
+  // exported from the start, at 0).
+  prometheus::Family<prometheus::Counter>& policy_reloads_total;
+  prometheus::Counter& policyReloads(bool ok, bool by_file) {
+    return policy_reloads_total.Add(
+        {{"result", ok ? "ok" : "error"}, {"trigger", by_file ? "file" : "signal"}});
+  }
 
   // Text exposition format 0.0.4 of everything registered.
   std::string serialize() const;

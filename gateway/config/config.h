@@ -52,6 +52,9 @@ struct ServerConfig {
   uint32_t workers = 0;  // 0 = one per hardware thread
   std::chrono::milliseconds shutdown_grace{20'000};
   bool access_log = true;  // one JSON line per request on stderr
+  // Reload the policy when its file or any included file changes (inotify, debounced), as well
+  // as on SIGHUP. Off by default: a deployment opts in to edits taking effect unsignalled.
+  bool watch_policy = false;
   // Browser apps on these origins may call the data plane (CORS); empty: no CORS headers, and
   // OPTIONS is not answered as a preflight. "*" allows any origin.
   struct Cors {
@@ -113,6 +116,7 @@ struct SourceMap {
   struct File {
     std::string path;    // as written in `include:`, resolved against the including file's folder
     int first_line = 0;  // the 1-based line number of its line 1
+    std::string contents;  // the bytes read (without a BOM): the policy version hashes them
   };
   std::vector<File> files;
 

@@ -90,11 +90,13 @@ void decodeCors(Decoder& decoder, const Located& where, ServerConfig::Cors& out)
 void decodeServer(Decoder& decoder, const Located& where, ServerConfig& out) {
   const Mapping server(
       decoder, where,
-      {{"listen", "workers", "shutdown_grace", "tls", "limits", "access_log", "cors"}});
+      {{"listen", "workers", "shutdown_grace", "tls", "limits", "access_log", "cors",
+        "watch_policy"}});
   decoder.readListenAddress(server.optional("listen"), out.listen);
   decoder.readInteger(server.optional("workers"), out.workers, 0);
   decoder.readDuration(server.optional("shutdown_grace"), out.shutdown_grace);
   decoder.readBool(server.optional("access_log"), out.access_log);
+  decoder.readBool(server.optional("watch_policy"), out.watch_policy);
   if (const auto tls = server.optional("tls")) {
     decodeTls(decoder, *tls, out.tls);
   }

@@ -78,7 +78,7 @@ class Assembler {
   std::optional<YAML::Node> load(const std::string& text, const std::string& path,
                                  const fs::path& canonical) {
     const int first_line = next_line_;
-    sources_.files.push_back({path, first_line});
+    sources_.files.push_back({path, first_line, text});
     next_line_ = first_line + static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
     std::optional<YAML::Node> root =
         parseDocument(decoder_, std::string(static_cast<size_t>(first_line - 1), '\n') + text);
@@ -166,7 +166,7 @@ class Assembler {
       contents.remove_prefix(3);
     }
     if (onlyComments(contents)) {  // a team's file with nothing (left) in it: no sections
-      sources_.files.push_back({path.string(), next_line_});
+      sources_.files.push_back({path.string(), next_line_, std::string(contents)});
       next_line_ += static_cast<int>(std::count(contents.begin(), contents.end(), '\n')) + 1;
       return YAML::Node(YAML::NodeType::Map);
     }

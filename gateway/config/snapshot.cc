@@ -1,5 +1,6 @@
 #include "gateway/config/snapshot.h"
 
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include <cstdlib>
@@ -30,10 +31,29 @@ Result<std::shared_ptr<boost::asio::ssl::context>> makeClientTls(const BackendSp
 
 }  // namespace
 
+std::string policyVersion(const SourceMap& sources) {
+  std::string assembled;
+  for (const SourceMap::File& file : sources.files) {
+    assembled += std::to_string(file.contents.size());  // length-prefixed: no two splits collide
+    assembled += ':';
+    assembled += file.contents;
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(assembled.data()), assembled.size(), digest);
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < kPolicyVersionLength / 2; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
 std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
     Config config, uint64_t version, bool read_upstream_keys) {
   std::shared_ptr<Snapshot> snapshot(new Snapshot());
   snapshot->version_ = version;
+  snapshot->policy_version_ = config::policyVersion(config.sources);
   snapshot->config_ = std::move(config);
   ConfigErrors errors;
   auto fail = [&](std::string message) {

@@ -35,6 +35,13 @@ struct BackendRuntime {
   size_t index = 0;                                // position in backends, for per-worker pools
 };
 
+// The policy version: the first kPolicyVersionLength lowercase hex digits of the SHA-256 of
+// every file the policy was assembled from (the main file, then its includes, in SourceMap
+// order, each length-prefixed). Any edit to any file changes it; a reload of unchanged files
+// keeps it. Named by every audit record and by the reload records.
+inline constexpr size_t kPolicyVersionLength = 16;
+std::string policyVersion(const SourceMap& sources);
+
 class Snapshot {
  public:
   // Builds connectors, TLS client contexts and the catalog, and reads upstream keys from the
@@ -49,7 +56,9 @@ class Snapshot {
   const router::Catalog& catalog() const { return *catalog_; }
   const BackendRuntime& backend(const BackendSpec& spec) const;
   const std::vector<BackendRuntime>& backends() const { return backends_; }
-  uint64_t version() const { return version_; }
+  uint64_t version() const { return version_; }  // 1 at startup, +1 per reload
+  // policyVersion(config().sources): what the policy's text was, across restarts and reloads.
+  const std::string& policyVersion() const { return policy_version_; }
 
   // The compiled DLP detectors and the policy's actions on their findings.
   const policies::DlpEngine& dlpEngine() const { return *dlp_engine_; }
@@ -81,6 +90,7 @@ class Snapshot {
   double difficulty_threshold_ = 0.5;
   bool has_limits_ = false;
   uint64_t version_ = 0;
+  std::string policy_version_;
 };
 
 class SnapshotHolder {

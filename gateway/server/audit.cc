@@ -11,8 +11,8 @@
 #include "observability/logging.h"
 
 // g++ 12 misreports Asio's coroutine frame allocator here (awaitable_frame_base's sized
-// operator delete "mismatched" with its operator new): a known false positive of -Werror builds
-// (as in forward.cc); it appeared when the decision record gained the difficulty domain.
+// operator delete "mismatched" with its operator new): a known false positive of -Werror builds,
+// as in forward.cc.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace sy::server {
@@ -21,6 +21,7 @@ namespace {
 observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_view phase) {
   observability::AuditRecord record;
   record.phase = phase;
+  record.policy_version = ctx.config->policyVersion();
   record.request_id = ctx.request_id;
   record.client_request_id = ctx.client_request_id;
   if (ctx.principal != nullptr) {

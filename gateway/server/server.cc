@@ -10,12 +10,15 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "gateway/config/lint.h"
 #include "gateway/server/admin.h"
 #include "gateway/server/health_checker.h"
 #include "gateway/server/pipeline.h"
+#include "gateway/server/policy_watcher.h"
 #include "gateway/server/session.h"
 #include "observability/logging.h"
 
@@ -77,6 +80,10 @@ Result<std::unique_ptr<net::ssl::context>> makeServerTls(const config::TlsConfig
   return context;
 }
 
+// How long the policy files must be quiet after a change before it is reloaded: an editor's save
+// (temp file, rename, chmod) or a deployment writing several included files is read whole.
+constexpr std::chrono::milliseconds kPolicyWatchDebounce{300};
+
 }  // namespace
 
 struct Server::Impl {
@@ -85,7 +92,7 @@ struct Server::Impl {
   observability::GatewayMetrics metrics;
   SharedState shared{snapshots, metrics};
   std::unique_ptr<LimitStore> limit_store;
-  std::unique_ptr<observability::AuditLog> audit_log;  // before the workers: they append to it
+  std::unique_ptr<observability::AuditLog> audit_log;     // before the workers: they append to it
   std::unique_ptr<router::BackendStates> backend_states;  // outlives reloads: keyed by name
   std::unique_ptr<net::ssl::context> server_tls;  // sessions on the workers hold streams of it
   // The workers are declared before main_io, so they are destroyed after it: the acceptor's
@@ -94,7 +101,8 @@ struct Server::Impl {
   // after the worker's io_context is a use-after-free.
   std::vector<std::unique_ptr<Worker>> workers;
   net::io_context main_io{1};
-  std::unique_ptr<HealthChecker> health;  // after main_io: destroyed before it
+  std::unique_ptr<HealthChecker> health;   // after main_io: destroyed before it
+  std::unique_ptr<PolicyWatcher> watcher;  // after main_io; null unless server.watch_policy
   std::optional<tcp::acceptor> data_acceptor;
   std::optional<tcp::acceptor> admin_acceptor;
   net::signal_set signals{main_io, SIGINT, SIGTERM, SIGHUP};
@@ -105,7 +113,24 @@ struct Server::Impl {
   net::awaitable<void> acceptLoop();
   net::awaitable<void> adminLoop();
   void onSignal(const error_code& ec, int signal);
-  void reload();
+  enum class Trigger { Signal, File };
+  using Built = std::expected<std::shared_ptr<const config::Snapshot>, config::ConfigErrors>;
+  // Reloads are serialized: one build at a time on reload_thread; a trigger that arrives during
+  // it is kept (the latest one) and runs after it. These three are main-thread only.
+  std::thread reload_thread;  // joined before the next build, after main_io.run() and at exit
+  bool reloading = false;
+  std::optional<Trigger> pending_reload;
+  void reload(Trigger trigger);
+  void finishReload(Trigger trigger, const std::shared_ptr<const config::Snapshot>& current,
+                    Built next);
+  void joinReloadThread() {
+    if (reload_thread.joinable()) {
+      reload_thread.join();
+    }
+  }
+  void startWatching();
+  void watchFiles(const config::Config& config);
+  void auditReload(const config::Snapshot& from, const config::Snapshot& to, Trigger trigger);
   void drain();
   net::awaitable<void> waitForDrain();
 };
@@ -182,7 +207,7 @@ void Server::Impl::onSignal(const error_code& ec, int signal) {
     return;
   }
   if (signal == SIGHUP) {
-    reload();
+    reload(Trigger::Signal);
     signals.async_wait([this](const error_code& e, int s) { onSignal(e, s); });
     return;
   }
@@ -190,16 +215,67 @@ void Server::Impl::onSignal(const error_code& ec, int signal) {
   drain();
 }
 
-void Server::Impl::reload() {
-  const auto current = snapshots.get();
-  auto loaded = config::loadConfigFile(config_path);
-  std::expected<std::shared_ptr<const config::Snapshot>, config::ConfigErrors> next =
-      loaded ? config::Snapshot::build(std::move(*loaded), current->version() + 1)
-             : std::unexpected(std::move(loaded.error()));
+// The files are read, validated and the snapshot built (RE2 sets, TLS contexts, classifier) on
+// a thread of its own, so neither the workers nor the main thread's acceptor and admin listener
+// wait for it; finishReload() then publishes it on the main thread, whole. Requests pin the
+// snapshot at their start, so one in flight finishes on the policy it started with.
+void Server::Impl::reload(Trigger trigger) {
+  if (reloading) {
+    pending_reload = trigger;
+    return;
+  }
+  joinReloadThread();  // the previous build posted its result already
+  reloading = true;
+  auto current = snapshots.get();
+  try {
+    reload_thread = std::thread([this, trigger, current] {
+      Built next = nullptr;  // null: the files are unchanged, nothing to reload
+      try {                  // the boundary of this thread: nothing may escape it (std::terminate)
+        auto loaded = config::loadConfigFile(config_path);
+        if (!loaded) {
+          next = std::unexpected(std::move(loaded.error()));
+        } else if (trigger == Trigger::Signal ||
+                   config::policyVersion(loaded->sources) != current->policyVersion()) {
+          next = config::Snapshot::build(std::move(*loaded), current->version() + 1);
+        }
+      } catch (const std::exception& e) {
+        next = std::unexpected(config::ConfigErrors{
+            config::ConfigError{config_path, 0, 0, std::string("internal error: ") + e.what()}});
+      }
+      net::post(main_io, [this, trigger, current, next = std::move(next)]() mutable {
+        finishReload(trigger, current, std::move(next));
+      });
+    });
+  } catch (const std::system_error& e) {
+    reloading = false;
+    log::error("config reload: cannot start its thread; keeping the running policy",
+               {{"error", e.what()}});
+  }
+}
+
+void Server::Impl::finishReload(Trigger trigger,
+                                const std::shared_ptr<const config::Snapshot>& current,
+                                Built next) {
+  reloading = false;
+  if (pending_reload) {  // after this one is applied: the files may have changed again since
+    const Trigger again = *pending_reload;
+    pending_reload.reset();
+    net::post(main_io, [this, again] { reload(again); });
+  }
+  if (next && *next == nullptr) {
+    return;  // an editor's touch or a save of the same bytes
+  }
+  const bool by_file = trigger == Trigger::File;
+  const char* trigger_name = by_file ? "file" : "signal";
   if (!next) {
     metrics.config_reload_failures_total.Increment();
+    metrics.policyReloads(false, by_file).Increment();
     for (const auto& error : next.error()) {
-      log::error("config reload rejected; keeping the running policy", {{"error", error.str()}});
+      log::error("config reload rejected; keeping the running policy",
+                 {{"error", error.str()}, {"trigger", trigger_name}});
+    }
+    if (watcher != nullptr) {
+      watchFiles(current->config());  // a directory re-created since is watched again
     }
     return;
   }
@@ -209,9 +285,10 @@ void Server::Impl::reload() {
       old_server.listen.port != new_server.listen.port ||
       old_server.tls.has_value() != new_server.tls.has_value() ||
       old_server.workers != new_server.workers ||
+      old_server.watch_policy != new_server.watch_policy ||
       current->config().admin.listen.port != (*next)->config().admin.listen.port) {
     log::warn(
-        "config reload: listener, TLS and worker changes take effect on "
+        "config reload: listener, TLS, worker and watch_policy changes take effect on "
         "restart only");
   }
   if (limit_store == nullptr && (*next)->hasLimits()) {
@@ -222,9 +299,72 @@ void Server::Impl::reload() {
   config::logLintWarnings((*next)->config());  // as at startup: what `switchyard lint` warns about
   // The backends' live state outlives reloads; the new breaker settings apply to it as it is.
   backend_states->setPolicy((*next)->config().resilience.selection);
+  const std::shared_ptr<const config::Snapshot> published = *next;
   snapshots.publish(std::move(*next));
   metrics.config_reloads_total.Increment();
-  log::info("config reloaded", {{"version", std::to_string(snapshots.get()->version())}});
+  metrics.policyReloads(true, by_file).Increment();
+  auditReload(*current, *published, trigger);
+  if (watcher != nullptr) {
+    watchFiles(published->config());  // includes may have been added or removed
+  }
+  log::info("config reloaded", {{"version", std::to_string(published->version())},
+                                {"policy_version", published->policyVersion()},
+                                {"previous_policy_version", current->policyVersion()},
+                                {"trigger", trigger_name}});
+}
+
+// The reload's own audit record, in the same chain as the requests': which policy replaced which,
+// and who asked. Records of requests decided after it name the new version.
+void Server::Impl::auditReload(const config::Snapshot& from, const config::Snapshot& to,
+                               Trigger trigger) {
+  if (audit_log == nullptr) {
+    return;
+  }
+  observability::AuditRecord record;
+  record.phase = "reload";
+  record.policy_version = to.policyVersion();
+  record.previous_policy_version = from.policyVersion();
+  record.trigger = trigger == Trigger::File ? "file" : "signal";
+  record.outcome = "ok";
+  audit_log->append(
+      std::move(record),
+      [m = &metrics](const Status& status) {
+        if (!status) {
+          m->audit_errors_total.Increment();
+          log::error("the reload's audit record was not written",
+                     {{"error", status.error().message}});
+        }
+      },
+      observability::AuditLog::Wait::Durable);
+}
+
+void Server::Impl::startWatching() {
+  if (!snapshots.get()->config().server.watch_policy) {
+    return;
+  }
+  auto created = PolicyWatcher::create(main_io, kPolicyWatchDebounce,
+                                       [this] { reload(Trigger::File); });
+  if (!created) {
+    log::error("cannot watch the policy files; SIGHUP still reloads",
+               {{"error", created.error().message}});
+    return;
+  }
+  watcher = std::move(*created);
+  watchFiles(snapshots.get()->config());
+}
+
+void Server::Impl::watchFiles(const config::Config& config) {
+  std::vector<std::string> files;
+  for (const config::SourceMap::File& file : config.sources.files) {
+    files.push_back(file.path);
+  }
+  if (files.empty()) {
+    files.push_back(config_path);
+  }
+  if (auto watched = watcher->watch(files); !watched) {
+    log::error("policy file watch incomplete; SIGHUP still reloads",
+               {{"error", watched.error().message}});
+  }
 }
 
 void Server::Impl::drain() {
@@ -234,6 +374,9 @@ void Server::Impl::drain() {
   error_code ignored;
   data_acceptor->close(ignored);
   health->stop();
+  if (watcher != nullptr) {
+    watcher->stop();
+  }
   for (auto& worker : workers) {
     net::post(worker->io, [w = worker.get()] { w->idle.closeAll(); });
   }
@@ -268,6 +411,7 @@ net::awaitable<void> Server::Impl::waitForDrain() {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
+  impl_->joinReloadThread();  // it posts to main_io: done before main_io goes
   for (auto& worker : impl_->workers) {
     worker->guard.reset();
     worker->io.stop();
@@ -369,15 +513,18 @@ int Server::run() {
                           {"address", config.server.listen.host},
                           {"port", std::to_string(dataPort())},
                           {"tls", config.server.tls ? "true" : "false"},
-                          {"workers", std::to_string(impl.workers.size())}});
+                          {"workers", std::to_string(impl.workers.size())},
+                          {"policy_version", impl.snapshots.get()->policyVersion()}});
   log::info("listening", {{"listener", "admin"},
                           {"address", config.admin.listen.host},
                           {"port", std::to_string(adminPort())}});
   net::co_spawn(impl.main_io, impl.acceptLoop(), net::detached);
   net::co_spawn(impl.main_io, impl.adminLoop(), net::detached);
   impl.health->start();
+  impl.startWatching();
   impl.signals.async_wait([&impl](const error_code& e, int s) { impl.onSignal(e, s); });
   impl.main_io.run();
+  impl.joinReloadThread();
   for (auto& worker : impl.workers) {
     if (worker->thread.joinable()) {
       worker->thread.join();

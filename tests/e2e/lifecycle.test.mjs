@@ -344,7 +344,7 @@ describe('switchyard lint and startup validation', { timeout: 120_000 }, () => {
   after(stopAll);
 
   const expectedErrors = (file) => [
-    `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits, access_log, cors)`,
+    `${file}:3:3: server.colour: unknown key (expected one of: listen, workers, shutdown_grace, tls, limits, access_log, cors, watch_policy)`,
     `${file}:4:26: server.limits.idle_timeout: invalid duration '5 parsecs' (use e.g. 500ms, 10s, 2m, 1h)`,
     `${file}:13:25: tiers.local.backends[1]: unknown backend 'nope'`,
     `${file}:15:16: models.x.backend: unknown backend 'ghost'`,

@@ -109,6 +109,16 @@ TEST(AccessLogConfigTest, OnByDefaultAndCanBeTurnedOff) {
   EXPECT_FALSE(off->server.access_log);
 }
 
+TEST(WatchPolicyConfigTest, OffByDefaultAndCanBeTurnedOn) {
+  const auto off = loadConfigString(std::string(kCatalog), "policy.yaml");
+  ASSERT_TRUE(off.has_value());
+  EXPECT_FALSE(off->server.watch_policy);
+  const auto on =
+      loadConfigString("server: {watch_policy: true}\n" + std::string(kCatalog), "policy.yaml");
+  ASSERT_TRUE(on.has_value());
+  EXPECT_TRUE(on->server.watch_policy);
+}
+
 const std::vector<ErrorCase> kAccountingCases = {
     {"UnknownBaselineBackend", "accounting: {baseline: gpt}\n" + std::string(kCatalog),
      {"policy.yaml:1:24: accounting.baseline: unknown backend 'gpt' (give a backend name or "
@@ -120,6 +130,8 @@ const std::vector<ErrorCase> kAccountingCases = {
      {"policy.yaml:1:14: accounting.currency: unknown key (expected one of: baseline)"}},
     {"AccessLogNotABool", "server: {access_log: loud}\n" + std::string(kCatalog),
      {"policy.yaml:1:22: server.access_log: expected true or false, got 'loud'"}},
+    {"WatchPolicyNotABool", "server: {watch_policy: often}\n" + std::string(kCatalog),
+     {"policy.yaml:1:24: server.watch_policy: expected true or false, got 'often'"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Accounting, ConfigErrorTest, testing::ValuesIn(kAccountingCases),

@@ -57,7 +57,7 @@ const std::vector<ErrorCase> kServerCases = {
     {"UnknownKey",
      server("  lmits: {}\n"),
      {"policy.yaml:2:3: server.lmits: unknown key (expected one of: listen, workers, "
-      "shutdown_grace, tls, limits, access_log, cors)"}},
+      "shutdown_grace, tls, limits, access_log, cors, watch_policy)"}},
     {"CorsOrigins",
      server("  cors: {allow_origins: ['https://app.example.com', 'http://localhost:3000'], "
             "max_age: 1h}\n"),

@@ -25,8 +25,9 @@ TEST(AuditRecordTest, CanonicalLineHasFixedKeyOrderNoWhitespaceAndFixedNumberFor
   const std::string text = canonicalAuditText(chained(sampleRecord(2), 7));
   EXPECT_EQ(text,
             "{\"seq\":7,\"boot_id\":\"0123456789abcdef0123456789abcdef\",\"phase\":\"decision\","
-            "\"time\":\"2026-01-02T03:04:05.678Z\",\"request_id\":\"req-2\",\"key_id\":\"analytics-"
-            "batch\",\"team\":\"team-a\",\"endpoint\":\"chat\",\"requested_model\":\"auto\","
+            "\"time\":\"2026-01-02T03:04:05.678Z\",\"policy_version\":\"3f2a9c0d1e4b5a67\","
+            "\"request_id\":\"req-2\",\"key_id\":\"analytics-batch\",\"team\":\"team-a\","
+            "\"endpoint\":\"chat\",\"requested_model\":\"auto\","
             "\"model\":\"llama-3.1-8b\",\"tier\":\"local\",\"backend\":\"llama-local\",\"rule\":"
             "\"pii-stays-local\",\"sensitivity\":\"confidential\",\"difficulty\":{\"score\":0.2500,"
             "\"label\":\"easy\"},\"findings\":[{\"detector\":\"pii.email\",\"count\":2,\"action\":"
@@ -145,6 +146,31 @@ TEST(AuditRecordTest, ClientRequestIdFollowsRequestIdOnlyWhenSetAndReadsBack) {
   ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
   EXPECT_EQ(parsed->client_request_id, "client-7");
   EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
+TEST(AuditRecordTest, ReloadRecordNamesBothPolicyVersionsAndItsTriggerAndReadsBack) {
+  const AuditRecord record = chained(sampleRecord(7), 7);
+  const std::string text = canonicalAuditText(record);
+  EXPECT_NE(text.find("\"phase\":\"reload\",\"time\":\"2026-01-02T03:04:05.678Z\","
+                      "\"policy_version\":\"3f2a9c0d1e4b5a67\",\"previous_policy_version\":"
+                      "\"0a1b2c3d4e5f6789\",\"trigger\":\"file\",\"request_id\":\"\""),
+            std::string::npos)
+      << text;
+  const auto parsed = parseAuditRecord(withAuditHash(text, auditHash(text, "")));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->policy_version, "3f2a9c0d1e4b5a67");
+  EXPECT_EQ(parsed->previous_policy_version, "0a1b2c3d4e5f6789");
+  EXPECT_EQ(parsed->trigger, "file");
+  EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
+TEST(AuditRecordTest, RecordsWithoutAPolicyVersionKeepTheirOlderLineUnchanged) {
+  AuditRecord record = chained(sampleRecord(2), 2);
+  record.policy_version.clear();
+  const std::string text = canonicalAuditText(record);
+  EXPECT_EQ(text.find("policy_version"), std::string::npos);
+  EXPECT_NE(text.find("\"time\":\"2026-01-02T03:04:05.678Z\",\"request_id\""), std::string::npos);
+  EXPECT_EQ(text.find("trigger"), std::string::npos);
 }
 
 TEST(AuditRecordTest, ParseNamesTheMissingOrMistypedMember) {

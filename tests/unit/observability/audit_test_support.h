@@ -35,7 +35,8 @@ class TempDir {
   std::string path_;
 };
 
-// A decision or completion record whose fields depend on `i` (never any prompt text).
+// A decision or completion record whose fields depend on `i` (never any prompt text); every
+// i % 10 == 7 is a policy reload record instead.
 inline AuditRecord sampleRecord(int i) {
   AuditRecord record;
   record.phase = i % 2 == 0 ? "decision" : "completion";
@@ -58,6 +59,17 @@ inline AuditRecord sampleRecord(int i) {
   record.tokens = {static_cast<uint64_t>(100 + i), static_cast<uint64_t>(20 + i)};
   record.cost_usd = 0.000125 * i;
   record.latency_ms = 12.5 + i;
+  record.policy_version = "3f2a9c0d1e4b5a67";
+  if (i % 10 == 7) {  // the policy was reloaded here: a record of its own, in the same chain
+    AuditRecord reload;
+    reload.phase = "reload";
+    reload.time = record.time;
+    reload.policy_version = "3f2a9c0d1e4b5a67";
+    reload.previous_policy_version = "0a1b2c3d4e5f6789";
+    reload.trigger = "file";
+    reload.outcome = "ok";
+    return reload;
+  }
   return record;
 }
 

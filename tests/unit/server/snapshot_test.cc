@@ -27,6 +27,34 @@ BackendSpec backend(std::string name) {
   return spec;
 }
 
+SourceMap sourcesOf(std::vector<std::string> contents) {
+  SourceMap sources;
+  for (size_t i = 0; i < contents.size(); ++i) {
+    sources.files.push_back({"file" + std::to_string(i) + ".yaml", 1, std::move(contents[i])});
+  }
+  return sources;
+}
+
+TEST(PolicyVersionTest, IsTheSha256PrefixOfEveryFileLengthPrefixed) {
+  // As `printf '5:a: 1\n' | sha256sum | cut -c1-16` gives.
+  const std::string version = policyVersion(sourcesOf({"a: 1\n"}));
+  EXPECT_EQ(version, "e5f50a38d3ff97ac");
+  EXPECT_EQ(version, policyVersion(sourcesOf({"a: 1\n"})));
+  EXPECT_NE(version, policyVersion(sourcesOf({"a: 2\n"})));
+  // Bytes moved from one file to the next are a different policy.
+  EXPECT_NE(policyVersion(sourcesOf({"ab", "c"})), policyVersion(sourcesOf({"a", "bc"})));
+  EXPECT_NE(policyVersion(sourcesOf({"a: 1\n", "b: 1\n"})), version);
+}
+
+TEST(PolicyVersionTest, TheSnapshotCarriesTheVersionOfItsSources) {
+  Config config = configWith({backend("a")});
+  config.sources = sourcesOf({"backends: []\n", "keys: []\n"});
+  const std::string expected = policyVersion(config.sources);
+  auto snapshot = Snapshot::build(std::move(config), 1);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ((*snapshot)->policyVersion(), expected);
+}
+
 TEST(SnapshotTest, ReadsTheUpstreamKeyFromTheNamedEnvironmentVariable) {
   ::setenv("SY_TEST_UPSTREAM_KEY", "sk-test-123", 1);
   BackendSpec spec = backend("a");
