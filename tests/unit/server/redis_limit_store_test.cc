@@ -1,6 +1,6 @@
 // The Redis limit store against a real redis-server on loopback (started per test on a free
-// port, no persistence, killed at the end; skipped when redis-server is not installed): every
-// limit admits exactly N then refuses, refusals change nothing, reservations are replaced by
+// port, no persistence, killed at the end; a missing redis-server fails, install-deps installs it):
+// every limit admits exactly N then refuses, refusals change nothing, reservations are replaced by
 // settle, three stores standing for three replicas enforce one global limit exactly, and an
 // unreachable or hung Redis is an Error within the timeout, recovered from once it is back.
 // Also the client's RESP2 parser and URL parsing, which need no server.
@@ -134,8 +134,8 @@ TEST(RedisUrlTest, ParsesHostPortDbAndCredentials) {
 }
 
 TEST(RedisUrlTest, RejectsBadUrlsWithoutEchoingThem) {
-  for (const char* bad : {"http://h:1", "rediss:/h:1", "redis://", "redis://h:0",
-                          "redis://h:70000", "redis://h/x", "redis://h/-1", "redis://user@h",
+  for (const char* bad : {"http://h:1", "rediss:/h:1", "redis://", "redis://h:0", "redis://h:70000",
+                          "redis://h/x", "redis://h/-1", "redis://user@h",
                           "redis://u:topsecret@h:1/db", "redis://h?x=1", "redis://[::1"}) {
     auto parsed = redis::parseUrl(bad);
     ASSERT_FALSE(parsed) << bad;
@@ -650,8 +650,7 @@ TEST_F(RedisLimitStoreTest, WindowWithoutRunningTotalsIsRebuiltOnce) {
   auto store = makeStore();
   const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
   // As written before running totals: second fields only.
-  raw({"HSET", "sy:{key:l}:tpm", std::to_string(now - 75), "400", std::to_string(now - 20),
-       "300"});
+  raw({"HSET", "sy:{key:l}:tpm", std::to_string(now - 75), "400", std::to_string(now - 20), "300"});
   const std::vector<LimitSubject> subjects = {{"key:l", limits(0, 1000)}};
   EXPECT_TRUE(admit(*store, request("l1", subjects, 700)).admitted);  // 300 + 700
   expectRefused(admit(*store, request("l2", subjects, 1)), "tpm", "key:l", 60);
@@ -734,22 +733,24 @@ TEST_F(RedisLimitStoreTest, RecordsLatencyAndErrorsInMetrics) {
 TEST_F(RedisLimitStoreTest, TlsAndAclUserFromTheUrl) {
   const std::string dir = server_.dir();
   const std::string make_certs =
-      "cd '" + dir + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+      "cd '" + dir +
+      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
       "-days 2 -subj /CN=sy-test-ca && openssl req -newkey rsa:2048 -nodes -keyout server.key "
-      "-out server.csr -subj /CN=localhost && printf 'subjectAltName=DNS:localhost\\n' > ext.cnf && "
+      "-out server.csr -subj /CN=localhost && printf 'subjectAltName=DNS:localhost\\n' > ext.cnf "
+      "&& "
       "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
       "-days 2 -extfile ext.cnf";
-  if (std::system(("(" + make_certs + ") >/dev/null 2>&1").c_str()) != 0) {
-    GTEST_SKIP() << "openssl could not make test certificates";
-  }
+  // openssl and Debian's redis-server (built with TLS) come from scripts/install-deps: a missing
+  // one fails the test instead of passing it unseen.
+  ASSERT_EQ(std::system(("(" + make_certs + ") >/dev/null 2>&1").c_str()), 0)
+      << "openssl could not make test certificates";
   RedisServer tls_server;
   const uint16_t tls_port = freeLoopbackPort();
-  if (!tls_server.start(*binary_, 0,
-                        {"--tls-port", std::to_string(tls_port), "--tls-cert-file",
-                         dir + "/server.crt", "--tls-key-file", dir + "/server.key",
-                         "--tls-ca-cert-file", dir + "/ca.crt", "--tls-auth-clients", "no"})) {
-    GTEST_SKIP() << "this redis-server does not start with TLS";
-  }
+  ASSERT_TRUE(tls_server.start(*binary_, 0,
+                               {"--tls-port", std::to_string(tls_port), "--tls-cert-file",
+                                dir + "/server.crt", "--tls-key-file", dir + "/server.key",
+                                "--tls-ca-cert-file", dir + "/ca.crt", "--tls-auth-clients", "no"}))
+      << "this redis-server does not start with TLS";
   {
     redis::Options plain = rawOptions();
     plain.port = tls_server.port();
@@ -758,8 +759,7 @@ TEST_F(RedisLimitStoreTest, TlsAndAclUserFromTheUrl) {
         {"ACL", "SETUSER", "limiter", "on", ">s3cret", "~sy:*", "+@all", "-@dangerous", "+info"}));
     ASSERT_TRUE(acl && acl->str == "OK") << (acl ? acl->str : acl.error().message);
   }
-  const std::string url =
-      "rediss://limiter:s3cret@localhost:" + std::to_string(tls_port) + "/0";
+  const std::string url = "rediss://limiter:s3cret@localhost:" + std::to_string(tls_port) + "/0";
   ::setenv("SSL_CERT_FILE", (dir + "/ca.crt").c_str(), 1);
   auto store = makeStore(2000ms, url);
   const std::vector<LimitSubject> subjects = {{"key:tls", limits(1)}};
@@ -802,9 +802,9 @@ TEST_F(RedisLimitStoreTest, PeriodsComeFromRedisTimeWhenTheCallersDayDisagrees) 
   // admit: tokens 10, micro 5000, id, lease ttl, output 0, least 0, per 0; limits: day budget.
   for (const std::string& hint_day : {std::string("0"), std::string("99999")}) {
     const Reply admitted =
-        raw({"EVAL", scripts[0], "1", "sy:{key:h}", hint_day, "1970-01-01", "1970-01", "0", "31",
-             "10", "5000", "h-" + hint_day, "600000", "0", "0", "0", "0", "0", "0",
-             "1000000000", "0"});
+        raw({"EVAL", scripts[0], "1",    "sy:{key:h}",    hint_day, "1970-01-01", "1970-01", "0",
+             "31",   "10",       "5000", "h-" + hint_day, "600000", "0",          "0",       "0",
+             "0",    "0",        "0",    "1000000000",    "0"});
     ASSERT_EQ(admitted.type, Reply::Type::Array) << admitted.str;
     EXPECT_EQ(admitted.elements.at(0).integer, 1);
   }
