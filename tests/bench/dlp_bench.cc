@@ -6,6 +6,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -163,6 +165,19 @@ void BM_ScanClean(benchmark::State& state) {
   scanBenchmark(state, cleanText(static_cast<size_t>(state.range(0))));
 }
 BENCHMARK(BM_ScanClean)->Arg(1 << 10)->Arg(16 << 10)->Arg(1 << 20)->Unit(benchmark::kMicrosecond);
+
+// The prompt of the proxy benchmark's request (tests/bench/chat_request.json, scanned whole as
+// one text): what DLP costs per request in tests/bench/proxy_overhead.sh's `switchyard` row.
+void BM_ScanBenchRequest(benchmark::State& state) {
+  std::ifstream in(std::string(SY_SOURCE_DIR) + "/tests/bench/chat_request.json", std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) {
+    state.SkipWithError("tests/bench/chat_request.json not found");
+    return;
+  }
+  scanBenchmark(state, text);
+}
+BENCHMARK(BM_ScanBenchRequest)->Unit(benchmark::kMicrosecond);
 
 // The default pack plus gitleaks' default configuration as a rule pack (dlp.rule_packs), read
 // from ../shared/data next to the repository; skipped when the file is not there.
