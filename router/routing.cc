@@ -133,6 +133,10 @@ Status checkRule(const RouteRuleSpec& rule, const std::string& path, const Catal
 
 }  // namespace
 
+std::string_view toString(ConversationBasis basis) {
+  return basis == ConversationBasis::FirstTurn ? "first_turn" : "latest_turn";
+}
+
 std::string_view toString(RouteAction action) {
   return action == RouteAction::Block ? "block" : "route";
 }

@@ -77,9 +77,18 @@ struct RouteRuleSpec {
 };
 
 // `difficulty:` — the classifier's settings.
+// Which user turn of a conversation the difficulty is judged on. FirstTurn: the conversation's
+// opening request (the task), so every later turn (a tool result, "thanks", a new question)
+// gets the first turn's label and stays on its tier unless another condition of the rules
+// (sensitivity, detectors, models, ...) changes; LatestTurn: each turn is judged on its own last
+// user message, earlier user turns as context.
+enum class ConversationBasis : uint8_t { FirstTurn, LatestTurn };
+std::string_view toString(ConversationBasis basis);  // "first_turn" | "latest_turn"
+
 struct DifficultySpec {
   std::optional<double> threshold;  // score >= threshold -> complex; nullopt: the model's own
   std::string model = "builtin";    // "builtin" or the path of a weights file
+  ConversationBasis conversation = ConversationBasis::FirstTurn;
 };
 
 struct RoutingSpec {

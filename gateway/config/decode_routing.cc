@@ -34,6 +34,10 @@ constexpr std::array<std::pair<std::string_view, Transform>, 3> kTransforms{{
     {"mask", Transform::Mask},
     {"pseudonymize", Transform::Pseudonymize},
 }};
+constexpr std::array<std::pair<std::string_view, router::ConversationBasis>, 2> kBases{{
+    {"first_turn", router::ConversationBasis::FirstTurn},
+    {"latest_turn", router::ConversationBasis::LatestTurn},
+}};
 constexpr std::array<std::pair<std::string_view, bool>, 2> kDifficultyLabels{{
     {"routine", false},
     {"complex", true},
@@ -378,7 +382,7 @@ RouteRuleSpec decodeRule(RoutingContext& ctx, const Located& where, NameIndex& n
 }
 
 void decodeDifficulty(Decoder& decoder, const Located& where, router::DifficultySpec& out) {
-  const Mapping difficulty(decoder, where, {{"threshold", "model"}});
+  const Mapping difficulty(decoder, where, {{"threshold", "model", "conversation"}});
   const auto threshold = difficulty.optional("threshold");
   double value = 0;
   if (decoder.readNumber(threshold, value)) {
@@ -390,6 +394,8 @@ void decodeDifficulty(Decoder& decoder, const Located& where, router::Difficulty
     }
   }
   decoder.readNonEmptyString(difficulty.optional("model"), out.model);
+  decoder.readEnum(difficulty.optional("conversation"), kBases, "conversation basis",
+                   out.conversation);
 }
 
 }  // namespace

@@ -72,6 +72,10 @@ class Snapshot {
   const router::RouteTable& routes() const { return *routes_; }
   const router::DifficultyModel& difficulty() const { return *difficulty_; }
   double difficultyThreshold() const { return difficulty_threshold_; }
+  // Which user turn a conversation's difficulty is judged on (difficulty.conversation).
+  router::ConversationBasis conversationBasis() const {
+    return config_.routing.difficulty.conversation;
+  }
 
   // True when some key or declared team has a rate limit or budget: the gateway then needs a
   // limit store.

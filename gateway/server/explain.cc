@@ -168,7 +168,14 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
                                      {"label", label},
                                      {"high_stakes", ctx.difficulty->high_stakes},
                                      {"domain", router::toString(ctx.difficulty->domain)},
-                                     {"threshold", threshold}};
+                                     {"threshold", threshold},
+                                     {"basis", router::toString(snapshot->conversationBasis())}};
+    if (ctx.latest_turn_difficulty) {
+      // The conversation is judged on its first user turn; what its latest turn alone scores.
+      out["difficulty"].as_object()["latest_turn"] = json::object{
+          {"score", ctx.latest_turn_difficulty->score},
+          {"label", router::toString(ctx.latest_turn_difficulty->label(threshold))}};
+    }
   } else {
     out["difficulty"] = nullptr;  // embeddings are not classified
   }

@@ -17,8 +17,10 @@
 namespace sy::server {
 namespace {
 
-// x-switchyard-route: tier=…; backend=…; model=…; rule=…[; overridden=true]. `overridden` says
-// the policy sent the request somewhere other than the model the client named.
+// x-switchyard-route: tier=…; backend=…; model=…; rule=…[; overridden=true][; difficulty=first-turn].
+// `overridden` says the policy sent the request somewhere other than the model the client named;
+// `difficulty=first-turn` that the conversation was judged on its first user turn
+// (difficulty.conversation) and its latest turn alone would have been labelled otherwise.
 std::string routeHeader(const RequestContext& ctx, const BackendSpec& backend) {
   std::string value = "tier=";
   value += ctx.tier.empty() ? "-" : ctx.tier;
@@ -32,6 +34,12 @@ std::string routeHeader(const RequestContext& ctx, const BackendSpec& backend) {
   }
   if (ctx.overridden) {
     value += "; overridden=true";
+  }
+  if (ctx.difficulty && ctx.latest_turn_difficulty) {
+    const double threshold = ctx.config->difficultyThreshold();
+    if (ctx.difficulty->label(threshold) != ctx.latest_turn_difficulty->label(threshold)) {
+      value += "; difficulty=first-turn";
+    }
   }
   return value;
 }

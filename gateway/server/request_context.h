@@ -90,6 +90,9 @@ struct RequestContext {
   // The classify and route phases: the difficulty estimate, the routing rule that decided, and
   // whether it replaced the model the client asked for.
   std::optional<router::DifficultyScore> difficulty;
+  // With difficulty.conversation: first_turn and more than one user turn: what the latest user
+  // turn alone scores (explain shows it; the route header says when its label differs).
+  std::optional<router::DifficultyScore> latest_turn_difficulty;
   Capabilities needs{false, false, false};  // what the request uses: tools, images, JSON mode
   const router::RouteRuleSpec* rule = nullptr;
   bool overridden = false;

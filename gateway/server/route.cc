@@ -114,31 +114,46 @@ void classifyBody(RequestContext& ctx) {
   if (messages == nullptr || !messages->is_array()) {
     return;
   }
-  // Every message's text in order, except that the last user message goes last: the classifier
-  // reads the last segment as the request and the others as context.
-  std::vector<std::string_view> texts;
-  texts.reserve(messages->get_array().size());
-  const json::object* last_user = nullptr;
+  // What the conversation asks: the client's instructions (system, developer) and its user
+  // turns. Assistant text and tool output are not the client's request (a tool's 40-hour
+  // forecast must not make "Weather in Paris?" hard) and are left out.
+  std::vector<std::string_view> instructions;
+  std::vector<const json::object*> user_turns;
   for (const json::value& message : messages->get_array()) {
     const json::object* object = message.if_object();
-    if (object == nullptr) {
+    const json::value* role = object != nullptr ? object->if_contains("role") : nullptr;
+    if (role == nullptr || !role->is_string()) {
       continue;
     }
-    const json::value* role = object->if_contains("role");
-    if (role != nullptr && role->is_string() && role->get_string() == "user") {
-      last_user = object;
+    if (role->get_string() == "user") {
+      user_turns.push_back(object);
+    } else if (role->get_string() == "system" || role->get_string() == "developer") {
+      appendContent(object->if_contains("content"), instructions);
     }
   }
-  for (const json::value& message : messages->get_array()) {
-    const json::object* object = message.if_object();
-    if (object != nullptr && object != last_user) {
-      appendContent(object->if_contains("content"), texts);
+  const router::DifficultyModel& model = ctx.config->difficulty();
+  // The classifier reads the last segment as the request and the others as context: the
+  // instructions, then the user turns before the one judged.
+  auto scoreTurn = [&](size_t judged) {
+    std::vector<std::string_view> texts = instructions;
+    for (size_t i = 0; i <= judged && i < user_turns.size(); ++i) {
+      appendContent(user_turns[i]->if_contains("content"), texts);
     }
+    return model.score(texts);
+  };
+  if (user_turns.empty()) {
+    ctx.difficulty = model.score(instructions);
+    return;
   }
-  if (last_user != nullptr) {
-    appendContent(last_user->if_contains("content"), texts);
+  const size_t latest = user_turns.size() - 1;
+  if (ctx.config->conversationBasis() == router::ConversationBasis::LatestTurn || latest == 0) {
+    ctx.difficulty = scoreTurn(latest);
+    return;
   }
-  ctx.difficulty = ctx.config->difficulty().score(texts);
+  // A conversation keeps the difficulty of the request it opened with, so its later turns stay
+  // on the tier it started on unless another condition of the rules changes.
+  ctx.difficulty = scoreTurn(0);
+  ctx.latest_turn_difficulty = scoreTurn(latest);
 }
 
 Result<RoutePlan> decideRoute(RequestContext& ctx) {

@@ -43,6 +43,7 @@ describe('router', { timeout: 240_000 }, () => {
   let localB;
   let cloud;
   let secret;
+  let routerPolicy;
 
   before(async () => {
     [localA, localB, cloud] = await Promise.all([startMock('local-a'), startMock('local-b'), startMock('cloud')]);
@@ -73,6 +74,7 @@ describe('router', { timeout: 240_000 }, () => {
       { name: 'hard-goes-out', when: { difficulty: 'complex', models: ['auto'] }, route: 'frontier' },
       { name: 'routine-stays-local', when: { models: ['auto'] }, route: 'local' },
     ];
+    routerPolicy = config;
     gateway = await startGateway(config);
   });
 
@@ -134,6 +136,42 @@ describe('router', { timeout: 240_000 }, () => {
     assert.equal(followUp.status, 200, followUp.body);
     assert.equal(route(followUp).rule, route(first).rule);
     assert.equal(route(followUp).tier, route(first).tier);
+  });
+
+  test('a conversation keeps the tier it started on: a hard later turn stays local and the response says so; explain shows both judgments', TIMEOUT, async () => {
+    const opening = { role: 'user', content: ROUTINE };
+    const later = [opening, { role: 'assistant', content: 'Could you please send the report?' }, { role: 'user', content: COMPLEX }];
+    const res = await post(gateway, '/v1/chat/completions', { model: 'auto', messages: later });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(route(res).rule, 'routine-stays-local');
+    assert.equal(route(res).tier, 'local');
+    assert.equal(route(res).difficulty, 'first-turn', 'the header says the first turn decided');
+    const explained = runCli(['explain', '--config', gateway.configFile], { input: JSON.stringify({ model: 'auto', messages: later }) });
+    assert.equal(explained.code, 0, explained.stderr);
+    const decision = JSON.parse(explained.stdout);
+    assert.equal(decision.difficulty.basis, 'first_turn');
+    assert.equal(decision.difficulty.label, 'routine');
+    assert.equal(decision.difficulty.latest_turn.label, 'complex');
+    // Sensitivity still moves the conversation inward (never out): a card in a later turn of a
+    // conversation that opened hard keeps it home.
+    const hard = [{ role: 'user', content: COMPLEX }, { role: 'assistant', content: 'At 7pm.' }, { role: 'user', content: `Thanks. Charge card ${CARD}.` }];
+    const inward = await post(gateway, '/v1/chat/completions', { model: 'auto', messages: hard });
+    assert.equal(inward.status, 200, inward.body);
+    assert.equal(route(inward).rule, 'restricted-stays-home');
+    // A single-turn request has no `latest_turn` and no header mark.
+    const single = await send('auto', COMPLEX);
+    assert.equal(route(single).difficulty, undefined);
+  });
+
+  test('difficulty.conversation: latest_turn judges each turn on its own last user message', TIMEOUT, async () => {
+    const config = JSON.parse(JSON.stringify(routerPolicy));
+    config.difficulty = { conversation: 'latest_turn' };
+    const other = await startGateway(config);
+    const later = [{ role: 'user', content: ROUTINE }, { role: 'assistant', content: 'Sure.' }, { role: 'user', content: COMPLEX }];
+    const res = await post(other, '/v1/chat/completions', { model: 'auto', messages: later });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(route(res).rule, 'hard-goes-out');
+    assert.equal(route(res).difficulty, undefined);
   });
 
   test('complex with PII goes to the frontier pseudonymized, and the answer restores the value', TIMEOUT, async () => {

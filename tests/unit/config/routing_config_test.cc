@@ -71,7 +71,7 @@ const std::string kComparisonRule = "(expected >=, >, <=, < or == and a number, 
 const std::vector<ErrorCase> kDifficultyCases = {
     {"UnknownKey",
      top("difficulty:\n  treshold: 0.5\n"),
-     {at("2:3", "difficulty.treshold: unknown key (expected one of: threshold, model)")}},
+     {at("2:3", "difficulty.treshold: unknown key (expected one of: threshold, model, conversation)")}},
     {"IsAScalar",
      top("difficulty: high\n"),
      {at("1:13", "difficulty: expected a mapping, got 'high'")}},
@@ -84,7 +84,15 @@ const std::vector<ErrorCase> kDifficultyCases = {
     {"ModelEmpty",
      top("difficulty: {model: ''}\n"),
      {at("1:21", "difficulty.model: must not be empty")}},
-    {"Valid", top("difficulty: {threshold: 0.55, model: /var/lib/switchyard/d.bin}\n"), {}},
+    {"ConversationUnknown",
+     top("difficulty: {conversation: last}\n"),
+     {at("1:28",
+         "difficulty.conversation: unknown conversation basis 'last' (expected one of: "
+         "first_turn, latest_turn)")}},
+    {"Valid",
+     top("difficulty: {threshold: 0.55, model: /var/lib/switchyard/d.bin, conversation: "
+         "latest_turn}\n"),
+     {}},
     {"Null", top("difficulty: ~\n"), {}},
 };
 
@@ -450,6 +458,7 @@ TEST(RoutingConfigTest, OmittedSectionsKeepTheDefaults) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_FALSE(loaded->routing.difficulty.threshold.has_value());
   EXPECT_EQ(loaded->routing.difficulty.model, "builtin");
+  EXPECT_EQ(loaded->routing.difficulty.conversation, router::ConversationBasis::FirstTurn);
   EXPECT_TRUE(loaded->routing.rules.empty());
 }
 
