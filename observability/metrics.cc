@@ -117,7 +117,12 @@ GatewayMetrics::GatewayMetrics()
       policy_reloads_total(counter(*registry_, "switchyard_policy_reloads_total",
                                    "Policy reload attempts by result (ok: the new policy took "
                                    "effect; error: rejected, the running one stayed) and trigger "
-                                   "(signal: SIGHUP; file: a watched policy file changed).")) {
+                                   "(signal: SIGHUP; file: a watched policy file changed).")),
+      difficulty_judge_total(counter(*registry_, "switchyard_difficulty_judge_total",
+                                     "Second opinions asked of difficulty.judge, by outcome.")),
+      difficulty_judge_duration_seconds(
+          histogram(*registry_, "switchyard_difficulty_judge_duration_seconds",
+                    "Time from sending a prompt to difficulty.judge to its grade.")) {
   for (const bool ok : {true, false}) {
     for (const bool by_file : {false, true}) {
       policyReloads(ok, by_file);

@@ -82,6 +82,10 @@ class GatewayMetrics {
   // {result="ok"|"error", trigger="signal"|"file"}: every reload attempt (all four children are
   // exported from the start, at 0).
   prometheus::Family<prometheus::Counter>& policy_reloads_total;
+  // difficulty.judge: consultations by outcome (agreed, overruled, timeout, failed, skipped_dlp)
+  // and the duration of those that reached the judge backend.
+  prometheus::Family<prometheus::Counter>& difficulty_judge_total;
+  prometheus::Family<prometheus::Histogram>& difficulty_judge_duration_seconds;
   prometheus::Counter& policyReloads(bool ok, bool by_file) {
     return policy_reloads_total.Add(
         {{"result", ok ? "ok" : "error"}, {"trigger", by_file ? "file" : "signal"}});

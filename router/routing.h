@@ -4,6 +4,7 @@
 // every worker. Lives in the snapshot.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -85,10 +86,20 @@ struct RouteRuleSpec {
 enum class ConversationBasis : uint8_t { FirstTurn, LatestTurn };
 std::string_view toString(ConversationBasis basis);  // "first_turn" | "latest_turn"
 
+// A second opinion on ambiguous prompts (difficulty.judge): a self-hosted backend grades the
+// judged turn when the classifier's score is within [low, high].
+struct JudgeSpec {
+  std::string backend;  // a declared self-hosted backend (checked when the snapshot is built)
+  double low = 0.4;
+  double high = 0.75;
+  std::chrono::milliseconds timeout{1'000};  // for connecting and for the answer, each
+};
+
 struct DifficultySpec {
   std::optional<double> threshold;  // score >= threshold -> complex; nullopt: the model's own
   std::string model = "builtin";    // "builtin" or the path of a weights file
   ConversationBasis conversation = ConversationBasis::FirstTurn;
+  std::optional<JudgeSpec> judge;
 };
 
 struct RoutingSpec {

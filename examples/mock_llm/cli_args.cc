@@ -43,6 +43,7 @@ constexpr ControlFlag kControlFlags[] = {
     {"--tool-calls", ControlKey::ToolCalls},
     {"--cached-tokens", ControlKey::CachedTokens},
     {"--ignore-max-tokens", ControlKey::IgnoreMaxTokens},
+    {"--grade", ControlKey::Grade},
 };
 
 // Applies one `--flag value`; false in `known` if the flag is not ours.

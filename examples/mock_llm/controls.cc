@@ -42,6 +42,7 @@ constexpr KeyInfo kKeyInfo[] = {
      1'000'000'000},
     {ControlKey::IgnoreMaxTokens, "ignore_max_tokens", "x-mock-ignore-max-tokens",
      &Controls::ignore_max_tokens, 0, 1},
+    {ControlKey::Grade, "grade", "x-mock-grade", &Controls::grade, 0, 2},
 };
 
 const KeyInfo& info(ControlKey key) { return kKeyInfo[static_cast<int>(key)]; }
@@ -148,7 +149,8 @@ Controls RuntimeControls::snapshot() const {
       latency_ms_.load(kOrder),       ttft_ms_.load(kOrder),       tokens_per_sec_.load(kOrder),
       reply_tokens_.load(kOrder),     error_status_.load(kOrder),  disconnect_after_.load(kOrder),
       echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder), error_count_.load(kOrder),
-      tool_calls_.load(kOrder),       cached_tokens_.load(kOrder), ignore_max_tokens_.load(kOrder)};
+      tool_calls_.load(kOrder),       cached_tokens_.load(kOrder), ignore_max_tokens_.load(kOrder),
+      grade_.load(kOrder)};
 }
 
 Controls RuntimeControls::forRequest() {
@@ -183,6 +185,7 @@ void RuntimeControls::store(const Controls& c) {
   tool_calls_.store(c.tool_calls, kOrder);
   cached_tokens_.store(c.cached_tokens, kOrder);
   ignore_max_tokens_.store(c.ignore_max_tokens, kOrder);
+  grade_.store(c.grade, kOrder);
 }
 
 Result<Controls> RuntimeControls::applyConfig(const boost::json::value& body) {

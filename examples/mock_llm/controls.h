@@ -33,6 +33,8 @@ struct Controls {
   int64_t cached_tokens = 0;  // input tokens reported as cache reads (capped by the prompt's)
   int64_t ignore_max_tokens = 0;  // 1: reply_tokens regardless of the request's max_tokens (an
                                   // upstream that overruns the cap a gateway set)
+  int64_t grade = 0;  // 0 = off; OpenAI chat replies are the one word "routine" (1) or "complex"
+                      // (2): a difficulty judge's answer
   bool operator==(const Controls&) const = default;
 };
 
@@ -55,7 +57,8 @@ enum class ControlKey {
   ErrorCount,
   ToolCalls,
   CachedTokens,
-  IgnoreMaxTokens
+  IgnoreMaxTokens,
+  Grade
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -113,6 +116,7 @@ class RuntimeControls {
   std::atomic<int64_t> tool_calls_;
   std::atomic<int64_t> cached_tokens_;
   std::atomic<int64_t> ignore_max_tokens_;
+  std::atomic<int64_t> grade_;
 };
 
 // --- implementation of the template -------------------------------------------------------------
@@ -126,7 +130,7 @@ Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header) {
       ControlKey::LatencyMs,      ControlKey::TtftMs,         ControlKey::TokensPerSec,
       ControlKey::ReplyTokens,    ControlKey::ErrorStatus,    ControlKey::DisconnectAfter,
       ControlKey::EchoChunkBytes, ControlKey::HealthStatus,   ControlKey::ToolCalls,
-      ControlKey::CachedTokens,   ControlKey::IgnoreMaxTokens};
+      ControlKey::CachedTokens,   ControlKey::IgnoreMaxTokens, ControlKey::Grade};
   for (ControlKey key : kKeys) {
     const std::string_view name = controlHeaderName(key);
     const std::string_view value = header(name);

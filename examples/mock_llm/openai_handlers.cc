@@ -253,6 +253,11 @@ void handleChatCompletions(const Request& request, ServerState& state, Reply& re
     plan.echo_chunk = static_cast<size_t>(controls->echo_chunk_bytes);
     plan.completion_tokens = static_cast<int64_t>(splitUtf8(plan.echo, plan.echo_chunk).size());
   }
+  if (controls->grade > 0) {  // a difficulty judge's one-word answer
+    plan.echo = controls->grade == 1 ? "routine" : "complex";
+    plan.echo_chunk = plan.echo.size();
+    plan.completion_tokens = 1;
+  }
   if (plan.echo_chunk == 0 && controls->ignore_max_tokens == 0 && chat.max_tokens > 0 &&
       chat.max_tokens < plan.completion_tokens) {
     plan.completion_tokens = chat.max_tokens;

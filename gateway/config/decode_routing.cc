@@ -381,8 +381,50 @@ RouteRuleSpec decodeRule(RoutingContext& ctx, const Located& where, NameIndex& n
   return out;
 }
 
-void decodeDifficulty(Decoder& decoder, const Located& where, router::DifficultySpec& out) {
-  const Mapping difficulty(decoder, where, {{"threshold", "model", "conversation"}});
+// difficulty.judge: {backend, band: [low, high], timeout}. The backend must be a declared
+// self-hosted one: the judge reads the prompt.
+void decodeJudge(Decoder& decoder, const Located& where, const router::CatalogSpec& catalog,
+                 router::JudgeSpec& out) {
+  const Mapping judge(decoder, where, {{"backend", "band", "timeout"}});
+  if (const auto backend = judge.optional("backend")) {
+    if (decoder.readName(backend, out.backend)) {
+      const auto spec = std::find_if(catalog.backends.begin(), catalog.backends.end(),
+                                     [&](const auto& b) { return b.name == out.backend; });
+      if (spec == catalog.backends.end()) {
+        decoder.error(*backend, strCat("unknown backend '", out.backend, "'"));
+      } else if (spec->location != router::Location::SelfHosted) {
+        decoder.error(*backend, strCat("'", out.backend,
+                                       "' is external; the judge reads the prompt and must be "
+                                       "self-hosted"));
+      }
+    }
+  } else {
+    decoder.error(where, "missing required key 'backend' (a self-hosted backend that grades)");
+  }
+  if (const auto band = judge.optional("band")) {
+    const std::vector<Located> items = decoder.sequence(*band);
+    if (band->node.IsSequence() && items.size() != 2) {
+      decoder.error(*band, "expected [low, high], two scores between 0 and 1");
+    } else if (items.size() == 2) {
+      double low = 0;
+      double high = 0;
+      const bool read_low = decoder.readNumber(items[0], low);
+      const bool read_high = decoder.readNumber(items[1], high);
+      if (read_low && read_high && (high > 1 || low >= high)) {
+        decoder.error(*band, strCat("expected 0 <= low < high <= 1, got [", items[0].node.Scalar(),
+                                    ", ", items[1].node.Scalar(), "]"));
+      } else if (read_low && read_high) {
+        out.low = low;
+        out.high = high;
+      }
+    }
+  }
+  decoder.readDuration(judge.optional("timeout"), out.timeout);
+}
+
+void decodeDifficulty(Decoder& decoder, const Located& where, const router::CatalogSpec& catalog,
+                      router::DifficultySpec& out) {
+  const Mapping difficulty(decoder, where, {{"threshold", "model", "conversation", "judge"}});
   const auto threshold = difficulty.optional("threshold");
   double value = 0;
   if (decoder.readNumber(threshold, value)) {
@@ -396,13 +438,16 @@ void decodeDifficulty(Decoder& decoder, const Located& where, router::Difficulty
   decoder.readNonEmptyString(difficulty.optional("model"), out.model);
   decoder.readEnum(difficulty.optional("conversation"), kBases, "conversation basis",
                    out.conversation);
+  if (const auto judge = difficulty.optional("judge")) {
+    decodeJudge(decoder, *judge, catalog, out.judge.emplace());
+  }
 }
 
 }  // namespace
 
 void decodeRouting(Decoder& decoder, const RoutingSections& sections, Config& config) {
   if (sections.difficulty) {
-    decodeDifficulty(decoder, *sections.difficulty, config.routing.difficulty);
+    decodeDifficulty(decoder, *sections.difficulty, config.catalog, config.routing.difficulty);
   }
   if (!sections.routing) {
     return;

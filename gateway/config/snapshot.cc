@@ -153,6 +153,20 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
     snapshot->difficulty_threshold_ =
         routing.difficulty.threshold.value_or(snapshot->difficulty_->defaultThreshold());
   }
+  if (const auto& judge = routing.difficulty.judge) {
+    const BackendSpec* spec = snapshot->catalog_->findBackend(judge->backend);
+    if (spec == nullptr || spec->location != Location::SelfHosted) {
+      // The loader refuses both (the judge reads the prompt: it must not leave).
+      fail("difficulty.judge.backend: '" + judge->backend + "' is not a self-hosted backend");
+    } else {
+      JudgeRuntime& runtime = snapshot->judge_.emplace();
+      runtime.spec = *judge;
+      runtime.backend_spec = *spec;
+      runtime.backend_spec.timeouts = {judge->timeout, judge->timeout, judge->timeout};
+      runtime.backend = snapshot->backend(*spec);
+      runtime.backend.spec = &runtime.backend_spec;
+    }
+  }
   if (!errors.empty()) {
     return std::unexpected(std::move(errors));
   }

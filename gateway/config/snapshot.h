@@ -42,6 +42,14 @@ struct BackendRuntime {
 inline constexpr size_t kPolicyVersionLength = 16;
 std::string policyVersion(const SourceMap& sources);
 
+// difficulty.judge, ready to call: its backend with the judge's timeout for connecting and for
+// the answer (the same connector, TLS context, key and per-worker pool as the backend itself).
+struct JudgeRuntime {
+  router::JudgeSpec spec;
+  BackendSpec backend_spec;  // a copy of the judge backend's spec with the judge's timeouts
+  BackendRuntime backend;    // backend.spec points at backend_spec
+};
+
 class Snapshot {
  public:
   // Builds connectors, TLS client contexts and the catalog, and reads upstream keys from the
@@ -72,6 +80,8 @@ class Snapshot {
   const router::RouteTable& routes() const { return *routes_; }
   const router::DifficultyModel& difficulty() const { return *difficulty_; }
   double difficultyThreshold() const { return difficulty_threshold_; }
+  // The second opinion on ambiguous prompts (difficulty.judge); null when not configured.
+  const JudgeRuntime* judge() const { return judge_ ? &*judge_ : nullptr; }
   // Which user turn a conversation's difficulty is judged on (difficulty.conversation).
   router::ConversationBasis conversationBasis() const {
     return config_.routing.difficulty.conversation;
@@ -92,6 +102,7 @@ class Snapshot {
   std::optional<router::RouteTable> routes_;
   std::shared_ptr<const router::DifficultyModel> difficulty_;
   double difficulty_threshold_ = 0.5;
+  std::optional<JudgeRuntime> judge_;  // not moved after build: backend.spec points into it
   bool has_limits_ = false;
   uint64_t version_ = 0;
   std::string policy_version_;

@@ -40,8 +40,7 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
   record.sensitivity = ctx.config->dlpPolicy().levels().name(ctx.sensitivity);
   if (ctx.difficulty) {
     record.difficulty.score = ctx.difficulty->score;
-    record.difficulty.label =
-        router::toString(ctx.difficulty->label(ctx.config->difficultyThreshold()));
+    record.difficulty.label = router::toString(difficultyLabel(ctx));
     record.difficulty.domain = router::toString(ctx.difficulty->domain);
   }
   if (ctx.rule != nullptr) {

@@ -163,7 +163,7 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
   }
   if (ctx.difficulty) {
     const double threshold = snapshot->difficultyThreshold();
-    const auto label = router::toString(ctx.difficulty->label(threshold));
+    const auto label = router::toString(difficultyLabel(ctx));
     out["difficulty"] = json::object{{"score", ctx.difficulty->score},
                                      {"label", label},
                                      {"high_stakes", ctx.difficulty->high_stakes},
@@ -175,6 +175,20 @@ json::object explainRequest(const std::shared_ptr<const config::Snapshot>& snaps
       out["difficulty"].as_object()["latest_turn"] = json::object{
           {"score", ctx.latest_turn_difficulty->score},
           {"label", router::toString(ctx.latest_turn_difficulty->label(threshold))}};
+    }
+    if (const config::JudgeRuntime* judge = snapshot->judge()) {
+      // Whether serve would ask difficulty.judge (explain itself calls no backend), and what it
+      // answered when it was asked.
+      json::object asked{{"backend", judge->spec.backend},
+                         {"band", json::array{judge->spec.low, judge->spec.high}},
+                         {"in_band", inBand(judge->spec, ctx.difficulty->score)}};
+      if (ctx.judge) {
+        asked["outcome"] = toString(ctx.judge->outcome);
+        asked["grade"] = ctx.judge->label ? json::value(router::toString(*ctx.judge->label))
+                                          : json::value(nullptr);
+        asked["ms"] = ctx.judge->seconds * 1000;
+      }
+      out["difficulty"].as_object()["judge"] = std::move(asked);
     }
   } else {
     out["difficulty"] = nullptr;  // embeddings are not classified

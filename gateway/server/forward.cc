@@ -37,7 +37,7 @@ std::string routeHeader(const RequestContext& ctx, const BackendSpec& backend) {
   }
   if (ctx.difficulty && ctx.latest_turn_difficulty) {
     const double threshold = ctx.config->difficultyThreshold();
-    if (ctx.difficulty->label(threshold) != ctx.latest_turn_difficulty->label(threshold)) {
+    if (difficultyLabel(ctx) != ctx.latest_turn_difficulty->label(threshold)) {
       value += "; difficulty=first-turn";
     }
   }

@@ -113,6 +113,7 @@ net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstrea
   }
   if (ctx.config->routes().usesDifficulty()) {
     classifyBody(ctx);
+    co_await consultJudge(ctx);
   }
   auto groups = route(ctx);  // rule, tier, candidates per destination (scopes, DLP verdicts)
   if (!groups) {

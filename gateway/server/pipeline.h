@@ -80,6 +80,9 @@ class Pipeline {
   net::awaitable<Status> auditBeforeAnswer(RequestContext& ctx);
   // The completion record (not waited for), unless auditBeforeAnswer already wrote it.
   void auditCompletion(const RequestContext& ctx, double seconds);
+  // difficulty.judge (judge.cc): when the classifier's score is within the judge's band, asks
+  // the judge backend for a grade (ctx.judge), which then decides the difficulty label.
+  net::awaitable<void> consultJudge(RequestContext& ctx);
   // inspect -> classify -> route -> admit -> record decision -> forward, for chat and embeddings.
   net::awaitable<Status> decideAndForward(RequestContext& ctx, Downstream& downstream);
   // The candidate groups: the matching rule's target, then its fallback tiers, each filtered by

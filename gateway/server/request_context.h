@@ -18,6 +18,7 @@
 #include "gateway/server/net.h"
 #include "gateway/server/request_dlp.h"
 #include "gateway/server/response_dlp.h"
+#include "gateway/server/judge.h"
 #include "router/difficulty.h"
 #include "router/routing.h"
 
@@ -93,6 +94,10 @@ struct RequestContext {
   // With difficulty.conversation: first_turn and more than one user turn: what the latest user
   // turn alone scores (explain shows it; the route header says when its label differs).
   std::optional<router::DifficultyScore> latest_turn_difficulty;
+  // The user turn the difficulty was judged on (in `body`), and difficulty.judge's verdict when
+  // it was asked: its grade, when it gave one, is the request's difficulty label.
+  const boost::json::object* judged_turn = nullptr;
+  std::optional<JudgeVerdict> judge;
   Capabilities needs{false, false, false};  // what the request uses: tools, images, JSON mode
   const router::RouteRuleSpec* rule = nullptr;
   bool overridden = false;
@@ -105,5 +110,14 @@ struct RequestContext {
   std::shared_ptr<AuditTicket> audit_ticket;
   bool completion_audited = false;
 };
+
+// The request's difficulty label (ctx.difficulty must be set): difficulty.judge's grade when it
+// gave one, else the score against the policy's threshold.
+inline router::DifficultyLabel difficultyLabel(const RequestContext& ctx) {
+  if (ctx.judge && ctx.judge->label) {
+    return *ctx.judge->label;
+  }
+  return ctx.difficulty->label(ctx.config->difficultyThreshold());
+}
 
 }  // namespace sy::server

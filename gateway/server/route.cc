@@ -148,11 +148,13 @@ void classifyBody(RequestContext& ctx) {
   const size_t latest = user_turns.size() - 1;
   if (ctx.config->conversationBasis() == router::ConversationBasis::LatestTurn || latest == 0) {
     ctx.difficulty = scoreTurn(latest);
+    ctx.judged_turn = user_turns[latest];
     return;
   }
   // A conversation keeps the difficulty of the request it opened with, so its later turns stay
   // on the tier it started on unless another condition of the rules changes.
   ctx.difficulty = scoreTurn(0);
+  ctx.judged_turn = user_turns[0];
   ctx.latest_turn_difficulty = scoreTurn(latest);
 }
 
@@ -174,12 +176,11 @@ Result<RoutePlan> decideRoute(RequestContext& ctx) {
       }
     }
   }
-  const double threshold = ctx.config->difficultyThreshold();
   router::RouteInput input;
   input.sensitivity_rank = ctx.sensitivity;
   if (ctx.difficulty) {
     input.difficulty_score = ctx.difficulty->score;
-    input.complex = ctx.difficulty->label(threshold) == router::DifficultyLabel::Complex;
+    input.complex = difficultyLabel(ctx) == router::DifficultyLabel::Complex;
     input.high_stakes = ctx.difficulty->high_stakes;
     input.domain = ctx.difficulty->domain;
   }

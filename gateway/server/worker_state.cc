@@ -208,6 +208,15 @@ void WorkerState::recordLimitRejection(std::string_view limit) {
 
 void WorkerState::recordLimitStoreError() { shared.metrics.limit_store_errors_total.Increment(); }
 
+void WorkerState::recordJudge(std::string_view outcome, double seconds) {
+  cachedCounter(shared.metrics.difficulty_judge_total, {{"outcome", outcome}}).Increment();
+  if (seconds >= 0) {
+    cachedHistogram(shared.metrics.difficulty_judge_duration_seconds, {},
+                    observability::GatewayMetrics::latencyBuckets())
+        .Observe(seconds);
+  }
+}
+
 void WorkerState::recordDlpBlock(std::string_view rule) {
   cachedCounter(shared.metrics.dlp_blocks_total, {{"rule", rule}}).Increment();
 }

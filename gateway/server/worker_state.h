@@ -82,6 +82,7 @@ class WorkerState {
   void recordDlpBlock(std::string_view rule);
   void recordLimitRejection(std::string_view limit);
   void recordLimitStoreError();
+  void recordJudge(std::string_view outcome, double seconds);  // seconds < 0: not sent
 
  private:
   using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;

@@ -61,6 +61,18 @@ TEST(MockChatTest, ReplyTextFollowsTheDocumentedTokenScheme) {
   EXPECT_EQ(zero.json().at("usage").at("completion_tokens"), 0);
 }
 
+TEST(MockChatTest, TheGradeControlAnswersAsADifficultyJudge) {
+  auto server = startMock(named("judge"));
+  ASSERT_NE(server, nullptr);
+  auto complex = post(server->port(), "/v1/chat/completions", chatBody("x mock:grade=2"));
+  EXPECT_EQ(complex.json().at("choices").at(0).at("message").at("content"), "complex");
+  EXPECT_EQ(complex.json().at("usage").at("completion_tokens"), 1);
+  auto routine = post(server->port(), "/v1/chat/completions", chatBody("x mock:grade=1"));
+  EXPECT_EQ(routine.json().at("choices").at(0).at("message").at("content"), "routine");
+  EXPECT_EQ(post(server->port(), "/v1/chat/completions", chatBody("x mock:grade=3")).status(),
+            400u);
+}
+
 TEST(MockChatTest, MaxTokensBelowReplyTokensTruncatesWithFinishReasonLength) {
   auto server = startMock();
   ASSERT_NE(server, nullptr);

@@ -369,10 +369,12 @@ TEST(RouteTableCreateTest, RejectsWhatTheLoaderRejects) {
   RouteRuleSpec glob = rule("r", {});
   glob.when.models = {""};
   EXPECT_EQ(createError({glob}), "routing[0].when: empty name in a list");
-  EXPECT_EQ(createError({}, DifficultySpec{1.5, "builtin"}),
-            "difficulty.threshold: must be between 0 and 1");
-  EXPECT_EQ(createError({}, DifficultySpec{std::nullopt, ""}),
-            "difficulty.model: must not be empty");
+  DifficultySpec above_one;
+  above_one.threshold = 1.5;
+  EXPECT_EQ(createError({}, above_one), "difficulty.threshold: must be between 0 and 1");
+  DifficultySpec no_model;
+  no_model.model = "";
+  EXPECT_EQ(createError({}, no_model), "difficulty.model: must not be empty");
 }
 
 // The request path budget: ten rules that all fail late (on the detector list) must stay well
