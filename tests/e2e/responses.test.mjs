@@ -3,10 +3,24 @@
 // follow-up turn sends `function_call_output` in `input`. The gateway translates every Responses
 // request to chat completions; what left it is read back from the mock's /mock/last-request.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 
-import { backendFor, policy, post, startGateway, startMock, stopAll } from './lib/harness.mjs';
+import {
+  backendFor,
+  makeTempDir,
+  metricSum,
+  mintKey,
+  policy,
+  post,
+  scrapeMetrics,
+  startGateway,
+  startMock,
+  stopAll,
+  waitFor,
+} from './lib/harness.mjs';
 
 const TIMEOUT = { timeout: 60_000 };
 const WEATHER = {
@@ -232,5 +246,93 @@ describe('the OpenAI Responses surface', { timeout: 300_000 }, () => {
     const get = await post(gateway, '/v1/responses', {}, { method: 'GET', headers: { authorization: 'Bearer sk-e2e' } });
     assert.equal(get.status, 405, get.body);
     assert.equal(get.json.error.code, 'method_not_allowed');
+  });
+});
+
+describe('a Responses stream the client abandons is charged', { timeout: 180_000 }, () => {
+  let gateway;
+  let key;
+  let auditPath;
+
+  before(async () => {
+    const mock = await startMock('streamer');
+    key = mintKey('agent-key', 'agents');
+    const dir = makeTempDir();
+    auditPath = path.join(dir, 'audit.jsonl');
+    const config = policy({
+      backends: [backendFor('priced', mock, { model: 'm', cost: { input_per_mtok: 1, output_per_mtok: 2 } })],
+      tiers: { local: { backends: ['priced'] } },
+      keys: [{ id: 'agent-key', hash: key.hash, team: 'agents', allow: { endpoints: ['chat'] } }],
+    });
+    config.audit = { path: auditPath, durability: 'batch' };
+    gateway = await startGateway(config, { dir });
+  });
+
+  after(stopAll);
+
+  test('what was relayed reaches the access log (surface responses), the metrics and the audit record', TIMEOUT, async () => {
+    const controller = new AbortController();
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    const stream = await client.responses.create(
+      { model: 'auto', stream: true, input: 'long mock:reply_tokens=2000 mock:tokens_per_sec=200' },
+      { signal: controller.signal },
+    );
+    let deltas = 0;
+    try {
+      for await (const event of stream) {
+        if (event.type === 'response.output_text.delta') deltas += 1;
+        if (deltas === 13) controller.abort();
+      }
+    } catch {
+      // the abort
+    }
+    assert.ok(deltas >= 13, `received ${deltas} deltas`);
+    const line = await waitFor(
+      () => gateway.logLines().filter((l) => l.msg === 'request' && l.key_id === 'agent-key').at(-1),
+      { what: 'the access log line', timeoutMs: 20_000 },
+    );
+    assert.equal(line.surface, 'responses');
+    assert.equal(line.endpoint, 'chat');
+    assert.equal(line.status, 200);
+    assert.equal(line.stream, true);
+    assert.ok(line.tokens_out >= 13 && line.tokens_out < 2000, `tokens_out ${line.tokens_out}`);
+    assert.ok(line.cost_usd > 0, `cost_usd ${line.cost_usd}`);
+    assert.equal(line.usage_estimated, true);
+
+    const metrics = await scrapeMetrics(gateway);
+    assert.ok(metricSum(metrics, 'switchyard_tokens_total', { team: 'agents', direction: 'output' }) >= 13);
+    assert.ok(metricSum(metrics, 'switchyard_cost_usd_total', { team: 'agents' }) > 0);
+
+    await gateway.stop();  // drains the audit writer
+    const records = fs.readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const done = records.filter((r) => r.phase === 'completion').at(-1);
+    assert.equal(done.tokens.completion, line.tokens_out);
+    assert.ok(done.cost_usd > 0);
+  });
+});
+
+describe('key scopes hold on the Responses surface', { timeout: 120_000 }, () => {
+  let gateway;
+  let key;
+
+  before(async () => {
+    const mock = await startMock('scoped');
+    key = mintKey('embed-only', 'batch');
+    gateway = await startGateway(policy({
+      backends: [backendFor('llama', mock, { model: 'llama-3' })],
+      tiers: { local: { backends: ['llama'] } },
+      keys: [{ id: 'embed-only', hash: key.hash, team: 'batch', allow: { endpoints: ['embeddings'] } }],
+    }));
+  });
+
+  after(stopAll);
+
+  test('a key without the chat endpoint is refused before its body is read', TIMEOUT, async () => {
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    await assert.rejects(client.responses.create({ model: 'auto', input: 'hi' }), (error) => {
+      assert.equal(error.status, 403);
+      assert.equal(error.type, 'permission_error');
+      return true;
+    });
   });
 });

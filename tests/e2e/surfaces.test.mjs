@@ -167,7 +167,8 @@ for (const [surface, frontier] of COMBINATIONS) {
       const res = await api.send(gateway, keys.eng.key, 'frontier', text, { stream: true });
       assert.equal(res.status, 200, res.body);
       const upstream = await cloud.lastRequest();
-      const sent = upstream.messages.at(-1).content;
+      const content = upstream.messages.at(-1).content;  // a string, or Anthropic text blocks
+      const sent = typeof content === 'string' ? content : content.map((block) => block.text).join('');
       assert.match(sent, /^Write to <EMAIL_[0-9A-HJKMNP-TV-Z]{5}> today\.$/);
       assert.equal(api.text(res, true), text);
       assert.ok(!res.body.includes('<EMAIL'), 'no pseudonym reaches the client');
