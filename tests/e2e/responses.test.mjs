@@ -247,6 +247,25 @@ describe('the OpenAI Responses surface', { timeout: 300_000 }, () => {
     assert.equal(get.status, 405, get.body);
     assert.equal(get.json.error.code, 'method_not_allowed');
   });
+
+  test('a stream whose upstream breaks ends with response.failed', TIMEOUT, async () => {
+    // Last: the gateway closes the connection of a broken stream, which the SDK's keep-alive
+    // pool would hand to the next request.
+    const own = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-e2e', maxRetries: 0, timeout: 30_000 });
+    const stream = await own.responses.create({
+      model: 'auto', input: 'Break mock:reply_tokens=10 mock:disconnect_after=3', stream: true,
+    });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    assert.equal(events.filter((e) => e.type === 'response.output_text.delta').length, 3);
+    const failed = events.at(-1);
+    assert.equal(failed.type, 'response.failed');
+    assert.equal(failed.sequence_number, events.length - 1);
+    assert.equal(failed.response.id, events[0].response.id);
+    assert.equal(failed.response.status, 'failed');
+    assert.equal(failed.response.error.code, 'server_error');
+    assert.equal(failed.response.output[0].status, 'incomplete');
+  });
 });
 
 describe('a Responses stream the client abandons is charged', { timeout: 180_000 }, () => {
