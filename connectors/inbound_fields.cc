@@ -13,6 +13,11 @@ std::unexpected<Error> invalid(std::string message, std::string param) {
   return error;
 }
 
+const json::value* present(const json::object& object, std::string_view key) {
+  const json::value* v = object.if_contains(key);
+  return v == nullptr || v->is_null() ? nullptr : v;
+}
+
 std::string describe(const json::value& v) {
   switch (v.kind()) {
     case json::kind::object:
@@ -39,9 +44,9 @@ Result<std::string_view> stringAt(const json::object& object, std::string_view k
   const json::value* v = object.if_contains(key);
   if (v == nullptr || !v->is_string()) {
     const std::string path = fieldPath(where, key);
-    return invalid(path + ": must be a string" +
-                       (v == nullptr ? " (missing)" : ", not " + describe(*v)),
-                   path);
+    return invalid(
+        path + ": must be a string" + (v == nullptr ? " (missing)" : ", not " + describe(*v)),
+        path);
   }
   return std::string_view(v->get_string());
 }

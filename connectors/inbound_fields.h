@@ -17,6 +17,10 @@ namespace sy::connectors::inbound {
 // An InvalidArgument error (code "invalid_request_error"); `param`: the field's path, "" none.
 std::unexpected<Error> invalid(std::string message, std::string param = {});
 
+// The field `key` of `object`, or null when it is absent or null (the APIs' "optional and
+// nullable").
+const boost::json::value* present(const boost::json::object& object, std::string_view key);
+
 // "an object", "a string", ...: the JSON kind of `v`, for messages.
 std::string describe(const boost::json::value& v);
 

@@ -182,8 +182,7 @@ std::string chatCompletionToResponse(std::string_view completion, std::string_vi
   const json::object& choice = choices->get_array()[0].get_object();
   const ResponseOutcome outcome = responseOutcome(stringOr(choice, "finish_reason"));
   const json::object* message = objectAt(choice, "message");
-  json::array output =
-      message != nullptr ? outputItems(*message, outcome.status) : json::array{};
+  json::array output = message != nullptr ? outputItems(*message, outcome.status) : json::array{};
   const json::object* usage = objectAt(*body, "usage");
   return json::serialize(responseObject(newResponsesId("resp_"), nowSeconds(), outcome.status,
                                         outcome.reason, model, std::move(output),
@@ -192,13 +191,12 @@ std::string chatCompletionToResponse(std::string_view completion, std::string_vi
 }
 
 std::string responsesErrorEvent(const Error& error, uint64_t sequence_number) {
-  json::object event{{"type", "error"},
-                     {"code", error.code_id.empty() ? json::value(nullptr)
-                                                    : json::value(error.code_id)},
-                     {"message", error.message},
-                     {"param", error.param.empty() ? json::value(nullptr)
-                                                   : json::value(error.param)},
-                     {"sequence_number", sequence_number}};
+  json::object event{
+      {"type", "error"},
+      {"code", error.code_id.empty() ? json::value(nullptr) : json::value(error.code_id)},
+      {"message", error.message},
+      {"param", error.param.empty() ? json::value(nullptr) : json::value(error.param)},
+      {"sequence_number", sequence_number}};
   return "event: error\ndata: " + json::serialize(event) + "\n\n";
 }
 

@@ -45,11 +45,10 @@ boost::json::object responsesUsage(const boost::json::object& usage);
 // The `response` object around `output`: `status` completed | incomplete | failed | in_progress,
 // `reason` the incomplete_details.reason ("" none), `usage` null while in progress, `error` an
 // object {code, message} or null. The echoed settings follow (null `echo`: defaults).
-boost::json::object responseObject(std::string_view id, int64_t created_at,
-                                   std::string_view status, std::string_view reason,
-                                   std::string_view model, boost::json::array output,
-                                   boost::json::value usage, boost::json::value error,
-                                   const boost::json::object* echo);
+boost::json::object responseObject(std::string_view id, int64_t created_at, std::string_view status,
+                                   std::string_view reason, std::string_view model,
+                                   boost::json::array output, boost::json::value usage,
+                                   boost::json::value error, const boost::json::object* echo);
 
 // The response status and incomplete reason for a canonical finish_reason: length ->
 // incomplete/max_output_tokens, content_filter -> incomplete/content_filter, else completed.

@@ -12,19 +12,13 @@ namespace {
 
 namespace json = boost::json;
 
-using inbound::fieldPath;
 using inbound::invalid;
+using inbound::present;
 using inbound::onlyKeys;
 using inbound::stringAt;
 
 std::string indexed(const std::string& where, size_t i) {
   return where + "[" + std::to_string(i) + "]";
-}
-
-// A field that may be absent or null (the API's "optional and nullable"): null when it is either.
-const json::value* present(const json::object& object, std::string_view key) {
-  const json::value* v = object.if_contains(key);
-  return v == nullptr || v->is_null() ? nullptr : v;
 }
 
 // The Responses-only features that need a response store, which this gateway does not have.
@@ -69,8 +63,9 @@ Result<json::object> decodePart(const json::value& value, std::string_view role,
       return std::unexpected(keys.error());
     }
     if (present(part, "file_id") != nullptr) {
-      return invalid(where + ".file_id: files stored at OpenAI are not supported; send the image "
-                             "as image_url (a URL or a data URL)",
+      return invalid(where +
+                         ".file_id: files stored at OpenAI are not supported; send the image "
+                         "as image_url (a URL or a data URL)",
                      where + ".file_id");
     }
     auto url = stringAt(part, "image_url", where);
@@ -90,8 +85,8 @@ Result<json::object> decodePart(const json::value& value, std::string_view role,
     return out;
   }
   if (*type == "input_file") {
-    if (Status keys = onlyKeys(part, {"type", "file_data", "file_id", "filename", "file_url"},
-                               where);
+    if (Status keys =
+            onlyKeys(part, {"type", "file_data", "file_id", "filename", "file_url"}, where);
         !keys) {
       return std::unexpected(keys.error());
     }
@@ -147,9 +142,9 @@ Status decodeMessage(const json::object& item, const std::string& where, Convers
     return std::unexpected(role.error());
   }
   if (*role != "user" && *role != "assistant" && *role != "system" && *role != "developer") {
-    return invalid(where + ".role: must be user, assistant, system or developer, not " +
-                       quotedName(*role),
-                   where + ".role");
+    return invalid(
+        where + ".role: must be user, assistant, system or developer, not " + quotedName(*role),
+        where + ".role");
   }
   // `developer` is OpenAI's newer name for system instructions; self-hosted chat templates know
   // only `system`.
@@ -179,8 +174,7 @@ Status decodeMessage(const json::object& item, const std::string& where, Convers
   return {};
 }
 
-Status decodeFunctionCall(const json::object& item, const std::string& where,
-                          Conversation& out) {
+Status decodeFunctionCall(const json::object& item, const std::string& where, Conversation& out) {
   if (Status keys = onlyKeys(item, {"type", "id", "call_id", "name", "arguments", "status"}, where);
       !keys) {
     return keys;
@@ -228,9 +222,8 @@ Result<std::string> toolOutput(const json::object& item, const std::string& wher
       return std::unexpected(type.error());
     }
     if (*type != "input_text") {
-      return invalid(at + ": unsupported tool output part " + quotedName(*type) +
-                         " (only input_text)",
-                     at);
+      return invalid(
+          at + ": unsupported tool output part " + quotedName(*type) + " (only input_text)", at);
     }
     if (Status keys = onlyKeys(part.get_object(), {"type", "text"}, at); !keys) {
       return std::unexpected(keys.error());
@@ -321,23 +314,43 @@ Status decodeInput(const json::object& request, const json::array* prior, Conver
 
 Result<json::object> responsesToChat(const json::object& request, json::storage_ptr sp,
                                      const json::array* prior) {
-  if (Status keys =
-          onlyKeys(request,
-                   {"model", "input", "instructions", "previous_response_id", "tools",
-                    "tool_choice", "parallel_tool_calls", "text", "reasoning", "max_output_tokens",
-                    "temperature", "top_p", "metadata", "user", "service_tier", "prompt_cache_key",
-                    "safety_identifier", "stream", "stream_options", "store", "truncation",
-                    "include", "background", "max_tool_calls", "top_logprobs", "prompt",
-                    "conversation"},
-                   "request");
+  if (Status keys = onlyKeys(request,
+                             {"model",
+                              "input",
+                              "instructions",
+                              "previous_response_id",
+                              "tools",
+                              "tool_choice",
+                              "parallel_tool_calls",
+                              "text",
+                              "reasoning",
+                              "max_output_tokens",
+                              "temperature",
+                              "top_p",
+                              "metadata",
+                              "user",
+                              "service_tier",
+                              "prompt_cache_key",
+                              "safety_identifier",
+                              "stream",
+                              "stream_options",
+                              "store",
+                              "truncation",
+                              "include",
+                              "background",
+                              "max_tool_calls",
+                              "top_logprobs",
+                              "prompt",
+                              "conversation"},
+                             "request");
       !keys) {
     return std::unexpected(keys.error());
   }
   for (std::string_view stored : {"prompt", "conversation"}) {
     if (present(request, stored) != nullptr) {
-      return invalid(std::string(stored) +
-                         ": prompts and conversations stored at OpenAI are not supported",
-                     std::string(stored));
+      return invalid(
+          std::string(stored) + ": prompts and conversations stored at OpenAI are not supported",
+          std::string(stored));
     }
   }
   if (const json::value* previous = present(request, "previous_response_id")) {

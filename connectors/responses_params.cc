@@ -15,18 +15,14 @@ namespace {
 namespace json = boost::json;
 
 using inbound::invalid;
+using inbound::present;
 using inbound::onlyKeys;
 using inbound::stringAt;
 
-const json::value* present(const json::object& object, std::string_view key) {
-  const json::value* v = object.if_contains(key);
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
-
 bool isBuiltInTool(std::string_view type) {
   constexpr std::string_view kBuiltIn[] = {
-      "file_search", "code_interpreter", "computer_use", "computer_use_preview", "mcp",
-      "image_generation", "local_shell", "shell", "apply_patch", "custom"};
+      "file_search",      "code_interpreter", "computer_use", "computer_use_preview", "mcp",
+      "image_generation", "local_shell",      "shell",        "apply_patch",          "custom"};
   if (type.starts_with("web_search")) {  // and its dated variants
     return true;
   }
@@ -57,9 +53,9 @@ Result<json::object> decodeTool(const json::value& value, const std::string& whe
     return std::unexpected(type.error());
   }
   if (*type != "function") {
-    return isBuiltInTool(*type) ? builtInTool(where, *type)
-                                : invalid(where + ": unsupported tool type " + quotedName(*type),
-                                          where);
+    return isBuiltInTool(*type)
+               ? builtInTool(where, *type)
+               : invalid(where + ": unsupported tool type " + quotedName(*type), where);
   }
   if (Status keys = onlyKeys(tool, {"type", "name", "description", "parameters", "strict"}, where);
       !keys) {
@@ -103,8 +99,8 @@ Status addTools(const json::object& request, json::object& out) {
     }
     json::array decoded(out.storage());
     for (size_t i = 0; i < tools->get_array().size(); ++i) {
-      auto tool = decodeTool(tools->get_array()[i], "tools[" + std::to_string(i) + "]",
-                             out.storage());
+      auto tool =
+          decodeTool(tools->get_array()[i], "tools[" + std::to_string(i) + "]", out.storage());
       if (!tool) {
         return std::unexpected(tool.error());
       }
@@ -129,8 +125,8 @@ Status addTools(const json::object& request, json::object& out) {
       }
       if (*type != "function") {
         return isBuiltInTool(*type) ? builtInTool("tool_choice", *type)
-                                    : invalid("tool_choice: unsupported type " +
-                                                  quotedName(*type) + " (use a function)",
+                                    : invalid("tool_choice: unsupported type " + quotedName(*type) +
+                                                  " (use a function)",
                                               "tool_choice");
       }
       if (Status keys = onlyKeys(c, {"type", "name"}, "tool_choice"); !keys) {
@@ -311,16 +307,17 @@ Status checkAccepted(const json::object& request) {
     return invalid("background: background responses are not supported", "background");
   }
   if (const json::value* truncation = present(request, "truncation");
-      truncation != nullptr && !(truncation->is_string() && (truncation->get_string() == "auto" ||
-                                                             truncation->get_string() == "disabled"))) {
+      truncation != nullptr &&
+      !(truncation->is_string() &&
+        (truncation->get_string() == "auto" || truncation->get_string() == "disabled"))) {
     return invalid("truncation: must be auto or disabled", "truncation");
   }
   if (const json::value* include = present(request, "include")) {
     constexpr std::string_view kIncludable[] = {
-        "reasoning.encrypted_content",      "message.output_text.logprobs",
-        "message.input_image.image_url",    "computer_call_output.output.image_url",
-        "file_search_call.results",         "code_interpreter_call.outputs",
-        "web_search_call.results",          "web_search_call.action.sources"};
+        "reasoning.encrypted_content",   "message.output_text.logprobs",
+        "message.input_image.image_url", "computer_call_output.output.image_url",
+        "file_search_call.results",      "code_interpreter_call.outputs",
+        "web_search_call.results",       "web_search_call.action.sources"};
     if (!include->is_array()) {
       return invalid("include: must be an array of strings", "include");
     }
@@ -330,15 +327,15 @@ Status checkAccepted(const json::object& request) {
         known = known || (value.is_string() && value.get_string() == name);
       }
       if (!known) {
-        return invalid("include: unsupported value " +
-                           (value.is_string() ? quotedName(value.get_string())
-                                              : inbound::describe(value)),
-                       "include");
+        return invalid(
+            "include: unsupported value " +
+                (value.is_string() ? quotedName(value.get_string()) : inbound::describe(value)),
+            "include");
       }
     }
   }
-  if (const json::value* max = present(request, "max_tool_calls"); max != nullptr &&
-                                                                    !max->is_number()) {
+  if (const json::value* max = present(request, "max_tool_calls");
+      max != nullptr && !max->is_number()) {
     return invalid("max_tool_calls: must be a number", "max_tool_calls");
   }
   if (const json::value* top = present(request, "top_logprobs");

@@ -58,7 +58,7 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
     std::string id = {};
     size_t output_index = 0;
     bool open = true;
-    std::string text = {};        // reasoning: the summary text; call: the arguments
+    std::string text = {};         // reasoning: the summary text; call: the arguments
     std::vector<Part> parts = {};  // message
     std::string call_id = {};
     std::string name = {};
@@ -79,8 +79,8 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
     }
     const json::object& event = parsed.get_object();
     if (const json::value* error = event.if_contains("error"); error != nullptr) {
-      std::string_view message = error->is_object() ? stringOr(error->get_object(), "message")
-                                                    : std::string_view();
+      std::string_view message =
+          error->is_object() ? stringOr(error->get_object(), "message") : std::string_view();
       fail(message.empty() ? "The upstream stream failed." : message, out);
       return;
     }
@@ -106,8 +106,7 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
     if (std::string_view reasoning = stringOr(delta, "reasoning_content"); !reasoning.empty()) {
       Item& item = textItem(Kind::Reasoning, out);
       item.text += reasoning;
-      deltaEvent("response.reasoning_summary_text.delta", item, "summary_index", 0, reasoning,
-                 out);
+      deltaEvent("response.reasoning_summary_text.delta", item, "summary_index", 0, reasoning, out);
     }
     for (const bool refusal : {false, true}) {
       std::string_view text = stringOr(delta, refusal ? "refusal" : "content");
@@ -270,7 +269,8 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
         if (!item.text.empty()) {
           summary.push_back(json::object{{"type", "summary_text"}, {"text", item.text}});
         }
-        return json::object{{"id", item.id}, {"type", "reasoning"}, {"summary", std::move(summary)}};
+        return json::object{
+            {"id", item.id}, {"type", "reasoning"}, {"summary", std::move(summary)}};
       }
       case Kind::Message: {
         json::array content;
@@ -286,12 +286,10 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
                             {"content", std::move(content)}};
       }
       case Kind::Call:
-        return json::object{{"id", item.id},
-                            {"type", "function_call"},
-                            {"status", status},
-                            {"arguments", status == "in_progress" ? "" : item.text},
-                            {"call_id", item.call_id},
-                            {"name", item.name}};
+        return json::object{
+            {"id", item.id},           {"type", "function_call"},
+            {"status", status},        {"arguments", status == "in_progress" ? "" : item.text},
+            {"call_id", item.call_id}, {"name", item.name}};
     }
     return {};
   }
@@ -319,8 +317,8 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
 
   // The per-token events, written directly (no JSON values built): what streams pay per event.
   // `index_key` "": the event has no part or summary index (function call arguments).
-  void deltaEvent(std::string_view type, const Item& item, std::string_view index_key,
-                  size_t index, std::string_view delta, std::string& out) {
+  void deltaEvent(std::string_view type, const Item& item, std::string_view index_key, size_t index,
+                  std::string_view delta, std::string& out) {
     out += "event: ";
     out += type;
     out += "\ndata: {\"type\":\"";
@@ -344,8 +342,8 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
 
   json::object response(std::string_view status, std::string_view reason, json::value usage,
                         json::value error) const {
-    return responseObject(id_, created_at_, status, reason, model_, outputJson(),
-                          std::move(usage), std::move(error), &echo_);
+    return responseObject(id_, created_at_, status, reason, model_, outputJson(), std::move(usage),
+                          std::move(error), &echo_);
   }
 
   void start(std::string& out) {
@@ -376,9 +374,8 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
   void fail(std::string_view message, std::string& out) {
     start(out);
     emit("response.failed",
-         {{"response",
-           response("failed", "", usage_,
-                    json::object{{"code", "server_error"}, {"message", message}})}},
+         {{"response", response("failed", "", usage_,
+                                json::object{{"code", "server_error"}, {"message", message}})}},
          out);
     finished_ = true;
   }

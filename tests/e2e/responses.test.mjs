@@ -251,8 +251,7 @@ describe('the OpenAI Responses surface', { timeout: 300_000 }, () => {
   test('a stream whose upstream breaks ends with response.failed', TIMEOUT, async () => {
     // Last: the gateway closes the connection of a broken stream, which the SDK's keep-alive
     // pool would hand to the next request.
-    const own = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-e2e', maxRetries: 0, timeout: 30_000 });
-    const stream = await own.responses.create({
+    const stream = await client.responses.create({
       model: 'auto', input: 'Break mock:reply_tokens=10 mock:disconnect_after=3', stream: true,
     });
     const events = [];

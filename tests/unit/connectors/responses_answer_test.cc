@@ -1,6 +1,8 @@
 // The OpenAI Responses surface, outbound: canonical answers (bodies, streams, in-band errors)
 // into Responses objects and event streams, checked against the event shapes of OpenAI's
 // published API (the `openai` SDK's ResponseStreamEvent types).
+#include "connectors/responses_answer.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -8,7 +10,6 @@
 #include <map>
 #include <regex>
 
-#include "connectors/responses_answer.h"
 #include "connectors/responses_inbound.h"
 #include "connectors/sse.h"
 
@@ -43,15 +44,20 @@ constexpr std::string_view kChunks =
     "\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"Think.\"}}]}\n\n"
     "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
     "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
     "\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}"
     "\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,"
-    "\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":\"{\\\"b\\\":\"}}]}}]}"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,"
+    "\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":\"{"
+    "\\\"b\\\":\"}}]}}]}"
     "\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
     "\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}\n\n"
-    "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,"
+    "data: "
+    "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,"
     "\"function\":{\"arguments\":\"2}\"}}]}}]}\n\n"
     "data: {\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":"
     "\"tool_calls\"}]}\n\n"
@@ -142,9 +148,10 @@ TEST(ResponsesAnswerTest, EveryEventHasTheApisFieldsAndStableIds) {
   EXPECT_EQ(first["response.reasoning_summary_text.done"],
             R"({"type":"response.reasoning_summary_text.done","item_id":"rs_ID","output_index":0,)"
             R"("summary_index":0,"text":"Think.","sequence_number":5})");
-  EXPECT_EQ(first["response.reasoning_summary_part.done"],
-            R"({"type":"response.reasoning_summary_part.done","item_id":"rs_ID","output_index":0,)"
-            R"("summary_index":0,"part":{"type":"summary_text","text":"Think."},"sequence_number":6})");
+  EXPECT_EQ(
+      first["response.reasoning_summary_part.done"],
+      R"({"type":"response.reasoning_summary_part.done","item_id":"rs_ID","output_index":0,)"
+      R"("summary_index":0,"part":{"type":"summary_text","text":"Think."},"sequence_number":6})");
   EXPECT_EQ(first["response.output_item.done"],
             R"({"type":"response.output_item.done","output_index":0,"item":{"id":"rs_ID",)"
             R"("type":"reasoning","summary":[{"type":"summary_text","text":"Think."}]},)"
@@ -231,7 +238,8 @@ TEST(ResponsesAnswerTest, AnAnswerCutAtTheOutputCapIsIncomplete) {
   EXPECT_EQ(all.back().event, "response.incomplete");
   const json::value response = json::parse(all.back().data).at("response");
   EXPECT_EQ(response.at("status").as_string(), "incomplete");
-  EXPECT_EQ(json::serialize(response.at("incomplete_details")), R"({"reason":"max_output_tokens"})");
+  EXPECT_EQ(json::serialize(response.at("incomplete_details")),
+            R"({"reason":"max_output_tokens"})");
   EXPECT_EQ(response.at("output").at(0).at("status").as_string(), "incomplete");
   EXPECT_EQ(json::parse(all[all.size() - 2].data).at("item").at("status").as_string(),
             "incomplete");
@@ -249,9 +257,9 @@ TEST(ResponsesAnswerTest, AStreamCutShortIsClosedAsItStands) {
   for (const SseEvent& event : events(rest)) {
     names.push_back(event.event);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"response.output_text.done",
-                                             "response.content_part.done",
-                                             "response.output_item.done", "response.completed"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"response.output_text.done", "response.content_part.done",
+                                      "response.output_item.done", "response.completed"}));
 }
 
 TEST(ResponsesAnswerTest, AnInBandErrorFailsTheResponse) {

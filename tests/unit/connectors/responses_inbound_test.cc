@@ -1,11 +1,11 @@
 // The OpenAI Responses surface, inbound: client requests into the canonical (OpenAI chat)
 // request. Fixtures follow OpenAI's published Responses API shapes (the `openai` SDK's types).
+#include "connectors/responses_inbound.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include "connectors/responses_inbound.h"
 
 namespace sy::connectors {
 namespace {
@@ -127,10 +127,11 @@ TEST(ResponsesInboundTest, MapsSettingsOntoTheCanonicalRequest) {
             R"("reasoning_effort":"high","temperature":2E-1,"top_p":9E-1,"max_tokens":300,)"
             R"("user":"u1","service_tier":"flex","prompt_cache_key":"k","safety_identifier":"s",)"
             R"("metadata":{"team":"x"},"stream":true,"stream_options":{"include_usage":true}})");
-  EXPECT_EQ(json::serialize(decode(R"({"model":"m","input":"q","text":{"format":{"type":"json_object"}},
+  EXPECT_EQ(
+      json::serialize(decode(R"({"model":"m","input":"q","text":{"format":{"type":"json_object"}},
       "tool_choice":"required"})")),
-            R"({"model":"m","messages":[{"role":"user","content":"q"}],)"
-            R"("tool_choice":"required","response_format":{"type":"json_object"}})");
+      R"({"model":"m","messages":[{"role":"user","content":"q"}],)"
+      R"("tool_choice":"required","response_format":{"type":"json_object"}})");
 }
 
 TEST(ResponsesInboundTest, PriorTurnsGoBeforeTheInputAndInstructionsStayFirst) {
@@ -160,9 +161,9 @@ TEST(ResponsesInboundTest, PreviousResponseIdWithoutAResponseStoreIsAClear400) {
 }
 
 TEST(ResponsesInboundTest, RefusesBuiltInToolsNamingThem) {
-  for (std::string_view type : {"web_search_preview", "web_search_preview_2025_03_11",
-                                "file_search", "code_interpreter", "computer_use_preview", "mcp",
-                                "image_generation", "local_shell", "custom"}) {
+  for (std::string_view type :
+       {"web_search_preview", "web_search_preview_2025_03_11", "file_search", "code_interpreter",
+        "computer_use_preview", "mcp", "image_generation", "local_shell", "custom"}) {
     const std::string request =
         R"({"model":"m","input":"q","tools":[{"type":")" + std::string(type) + R"("}]})";
     EXPECT_EQ(decodeError(request, "tools[0]"),
@@ -196,8 +197,7 @@ TEST(ResponsesInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {
       {R"({"model":"m","input":[{"role":"user","content":"q","name":"x"}]})",
        "input[0]: unsupported field 'name'", "input[0].name"},
       {R"({"model":"m","input":[{"role":"tool","content":"q"}]})",
-       "input[0].role: must be user, assistant, system or developer, not 'tool'",
-       "input[0].role"},
+       "input[0].role: must be user, assistant, system or developer, not 'tool'", "input[0].role"},
       {R"({"model":"m","input":[{"role":"user","content":[{"type":"input_audio","data":"x"}]}]})",
        "input[0].content[0]: unsupported content part type 'input_audio'", "input[0].content[0]"},
       {R"({"model":"m","input":[{"role":"assistant","content":[{"type":"input_image","image_url":"u"}]}]})",
@@ -254,12 +254,12 @@ TEST(ResponsesInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {
 }
 
 TEST(ResponsesInboundTest, EchoesTheSettingsAsSentWithTheApisDefaults) {
-  const json::object echo = responsesEcho(
-      json::parse(R"({"model":"m","input":"q","instructions":"I","temperature":0.5,
+  const json::object echo =
+      responsesEcho(json::parse(R"({"model":"m","input":"q","instructions":"I","temperature":0.5,
           "tools":[{"type":"function","name":"f","parameters":null,"strict":null}],
           "metadata":{"a":"b"},"store":true})")
-          .as_object(),
-      {});
+                        .as_object(),
+                    {});
   EXPECT_EQ(json::serialize(echo),
             R"({"instructions":"I","max_output_tokens":null,"metadata":{"a":"b"},)"
             R"("parallel_tool_calls":true,"previous_response_id":null,)"
