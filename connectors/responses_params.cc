@@ -265,7 +265,12 @@ Status addScalars(const json::object& request, json::object& out) {
     }
   }
   if (const json::value* max = present(request, "max_output_tokens")) {
-    out["max_tokens"] = *max;  // a positive integer: checked by the decode phase
+    const bool positive = (max->is_uint64() && max->get_uint64() > 0) ||
+                          (max->is_int64() && max->get_int64() > 0);
+    if (!positive) {
+      return invalid("max_output_tokens: must be a positive integer", "max_output_tokens");
+    }
+    out["max_tokens"] = *max;  // its upper bound is checked by the decode phase
   }
   for (std::string_view key : {"user", "service_tier", "prompt_cache_key", "safety_identifier"}) {
     if (const json::value* v = present(request, key)) {

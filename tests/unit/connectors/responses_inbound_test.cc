@@ -247,6 +247,8 @@ TEST(ResponsesInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {
        "conversation"},
       {R"({"model":"m","input":"q","instructions":["a"]})", "instructions: must be a string",
        "instructions"},
+      {R"({"model":"m","input":"q","max_output_tokens":0})",
+       "max_output_tokens: must be a positive integer", "max_output_tokens"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(decodeError(c.request, c.param), c.message) << c.request;
