@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "connectors/inbound_fields.h"
 #include "core/json_text.h"
 
 namespace sy::connectors {
@@ -11,53 +12,10 @@ namespace {
 
 namespace json = boost::json;
 
-std::unexpected<Error> invalid(std::string message) {
-  return makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream, std::move(message),
-                   "invalid_request_error");
-}
-
-std::string describe(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::object:
-      return "an object";
-    case json::kind::array:
-      return "an array";
-    case json::kind::string:
-      return "a string";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::null:
-      return "null";
-    default:
-      return "a number";
-  }
-}
-
-// The text of a string field, or an error naming `where`.
-Result<std::string_view> stringAt(const json::object& object, std::string_view key,
-                                  const std::string& where) {
-  const json::value* v = object.if_contains(key);
-  if (v == nullptr || !v->is_string()) {
-    return invalid(where + "." + std::string(key) + ": must be a string" +
-                   (v == nullptr ? " (missing)" : ", not " + describe(*v)));
-  }
-  return std::string_view(v->get_string());
-}
-
-// Checks that `object` has only `allowed` keys (fail closed: an unknown field is refused).
-Status onlyKeys(const json::object& object, std::initializer_list<std::string_view> allowed,
-                const std::string& where) {
-  for (const auto& entry : object) {
-    bool known = false;
-    for (std::string_view key : allowed) {
-      known = known || entry.key() == key;
-    }
-    if (!known) {
-      return invalid(where + ": unsupported field " + quotedName(entry.key()));
-    }
-  }
-  return {};
-}
+using inbound::describe;
+using inbound::invalid;
+using inbound::onlyKeys;
+using inbound::stringAt;
 
 // A text content part, keeping `cache_control` (its order among the parts is kept too).
 json::object textPart(std::string_view text, const json::object& block, json::storage_ptr sp) {

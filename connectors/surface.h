@@ -5,6 +5,7 @@
 // thread-safe; the free functions are pure.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,9 +14,11 @@
 
 namespace sy::connectors {
 
-enum class Surface { OpenAi, Anthropic };
+// OpenAI chat completions (and embeddings, models), Anthropic Messages, OpenAI Responses.
+enum class Surface { OpenAi, Anthropic, Responses };
 
-std::string_view toString(Surface surface);  // "openai" | "anthropic" (metric and log label)
+// "openai" | "anthropic" | "responses" (metric and log label)
+std::string_view toString(Surface surface);
 
 // Rewrites the canonical answer, chunk by chunk, into a surface's format. `chunk` holds whole SSE
 // events for streams (or any part of a JSON body) and is rewritten in place; it may become empty
@@ -28,8 +31,11 @@ class AnswerEncoder {
 
 // The encoder for one answer with the given status, or null when the surface speaks the
 // canonical format (OpenAI). `model`: the model name the client asked for (answers echo it).
+// `echo`: the request settings a surface's answers repeat (Responses: responsesEcho), copied;
+// null for none.
 std::unique_ptr<AnswerEncoder> newAnswerEncoder(Surface surface, unsigned status,
-                                                bool event_stream, std::string_view model);
+                                                bool event_stream, std::string_view model,
+                                                const boost::json::object* echo = nullptr);
 
 // An error answered by the gateway itself, in the surface's error shape.
 std::string errorBody(Surface surface, const Error& error);

@@ -63,11 +63,15 @@ std::string_view openAiErrorType(unsigned http_status) {
 }
 
 std::string openAiErrorBody(std::string_view message, unsigned http_status,
-                            std::string_view code_id) {
+                            std::string_view code_id, std::string_view param) {
   boost::json::object inner;
   inner["message"] = message;
   inner["type"] = openAiErrorType(http_status);
-  inner["param"] = nullptr;
+  if (param.empty()) {
+    inner["param"] = nullptr;
+  } else {
+    inner["param"] = param;
+  }
   if (code_id.empty()) {
     inner["code"] = nullptr;
   } else {
@@ -79,7 +83,7 @@ std::string openAiErrorBody(std::string_view message, unsigned http_status,
 }
 
 std::string openAiErrorBody(const Error& error) {
-  return openAiErrorBody(error.message, toHttpStatus(error), error.code_id);
+  return openAiErrorBody(error.message, toHttpStatus(error), error.code_id, error.param);
 }
 
 std::string_view anthropicErrorType(unsigned http_status) {

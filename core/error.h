@@ -33,6 +33,7 @@ struct Error {
   std::string message;  // names the thing and where: "backends[1].url: missing host"
   bool retryable = false;  // set by connectors and the upstream client only
   std::string code_id;     // stable machine-readable id for the OpenAI body, e.g. "invalid_json"
+  std::string param = {};  // the request field at fault, for the OpenAI body ("" none: null)
 };
 
 template <class T>
@@ -50,10 +51,10 @@ unsigned toHttpStatus(const Error& error);
 // rate_limit_error, server_error, ...
 std::string_view openAiErrorType(unsigned http_status);
 
-// Serializes {"error":{"message","type","param":null,"code"}} exactly as OpenAI does. `code_id`
-// empty becomes null.
+// Serializes {"error":{"message","type","param","code"}} exactly as OpenAI does. `code_id` and
+// `param` empty become null.
 std::string openAiErrorBody(std::string_view message, unsigned http_status,
-                            std::string_view code_id);
+                            std::string_view code_id, std::string_view param = {});
 std::string openAiErrorBody(const Error& error);
 
 // Anthropic's error `type` for a status: invalid_request_error (400 and other 4xx),

@@ -80,8 +80,8 @@ void decodeRequest(Decoder& decoder, const Located& where, TestCase& out, json::
   decoder.readString(request.optional("key"), out.key);
   decoder.readString(request.optional("team"), out.team);
   if (decoder.readString(request.optional("surface"), out.surface) && out.surface != "openai" &&
-      out.surface != "anthropic") {
-    decoder.error(*request.optional("surface"), "expected openai or anthropic");
+      out.surface != "anthropic" && out.surface != "responses") {
+    decoder.error(*request.optional("surface"), "expected openai, anthropic or responses");
   }
   if (decoder.readString(request.optional("endpoint"), out.endpoint) && out.endpoint != "chat" &&
       out.endpoint != "embeddings") {

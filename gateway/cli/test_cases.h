@@ -40,7 +40,7 @@ struct TestCase {
   // The request.
   std::string key;   // a key id of the policy ("anonymous" for anonymous traffic)
   std::string team;  // or a team: the policy's first key of that team
-  std::string surface = "openai";  // openai | anthropic (the body's API)
+  std::string surface = "openai";  // openai | anthropic | responses (the body's API)
   std::string endpoint = "chat";   // chat | embeddings
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
   std::string body;                                          // JSON text

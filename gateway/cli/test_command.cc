@@ -92,7 +92,8 @@ json::object decide(const TestCase& test, const std::shared_ptr<const config::Sn
   // As the dispatch phase: Anthropic clients send anthropic-version with every request.
   options.surface = test.surface == "anthropic" || headerValue(test, "anthropic-version")
                         ? connectors::Surface::Anthropic
-                        : connectors::Surface::OpenAi;
+                    : test.surface == "responses" ? connectors::Surface::Responses
+                                                  : connectors::Surface::OpenAi;
   return server::explainRequest(snapshot, test.body, options);
 }
 

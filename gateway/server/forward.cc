@@ -429,8 +429,9 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     }
   }
   // The client's surface: the canonical answer (after response DLP) in its own wire format.
-  auto encoder =
-      connectors::newAnswerEncoder(ctx.surface, status, event_stream, ctx.requested_model);
+  auto encoder = connectors::newAnswerEncoder(ctx.surface, status, event_stream,
+                                              ctx.requested_model,
+                                              ctx.answer_echo.empty() ? nullptr : &ctx.answer_echo);
   // Nothing goes to the client before the request's audit record is written.
   if (Status audited = co_await auditBeforeAnswer(ctx); !audited) {
     Error error = std::move(audited.error());
@@ -519,9 +520,13 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
         response_dlp->rewriteEvents(event, true);  // what DLP held back, before the error
       }
       if (encoder != nullptr) {
-        (void)encoder->encode(event, false);
+        // The canonical in-band error, which the encoder ends the stream with in its own shape
+        // (its state: open blocks or items, sequence numbers).
+        event += connectors::streamErrorEvent(connectors::Surface::OpenAi, error);
+        (void)encoder->encode(event, true);
+      } else {
+        event += connectors::streamErrorEvent(ctx.surface, error);
       }
-      event += connectors::streamErrorEvent(ctx.surface, error);
       ctx.close_connection = true;
       if (!co_await downstream.writeChunk(event)) {
         co_await downstream.writeLastChunk();

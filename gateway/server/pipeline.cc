@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/anthropic_inbound.h"
+#include "connectors/responses_inbound.h"
 #include "gateway/server/output_bound.h"
 #include "observability/logging.h"
 
@@ -155,6 +156,7 @@ Status Pipeline::dispatch(RequestContext& ctx) {
       {"/v1/messages", http::verb::post, Operation::Chat, connectors::Surface::Anthropic},
       {"/v1/messages/count_tokens", http::verb::post, Operation::CountTokens,
        connectors::Surface::Anthropic},
+      {"/v1/responses", http::verb::post, Operation::Chat, connectors::Surface::Responses},
   };
   // Anthropic clients send anthropic-version on every request: the shared paths (models, and
   // errors on unknown paths) answer them in Anthropic's shape.
@@ -175,6 +177,9 @@ Status Pipeline::dispatch(RequestContext& ctx) {
                            std::string(route.path) + "; use " +
                            std::string(http::to_string(route.method)) + ".",
                        "method_not_allowed");
+    }
+    if (route.surface == connectors::Surface::Responses) {
+      ctx.surface = route.surface;
     }
     ctx.operation = route.operation;
     ctx.api = route.operation == Operation::Embeddings ? connectors::Endpoint::Embeddings
@@ -216,6 +221,15 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
       return std::unexpected(std::move(canonical.error()));
     }
     ctx.native = std::move(ctx.body);  // what passes through to an Anthropic backend
+    ctx.body = std::move(*canonical);
+  } else if (ctx.surface == connectors::Surface::Responses) {
+    // Into the canonical request, which DLP inspects: the Responses body does not pass through.
+    // (The response store's seam: the turns of a previous_response_id go in as `prior` items.)
+    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage());
+    if (!canonical) {
+      return std::unexpected(std::move(canonical.error()));
+    }
+    ctx.answer_echo = connectors::responsesEcho(ctx.body, ctx.body.storage());
     ctx.body = std::move(*canonical);
   }
   const boost::json::value* model = ctx.body.if_contains("model");

@@ -59,6 +59,9 @@ struct RequestContext {
   // none for the client's originals).
   boost::json::object native{boost::json::storage_ptr(&json_memory)};
   std::optional<Location> canonical_texts;
+  // The request settings the client's surface repeats in its answers, as the client sent them
+  // (Responses: connectors::responsesEcho; empty otherwise).
+  boost::json::object answer_echo{boost::json::storage_ptr(&json_memory)};
   std::string requested_model;
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage from the client

@@ -1,8 +1,8 @@
-// Parity across API surfaces: the same policy cases sent as OpenAI chat completions and as
-// Anthropic Messages must end the same way (routing, DLP with pseudonyms restored mid-stream,
-// blocks, budgets, fallback that never widens exposure), each answered in its own surface's
-// wire format. Raw HTTP, so both surfaces are driven the same way; the official SDKs are in
-// anthropic.test.mjs and chat.test.mjs.
+// Parity across API surfaces: the same policy cases sent as OpenAI chat completions, as
+// Anthropic Messages and as OpenAI Responses must end the same way (routing, DLP with pseudonyms
+// restored mid-stream, blocks, budgets, fallback that never widens exposure), each answered in
+// its own surface's wire format. Raw HTTP, so every surface is driven the same way; the official
+// SDKs are in anthropic.test.mjs, chat.test.mjs and responses.test.mjs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -76,6 +76,30 @@ const SURFACES = {
       return { type: res.json.error.type, message: res.json.error.message };
     },
   },
+  responses: {
+    send(gateway, key, model, text, { stream = false } = {}) {
+      return post(gateway, '/v1/responses',
+        { model, input: text, max_output_tokens: 200, stream },
+        { headers: { authorization: `Bearer ${key}` } });
+    },
+    text(res, stream) {
+      if (!stream) {
+        assert.equal(res.json.object, 'response', res.body);
+        return res.json.output.filter((item) => item.type === 'message')
+          .flatMap((item) => item.content).map((part) => part.text).join('');
+      }
+      const events = sseEvents(res.body);
+      assert.equal(events[0].event, 'response.created', res.body);
+      assert.equal(events.at(-1).event, 'response.completed', res.body);
+      events.forEach((e, i) => assert.equal(JSON.parse(e.data).sequence_number, i));
+      return events.filter((e) => e.event === 'response.output_text.delta')
+        .map((e) => JSON.parse(e.data).delta).join('');
+    },
+    error(res) {
+      const error = errorOf(res.json);
+      return { type: error.type, message: error.message };
+    },
+  },
 };
 
 // Each surface against an OpenAI-compatible frontier backend, and Anthropic clients also against
@@ -84,6 +108,8 @@ const COMBINATIONS = [
   ['openai', 'openai'],
   ['anthropic', 'openai'],
   ['anthropic', 'anthropic'],
+  ['responses', 'openai'],
+  ['responses', 'anthropic'],
 ];
 
 for (const [surface, frontier] of COMBINATIONS) {
@@ -141,7 +167,8 @@ for (const [surface, frontier] of COMBINATIONS) {
       const res = await api.send(gateway, keys.eng.key, 'frontier', text, { stream: true });
       assert.equal(res.status, 200, res.body);
       const upstream = await cloud.lastRequest();
-      const sent = upstream.messages.at(-1).content;
+      const content = upstream.messages.at(-1).content;  // a string, or Anthropic text blocks
+      const sent = typeof content === 'string' ? content : content.map((block) => block.text).join('');
       assert.match(sent, /^Write to <EMAIL_[0-9A-HJKMNP-TV-Z]{5}> today\.$/);
       assert.equal(api.text(res, true), text);
       assert.ok(!res.body.includes('<EMAIL'), 'no pseudonym reaches the client');

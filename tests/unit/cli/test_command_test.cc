@@ -120,7 +120,8 @@ TEST(TestCommandTest, ACasesFileWithUnknownKeysIsReportedAtTheirPositionsAndNoth
   EXPECT_EQ(output.status, 1);
   EXPECT_EQ(output.out, "");
   EXPECT_EQ(output.err,
-            cases.path() + ":3:34: cases[0].request.surface: expected openai or anthropic\n" +
+            cases.path() +
+                ":3:34: cases[0].request.surface: expected openai, anthropic or responses\n" +
                 cases.path() +
                 ":4:14: cases[0].expect.acton: unknown key (expected one of: action, status, "
                 "code, tier, backend, backends, model, rule, blocked_by, detectors, "

@@ -1,0 +1,39 @@
+// Internal to the client surfaces' decoders (anthropic_inbound, responses_inbound): reading the
+// fields of a client's JSON request strictly, with errors that name the field. Every error is
+// InvalidArgument (400) with OpenAI's `param` set to the field's path. Pure functions;
+// thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace sy::connectors::inbound {
+
+// An InvalidArgument error (code "invalid_request_error"); `param`: the field's path, "" none.
+std::unexpected<Error> invalid(std::string message, std::string param = {});
+
+// The field `key` of `object`, or null when it is absent or null (the APIs' "optional and
+// nullable").
+const boost::json::value* present(const boost::json::object& object, std::string_view key);
+
+// "an object", "a string", ...: the JSON kind of `v`, for messages.
+std::string describe(const boost::json::value& v);
+
+// The text of the string field `key` of `object` (at path `where`), or an error naming it.
+Result<std::string_view> stringAt(const boost::json::object& object, std::string_view key,
+                                  const std::string& where);
+
+// Checks that `object` (at path `where`) has only `allowed` keys: an unknown field is refused
+// (fail closed), named when it is a plain name (quotedName).
+Status onlyKeys(const boost::json::object& object, std::initializer_list<std::string_view> allowed,
+                const std::string& where);
+
+// The path of `key` under `where` ("request" is the top level: "request" + "x" -> "x").
+std::string fieldPath(const std::string& where, std::string_view key);
+
+}  // namespace sy::connectors::inbound

@@ -1,0 +1,23 @@
+// Internal to the Responses surface's decoder: the top-level settings of a Responses request
+// (everything but `input` and `instructions`) into the canonical chat-completions request, and
+// the settings its answers echo. Pure functions; thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
+
+#include "core/error.h"
+
+namespace sy::connectors::responses {
+
+// Adds tools, tool_choice, parallel_tool_calls, response_format and verbosity (from `text`),
+// reasoning_effort, max_tokens, sampling, metadata, user and the other carried fields to `out`,
+// and checks the fields that are accepted without being forwarded. Fails with InvalidArgument
+// naming the field (OpenAI's `param` set) on a malformed value, a built-in tool or a feature the
+// gateway does not serve.
+Status addSettings(const boost::json::object& request, boost::json::object& out);
+
+// See responsesEcho (responses_inbound.h).
+boost::json::object echo(const boost::json::object& request, boost::json::storage_ptr storage);
+
+}  // namespace sy::connectors::responses
