@@ -112,7 +112,8 @@ class Connector {
 // connector yet.
 Result<std::shared_ptr<const Connector>> makeConnector(const BackendSpec& backend);
 
-// True when makeConnector succeeds for a backend of `kind` (lets the config loader reject the kind at its position).
+// True when makeConnector succeeds for a backend of `kind` (lets the config loader reject the
+// kind at its position).
 bool hasConnector(BackendKind kind);
 
 }  // namespace sy::connectors

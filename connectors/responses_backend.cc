@@ -3,8 +3,6 @@
 // purpose (no Responses equivalent, and leaving them out does not change what the answer means):
 // n (when 1), stream_options (a Responses stream always reports usage), seed, prediction,
 // web_search_options (when null), modalities ["text"], and any field this file does not know.
-#include <boost/json/serialize.hpp>
-
 #include "connectors/responses_backend.h"
 
 namespace sy::connectors {
@@ -382,10 +380,15 @@ Result<json::object> toResponsesRequest(const json::object& body, std::string_vi
   }
   json::object out;
   out["model"] = model;
-  for (Status step : {addMessages(body, out), addTools(body, out), addTextFormat(body, out)}) {
-    if (!step) {
-      return std::unexpected(std::move(step.error()));
-    }
+  Status built = addMessages(body, out);
+  if (built) {
+    built = addTools(body, out);
+  }
+  if (built) {
+    built = addTextFormat(body, out);
+  }
+  if (!built) {
+    return std::unexpected(std::move(built.error()));
   }
   addParameters(body, out);
   return out;

@@ -96,11 +96,14 @@ unsigned statusOf(std::string_view code) {
   if (code == "rate_limit_exceeded") {
     return 429;
   }
-  if (code.starts_with("invalid") || code.ends_with("_invalid") || code == "empty_image_file" ||
-      code.starts_with("image_")) {
-    return 400;
+  // The request's own fault: invalid_prompt, invalid_image*, image_too_large, empty_image_file,
+  // unsupported_image_media_type, failed_to_download_image, ...
+  for (std::string_view prefix : {"invalid", "image_", "empty_", "unsupported_", "failed_to_"}) {
+    if (code.starts_with(prefix)) {
+      return 400;
+    }
   }
-  return 500;
+  return 500;  // server_error, vector_store_timeout, and codes this list does not know
 }
 
 // An error code from the upstream, when it is a plain identifier (else not repeated).
@@ -149,6 +152,8 @@ class BufferedTranslator : public ResponseTranslator {
  protected:
   virtual Status translate(const json::object* body, std::string& out) = 0;
   Counts counts_;
+
+ private:
   std::string body_;
 };
 

@@ -60,8 +60,8 @@ struct BackendTimeouts {
 
 // The OpenAI generation APIs an OpenAI-compatible backend serves (the policy's `api:`). A request
 // on the chat-completions or Anthropic surface uses chat completions when the backend serves it,
-// else it is translated to the Responses API; a Responses request passes through to a backend
-// that serves Responses.
+// else it is translated to the Responses API. `responses` is also what lets a request on the
+// Responses surface pass through as it is (that surface is being built: issue 15).
 struct ServedApis {
   bool chat_completions = true;  // POST /v1/chat/completions
   bool responses = false;        // POST /v1/responses
