@@ -20,10 +20,15 @@ namespace sy::connectors {
 // The client-facing API a request arrived on (OpenAI wire format).
 enum class Endpoint { ChatCompletions, Embeddings };
 
+// The API an upstream request was built for, when a connector can build more than one: the
+// translator of its answer reads the same one (TranslatorOptions::upstream_api).
+enum class UpstreamApi { Default, Responses };  // Default: the connector's own (chat, Messages)
+
 struct UpstreamRequest {
   std::string target;  // origin-form path, e.g. "/v1/chat/completions"
   std::vector<std::pair<std::string, std::string>> headers;  // besides Host and Content-Length
   std::string body;
+  UpstreamApi api = UpstreamApi::Default;
 };
 
 struct TokenUsage {
@@ -48,6 +53,8 @@ struct TranslatorOptions {
   // canonical answer (Anthropic's thinking signatures, as `reasoning_signature`, for the
   // Anthropic encoder to put back).
   Surface client = Surface::OpenAi;
+  // The API the request went out in (UpstreamRequest::api).
+  UpstreamApi upstream_api = UpstreamApi::Default;
 };
 
 // A request that passes through in the client's own API (Connector::buildNative).
@@ -100,11 +107,13 @@ class Connector {
                                               const NativeRequest& native) const;
 };
 
-// An explicit switch over backend kinds; no static-init registration. Fails for kinds that have
-// no connector yet.
-Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind);
+// The connector of one backend: an explicit switch over backend kinds (no static-init
+// registration), configured by the backend's served APIs (`api:`). Fails for kinds that have no
+// connector yet.
+Result<std::shared_ptr<const Connector>> makeConnector(const BackendSpec& backend);
 
-// True when makeConnector(kind) succeeds (lets the config loader reject the kind at its position).
+// True when makeConnector succeeds for a backend of `kind` (lets the config loader reject the
+// kind at its position).
 bool hasConnector(BackendKind kind);
 
 }  // namespace sy::connectors

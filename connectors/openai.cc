@@ -5,6 +5,7 @@
 
 #include "connectors/anthropic.h"
 #include "connectors/azure_openai.h"
+#include "connectors/responses_backend.h"
 #include "connectors/sse.h"
 
 namespace sy::connectors {
@@ -208,9 +209,26 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
                                                       const BackendSpec& backend,
                                                       std::string_view api_key,
                                                       std::string_view request_id) const {
-  body["model"] = backend.model;
-  UpstreamRequest request = openAiRequest(endpoint, body, request_id);
-  request.target = openAiTarget(backend.address.base_path, endpoint);
+  UpstreamRequest request;
+  if (endpoint == Endpoint::ChatCompletions && !apis_.chat_completions) {
+    auto responses = toResponsesRequest(body, backend.model);
+    if (!responses) {
+      return std::unexpected(std::move(responses.error()));
+    }
+    // A Responses stream always ends with its usage: no stream_options to add.
+    const boost::json::value* stream = responses->if_contains("stream");
+    const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
+    request.body = boost::json::serialize(*responses);
+    request.headers = {{"content-type", "application/json"},
+                       {"accept", streaming ? "text/event-stream" : "application/json"},
+                       {"x-request-id", std::string(request_id)}};
+    request.target = responsesTarget(backend.address.base_path);
+    request.api = UpstreamApi::Responses;
+  } else {
+    body["model"] = backend.model;
+    request = openAiRequest(endpoint, body, request_id);
+    request.target = openAiTarget(backend.address.base_path, endpoint);
+  }
   if (!api_key.empty()) {
     request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
   }
@@ -218,8 +236,11 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
 }
 
 std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(
-    Endpoint /*endpoint*/, unsigned /*status*/, bool event_stream,
+    Endpoint /*endpoint*/, unsigned status, bool event_stream,
     const TranslatorOptions& options) const {
+  if (options.upstream_api == UpstreamApi::Responses) {
+    return newResponsesTranslator(status, event_stream, options.client_wants_usage);
+  }
   if (event_stream) {
     return std::make_unique<OpenAiStreamTranslator>(options.client_wants_usage);
   }
@@ -241,11 +262,12 @@ bool hasConnector(BackendKind kind) {
          kind == BackendKind::Anthropic || kind == BackendKind::AzureOpenAi;
 }
 
-Result<std::shared_ptr<const Connector>> makeConnector(BackendKind kind) {
+Result<std::shared_ptr<const Connector>> makeConnector(const BackendSpec& backend) {
+  const BackendKind kind = backend.kind;
   switch (kind) {
     case BackendKind::OpenAi:
     case BackendKind::Ollama:  // its OpenAI-compatible API under /v1
-      return std::make_shared<const OpenAiConnector>();
+      return std::make_shared<const OpenAiConnector>(backend.apis);
     case BackendKind::Anthropic:
       return std::make_shared<const AnthropicConnector>();
     case BackendKind::AzureOpenAi:

@@ -2,7 +2,8 @@
 // speaks this protocol, so requests only get the backend's model id and credentials (and streams
 // `stream_options.include_usage`, so spend is known), and responses pass through byte for byte
 // while usage is read off them (a usage-only event only the gateway asked for is not relayed).
-// Immutable, thread-safe.
+// A backend that serves the Responses API and not chat completions gets the request translated
+// to /v1/responses and its answer translated back (responses_backend.h). Immutable, thread-safe.
 #pragma once
 
 #include "connectors/connector.h"
@@ -11,6 +12,8 @@ namespace sy::connectors {
 
 class OpenAiConnector final : public Connector {
  public:
+  explicit OpenAiConnector(ServedApis apis = {}) : apis_(apis) {}
+
   // sy::connectors::Connector
   std::string_view provider() const override { return "openai"; }
   Result<UpstreamRequest> buildRequest(Endpoint endpoint, boost::json::object& body,
@@ -19,6 +22,9 @@ class OpenAiConnector final : public Connector {
   std::unique_ptr<ResponseTranslator> newTranslator(
       Endpoint endpoint, unsigned status, bool event_stream,
       const TranslatorOptions& options) const override;
+
+ private:
+  const ServedApis apis_;
 };
 
 // Reads the `usage` object of an OpenAI response or stream chunk, without parsing the rest of the

@@ -58,6 +58,15 @@ struct BackendTimeouts {
   std::chrono::milliseconds idle{60'000};         // longest silence between two body reads
 };
 
+// The OpenAI generation APIs an OpenAI-compatible backend serves (the policy's `api:`). A request
+// on the chat-completions or Anthropic surface uses chat completions when the backend serves it,
+// else it is translated to the Responses API. `responses` is also what lets a request on the
+// Responses surface pass through as it is (that surface is being built: issue 15).
+struct ServedApis {
+  bool chat_completions = true;  // POST /v1/chat/completions
+  bool responses = false;        // POST /v1/responses
+};
+
 // What a backend's model supports; a request that needs a capability skips backends without it.
 struct Capabilities {
   bool tools = true;      // `tools` / `functions` in the request
@@ -96,6 +105,7 @@ struct BackendSpec {
   uint32_t max_idle_connections = 64;  // per worker
   uint32_t weight = 1;                 // share of its tier's traffic, relative to the others
   Capabilities capabilities;
+  ServedApis apis;  // OpenAI-wire kinds; the default depends on the kind (see the config loader)
   HealthCheckSpec health;
   // kind anthropic only: the max_tokens sent when the client names none (Anthropic requires it).
   uint32_t max_tokens = 4096;

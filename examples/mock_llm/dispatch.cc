@@ -103,12 +103,15 @@ void methodNotAllowed(std::string_view allow, bool anthropic, Reply& reply) {
 
 void dispatchV1(std::string_view path, const Request& request, ServerState& state, Reply& reply) {
   const http::verb method = request.method();
-  if (path == "/v1/chat/completions" || path == "/v1/embeddings") {
+  if (path == "/v1/chat/completions" || path == "/v1/embeddings" || path == "/v1/responses") {
     if (method != http::verb::post) {
       return methodNotAllowed("POST", false, reply);
     }
     if (!checkOpenAiKey(request, state, reply)) {
       return;
+    }
+    if (path == "/v1/responses") {
+      return handleResponses(request, state, reply);
     }
     return path == "/v1/embeddings" ? handleEmbeddings(request, state, reply)
                                     : handleChatCompletions(request, state, reply);

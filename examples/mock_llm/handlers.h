@@ -1,5 +1,5 @@
-// The request handlers of the mock: routing, the OpenAI and Anthropic endpoints, the /mock/*
-// control endpoints, and the helpers they share. Handlers are synchronous and CPU-only: they fill
+// The request handlers of the mock: routing, the OpenAI (chat completions, Responses) and
+// Anthropic endpoints, the /mock/* control endpoints, and the helpers they share. Handlers are synchronous and CPU-only: they fill
 // a Reply plan that the session executes. Thread-safe: they only touch ServerState (atomics and
 // a briefly held mutex) and their own Reply.
 #pragma once
@@ -25,6 +25,7 @@ void dispatch(std::shared_ptr<const Request> request, ServerState& state, Reply&
 // Endpoints (dispatch has already checked the method and, for /v1, the API key).
 void handleChatCompletions(const Request& request, ServerState& state, Reply& reply);
 void handleEmbeddings(const Request& request, ServerState& state, Reply& reply);
+void handleResponses(const Request& request, ServerState& state, Reply& reply);
 void handleModels(const Request& request, ServerState& state, Reply& reply);
 void handleMessages(const Request& request, ServerState& state, Reply& reply);
 void handleCountTokens(const Request& request, ServerState& state, Reply& reply);

@@ -7,8 +7,6 @@
 namespace sy::mock {
 namespace {
 
-constexpr size_t kArgumentPieceBytes = 8;
-
 std::string_view view(const boost::json::string& s) { return {s.data(), s.size()}; }
 
 const boost::json::string* stringField(const boost::json::object& obj, std::string_view key) {
@@ -49,11 +47,11 @@ boost::json::value sampleValue(std::string_view type) {
   return nullptr;
 }
 
+}  // namespace
+
 std::string callId(Provider provider, size_t index) {
   return (provider == Provider::OpenAi ? "call_mock_" : "toolu_mock_") + std::to_string(index + 1);
 }
-
-}  // namespace
 
 std::string argumentsFromSchema(const boost::json::value* schema) {
   const boost::json::object* obj = schema == nullptr ? nullptr : schema->if_object();
@@ -89,10 +87,12 @@ std::vector<ToolCall> planToolCalls(const boost::json::value* tools, Provider pr
     const char* schema_key = "input_schema";
     if (provider == Provider::OpenAi) {
       const boost::json::value* function = tool->if_contains("function");
-      if (type == nullptr || *type != "function" || function == nullptr || !function->is_object()) {
+      if (type == nullptr || *type != "function" ||
+          (function != nullptr && !function->is_object())) {
         continue;
       }
-      spec = &function->get_object();
+      // Chat completions nest the function; the Responses API has it flat.
+      spec = function != nullptr ? &function->get_object() : tool;
       schema_key = "parameters";
     } else if (type != nullptr && *type != "custom") {
       continue;  // a server tool (web_search_…, bash_…): the API runs it, the client does not

@@ -14,6 +14,9 @@
 
 namespace sy::mock {
 
+// A stream sends a call's arguments in pieces of at most this many bytes.
+inline constexpr size_t kArgumentPieceBytes = 8;
+
 struct ToolCall {
   std::string name;
   std::string arguments;  // a compact JSON object, e.g. {"file_path":"mock"}
@@ -21,8 +24,9 @@ struct ToolCall {
 
 // The tool calls for a request whose `tools` value is `tools` (null if absent): `count` calls to
 // the declared tools in order, cycling. Declared tools are OpenAI {"type":"function","function":
-// {"name","parameters"}} and Anthropic {"name","input_schema"} with no `type` or "custom"; other
-// kinds (server tools, OpenAI custom tools) are skipped. Empty if none is declared.
+// {"name","parameters"}} (chat completions) or {"type":"function","name","parameters"}
+// (Responses), and Anthropic {"name","input_schema"} with no `type` or "custom"; other kinds
+// (server tools, OpenAI custom tools) are skipped. Empty if none is declared.
 std::vector<ToolCall> planToolCalls(const boost::json::value* tools, Provider provider,
                                     int64_t count);
 
@@ -34,6 +38,9 @@ std::string argumentsFromSchema(const boost::json::value* schema);
 // True if the conversation ends in a tool result: OpenAI's last message has role "tool";
 // Anthropic's is a user message with a `tool_result` content block.
 bool endsWithToolResult(const boost::json::array& messages, Provider provider);
+
+// The id of call `index` (0-based): "call_mock_K" (OpenAI) or "toolu_mock_K" (Anthropic).
+std::string callId(Provider provider, size_t index);
 
 // What a reply with `calls` counts as output tokens: ceil(bytes of names and arguments / 4).
 int64_t toolCallTokens(const std::vector<ToolCall>& calls);

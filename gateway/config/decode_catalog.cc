@@ -175,6 +175,56 @@ void decodeHealthCheck(Decoder& decoder, const Located& where, HealthCheckSpec& 
   }
 }
 
+// `api:` spellings (chat, responses), in documentation order.
+constexpr std::array<std::pair<std::string_view, bool sy::ServedApis::*>, 2> kApis{{
+    {"chat", &sy::ServedApis::chat_completions},
+    {"responses", &sy::ServedApis::responses},
+}};
+
+// `api:` one of kApis or a non-empty list of them: exactly those are served. Only the kinds that
+// speak the OpenAI wire format through the OpenAI connector (openai, ollama) have a choice; the
+// default (set by the caller) depends on the kind.
+void decodeApis(Decoder& decoder, const Located& where, BackendKind kind, sy::ServedApis& out) {
+  if (kind != BackendKind::OpenAi && kind != BackendKind::Ollama) {
+    decoder.error(where, "only valid for kinds 'openai' and 'ollama'");
+    return;
+  }
+  if (where.node.IsScalar()) {
+    bool sy::ServedApis::*field = nullptr;
+    if (decoder.readEnum(where, kApis, "api", field)) {
+      out = sy::ServedApis{false, false};
+      out.*field = true;
+    }
+    return;
+  }
+  if (!where.node.IsSequence()) {
+    decoder.error(where, strCat("expected 'chat', 'responses' or a list of them, got ",
+                                describeNode(where.node)));
+    return;
+  }
+  const std::vector<Located> items = decoder.sequence(where);
+  if (items.empty()) {
+    decoder.error(where, "must not be empty");
+    return;
+  }
+  sy::ServedApis listed{false, false};
+  bool ok = true;
+  for (const Located& item : items) {
+    bool sy::ServedApis::*field = nullptr;
+    if (!decoder.readEnum(item, kApis, "api", field)) {
+      ok = false;
+    } else if (listed.*field) {
+      decoder.error(item, strCat("duplicate api '", item.node.Scalar(), "'"));
+      ok = false;
+    } else {
+      listed.*field = true;
+    }
+  }
+  if (ok) {
+    out = listed;
+  }
+}
+
 // An Azure OpenAI deployment name: it becomes a URL path segment, so only unreserved characters.
 bool isValidDeploymentName(std::string_view name) {
   if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
@@ -264,7 +314,7 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
       decoder, where,
       {{"name", "kind", "url", "model", "deployment", "api_version", "api_key_env", "location",
         "region", "license", "cost", "context_window", "ca_file", "timeouts",
-        "max_idle_connections", "weight", "capabilities", "health_check", "max_tokens"}});
+        "max_idle_connections", "weight", "capabilities", "api", "health_check", "max_tokens"}});
   BackendSpec out;
   if (!backend.valid()) {
     return out;
@@ -310,6 +360,12 @@ BackendSpec decodeBackend(Decoder& decoder, const Located& where, NameIndex& nam
   out.capabilities.json_mode = out.kind != BackendKind::Anthropic;
   if (const auto capabilities = backend.optional("capabilities")) {
     decodeCapabilities(decoder, *capabilities, out.capabilities);
+  }
+  // OpenAI's API and vLLM serve the Responses API beside chat completions; Ollama's OpenAI-
+  // compatible API is taken to serve chat only unless the policy says otherwise.
+  out.apis.responses = out.kind == BackendKind::OpenAi;
+  if (const auto apis = backend.optional("api"); apis && (!kind || kind_read)) {
+    decodeApis(decoder, *apis, out.kind, out.apis);
   }
   // Anthropic's and Azure OpenAI's APIs have no health endpoint: their backends are checked only
   // when the policy says so (and an external backend is not checked by default).

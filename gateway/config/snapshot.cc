@@ -68,7 +68,7 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
   for (const BackendSpec& spec : snapshot->catalog_->backends()) {
     BackendRuntime runtime{&spec, nullptr, nullptr, "", "", snapshot->backends_.size()};
     runtime.host_header = spec.address.host + ":" + std::to_string(spec.address.port);
-    if (auto connector = connectors::makeConnector(spec.kind); connector) {
+    if (auto connector = connectors::makeConnector(spec); connector) {
       runtime.connector = std::move(*connector);
     } else {
       fail("backends." + spec.name + ".kind: " + connector.error().message);

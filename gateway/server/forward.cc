@@ -417,7 +417,9 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
       exchange.headers()[http::field::content_type].starts_with("text/event-stream");
   auto translator = backend.connector->newTranslator(
       ctx.api, status, event_stream,
-      {.client_wants_usage = ctx.client_wants_usage, .client = ctx.surface});
+      {.client_wants_usage = ctx.client_wants_usage,
+       .client = ctx.surface,
+       .upstream_api = upstream.api});
   // DLP on the answer: restore this request's pseudonyms, apply the response rules.
   std::optional<ResponseDlp> response_dlp;
   if (ctx.dlp && ctx.api == connectors::Endpoint::ChatCompletions && status / 100 == 2) {

@@ -76,7 +76,8 @@ const std::vector<ErrorCase> kBackendCases = {
      backendWith("    modle: m2\n"),
      {"policy.yaml:5:5: backends[0].modle: unknown key (expected one of: name, kind, url, model, "
       "deployment, api_version, api_key_env, location, region, license, cost, context_window, "
-      "ca_file, timeouts, max_idle_connections, weight, capabilities, health_check, max_tokens)"}},
+      "ca_file, timeouts, max_idle_connections, weight, capabilities, api, health_check, "
+      "max_tokens)"}},
     {"DuplicateKey",
      backendWith("    model: m2\n"),
      {"policy.yaml:5:5: backends[0].model: duplicate key (first at line 4)"}},

@@ -47,6 +47,29 @@ const std::vector<ErrorCase> kFieldCases = {
      backendWith("    capabilities: tools\n"),
      {at("5:19", "backends[0].capabilities: expected a sequence, got 'tools'")}},
     {"CapabilitiesMayBeEmpty", backendWith("    capabilities: []\n"), {}},
+    {"ApiIsUnknown",
+     backendWith("    api: completions\n"),
+     {at("5:10", "backends[0].api: unknown api 'completions' (expected one of: chat, responses)")}},
+    {"ApiListHasAnUnknownEntry",
+     backendWith("    api: [chat, assistants]\n"),
+     {at("5:17",
+         "backends[0].api[1]: unknown api 'assistants' (expected one of: chat, responses)")}},
+    {"ApiListHasADuplicate",
+     backendWith("    api: [responses, responses]\n"),
+     {at("5:22", "backends[0].api[1]: duplicate api 'responses'")}},
+    {"ApiListIsEmpty", backendWith("    api: []\n"), {at("5:10", "backends[0].api: must not be empty")}},
+    {"ApiIsAMapping",
+     backendWith("    api: {chat: true}\n"),
+     {at("5:10", "backends[0].api: expected 'chat', 'responses' or a list of them, got a mapping")}},
+    {"ApiOnAnAnthropicBackend",
+     backendWith("    kind: anthropic\n    api: responses\n"),
+     {at("6:10", "backends[0].api: only valid for kinds 'openai' and 'ollama'")}},
+    {"ApiOnAnAzureBackend",
+     "backends:\n  - {name: a, kind: azure-openai, url: https://h, model: m, deployment: d,\n"
+     "     api_version: 2024-10-21, api: chat}\n"
+     "tiers:\n  t: {backends: [a]}\n",
+     {at("3:36", "backends[0].api: only valid for kinds 'openai' and 'ollama'")}},
+    {"ApiValid", backendWith("    api: [responses, chat]\n"), {}},
     {"HealthCheckIsNotABoolean",
      backendWith("    health_check: yes\n"),
      {at("5:19", "backends[0].health_check: expected true or false, got 'yes'")}},
@@ -160,6 +183,31 @@ TEST(CatalogFieldsTest, DefaultsDependOnTheLocation) {
   EXPECT_FALSE(remote.health.enabled) << "external backends are not, by default";
   EXPECT_TRUE(config.compliance.licenses.empty());
   EXPECT_TRUE(config.compliance.regions.empty());
+}
+
+TEST(CatalogFieldsTest, OpenAiBackendsServeResponsesByDefaultAndApiSaysExactlyWhat) {
+  const Config config = load(
+      "backends:\n"
+      "  - {name: openai, url: http://h, model: m}\n"
+      "  - {name: ollama, kind: ollama, url: http://h, model: m}\n"
+      "  - {name: only, url: http://h, model: m, api: responses}\n"
+      "  - {name: chat, url: http://h, model: m, api: [chat]}\n"
+      "  - {name: both, kind: ollama, url: http://h, model: m, api: [chat, responses]}\n"
+      "  - {name: claude, kind: anthropic, url: http://h, model: m}\n"
+      "tiers:\n"
+      "  t: {backends: [openai, ollama, only, chat, both, claude]}\n"
+      "auth: {anonymous: true}\n");
+  ASSERT_EQ(config.catalog.backends.size(), 6u);
+  const auto served = [&](size_t i) {
+    const ServedApis& apis = config.catalog.backends[i].apis;
+    return std::pair{apis.chat_completions, apis.responses};
+  };
+  EXPECT_EQ(served(0), std::pair(true, true)) << "OpenAI and vLLM serve both";
+  EXPECT_EQ(served(1), std::pair(true, false));
+  EXPECT_EQ(served(2), std::pair(false, true));
+  EXPECT_EQ(served(3), std::pair(true, false));
+  EXPECT_EQ(served(4), std::pair(true, true));
+  EXPECT_EQ(served(5), std::pair(true, false)) << "not read for kind anthropic";
 }
 
 TEST(CatalogFieldsTest, AnthropicBackendsAreNotHealthCheckedAndHaveNoJsonModeByDefault) {

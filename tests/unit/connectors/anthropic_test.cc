@@ -12,6 +12,12 @@ namespace {
 
 namespace json = boost::json;
 
+BackendSpec backendOfKind(BackendKind kind) {
+  BackendSpec spec;
+  spec.kind = kind;
+  return spec;
+}
+
 BackendSpec claudeBackend(std::string base_path = "") {
   BackendSpec spec;
   spec.name = "claude";
@@ -344,7 +350,7 @@ TEST(AnthropicNativeTest, WithoutThinkingLeavesOutThinkingBlocksAndTheSetting) {
 }
 
 TEST(AnthropicNativeTest, OtherConnectorsDoNotSpeakTheAnthropicApi) {
-  auto openai = makeConnector(BackendKind::OpenAi);
+  auto openai = makeConnector(backendOfKind(BackendKind::OpenAi));
   ASSERT_TRUE(openai);
   EXPECT_FALSE((*openai)->speaks(Surface::Anthropic));
   json::object body;

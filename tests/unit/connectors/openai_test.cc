@@ -8,6 +8,12 @@
 namespace sy::connectors {
 namespace {
 
+BackendSpec backendOfKind(BackendKind kind) {
+  BackendSpec spec;
+  spec.kind = kind;
+  return spec;
+}
+
 BackendSpec vllmBackend(std::string base_path = "") {
   BackendSpec spec;
   spec.name = "llama-local";
@@ -187,10 +193,11 @@ TEST(MakeConnectorTest, EveryBackendKindHasAConnector) {
   for (BackendKind kind : {BackendKind::OpenAi, BackendKind::Ollama, BackendKind::Anthropic,
                            BackendKind::AzureOpenAi}) {
     EXPECT_TRUE(hasConnector(kind));
-    EXPECT_TRUE(makeConnector(kind));
+    EXPECT_TRUE(makeConnector(backendOfKind(kind)));
   }
-  EXPECT_EQ((*makeConnector(BackendKind::Anthropic))->provider(), "anthropic");
-  EXPECT_EQ((*makeConnector(BackendKind::AzureOpenAi))->provider(), "azure-openai");
+  EXPECT_EQ((*makeConnector(backendOfKind(BackendKind::Anthropic)))->provider(), "anthropic");
+  EXPECT_EQ((*makeConnector(backendOfKind(BackendKind::AzureOpenAi)))->provider(),
+            "azure-openai");
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Fuzz target for the protocol translators: the SSE scanner, the Anthropic Messages surface
 // (client requests into the canonical request; canonical answers, bodies and streams, back into
 // Anthropic's format) and the backend connectors' request builders and response translators
-// (OpenAI, Anthropic, Azure OpenAI). The first byte picks the translator; the rest is its input,
+// (OpenAI, Anthropic, Azure OpenAI, and OpenAI toward a backend that serves only the Responses
+// API). The first byte picks the translator; the rest is its input,
 // and streams are cut into chunks at places the input's bytes choose. Invariants: nothing
 // crashes or hangs; every event an Anthropic stream encoder writes is a named event whose data
 // is a JSON object with that `type`; a request either translates or fails with a 400.
@@ -19,6 +20,7 @@
 #include "connectors/anthropic_inbound.h"
 #include "connectors/azure_openai.h"
 #include "connectors/openai.h"
+#include "connectors/responses_backend.h"
 #include "connectors/sse.h"
 
 namespace {
@@ -77,13 +79,15 @@ sy::BackendSpec fuzzBackend() {
   return spec;
 }
 
+// `which` % 3 picks the kind; bit 64 makes the OpenAI one a Responses-only backend's.
 const Connector& connector(uint8_t which) {
   static const OpenAiConnector openai;
+  static const OpenAiConnector responses_only(sy::ServedApis{false, true});
   static const AnthropicConnector anthropic;
   static const AzureOpenAiConnector azure;
   switch (which % 3) {
     case 0:
-      return openai;
+      return (which & 64) ? responses_only : openai;
     case 1:
       return anthropic;
     default:
@@ -145,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const unsigned status = (option & 8) ? 500 : 200;
       const TranslatorOptions options{
           .client_wants_usage = (option & 16) != 0,
-          .client = (option & 32) ? Surface::Anthropic : Surface::OpenAi};
+          .client = (option & 32) ? Surface::Anthropic : Surface::OpenAi,
+          .upstream_api = (option & 64) ? UpstreamApi::Responses : UpstreamApi::Default};
       auto translator =
           connector(option).newTranslator(Endpoint::ChatCompletions, status, stream, options);
       feedInChunks(input, cuts,
