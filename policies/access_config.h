@@ -15,7 +15,7 @@ namespace sy::policies {
 // What a key (or every key of a team) may use. Empty lists allow everything; a key's effective
 // scope is the intersection of its own and its team's.
 struct Scopes {
-  std::vector<std::string> endpoints;  // "chat", "embeddings", "models"
+  std::vector<std::string> endpoints;  // "chat", "embeddings", "models", "responses"
   std::vector<std::string> tiers;      // tier names
   std::vector<std::string> models;     // globs over the requested model name ('*' and '?'), e.g. "llama*"
   std::string max_external_sensitivity;  // highest level this key may send to external backends; "" = any

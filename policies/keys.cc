@@ -19,7 +19,7 @@ constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 constexpr std::string_view kSha256Prefix = "sha256:";
 constexpr std::string_view kHmacPrefix = "hmac-sha256:";
-constexpr std::string_view kEndpoints[] = {"chat", "embeddings", "models"};
+constexpr std::string_view kEndpoints[] = {"chat", "embeddings", "models", "responses"};
 constexpr size_t kMaxEchoedModelChars = 128;
 
 bool isBase62(char c) {
@@ -223,7 +223,7 @@ Status checkEndpoints(const std::vector<std::string>& endpoints, std::string_vie
   for (const std::string& endpoint : endpoints) {
     if (std::find(std::begin(kEndpoints), std::end(kEndpoints), endpoint) == std::end(kEndpoints)) {
       return configError(std::string(owner) + ": unknown endpoint '" + endpoint +
-                         "' (expected one of: chat, embeddings, models)");
+                         "' (expected one of: chat, embeddings, models, responses)");
     }
   }
   return {};

@@ -112,7 +112,7 @@ struct Principal {
   std::optional<std::chrono::system_clock::time_point> expires;  // refused from this instant on
   bool disabled = false;
 
-  // `endpoint`: "chat", "embeddings" or "models".
+  // `endpoint`: "chat", "embeddings", "models" or "responses".
   Status allowEndpoint(std::string_view endpoint) const;
   // The model name as the client sent it (glob match).
   Status allowModel(std::string_view requested_model) const;

@@ -101,6 +101,21 @@ struct ComplianceSpec {
   std::vector<std::string> regions;       // regions allowed for external backends; empty = all
 };
 
+// `responses:` the OpenAI Responses API's stored conversations (`previous_response_id`, and
+// GET/DELETE /v1/responses/{id}), kept in the state store (`state.store`: SQLite or Redis), each
+// scoped to the key that created it. Bounds apply as of when a response is stored.
+struct ResponsesSpec {
+  // Keep answers at all. false: a request with `store: true` is answered but nothing is kept,
+  // and `previous_response_id` (and GET/DELETE) is a 400 saying the gateway does not store.
+  bool store = false;
+  std::chrono::milliseconds ttl{std::chrono::hours(24 * 30)};  // then the response is gone
+  // The stored record (the response object and the conversation it continues); a larger one
+  // is not kept (answered, never stored; a later reference to it is a 404).
+  uint64_t max_bytes_per_response = 1ull << 20;
+  uint32_t max_responses_per_key = 1000;  // beyond, the key's oldest stored response is dropped
+};
+inline constexpr uint64_t kMaxStoredResponseBytes = 16ull << 20;  // responses.max_bytes_per_response
+
 // A 1-based position in the policy file (0 = unknown), as in ConfigError. In a policy assembled
 // from several files (`include:`), `line` counts across all of them: SourceMap::locate names the
 // file and its own line.
@@ -135,6 +150,7 @@ struct Config {
   policies::AuthConfig auth;           // auth (anonymous, pepper_env, admin_keys), teams and keys
   policies::LimitsConfig limits;       // limits: default_max_tokens, on_budget_exhausted
   policies::StateConfig state;  // state: where rate and budget counters live
+  ResponsesSpec responses;      // responses: the Responses API's conversation store
   std::optional<AuditSpec> audit;
   AccountingSpec accounting;
   ResilienceSpec resilience;

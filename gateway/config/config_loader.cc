@@ -124,7 +124,7 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   const Mapping top(decoder, where,
                     {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
                       "auth", "teams", "keys", "limits", "state", "audit", "accounting",
-                      "resilience", "difficulty", "routing", "compliance", "include"}});
+                      "resilience", "difficulty", "routing", "compliance", "responses", "include"}});
   if (!top.valid()) {
     return;
   }
@@ -162,11 +162,14 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
       config);
   // After routing: lint reads the rules' positions; compliance only feeds `switchyard lint`.
   recordRoutingLocations(top.optional("routing"), config);
-  for (const std::string_view section : {"keys", "teams", "dlp"}) {
+  for (const std::string_view section : {"keys", "teams", "dlp", "responses"}) {
     recordTreeLocations(top.optional(section), config);
   }
   if (const auto compliance = top.optional("compliance")) {
     decodeCompliance(decoder, *compliance, config.compliance);
+  }
+  if (const auto responses = top.optional("responses")) {
+    decodeResponses(decoder, *responses, config.responses);
   }
 }
 

@@ -23,7 +23,7 @@ using policies::Scopes;
 // Names seen so far -> 1-based line of their first definition.
 using NameIndex = std::map<std::string, int, std::less<>>;
 
-constexpr std::string_view kEndpoints[] = {"chat", "embeddings", "models"};
+constexpr std::string_view kEndpoints[] = {"chat", "embeddings", "models", "responses"};
 constexpr std::string_view kKeyIdRule =
     "use lowercase letters, digits and '-', starting with a letter or digit, at most 63 "
     "characters";
@@ -133,7 +133,7 @@ void decodeScopes(AccessContext& ctx, const Located& where, Scopes& out) {
                      }
                      ctx.decoder.error(item, strCat("unknown endpoint '", name,
                                                     "' (expected one of: chat, embeddings, "
-                                                    "models)"));
+                                                    "models, responses)"));
                      return false;
                    });
   }

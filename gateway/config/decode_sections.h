@@ -117,6 +117,10 @@ void recordRoutingLocations(const std::optional<Located>& routing, Config& confi
 // path ("keys[2]", "keys[2].allow.tiers[0]", "dlp.actions[1]"), for lint. Reports nothing.
 void recordTreeLocations(const std::optional<Located>& where, Config& config);
 
+// `responses`: {store, ttl, max_bytes_per_response (at most kMaxStoredResponseBytes),
+// max_responses_per_key (at least 1)}.
+void decodeResponses(Decoder& decoder, const Located& where, ResponsesSpec& out);
+
 // `compliance`: {licenses: [license category...], regions: [region...]}, each a non-empty list
 // without duplicates; absent = all allowed. Only `switchyard lint` reads it (lint.h).
 void decodeCompliance(Decoder& decoder, const Located& where, ComplianceSpec& out);

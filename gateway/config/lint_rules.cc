@@ -367,6 +367,16 @@ void customPatterns(const Config& config, const WarningSink& warn) {
   }
 }
 
+// Stored conversations are scoped to the key that made them; anonymous requests share one
+// identity, so the gateway never stores theirs (nor resolves previous_response_id for them).
+void anonymousResponses(const Config& config, const WarningSink& warn) {
+  if (config.responses.store && config.auth.anonymous) {
+    warn("responses.store",
+         "anonymous requests are never stored (conversations are scoped to a key): "
+         "previous_response_id works only for requests with a key");
+  }
+}
+
 }  // namespace
 
 void lintRules(const Config& config, const WarningSink& warn) {
@@ -378,6 +388,7 @@ void lintRules(const Config& config, const WarningSink& warn) {
   keysWithoutLimits(config, warn);
   scopesAlwaysBlocked(config, warn);
   customPatterns(config, warn);
+  anonymousResponses(config, warn);
 }
 
 }  // namespace sy::config

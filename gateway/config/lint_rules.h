@@ -16,7 +16,7 @@ using WarningSink = std::function<void(std::string_view path, std::string messag
 // Routing rules and DLP action rules an earlier rule covers (shadowed), tiers no rule or alias
 // reaches, keys without any limit (theirs or their team's), tier scopes a key's sensitivity
 // floor and max_external_sensitivity always refuse, and custom patterns that match the empty
-// string or are expensive for the RE2 set.
+// string or are expensive for the RE2 set, and a response store anonymous requests cannot use.
 void lintRules(const Config& config, const WarningSink& warn);
 
 }  // namespace sy::config

@@ -131,7 +131,7 @@ std::optional<Enum> lookup(const std::array<std::pair<std::string_view, Enum>, N
 
 std::expected<milliseconds, std::string> parseDuration(std::string_view text) {
   static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
-      {"ms", 1}, {"s", 1'000}, {"m", 60'000}, {"h", 3'600'000}};
+      {"ms", 1}, {"s", 1'000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
   const auto [digits, unit] = splitDigits(text);
   const auto* found = std::find_if(std::begin(kUnits), std::end(kUnits),
                                    [&](const auto& u) { return u.first == unit; });

@@ -23,7 +23,7 @@ namespace sy::config {
 // Durations beyond a year are a typo, and larger ones overflow nanosecond clocks downstream.
 inline constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(24 * 365);
 
-// "<digits><unit>" with unit ms|s|m|h, > 0 and <= kMaxDuration. "10s" -> 10000ms.
+// "<digits><unit>" with unit ms|s|m|h|d, > 0 and <= kMaxDuration. "10s" -> 10000ms.
 std::expected<std::chrono::milliseconds, std::string> parseDuration(std::string_view text);
 
 // "<digits>[unit]" with unit B|KiB|MiB|GiB (binary) or KB|MB|GB (decimal); no unit = bytes.

@@ -138,8 +138,13 @@ net::awaitable<void> Pipeline::answerError(RequestContext& ctx, Downstream& down
     response.set(http::field::www_authenticate, "Bearer");
   }
   if (ctx.status == 405) {
+    const std::string_view target = ctx.downstream->target();
     response.set(http::field::allow,
-                 ctx.downstream->target().starts_with("/v1/models") ? "GET, HEAD" : "POST");
+                 target.starts_with("/v1/models")
+                     ? "GET, HEAD"
+                     : (target.starts_with("/v1/responses/") && !target.ends_with("/cancel")
+                            ? "GET, HEAD, DELETE"
+                            : "POST"));
   }
   co_await auditBeforeAnswer(ctx);  // an error answer is sent even if its record failed
   if (ctx.status >= 500) {

@@ -4,8 +4,6 @@
 // requests of the old process no longer hold slots); spend survives, up to the last second
 // before a crash. One process per database file: rows hold absolute values, the last writer wins.
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -14,6 +12,7 @@
 #include <utility>
 
 #include "gateway/server/limit_store.h"
+#include "gateway/server/sqlite_handles.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -25,19 +24,9 @@ using SpendKey = std::pair<std::string, std::string>;  // (scope, period)
 constexpr std::chrono::seconds kWriteInterval{1};
 constexpr int kBusyTimeoutMs = 1000;
 
-struct DbClose {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StatementFinalize {
-  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbClose>;
-using Statement = std::unique_ptr<sqlite3_stmt, StatementFinalize>;
-
-std::string columnText(sqlite3_stmt* statement, int column) {
-  const unsigned char* text = sqlite3_column_text(statement, column);
-  return text == nullptr ? std::string() : reinterpret_cast<const char*>(text);
-}
+using sqlite::columnText;
+using sqlite::DbHandle;
+using sqlite::Statement;
 
 // The `spend` table of one database file. Not thread-safe: the store serializes its use.
 class SpendDb {
@@ -123,15 +112,8 @@ class SpendDb {
  private:
   SpendDb(std::string path, DbHandle db) : path_(std::move(path)), db_(std::move(db)) {}
 
-  bool exec(const char* sql) {
-    return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
-
-  Statement prepare(const char* sql) {
-    sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(db_.get(), sql, -1, &statement, nullptr);
-    return Statement(statement);
-  }
+  bool exec(const char* sql) { return sqlite::exec(db_.get(), sql); }
+  Statement prepare(const char* sql) { return sqlite::prepare(db_.get(), sql); }
 
   std::unexpected<Error> fail(std::string_view what) const {
     const char* detail = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";

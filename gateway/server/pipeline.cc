@@ -78,6 +78,8 @@ std::string_view endpointLabel(Operation operation) {
       return "embeddings";
     case Operation::Models:
       return "models";
+    case Operation::StoredResponse:
+      return "responses";
     case Operation::Other:
       break;
   }
@@ -89,6 +91,8 @@ net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ct
   Status outcome;
   if (ctx.operation == Operation::Models) {
     outcome = co_await answerModels(ctx, downstream);
+  } else if (ctx.operation == Operation::StoredResponse) {
+    outcome = co_await answerStoredResponse(ctx, downstream);
   } else {
     outcome = decode(ctx);
     if (outcome) {
@@ -163,6 +167,9 @@ Status Pipeline::dispatch(RequestContext& ctx) {
   if (path.starts_with("/v1/messages") || !request["anthropic-version"].empty()) {
     ctx.surface = connectors::Surface::Anthropic;
   }
+  if (path.starts_with("/v1/responses/") && path.size() > 14) {
+    return dispatchStoredResponse(ctx);
+  }
   const bool model_info = path.starts_with("/v1/models/") && path.size() > 11;
   for (const Route& route : kRoutes) {
     if (path != route.path && !(model_info && route.operation == Operation::Models)) {
@@ -190,6 +197,24 @@ Status Pipeline::dispatch(RequestContext& ctx) {
                    "Unknown request URL: " + std::string(request.method_string()) + " " +
                        std::string(path.substr(0, 128)) + ".",
                    "unknown_url");
+}
+
+Status Pipeline::dispatchStoredResponse(RequestContext& ctx) {
+  const http::verb method = ctx.downstream->method();
+  const bool cancel = ctx.path.ends_with("/cancel");
+  const bool allowed = cancel ? method == http::verb::post
+                              : (method == http::verb::get || method == http::verb::head ||
+                                 method == http::verb::delete_);
+  if (!allowed) {
+    return makeError(ErrorCode::MethodNotAllowed, ErrorSource::Downstream,
+                     "Method " + std::string(ctx.downstream->method_string()) +
+                         " is not allowed on " +
+                         (cancel ? "/v1/responses/{id}/cancel; use POST."
+                                 : "/v1/responses/{id}; use GET or DELETE."),
+                     "method_not_allowed");
+  }
+  ctx.operation = Operation::StoredResponse;
+  return {};
 }
 
 Status Pipeline::decode(RequestContext& ctx) { return decodeBody(ctx.downstream->body(), ctx); }

@@ -60,6 +60,8 @@ class Pipeline {
  private:
   // Each phase returns an error to answer locally, or success to go on.
   Status dispatch(RequestContext& ctx);
+  // /v1/responses/{id} (GET, DELETE) and /v1/responses/{id}/cancel (POST); a 405 otherwise.
+  Status dispatchStoredResponse(RequestContext& ctx);
   Status decode(RequestContext& ctx);
   Status authenticate(RequestContext& ctx);
   // What the head alone can refuse once the key is known: the key's endpoint scope (403) and,
@@ -116,6 +118,9 @@ class Pipeline {
   // GET /v1/models (and /v1/models/{id}): what this key may use, in the surface's list shape; an
   // error for an unknown or forbidden model id.
   net::awaitable<Status> answerModels(RequestContext& ctx, Downstream& downstream);
+  // GET /v1/responses/{id} (the stored response object), DELETE (deletes it), POST .../cancel
+  // (a 400: no background responses); each scoped to the key: another key's id is a 404.
+  net::awaitable<Status> answerStoredResponse(RequestContext& ctx, Downstream& downstream);
   // POST /v1/messages/count_tokens: the gateway's prompt estimate; nothing goes upstream.
   net::awaitable<void> answerCountTokens(RequestContext& ctx, Downstream& downstream);
   // OPTIONS with `server.cors` set: 204, with the CORS headers when the Origin is allowed.

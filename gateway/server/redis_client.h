@@ -1,4 +1,4 @@
-// A small asynchronous Redis client, just enough for the Redis limit store: RESP2 over TCP or TLS,
+// A small asynchronous Redis client, just enough for the Redis limit and response stores: RESP2 over TCP or TLS,
 // one pipelined connection per worker io_context, Lua scripts called by SHA.
 //
 // Why not hiredis: measured against Debian's hiredis 0.14 async context on an Asio adapter
@@ -50,11 +50,12 @@ void encodeCommand(std::string& out, const std::vector<std::string>& args);
 
 // Incremental RESP2 reply parser. feed() bytes as they arrive; next() yields complete replies in
 // order. Replies are bounded (kMaxBulk bytes per string, kMaxElements per array, kMaxDepth
-// nesting): this client only reads replies to its own small commands, so anything bigger means
-// a confused stream. Not thread-safe.
+// nesting): this client only reads replies to its own commands, whose largest strings are the
+// response store's records (responses.max_bytes_per_response, at most 16 MiB), so anything
+// bigger means a confused stream. Not thread-safe.
 class ReplyParser {
  public:
-  static constexpr int64_t kMaxBulk = 1 << 20;
+  static constexpr int64_t kMaxBulk = 16 << 20;
   static constexpr int64_t kMaxElements = 1 << 16;
   static constexpr int kMaxDepth = 8;
 

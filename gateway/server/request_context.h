@@ -27,11 +27,12 @@ namespace sy::server {
 class AuditTicket;  // gateway/server/audit.cc
 
 // What a data-plane request asks for, from its method and path (the dispatch phase).
-enum class Operation { Chat, Embeddings, Models, CountTokens, Other };
+// StoredResponse: GET/DELETE /v1/responses/{id} and POST /v1/responses/{id}/cancel.
+enum class Operation { Chat, Embeddings, Models, CountTokens, StoredResponse, Other };
 
 // The `endpoint` label of metrics, access log and audit records, and the endpoint name key
 // scopes allow: chat (chat completions and Anthropic messages, count_tokens included),
-// embeddings, models, other.
+// embeddings, models, responses (the stored responses), other.
 std::string_view endpointLabel(Operation operation);
 
 // How the relay of a streamed answer ended: the usage of a stream cut short is estimated.

@@ -68,8 +68,8 @@ Status Pipeline::checkHead(const RequestContext& ctx) const {
       return endpoint;
     }
   }
-  if (ctx.operation == Operation::Models) {
-    return {};
+  if (ctx.operation == Operation::Models || ctx.operation == Operation::StoredResponse) {
+    return {};  // no body to read
   }
   // The JSON endpoints. A browser sends text/plain (or no type, for a Blob) cross-origin without
   // a CORS preflight: only a JSON type keeps such requests out.

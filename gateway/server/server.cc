@@ -92,6 +92,7 @@ struct Server::Impl {
   observability::GatewayMetrics metrics;
   SharedState shared{snapshots, metrics};
   std::unique_ptr<LimitStore> limit_store;
+  std::unique_ptr<ResponseStore> response_store;
   std::unique_ptr<observability::AuditLog> audit_log;     // before the workers: they append to it
   std::unique_ptr<router::BackendStates> backend_states;  // outlives reloads: keyed by name
   std::unique_ptr<net::ssl::context> server_tls;  // sessions on the workers hold streams of it
@@ -296,6 +297,11 @@ void Server::Impl::finishReload(Trigger trigger,
         "config reload: the new policy has rate limits or budgets, but no limit store is "
         "running; they take effect on restart");
   }
+  if (response_store == nullptr && (*next)->config().responses.store) {
+    log::warn(
+        "config reload: the new policy stores responses, but no response store is running; "
+        "it starts on restart");
+  }
   config::logLintWarnings((*next)->config());  // as at startup: what `switchyard lint` warns about
   // The backends' live state outlives reloads; the new breaker settings apply to it as it is.
   backend_states->setPolicy((*next)->config().resilience.selection);
@@ -452,6 +458,16 @@ Result<std::unique_ptr<Server>> Server::create(std::string config_path,
     }
     impl->limit_store = std::move(*store);
     impl->shared.limits = impl->limit_store.get();
+  }
+  if (config.responses.store) {
+    auto store = config.state.store == policies::StateConfig::Store::Redis
+                     ? makeRedisResponseStore(config.state, &impl->metrics)
+                     : makeSqliteResponseStore(config.state);
+    if (!store) {
+      return std::unexpected(std::move(store.error()));
+    }
+    impl->response_store = std::move(*store);
+    impl->shared.responses = impl->response_store.get();
   }
   if (config.audit) {
     observability::AuditConfig audit;

@@ -14,6 +14,7 @@
 #include "gateway/server/body_budget.h"
 #include "gateway/server/deadline.h"
 #include "gateway/server/limit_store.h"
+#include "gateway/server/response_store.h"
 #include "gateway/server/upstream_client.h"
 #include "observability/audit_log.h"
 #include "observability/metrics.h"
@@ -29,6 +30,7 @@ struct SharedState {
   LimitStore* limits = nullptr;              // null when the policy has no rate limit or budget
   observability::AuditLog* audit = nullptr;  // null when the policy has no `audit:` section
   router::BackendStates* backend_states = nullptr;  // breakers, load and health per backend
+  ResponseStore* responses = nullptr;  // null unless the policy's responses.store is true
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};
   // Request bodies held in memory (server.limits.max_inflight_body_bytes).

@@ -244,7 +244,7 @@ const std::vector<ErrorCase> kScopeCases = {
      key("    allow: {endpoints: [chat, completions]}\n"),
      {at("4:31",
          "keys[0].allow.endpoints[1]: unknown endpoint 'completions' (expected one of: "
-         "chat, embeddings, models)")}},
+         "chat, embeddings, models, responses)")}},
     {"DuplicateEndpoint",
      key("    allow: {endpoints: [chat, chat]}\n"),
      {at("4:31", "keys[0].allow.endpoints[1]: duplicate endpoint 'chat'")}},

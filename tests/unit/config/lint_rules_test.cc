@@ -104,7 +104,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "policy.yaml:12:28: warning: dlp.custom[1].pattern: custom rule 'big' is "
                   "expensive for the DLP engine's RE2 set (program size 1803, more than 1000): "
                   "every scan of every request pays for it; narrow wide counted repetitions such "
-                  "as '[a-z]{1,500}'"}}),
+                  "as '[a-z]{1,500}'"}},
+        LintCase{"ResponseStoreWithKeys", "responses: {store: true}\n", {}},
+        LintCase{"ResponseStoreWithAnonymousRequests",
+                 "auth: {anonymous: true}\nresponses:\n  store: true\n",
+                 {"policy.yaml:11:10: warning: responses.store: anonymous requests are never "
+                  "stored (conversations are scoped to a key): previous_response_id works only "
+                  "for requests with a key"}}),
     [](const ::testing::TestParamInfo<LintCase>& info) { return info.param.name; });
 
 // Keys are a list in kBase: these cases write their own.

@@ -57,6 +57,8 @@ TEST(ConfigParsersTest, DurationsNeedAUnitAndArePositive) {
        {"10s", milliseconds(10'000)},
        {"2m", milliseconds(120'000)},
        {"1h", milliseconds(3'600'000)},
+       {"30d", milliseconds(2'592'000'000)},
+       {"365d", kMaxDuration},
        {"010s", milliseconds(10'000)},
        {"8760h", kMaxDuration},
        {"525600m", kMaxDuration}},
@@ -69,7 +71,7 @@ TEST(ConfigParsersTest, DurationsNeedAUnitAndArePositive) {
        {"1.5s", "invalid duration '1.5s' (use e.g. 500ms, 10s, 2m, 1h)"},
        {"-1s", "invalid duration '-1s' (use e.g. 500ms, 10s, 2m, 1h)"},
        {"10S", "invalid duration '10S' (use e.g. 500ms, 10s, 2m, 1h)"},
-       {"1d", "invalid duration '1d' (use e.g. 500ms, 10s, 2m, 1h)"},
+       {"1w", "invalid duration '1w' (use e.g. 500ms, 10s, 2m, 1h)"},
        {"8761h", "duration '8761h' is too large (max 8760h)"},
        {"18446744073709551615ms", "duration '18446744073709551615ms' is too large (max 8760h)"},
        {"99999999999999999999h", "duration '99999999999999999999h' is too large (max 8760h)"}});

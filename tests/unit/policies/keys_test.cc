@@ -412,7 +412,7 @@ TEST(KeyRingTest, CreateRejectsInvalidEntries) {
   bad_endpoint.keys = {spec("k", sha)};
   bad_endpoint.keys[0].allow.endpoints = {"completions"};
   EXPECT_EQ(fails(bad_endpoint),
-            "key 'k': unknown endpoint 'completions' (expected one of: chat, embeddings, models)");
+            "key 'k': unknown endpoint 'completions' (expected one of: chat, embeddings, models, responses)");
   AuthConfig bad_level;
   bad_level.keys = {spec("k", sha)};
   bad_level.keys[0].sensitivity_floor = "secret";

@@ -1,0 +1,17 @@
+// Decoder for `responses` (the Responses API's conversation store): the settings and their
+// bounds; where the responses live is `state.store`'s choice.
+#include "gateway/config/decode_sections.h"
+
+namespace sy::config {
+
+void decodeResponses(Decoder& decoder, const Located& where, ResponsesSpec& out) {
+  const Mapping responses(decoder, where,
+                          {{"store", "ttl", "max_bytes_per_response", "max_responses_per_key"}});
+  decoder.readBool(responses.optional("store"), out.store);
+  decoder.readDuration(responses.optional("ttl"), out.ttl);
+  decoder.readSize(responses.optional("max_bytes_per_response"), out.max_bytes_per_response,
+                   kMaxStoredResponseBytes);
+  decoder.readInteger(responses.optional("max_responses_per_key"), out.max_responses_per_key, 1);
+}
+
+}  // namespace sy::config
