@@ -94,6 +94,16 @@ bool isYearRange(const NumberShape& shape) {
   return from >= 1800 && from <= to && to <= 2100;
 }
 
+bool allGroupsAreYears(const NumberShape& shape) {
+  for (size_t i = 0; i < shape.groups.size(); ++i) {
+    const int value = groupValue(shape, i);
+    if (shape.groups[i] != 4 || value < 1800 || value > 2100) {
+      return false;
+    }
+  }
+  return !shape.groups.empty();
+}
+
 bool isNanpShape(const NumberShape& shape) {
   std::vector<int> groups = shape.groups;
   std::string digits = shape.digits;

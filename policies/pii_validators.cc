@@ -160,27 +160,30 @@ bool validatePhone(const MatchInput& input, Span& value) {
   if (shape.groups.size() == 4 && allSeparatorsAre(shape, '.') && digits <= 12) {
     return false;  // IPv4 shape
   }
-  // Only now, on a candidate that survived the shape checks, ask libphonenumber.
-  const PhoneVerdict verdict = phoneVerdict(input.phone, candidate, shape);
   if (shape.plus) {  // a country code, and a valid number or a full-length possible one
+    const PhoneVerdict verdict = phoneVerdict(input.phone, candidate, shape);
     return verdict == PhoneVerdict::Valid || (verdict == PhoneVerdict::Possible && digits >= 8);
-  }
-  // Grouped like a phone number ("020 7946 0958", "(030) 1234567"), long enough and not a house
-  // number before a street name ("17151 2450 Crown St"): a valid national number needs no
-  // context word. One run of digits may be an order or account number: it needs context.
-  const bool grouped = shape.groups.size() >= 2 || candidate.find('(') != std::string_view::npos;
-  if (verdict == PhoneVerdict::Valid && grouped && digits >= 8 &&
-      !wordFollows(text, value.end)) {
-    return true;
   }
   if (isNanpShape(shape) || (shape.extension_digits > 0 && shape.groups.size() >= 2)) {
     return true;  // (NPA) NXX-XXXX and "… ext. 12" read as phones even where unassigned
   }
-  if (verdict == PhoneVerdict::None || (digits < 7 && shape.groups.size() < 3)) {
+  // libphonenumber runs last, and only where its verdict decides. Grouped like a phone number
+  // ("020 7946 0958", "(030) 1234567"), long enough, not a list of years and not a house number
+  // before a street name ("17151 2450 Crown St"): a valid national number needs no context word.
+  const bool grouped = shape.groups.size() >= 2 || candidate.find('(') != std::string_view::npos;
+  const bool context_free = grouped && digits >= 8 && !allGroupsAreYears(shape) &&
+                            !wordFollows(text, value.end);
+  if (digits < 7 && shape.groups.size() < 3) {
     return false;  // "61 51 81" needs three groups and context; "615181" is just a number
   }
-  return hasContextBefore(text, value.begin, 48, kPhoneWordsBefore) ||
-         hasContextAfter(text, value.end, 16, kPhoneWordsAfter);
+  const bool context = hasContextBefore(text, value.begin, 48, kPhoneWordsBefore) ||
+                       hasContextAfter(text, value.end, 16, kPhoneWordsAfter);
+  if (!context && !context_free) {
+    return false;
+  }
+  const PhoneVerdict verdict = phoneVerdict(input.phone, candidate, shape);
+  // With a context word, a possible length is enough (short locals, unassigned ranges).
+  return verdict == PhoneVerdict::Valid || (context && verdict == PhoneVerdict::Possible);
 }
 
 bool validateIpv4(const MatchInput& input, Span& value) {

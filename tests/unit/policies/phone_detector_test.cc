@@ -76,6 +76,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Released 2021-04-16 and 16.04.2021", {}},
                       Case{"Logged at 2000-04-16 11:34:35 UTC", {}},
                       Case{"Breaking Bad (2008-2013)", {}},
+                      Case{"in 2015 1998 2021 and 2003", {}},
+                      Case{"phone 2015 1998", {"2015 1998"}},
                       Case{"card ending 4242 4242 was declined", {}},
                       Case{"card 4111 1111 1111 1112 (bad checksum)", {}},
                       Case{"version 10.2.33.4 and 3.11.4", {}},
