@@ -1,6 +1,6 @@
-// Internal to the DLP engine: phone-number validation with libphonenumber against the regions of
-// DlpConfig::phone (the phone detector's validator asks it about RE2 candidates only, never about
-// whole texts). Immutable after create(); thread-safe: libphonenumber's PhoneNumberUtil is one
+// Internal to the DLP engine: phone-number validation with libphonenumber's metadata against the
+// regions of DlpConfig::phone (the phone detector's validator asks it about RE2 candidates only,
+// never about whole texts; numbers are built from their digits, not with the slow Parse). Immutable after create(); thread-safe: libphonenumber's PhoneNumberUtil is one
 // process-wide instance whose const methods take their own locks (Debian's build uses POSIX
 // mutexes), and its logger is silenced once, before first use, so candidate text never reaches
 // stdout.
@@ -16,7 +16,7 @@ namespace sy::policies {
 
 // How well a candidate reads as a phone number under libphonenumber's metadata.
 enum class PhoneVerdict {
-  None,      // does not parse, or has no possible length in any region asked
+  None,      // no country code, or no possible length in any plan asked
   Possible,  // a possible length for its country (or a policy region), not a valid number
   Valid,     // a valid number of its country (international) or of a policy region (national)
 };
@@ -30,8 +30,8 @@ class PhoneRegions {
   // Is `region` a region code libphonenumber has metadata for ("US": yes; "us", "XX": no)?
   static bool known(std::string_view region);
 
-  // `candidate` in international format: a leading '+' (or an international call prefix such
-  // as "00" or "011" of a policy region) followed by a country code.
+  // `candidate` in international format: a '+' (without one, the international call prefix
+  // "00" or "011") followed by a country code; checked against that country's plans.
   PhoneVerdict international(std::string_view candidate) const;
   // `candidate` in national format: the best verdict over the policy regions.
   PhoneVerdict national(std::string_view candidate) const;
