@@ -43,8 +43,9 @@ PhoneVerdict phoneVerdict(const PhoneRegions* phone, std::string_view candidate,
 // Does `begin` continue a longer number that failed as a whole (the engine then tries the
 // candidates inside it)? Inside a "+CC …" run, or after four-digit groups, as in a card number
 // ("4111 1111 1111 1111" is not the phone "1111 1111 1111"). A postcode before a national number
-// ("70651 082 490 1693") is not such a piece. Looks back at most 24 bytes.
-bool pieceOfLongerNumber(std::string_view text, size_t begin) {
+// ("70651 082 490 1693") is not such a piece, unless the whole run is longer than any phone
+// number (15 digits: "FR84 2345 3222 5165 9142 1520 839"). Looks back at most 24 bytes.
+bool pieceOfLongerNumber(std::string_view text, size_t begin, size_t digits) {
   size_t i = begin;
   while (i > 0 && begin - i < 24) {
     const char c = text[i - 1];
@@ -58,7 +59,25 @@ bool pieceOfLongerNumber(std::string_view text, size_t begin) {
   }
   const NumberShape before = parseNumber(text.substr(i, begin - i));
   return !before.groups.empty() &&
-         std::all_of(before.groups.begin(), before.groups.end(), [](int g) { return g == 4; });
+         (before.digits.size() + digits > 15 ||
+          std::all_of(before.groups.begin(), before.groups.end(), [](int g) { return g == 4; }));
+}
+
+// An upper-case code group (2-4 letters and digits, a letter among them) right before `begin`,
+// across one space: "XUWT 0350 3680 39".
+bool codeGroupBefore(std::string_view text, size_t begin) {
+  if (begin < 2 || text[begin - 1] != ' ') {
+    return false;
+  }
+  size_t i = begin - 1;
+  bool letter = false;
+  while (i > 0 && begin - 1 - i < 5 &&
+         ((text[i - 1] >= 'A' && text[i - 1] <= 'Z') || isDigit(text[i - 1]))) {
+    letter |= !isDigit(text[i - 1]);
+    --i;
+  }
+  const size_t length = begin - 1 - i;
+  return letter && length >= 2 && length <= 4 && (i == 0 || !isAlnum(text[i - 1]));
 }
 
 // A word on the same line right after the candidate ("… 2450 Crown St").
@@ -151,7 +170,7 @@ bool validatePhone(const MatchInput& input, Span& value) {
   if (shape.groups.size() == 2 && allSeparatorsAre(shape, '.')) {
     return false;  // a decimal number ("2.7182818"); dotted phones have two dots or more
   }
-  if (pieceOfLongerNumber(text, value.begin)) {
+  if (pieceOfLongerNumber(text, value.begin, digits)) {
     return false;  // "+999 1234 5678" failed as a whole; "1234 5678" is not a number of its own
   }
   if (shape.groups == std::vector<int>{3, 2, 4} && allSeparatorsAre(shape, '-')) {
@@ -171,8 +190,12 @@ bool validatePhone(const MatchInput& input, Span& value) {
   // ("020 7946 0958", "(030) 1234567"), long enough, not a list of years and not a house number
   // before a street name ("17151 2450 Crown St"): a valid national number needs no context word.
   const bool grouped = shape.groups.size() >= 2 || candidate.find('(') != std::string_view::npos;
-  const bool context_free = grouped && digits >= 8 && !allGroupsAreYears(shape) &&
-                            !wordFollows(text, value.end);
+  // Nor four-digit groups only (a card read in pieces, "4154 3970" in one message and the rest in
+  // the next) or digits after a code group ("NL96 XUWT 0350 3680 39", an IBAN's tail).
+  const bool card_groups = std::all_of(shape.groups.begin(), shape.groups.end(),
+                                       [](int g) { return g == 4; });
+  const bool context_free = grouped && digits >= 8 && !allGroupsAreYears(shape) && !card_groups &&
+                            !wordFollows(text, value.end) && !codeGroupBefore(text, value.begin);
   if (digits < 7 && shape.groups.size() < 3) {
     return false;  // "61 51 81" needs three groups and context; "615181" is just a number
   }

@@ -80,6 +80,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"phone 2015 1998", {"2015 1998"}},
                       Case{"card ending 4242 4242 was declined", {}},
                       Case{"card 4111 1111 1111 1112 (bad checksum)", {}},
+                      Case{"4154 3970", {}},  // half a card, the other half in the next message
+                      Case{"lookup_NL96 XUWT 0350 3680 39", {}},  // an IBAN's tail
+                      Case{"lookup_FR84 2345 3222 5165 9142 1520 839", {}},
                       Case{"version 10.2.33.4 and 3.11.4", {}},
                       Case{"total 3 500 000 people", {}},
                       Case{"Deliver to 17151 2450 Crown St", {}},
