@@ -14,6 +14,17 @@ RUN apt-get update -qq \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libyaml-cpp-dev \
       prometheus-cpp-dev libre2-dev libicu-dev libsqlite3-dev libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
+# libphonenumber (the phone detector): Debian 12's libphonenumber-dev depends on Boost 1.74's
+# libboost-thread-dev, which conflicts with Boost 1.81; a local equivs package stands in for it
+# (scripts/install-deps does the same and says why). The runtime stage gets libphonenumber.so.8
+# and what it links (protobuf, abseil, ICU) through ldd below.
+COPY scripts/debian/switchyard-boost-thread-dev-shim.ctl /tmp/shim/
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends equivs \
+ && (cd /tmp/shim && equivs-build switchyard-boost-thread-dev-shim.ctl >/dev/null) \
+ && apt-get install -y -qq /tmp/shim/switchyard-boost-thread-dev-shim_*_all.deb \
+ && apt-get install -y -qq --no-install-recommends libphonenumber-dev \
+ && rm -rf /var/lib/apt/lists/* /tmp/shim
 WORKDIR /src
 # Only what the build reads, so that changes elsewhere (chart, docs, tests) keep the build cached.
 COPY CMakeLists.txt .

@@ -10,6 +10,8 @@
 
 namespace sy::policies {
 
+class PhoneRegions;
+
 struct Span {
   size_t begin = 0;
   size_t end = 0;
@@ -21,6 +23,7 @@ struct MatchInput {
   std::string_view text;
   Span match;
   double generic_min_entropy = 3.0;
+  const PhoneRegions* phone = nullptr;  // DlpConfig::phone; null: no national numbering plan
 };
 
 // Accepts or rejects one candidate. `value` starts as capture group 1 (or the whole match when

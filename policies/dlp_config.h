@@ -78,6 +78,16 @@ struct RulePack {
   std::vector<PackAllowlist> global_allowlists;  // apply to every rule of the pack
 };
 
+// `dlp.phone`: how the `phone` detector validates its candidates with libphonenumber. Numbers
+// written with a country code ("+44 20 7946 0958", "0044 …") are checked against their own
+// country whatever the list says; numbers in national format ("020 7946 0958", "(415) 555-2671")
+// only against these regions' numbering plans. ISO 3166-1 alpha-2 codes, upper case.
+struct PhoneConfig {
+  std::vector<std::string> regions = {"US", "CA", "GB", "IE", "DE", "AT", "CH", "FR", "BE", "NL",
+                                      "LU", "ES", "PT", "IT", "SE", "NO", "DK", "FI", "PL", "IN",
+                                      "AU", "NZ", "SG", "JP", "BR", "MX"};
+};
+
 struct DlpConfig {
   // true: every detector of the default pack runs at its default level and `detectors` only
   // adjusts it. false: only the detectors named in `detectors` run. Person names and street
@@ -92,6 +102,7 @@ struct DlpConfig {
   std::vector<std::string> allow_patterns;
 
   EvasionConfig evasion;
+  PhoneConfig phone;
 
   // Minimum Shannon entropy (bits per character) of a value in a generic `password=`/`token:`
   // assignment before it counts as a secret. Vendor-prefixed tokens use their own, fixed gates.

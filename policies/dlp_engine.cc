@@ -325,6 +325,11 @@ Result<std::unique_ptr<const DlpEngine>> DlpEngine::create(const DlpConfig& conf
   for (size_t a = 0; a < config.allow_patterns.size(); ++a) {
     builder.addAllowPattern(a, config.allow_patterns[a]);
   }
+  if (auto phone = PhoneRegions::create(config.phone.regions)) {
+    builder.state->phone = std::move(*phone);
+  } else {
+    builder.errors.push_back(phone.error().message);
+  }
   if (!builder.errors.empty()) {
     std::string message;
     for (const auto& error : builder.errors) {

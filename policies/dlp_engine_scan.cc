@@ -94,7 +94,8 @@ void extractRange(const DlpEngineState& state, size_t index, std::string_view te
       value.end = value.begin + groups[1].size();
     }
     size_t next = pattern.has_group && groups[1].data() != nullptr ? value.end : match.end;
-    MatchInput input{text, match, state.generic_min_entropy};
+    MatchInput input{text, match, state.generic_min_entropy,
+                     state.phone ? &*state.phone : nullptr};
     if (value.end > value.begin &&
         (pattern.validate == nullptr || pattern.validate(input, value)) &&
         value.end > value.begin && value.end <= text.size()) {

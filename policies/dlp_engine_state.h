@@ -6,11 +6,13 @@
 #include <re2/set.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "policies/detector_spec.h"
 #include "policies/dlp_engine.h"
 #include "policies/pack_rules.h"
+#include "policies/phone_numbers.h"
 
 namespace sy::policies {
 
@@ -47,6 +49,7 @@ struct DlpEngineState {
   std::vector<std::unique_ptr<RE2>> allow;
   EvasionConfig evasion;
   double generic_min_entropy = 3.0;
+  std::optional<PhoneRegions> phone;
   int injection_detector = -1;  // receives hidden-character signals; -1 when disabled
   size_t window = 0;
   size_t max_matches_per_pattern = 1 << 16;

@@ -77,6 +77,33 @@ bool looksLikeDate(const NumberShape& shape) {
   return false;
 }
 
+bool startsWithIsoDate(const NumberShape& shape) {
+  if (shape.plus || shape.groups.size() < 3 || shape.groups[0] != 4 || shape.groups[1] != 2 ||
+      shape.groups[2] != 2 || shape.separators[0] != '-' || shape.separators[1] != '-') {
+    return false;
+  }
+  return plausibleDate(groupValue(shape, 0), groupValue(shape, 1), groupValue(shape, 2));
+}
+
+bool isYearRange(const NumberShape& shape) {
+  if (shape.plus || shape.groups != std::vector<int>{4, 4}) {
+    return false;
+  }
+  const int from = groupValue(shape, 0);
+  const int to = groupValue(shape, 1);
+  return from >= 1800 && from <= to && to <= 2100;
+}
+
+bool allGroupsAreYears(const NumberShape& shape) {
+  for (size_t i = 0; i < shape.groups.size(); ++i) {
+    const int value = groupValue(shape, i);
+    if (shape.groups[i] != 4 || value < 1800 || value > 2100) {
+      return false;
+    }
+  }
+  return !shape.groups.empty();
+}
+
 bool isNanpShape(const NumberShape& shape) {
   std::vector<int> groups = shape.groups;
   std::string digits = shape.digits;

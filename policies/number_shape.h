@@ -24,6 +24,15 @@ bool allSeparatorsAre(const NumberShape& shape, char separator);
 // Three groups that read as a plausible y-m-d, d-m-y or m-d-y date.
 bool looksLikeDate(const NumberShape& shape);
 
+// A date-time's digits: yyyy-mm-dd followed by more groups ("2000-04-16 11:34").
+bool startsWithIsoDate(const NumberShape& shape);
+
+// Two four-digit years, the first not after the second ("2008-2013", "1990/1995").
+bool isYearRange(const NumberShape& shape);
+
+// Every group is a four-digit year 1800-2100 ("1998 2003 2015"): a list of years.
+bool allGroupsAreYears(const NumberShape& shape);
+
 // (NPA) NXX-XXXX, optionally after a "1" or "001" group.
 bool isNanpShape(const NumberShape& shape);
 

@@ -1,9 +1,11 @@
 #include "policies/pii_validators.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "policies/number_shape.h"
+#include "policies/phone_numbers.h"
 #include "policies/validators.h"
 
 namespace sy::policies {
@@ -20,6 +22,71 @@ constexpr std::string_view kPhoneWordsBefore[] = {
     "messages", "ph",        "ring",   "telefon", "téléphone", "teléfono", "handy",    "tlf"};
 constexpr std::string_view kPhoneWordsAfter[] = {"office", "fax", "mobile", "cell",    "home",
                                                  "work",   "tel", "phone",  "landline"};
+
+// The best libphonenumber verdict: international for "+…" (and for "00 …"/"011 …", which may
+// also be national numbers, e.g. Delhi's 011), otherwise national in the policy's regions.
+PhoneVerdict phoneVerdict(const PhoneRegions* phone, std::string_view candidate,
+                          const NumberShape& shape) {
+  if (phone == nullptr) {
+    return PhoneVerdict::None;
+  }
+  if (shape.plus) {
+    return phone->international(candidate);
+  }
+  PhoneVerdict verdict = PhoneVerdict::None;
+  if (shape.digits.starts_with("00") || shape.digits.starts_with("011")) {
+    verdict = phone->international(candidate);
+  }
+  return verdict == PhoneVerdict::Valid ? verdict : std::max(verdict, phone->national(candidate));
+}
+
+// Does `begin` continue a longer number that failed as a whole (the engine then tries the
+// candidates inside it)? Inside a "+CC …" run, or after four-digit groups, as in a card number
+// ("4111 1111 1111 1111" is not the phone "1111 1111 1111"). A postcode before a national number
+// ("70651 082 490 1693") is not such a piece, unless the whole run is longer than any phone
+// number (15 digits: "FR84 2345 3222 5165 9142 1520 839"). Looks back at most 24 bytes.
+bool pieceOfLongerNumber(std::string_view text, size_t begin, size_t digits) {
+  size_t i = begin;
+  while (i > 0 && begin - i < 24) {
+    const char c = text[i - 1];
+    if (c == '+') {
+      return i < begin;
+    }
+    if (!isDigit(c) && c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
+      break;
+    }
+    --i;
+  }
+  const NumberShape before = parseNumber(text.substr(i, begin - i));
+  return !before.groups.empty() &&
+         (before.digits.size() + digits > 15 ||
+          std::all_of(before.groups.begin(), before.groups.end(), [](int g) { return g == 4; }));
+}
+
+// An upper-case code group (2-4 letters and digits, a letter among them) right before `begin`,
+// across one space: "XUWT 0350 3680 39".
+bool codeGroupBefore(std::string_view text, size_t begin) {
+  if (begin < 2 || text[begin - 1] != ' ') {
+    return false;
+  }
+  size_t i = begin - 1;
+  bool letter = false;
+  while (i > 0 && begin - 1 - i < 5 &&
+         ((text[i - 1] >= 'A' && text[i - 1] <= 'Z') || isDigit(text[i - 1]))) {
+    letter |= !isDigit(text[i - 1]);
+    --i;
+  }
+  const size_t length = begin - 1 - i;
+  return letter && length >= 2 && length <= 4 && (i == 0 || !isAlnum(text[i - 1]));
+}
+
+// A word on the same line right after the candidate ("… 2450 Crown St").
+bool wordFollows(std::string_view text, size_t end) {
+  while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) {
+    ++end;
+  }
+  return end < text.size() && isAlpha(text[end]);
+}
 
 }  // namespace
 
@@ -81,12 +148,13 @@ bool validatePhone(const MatchInput& input, Span& value) {
   if (value.end < text.size()) {
     char next = text[value.end];
     if (next == '/' || next == '%' || next == '_' ||
-        ((next == '.' || next == ',') && value.end + 1 < text.size() &&
+        ((next == '.' || next == ',' || next == ':') && value.end + 1 < text.size() &&
          isDigit(text[value.end + 1]))) {
-      return false;
+      return false;  // "…1,5", "…3.14", a time "…11:34" or a port
     }
   }
-  NumberShape shape = parseNumber(slice(text, value));
+  const std::string_view candidate = slice(text, value);
+  NumberShape shape = parseNumber(candidate);
   size_t digits = shape.digits.size();
   if (digits < 6 || digits > 15 || shape.groups.size() > 7) {
     return false;
@@ -96,8 +164,14 @@ bool validatePhone(const MatchInput& input, Span& value) {
       return false;  // one long run is an E.164 number only with its '+'
     }
   }
-  if (looksLikeDate(shape)) {
+  if (looksLikeDate(shape) || startsWithIsoDate(shape) || isYearRange(shape)) {
     return false;
+  }
+  if (shape.groups.size() == 2 && allSeparatorsAre(shape, '.')) {
+    return false;  // a decimal number ("2.7182818"); dotted phones have two dots or more
+  }
+  if (pieceOfLongerNumber(text, value.begin, digits)) {
+    return false;  // "+999 1234 5678" failed as a whole; "1234 5678" is not a number of its own
   }
   if (shape.groups == std::vector<int>{3, 2, 4} && allSeparatorsAre(shape, '-')) {
     return false;  // US SSN shape
@@ -105,16 +179,34 @@ bool validatePhone(const MatchInput& input, Span& value) {
   if (shape.groups.size() == 4 && allSeparatorsAre(shape, '.') && digits <= 12) {
     return false;  // IPv4 shape
   }
-  bool strong = (shape.plus && digits >= 8 && shape.digits[0] != '0') || isNanpShape(shape) ||
-                (shape.extension_digits > 0 && shape.groups.size() >= 2);
-  if (strong) {
-    return true;
+  if (shape.plus) {  // a country code, and a valid number or a full-length possible one
+    const PhoneVerdict verdict = phoneVerdict(input.phone, candidate, shape);
+    return verdict == PhoneVerdict::Valid || (verdict == PhoneVerdict::Possible && digits >= 8);
   }
+  if (isNanpShape(shape) || (shape.extension_digits > 0 && shape.groups.size() >= 2)) {
+    return true;  // (NPA) NXX-XXXX and "… ext. 12" read as phones even where unassigned
+  }
+  // libphonenumber runs last, and only where its verdict decides. Grouped like a phone number
+  // ("020 7946 0958", "(030) 1234567"), long enough, not a list of years and not a house number
+  // before a street name ("17151 2450 Crown St"): a valid national number needs no context word.
+  const bool grouped = shape.groups.size() >= 2 || candidate.find('(') != std::string_view::npos;
+  // Nor four-digit groups only (a card read in pieces, "4154 3970" in one message and the rest in
+  // the next) or digits after a code group ("NL96 XUWT 0350 3680 39", an IBAN's tail).
+  const bool card_groups = std::all_of(shape.groups.begin(), shape.groups.end(),
+                                       [](int g) { return g == 4; });
+  const bool context_free = grouped && digits >= 8 && !allGroupsAreYears(shape) && !card_groups &&
+                            !wordFollows(text, value.end) && !codeGroupBefore(text, value.begin);
   if (digits < 7 && shape.groups.size() < 3) {
     return false;  // "61 51 81" needs three groups and context; "615181" is just a number
   }
-  return hasContextBefore(text, value.begin, 48, kPhoneWordsBefore) ||
-         hasContextAfter(text, value.end, 16, kPhoneWordsAfter);
+  const bool context = hasContextBefore(text, value.begin, 48, kPhoneWordsBefore) ||
+                       hasContextAfter(text, value.end, 16, kPhoneWordsAfter);
+  if (!context && !context_free) {
+    return false;
+  }
+  const PhoneVerdict verdict = phoneVerdict(input.phone, candidate, shape);
+  // With a context word, a possible length is enough (short locals, unassigned ranges).
+  return verdict == PhoneVerdict::Valid || (context && verdict == PhoneVerdict::Possible);
 }
 
 bool validateIpv4(const MatchInput& input, Span& value) {

@@ -13,6 +13,7 @@
 #include "gateway/config/gitleaks_pack.h"
 #include "gateway/config/value_parsers.h"
 #include "policies/dlp_engine.h"
+#include "policies/phone_numbers.h"
 
 namespace sy::config {
 namespace {
@@ -324,6 +325,31 @@ void decodeEvasion(Decoder& decoder, const Located& where, policies::EvasionConf
   }
 }
 
+// dlp.phone: the regions whose national numbering plans the phone detector validates against.
+void decodePhone(Decoder& decoder, const Located& where, policies::PhoneConfig& out) {
+  const Mapping phone(decoder, where, {{"regions"}});
+  const auto regions = phone.optional("regions");
+  if (!regions) {
+    return;
+  }
+  std::vector<std::string> codes;
+  for (const Located& item : decoder.sequence(*regions)) {
+    std::string code;
+    if (!decoder.readNonEmptyString(item, code)) {
+      continue;
+    }
+    if (!policies::PhoneRegions::known(code)) {
+      decoder.error(item, strCat("unknown region '", code,
+                                 "': an ISO 3166-1 alpha-2 code in upper case, e.g. US, GB, DE"));
+    } else if (std::find(codes.begin(), codes.end(), code) != codes.end()) {
+      decoder.error(item, strCat("region '", code, "' is listed twice"));
+    } else {
+      codes.push_back(std::move(code));
+    }
+  }
+  out.regions = std::move(codes);
+}
+
 // dlp.limits: the scan bound that is not an evasion setting, and what reaching any bound does.
 void decodeLimits(Decoder& decoder, const Located& where, DlpConfig& engine,
                   DlpPolicySpec& policy) {
@@ -532,8 +558,8 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
   const Mapping dlp(
       ctx.decoder, where,
       {{"default_pack", "detectors", "custom", "rule_packs", "allow_patterns", "evasion",
-        "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes", "limits",
-        "pseudonyms", "actions", "responses", "unknown_fields"}});
+        "phone", "generic_secret_min_entropy", "injection_threshold", "stream_window_bytes",
+        "limits", "pseudonyms", "actions", "responses", "unknown_fields"}});
   ctx.decoder.readBool(dlp.optional("default_pack"), engine.default_pack);
   ctx.decoder.readEnum(dlp.optional("unknown_fields"), kUnknownFields, "unknown_fields",
                        policy.unknown_fields);
@@ -553,6 +579,9 @@ void decodeDlpSection(DlpContext& ctx, const Located& where, DlpConfig& engine,
   }
   if (const auto evasion = dlp.optional("evasion")) {
     decodeEvasion(ctx.decoder, *evasion, engine.evasion);
+  }
+  if (const auto phone = dlp.optional("phone")) {
+    decodePhone(ctx.decoder, *phone, engine.phone);
   }
   const auto entropy = dlp.optional("generic_secret_min_entropy");
   if (ctx.decoder.readNumber(entropy, engine.generic_secret_min_entropy) &&

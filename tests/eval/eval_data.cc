@@ -51,6 +51,9 @@ std::vector<PresidioItem> loadPresidio(const std::string& dir) {
     for (const auto& entry : doc.as_array()) {
       PresidioItem item;
       item.text = str(entry.at("full_text"));
+      if (const auto* id = entry.as_object().if_contains("template_id"); id && id->is_number()) {
+        item.template_id = static_cast<int>(id->to_number<int64_t>());
+      }
       auto offsets = codePointOffsets(item.text);
       for (const auto& span : entry.at("spans").as_array()) {
         size_t start = static_cast<size_t>(span.at("start_position").to_number<int64_t>());

@@ -16,6 +16,7 @@ struct GoldSpan {
 struct PresidioItem {
   std::string text;
   std::vector<GoldSpan> spans;
+  int template_id = -1;  // the presidio template it was generated from (-1: none)
 };
 
 struct GitleaksRow {

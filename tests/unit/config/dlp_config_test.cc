@@ -133,7 +133,7 @@ const std::vector<ErrorCase> kDlpCases = {
     {"UnknownKey",
      dlp("  enabled: false\n"),
      {"policy.yaml:2:3: dlp.enabled: unknown key (expected one of: default_pack, detectors, "
-      "custom, rule_packs, allow_patterns, evasion, generic_secret_min_entropy, "
+      "custom, rule_packs, allow_patterns, evasion, phone, generic_secret_min_entropy, "
       "injection_threshold, stream_window_bytes, limits, pseudonyms, actions, responses, "
       "unknown_fields)"}},
     {"UnknownFieldsIsScanDropOrReject",
@@ -178,6 +178,33 @@ const std::vector<ErrorCase> kDlpCases = {
     {"AllowPatternEmpty",
      dlp("  allow_patterns: ['']\n"),
      {"policy.yaml:2:20: dlp.allow_patterns[0]: must not be empty"}},
+};
+
+const std::vector<ErrorCase> kPhoneCases = {
+    {"IsAScalar",
+     dlp("  phone: US\n"),
+     {"policy.yaml:2:10: dlp.phone: expected a mapping, got 'US'"}},
+    {"UnknownKey",
+     dlp("  phone: {region: [US]}\n"),
+     {"policy.yaml:2:11: dlp.phone.region: unknown key (expected one of: regions)"}},
+    {"RegionsIsAScalar",
+     dlp("  phone: {regions: US}\n"),
+     {"policy.yaml:2:20: dlp.phone.regions: expected a sequence, got 'US'"}},
+    {"UnknownRegion",
+     dlp("  phone: {regions: [US, XX]}\n"),
+     {"policy.yaml:2:25: dlp.phone.regions[1]: unknown region 'XX': an ISO 3166-1 alpha-2 code "
+      "in upper case, e.g. US, GB, DE"}},
+    {"LowerCaseRegion",
+     dlp("  phone: {regions: [gb]}\n"),
+     {"policy.yaml:2:21: dlp.phone.regions[0]: unknown region 'gb': an ISO 3166-1 alpha-2 code "
+      "in upper case, e.g. US, GB, DE"}},
+    {"RegionListedTwice",
+     dlp("  phone: {regions: [DE, FR,\n    DE]}\n"),
+     {"policy.yaml:3:5: dlp.phone.regions[2]: region 'DE' is listed twice"}},
+    {"EmptyRegion",
+     dlp("  phone: {regions: ['']}\n"),
+     {"policy.yaml:2:21: dlp.phone.regions[0]: must not be empty"}},
+    {"NoRegionsMeansInternationalOnly", dlp("  phone: {regions: []}\n"), {}},
 };
 
 const std::vector<ErrorCase> kEvasionCases = {
@@ -488,6 +515,8 @@ INSTANTIATE_TEST_SUITE_P(Sensitivity, ConfigErrorTest, testing::ValuesIn(kSensit
 INSTANTIATE_TEST_SUITE_P(DefaultLevels, ConfigErrorTest, testing::ValuesIn(kDefaultLevelCases),
                          errorCaseName);
 INSTANTIATE_TEST_SUITE_P(Dlp, ConfigErrorTest, testing::ValuesIn(kDlpCases), errorCaseName);
+INSTANTIATE_TEST_SUITE_P(DlpPhone, ConfigErrorTest, testing::ValuesIn(kPhoneCases),
+                         errorCaseName);
 INSTANTIATE_TEST_SUITE_P(DlpEvasion, ConfigErrorTest, testing::ValuesIn(kEvasionCases),
                          errorCaseName);
 INSTANTIATE_TEST_SUITE_P(DlpLimits, ConfigErrorTest, testing::ValuesIn(kLimitAndPseudonymCases),
@@ -660,6 +689,7 @@ void expectDefaultDlp(const Config& config) {
   EXPECT_TRUE(dlp.detectors.empty());
   EXPECT_TRUE(dlp.custom.empty());
   EXPECT_TRUE(dlp.allow_patterns.empty());
+  EXPECT_EQ(dlp.phone.regions, defaults.phone.regions);
   EXPECT_EQ(dlp.evasion.fold_unicode, defaults.evasion.fold_unicode);
   EXPECT_EQ(dlp.evasion.strip_invisible, defaults.evasion.strip_invisible);
   EXPECT_EQ(dlp.evasion.decode_base64, defaults.evasion.decode_base64);
@@ -691,6 +721,13 @@ TEST(DlpConfigTest, DecodesTheLimitsAndThePseudonymRestoreScope) {
   EXPECT_EQ(loaded->dlp.max_matches_per_pattern, 1000u);
   EXPECT_EQ(loaded->dlp_policy.on_limit, policies::LimitAction::Block);
   EXPECT_EQ(loaded->dlp_policy.restore, policies::RestoreScope::UserTurns);
+}
+
+TEST(DlpConfigTest, DecodesThePhoneRegionsInOrder) {
+  const auto loaded =
+      loadConfigString(withCatalog("dlp:\n  phone: {regions: [GB, IE, US]}\n"), "phone.yaml");
+  ASSERT_TRUE(loaded.has_value()) << testing::PrintToString(errorStrings(loaded));
+  EXPECT_EQ(loaded->dlp.phone.regions, (std::vector<std::string>{"GB", "IE", "US"}));
 }
 
 TEST(DlpConfigTest, AbsentSectionsKeepTheStructDefaults) {
