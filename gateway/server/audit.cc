@@ -29,6 +29,9 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
     record.team = ctx.principal->team;
   }
   record.endpoint = endpointLabel(ctx.operation);
+  if (ctx.surface != connectors::Surface::OpenAi) {
+    record.surface = connectors::toString(ctx.surface);
+  }
   // Client input: verbatim only when the policy names it (a secret sent as `model` stays out).
   record.requested_model = loggableModel(ctx.config->catalog(), ctx.requested_model);
   record.tier = ctx.tier;
