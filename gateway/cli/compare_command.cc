@@ -47,6 +47,15 @@ DecisionSummary decide(const CaseRequest& request,
 
 std::string show(const std::string& text) { return text.empty() ? "-" : text; }
 
+// "email:redact,us_ssn:block": detector and the action taken on it.
+std::string findingsText(const DecisionSummary& decision) {
+  std::string out;
+  for (const auto& [detector, action] : decision.findings) {
+    out += (out.empty() ? "" : ",") + detector + ":" + show(action);
+  }
+  return out;
+}
+
 std::string describe(const DecisionSummary& a, const DecisionSummary& b,
                      const std::vector<std::string>& differs) {
   std::string out;
@@ -65,8 +74,7 @@ std::string describe(const DecisionSummary& a, const DecisionSummary& b,
     } else if (field == "sensitivity") {
       from = a.sensitivity, to = b.sensitivity;
     } else if (field == "findings") {
-      from = std::to_string(a.findings.size()), to = std::to_string(b.findings.size());
-      from += " findings", to += " findings";
+      from = findingsText(a), to = findingsText(b);
     } else {
       continue;  // the rule pair leads the line
     }
