@@ -117,7 +117,18 @@ GatewayMetrics::GatewayMetrics()
       policy_reloads_total(counter(*registry_, "switchyard_policy_reloads_total",
                                    "Policy reload attempts by result (ok: the new policy took "
                                    "effect; error: rejected, the running one stayed) and trigger "
-                                   "(signal: SIGHUP; file: a watched policy file changed).")) {
+                                   "(signal: SIGHUP; file: a watched policy file changed).")),
+      shadow_evaluations_total(
+          counter(*registry_, "switchyard_shadow_evaluations_total",
+                  "Requests the shadow candidate policy decided beside the active one.")
+              .Add({})),
+      shadow_disagreements_total(
+          counter(*registry_, "switchyard_shadow_disagreements_total",
+                  "Requests the shadow candidate policy decided differently, by the active "
+                  "and the candidate's rule.")),
+      shadow_errors_total(counter(*registry_, "switchyard_shadow_errors_total",
+                                  "Shadow evaluations that failed (never seen by the client).")
+                              .Add({})) {
   for (const bool ok : {true, false}) {
     for (const bool by_file : {false, true}) {
       policyReloads(ok, by_file);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <system_error>
@@ -119,12 +120,41 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
 
 namespace {
 
-void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
+// `shadow: FILE`: the candidate is loaded and validated now, so that whatever reads this policy
+// (serve, a reload, lint, explain, test) reads the candidate too. Its own errors are reported
+// after the one at `shadow:` (they name its file).
+void decodeShadow(Decoder& decoder, const Located& value, Config& config,
+                  ConfigErrors& candidate_errors) {
+  std::string name;
+  if (!decoder.readNonEmptyString(value, name)) {
+    return;
+  }
+  namespace fs = std::filesystem;
+  const std::string path =
+      (fs::path(decoder.fileOf(value.mark)).parent_path() / name).lexically_normal().string();
+  auto candidate = loadConfigFile(path);
+  if (!candidate) {
+    decoder.error(value, strCat("the candidate policy '", path, "' is invalid (",
+                                candidate.error().size(), " errors follow)"));
+    candidate_errors = std::move(candidate.error());
+    return;
+  }
+  if (candidate->shadow) {
+    decoder.error(value, strCat("the candidate policy '", path,
+                                "' names a shadow of its own; a candidate has none"));
+    return;
+  }
+  config.shadow = ShadowSpec{path, std::make_shared<const Config>(std::move(*candidate))};
+}
+
+// `candidate_errors`: the shadow candidate's own errors, reported after the policy's.
+void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config,
+                  ConfigErrors& candidate_errors) {
   const Located where{root, "", root.Mark()};
   const Mapping top(decoder, where,
                     {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
                       "auth", "teams", "keys", "limits", "state", "audit", "accounting",
-                      "resilience", "difficulty", "routing", "compliance", "include"}});
+                      "resilience", "difficulty", "routing", "compliance", "include", "shadow"}});
   if (!top.valid()) {
     return;
   }
@@ -168,6 +198,9 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   if (const auto compliance = top.optional("compliance")) {
     decodeCompliance(decoder, *compliance, config.compliance);
   }
+  if (const auto shadow = top.optional("shadow")) {
+    decodeShadow(decoder, *shadow, config, candidate_errors);
+  }
 }
 
 }  // namespace
@@ -179,9 +212,10 @@ std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
   Config config;
   config.source = source_name;
   Decoder decoder(source_name, &config.sources);
+  ConfigErrors candidate_errors;
   try {
     if (const auto root = assemblePolicy(decoder, yaml, source_name, config.sources)) {
-      decodeConfig(decoder, *root, config);
+      decodeConfig(decoder, *root, config, candidate_errors);
     }
   } catch (const std::exception& e) {  // bad_alloc, or a yaml-cpp surprise: never escapes
     decoder.error(YAML::Mark::null_mark(), "", strCat("internal error while loading: ", e.what()));
@@ -189,7 +223,10 @@ std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
     decoder.error(YAML::Mark::null_mark(), "", "internal error while loading");
   }
   if (decoder.hasErrors()) {
-    return std::unexpected(decoder.takeErrors());
+    ConfigErrors errors = decoder.takeErrors();
+    errors.insert(errors.end(), std::make_move_iterator(candidate_errors.begin()),
+                  std::make_move_iterator(candidate_errors.end()));
+    return std::unexpected(std::move(errors));
   }
   return config;
 }

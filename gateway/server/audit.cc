@@ -165,6 +165,7 @@ observability::AuditRecord makeCompletion(const RequestContext& ctx, double seco
     record.cost_usd = ctx.cost_usd;
   }
   record.latency_ms = seconds * 1000;
+  record.shadow = ctx.shadow;
   return record;
 }
 
@@ -219,7 +220,8 @@ net::awaitable<Status> Pipeline::auditBeforeAnswer(RequestContext& ctx) {
   }
   if (!ctx.audit_ticket) {
     // Answered by the gateway itself: the completion record is its only record, so it goes
-    // first.
+    // first, with the shadow candidate's decision.
+    evaluateShadow(ctx);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
     ctx.audit_ticket = appendRecord(worker_.shared, makeCompletion(ctx, seconds),

@@ -18,6 +18,7 @@
 #include "gateway/server/net.h"
 #include "gateway/server/request_dlp.h"
 #include "gateway/server/response_dlp.h"
+#include "observability/audit_record.h"
 #include "router/difficulty.h"
 #include "router/routing.h"
 
@@ -101,6 +102,11 @@ struct RequestContext {
   // whether the completion record was already written before a local answer.
   std::shared_ptr<AuditTicket> audit_ticket;
   bool completion_audited = false;
+  // Shadow mode: set when finish() starts on a chat or embeddings request and the policy has a
+  // candidate; cleared once the candidate decided (shadow.h). `shadow`: its decision, only when it
+  // differs from the active policy's (for the completion record).
+  bool shadow_pending = false;
+  std::optional<observability::AuditRecord::Shadow> shadow;
 };
 
 }  // namespace sy::server

@@ -238,7 +238,9 @@ void Server::Impl::reload(Trigger trigger) {
         if (!loaded) {
           next = std::unexpected(std::move(loaded.error()));
         } else if (trigger == Trigger::Signal ||
-                   config::policyVersion(loaded->sources) != current->policyVersion()) {
+                   config::policyVersion(loaded->sources) != current->policyVersion() ||
+                   config::shadowPolicyVersion(*loaded) !=
+                       config::shadowPolicyVersion(current->config())) {
           next = config::Snapshot::build(std::move(*loaded), current->version() + 1);
         }
       } catch (const std::exception& e) {
@@ -385,6 +387,11 @@ void Server::Impl::watchFiles(const config::Config& config) {
   std::vector<std::string> files;
   for (const config::SourceMap::File& file : config.sources.files) {
     files.push_back(file.path);
+  }
+  if (config.shadow) {  // the candidate's files reload the policy too
+    for (const config::SourceMap::File& file : config.shadow->config->sources.files) {
+      files.push_back(file.path);
+    }
   }
   if (files.empty()) {
     files.push_back(config_path);
