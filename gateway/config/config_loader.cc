@@ -134,8 +134,8 @@ void decodeShadow(Decoder& decoder, const Located& value, Config& config,
       (fs::path(decoder.fileOf(value.mark)).parent_path() / name).lexically_normal().string();
   auto candidate = loadConfigFile(path);
   if (!candidate) {
-    decoder.error(value, strCat("the candidate policy '", path, "' is invalid (",
-                                candidate.error().size(), " errors follow)"));
+    decoder.error(value,
+                  strCat("the candidate policy '", path, "' is invalid (its errors follow)"));
     candidate_errors = std::move(candidate.error());
     return;
   }
