@@ -361,7 +361,7 @@ if command -v redis-server >/dev/null; then
   start_switchyard "$SYR" "dlp: {default_pack: false}
 state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1s, fail: closed}}" "$LIMITS_YAML"
   SYR_PID=$STARTED_PID; SYR_PORT=$STARTED_PORT
-  TARGETS+=(sy-redis)
+  ((SHADOW_ONLY)) || TARGETS+=(sy-redis)
 else
   note "redis-server not found: no sy-redis row"
 fi
