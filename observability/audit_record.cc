@@ -119,6 +119,33 @@ void appendMember(std::string& out, std::string_view key, uint64_t value) {
   out += std::to_string(value);
 }
 
+void appendShadow(std::string& out, const AuditRecord::Shadow& shadow) {
+  out += ",\"shadow\":{";
+  appendMember(out, "policy_version", shadow.policy_version);
+  out.push_back(',');
+  appendMember(out, "action", shadow.action);
+  out.push_back(',');
+  appendMember(out, "status", shadow.status);
+  const std::pair<std::string_view, const std::string*> strings[] = {
+      {"tier", &shadow.tier},
+      {"backend", &shadow.backend},
+      {"rule", &shadow.rule},
+      {"sensitivity", &shadow.sensitivity},
+  };
+  for (const auto& [key, value] : strings) {
+    out.push_back(',');
+    appendMember(out, key, *value);
+  }
+  out += ",\"differs\":[";
+  for (size_t i = 0; i < shadow.differs.size(); ++i) {
+    if (i > 0) {
+      out.push_back(',');
+    }
+    appendString(out, shadow.differs[i]);
+  }
+  out += "]}";
+}
+
 // Reads members of a parsed line into a record, remembering the first error.
 class MemberReader {
  public:
@@ -202,17 +229,51 @@ class MemberReader {
   std::string error_;
 };
 
+void readShadow(MemberReader& reader, const boost::json::value& value, AuditRecord& record) {
+  if (!value.is_object()) {
+    reader.fail("shadow", "not an object");
+    return;
+  }
+  MemberReader inner = reader.nested("shadow", value.get_object());
+  AuditRecord::Shadow& shadow = record.shadow.emplace();
+  inner.string("policy_version", shadow.policy_version);
+  inner.string("action", shadow.action);
+  uint64_t status = 0;
+  inner.unsignedInt("status", status);
+  shadow.status = static_cast<unsigned>(status);
+  inner.string("tier", shadow.tier);
+  inner.string("backend", shadow.backend);
+  inner.string("rule", shadow.rule);
+  inner.string("sensitivity", shadow.sensitivity);
+  if (const auto* differs = value.get_object().if_contains("differs"); differs != nullptr) {
+    if (!differs->is_array()) {
+      inner.fail("differs", "not an array");
+    } else {
+      for (const boost::json::value& item : differs->get_array()) {
+        if (!item.is_string()) {
+          inner.fail("differs", "an item is not a string");
+          break;
+        }
+        shadow.differs.emplace_back(item.get_string());
+      }
+    }
+  }
+  reader.adopt(inner);
+}
+
 void readContent(MemberReader& reader, const boost::json::object& object, AuditRecord& record) {
   reader.string("phase", record.phase);
   reader.string("time", record.time);
   reader.string("policy_version", record.policy_version);
   reader.string("previous_policy_version", record.previous_policy_version);
   reader.string("trigger", record.trigger);
+  reader.string("error", record.error);
   reader.string("request_id", record.request_id);
   reader.string("client_request_id", record.client_request_id);
   reader.string("key_id", record.key_id);
   reader.string("team", record.team);
   reader.string("endpoint", record.endpoint);
+  reader.string("surface", record.surface);
   reader.string("requested_model", record.requested_model);
   reader.string("model", record.model);
   reader.string("tier", record.tier);
@@ -267,6 +328,9 @@ void readContent(MemberReader& reader, const boost::json::object& object, AuditR
   }
   reader.number("cost_usd", record.cost_usd);
   reader.number("latency_ms", record.latency_ms);
+  if (const auto* shadow = object.if_contains("shadow"); shadow != nullptr) {
+    readShadow(reader, *shadow, record);
+  }
 }
 
 }  // namespace
@@ -313,6 +377,7 @@ std::string auditContentMembers(const AuditRecord& record) {
       {"policy_version", &record.policy_version},
       {"previous_policy_version", &record.previous_policy_version},
       {"trigger", &record.trigger},
+      {"error", &record.error},
   };
   for (const auto& [key, value] : optional) {
     if (!value->empty()) {
@@ -338,6 +403,10 @@ std::string auditContentMembers(const AuditRecord& record) {
     if (value == &record.request_id && !record.client_request_id.empty()) {
       out.push_back(',');
       appendMember(out, "client_request_id", record.client_request_id);
+    }
+    if (value == &record.endpoint && !record.surface.empty()) {
+      out.push_back(',');
+      appendMember(out, "surface", record.surface);
     }
   }
   out += ",\"difficulty\":{\"score\":";
@@ -375,6 +444,9 @@ std::string auditContentMembers(const AuditRecord& record) {
   appendFixed(out, record.cost_usd, 6);
   out += ",\"latency_ms\":";
   appendFixed(out, record.latency_ms, 3);
+  if (record.shadow) {
+    appendShadow(out, *record.shadow);
+  }
   return out;
 }
 

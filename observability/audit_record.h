@@ -3,11 +3,12 @@
 // from the policy, counts and numbers: never prompt text or matched values (the caller's duty).
 //
 // Canonical line: one JSON object, no whitespace, keys in this fixed order:
-//   seq, boot_id, phase, time[, policy_version[, previous_policy_version][, trigger]],
-//   request_id[, client_request_id], key_id, team, endpoint,
+//   seq, boot_id, phase, time[, policy_version[, previous_policy_version][, trigger][, error]],
+//   request_id[, client_request_id], key_id, team, endpoint[, surface],
 //   requested_model, model, tier, backend, rule, sensitivity, difficulty{score,label},
 //   findings[{detector,count,action}], outcome, status, tokens{prompt,completion[,cached]},
-//   cost_usd, latency_ms, prev_hash, hash
+//   cost_usd, latency_ms[, shadow{policy_version,action,status,tier,backend,rule,sensitivity,
+//   differs[]}], prev_hash, hash
 // Numbers: integers in decimal; difficulty.score with 4 decimals (null when absent), cost_usd
 // with 6, latency_ms with 3 (locale-independent; a NaN or infinity is written as null).
 // Strings are JSON-escaped; invalid UTF-8 bytes become U+FFFD so every line parses.
@@ -50,11 +51,15 @@ struct AuditRecord {
   std::string policy_version;
   std::string previous_policy_version;  // reload records: the policy it replaced
   std::string trigger;                  // reload records: "signal" | "file"
+  // Rejected reload records (outcome "rejected"): how many errors and the first one, as
+  // "file:line:col: message" about the policy's own text (never client data), at most 300 bytes.
+  std::string error;
   std::string request_id;         // the gateway's, unique per request
   std::string client_request_id;  // the client's x-request-id; written only when not empty
   std::string key_id;
   std::string team;
   std::string endpoint;         // "chat" | "embeddings" | ...
+  std::string surface;          // the client's API when not OpenAI's ("anthropic"); "" otherwise
   std::string requested_model;  // a policy name ("auto", a tier, a model), else "<unknown:hash>"
   std::string model;            // the chosen model ("" when none was chosen)
   std::string tier;
@@ -76,6 +81,20 @@ struct AuditRecord {
   } tokens;
   double cost_usd = 0;
   double latency_ms = 0;
+  // Shadow mode: the candidate policy's decision for this request, only when it differs from the
+  // active policy's (`differs` names the fields: action, status, tier, backend, rule,
+  // sensitivity, findings). Names from the candidate policy, never client strings.
+  struct Shadow {
+    std::string policy_version;
+    std::string action;  // allow | redact | block | error
+    unsigned status = 0;
+    std::string tier;
+    std::string backend;
+    std::string rule;
+    std::string sensitivity;
+    std::vector<std::string> differs;
+  };
+  std::optional<Shadow> shadow;
 
   // Chain fields: assigned by AuditLog when the record is written; the caller's values are
   // ignored there.

@@ -122,7 +122,18 @@ GatewayMetrics::GatewayMetrics()
                                      "Second opinions asked of difficulty.judge, by outcome.")),
       difficulty_judge_duration_seconds(
           histogram(*registry_, "switchyard_difficulty_judge_duration_seconds",
-                    "Time from sending a prompt to difficulty.judge to its grade.")) {
+                    "Time from sending a prompt to difficulty.judge to its grade.")),
+      shadow_evaluations_total(
+          counter(*registry_, "switchyard_shadow_evaluations_total",
+                  "Requests the shadow candidate policy decided beside the active one.")
+              .Add({})),
+      shadow_disagreements_total(
+          counter(*registry_, "switchyard_shadow_disagreements_total",
+                  "Requests the shadow candidate policy decided differently, by the active "
+                  "and the candidate's rule.")),
+      shadow_errors_total(counter(*registry_, "switchyard_shadow_errors_total",
+                                  "Shadow evaluations that failed (never seen by the client).")
+                              .Add({})) {
   for (const bool ok : {true, false}) {
     for (const bool by_file : {false, true}) {
       policyReloads(ok, by_file);

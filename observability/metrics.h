@@ -90,6 +90,13 @@ class GatewayMetrics {
     return policy_reloads_total.Add(
         {{"result", ok ? "ok" : "error"}, {"trigger", by_file ? "file" : "signal"}});
   }
+  // Shadow mode (`shadow:`): requests the candidate policy decided, and how many it decided
+  // differently by rule pair {active_rule, shadow_rule} (rule names from the two policies, or
+  // the gateway's own refusal codes in parentheses: never client strings). Evaluations that
+  // failed (a bug; the client's answer is unaffected) are counted apart.
+  prometheus::Counter& shadow_evaluations_total;
+  prometheus::Family<prometheus::Counter>& shadow_disagreements_total;
+  prometheus::Counter& shadow_errors_total;
 
   // Text exposition format 0.0.4 of everything registered.
   std::string serialize() const;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gateway/cli/audit_command.h"
+#include "gateway/cli/compare_command.h"
 #include "gateway/cli/keys_command.h"
 #include "gateway/cli/lint_command.h"
 #include "gateway/cli/test_command.h"
@@ -35,6 +36,12 @@ commands:
                         one per line with --jsonl) and print one JSON decision per request
                         (action, tier, backend, model, sensitivity, findings, reasons);
                         nothing is forwarded. Exit 0, 1 on a bad policy, 3 if a body was refused
+  explain --config A --compare B [--jsonl] < REQUESTS.jsonl
+                        decide every request line (as audit export --requests writes them) under
+                        both policies; print each request they decide differently (action,
+                        status, tier, backend, rule, DLP findings, sensitivity), then a summary
+                        by rule pair. Exit 0 when none differs, 1 when some do, 2 on a bad
+                        policy or input line
   test --config FILE [--jsonl] CASES.yaml...
                         policy unit tests: each case is a request (key or team, surface,
                         headers, body) and its expected outcome (action, status, tier, backend,
@@ -49,6 +56,9 @@ commands:
                         check the hash chain across the audit log's FILEs (rotated and live, in
                         any order: e.g. audit.jsonl*); exit 0, or 1 naming the first modified,
                         deleted, reordered or inserted record
+  audit export --requests [--hmac-key-env VAR] FILE...
+                        verify the chain, then print the logged requests as request lines for
+                        explain --compare (placeholder prompts: the log holds no prompt text)
   version               print the version
 
 See README.md for the policy reference.
@@ -103,6 +113,12 @@ bool hasFlag(const std::vector<std::string_view>& args, std::string_view flag) {
 }
 
 int explain(const std::string& path, const std::vector<std::string_view>& args) {
+  if (const std::string other = optionValue(args, "--compare"); !other.empty()) {
+    if (!optionValue(args, "--key-id").empty() || !optionValue(args, "--endpoint").empty()) {
+      return usageError("--compare reads the key and endpoint from each request line");
+    }
+    return sy::cli::compareCommand(path, other, hasFlag(args, "--jsonl"));
+  }
   std::string endpoint = optionValue(args, "--endpoint");
   if (endpoint.empty()) {
     endpoint = "chat";

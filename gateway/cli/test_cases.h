@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/cli/request_line.h"
 #include "gateway/config/config.h"
 
 namespace sy::cli {
@@ -33,17 +34,11 @@ struct Expectations {
   bool expects_upstream = false;  // an `upstream:` section: the request must go somewhere
 };
 
-struct TestCase {
+// A case: its request (CaseRequest) and what it expects.
+struct TestCase : CaseRequest {
   std::string name;
   std::string file;
   int line = 0;
-  // The request.
-  std::string key;   // a key id of the policy ("anonymous" for anonymous traffic)
-  std::string team;  // or a team: the policy's first key of that team
-  std::string surface = "openai";  // openai | anthropic | responses (the body's API)
-  std::string endpoint = "chat";   // chat | embeddings
-  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
-  std::string body;                                          // JSON text
   Expectations expect;
 };
 

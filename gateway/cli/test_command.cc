@@ -3,12 +3,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 
+#include "gateway/cli/request_line.h"
 #include "gateway/cli/test_cases.h"
 #include "gateway/config/snapshot.h"
-#include "gateway/server/explain.h"
 
 namespace sy::cli {
 namespace {
@@ -22,79 +21,8 @@ struct Mismatch {
   json::value actual;
 };
 
-// A refusal before the dry run got to decide (401 for a bad key, a case naming no such key).
-json::object refusal(const Error& error) {
-  return json::object{
-      {"status", toHttpStatus(error)},
-      {"error", json::object{{"message", error.message}, {"code", error.code_id}}}};
-}
-
-const std::string* headerValue(const TestCase& test, std::string_view name) {
-  for (const auto& [header, value] : test.headers) {
-    if (header == name) {
-      return &value;
-    }
-  }
-  return nullptr;
-}
-
-// The principal the case's request runs as, or the refusal it gets. Credentials in headers go
-// through the key ring's authenticate(), as in serve; `key`/`team` name a key of the policy so
-// that cases need no secrets; with neither, the request is as serve sees a request with no key.
-std::expected<const policies::Principal*, json::object> principalOf(
-    const TestCase& test, const config::Snapshot& snapshot) {
-  const policies::KeyRing& keys = snapshot.keys();
-  const std::string* authorization = headerValue(test, "authorization");
-  const std::string* api_key = headerValue(test, "x-api-key");
-  std::string key_id = test.key;
-  if (key_id.empty() && !test.team.empty()) {
-    for (const policies::KeySpec& key : snapshot.config().auth.keys) {
-      if (key.team == test.team) {
-        key_id = key.id;
-        break;
-      }
-    }
-    if (key_id.empty()) {
-      return std::unexpected(json::object{{"case_error", "no key of team '" + test.team + "'"}});
-    }
-  }
-  if (key_id.empty() || authorization != nullptr || api_key != nullptr) {
-    auto principal = keys.authenticate(authorization ? *authorization : "",
-                                       api_key ? *api_key : "", std::chrono::system_clock::now());
-    if (!principal) {
-      return std::unexpected(refusal(principal.error()));
-    }
-    return *principal;
-  }
-  if (key_id == "anonymous") {
-    if (!keys.anonymousAllowed()) {
-      return std::unexpected(json::object{
-          {"case_error", "key 'anonymous': the policy does not set auth.anonymous: true"}});
-    }
-    return &policies::KeyRing::anonymousPrincipal();
-  }
-  const policies::Principal* principal = keys.find(key_id);
-  if (principal == nullptr) {
-    return std::unexpected(json::object{{"case_error", "no key '" + key_id + "' in the policy"}});
-  }
-  return principal;
-}
-
 json::object decide(const TestCase& test, const std::shared_ptr<const config::Snapshot>& snapshot) {
-  auto principal = principalOf(test, *snapshot);
-  if (!principal) {
-    return std::move(principal.error());
-  }
-  server::ExplainOptions options;
-  options.endpoint = test.endpoint;
-  options.principal = *principal;
-  options.upstream = true;
-  // As the dispatch phase: Anthropic clients send anthropic-version with every request.
-  options.surface = test.surface == "anthropic" || headerValue(test, "anthropic-version")
-                        ? connectors::Surface::Anthropic
-                    : test.surface == "responses" ? connectors::Surface::Responses
-                                                  : connectors::Surface::OpenAi;
-  return server::explainRequest(snapshot, test.body, options);
+  return decideRequest(test, snapshot, /*upstream=*/true);
 }
 
 json::value field(const json::object& object, std::string_view key) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <expected>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -140,6 +141,16 @@ struct SourceMap {
   std::pair<std::string, int> locate(int line, const std::string& fallback) const;
 };
 
+struct Config;
+
+// `shadow:`: a candidate policy evaluated beside this one on live traffic, never acted on. Its
+// file is read and validated with the policy (a bad candidate makes the whole policy invalid, so
+// a reload with one is rejected); it may not name a shadow of its own.
+struct ShadowSpec {
+  std::string path;                      // resolved against the naming file's folder
+  std::shared_ptr<const Config> config;  // the candidate, loaded and validated
+};
+
 struct Config {
   std::string source;  // file path (or "<string>") the config came from
   ServerConfig server;
@@ -156,6 +167,7 @@ struct Config {
   ResilienceSpec resilience;
   router::RoutingSpec routing;  // difficulty and routing (rules in policy order)
   ComplianceSpec compliance;
+  std::optional<ShadowSpec> shadow;
   SourceMap sources;  // the main file and its includes; positions below are across all of them
   // Where lint warnings point, keyed by YAML path as in error messages: "backends[0]",
   // "tiers.t.backends[1]", "models.gpt.tier", "routing[2].route", "routing[2].fallback[0]", ...

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <system_error>
@@ -119,12 +120,45 @@ std::optional<YAML::Node> parseDocument(Decoder& decoder, const std::string& yam
 
 namespace {
 
-void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
+std::expected<Config, ConfigErrors> loadFile(const std::string& path, bool is_candidate);
+
+// `shadow: FILE`: the candidate is loaded and validated now, so that whatever reads this policy
+// (serve, a reload, lint, explain, test) reads the candidate too. Its own errors are reported
+// after the one at `shadow:` (they name its file).
+// A candidate's own `shadow:` is an error in its file, and is not followed (nor, so, is a policy
+// that names itself).
+void decodeShadow(Decoder& decoder, const Located& value, Config& config,
+                  ConfigErrors& candidate_errors, bool is_candidate) {
+  std::string name;
+  if (!decoder.readNonEmptyString(value, name)) {
+    return;
+  }
+  if (is_candidate) {
+    decoder.error(value, "a candidate policy may not name a shadow of its own");
+    return;
+  }
+  namespace fs = std::filesystem;
+  const std::string path =
+      (fs::path(decoder.fileOf(value.mark)).parent_path() / name).lexically_normal().string();
+  auto candidate = loadFile(path, /*is_candidate=*/true);
+  if (!candidate) {
+    decoder.error(value,
+                  strCat("the candidate policy '", path, "' is invalid (its errors follow)"));
+    candidate_errors = std::move(candidate.error());
+    return;
+  }
+  config.shadow = ShadowSpec{path, std::make_shared<const Config>(std::move(*candidate))};
+}
+
+// `candidate_errors`: the shadow candidate's own errors, reported after the policy's.
+void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config,
+                  ConfigErrors& candidate_errors, bool is_candidate) {
   const Located where{root, "", root.Mark()};
   const Mapping top(decoder, where,
                     {{"server", "admin", "backends", "tiers", "models", "sensitivity", "dlp",
                       "auth", "teams", "keys", "limits", "state", "audit", "accounting",
-                      "resilience", "difficulty", "routing", "compliance", "responses", "include"}});
+                      "resilience", "difficulty", "routing", "compliance", "responses", "include",
+                      "shadow"}});
   if (!top.valid()) {
     return;
   }
@@ -171,20 +205,26 @@ void decodeConfig(Decoder& decoder, const YAML::Node& root, Config& config) {
   if (const auto responses = top.optional("responses")) {
     decodeResponses(decoder, *responses, config.responses);
   }
+  if (const auto shadow = top.optional("shadow")) {
+    decodeShadow(decoder, *shadow, config, candidate_errors, is_candidate);
+  }
 }
 
 }  // namespace
 
 std::string ConfigError::str() const { return strCat(file, ":", line, ":", column, ": ", message); }
 
-std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
-                                                     const std::string& source_name) {
+namespace {
+
+std::expected<Config, ConfigErrors> loadString(const std::string& yaml,
+                                               const std::string& source_name, bool is_candidate) {
   Config config;
   config.source = source_name;
   Decoder decoder(source_name, &config.sources);
+  ConfigErrors candidate_errors;
   try {
     if (const auto root = assemblePolicy(decoder, yaml, source_name, config.sources)) {
-      decodeConfig(decoder, *root, config);
+      decodeConfig(decoder, *root, config, candidate_errors, is_candidate);
     }
   } catch (const std::exception& e) {  // bad_alloc, or a yaml-cpp surprise: never escapes
     decoder.error(YAML::Mark::null_mark(), "", strCat("internal error while loading: ", e.what()));
@@ -192,18 +232,32 @@ std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
     decoder.error(YAML::Mark::null_mark(), "", "internal error while loading");
   }
   if (decoder.hasErrors()) {
-    return std::unexpected(decoder.takeErrors());
+    ConfigErrors errors = decoder.takeErrors();
+    errors.insert(errors.end(), std::make_move_iterator(candidate_errors.begin()),
+                  std::make_move_iterator(candidate_errors.end()));
+    return std::unexpected(std::move(errors));
   }
   return config;
 }
 
-std::expected<Config, ConfigErrors> loadConfigFile(const std::string& path) {
+std::expected<Config, ConfigErrors> loadFile(const std::string& path, bool is_candidate) {
   auto contents = readFile(path);
   if (!contents) {
     return std::unexpected(
         ConfigErrors{ConfigError{path, 0, 0, strCat("cannot read file: ", contents.error())}});
   }
-  return loadConfigString(*contents, path);
+  return loadString(*contents, path, is_candidate);
+}
+
+}  // namespace
+
+std::expected<Config, ConfigErrors> loadConfigString(const std::string& yaml,
+                                                     const std::string& source_name) {
+  return loadString(yaml, source_name, /*is_candidate=*/false);
+}
+
+std::expected<Config, ConfigErrors> loadConfigFile(const std::string& path) {
+  return loadFile(path, /*is_candidate=*/false);
 }
 
 }  // namespace sy::config

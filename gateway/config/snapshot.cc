@@ -167,10 +167,23 @@ std::expected<std::shared_ptr<const Snapshot>, ConfigErrors> Snapshot::build(
       runtime.backend.spec = &runtime.backend_spec;
     }
   }
+  if (errors.empty() && snapshot->config_.shadow) {
+    auto shadow = Snapshot::build(*snapshot->config_.shadow->config, version,
+                                  /*read_upstream_keys=*/false);
+    if (!shadow) {
+      errors = std::move(shadow.error());
+    } else {
+      snapshot->shadow_ = std::move(*shadow);
+    }
+  }
   if (!errors.empty()) {
     return std::unexpected(std::move(errors));
   }
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+std::string shadowPolicyVersion(const Config& config) {
+  return config.shadow ? policyVersion(config.shadow->config->sources) : "";
 }
 
 const BackendRuntime& Snapshot::backend(const BackendSpec& spec) const {

@@ -87,6 +87,10 @@ class Snapshot {
     return config_.routing.difficulty.conversation;
   }
 
+  // The shadow candidate (`shadow:`), built like a dry run's (no upstream keys read), or null.
+  // Requests never go where it says; shadow mode only compares its decisions.
+  const std::shared_ptr<const Snapshot>& shadow() const { return shadow_; }
+
   // True when some key or declared team has a rate limit or budget: the gateway then needs a
   // limit store.
   bool hasLimits() const { return has_limits_; }
@@ -106,7 +110,12 @@ class Snapshot {
   bool has_limits_ = false;
   uint64_t version_ = 0;
   std::string policy_version_;
+  std::shared_ptr<const Snapshot> shadow_;
 };
+
+// The candidate's policy version ("" without `shadow:`): a reload compares it with the running
+// snapshot's, since the candidate's files may change while the policy's do not.
+std::string shadowPolicyVersion(const Config& config);
 
 class SnapshotHolder {
  public:

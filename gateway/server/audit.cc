@@ -29,6 +29,9 @@ observability::AuditRecord makeRecord(const RequestContext& ctx, std::string_vie
     record.team = ctx.principal->team;
   }
   record.endpoint = endpointLabel(ctx.operation);
+  if (ctx.surface != connectors::Surface::OpenAi) {
+    record.surface = connectors::toString(ctx.surface);
+  }
   // Client input: verbatim only when the policy names it (a secret sent as `model` stays out).
   record.requested_model = loggableModel(ctx.config->catalog(), ctx.requested_model);
   record.tier = ctx.tier;
@@ -161,6 +164,7 @@ observability::AuditRecord makeCompletion(const RequestContext& ctx, double seco
     record.cost_usd = ctx.cost_usd;
   }
   record.latency_ms = seconds * 1000;
+  record.shadow = ctx.shadow;
   return record;
 }
 
@@ -215,7 +219,8 @@ net::awaitable<Status> Pipeline::auditBeforeAnswer(RequestContext& ctx) {
   }
   if (!ctx.audit_ticket) {
     // Answered by the gateway itself: the completion record is its only record, so it goes
-    // first.
+    // first, with the shadow candidate's decision.
+    evaluateShadow(ctx);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_at).count();
     ctx.audit_ticket = appendRecord(worker_.shared, makeCompletion(ctx, seconds),

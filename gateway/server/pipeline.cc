@@ -8,6 +8,7 @@
 #include "connectors/anthropic_inbound.h"
 #include "connectors/responses_inbound.h"
 #include "gateway/server/output_bound.h"
+#include "gateway/server/shadow.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -88,6 +89,9 @@ std::string_view endpointLabel(Operation operation) {
 
 net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ctx) {
   // dispatch, authenticate and the head's checks ran in begin(), before the body was read.
+  ctx.shadow_pending =
+      ctx.config->shadow() != nullptr &&
+      (ctx.operation == Operation::Chat || ctx.operation == Operation::Embeddings);
   Status outcome;
   if (ctx.operation == Operation::Models) {
     outcome = co_await answerModels(ctx, downstream);
@@ -107,8 +111,32 @@ net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ct
   if (!outcome) {
     co_await answerError(ctx, downstream, outcome.error());
   }
+  evaluateShadow(ctx);  // the answer is out: the candidate's turn costs the client nothing
   co_await settle(ctx);
   log(ctx);
+}
+
+void Pipeline::evaluateShadow(RequestContext& ctx) {
+  if (!ctx.shadow_pending) {
+    return;
+  }
+  ctx.shadow_pending = false;
+  observability::GatewayMetrics& metrics = worker_.shared.metrics;
+  try {
+    const ExplainOptions options{endpointLabel(ctx.operation), ctx.surface, ctx.principal, false};
+    auto disagreement = shadowCompare(ctx.config, ctx.downstream->body(), options);
+    metrics.shadow_evaluations_total.Increment();
+    if (disagreement) {
+      metrics.shadow_disagreements_total
+          .Add({{"active_rule", disagreement->active_rule},
+                {"shadow_rule", disagreement->shadow_rule}})
+          .Increment();
+      ctx.shadow = std::move(disagreement->decision);
+    }
+  } catch (const std::exception& e) {
+    metrics.shadow_errors_total.Increment();
+    log::error("shadow evaluation failed", {{"request_id", ctx.request_id}, {"error", e.what()}});
+  }
 }
 
 net::awaitable<Status> Pipeline::decideAndForward(RequestContext& ctx, Downstream& downstream) {

@@ -130,6 +130,11 @@ class Pipeline {
   net::awaitable<void> writeLocal(RequestContext& ctx, Downstream& downstream,
                                   http::response<http::string_body>& response);
   net::awaitable<void> answerError(RequestContext& ctx, Downstream& downstream, const Error& error);
+  // Shadow mode: the candidate policy's dry-run decision on this request, compared with the
+  // active policy's (shadow.h); a disagreement is counted and kept for the completion record. Runs
+  // once, when ctx.shadow_pending: after the answer went out, or, for an answer the gateway makes
+  // itself, before its completion record. A failure is counted and logged, never answered.
+  void evaluateShadow(RequestContext& ctx);
   // Metrics, cost, the audit completion record and the access log line; always runs.
   void log(RequestContext& ctx);
   // One JSON line on stderr per request: ids, names from the policy, numbers; never key

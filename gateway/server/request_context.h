@@ -19,6 +19,7 @@
 #include "gateway/server/request_dlp.h"
 #include "gateway/server/response_dlp.h"
 #include "gateway/server/judge.h"
+#include "observability/audit_record.h"
 #include "router/difficulty.h"
 #include "router/routing.h"
 
@@ -113,6 +114,11 @@ struct RequestContext {
   // whether the completion record was already written before a local answer.
   std::shared_ptr<AuditTicket> audit_ticket;
   bool completion_audited = false;
+  // Shadow mode: set when finish() starts on a chat or embeddings request and the policy has a
+  // candidate; cleared once the candidate decided (shadow.h). `shadow`: its decision, only when it
+  // differs from the active policy's (for the completion record).
+  bool shadow_pending = false;
+  std::optional<observability::AuditRecord::Shadow> shadow;
 };
 
 // The request's difficulty label (ctx.difficulty must be set): difficulty.judge's grade when it

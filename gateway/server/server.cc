@@ -132,6 +132,9 @@ struct Server::Impl {
   void startWatching();
   void watchFiles(const config::Config& config);
   void auditReload(const config::Snapshot& from, const config::Snapshot& to, Trigger trigger);
+  void auditRejectedReload(const config::Snapshot& running, const config::ConfigErrors& errors,
+                           Trigger trigger);
+  void appendReloadRecord(observability::AuditRecord record);
   void drain();
   net::awaitable<void> waitForDrain();
 };
@@ -236,7 +239,9 @@ void Server::Impl::reload(Trigger trigger) {
         if (!loaded) {
           next = std::unexpected(std::move(loaded.error()));
         } else if (trigger == Trigger::Signal ||
-                   config::policyVersion(loaded->sources) != current->policyVersion()) {
+                   config::policyVersion(loaded->sources) != current->policyVersion() ||
+                   config::shadowPolicyVersion(*loaded) !=
+                       config::shadowPolicyVersion(current->config())) {
           next = config::Snapshot::build(std::move(*loaded), current->version() + 1);
         }
       } catch (const std::exception& e) {
@@ -275,6 +280,7 @@ void Server::Impl::finishReload(Trigger trigger,
       log::error("config reload rejected; keeping the running policy",
                  {{"error", error.str()}, {"trigger", trigger_name}});
     }
+    auditRejectedReload(*current, next.error(), trigger);
     if (watcher != nullptr) {
       watchFiles(current->config());  // a directory re-created since is watched again
     }
@@ -323,15 +329,39 @@ void Server::Impl::finishReload(Trigger trigger,
 // and who asked. Records of requests decided after it name the new version.
 void Server::Impl::auditReload(const config::Snapshot& from, const config::Snapshot& to,
                                Trigger trigger) {
-  if (audit_log == nullptr) {
-    return;
-  }
   observability::AuditRecord record;
   record.phase = "reload";
   record.policy_version = to.policyVersion();
   record.previous_policy_version = from.policyVersion();
   record.trigger = trigger == Trigger::File ? "file" : "signal";
   record.outcome = "ok";
+  appendReloadRecord(std::move(record));
+}
+
+// A rejected reload's record: the policy that stays, who asked, and what was wrong with the new
+// files (the count and the first error: positions and messages about the policy's own text).
+void Server::Impl::auditRejectedReload(const config::Snapshot& running,
+                                       const config::ConfigErrors& errors, Trigger trigger) {
+  constexpr size_t kMaxErrorSummary = 300;
+  observability::AuditRecord record;
+  record.phase = "reload";
+  record.policy_version = running.policyVersion();
+  record.trigger = trigger == Trigger::File ? "file" : "signal";
+  record.outcome = "rejected";
+  record.error = std::to_string(errors.size()) + (errors.size() == 1 ? " error" : " errors");
+  if (!errors.empty()) {
+    record.error += "; first: " + errors.front().str();
+  }
+  if (record.error.size() > kMaxErrorSummary) {
+    record.error.resize(kMaxErrorSummary);  // UTF-8 cut mid-sequence is escaped by the writer
+  }
+  appendReloadRecord(std::move(record));
+}
+
+void Server::Impl::appendReloadRecord(observability::AuditRecord record) {
+  if (audit_log == nullptr) {
+    return;
+  }
   audit_log->append(
       std::move(record),
       [m = &metrics](const Status& status) {
@@ -363,6 +393,11 @@ void Server::Impl::watchFiles(const config::Config& config) {
   std::vector<std::string> files;
   for (const config::SourceMap::File& file : config.sources.files) {
     files.push_back(file.path);
+  }
+  if (config.shadow) {  // the candidate's files reload the policy too
+    for (const config::SourceMap::File& file : config.shadow->config->sources.files) {
+      files.push_back(file.path);
+    }
   }
   if (files.empty()) {
     files.push_back(config_path);

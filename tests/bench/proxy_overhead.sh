@@ -10,6 +10,7 @@
 #   sy-anthropic  sy-nodlp with a `kind: anthropic` backend (the mock's /v1/messages)
 #   sy-passthrough  sy-anthropic's gateway loaded with Anthropic Messages (passed through)
 #   switchyard, sy-full, sy-sqlite, sy-redis   more gateway features (see start_switchyard below)
+#   sy-shadow     switchyard with `shadow:` naming a candidate policy (shadow mode)
 # for mode json (non-streaming) and stream ("stream": true: role chunk + 20 content chunks +
 # finish chunk + [DONE]) at 1, 16 and 64 connections, then measures time-to-first-byte of
 # streams with tests/bench/ttfb.mjs, and prints one table and a switchyard-vs-nginx summary
@@ -21,12 +22,16 @@
 # prefix with its own config (the system nginx config and services are never touched).
 #
 # usage: tests/bench/proxy_overhead.sh [--build-dir DIR] [--duration SECONDS] [--quick] [--limits-only]
+#                                      [--shadow-only]
 #   --build-dir DIR   where switchyard and switchyard-mock were built (default: <repo>/build)
 #   --duration S      seconds per wrk run (default 10)
 #   --quick           2-second runs at 16 connections only (CI smoke test)
 #   --limits-only     only the limit stores: sy-sqlite and sy-redis, json at 16 connections, no
 #                     TTFB; prints their CPU per request and the Redis - SQLite difference (the
 #                     two limit rows of the full run minus each other: sy-nodlp cancels out)
+#   --shadow-only     only switchyard and sy-shadow, json and stream at 16 connections, and the
+#                     TTFB of both; prints what shadow evaluation costs per request (sy-shadow -
+#                     switchyard) and what it does to a stream's first byte
 # Exit status: 0 when every step ran cleanly (PASS/MISS against the targets is informational);
 # 1 when a step failed (a binary is missing, a process died, wrk saw socket errors or non-2xx
 # responses, a response was malformed), with the reason on stderr.
@@ -40,6 +45,7 @@ BUILD_DIR="$REPO/build"
 DURATION=10
 QUICK=0
 LIMITS_ONLY=0
+SHADOW_ONLY=0
 TTFB_N=200
 TTFB_WARMUP=20
 REPLY_TOKENS=20  # the mock's content chunks per stream (the per-event figures divide by it)
@@ -55,6 +61,7 @@ while (($#)); do
     --duration=*) DURATION=${1#*=}; shift ;;
     --quick) QUICK=1; shift ;;
     --limits-only) LIMITS_ONLY=1; shift ;;
+    --shadow-only) SHADOW_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -67,7 +74,11 @@ else
   CONNS=(1 16 64)
 fi
 MODES=(json stream)
-TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic sy-passthrough switchyard sy-full sy-sqlite)
+TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic sy-passthrough switchyard sy-shadow sy-full sy-sqlite)
+if ((SHADOW_ONLY)); then
+  CONNS=(16)
+  TARGETS=(switchyard sy-shadow)
+fi
 if ((LIMITS_ONLY)); then
   MODES=(json)
   CONNS=(16)
@@ -273,6 +284,30 @@ start_switchyard "$SYD" "dlp:
     actions:
       - {name: no-secrets-back, detectors: [secrets], action: redact}"
 SY_PID=$STARTED_PID; SY_PORT=$STARTED_PORT
+# sy-shadow: the switchyard instance's policy with `shadow:` naming a candidate that decides
+# alike, so each request costs the two dry runs and nothing more (no disagreement to count or
+# audit). Its rows minus switchyard's are what shadow evaluation costs.
+SYS="$TMP/sy-shadow"
+mkdir -p "$SYS"
+cat >"$SYS/candidate.yaml" <<EOC
+backends:
+  - {name: mock, kind: openai, url: http://127.0.0.1:$MOCK_PORT, model: bench-model}
+tiers:
+  default: {backends: [mock]}
+keys:
+  - id: bench
+    hash: "$BENCH_KEY_HASH"
+dlp:
+  responses:
+    actions:
+      - {name: no-secrets-back, detectors: [secrets], action: redact}
+EOC
+start_switchyard "$SYS" "shadow: candidate.yaml
+dlp:
+  responses:
+    actions:
+      - {name: no-secrets-back, detectors: [secrets], action: redact}"
+SYS_PID=$STARTED_PID; SYS_PORT=$STARTED_PORT
 SYN="$TMP/sy-nodlp"
 start_switchyard "$SYN" "dlp: {default_pack: false}"
 SYN_PID=$STARTED_PID; SYN_PORT=$STARTED_PORT
@@ -326,7 +361,7 @@ if command -v redis-server >/dev/null; then
   start_switchyard "$SYR" "dlp: {default_pack: false}
 state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1s, fail: closed}}" "$LIMITS_YAML"
   SYR_PID=$STARTED_PID; SYR_PORT=$STARTED_PORT
-  TARGETS+=(sy-redis)
+  ((SHADOW_ONLY)) || TARGETS+=(sy-redis)
 else
   note "redis-server not found: no sy-redis row"
 fi
@@ -343,6 +378,7 @@ port_of() {  # port_of TARGET MODE
     sy-messages) echo "$SYM_PORT" ;;
     sy-anthropic) echo "$SYA_PORT" ;;
     sy-passthrough) echo "$SYP_PORT" ;;
+    sy-shadow) echo "$SYS_PORT" ;;
     sy-full) echo "$SYF_PORT" ;;
     sy-sqlite) echo "$SYQ_PORT" ;;
     sy-redis) echo "$SYR_PORT" ;;
@@ -357,6 +393,7 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     sy-messages) echo "$SYM_PID" ;;
     sy-anthropic) echo "$SYA_PID" ;;
     sy-passthrough) echo "$SYP_PID" ;;
+    sy-shadow) echo "$SYS_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID $REDIS_PID" ;;
@@ -371,6 +408,7 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     sy-messages) echo "$SYM_PID" ;;
     sy-anthropic) echo "$SYA_PID" ;;
     sy-passthrough) echo "$SYP_PID" ;;
+    sy-shadow) echo "$SYS_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID" ;;
@@ -385,6 +423,7 @@ check_alive() {
   alive "$SYA_PID" || { show_log "$SYA/stderr.log"; die "switchyard (Anthropic backend) died"; }
   alive "$SYP_PID" || { show_log "$SYP/stderr.log"; die "switchyard (Anthropic passthrough) died"; }
   alive "$SYF_PID" || { show_log "$SYF/stderr.log"; die "switchyard (full) died"; }
+  alive "$SYS_PID" || { show_log "$SYS/stderr.log"; die "switchyard (shadow) died"; }
   alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
   [[ -z "${SYR_PID:-}" ]] || alive "$SYR_PID" || { show_log "$SYR/stderr.log"; die "switchyard (redis limits) died"; }
 }
@@ -510,6 +549,23 @@ for target in "${TARGETS[@]}"; do
   TTFB_P99[$target]=$(awk -v v="$(field p99_us "$line")" 'BEGIN { printf "%.3f", v / 1000 }')
 done
 check_alive
+if ((SHADOW_ONLY)); then
+  echo
+  echo "Switchyard shadow mode ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, @16; CPU = gateway"
+  printf '%-12s  %-6s  %9s  %8s  %8s  %10s  %6s\n' target mode RPS "p50 ms" "p99 ms" "CPU us/req" "bg CPU"
+  for target in "${TARGETS[@]}"; do
+    for mode in "${MODES[@]}"; do
+      key="$target|$mode|16"
+      printf '%-12s  %-6s  %9s  %8s  %8s  %10s  %6s\n' "$target" "$mode" "${RPS[$key]}" "${P50[$key]}" \
+        "${P99[$key]}" "${CPU[$key]}" "${BG[$key]}%"
+    done
+  done
+  for mode in "${MODES[@]}"; do
+    echo "shadow CPU us/req $mode @16: $(awk -v a="${CPU[sy-shadow|$mode|16]}" -v b="${CPU[switchyard|$mode|16]}" 'BEGIN { printf "%+.1f", a - b }') (sy-shadow - switchyard)"
+  done
+  echo "stream TTFB median ms: switchyard ${TTFB_MED[switchyard]}, sy-shadow ${TTFB_MED[sy-shadow]}; p99 ms: ${TTFB_P99[switchyard]}, ${TTFB_P99[sy-shadow]}"
+  exit 0
+fi
 SY_END_HWM_KB=$(status_kb "$SY_PID" VmHWM)
 SY_END_RSS_KB=$(status_kb "$SY_PID" VmRSS)
 
@@ -580,6 +636,7 @@ dlp_j=$(sub "${CPU[switchyard|$j]}" "${CPU[sy-nodlp|$j]}"); dlp_s=$(sub "${CPU[s
 row "DLP CPU us/req json @16" "$dlp_j" "-" "-" "(switchyard - sy-nodlp)"
 row "DLP CPU us/req stream @16" "$dlp_s" "-" "-" "(switchyard - sy-nodlp)"
 row "full gateway CPU us/req json @16" "$(sub "${CPU[sy-full|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-full - sy-nodlp: DLP, classification, routing, audit fsync)"
+row "shadow CPU us/req json @16" "$(sub "${CPU[sy-shadow|$j]}" "${CPU[switchyard|$j]}")" "-" "-" "(sy-shadow - switchyard: the candidate's and the active dry runs)"
 row "limits (SQLite) CPU us/req json @16" "$(sub "${CPU[sy-sqlite|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-sqlite - sy-nodlp)"
 if [[ -n "${SYR_PID:-}" ]]; then
   row "limits (Redis) CPU us/req json @16" "$(sub "${CPU[sy-redis|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-redis - sy-nodlp; gateway + redis-server CPU)"

@@ -143,8 +143,16 @@ describe('50 reloads during mixed traffic', { timeout: 90_000 }, () => {
     assert.equal(seen.size, 2, 'traffic ran on both policies');
     t.diagnostic(`${results.length} requests (${results.filter((r) => r.stream).length} streams), ${okWanted} reloads and ${50 - okWanted} rejected`);
 
-    const reloads = records.filter((r) => r.phase === 'reload');
+    const reloads = records.filter((r) => r.phase === 'reload' && r.outcome === 'ok');
     assert.equal(reloads.length, okWanted);
+    // Each rejected reload has its record too: the policy that stayed, the trigger, the error.
+    const rejected = records.filter((r) => r.phase === 'reload' && r.outcome === 'rejected');
+    assert.equal(rejected.length, 50 - okWanted);
+    for (const r of rejected) {
+      assert.equal(r.trigger, 'signal');
+      assert.ok(r.policy_version in expectedRoute, r.policy_version);
+      assert.match(r.error, /^\d+ errors?; first: .+:\d+:\d+: /);
+    }
     let current = policyVersion(texts.a);
     for (const r of reloads) {
       assert.equal(r.trigger, 'signal');
@@ -237,13 +245,17 @@ describe('server.watch_policy: a file change reloads', { timeout: 60_000 }, () =
 
     await gateway.stop();
     const reloads = auditRecords(auditPath).filter((r) => r.phase === 'reload')
-      .map((r) => [r.trigger, r.previous_policy_version, r.policy_version]);
+      .map((r) => [r.outcome, r.trigger, r.previous_policy_version, r.policy_version]);
     assert.deepEqual(reloads, [
-      ['file', first, second],
-      ['file', second, third],
-      ['file', third, fourth],
-      ['signal', fourth, fourth],
+      ['ok', 'file', first, second],
+      ['ok', 'file', second, third],
+      ['rejected', 'file', undefined, third],
+      ['ok', 'file', third, fourth],
+      ['ok', 'signal', fourth, fourth],
     ]);
+    const rejected = auditRecords(auditPath).find((r) => r.outcome === 'rejected');
+    assert.ok(new RegExp(`^\\d+ errors?; first: `).test(rejected.error), rejected.error);
+    assert.ok(rejected.error.includes(`${routingFile}:${line}:${column}: `), rejected.error);
     const verify = runCli(['audit', 'verify', auditPath]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   });

@@ -3,32 +3,13 @@
 #include "gateway/cli/test_command.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "tests/unit/cli/temp_file.h"
 
 namespace sy::cli {
 namespace {
-
-// A file in the temp dir, removed at the end of the test.
-class TempFile {
- public:
-  TempFile(std::string_view suffix, std::string_view text)
-      : path_((std::filesystem::temp_directory_path() /
-               ("sy-test-" + std::to_string(::getpid()) + "-" +
-                testing::UnitTest::GetInstance()->current_test_info()->name() +
-                std::string(suffix)))
-                  .string()) {
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 constexpr std::string_view kPolicy = R"(backends:
   - {name: home, url: http://h, model: llama}

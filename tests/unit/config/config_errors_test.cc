@@ -31,7 +31,7 @@ const std::vector<ErrorCase> kTopLevelCases = {
      withCatalog("servr: {}\n"),
      {"policy.yaml:1:1: servr: unknown key (expected one of: server, admin, backends, tiers, "
       "models, sensitivity, dlp, auth, teams, keys, limits, state, audit, accounting, resilience, "
-      "difficulty, routing, compliance, responses, include)"}},
+      "difficulty, routing, compliance, responses, include, shadow)"}},
     {"SequenceAtTheTop", "- a\n- b\n", {"policy.yaml:1:1: expected a mapping, got a sequence"}},
     {"ScalarAtTheTop", "hello\n", {"policy.yaml:1:1: expected a mapping, got 'hello'"}},
     {"MissingBackendsAndTiers",

@@ -145,7 +145,7 @@ const std::vector<ErrorCase> kDlpCases = {
      withCatalog("dpl: {}\n"),
      {"policy.yaml:1:1: dpl: unknown key (expected one of: server, admin, backends, tiers, "
       "models, sensitivity, dlp, auth, teams, keys, limits, state, audit, accounting, resilience, "
-      "difficulty, routing, compliance, responses, include)"}},
+      "difficulty, routing, compliance, responses, include, shadow)"}},
     {"DefaultPackIsNotABoolean",
      dlp("  default_pack: no\n"),
      {"policy.yaml:2:17: dlp.default_pack: expected true or false, got 'no'"}},

@@ -164,6 +164,49 @@ TEST(AuditRecordTest, ReloadRecordNamesBothPolicyVersionsAndItsTriggerAndReadsBa
   EXPECT_EQ(canonicalAuditText(*parsed), text);
 }
 
+TEST(AuditRecordTest, RejectedReloadRecordCarriesItsErrorSummaryAfterTheTrigger) {
+  AuditRecord record = chained(sampleRecord(7), 7);
+  record.previous_policy_version.clear();
+  record.outcome = "rejected";
+  record.error = "1 error; first: policy.yaml:3:9: routing[0].route: unknown tier 'x'";
+  const std::string text = canonicalAuditText(record);
+  EXPECT_NE(text.find("\"trigger\":\"file\",\"error\":\"1 error; first: policy.yaml:3:9: "
+                      "routing[0].route: unknown tier 'x'\",\"request_id\""),
+            std::string::npos)
+      << text;
+  const auto parsed = parseAuditRecord(withAuditHash(text, auditHash(text, "")));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->error, record.error);
+  EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
+TEST(AuditRecordTest, SurfaceAndShadowAreWrittenOnlyWhenSetAndReadBack) {
+  AuditRecord record = chained(sampleRecord(3), 3);
+  const std::string plain = canonicalAuditText(record);
+  EXPECT_EQ(plain.find("surface"), std::string::npos);
+  EXPECT_EQ(plain.find("shadow"), std::string::npos);
+  record.surface = "anthropic";
+  record.shadow = AuditRecord::Shadow{"0123456789abcdef", "block", 403, "", "", "no-pii-out",
+                                      "confidential", {"action", "status", "rule"}};
+  const std::string text = canonicalAuditText(record);
+  EXPECT_NE(text.find("\"endpoint\":\"chat\",\"surface\":\"anthropic\","), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(",\"shadow\":{\"policy_version\":\"0123456789abcdef\",\"action\":"
+                      "\"block\",\"status\":403,\"tier\":\"\",\"backend\":\"\",\"rule\":"
+                      "\"no-pii-out\",\"sensitivity\":\"confidential\",\"differs\":[\"action\","
+                      "\"status\",\"rule\"]},\"prev_hash\""),
+            std::string::npos)
+      << text;
+  const auto parsed = parseAuditRecord(withAuditHash(text, auditHash(text, "")));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->surface, "anthropic");
+  ASSERT_TRUE(parsed->shadow.has_value());
+  EXPECT_EQ(parsed->shadow->rule, "no-pii-out");
+  EXPECT_EQ(parsed->shadow->status, 403u);
+  EXPECT_EQ(parsed->shadow->differs.size(), 3u);
+  EXPECT_EQ(canonicalAuditText(*parsed), text);
+}
+
 TEST(AuditRecordTest, RecordsWithoutAPolicyVersionKeepTheirOlderLineUnchanged) {
   AuditRecord record = chained(sampleRecord(2), 2);
   record.policy_version.clear();
