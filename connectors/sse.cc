@@ -61,10 +61,12 @@ std::vector<SseEvent> SseParser::feed(std::string_view bytes) {
     line_.append(bytes.substr(start, i - start));
     processLine(line_, out);
     line_.clear();
-    if (c == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n') {
+    const bool crlf = c == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n';
+    if (crlf) {
       ++i;
     }
-    pending_cr_ = c == '\r' && i + 1 == bytes.size();
+    // Only a lone '\r' ending this feed may be the first half of a "\r\n" split across feeds.
+    pending_cr_ = c == '\r' && !crlf && i + 1 == bytes.size();
     start = i + 1;
   }
   if (start < bytes.size()) {

@@ -41,6 +41,18 @@ TEST(SseParserTest, HandlesCrLfSplitAcrossFeedsAsOneLineEnd) {
   EXPECT_EQ(events[0].data, "a");
 }
 
+// Found by fuzz_sse (tests/fuzz/corpus/sse/crash_crlf_ending_a_feed_then_lf): a whole "\r\n"
+// ending a feed was taken for a split one, so the next feed's "\n" (a blank line) was skipped
+// and two events merged into one.
+TEST(SseParserTest, ACompleteCrLfEndingAFeedLeavesTheNextLfABlankLine) {
+  SseParser parser;
+  EXPECT_TRUE(parser.feed("data: a\r\n").empty());
+  auto events = parser.feed("\ndata: b\n\n");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].data, "a");
+  EXPECT_EQ(events[1].data, "b");
+}
+
 TEST(SseParserTest, JoinsMultipleDataLinesAndIgnoresCommentsAndUnknownFields) {
   SseParser parser;
   auto events = parser.feed(": keep-alive\nid: 7\nretry: 10\ndata: one\ndata:two\nfoo: bar\n\n");
