@@ -14,6 +14,8 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+// Optional, as in libFuzzer: a target's one-time set-up (an engine, a snapshot), run first.
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 namespace {
 
@@ -38,6 +40,9 @@ int runFile(const std::filesystem::path& path, bool prefixes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (LLVMFuzzerInitialize != nullptr) {
+    LLVMFuzzerInitialize(&argc, &argv);
+  }
   size_t files = 0;
   const bool prefixes = argc > 1 && std::string(argv[1]) == "--prefixes";
   for (int i = prefixes ? 2 : 1; i < argc; ++i) {
