@@ -92,6 +92,12 @@ void SseParser::processLine(std::string_view line, std::vector<SseEvent>& out) {
     oversized_ = false;
     return;
   }
+  if (line.size() > max_event_bytes_) {
+    // Its event is over the bound whatever the line is (a comment too): the same answer as
+    // when the line arrives in pieces and feed() stops buffering it.
+    oversized_ = true;
+    return;
+  }
   if (line.front() == ':') {  // comment
     return;
   }
