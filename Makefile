@@ -1,9 +1,11 @@
 # The README's two commands: `make demo` and `make test`. Both install what is missing first.
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 600
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 
-.PHONY: all deps build build-asan test test-unit test-asan demo bench image clean
+.PHONY: all deps build build-asan test test-unit test-asan demo bench fuzz image clean
 
 all: build
 
@@ -35,10 +37,16 @@ demo: build
 bench: build
 	@tests/bench/proxy_overhead.sh --build-dir $(BUILD_DIR)
 
+# Coverage-guided fuzzing (clang-16, libFuzzer + ASan + UBSan in $(FUZZ_DIR)): every target of
+# tests/fuzz for FUZZ_SECONDS seconds each, one after another; new inputs go to a scratch
+# directory. `make test` replays the committed corpora without clang. tests/fuzz/README.md.
+fuzz: deps
+	@BUILD_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
 # The container image (Dockerfile) with podman, from a debootstrap base (no registry needed), then
 # tests/image/smoke.sh runs the gateway inside it against the mocks. Root only; not part of `test`.
 image:
 	@BUILD_DIR=$(BUILD_DIR) scripts/build-image
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) .demo
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) .demo

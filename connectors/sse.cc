@@ -61,10 +61,12 @@ std::vector<SseEvent> SseParser::feed(std::string_view bytes) {
     line_.append(bytes.substr(start, i - start));
     processLine(line_, out);
     line_.clear();
-    if (c == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n') {
+    const bool crlf = c == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n';
+    if (crlf) {
       ++i;
     }
-    pending_cr_ = c == '\r' && i + 1 == bytes.size();
+    // Only a lone '\r' ending this feed may be the first half of a "\r\n" split across feeds.
+    pending_cr_ = c == '\r' && !crlf && i + 1 == bytes.size();
     start = i + 1;
   }
   if (start < bytes.size()) {
@@ -88,6 +90,12 @@ void SseParser::processLine(std::string_view line, std::vector<SseEvent>& out) {
     current_ = SseEvent{};
     has_data_ = false;
     oversized_ = false;
+    return;
+  }
+  if (line.size() > max_event_bytes_) {
+    // Its event is over the bound whatever the line is (a comment too): the same answer as
+    // when the line arrives in pieces and feed() stops buffering it.
+    oversized_ = true;
     return;
   }
   if (line.front() == ':') {  // comment

@@ -52,7 +52,7 @@ struct DlpContext {
   Decoder& decoder;
   std::optional<SensitivityLevels> levels;  // nullopt: sensitivity.levels is invalid
   std::vector<BuiltinDetectorDefaults> builtins = policies::DlpEngine::builtinDetectors();
-  NameIndex custom_names;          // every custom rule name, valid or not, to spare "unknown" noise
+  NameIndex custom_names{};        // every custom rule name, valid or not, to spare "unknown" noise
   bool has_request_rules = false;  // the file sets dlp.actions (else the defaults apply)
   bool has_response_rules = false;  // the file sets dlp.responses.actions
 

@@ -2,6 +2,12 @@
 
 namespace sy::server {
 
+void applyParserLimits(http::request_parser<http::string_body>& parser,
+                       const config::ServerLimits& limits) {
+  parser.header_limit(limits.max_header_bytes);
+  parser.body_limit(limits.max_body_bytes);
+}
+
 std::optional<Rejection> classifyReadError(const error_code& ec, bool reading_body,
                                            const config::ServerLimits& limits) {
   auto reject = [](ErrorCode code, std::string message, std::string code_id,

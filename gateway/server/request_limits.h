@@ -17,6 +17,11 @@ struct Rejection {
   std::string_view reason;  // label of switchyard_downstream_rejections_total
 };
 
+// Sets the limits every session reads a request under on a fresh parser: header bytes per read
+// (the session also bounds their total across reads) and body bytes.
+void applyParserLimits(http::request_parser<http::string_body>& parser,
+                       const config::ServerLimits& limits);
+
 // Maps a failed header/body read to the answer the client gets; nullopt when
 // the client left and nobody is there to answer. A read cut by its deadline
 // must be passed as beast::error::timeout.

@@ -123,8 +123,7 @@ net::awaitable<std::optional<Rejection>> readRequestHead(
     Stream& stream, Deadline& deadline, beast::flat_buffer& buffer,
     http::request_parser<http::string_body>& parser, const config::ServerLimits& limits,
     bool& client_left) {
-  parser.header_limit(limits.max_header_bytes);
-  parser.body_limit(limits.max_body_bytes);
+  applyParserLimits(parser, limits);
   error_code ec = co_await timed(deadline, limits.header_timeout,
                                  [&] { return readHead(stream, buffer, parser, limits); });
   if (ec) {

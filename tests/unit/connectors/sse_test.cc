@@ -41,6 +41,34 @@ TEST(SseParserTest, HandlesCrLfSplitAcrossFeedsAsOneLineEnd) {
   EXPECT_EQ(events[0].data, "a");
 }
 
+// Found by fuzz_sse (tests/fuzz/corpus/sse/crash_crlf_ending_a_feed_then_lf): a whole "\r\n"
+// ending a feed was taken for a split one, so the next feed's "\n" (a blank line) was skipped
+// and two events merged into one.
+TEST(SseParserTest, ACompleteCrLfEndingAFeedLeavesTheNextLfABlankLine) {
+  SseParser parser;
+  EXPECT_TRUE(parser.feed("data: a\r\n").empty());
+  auto events = parser.feed("\ndata: b\n\n");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].data, "a");
+  EXPECT_EQ(events[1].data, "b");
+}
+
+// Found by fuzz_sse (corpus/sse/crash_long_comment_split_across_feeds): a line longer than the
+// bound dropped its event only when it arrived in pieces.
+TEST(SseParserTest, ALineOverTheBoundDropsItsEventHoweverItArrives) {
+  const std::string stream = ": " + std::string(40, 'c') + "\ndata: x\n\ndata: y\n\n";
+  SseParser whole(16);
+  auto events = whole.feed(stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "y");
+  EXPECT_EQ(whole.droppedEvents(), 1u);
+  SseParser pieces(16);
+  events = feedBytewise(pieces, stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "y");
+  EXPECT_EQ(pieces.droppedEvents(), 1u);
+}
+
 TEST(SseParserTest, JoinsMultipleDataLinesAndIgnoresCommentsAndUnknownFields) {
   SseParser parser;
   auto events = parser.feed(": keep-alive\nid: 7\nretry: 10\ndata: one\ndata:two\nfoo: bar\n\n");

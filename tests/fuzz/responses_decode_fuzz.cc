@@ -1,0 +1,28 @@
+// Fuzz target: an OpenAI Responses request body (POST /v1/responses) decoded into the
+// canonical request, inspected by DLP and built into each connector's upstream request, as the
+// pipeline does (tests/fuzz/decode_support.h). Input: an option byte (unused), then
+// the body.
+#include <cstddef>
+#include <cstdint>
+
+#include "tests/fuzz/decode_support.h"
+
+// The policy snapshot is built before the first input, so its set-up never counts against
+// -timeout.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  sy::fuzz::decodeSnapshot();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const auto input = sy::fuzz::splitOption(data, size);
+  if (!input.ok) {
+    return 0;
+  }
+  sy::server::RequestContext ctx;
+  ctx.surface = sy::connectors::Surface::Responses;
+  ctx.operation = sy::server::Operation::Chat;
+  ctx.api = sy::connectors::Endpoint::ChatCompletions;
+  sy::fuzz::decodeInspectBuild(input.rest, ctx);
+  return 0;
+}
