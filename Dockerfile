@@ -12,7 +12,7 @@ RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libyaml-cpp-dev \
-      prometheus-cpp-dev libre2-dev libicu-dev libsqlite3-dev libhiredis-dev \
+      prometheus-cpp-dev libre2-dev libicu-dev libsqlite3-dev libhiredis-dev libtomlplusplus-dev \
  && rm -rf /var/lib/apt/lists/*
 # libphonenumber (the phone detector): Debian 12's libphonenumber-dev depends on Boost 1.74's
 # libboost-thread-dev, which conflicts with Boost 1.81; a local equivs package stands in for it
