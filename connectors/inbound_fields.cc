@@ -39,6 +39,18 @@ std::string fieldPath(const std::string& where, std::string_view key) {
   return where == "request" ? std::string(key) : where + "." + std::string(key);
 }
 
+Status copyOptionalString(const json::object& from, std::string_view key, json::object& to,
+                          const std::string& where) {
+  if (const json::value* value = present(from, key)) {
+    if (!value->is_string()) {
+      const std::string path = fieldPath(where, key);
+      return invalid(path + ": must be a string", path);
+    }
+    to[key] = *value;
+  }
+  return {};
+}
+
 Result<std::string_view> stringAt(const json::object& object, std::string_view key,
                                   const std::string& where) {
   const json::value* v = object.if_contains(key);

@@ -28,6 +28,11 @@ std::string describe(const boost::json::value& v);
 Result<std::string_view> stringAt(const boost::json::object& object, std::string_view key,
                                   const std::string& where);
 
+// Copies the optional (absent or null) string field `key` of `from` into `to`; any other kind is
+// an error naming it ("<where>.<key>: must be a string").
+Status copyOptionalString(const boost::json::object& from, std::string_view key,
+                          boost::json::object& to, const std::string& where);
+
 // Checks that `object` (at path `where`) has only `allowed` keys: an unknown field is refused
 // (fail closed), named when it is a plain name (quotedName).
 Status onlyKeys(const boost::json::object& object, std::initializer_list<std::string_view> allowed,

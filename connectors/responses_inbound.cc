@@ -12,6 +12,7 @@ namespace {
 
 namespace json = boost::json;
 
+using inbound::copyOptionalString;
 using inbound::invalid;
 using inbound::present;
 using inbound::onlyKeys;
@@ -74,11 +75,8 @@ Result<json::object> decodePart(const json::value& value, std::string_view role,
     }
     json::object image(sp);
     image["url"] = *url;
-    if (const json::value* detail = present(part, "detail")) {
-      if (!detail->is_string()) {
-        return invalid(where + ".detail: must be a string", where + ".detail");
-      }
-      image["detail"] = *detail;
+    if (Status detail = copyOptionalString(part, "detail", image, where); !detail) {
+      return std::unexpected(detail.error());
     }
     out["type"] = "image_url";
     out["image_url"] = std::move(image);
@@ -99,11 +97,8 @@ Result<json::object> decodePart(const json::value& value, std::string_view role,
     }
     json::object file(sp);
     file["file_data"] = *data;
-    if (const json::value* name = present(part, "filename")) {
-      if (!name->is_string()) {
-        return invalid(where + ".filename: must be a string", where + ".filename");
-      }
-      file["filename"] = *name;
+    if (Status name = copyOptionalString(part, "filename", file, where); !name) {
+      return std::unexpected(name.error());
     }
     out["type"] = "file";
     out["file"] = std::move(file);

@@ -14,6 +14,7 @@ namespace {
 
 namespace json = boost::json;
 
+using inbound::copyOptionalString;
 using inbound::invalid;
 using inbound::present;
 using inbound::onlyKeys;
@@ -67,11 +68,9 @@ Result<json::object> decodeTool(const json::value& value, const std::string& whe
   }
   json::object function(sp);
   function["name"] = *name;
-  if (const json::value* description = present(tool, "description")) {
-    if (!description->is_string()) {
-      return invalid(where + ".description: must be a string", where + ".description");
-    }
-    function["description"] = *description;
+  if (Status description = copyOptionalString(tool, "description", function, where);
+      !description) {
+    return std::unexpected(description.error());
   }
   if (const json::value* parameters = present(tool, "parameters")) {
     if (!parameters->is_object()) {
