@@ -235,7 +235,10 @@ void readShadow(MemberReader& reader, const boost::json::value& value, AuditReco
     return;
   }
   MemberReader inner = reader.nested("shadow", value.get_object());
-  AuditRecord::Shadow& shadow = record.shadow.emplace();
+  // Assigned, not emplace()d: clang (the fuzz build) takes the nested struct with default member
+  // initializers as not default-constructible inside std::optional.
+  record.shadow = AuditRecord::Shadow{};
+  AuditRecord::Shadow& shadow = *record.shadow;
   inner.string("policy_version", shadow.policy_version);
   inner.string("action", shadow.action);
   uint64_t status = 0;
