@@ -121,7 +121,7 @@ struct Principal {
   Status allowTier(std::string_view tier) const;
   // The request's max_tokens (or max_completion_tokens); 0 = none given, always allowed (the
   // gateway then sends scopes.max_tokens upstream as the request's cap, when set: see
-  // gateway/server/output_bound.h).
+  // gateway/server/pipeline/output_bound.h).
   Status allowMaxTokens(uint32_t requested) const;
   // Whether text of this sensitivity rank may go to an external backend.
   bool mayReachExternal(int sensitivity_rank) const {

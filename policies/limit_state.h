@@ -3,7 +3,7 @@
 // is an argument (there is no clock inside), so tests drive it with a fake clock. It is the
 // LocalLimitStore's state and the reference model the Redis store's Lua scripts must match.
 // Pure CPU, no I/O. NOT thread-safe: the owner serializes every call (including const ones).
-// The protocol (admit, then settle) is described in gateway/server/limit_store.h.
+// The protocol (admit, then settle) is described in gateway/server/state/limit_store.h.
 #pragma once
 
 #include <array>

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "gateway/cli/request_line.h"
-#include "gateway/server/decision_diff.h"
+#include "gateway/server/pipeline/decision_diff.h"
 
 namespace sy::cli {
 namespace {

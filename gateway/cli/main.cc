@@ -16,8 +16,8 @@
 #include "gateway/config/config.h"
 #include "gateway/config/lint.h"
 #include "gateway/config/snapshot.h"
-#include "gateway/server/explain.h"
-#include "gateway/server/server.h"
+#include "gateway/server/pipeline/explain.h"
+#include "gateway/server/transport/server.h"
 #include "observability/logging.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <expected>
 
-#include "gateway/server/explain.h"
+#include "gateway/server/pipeline/explain.h"
 
 namespace sy::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/server/output_bound.h"
+#include "gateway/server/pipeline/output_bound.h"
 
 namespace {
 

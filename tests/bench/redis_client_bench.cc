@@ -1,5 +1,5 @@
 // redis_client_bench: what the gateway's side of a Redis call costs, for the decision between
-// the hand-written client (gateway/server/redis_client.h) and hiredis's async context (Debian's
+// the hand-written client (gateway/server/state/redis_client.h) and hiredis's async context (Debian's
 // libhiredis-dev 0.14) driven by Asio through a small adapter, the two ways the limit store
 // could talk to Redis. Both run the same EVALSHA (the limit store's admit call shape: one key,
 // 17 arguments) of a script that does nothing but answer {1, 1000}, so redis-server's share is
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/server/redis_client.h"
+#include "gateway/server/state/redis_client.h"
 
 namespace net = boost::asio;
 using sy::server::redis::Client;

@@ -4,7 +4,7 @@
 // verify` must pass (torn last lines are warnings), and every request that got a complete
 // response must have its record ("N of N"): nothing the client saw can be missing from the log.
 //
-// What the gateway guarantees (gateway/server/audit.cc), and so what is asserted:
+// What the gateway guarantees (gateway/server/pipeline/audit.cc), and so what is asserted:
 //   - external candidate + fsync: the decision record is written and fdatasync'ed before the
 //     request is forwarded;
 //   - every other answer waits until its request's record is written (handed to the kernel,

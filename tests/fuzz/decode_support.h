@@ -18,8 +18,8 @@
 #include "core/error.h"
 #include "gateway/config/config.h"
 #include "gateway/config/snapshot.h"
-#include "gateway/server/pipeline.h"
-#include "gateway/server/request_context.h"
+#include "gateway/server/pipeline/pipeline.h"
+#include "gateway/server/pipeline/request_context.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace sy::fuzz {

@@ -1,4 +1,4 @@
-// Fuzz target: HTTP/1.1 requests as a session reads them (gateway/server/session.cc): Beast's
+// Fuzz target: HTTP/1.1 requests as a session reads them (gateway/server/transport/session.cc): Beast's
 // request parser under the gateway's limits (applyParserLimits, and the total of header bytes
 // across reads), the head checks Beast does not do (checkHeader), the body under max_body_bytes,
 // and the answer every read error gets (classifyReadError); up to four pipelined requests on one
@@ -12,7 +12,7 @@
 #include <optional>
 #include <string_view>
 
-#include "gateway/server/request_limits.h"
+#include "gateway/server/transport/request_limits.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

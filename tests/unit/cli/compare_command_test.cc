@@ -11,7 +11,7 @@
 #include <string>
 
 #include "gateway/cli/request_line.h"
-#include "gateway/server/decision_diff.h"
+#include "gateway/server/pipeline/decision_diff.h"
 #include "tests/unit/cli/temp_file.h"
 
 namespace sy::cli {

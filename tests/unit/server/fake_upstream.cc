@@ -5,7 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "gateway/server/upstream_client.h"
+#include "gateway/server/transport/upstream_client.h"
 
 namespace sy::server {
 namespace {

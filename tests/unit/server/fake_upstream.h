@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/server/upstream.h"
+#include "gateway/server/transport/upstream.h"
 
 namespace sy::server {
 

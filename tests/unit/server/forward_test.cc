@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "gateway/config/config.h"
-#include "gateway/server/pipeline.h"
+#include "gateway/server/pipeline/pipeline.h"
 #include "policies/keys.h"
 #include "tests/unit/server/fake_upstream.h"
 

@@ -1,5 +1,5 @@
 // difficulty.judge's pure parts: the band, the judged text, the request and the reading of a grade.
-#include "gateway/server/judge.h"
+#include "gateway/server/pipeline/judge.h"
 
 #include <gtest/gtest.h>
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/server/limit_store.h"
+#include "gateway/server/state/limit_store.h"
 
 namespace sy::server {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/server/output_bound.h"
+#include "gateway/server/pipeline/output_bound.h"
 
 #include <gtest/gtest.h>
 

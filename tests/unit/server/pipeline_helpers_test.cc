@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "gateway/server/pipeline.h"
+#include "gateway/server/pipeline/pipeline.h"
 
 namespace sy::server {
 namespace {

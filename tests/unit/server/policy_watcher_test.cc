@@ -1,7 +1,7 @@
 // PolicyWatcher on real files in a temporary directory: an in-place write, a rename-over-write
 // (again and again: nothing to re-arm) and an included file in another directory each call back
 // once per burst; other files in the same directory do not.
-#include "gateway/server/policy_watcher.h"
+#include "gateway/server/transport/policy_watcher.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -26,8 +26,8 @@
 #include <optional>
 #include <thread>
 
-#include "gateway/server/limit_store.h"
-#include "gateway/server/redis_client.h"
+#include "gateway/server/state/limit_store.h"
+#include "gateway/server/state/redis_client.h"
 #include "observability/metrics.h"
 #include "tests/unit/server/redis_test_server.h"
 

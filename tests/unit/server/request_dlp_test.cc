@@ -1,14 +1,14 @@
 // Request-side DLP: every text of a chat or embeddings body is found and scanned, the verdict
 // depends on the destination, transforms are re-applied from the originals, blocks name the
 // rule and never the value; and `explain` reports the same decision.
-#include "gateway/server/request_dlp.h"
+#include "gateway/server/pipeline/request_dlp.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "gateway/server/explain.h"
+#include "gateway/server/pipeline/explain.h"
 #include "tests/unit/policies/test_support.h"
 
 namespace sy::server {

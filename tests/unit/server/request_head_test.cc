@@ -3,10 +3,10 @@
 // logged.
 #include <gtest/gtest.h>
 
-#include "gateway/server/body_budget.h"
-#include "gateway/server/loggable.h"
-#include "gateway/server/pipeline.h"
-#include "gateway/server/request_limits.h"
+#include "gateway/server/pipeline/loggable.h"
+#include "gateway/server/pipeline/pipeline.h"
+#include "gateway/server/transport/body_budget.h"
+#include "gateway/server/transport/request_limits.h"
 
 namespace sy::server {
 namespace {

@@ -1,7 +1,7 @@
 // Response DLP in the client's format: pseudonyms restored and findings redacted in whole
 // chat.completion bodies and in SSE streams, with values split across events still handled,
 // held text flushed into the finish event (or a synthetic one), and everything else byte-exact.
-#include "gateway/server/response_dlp.h"
+#include "gateway/server/pipeline/response_dlp.h"
 
 #include <gtest/gtest.h>
 

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/server/response_store.h"
+#include "gateway/server/state/response_store.h"
 #include "tests/unit/server/redis_test_server.h"
 
 namespace sy::server {

@@ -1,6 +1,6 @@
 // Shadow mode: the candidate policy (`shadow:`) is loaded and validated with the policy, and
 // shadowCompare() reports where it decides a request differently from the active one.
-#include "gateway/server/shadow.h"
+#include "gateway/server/pipeline/shadow.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

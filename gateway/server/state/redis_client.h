@@ -1,0 +1,139 @@
+// A small asynchronous Redis client, just enough for the Redis limit and response stores: RESP2 over TCP or TLS,
+// one pipelined connection per worker io_context, Lua scripts called by SHA.
+//
+// Why not hiredis: measured against Debian's hiredis 0.14 async context on an Asio adapter
+// (tests/bench/redis_client_bench.cc; figures in docs/architecture.md, "State stores") it saves
+// no measurable CPU per call, still needs the Asio glue, timeouts and coroutine resumption
+// written here, and 0.14 has neither TLS nor Cluster support. No new library.
+//
+// Connections: the first command awaited on an io_context opens that context's connection
+// (resolve, connect, [AUTH], SELECT db, SCRIPT LOAD of every script) and later commands from the
+// same context share it, pipelined: requests are written in order by one writer coroutine and
+// replies are matched in order by one reader coroutine. A failed connection (refused, reset,
+// protocol error, or a command without a reply within the timeout, which one watchdog timer per
+// connection enforces) is closed, every command in flight on it fails, and the next command
+// reconnects; after a failed connect attempt, commands
+// fail at once for kReconnectBackoff instead of each dialing a dead server.
+//
+// Thread-safety: Client is thread-safe. Each connection belongs to one io_context and is touched
+// only by the coroutines running on it, so an io_context that awaits commands must be run by ONE
+// thread (each gateway worker's is). Connections are owned by their io_context (a service), so
+// they never outlive it whatever the destruction order; destroying the Client closes them (posted
+// to their contexts), and must not race with the destruction of one of those contexts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+#include "gateway/server/transport/net.h"
+
+namespace sy::server::redis {
+
+// One RESP2 reply.
+struct Reply {
+  enum class Type { Status, Error, Integer, Bulk, Nil, Array };
+  Type type = Type::Nil;
+  std::string str;              // Status, Error and Bulk
+  int64_t integer = 0;          // Integer
+  std::vector<Reply> elements;  // Array
+};
+
+// Appends `args` as one command: a RESP2 array of bulk strings.
+void encodeCommand(std::string& out, const std::vector<std::string>& args);
+
+// Incremental RESP2 reply parser. feed() bytes as they arrive; next() yields complete replies in
+// order. Replies are bounded (kMaxBulk bytes per string, kMaxElements per array, kMaxDepth
+// nesting): this client only reads replies to its own commands, whose largest strings are the
+// response store's records (responses.max_bytes_per_response, at most 16 MiB), so anything
+// bigger means a confused stream. Not thread-safe.
+class ReplyParser {
+ public:
+  static constexpr int64_t kMaxBulk = 16 << 20;
+  static constexpr int64_t kMaxElements = 1 << 16;
+  static constexpr int kMaxDepth = 8;
+
+  enum class Outcome { Complete, Incomplete, Malformed };
+
+  void feed(std::string_view bytes);
+  // Complete: `reply` holds the next reply. Incomplete: more bytes are needed. Malformed: the
+  // stream is broken (error() says why) and the parser must be reset() before reuse.
+  Outcome next(Reply& reply);
+  const std::string& error() const { return error_; }
+  void reset();
+
+ private:
+  Outcome parse(size_t& pos, Reply& reply, int depth);
+  Outcome line(size_t& pos, std::string_view& out);
+  Outcome number(size_t& pos, int64_t& out);
+
+  std::string buffer_;
+  size_t consumed_ = 0;  // bytes of buffer_ already returned as replies
+  std::string error_;
+};
+
+struct Options {
+  std::string host;
+  uint16_t port = 6379;
+  int db = 0;
+  std::string username;  // AUTH username password when set (Redis 6 ACL users)
+  std::string password;  // AUTH password when set; never appears in messages
+  // TLS (rediss://): the server's certificate is verified against `tls_ca_file` when set, else
+  // the system's trust store (OpenSSL's default paths, which honour SSL_CERT_FILE and
+  // SSL_CERT_DIR), and must name `host` (DNS name or IP address); SNI is sent for names.
+  bool tls = false;
+  std::string tls_ca_file;
+  // Bounds every command from its call to its reply, including (re)connecting when needed.
+  std::chrono::milliseconds timeout{50};
+  // Lua scripts, SCRIPT LOADed on every new connection and run by index with evalScript().
+  std::vector<std::string> scripts;
+};
+
+// Parses `redis://[[username]:password@]host[:port][/db]`, or `rediss://` for TLS (port 6379 and
+// db 0 by default; IPv6 hosts in brackets; percent-escapes decoded in the credentials). Error
+// messages never repeat the URL, which may hold a password.
+Result<Options> parseUrl(std::string_view url);
+
+class Connection;
+struct ClientShared;
+
+class Client {
+ public:
+  static constexpr std::chrono::milliseconds kReconnectBackoff{100};
+
+  explicit Client(Options options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Runs one command on the calling io_context's connection. A Redis error reply is a Reply of
+  // Type::Error; an Error (ErrorCode::Unavailable, message "redis host:port: what failed") means
+  // no reply arrived within options.timeout: the server is unreachable, the connection broke or
+  // the stream was malformed. Must be awaited in a coroutine running on an io_context executor.
+  net::awaitable<Result<Reply>> command(std::vector<std::string> args);
+
+  // EVALSHA of options.scripts[script] with `keys` and `args`, falling back to EVAL when the
+  // server answers NOSCRIPT (script cache flushed, failover); same results as command(), both
+  // attempts within one timeout.
+  net::awaitable<Result<Reply>> evalScript(size_t script, const std::vector<std::string>& keys,
+                                           const std::vector<std::string>& args);
+
+  // "host:port", for messages: never the credentials.
+  const std::string& address() const;
+
+ private:
+  net::awaitable<Result<std::shared_ptr<Connection>>> connectionHere();
+
+  std::shared_ptr<const ClientShared> shared_;
+  std::mutex mutex_;
+  // One connection per io_context; owned by the context (see above), so only observed here.
+  std::unordered_map<const net::execution_context*, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace sy::server::redis
