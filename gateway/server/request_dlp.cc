@@ -245,6 +245,7 @@ constexpr Field kAnthropicMessageFields[] = {{"role", Kind::Word},
 constexpr Field kAnthropicToolFields[] = {
     {"type", Kind::Word},         {"name", Kind::Name},          {"description", Kind::Text},
     {"input_schema", Kind::Data}, {"cache_control", Kind::Data},
+    {"eager_input_streaming", Kind::Number},
 };
 constexpr Field kAnthropicToolChoiceFields[] = {
     {"type", Kind::Word}, {"name", Kind::Name}, {"disable_parallel_tool_use", Kind::Number}};
