@@ -72,10 +72,6 @@ describe('the Vercel AI SDK through the gateway', { timeout: 300_000 }, () => {
     return posts.at(-1);
   }
 
-  // The `surface` of the gateway's newest access-log line: which API the SDK called.
-  function lastSurface() {
-    return gateway.logLines().filter((l) => l.msg === 'request').at(-1)?.surface;
-  }
 
   const weatherTool = () => ({
     get_weather: tool({
@@ -159,8 +155,9 @@ describe('the Vercel AI SDK through the gateway', { timeout: 300_000 }, () => {
     });
 
     test(`${name}: generateText runs the tool and completes the second step`, TIMEOUT, async () => {
+      const seen = gateway.accessLog().length;
       const result = await generateText(args());
-      assert.equal(lastSurface(), surface);
+      assert.equal((await gateway.waitForAccessLog(seen)).surface, surface, 'the API the client called');
       assertSteps(name, result.steps, result.text);
       assert.match(result.response.headers['x-switchyard-route'], new RegExp(`tier=${TIERS[mock]};`));
       assertToolTurnLeft(name, await lastPost(mocks[mock]), false);
@@ -168,11 +165,12 @@ describe('the Vercel AI SDK through the gateway', { timeout: 300_000 }, () => {
 
     test(`${name}: streamText streams the tool call, runs the tool and streams the answer`, TIMEOUT, async () => {
       const errors = [];
+      const seen = gateway.accessLog().length;
       const result = streamText({ ...args(), onError: ({ error }) => errors.push(error) });
       const parts = [];
       for await (const part of result.fullStream) parts.push(part.type);
       assert.deepEqual(errors, []);
-      assert.equal(lastSurface(), surface);
+      assert.equal((await gateway.waitForAccessLog(seen)).surface, surface, 'the API the client called');
       assertSteps(name, await result.steps, await result.text);
       assert.ok(parts.includes('tool-input-delta'), `the arguments arrived streamed: ${parts}`);
       assert.deepEqual(parts.filter((t) => ['tool-call', 'tool-result', 'finish-step'].includes(t)),
