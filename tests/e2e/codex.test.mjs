@@ -1,7 +1,8 @@
 // The Codex CLI (`codex exec`, @openai/codex pinned in package-lock.json) through the gateway's
 // Responses surface: a turn in which the mock calls Codex's shell tool, Codex runs it in its
-// sandbox and sends the output back, and the mock's answer is what Codex prints. The mock's
-// request log shows what left the gateway; a trap proxy shows that Codex reached no other host.
+// sandbox and sends the output back, and the mock's answer is what Codex prints; to a
+// chat-completions backend (translated) and to one that serves only the Responses API. The mocks'
+// request logs show what left the gateway; a trap proxy shows that Codex reached no other host.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -14,16 +15,20 @@ const PSEUDONYM = /<EMAIL_[0-9A-HJKMNP-TV-Z]{5}>/;
 describe('the Codex CLI through the gateway', { timeout: 400_000 }, () => {
   let gateway;
   let cloud;
+  let resp;
   let key;
 
   before(async () => {
-    cloud = await startMock('cloud');
+    [cloud, resp] = await Promise.all([startMock('cloud'), startMock('resp')]);
     const client = mintKey('codex');
     key = client.key;
     const config = policy({
-      backends: [backendFor('gpt', cloud, { model: 'gpt-4o-2024-08-06', location: 'external' })],
-      tiers: { frontier: { backends: ['gpt'] } },
-      models: { 'gpt-*': { tier: 'frontier' } },
+      backends: [
+        backendFor('gpt', cloud, { model: 'gpt-4o-2024-08-06', location: 'external', api: 'chat' }),
+        backendFor('gpt-resp', resp, { model: 'gpt-4.1-2025-04-14', location: 'external', api: 'responses' }),
+      ],
+      tiers: { frontier: { backends: ['gpt'] }, responses: { backends: ['gpt-resp'] } },
+      models: { 'gpt-4.1': { tier: 'responses' }, 'gpt-*': { tier: 'frontier' } },
       keys: [{ id: 'codex', hash: client.hash }],
     });
     config.dlp = {
@@ -34,9 +39,9 @@ describe('the Codex CLI through the gateway', { timeout: 400_000 }, () => {
 
   after(stopAll);
 
-  // The POSTs the mock received since `seen` requests.
-  async function postsSince(seen) {
-    return (await cloud.requests()).slice(seen).filter((r) => r.method === 'POST');
+  // The POSTs `mock` received since `seen` requests.
+  async function postsSince(seen, mock = cloud) {
+    return (await mock.requests()).slice(seen).filter((r) => r.method === 'POST');
   }
 
   test('codex exec completes a turn in which it runs a tool', RUN_TIMEOUT, async () => {
@@ -83,6 +88,33 @@ describe('the Codex CLI through the gateway', { timeout: 400_000 }, () => {
       assert.equal(line.status, 200);
       assert.equal(line.stream, true);
     }
+  });
+
+  test('codex exec completes a tool turn against a backend that serves only the Responses API', RUN_TIMEOUT, async () => {
+    const seen = (await resp.requests()).length;
+    const run = await runCodex({
+      config: codexConfig(`${gateway.url}/v1`, { model: 'gpt-4.1' }),
+      key,
+      prompt: 'List the files here. mock:tool_calls=1 mock:reply_tokens=5',
+    });
+    assert.equal(run.code, 0, `codex exited ${run.code}; stderr: ${run.stderr}`);
+    assert.equal(run.stdout.trim(), 'Hello from resp. lorem ipsum');
+    assert.equal(run.outsideConnections, 0);
+    const posts = await postsSince(seen, resp);
+    assert.equal(posts.length, 2);
+    for (const { target, body } of posts) {
+      assert.equal(target, '/v1/responses');
+      assert.equal(body.model, 'gpt-4.1-2025-04-14');
+      assert.equal(body.stream, true);
+      assert.equal(body.client_metadata, undefined);
+      assert.ok(body.tools.some((t) => t.type === 'function' && t.name === 'exec_command'));
+    }
+    const items = posts[1].body.input;
+    const call = items.find((item) => item.type === 'function_call');
+    assert.deepEqual([call.call_id, call.name, JSON.parse(call.arguments)], ['call_mock_1', 'exec_command', { cmd: 'mock' }]);
+    const output = items.find((item) => item.type === 'function_call_output');
+    assert.equal(output.call_id, 'call_mock_1');
+    assert.match(output.output, /mock: command not found/);
   });
 
   test('an e-mail in the prompt leaves pseudonymized and Codex prints it restored', RUN_TIMEOUT, async () => {
