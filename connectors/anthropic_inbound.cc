@@ -15,6 +15,7 @@ namespace json = boost::json;
 using inbound::describe;
 using inbound::invalid;
 using inbound::onlyKeys;
+using inbound::present;
 using inbound::stringAt;
 
 // A text content part, keeping `cache_control` (its order among the parts is kept too).
@@ -279,10 +280,18 @@ Result<json::array> decodeTools(const json::value& tools, json::storage_ptr sp) 
                      (type->is_string() ? quotedName(type->get_string()) : describe(*type)) +
                      ") are not supported through the gateway; declare custom tools");
     }
-    if (Status keys =
-            onlyKeys(tool, {"type", "name", "description", "input_schema", "cache_control"}, at);
+    if (Status keys = onlyKeys(tool,
+                               {"type", "name", "description", "input_schema", "cache_control",
+                                "eager_input_streaming"},
+                               at);
         !keys) {
       return std::unexpected(keys.error());
+    }
+    // Fine-grained streaming of this tool's input (the Vercel AI SDK's default when streaming):
+    // how the upstream paces the arguments, nothing a chat-completions backend has, so dropped.
+    if (const json::value* eager = present(tool, "eager_input_streaming");
+        eager != nullptr && !eager->is_bool()) {
+      return invalid(at + ".eager_input_streaming: must be a boolean");
     }
     auto name = stringAt(tool, "name", at);
     if (!name) {

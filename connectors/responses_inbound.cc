@@ -332,6 +332,7 @@ Result<json::object> responsesToChat(const json::object& request, json::storage_
                               "store",
                               "truncation",
                               "include",
+                              "client_metadata",
                               "background",
                               "max_tool_calls",
                               "top_logprobs",

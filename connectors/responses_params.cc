@@ -253,6 +253,17 @@ Status addReasoning(const json::object& request, json::object& out) {
   return {};
 }
 
+// `metadata`-like fields: an object whose values are all strings.
+Status checkStringMap(const json::value& value, const std::string& field) {
+  bool strings = value.is_object();
+  if (strings) {
+    for (const auto& entry : value.get_object()) {
+      strings = strings && entry.value().is_string();
+    }
+  }
+  return strings ? Status{} : invalid(field + ": must be an object of strings", field);
+}
+
 // The fields copied as they are: numbers, booleans and strings.
 Status addScalars(const json::object& request, json::object& out) {
   for (std::string_view key : {"temperature", "top_p"}) {
@@ -280,13 +291,8 @@ Status addScalars(const json::object& request, json::object& out) {
     }
   }
   if (const json::value* metadata = present(request, "metadata")) {
-    if (!metadata->is_object()) {
-      return invalid("metadata: must be an object of strings", "metadata");
-    }
-    for (const auto& entry : metadata->get_object()) {
-      if (!entry.value().is_string()) {
-        return invalid("metadata: must be an object of strings", "metadata");
-      }
+    if (Status strings = checkStringMap(*metadata, "metadata"); !strings) {
+      return strings;
     }
     out["metadata"] = *metadata;  // client data: DLP scans every key and value
   }
@@ -301,6 +307,12 @@ Status addScalars(const json::object& request, json::object& out) {
 
 // The fields accepted without being forwarded: checked, so a malformed or unserved one is a 400.
 Status checkAccepted(const json::object& request) {
+  // The Codex CLI's labels for its own requests (turn and session ids): not forwarded.
+  if (const json::value* labels = present(request, "client_metadata")) {
+    if (Status strings = checkStringMap(*labels, "client_metadata"); !strings) {
+      return strings;
+    }
+  }
   for (std::string_view key : {"store", "background"}) {
     if (const json::value* v = present(request, key); v != nullptr && !v->is_bool()) {
       return invalid(std::string(key) + ": must be a boolean", std::string(key));

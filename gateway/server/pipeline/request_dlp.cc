@@ -243,8 +243,9 @@ constexpr Field kAnthropicBlockFields[] = {
 constexpr Field kAnthropicMessageFields[] = {{"role", Kind::Word},
                                              {"content", Kind::Content, &kAnthropicBlock}};
 constexpr Field kAnthropicToolFields[] = {
-    {"type", Kind::Word},         {"name", Kind::Name},          {"description", Kind::Text},
-    {"input_schema", Kind::Data}, {"cache_control", Kind::Data},
+    {"type", Kind::Word},          {"name", Kind::Name},
+    {"description", Kind::Text},   {"input_schema", Kind::Data},
+    {"cache_control", Kind::Data}, {"eager_input_streaming", Kind::Number},
 };
 constexpr Field kAnthropicToolChoiceFields[] = {
     {"type", Kind::Word}, {"name", Kind::Name}, {"disable_parallel_tool_use", Kind::Number}};

@@ -387,6 +387,12 @@ export async function startGateway(config, { env, dir = makeTempDir(), tls: useT
     dir,
     configFile,
     logLines: () => proc.stderr.split('\n').map(tryJson).filter(Boolean),
+    // The access-log lines (one per answered request), oldest first.
+    accessLog: () => gateway.logLines().filter((l) => l.msg === 'request'),
+    // Resolves with access-log line `index` (0-based) once written: the log phase runs after
+    // the answer is sent, so a client may have its answer before the line exists.
+    waitForAccessLog: (index, timeoutMs = 10_000) =>
+      waitFor(() => gateway.accessLog()[index], { timeoutMs, what: `access-log line ${index}` }),
     waitForLog: (pred, what = 'log line', timeoutMs = 10_000) =>
       waitForOutput(proc, 'stderr', (l) => {
         const msg = tryJson(l);

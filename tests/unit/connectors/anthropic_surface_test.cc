@@ -87,6 +87,20 @@ TEST(AnthropicInboundTest, TranslatesAToolRoundTrip) {
   EXPECT_EQ(json::serialize(messages[3]), R"({"role":"user","content":"Thanks"})");
 }
 
+// The Vercel AI SDK's Anthropic provider marks every tool `eager_input_streaming` when it
+// streams: a pacing hint with no chat-completions form, accepted and left out.
+TEST(AnthropicInboundTest, AcceptsEagerInputStreamingOnAToolAndLeavesItOut) {
+  auto chat = decode(R"({"model":"m","max_tokens":8,"stream":true,
+      "tools":[{"name":"get_weather","input_schema":{"type":"object"},"eager_input_streaming":true}],
+      "messages":[{"role":"user","content":"Weather?"}]})");
+  EXPECT_EQ(
+      json::serialize(chat.at("tools")),
+      R"([{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}])");
+  EXPECT_EQ(decodeError(R"({"model":"m","max_tokens":8,"messages":[{"role":"user","content":"x"}],
+      "tools":[{"name":"f","input_schema":{},"eager_input_streaming":"yes"}]})"),
+            "tools[0].eager_input_streaming: must be a boolean");
+}
+
 TEST(AnthropicInboundTest, MarksFailedToolResultsAndJoinsTheirTextBlocks) {
   auto chat = decode(R"j({"model":"m","max_tokens":8,"messages":[
       {"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{}}]},

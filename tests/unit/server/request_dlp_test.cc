@@ -359,6 +359,20 @@ TEST(RequestDlpTest, UnknownFieldsAreDroppedOrRefusedAsThePolicySays) {
   }
 }
 
+// What the Vercel AI SDK's Anthropic provider sends with every tool when it streams: a known
+// setting, forwarded as is even where unknown fields are refused.
+TEST(RequestDlpTest, AnAnthropicToolsEagerInputStreamingIsAKnownSetting) {
+  auto rejecting = snapshotWith(
+      [](config::Config& c) { c.dlp_policy.unknown_fields = policies::UnknownFields::Reject; });
+  RequestDlp dlp(rejecting->dlpEngine(), rejecting->dlpPolicy());
+  json::object body = json::parse(R"({"model":"claude-x","max_tokens":100,"stream":true,
+      "tools":[{"name":"get_weather","input_schema":{"type":"object"},"eager_input_streaming":true}],
+      "messages":[{"role":"user","content":"hi"}]})")
+                          .as_object();
+  ASSERT_TRUE(dlp.inspectAnthropic(body));
+  EXPECT_TRUE(body.at("tools").as_array()[0].as_object().at("eager_input_streaming").as_bool());
+}
+
 // Draws "AAAAA" twice, then "BBBBB", "CCCCC", ... (Crockford: A = 10) after a reset.
 int random_calls = 0;
 void predictableRandom(std::span<unsigned char> out) {
