@@ -8,6 +8,7 @@
 #include <random>
 
 #include "connectors/responses_inbound.h"
+#include "connectors/responses_params.h"
 #include "connectors/responses_stream.h"
 
 namespace sy::connectors {
@@ -43,7 +44,8 @@ int64_t nowSeconds() {
 }
 
 // The output items of one chat completion choice's message.
-json::array outputItems(const json::object& message, std::string_view message_status) {
+json::array outputItems(const json::object& message, std::string_view message_status,
+                        const json::object* echo) {
   json::array output;
   if (std::string_view reasoning = stringOr(message, "reasoning_content"); !reasoning.empty()) {
     output.push_back(json::object{
@@ -77,12 +79,10 @@ json::array outputItems(const json::object& message, std::string_view message_st
       continue;
     }
     std::string call_id(stringOr(*call, "id"));
-    output.push_back(json::object{{"id", newResponsesId("fc_")},
-                                  {"type", "function_call"},
-                                  {"status", "completed"},
-                                  {"arguments", stringOr(*function, "arguments")},
-                                  {"call_id", call_id.empty() ? newResponsesId("call_") : call_id},
-                                  {"name", stringOr(*function, "name")}});
+    output.push_back(functionCallItem(newResponsesId("fc_"), "completed",
+                                      stringOr(*function, "arguments"),
+                                      call_id.empty() ? newResponsesId("call_") : call_id,
+                                      stringOr(*function, "name"), echo));
   }
   return output;
 }
@@ -182,12 +182,28 @@ std::string chatCompletionToResponse(std::string_view completion, std::string_vi
   const json::object& choice = choices->get_array()[0].get_object();
   const ResponseOutcome outcome = responseOutcome(stringOr(choice, "finish_reason"));
   const json::object* message = objectAt(choice, "message");
-  json::array output = message != nullptr ? outputItems(*message, outcome.status) : json::array{};
+  json::array output = message != nullptr ? outputItems(*message, outcome.status, echo) : json::array{};
   const json::object* usage = objectAt(*body, "usage");
   return json::serialize(responseObject(newResponsesId("resp_"), nowSeconds(), outcome.status,
                                         outcome.reason, model, std::move(output),
                                         responsesUsage(usage != nullptr ? *usage : json::object{}),
                                         nullptr, echo));
+}
+
+json::object functionCallItem(std::string_view id, std::string_view status,
+                              std::string_view arguments, std::string_view call_id,
+                              std::string_view chat_name, const json::object* echo) {
+  responses::FunctionName name = responses::responsesFunctionName(chat_name, echo);
+  json::object item{{"id", id},
+                    {"type", "function_call"},
+                    {"status", status},
+                    {"arguments", arguments},
+                    {"call_id", call_id}};
+  if (!name.ns.empty()) {
+    item["namespace"] = name.ns;
+  }
+  item["name"] = name.name;
+  return item;
 }
 
 std::string responsesErrorEvent(const Error& error, uint64_t sequence_number) {

@@ -58,6 +58,13 @@ struct ResponseOutcome {
 };
 ResponseOutcome responseOutcome(std::string_view finish_reason);
 
+// A `function_call` output item: {id, type, status, arguments, call_id, [namespace], name}, the
+// chat function name `chat_name` split back into the namespace and name the client declared
+// (responses::responsesFunctionName over `echo`'s tools).
+boost::json::object functionCallItem(std::string_view id, std::string_view status,
+                                     std::string_view arguments, std::string_view call_id,
+                                     std::string_view chat_name, const boost::json::object* echo);
+
 // A new id with `prefix` ("resp_", "msg_", "fc_", "rs_", "call_"): 24 random hex digits.
 std::string newResponsesId(std::string_view prefix);
 

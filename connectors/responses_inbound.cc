@@ -170,7 +170,8 @@ Status decodeMessage(const json::object& item, const std::string& where, Convers
 }
 
 Status decodeFunctionCall(const json::object& item, const std::string& where, Conversation& out) {
-  if (Status keys = onlyKeys(item, {"type", "id", "call_id", "name", "arguments", "status"}, where);
+  if (Status keys =
+          onlyKeys(item, {"type", "id", "call_id", "namespace", "name", "arguments", "status"}, where);
       !keys) {
     return keys;
   }
@@ -180,10 +181,18 @@ Status decodeFunctionCall(const json::object& item, const std::string& where, Co
   if (!call_id || !name || !arguments) {
     return std::unexpected(!call_id ? call_id.error() : !name ? name.error() : arguments.error());
   }
+  std::string function_name(*name);
+  if (item.contains("namespace")) {  // a function of a namespace tool (responses_params.h)
+    auto ns = stringAt(item, "namespace", where);
+    if (!ns) {
+      return std::unexpected(ns.error());
+    }
+    function_name = responses::chatFunctionName(*ns, *name);
+  }
   json::object call(out.sp);
   call["id"] = *call_id;
   call["type"] = "function";
-  call["function"] = json::object{{"name", *name}, {"arguments", *arguments}};
+  call["function"] = json::object{{"name", function_name}, {"arguments", *arguments}};
   if (!out.assistant_open) {
     out.messages.push_back(json::object{{"role", "assistant"}, {"content", nullptr}});
     out.assistant_open = true;

@@ -25,7 +25,9 @@ namespace sy::connectors {
 //   and calls right after an assistant message, join that message); `function_call_output` ->
 //   a `tool` message; `reasoning` items of earlier turns are dropped (only meaningful to the
 //   model that wrote them). Item and part `id`/`status` are accepted and dropped.
-// - `tools` (function tools only) -> chat function tools; `tool_choice` (auto / none / required /
+// - `tools` (function tools, and `namespace` tools grouping function tools) -> chat function
+//   tools, a namespace's functions named "<namespace>__<name>" (responses_params.h; a
+//   `function_call` item naming a `namespace` likewise); `tool_choice` (auto / none / required /
 //   a named function); `parallel_tool_calls`.
 // - `text.format` (text / json_object / json_schema) -> `response_format`; `text.verbosity` ->
 //   `verbosity`; `reasoning.effort` -> `reasoning_effort` (`reasoning.summary` is dropped).

@@ -91,6 +91,58 @@ Result<json::object> decodeTool(const json::value& value, const std::string& whe
   return out;
 }
 
+constexpr std::string_view kNamespaceSeparator = "__";
+
+bool isNamespace(const json::value& tool) {
+  const json::value* type = tool.is_object() ? tool.get_object().if_contains("type") : nullptr;
+  return type != nullptr && type->is_string() && type->get_string() == "namespace";
+}
+
+// A `namespace` tool: {type, name, description, tools: [function tools]}, each of its functions
+// appended to `decoded` as a chat function named chatFunctionName(namespace, name), its
+// description after the namespace's (the model sees both, and DLP scans both).
+Status decodeNamespace(const json::object& tool, const std::string& where, json::array& decoded) {
+  if (Status keys = onlyKeys(tool, {"type", "name", "description", "tools"}, where); !keys) {
+    return keys;
+  }
+  auto ns = stringAt(tool, "name", where);
+  if (!ns) {
+    return std::unexpected(ns.error());
+  }
+  std::string ns_description;
+  if (const json::value* description = present(tool, "description")) {
+    if (!description->is_string()) {
+      return invalid(where + ".description: must be a string", where + ".description");
+    }
+    ns_description = description->get_string();
+  }
+  const json::value* tools = present(tool, "tools");
+  if (tools == nullptr || !tools->is_array()) {
+    return invalid(where + ".tools: must be an array of function tools", where + ".tools");
+  }
+  for (size_t i = 0; i < tools->get_array().size(); ++i) {
+    const std::string at = where + ".tools[" + std::to_string(i) + "]";
+    const json::value& inner = tools->get_array()[i];
+    if (isNamespace(inner)) {
+      return invalid(at + ": a namespace cannot hold a namespace", at);
+    }
+    auto function = decodeTool(inner, at, decoded.storage());
+    if (!function) {
+      return std::unexpected(function.error());
+    }
+    json::object& spec = function->at("function").as_object();
+    spec["name"] = chatFunctionName(*ns, spec.at("name").as_string());
+    if (!ns_description.empty()) {
+      const json::value* own = spec.if_contains("description");
+      spec["description"] =
+          own != nullptr ? ns_description + "\n\n" + std::string(own->get_string())
+                         : ns_description;
+    }
+    decoded.push_back(std::move(*function));
+  }
+  return {};
+}
+
 Status addTools(const json::object& request, json::object& out) {
   if (const json::value* tools = present(request, "tools")) {
     if (!tools->is_array()) {
@@ -98,12 +150,19 @@ Status addTools(const json::object& request, json::object& out) {
     }
     json::array decoded(out.storage());
     for (size_t i = 0; i < tools->get_array().size(); ++i) {
-      auto tool =
-          decodeTool(tools->get_array()[i], "tools[" + std::to_string(i) + "]", out.storage());
-      if (!tool) {
-        return std::unexpected(tool.error());
+      const std::string where = "tools[" + std::to_string(i) + "]";
+      const json::value& tool = tools->get_array()[i];
+      if (isNamespace(tool)) {
+        if (Status added = decodeNamespace(tool.get_object(), where, decoded); !added) {
+          return added;
+        }
+        continue;
       }
-      decoded.push_back(std::move(*tool));
+      auto function = decodeTool(tool, where, out.storage());
+      if (!function) {
+        return std::unexpected(function.error());
+      }
+      decoded.push_back(std::move(*function));
     }
     if (!decoded.empty()) {
       out["tools"] = std::move(decoded);
@@ -400,6 +459,44 @@ json::object echo(const json::object& request, json::storage_ptr sp) {
   copy("truncation", "disabled");
   copy("user", nullptr);
   return out;
+}
+
+std::string chatFunctionName(std::string_view ns, std::string_view name) {
+  std::string out(ns);
+  out += kNamespaceSeparator;
+  out += name;
+  return out;
+}
+
+FunctionName responsesFunctionName(std::string_view chat_name, const json::object* echo) {
+  const json::value* tools = echo != nullptr ? echo->if_contains("tools") : nullptr;
+  if (tools != nullptr && tools->is_array()) {
+    for (const json::value& tool : tools->get_array()) {
+      if (!isNamespace(tool)) {
+        continue;
+      }
+      const json::object& group = tool.get_object();
+      const json::value* ns = group.if_contains("name");
+      const json::value* inner = group.if_contains("tools");
+      if (ns == nullptr || !ns->is_string() || inner == nullptr || !inner->is_array()) {
+        continue;
+      }
+      const std::string_view prefix = ns->get_string();
+      if (!chat_name.starts_with(prefix) ||
+          !chat_name.substr(prefix.size()).starts_with(kNamespaceSeparator)) {
+        continue;
+      }
+      const std::string_view name = chat_name.substr(prefix.size() + kNamespaceSeparator.size());
+      for (const json::value& function : inner->get_array()) {
+        const json::value* declared =
+            function.is_object() ? function.get_object().if_contains("name") : nullptr;
+        if (declared != nullptr && declared->is_string() && declared->get_string() == name) {
+          return {std::string(prefix), std::string(name)};
+        }
+      }
+    }
+  }
+  return {"", std::string(chat_name)};
 }
 
 }  // namespace sy::connectors::responses

@@ -5,6 +5,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
+#include <string>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -16,6 +18,20 @@ namespace sy::connectors::responses {
 // naming the field (OpenAI's `param` set) on a malformed value, a built-in tool or a feature the
 // gateway does not serve.
 Status addSettings(const boost::json::object& request, boost::json::object& out);
+
+// Namespaced function tools (a `namespace` tool groups function tools: Codex sends its sub-agent
+// tools so, and a `function_call` then names its `namespace`). Chat completions has no
+// namespaces: a namespaced function is declared and called there as "<namespace>__<name>".
+std::string chatFunctionName(std::string_view ns, std::string_view name);
+
+// A chat function name back to the Responses names: {namespace, name} when `echo`'s tools (the
+// client's own request, responsesEcho) declare a namespace `ns` holding a function `name` with
+// chat_name == "<ns>__<name>"; otherwise {"", chat_name}, whatever its underscores.
+struct FunctionName {
+  std::string ns;
+  std::string name;
+};
+FunctionName responsesFunctionName(std::string_view chat_name, const boost::json::object* echo);
 
 // See responsesEcho (responses_inbound.h).
 boost::json::object echo(const boost::json::object& request, boost::json::storage_ptr storage);

@@ -286,10 +286,8 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
                             {"content", std::move(content)}};
       }
       case Kind::Call:
-        return json::object{
-            {"id", item.id},           {"type", "function_call"},
-            {"status", status},        {"arguments", status == "in_progress" ? "" : item.text},
-            {"call_id", item.call_id}, {"name", item.name}};
+        return functionCallItem(item.id, status, status == "in_progress" ? "" : item.text,
+                                item.call_id, item.name, &echo_);
     }
     return {};
   }

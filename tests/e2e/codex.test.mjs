@@ -67,6 +67,8 @@ describe('the Codex CLI through the gateway', { timeout: 400_000 }, () => {
       assert.match(body.messages[0].content, /Codex/);
       assert.ok(body.tools.some((t) => t.function.name === 'exec_command'), 'Codex\'s shell tool');
       assert.ok(body.tools.every((t) => t.type === 'function'));
+      assert.ok(body.tools.some((t) => /^multi_agent_v1__\w+$/.test(t.function.name)),
+        'Codex\'s sub-agent tools (a Responses tool namespace) as prefixed chat functions');
       assert.equal(body.client_metadata, undefined, 'Codex\'s own labels do not leave');
       assert.equal(body.prompt_cache_key !== undefined, true, 'the cache key is carried');
       assert.equal(headers.authorization, undefined, 'the client key never leaves');

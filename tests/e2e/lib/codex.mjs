@@ -39,9 +39,6 @@ in_app_updates = false
 [analytics]
 enabled = false
 
-# Sub-agent tools come as a Responses tool "namespace", which the gateway does not translate.
-[agents]
-enabled = false
 ${extra}`;
 }
 

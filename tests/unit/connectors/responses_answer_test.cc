@@ -338,6 +338,50 @@ TEST(ResponsesAnswerTest, EncodesACompletionAsAResponse) {
       R"("truncation":"disabled","user":null})");
 }
 
+// A call of "<namespace>__<name>" goes back to the client as the namespaced function it
+// declared (responses_params.h); a name the request did not declare so stays as it is.
+TEST(ResponsesAnswerTest, NamespacedCallsGoBackWithTheirNamespace) {
+  const json::object echo = responsesEcho(
+      json::parse(R"({"model":"m","input":"x","tools":[{"type":"namespace","name":"agents",
+          "tools":[{"type":"function","name":"spawn"}]}]})")
+          .as_object(),
+      {});
+  std::string body =
+      R"({"id":"c","object":"chat.completion","choices":[{"index":0,"message":{)"
+      R"("role":"assistant","content":null,"tool_calls":[)"
+      R"({"id":"call_1","type":"function","function":{"name":"agents__spawn","arguments":"{}"}},)"
+      R"({"id":"call_2","type":"function","function":{"name":"agents__other","arguments":"{}"}}]},)"
+      R"("finish_reason":"tool_calls"}]})";
+  auto encoder = newResponsesEncoder(200, false, "gpt-x", &echo);
+  ASSERT_TRUE(encoder->encode(body, true));
+  const json::value response = json::parse(body);
+  const json::array& output = response.at("output").as_array();
+  ASSERT_EQ(output.size(), 2u);
+  EXPECT_EQ(output[0].at("namespace").as_string(), "agents");
+  EXPECT_EQ(output[0].at("name").as_string(), "spawn");
+  EXPECT_FALSE(output[1].as_object().contains("namespace"));
+  EXPECT_EQ(output[1].at("name").as_string(), "agents__other");
+
+  const std::string stream = encodeStream(
+      "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+      "\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"agents__spawn\","
+      "\"arguments\":\"{}\"}}]}}]}\n\n"
+      "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":"
+      "\"tool_calls\"}]}\n\ndata: [DONE]\n\n",
+      &echo);
+  size_t items = 0;
+  for (const SseEvent& event : events(stream)) {
+    if (event.event == "response.output_item.added" || event.event == "response.output_item.done") {
+      const json::value data = json::parse(event.data);
+      const json::object& item = data.at("item").as_object();
+      EXPECT_EQ(item.at("namespace").as_string(), "agents") << event.data;
+      EXPECT_EQ(item.at("name").as_string(), "spawn") << event.data;
+      ++items;
+    }
+  }
+  EXPECT_EQ(items, 2u);
+}
+
 TEST(ResponsesAnswerTest, ALengthFinishIsAnIncompleteResponse) {
   const json::value response = json::parse(chatCompletionToResponse(
       R"({"choices":[{"message":{"role":"assistant","content":"Hi"},"finish_reason":"length"}]})",

@@ -37,6 +37,51 @@ std::string decodeError(std::string_view text, std::string_view param = "") {
   return decoded.error().message;
 }
 
+// Codex sends its sub-agent tools as a `namespace` tool; chat has no namespaces, so each
+// function is declared as "<namespace>__<name>" with the namespace's description before its own,
+// and an earlier call of one (a function_call naming its namespace) is named the same way.
+TEST(ResponsesInboundTest, FlattensNamespaceToolsIntoPrefixedFunctions) {
+  auto chat = decode(R"({"model":"m","input":[
+      {"type":"function_call","call_id":"call_1","namespace":"agents","name":"spawn",
+       "arguments":"{}"},
+      {"type":"function_call_output","call_id":"call_1","output":"ok"}],
+    "tools":[{"type":"function","name":"exec","parameters":{"type":"object"}},
+      {"type":"namespace","name":"agents","description":"Sub-agents.","tools":[
+        {"type":"function","name":"spawn","description":"Start one.",
+         "parameters":{"type":"object"}},
+        {"type":"function","name":"close"}]}]})");
+  EXPECT_EQ(json::serialize(chat.at("tools")),
+            R"([{"type":"function","function":{"name":"exec","parameters":{"type":"object"}}},)"
+            R"({"type":"function","function":{"name":"agents__spawn","description":)"
+            R"("Sub-agents.\n\nStart one.","parameters":{"type":"object"}}},)"
+            R"({"type":"function","function":{"name":"agents__close","description":"Sub-agents."}}])");
+  EXPECT_EQ(json::serialize(chat.at("messages")),
+            R"([{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",)"
+            R"("function":{"name":"agents__spawn","arguments":"{}"}}]},)"
+            R"({"role":"tool","tool_call_id":"call_1","content":"ok"}])");
+}
+
+TEST(ResponsesInboundTest, RefusesMalformedNamespaceTools) {
+  EXPECT_NE(decodeError(R"({"model":"m","input":"x","tools":[{"type":"namespace","name":"a",
+      "tools":[{"type":"namespace","name":"b","tools":[]}]}]})",
+                        "tools[0].tools[0]")
+                .find("a namespace cannot hold a namespace"),
+            std::string::npos);
+  EXPECT_NE(decodeError(R"({"model":"m","input":"x","tools":[{"type":"namespace","name":"a",
+      "tools":[{"type":"web_search"}]}]})",
+                        "tools[0].tools[0]")
+                .find("built-in tool"),
+            std::string::npos);
+  decodeError(R"({"model":"m","input":"x","tools":[{"type":"namespace","name":"a"}]})",
+              "tools[0].tools");
+  decodeError(R"({"model":"m","input":"x","tools":[{"type":"namespace","name":"a","tools":[],
+      "extra":1}]})",
+              "tools[0].extra");
+  decodeError(R"({"model":"m","input":[{"type":"function_call","call_id":"c","namespace":3,
+      "name":"f","arguments":"{}"}]})",
+              "input[0].namespace");
+}
+
 TEST(ResponsesInboundTest, AStringInputIsOneUserMessageAfterTheInstructions) {
   auto chat = decode(R"({"model":"gpt-4o","instructions":"Be brief.","input":"hi"})");
   EXPECT_EQ(json::serialize(chat.at("messages")),
