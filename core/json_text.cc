@@ -56,7 +56,7 @@ std::string quotedName(std::string_view name) {
                            : std::string("(a name that is not shown)");
 }
 
-bool isEchoableModelName(std::string_view name) {
+bool isEchoableName(std::string_view name) {
   if (name.empty() || name.size() > 64) {
     return false;
   }

@@ -84,7 +84,7 @@ Result<Target> Catalog::resolve(std::string_view requested_model, uint64_t rotat
     tier_name = alias->tier;
   } else {
     // Echoed only when it has the shape of a model id: a client may put anything there.
-    const std::string shown = isEchoableModelName(requested_model)
+    const std::string shown = isEchoableName(requested_model)
                                   ? "The model '" + std::string(requested_model) + "'"
                                   : std::string("The model requested");
     return makeError(ErrorCode::NotFound, ErrorSource::Downstream,

@@ -124,6 +124,9 @@ describe('error answers', { timeout: 300_000 }, () => {
     assertError(await request({ port: gateway.port, path: '/v1/nope' }), 404, 'unknown_url');
     assertError(await post(gateway, '/v2/chat/completions', chatBody('auto')), 404, 'unknown_url');
     assertError(await request({ port: gateway.port, path: '/' }), 404, 'unknown_url');
+    assert.match(errorOf((await request({ port: gateway.port, path: '/v1/nope' })).json).message, /GET \/v1\/nope\./);
+    const hidden = errorOf((await request({ port: gateway.port, path: '/v1/jane.doe%40example.com' })).json);
+    assert.doesNotMatch(hidden.message, /jane|example/, 'a path that is not API-shaped is not echoed');
     const error = assertError(await post(gateway, '/v1/chat/completions', chatBody('no-such-model')), 404, 'model_not_found');
     assert.match(error.message, /no-such-model/);
     assertError(await post(gateway, '/v1/embeddings', { model: 'no-such-model', input: 'x' }), 404, 'model_not_found');
