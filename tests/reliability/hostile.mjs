@@ -1,12 +1,12 @@
 // Hostile clients beside normal traffic: a normal keyed client measures its p99 alone, then again
-// while a separate thread runs hundreds of slowloris connections, oversized headers and bodies,
+// while a separate process runs hundreds of slowloris connections, oversized headers and bodies,
 // request smuggling attempts, invalid UTF-8, deeply nested JSON, huge message counts and keyless
 // floods. Every hostile request must get a clear error (the expected status, with an OpenAI error
 // body where there is a body), the normal client's p99 must stay within 2x its quiet value, and
 // the gateway's RSS growth within its configured body memory budget.
 //   node tests/reliability/hostile.mjs [--quick|--full] [--record]
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 import {
   HOST,
@@ -24,14 +24,17 @@ import {
   sampler,
   scrapeMetrics,
   sleep,
+  spawnTracked,
   startGateway,
   startMock,
+  waitForOutput,
 } from './lib.mjs';
 
 const MAX_BODY = 1 << 20;
 const INFLIGHT_BUDGET = 16 << 20;
 
-if (isMainThread) {
+const attackerArg = process.argv.indexOf('--attacker');
+if (attackerArg === -1) {
   main('hostile', async (report, { full }) => {
     const phaseMs = full ? 30_000 : 10_000;
     const slowloris = full ? 500 : 200;
@@ -71,16 +74,20 @@ if (isMainThread) {
     const quiet = await normal(phaseMs);
 
     const stopRss = sampler(() => rssKiB(pid), 100);
-    const attacker = new Worker(new URL(import.meta.url), {
-      workerData: { port: gateway.port, durationMs: phaseMs, slowloris, key: normalKey.key },
-    });
-    const message = () => new Promise((resolve, reject) => {
-      attacker.once('message', resolve);
-      attacker.once('error', reject);
-    });
-    await message();  // started
+    // The attacker is its own process, so its event loop does not delay the normal client's.
+    const attacker = spawnTracked(process.execPath, [fileURLToPath(import.meta.url), '--attacker',
+      JSON.stringify({ port: gateway.port, durationMs: phaseMs, slowloris, key: normalKey.key })]);
+    const message = (key) => waitForOutput(attacker, 'stdout', (line) => {
+      try {
+        const msg = JSON.parse(line);
+        return msg[key] ? msg : null;
+      } catch {
+        return null;
+      }
+    }, `the attacker's ${key} line`, phaseMs + 60_000);
+    await message('started');
     const loaded = await normal(phaseMs);
-    const outcome = await message();  // its counts, once its time is up
+    const outcome = await message('kinds');  // its counts, once its time is up
     const rssSamples = await stopRss();
     const metrics = await scrapeMetrics(gateway);
 
@@ -113,22 +120,24 @@ if (isMainThread) {
     report.check('no session exceptions', metricSum(metrics, 'switchyard_session_exceptions_total') === 0);
   });
 } else {
-  attack(workerData).catch((err) => {
-    throw err;
+  attack(JSON.parse(process.argv[attackerArg + 1])).then(() => process.exit(0), (err) => {
+    console.error(err);
+    process.exit(1);
   });
 }
 
 // ---------------------------------------------------------------------------------------------
-// The attacker thread: posts {started} once started (so the main thread measures meanwhile), then
-// {kinds} with per-kind counts when its time is up.
+// The attacker process: prints {"started":true} once started (so the main process measures
+// meanwhile), then {"kinds":…} with per-kind counts when its time is up.
 
 async function attack({ port, durationMs, slowloris, key }) {
-  parentPort.postMessage({ started: true });
+  console.log(JSON.stringify({ started: true }));
   const deadline = Date.now() + durationMs;
   const kinds = {};
-  const tally = (kind, ok, what) => {
-    const k = (kinds[kind] ??= { sent: 0, unexpected: 0 });
+  const tally = (kind, ok, what, status) => {
+    const k = (kinds[kind] ??= { sent: 0, unexpected: 0, statuses: {} });
     k.sent++;
+    k.statuses[status] = (k.statuses[status] ?? 0) + 1;
     if (!ok) {
       k.unexpected++;
       k.example ??= what;
@@ -146,7 +155,7 @@ async function attack({ port, durationMs, slowloris, key }) {
     while (Date.now() < deadline) {
       const res = await rawExchange(port, make(), { timeoutMs: 8000, ...opts });
       const { ok, what } = clear(res, statuses);
-      tally(kind, ok, what);
+      tally(kind, ok, what, res.response?.status ?? 'closed');
     }
   };
   const big = 'x'.repeat(20_000);
@@ -200,7 +209,7 @@ async function attack({ port, durationMs, slowloris, key }) {
     ...(within > 0 ? [loop('many_messages_within_body_limit', () => head(`${auth}Content-Type: application/json\r\nContent-Length: ${messages(within).length}\r\n`, messages(within)), [200])] : []),
   ];
   await Promise.all(tasks);
-  parentPort.postMessage({ kinds });
+  console.log(JSON.stringify({ kinds }));
 }
 
 // `count` connections that each send a request head one byte every 500 ms, never finishing it:
@@ -215,7 +224,7 @@ async function slowlorisWave(port, count, deadline, tally) {
     const finish = (ok, what) => {
       clearInterval(timer);
       socket.destroy();
-      resolve({ ok, what });
+      resolve({ ok, what, status: received === '' ? 'closed' : parseHttpResponse(received)?.status });
     };
     const guard = setTimeout(() => finish(false, 'still open after 15 s'), 15_000);
     socket.on('connect', () => {
@@ -235,7 +244,7 @@ async function slowlorisWave(port, count, deadline, tally) {
   });
   while (Date.now() < deadline) {
     const wave = await Promise.all(Array.from({ length: count }, one));
-    for (const { ok, what } of wave) tally('slowloris', ok, what);
+    for (const { ok, what, status } of wave) tally('slowloris', ok, what, status);
     await sleep(10);
   }
 }
