@@ -133,7 +133,9 @@ main('faults', async (report, { full }) => {
   const normal = results.filter((r) => r.kind !== 'cut');
   const ok = normal.filter((r) => (r.kind === 'stream' ? completeStream(r) : completeJson(r)));
   const cut = results.filter((r) => r.kind === 'cut');
-  const cutSeen = cut.filter((r) => r.error || (r.status === 200 && sseData(r.body).at(-1) !== '[DONE]') || r.status >= 500);
+  // Seen: a socket error, a non-200 (a retry after the cut ended in an error status), or a 200
+  // stream without [DONE] (the in-band error event ends it).
+  const cutSeen = cut.filter((r) => r.error || r.status !== 200 || sseData(r.body).at(-1) !== '[DONE]');
   const latencies = normal.map((r) => r.ms);
   const successRate = ok.length / normal.length;
   const routeOf = (r) => /tier=([^;]+)/.exec(r.headers?.['x-switchyard-route'] ?? '')?.[1];

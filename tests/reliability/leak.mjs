@@ -121,6 +121,9 @@ main('leak', async (report, { full }) => {
     upstream_error: () => chat('gpt', `An error please ${planted.marker} mock:error_status=500`),
   };
   const statuses = {};
+  // The external mock keeps its last 64 requests: take each round's (fewer than 64) as it ends.
+  const cloudLog = [];
+  let cloudSeen = 0;
   for (let i = 0; i < repeat; i++) {
     for (const [name, run] of Object.entries(cases)) {
       current = name;
@@ -132,12 +135,14 @@ main('leak', async (report, { full }) => {
       `GET /v1/models?${planted.marker}=${planted.github_token} HTTP/1.1\r\nHost: ${planted.marker}\r\nX-${planted.marker}: ${planted.email}\r\nAuthorization: Basic ${Buffer.from(`${planted.email}:${planted.github_token}`).toString('base64')}\r\n\r\n`);
     current = 'raw_head';
     if (raw.response) keep(raw.response);
+    const count = (await cloud.stats()).requests;
+    if (count > cloudSeen) cloudLog.push(...(await cloud.requests()).slice(-(count - cloudSeen)));
+    cloudSeen = count;
   }
   report.figure('requests', repeat * (Object.keys(cases).length + 1));
   report.figure('statuses', statuses);
 
   const metrics = await scrapeMetrics(gateway);
-  const cloudLog = await cloud.requests();
   const cloudCount = (await cloud.stats()).requests;
   await stopProcess(gateway.proc, 10_000);
   const logs = gateway.proc.stderr + gateway.proc.stdout;
@@ -168,7 +173,7 @@ main('leak', async (report, { full }) => {
   const external = ['email', 'card', 'github_token', 'client_key', 'client_key_forged']
     .filter((kind) => forms(planted[kind]).some((f) => cloudText.includes(f)));
   report.figure('external_mock_requests', cloudCount);
-  report.check('the external mock\'s request log holds every request it got', cloudCount <= 64 && cloudLog.length === cloudCount, `${cloudLog.length}/${cloudCount}`);
+  report.check('every request the external mock got was inspected', cloudLog.length === cloudCount, `${cloudLog.length}/${cloudCount}`);
   report.check('nothing the policy forbids reached the external mock', external.length === 0, external.join(', '));
   report.check('pseudonymized requests did reach it', cloudLog.some((r) => /<EMAIL_[A-Z0-9]+>/.test(JSON.stringify(r.body))));
   report.check('the self-hosted mock was allowed the values (the sweep planted them)', (await local.stats()).requests > 0);
