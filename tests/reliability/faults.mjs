@@ -18,10 +18,10 @@ import {
   metricSum,
   parseMetrics,
   percentile,
-  readAudit,
   round,
   runLoad,
   sampler,
+  scanAudit,
   scrapeMetrics,
   sleep,
   sseData,
@@ -183,10 +183,15 @@ main('faults', async (report, { full }) => {
   // The audit log: intact, and nothing the policy kept at home reached the external backend.
   const verify = verifyAudit(auditFile);
   report.check('audit chain verifies', verify.ok, verify.output.split('\n')[0]);
-  const completions = readAudit(auditFile).filter((r) => r.phase === 'completion');
-  const kept = completions.filter((r) => r.rule === 'restricted-stays-home');
+  let completions = 0;
+  const kept = [];
+  scanAudit(auditFile, (r) => {
+    if (r.phase !== 'completion') return;
+    completions++;
+    if (r.rule === 'restricted-stays-home') kept.push({ backend: r.backend, tier: r.tier });
+  });
   const leaked = kept.filter((r) => ['cloud', 'cloud-backup'].includes(r.backend) || r.tier !== 'local');
-  report.figure('audit_completions', completions.length);
+  report.figure('audit_completions', completions);
   report.figure('audit_kept_self_hosted', kept.length);
   report.check('audit: requests kept on self-hosted backends were all restricted ones', kept.length >= results.filter((r) => r.kind === 'restricted').length * 0.99, `${kept.length}`);
   report.check('audit: none of them reached the external backend', leaked.length === 0, `${leaked.length} leaked`);

@@ -134,18 +134,29 @@ export function sampler(fn, intervalMs) {
   };
 }
 
-// The audit log's records (JSON lines of every file `audit.jsonl*` in `dir`, in chain order
-// as far as seq goes).
-export function readAudit(file) {
+// Calls fn(record) for every record of the audit log (`file` and its rotated files
+// `file*`), file by file, reading in 16 MiB pieces: a 10-minute soak writes more than a string
+// can hold, so callers keep only what they count.
+export function scanAudit(file, fn) {
   const dir = path.dirname(file);
-  const base = path.basename(file);
-  const records = [];
-  for (const name of fs.readdirSync(dir).filter((n) => n.startsWith(base))) {
-    for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
-      if (line) records.push(JSON.parse(line));
+  for (const name of fs.readdirSync(dir).filter((n) => n.startsWith(path.basename(file)))) {
+    const fd = fs.openSync(path.join(dir, name), 'r');
+    const piece = Buffer.alloc(16 << 20);
+    let rest = Buffer.alloc(0);
+    for (;;) {
+      const n = fs.readSync(fd, piece, 0, piece.length, null);
+      if (n === 0) break;
+      const data = Buffer.concat([rest, piece.subarray(0, n)]);
+      let start = 0;
+      for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+        if (nl > start) fn(JSON.parse(data.toString('utf8', start, nl)));
+        start = nl + 1;
+      }
+      rest = Buffer.from(data.subarray(start));
     }
+    fs.closeSync(fd);
+    if (rest.length > 0) fn(JSON.parse(rest.toString('utf8')));
   }
-  return records.sort((a, b) => a.seq - b.seq);
 }
 
 // `switchyard audit verify FILE...`: {ok, output}.

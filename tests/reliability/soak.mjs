@@ -1,4 +1,4 @@
-// Soak: 10 minutes (quick: 45 s) of mixed traffic (streams, DLP hits blocked and pseudonymized
+// Soak: 10 minutes (quick: 55 s) of mixed traffic (streams, DLP hits blocked and pseudonymized
 // toward an external mock that echoes, pseudonyms restored in the answers, a key spending against
 // a budget and one whose budget is spent) with a policy reload every 30 s (quick: 10 s). Targets:
 // RSS growth under 5% after warm-up, no file descriptor growth, every answer as expected, the
@@ -18,11 +18,11 @@ import {
   metricSum,
   mintKey,
   percentile,
-  readAudit,
   round,
   rssKiB,
   runLoad,
   sampler,
+  scanAudit,
   scrapeMetrics,
   sleep,
   sseData,
@@ -37,9 +37,9 @@ import {
 const ROUTINE = 'Rewrite this sentence in a friendlier tone: please send the report.';
 
 main('soak', async (report, { full }) => {
-  const durationMs = full ? 600_000 : 45_000;
+  const durationMs = full ? 600_000 : 55_000;
   const reloadEveryMs = full ? 30_000 : 10_000;
-  const warmupMs = full ? 60_000 : 20_000;
+  const warmupMs = full ? 60_000 : 30_000;
   const connections = full ? 16 : 8;
   watchdog(durationMs + 120_000, 'soak');
   report.figure('duration_s', durationMs / 1000);
@@ -158,22 +158,33 @@ main('soak', async (report, { full }) => {
 
   const verify = verifyAudit(auditFile);
   report.check('audit chain verifies', verify.ok, verify.output.split('\n')[0]);
-  const records = readAudit(auditFile);
-  report.figure('audit_records', records.length);
-  report.check('one completion record per request', records.filter((r) => r.phase === 'completion').length === results.length,
-    `${records.filter((r) => r.phase === 'completion').length} for ${results.length}`);
-  report.check('a reload record per reload', records.filter((r) => r.phase === 'reload' && r.outcome === 'ok').length === reloads);
+  let completions = 0;
+  let reloadRecords = 0;
+  let recordCount = 0;
+  const spend = { budgeted: { usd: 0, n: 0 }, broke: { usd: 0, n: 0 } };
+  scanAudit(auditFile, (r) => {
+    recordCount++;
+    if (r.phase === 'reload' && r.outcome === 'ok') reloadRecords++;
+    if (r.phase !== 'completion') return;
+    completions++;
+    if (spend[r.key_id]) {
+      spend[r.key_id].usd += Number(r.cost_usd);
+      spend[r.key_id].n++;
+    }
+  });
+  report.figure('audit_records', recordCount);
+  report.check('one completion record per request', completions === results.length, `${completions} for ${results.length}`);
+  report.check('a reload record per reload', reloadRecords === reloads, `${reloadRecords}/${reloads}`);
   // Spend: SQLite (flushed at shutdown) against the audit records, per key with a budget.
   for (const key of ['budgeted', 'broke']) {
-    const completions = records.filter((r) => r.phase === 'completion' && r.key_id === key);
-    const auditUsd = completions.reduce((sum, r) => sum + Number(r.cost_usd), 0);
+    const { usd: auditUsd, n } = spend[key];
     const rows = execFileSync('sqlite3', [stateFile, `SELECT period, micro_usd FROM spend WHERE scope = 'key:${key}'`], { encoding: 'utf8' })
       .trim().split('\n').filter(Boolean).map((l) => l.split('|'));
     const day = rows.filter(([period]) => period.length === 10);
     const sqliteUsd = day.reduce((sum, [, micro]) => sum + Number(micro), 0) / 1e6;
-    report.figure(`spend_${key}_usd`, { sqlite: round(sqliteUsd, 6), audit: round(auditUsd, 6), requests: completions.length });
+    report.figure(`spend_${key}_usd`, { sqlite: round(sqliteUsd, 6), audit: round(auditUsd, 6), requests: n });
     // Rounding: the audit record has 6 decimals per request, SQLite whole micro-dollars.
-    report.check(`SQLite spend of '${key}' matches the audit records`, completions.length > 0 && Math.abs(sqliteUsd - auditUsd) <= 1e-6 * completions.length + 1e-9,
+    report.check(`SQLite spend of '${key}' matches the audit records`, n > 0 && Math.abs(sqliteUsd - auditUsd) <= 1e-6 * n + 1e-9,
       `${sqliteUsd} vs ${auditUsd}`);
   }
 });
