@@ -21,5 +21,5 @@ for (const script of [...new Set(runs.map((r) => r.script))]) {
   for (const name of names) {
     console.log(`| ${name} | ${show(latest.figures[name])} | ${show(previous?.figures[name])} |`);
   }
-  if (latest.failed.length > 0) console.log(`\nMissed in the latest run: ${latest.failed.join('; ')}`);
+  if (latest.failed.length > 0) console.log(`\nMissed in the latest run: ${latest.failed.map((f) => f.split('\n')[0]).join('; ')}`);
 }
