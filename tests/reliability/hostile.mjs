@@ -106,9 +106,11 @@ if (attackerArg === -1) {
         .map((reason) => [reason, metricSum(metrics, 'switchyard_downstream_rejections_total', { reason })])));
 
     report.check('the normal client never failed', failed(quiet) + failed(loaded) === 0, `${failed(quiet)} + ${failed(loaded)}`);
-    // 2x of a p99 of a few milliseconds on a shared 2-core machine: a 5 ms floor absorbs the
-    // scheduler's noise (the attacker thread shares the cores with the gateway).
-    report.check('normal p99 under attack <= 2x quiet p99 (5 ms floor)', loadedP99 <= Math.max(2 * quietP99, quietP99 + 5),
+    // 2x of a p99 of a few milliseconds on a shared 2-core machine: a floor absorbs the
+    // scheduler's noise (the attacker shares the cores with the gateway): 5 ms in the full run,
+    // 25 ms in the quick one (10 s phases in `make test`, beside whatever else the machine runs).
+    const floorMs = full ? 5 : 25;
+    report.check(`normal p99 under attack <= 2x quiet p99 (${floorMs} ms floor)`, loadedP99 <= Math.max(2 * quietP99, quietP99 + floorMs),
       `${round(loadedP99, 2)} ms vs ${round(quietP99, 2)} ms quiet`);
     const rssGrowth = (rssPeak - rssQuiet) * 1024;
     report.check('RSS growth <= 2x max_inflight_body_bytes (a body and its decoded copy)', rssGrowth <= 2 * INFLIGHT_BUDGET,
