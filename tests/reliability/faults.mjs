@@ -127,7 +127,8 @@ main('faults', async (report, { full }) => {
   const breakerSamples = await stopBreakers();
   const metrics = await scrapeMetrics(gateway);
   const mockRequests = (await Promise.all([localA, localB, cloud, backup].map((m) => m.stats()))).map((s) => s.requests);
-  await stopProcess(gateway.proc, 10_000);
+  const exit = await stopProcess(gateway.proc, 10_000);
+  report.check('the gateway exited 0 on SIGTERM (no sanitizer report, no crash)', exit?.code === 0, JSON.stringify(exit));
 
   // Figures.
   const normal = results.filter((r) => r.kind !== 'cut');

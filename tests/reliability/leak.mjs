@@ -144,7 +144,8 @@ main('leak', async (report, { full }) => {
 
   const metrics = await scrapeMetrics(gateway);
   const cloudCount = (await cloud.stats()).requests;
-  await stopProcess(gateway.proc, 10_000);
+  const exit = await stopProcess(gateway.proc, 10_000);
+  report.check('the gateway exited 0 on SIGTERM (no sanitizer report, no crash)', exit?.code === 0, JSON.stringify(exit));
   const logs = gateway.proc.stderr + gateway.proc.stdout;
   const audit = fs.readdirSync(dir).filter((n) => n.startsWith('audit.jsonl')).map((n) => fs.readFileSync(path.join(dir, n), 'utf8')).join('');
   const cloudText = JSON.stringify(cloudLog);

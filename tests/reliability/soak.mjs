@@ -115,7 +115,8 @@ main('soak', async (report, { full }) => {
   await reloader;
   const samples = await stopSamples();
   const metrics = await scrapeMetrics(gateway);
-  await stopProcess(gateway.proc, 10_000);
+  const exit = await stopProcess(gateway.proc, 10_000);
+  report.check('the gateway exited 0 on SIGTERM (no sanitizer report, no crash)', exit?.code === 0, JSON.stringify(exit));
 
   const byKind = {};
   for (const r of results) {
