@@ -28,6 +28,7 @@ import {
   startGateway,
   startMock,
   waitForOutput,
+  watchdog,
 } from './lib.mjs';
 
 const MAX_BODY = 1 << 20;
@@ -38,6 +39,7 @@ if (attackerArg === -1) {
   main('hostile', async (report, { full }) => {
     const phaseMs = full ? 30_000 : 10_000;
     const slowloris = full ? 500 : 200;
+    watchdog(2 * phaseMs + 90_000, 'hostile');
     report.figure('phase_s', phaseMs / 1000);
     report.figure('slowloris_connections', slowloris);
 
