@@ -5,7 +5,7 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 600
 GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 
-.PHONY: all deps build build-asan test test-unit test-asan demo bench fuzz image clean
+.PHONY: all deps build build-asan test test-unit test-asan demo bench fuzz reliability image clean
 
 all: build
 
@@ -36,6 +36,12 @@ demo: build
 
 bench: build
 	@tests/bench/proxy_overhead.sh --build-dir $(BUILD_DIR)
+
+# The full reliability runs (tests/reliability/README.md): faults under load, hostile clients,
+# leak sweep, then the 10-minute soak, one after another; each appends its figures to
+# tests/reliability/results.jsonl. `make test` runs their quick versions.
+reliability: build
+	@BUILD_DIR=$(BUILD_DIR) tests/reliability/run-full
 
 # Coverage-guided fuzzing (clang-16, libFuzzer + ASan + UBSan in $(FUZZ_DIR)): every target of
 # tests/fuzz for FUZZ_SECONDS seconds each, one after another; new inputs go to a scratch

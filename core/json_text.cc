@@ -56,4 +56,28 @@ std::string quotedName(std::string_view name) {
                            : std::string("(a name that is not shown)");
 }
 
+bool isEchoableName(std::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  size_t digits = 0;
+  size_t segment = 0;
+  bool letter = false;
+  for (char c : name) {
+    const bool is_letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool is_digit = c >= '0' && c <= '9';
+    const bool separator = c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+    if (!is_letter && !is_digit && !separator) {
+      return false;
+    }
+    letter = letter || is_letter;
+    digits += is_digit ? 1 : 0;
+    segment = separator ? 0 : segment + 1;
+    if (segment > 24) {
+      return false;
+    }
+  }
+  return letter && digits <= 12;
+}
+
 }  // namespace sy

@@ -19,4 +19,11 @@ void appendJsonString(std::string& out, std::string_view text);
 bool isPlainName(std::string_view name);
 std::string quotedName(std::string_view name);
 
+// A client-sent model name, URL path or method fit to be echoed in an error: 1-64 of
+// [A-Za-z0-9._:/-] with a letter, at most 12 digits (no card or phone number) and no segment
+// (between . _ : / -) longer than 24 characters (no key or token), as model ids and API paths are
+// ("meta-llama/Llama-3.1-8B-Instruct", "claude-3-5-sonnet-20241022", "/v2/chat/completions").
+// Anything else may be data and is not shown.
+bool isEchoableName(std::string_view name);
+
 }  // namespace sy

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/glob.h"
+#include "core/json_text.h"
 
 namespace sy::router {
 
@@ -82,9 +83,13 @@ Result<Target> Catalog::resolve(std::string_view requested_model, uint64_t rotat
     }
     tier_name = alias->tier;
   } else {
+    // Echoed only when it has the shape of a model id: a client may put anything there.
+    const std::string shown = isEchoableName(requested_model)
+                                  ? "The model '" + std::string(requested_model) + "'"
+                                  : std::string("The model requested");
     return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
-                     "The model '" + std::string(requested_model) +
-                         "' does not exist or you do not have access to it. GET /v1/models "
+                     shown +
+                         " does not exist or you do not have access to it. GET /v1/models "
                          "lists the models you can use.",
                      "model_not_found");
   }

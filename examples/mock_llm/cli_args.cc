@@ -44,6 +44,9 @@ constexpr ControlFlag kControlFlags[] = {
     {"--cached-tokens", ControlKey::CachedTokens},
     {"--ignore-max-tokens", ControlKey::IgnoreMaxTokens},
     {"--grade", ControlKey::Grade},
+    {"--reset-permille", ControlKey::ResetPermille},
+    {"--stall-permille", ControlKey::StallPermille},
+    {"--stall-ms", ControlKey::StallMs},
 };
 
 // Applies one `--flag value`; false in `known` if the flag is not ours.
@@ -139,7 +142,8 @@ std::string_view mockUsage() {
          "         [--latency-ms MS] [--ttft-ms MS] [--tokens-per-sec R] [--reply-tokens N]\n"
          "         [--error-status CODE] [--error-count N] [--disconnect-after N]\n"
          "         [--echo-chunk-bytes N] [--health-status CODE] [--tool-calls N]\n"
-         "         [--cached-tokens N] [--require-key KEY]\n"
+         "         [--cached-tokens N] [--reset-permille N] [--stall-permille N]\n"
+         "         [--stall-ms MS] [--require-key KEY]\n"
          "         [--tls-cert PEM --tls-key PEM] [--idle-timeout-s S]\n"
          "Port 0 picks an ephemeral port. Prints one JSON line when listening; SIGTERM/SIGINT\n"
          "stop it. See examples/mock_llm/README.md for endpoints and controls.\n";

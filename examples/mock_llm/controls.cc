@@ -43,6 +43,11 @@ constexpr KeyInfo kKeyInfo[] = {
     {ControlKey::IgnoreMaxTokens, "ignore_max_tokens", "x-mock-ignore-max-tokens",
      &Controls::ignore_max_tokens, 0, 1},
     {ControlKey::Grade, "grade", "x-mock-grade", &Controls::grade, 0, 2},
+    {ControlKey::ResetPermille, "reset_permille", "x-mock-reset-permille",
+     &Controls::reset_permille, 0, 1000},
+    {ControlKey::StallPermille, "stall_permille", "x-mock-stall-permille",
+     &Controls::stall_permille, 0, 1000},
+    {ControlKey::StallMs, "stall_ms", "x-mock-stall-ms", &Controls::stall_ms, 0, kMaxDelayMs},
 };
 
 const KeyInfo& info(ControlKey key) { return kKeyInfo[static_cast<int>(key)]; }
@@ -150,7 +155,8 @@ Controls RuntimeControls::snapshot() const {
       reply_tokens_.load(kOrder),     error_status_.load(kOrder),  disconnect_after_.load(kOrder),
       echo_chunk_bytes_.load(kOrder), health_status_.load(kOrder), error_count_.load(kOrder),
       tool_calls_.load(kOrder),       cached_tokens_.load(kOrder), ignore_max_tokens_.load(kOrder),
-      grade_.load(kOrder)};
+      grade_.load(kOrder),            reset_permille_.load(kOrder), stall_permille_.load(kOrder),
+      stall_ms_.load(kOrder)};
 }
 
 Controls RuntimeControls::forRequest() {
@@ -186,6 +192,9 @@ void RuntimeControls::store(const Controls& c) {
   cached_tokens_.store(c.cached_tokens, kOrder);
   ignore_max_tokens_.store(c.ignore_max_tokens, kOrder);
   grade_.store(c.grade, kOrder);
+  reset_permille_.store(c.reset_permille, kOrder);
+  stall_permille_.store(c.stall_permille, kOrder);
+  stall_ms_.store(c.stall_ms, kOrder);
 }
 
 Result<Controls> RuntimeControls::applyConfig(const boost::json::value& body) {

@@ -35,6 +35,11 @@ struct Controls {
                                   // upstream that overruns the cap a gateway set)
   int64_t grade = 0;  // 0 = off; OpenAI chat replies are the one word "routine" (1) or "complex"
                       // (2): a difficulty judge's answer
+  int64_t reset_permille = 0;  // each /v1 request, independently: resets before any byte with this
+                               // chance (per mille), as an upstream that drops connections
+  int64_t stall_permille = 0;  // each /v1 request, independently: its head waits stall_ms with
+                               // this chance (per mille), as an upstream that hangs
+  int64_t stall_ms = 30'000;   // how long a stalled request waits before its head
   bool operator==(const Controls&) const = default;
 };
 
@@ -58,7 +63,10 @@ enum class ControlKey {
   ToolCalls,
   CachedTokens,
   IgnoreMaxTokens,
-  Grade
+  Grade,
+  ResetPermille,
+  StallPermille,
+  StallMs
 };
 
 // Sets one field after a range check. Fails with InvalidArgument naming `where`, the key and the
@@ -117,6 +125,9 @@ class RuntimeControls {
   std::atomic<int64_t> cached_tokens_;
   std::atomic<int64_t> ignore_max_tokens_;
   std::atomic<int64_t> grade_;
+  std::atomic<int64_t> reset_permille_;
+  std::atomic<int64_t> stall_permille_;
+  std::atomic<int64_t> stall_ms_;
 };
 
 // --- implementation of the template -------------------------------------------------------------
@@ -130,7 +141,8 @@ Status applyHeaderOverrides(Controls& controls, const HeaderLookup& header) {
       ControlKey::LatencyMs,      ControlKey::TtftMs,         ControlKey::TokensPerSec,
       ControlKey::ReplyTokens,    ControlKey::ErrorStatus,    ControlKey::DisconnectAfter,
       ControlKey::EchoChunkBytes, ControlKey::HealthStatus,   ControlKey::ToolCalls,
-      ControlKey::CachedTokens,   ControlKey::IgnoreMaxTokens, ControlKey::Grade};
+      ControlKey::CachedTokens,   ControlKey::IgnoreMaxTokens, ControlKey::Grade,
+      ControlKey::ResetPermille,  ControlKey::StallPermille,   ControlKey::StallMs};
   for (ControlKey key : kKeys) {
     const std::string_view name = controlHeaderName(key);
     const std::string_view value = header(name);

@@ -1,5 +1,6 @@
 // Helpers shared by the OpenAI and Anthropic handlers (declared in handlers.h).
 #include <algorithm>
+#include <random>
 #include <boost/json/object.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/string.hpp>
@@ -111,8 +112,28 @@ uint64_t contentTextBytes(const boost::json::value& content) {
   return 0;
 }
 
+namespace {
+
+// True with a chance of `permille` / 1000 (a per-thread generator: the io threads share nothing).
+bool rollPermille(int64_t permille) {
+  if (permille <= 0) {
+    return false;
+  }
+  thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_int_distribution<int64_t>(0, 999)(generator) < permille;
+}
+
+}  // namespace
+
 bool applyFailureControls(const Controls& controls, Provider provider, bool stream, Reply& reply) {
   reply.controls = controls;
+  if (rollPermille(controls.reset_permille)) {
+    reply.kind = Reply::Kind::Reset;
+    return true;
+  }
+  if (rollPermille(controls.stall_permille)) {
+    reply.controls.latency_ms = controls.stall_ms;  // the head comes that late (or never)
+  }
   if (controls.error_status != 0) {
     const auto status = static_cast<unsigned>(controls.error_status);
     if (provider == Provider::OpenAi) {

@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import {
   HOST,
   REQUEST_ID_RE,
+  RawConnection,
   backendFor,
   chatBody,
   closedPort,
@@ -17,6 +18,7 @@ import {
   policy,
   post,
   rawExchange,
+  rawPost,
   request,
   scrapeMetrics,
   sleep,
@@ -122,6 +124,9 @@ describe('error answers', { timeout: 300_000 }, () => {
     assertError(await request({ port: gateway.port, path: '/v1/nope' }), 404, 'unknown_url');
     assertError(await post(gateway, '/v2/chat/completions', chatBody('auto')), 404, 'unknown_url');
     assertError(await request({ port: gateway.port, path: '/' }), 404, 'unknown_url');
+    assert.match(errorOf((await request({ port: gateway.port, path: '/v1/nope' })).json).message, /GET \/v1\/nope\./);
+    const hidden = errorOf((await request({ port: gateway.port, path: '/v1/jane.doe%40example.com' })).json);
+    assert.doesNotMatch(hidden.message, /jane|example/, 'a path that is not API-shaped is not echoed');
     const error = assertError(await post(gateway, '/v1/chat/completions', chatBody('no-such-model')), 404, 'model_not_found');
     assert.match(error.message, /no-such-model/);
     assertError(await post(gateway, '/v1/embeddings', { model: 'no-such-model', input: 'x' }), 404, 'model_not_found');
@@ -251,6 +256,23 @@ describe('error answers', { timeout: 300_000 }, () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     }, (err) => err instanceof OpenAI.APIError && /stream (failed|timed out)/.test(err.message));
     assert.equal(text, 'Hello from');
+  });
+
+  test('after a stream that broke mid-way, the keep-alive connection serves the next request', TIMEOUT, async () => {
+    const conn = new RawConnection(gateway.port);
+    try {
+      const broken = await conn.send(rawPost('/v1/chat/completions',
+        chatBody('auto', 'mock:disconnect_after=2 mock:reply_tokens=10', { stream: true })));
+      assert.equal(broken.status, 200);
+      assert.notEqual(broken.headers.connection, 'close');
+      assert.equal(errorOf(JSON.parse(sseData(broken.body).at(-1))).code, 'upstream_error',
+        'the stream ends with the in-band error, then the terminating chunk');
+      const next = await conn.send(rawPost('/v1/chat/completions', chatBody('auto', 'again')));
+      assert.equal(next.status, 200, 'the same connection answers the next request');
+      assert.match(next.json.choices[0].message.content, /^Hello/);
+    } finally {
+      conn.destroy();
+    }
   });
 
   test('an upstream slower than its first_byte timeout is a 504 upstream_timeout', TIMEOUT, async () => {

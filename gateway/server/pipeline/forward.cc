@@ -529,9 +529,11 @@ net::awaitable<void> Pipeline::relayStream(RequestContext& ctx, Downstream& down
       } else {
         event += connectors::streamErrorEvent(ctx.surface, error);
       }
-      ctx.close_connection = true;
-      if (!co_await downstream.writeChunk(event)) {
-        co_await downstream.writeLastChunk();
+      // The answer ends well framed (the error event, then the last chunk), so the client's
+      // connection stays usable: closing it after a response that announced keep-alive races
+      // a client's next request on it (ECONNRESET in SDKs that pool connections).
+      if (co_await downstream.writeChunk(event) || co_await downstream.writeLastChunk()) {
+        ctx.close_connection = true;
       }
       co_return;
     }

@@ -7,6 +7,7 @@
 
 #include "connectors/anthropic_inbound.h"
 #include "connectors/responses_inbound.h"
+#include "core/json_text.h"
 #include "gateway/server/pipeline/output_bound.h"
 #include "gateway/server/pipeline/shadow.h"
 #include "observability/logging.h"
@@ -221,9 +222,13 @@ Status Pipeline::dispatch(RequestContext& ctx) {
                                                        : connectors::Endpoint::ChatCompletions;
     return {};
   }
+  // Echoed only when shaped like an API path: a client may put anything there.
+  const std::string_view method = request.method_string();
   return makeError(ErrorCode::NotFound, ErrorSource::Downstream,
-                   "Unknown request URL: " + std::string(request.method_string()) + " " +
-                       std::string(path.substr(0, 128)) + ".",
+                   isEchoableName(method) && isEchoableName(path)
+                       ? "Unknown request URL: " + std::string(method) + " " + std::string(path) + "."
+                       : std::string("Unknown request URL (not shown: it is not shaped like an "
+                                     "API path)."),
                    "unknown_url");
 }
 

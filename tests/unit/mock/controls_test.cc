@@ -232,6 +232,39 @@ TEST(MockControlsTest, DisconnectAfterZeroClosesANonStreamRequestBeforeAnyByte) 
   EXPECT_EQ(ec, boost::asio::error::connection_reset) << ec.message();
 }
 
+TEST(MockControlsTest, ResetPermilleResetsThatShareOfRequestsBeforeAnyByte) {
+  auto server = startMock();
+  ASSERT_NE(server, nullptr);
+  const std::string body = chatBody("x mock:reset_permille=1000");
+  boost::system::error_code ec;
+  const std::string raw = rawExchange(server->port(),
+                                      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                      "Content-Length: " +
+                                          std::to_string(body.size()) + "\r\n\r\n" + body,
+                                      ec);
+  EXPECT_TRUE(raw.empty());
+  EXPECT_EQ(ec, boost::asio::error::connection_reset) << ec.message();
+  EXPECT_EQ(post(server->port(), "/v1/chat/completions", chatBody("x mock:reset_permille=0"))
+                .status(),
+            200u);
+}
+
+TEST(MockControlsTest, StallPermilleDelaysThatShareOfHeadsByStallMs) {
+  auto server = startMock();
+  ASSERT_NE(server, nullptr);
+  const auto started = std::chrono::steady_clock::now();
+  auto stalled = post(server->port(), "/v1/chat/completions",
+                      chatBody("x mock:stall_permille=1000 mock:stall_ms=300"));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(stalled.status(), 200u);
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  const auto quick_start = std::chrono::steady_clock::now();
+  EXPECT_EQ(post(server->port(), "/v1/chat/completions", chatBody("x mock:stall_ms=300")).status(),
+            200u);
+  EXPECT_LT(std::chrono::steady_clock::now() - quick_start, std::chrono::milliseconds(300))
+      << "stall_ms alone stalls nothing";
+}
+
 TEST(MockControlsTest, RequireKeyNeedsTheBearerKeyOnOpenAiPaths) {
   MockOptions options;
   options.require_key = "sk-test";

@@ -67,6 +67,28 @@ TEST(CatalogTest, UnknownModelIsNotFoundWithTheOpenAiCode) {
   EXPECT_NE(target.error().message.find("gpt-5-turbo"), std::string::npos);
 }
 
+TEST(CatalogTest, AnUnknownModelIsEchoedOnlyWhenItIsShapedLikeAModelId) {
+  auto catalog = Catalog::create(twoTierSpec());
+  ASSERT_TRUE(catalog);
+  for (std::string_view id : {"meta-llama/Llama-3.1-8B-Instruct", "claude-3-5-sonnet-20241022",
+                              "ft:gpt-4o-mini:acme:custom:abc123"}) {
+    auto target = (*catalog)->resolve(id, 0);
+    ASSERT_FALSE(target);
+    EXPECT_NE(target.error().message.find("'" + std::string(id) + "'"), std::string::npos) << id;
+  }
+  const std::string token = "ghp_" + std::string(36, 'A');
+  for (std::string_view data : {std::string_view("jane.doe@example.com"),
+                                std::string_view("4111111111111111"),
+                                std::string_view("4111-1111-1111-1111-x"), std::string_view(token),
+                                std::string_view("a b"), std::string_view("")}) {
+    auto target = (*catalog)->resolve(data, 0);
+    ASSERT_FALSE(target);
+    EXPECT_EQ(target.error().code_id, "model_not_found");
+    EXPECT_TRUE(target.error().message.starts_with("The model requested does not exist"))
+        << target.error().message;
+  }
+}
+
 TEST(CatalogTest, ModelNamesListAutoTiersThenAliases) {
   auto catalog = Catalog::create(twoTierSpec());
   ASSERT_TRUE(catalog);
