@@ -33,10 +33,17 @@ class RedisClusterTest : public ::testing::Test {
       GTEST_FAIL() << "redis-server and redis-cli are needed (scripts/install-deps)";
     }
     for (auto& node : nodes_) {
-      ASSERT_TRUE(node.start(*binary, 0,
+      // A cluster node also listens on port + 10000 (the cluster bus): pick ports that leave
+      // room for it, and try again when the bus port is taken.
+      bool started = false;
+      for (int attempt = 0; attempt < 20 && !started; ++attempt) {
+        const uint16_t port = test_redis::freeLoopbackPort();
+        started = port > 0 && port < 55000 &&
+                  node.start(*binary, port,
                              {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                              "--cluster-node-timeout", "2000"}))
-          << "redis-server (cluster mode) did not start";
+                              "--cluster-node-timeout", "2000"});
+      }
+      ASSERT_TRUE(started) << "redis-server (cluster mode) did not start";
     }
     std::vector<std::string> args = {"/usr/bin/redis-cli", "--cluster", "create"};
     for (auto& node : nodes_) {
