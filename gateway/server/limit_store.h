@@ -1,6 +1,7 @@
 // Rate limits and budgets, enforced where the counters live: in this process (LocalLimitStore,
 // persisted to SQLite so spend survives restarts; one replica) or in Redis (RedisLimitStore,
-// atomic Lua scripts, so N replicas enforce one global limit).
+// atomic Lua scripts, so N replicas enforce one global limit exactly; or, in sync mode, local
+// counters exchanged with Redis every interval, with a bounded overshoot across replicas).
 //
 // Protocol per request: admit() before forwarding checks every subject's limits (the key's and
 // its team's) and, only if all pass, atomically counts the request (rpm), reserves its worst-case
