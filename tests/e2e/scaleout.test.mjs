@@ -1,5 +1,5 @@
 // Scale-out: several gateway replicas sharing one Redis limit store enforce one global rate limit
-// exactly; Redis going away fails closed (503) or open (served) as the policy says, and service
+// exactly (and, in synced mode, share it through their syncs); Redis going away fails closed (503) or open (served) as the policy says, and service
 // resumes when Redis is back; and no client key secret leaks into logs, metrics, error bodies or
 // the upstream's request headers. Needs /usr/bin/redis-server (scripts/install-deps installs it; without it the suite fails).
 import assert from 'node:assert/strict';
