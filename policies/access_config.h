@@ -83,6 +83,10 @@ struct StateConfig {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::chrono::milliseconds redis_timeout{50};
   bool fail_open = false;  // Redis unreachable: true serves without limits, false answers 503
+  // Redis limits only. Zero (the default): every admit and settle is one script in Redis, exact
+  // across replicas. Positive: each replica decides on local counters and syncs them with Redis
+  // every `redis_sync` (gateway/server/state/synced_limit_store.cc: bounded overshoot across replicas).
+  std::chrono::milliseconds redis_sync{0};
 };
 
 }  // namespace sy::policies

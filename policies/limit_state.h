@@ -33,6 +33,11 @@ struct AdmitRequest {
   uint64_t tokens = 0;                 // worst case: prompt estimate + max output tokens
   int64_t micro_usd = 0;               // worst-case cost, in millionths of a dollar (< 0 is 0)
   std::string request_id;              // names the reservation and the lease; unique in flight
+  // The Redis store keeps every subject's counters under this scope's hash tag, so one script
+  // touches one Redis Cluster slot: the team's scope when the key has a team (stable whether or
+  // not the team has limits), else the key's. Empty: the team subject's scope, else the first
+  // subject's. LimitState ignores it.
+  std::string hash_tag;
   // The output part of the worst case, which admit() may lower to fit tpm and budgets: of
   // `tokens`, `output_tokens` are the request's output cap, each costing (at most)
   // `micro_usd_per_output_token` of `micro_usd`. admit() grants g output tokens, at least

@@ -23,6 +23,11 @@ using policies::Scopes;
 // Names seen so far -> 1-based line of their first definition.
 using NameIndex = std::map<std::string, int, std::less<>>;
 
+// state.redis.sync: below 10 ms a replica's syncs cost Redis more than exact scripts would save;
+// above 10 s the overshoot bound (what every replica admits in one interval) means little.
+constexpr std::chrono::milliseconds kMinRedisSync{10};
+constexpr std::chrono::milliseconds kMaxRedisSync{10000};
+
 constexpr std::string_view kEndpoints[] = {"chat", "embeddings", "models", "responses"};
 constexpr std::string_view kKeyIdRule =
     "use lowercase letters, digits and '-', starting with a letter or digit, at most 63 "
@@ -335,7 +340,7 @@ void decodeState(Decoder& decoder, const Located& where, policies::StateConfig& 
     decoder.readNonEmptyString(settings.optional("path"), out.sqlite_path);
   }
   if (const auto redis = state.optional("redis")) {
-    const Mapping settings(decoder, *redis, {{"url", "timeout", "fail"}});
+    const Mapping settings(decoder, *redis, {{"url", "timeout", "fail", "sync"}});
     const auto url = settings.optional("url");
     std::string text;
     if (decoder.readNonEmptyString(url, text)) {
@@ -347,6 +352,13 @@ void decodeState(Decoder& decoder, const Located& where, policies::StateConfig& 
     }
     decoder.readDuration(settings.optional("timeout"), out.redis_timeout);
     decoder.readEnum(settings.optional("fail"), kFailModes, "fail mode", out.fail_open);
+    if (const auto sync = settings.optional("sync")) {
+      if (decoder.readDuration(sync, out.redis_sync) &&
+          (out.redis_sync < kMinRedisSync || out.redis_sync > kMaxRedisSync)) {
+        decoder.error(*sync, "must be between 10ms and 10s (or absent: exact, one script per "
+                             "request)");
+      }
+    }
   }
 }
 

@@ -9,7 +9,8 @@
 #   sy-messages   sy-nodlp, the client speaking Anthropic Messages (POST /v1/messages, x-api-key)
 #   sy-anthropic  sy-nodlp with a `kind: anthropic` backend (the mock's /v1/messages)
 #   sy-passthrough  sy-anthropic's gateway loaded with Anthropic Messages (passed through)
-#   switchyard, sy-full, sy-sqlite, sy-redis   more gateway features (see start_switchyard below)
+#   switchyard, sy-full, sy-sqlite, sy-redis, sy-redis-sync   more gateway features (see
+#                 start_switchyard below; sy-redis-sync: Redis limits with `sync: 100ms`)
 #   sy-shadow     switchyard with `shadow:` naming a candidate policy (shadow mode)
 # for mode json (non-streaming) and stream ("stream": true: role chunk + 20 content chunks +
 # finish chunk + [DONE]) at 1, 16 and 64 connections, then measures time-to-first-byte of
@@ -26,7 +27,7 @@
 #   --build-dir DIR   where switchyard and switchyard-mock were built (default: <repo>/build)
 #   --duration S      seconds per wrk run (default 10)
 #   --quick           2-second runs at 16 connections only (CI smoke test)
-#   --limits-only     only the limit stores: sy-sqlite and sy-redis, json at 16 connections, no
+#   --limits-only     only the limit stores: sy-sqlite, sy-redis and sy-redis-sync, json at 16 connections, no
 #                     TTFB; prints their CPU per request and the Redis - SQLite difference (the
 #                     two limit rows of the full run minus each other: sy-nodlp cancels out)
 #   --shadow-only     only switchyard and sy-shadow, json and stream at 16 connections, and the
@@ -361,7 +362,12 @@ if command -v redis-server >/dev/null; then
   start_switchyard "$SYR" "dlp: {default_pack: false}
 state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1s, fail: closed}}" "$LIMITS_YAML"
   SYR_PID=$STARTED_PID; SYR_PORT=$STARTED_PORT
-  ((SHADOW_ONLY)) || TARGETS+=(sy-redis)
+  # The same limits decided on each replica's counters, synced with Redis every 100 ms.
+  SYRS="$TMP/sy-redis-sync"
+  start_switchyard "$SYRS" "dlp: {default_pack: false}
+state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1s, fail: closed, sync: 100ms}}" "$LIMITS_YAML"
+  SYRS_PID=$STARTED_PID; SYRS_PORT=$STARTED_PORT
+  ((SHADOW_ONLY)) || TARGETS+=(sy-redis sy-redis-sync)
 else
   note "redis-server not found: no sy-redis row"
 fi
@@ -382,6 +388,7 @@ port_of() {  # port_of TARGET MODE
     sy-full) echo "$SYF_PORT" ;;
     sy-sqlite) echo "$SYQ_PORT" ;;
     sy-redis) echo "$SYR_PORT" ;;
+    sy-redis-sync) echo "$SYRS_PORT" ;;
   esac
 }
 proxy_pids() {  # PIDs whose CPU is charged to TARGET
@@ -397,6 +404,7 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID $REDIS_PID" ;;
+    sy-redis-sync) echo "$SYRS_PID $REDIS_PID" ;;
   esac
 }
 rss_pid() {  # PID whose peak RSS is reported for TARGET
@@ -412,6 +420,7 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
     sy-redis) echo "$SYR_PID" ;;
+    sy-redis-sync) echo "$SYRS_PID" ;;
   esac
 }
 check_alive() {
@@ -426,6 +435,7 @@ check_alive() {
   alive "$SYS_PID" || { show_log "$SYS/stderr.log"; die "switchyard (shadow) died"; }
   alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
   [[ -z "${SYR_PID:-}" ]] || alive "$SYR_PID" || { show_log "$SYR/stderr.log"; die "switchyard (redis limits) died"; }
+  [[ -z "${SYRS_PID:-}" ]] || alive "$SYRS_PID" || { show_log "$SYRS/stderr.log"; die "switchyard (redis limits, sync) died"; }
 }
 
 # What the client of TARGET speaks, and so the request's path, body and headers and what a
@@ -524,15 +534,17 @@ if ((LIMITS_ONLY)); then
   check_alive
   [[ -n "${SYR_PID:-}" ]] || die "--limits-only needs redis-server"
   echo
-  echo "Switchyard limit stores ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, json @16; CPU = gateway (+ redis-server for sy-redis)"
-  printf '%-12s  %9s  %8s  %8s  %10s  %6s\n' target RPS "p50 ms" "p99 ms" "CPU us/req" "bg CPU"
+  echo "Switchyard limit stores ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, json @16; CPU = gateway (+ redis-server for sy-redis*)"
+  printf '%-13s  %9s  %8s  %8s  %10s  %6s\n' target RPS "p50 ms" "p99 ms" "CPU us/req" "bg CPU"
   for target in "${TARGETS[@]}"; do
     key="$target|json|16"
-    printf '%-12s  %9s  %8s  %8s  %10s  %6s\n' "$target" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${CPU[$key]}" "${BG[$key]}%"
+    printf '%-13s  %9s  %8s  %8s  %10s  %6s\n' "$target" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${CPU[$key]}" "${BG[$key]}%"
   done
-  diff=$(awk -v a="${CPU[sy-redis|json|16]}" -v b="${CPU[sy-sqlite|json|16]}" 'BEGIN { printf "%+.1f", a - b }')
-  result=$(awk -v v="$diff" 'BEGIN { print (v + 0 <= 15) ? "PASS" : "MISS" }')
-  echo "limits (Redis) - limits (SQLite) CPU us/req json @16: $diff (target <= +15: $result)"
+  for target in sy-redis sy-redis-sync; do
+    diff=$(awk -v a="${CPU[$target|json|16]}" -v b="${CPU[sy-sqlite|json|16]}" 'BEGIN { printf "%+.1f", a - b }')
+    result=$(awk -v v="$diff" 'BEGIN { print (v + 0 <= 15) ? "PASS" : "MISS" }')
+    echo "$target - sy-sqlite CPU us/req json @16: $diff (target <= +15: $result)"
+  done
   if command -v redis-cli >/dev/null; then  # redis-server's own time per script call (all runs)
     echo "redis-server: $(redis-cli -p "$REDIS_PORT" INFO commandstats | tr -d '\r' | grep -E '^cmdstat_(evalsha|eval):' | tr '\n' ' ')"
   fi
@@ -640,6 +652,7 @@ row "shadow CPU us/req json @16" "$(sub "${CPU[sy-shadow|$j]}" "${CPU[switchyard
 row "limits (SQLite) CPU us/req json @16" "$(sub "${CPU[sy-sqlite|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-sqlite - sy-nodlp)"
 if [[ -n "${SYR_PID:-}" ]]; then
   row "limits (Redis) CPU us/req json @16" "$(sub "${CPU[sy-redis|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-redis - sy-nodlp; gateway + redis-server CPU)"
+  row "limits (Redis, sync) CPU us/req json @16" "$(sub "${CPU[sy-redis-sync|$j]}" "${CPU[sy-nodlp|$j]}")" "-" "-" "(sy-redis-sync - sy-nodlp; gateway + redis-server CPU)"
 fi
 row "added p99 ms json @16" "$sy_add_j" "$ng_add_j" "<= 0.3" "$(verdict "$sy_add_j" 0.3 le)"
 row "added p99 ms stream @16" "$sy_add_s" "$ng_add_s" "-" "(info)"

@@ -1,5 +1,5 @@
 // Scale-out: several gateway replicas sharing one Redis limit store enforce one global rate limit
-// exactly; Redis going away fails closed (503) or open (served) as the policy says, and service
+// exactly (and, in synced mode, share it through their syncs); Redis going away fails closed (503) or open (served) as the policy says, and service
 // resumes when Redis is back; and no client key secret leaks into logs, metrics, error bodies or
 // the upstream's request headers. Needs /usr/bin/redis-server (scripts/install-deps installs it; without it the suite fails).
 import assert from 'node:assert/strict';
@@ -383,5 +383,59 @@ describe('N replicas sharing one Redis limit store', { timeout: 60_000 }, () => 
     for (const key of keys) assert.ok(!new RegExp(`"${key.id}"`).test(metrics), `key id ${key.id} in /metrics`);
     console.log(`secret sweep: ${allGateways.length} gateways' logs and metrics, ${received.length} responses ` +
       `(${errorBodies} error bodies), upstream headers: clean`);
+  });
+});
+
+describe('Two replicas in synced mode (state.redis.sync) share one limit', { timeout: 60_000 }, () => {
+  const SYNC_RPM = 10;
+  let mock;
+  let redis;
+  let redisPort;
+  let redisDir;
+  let key;
+
+  function configFor(fail) {
+    const config = policy({
+      backends: [backendFor('llama-local', mock, { model: 'llama-3' })],
+      tiers: { local: { backends: ['llama-local'] } },
+      keys: [key.entry],
+    });
+    config.state = { store: 'redis', redis: { url: `redis://${HOST}:${redisPort}/0`, timeout: '200ms', fail, sync: '20ms' } };
+    return config;
+  }
+
+  before(async () => {
+    key = newKey('synced', 'sync-team', { rpm: SYNC_RPM });
+    redisDir = makeTempDir('sy-redis-sync-');
+    redisPort = await closedPort();
+    [redis, mock] = await Promise.all([startRedis(redisPort, redisDir), startMock('sync', ['--latency-ms', '1'])]);
+  });
+
+  after(async () => {
+    await stopAll();
+  });
+
+  test('what one replica admitted counts on the other after a sync; Redis down fails closed or open as configured', TIMEOUT, async () => {
+    const [a, b] = await Promise.all([startGateway(configFor('closed')), startGateway(configFor('open'))]);
+    assert.equal((await send(b, { headers: bearer(key) })).status, 200); // b knows the key
+    for (let i = 0; i < 6; i++) assert.equal((await send(a, { headers: bearer(key) })).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // many 20 ms syncs
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await send(b, { headers: bearer(key) })).status);
+    // b's own 1 + a's 6: 3 more fit under rpm 10.
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.ok(await sumOver([a, b], 'switchyard_redis_duration_seconds_count', { op: 'sync' }) > 0);
+    assert.equal(await sumOver([a, b], 'switchyard_redis_duration_seconds_count', { op: 'admit' }), 0,
+      'no script per request in synced mode');
+
+    await stopProcess(redis);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // figures stale: 3 x 20 ms + 200 ms
+    assertOpenAiError(await send(a, { headers: bearer(key) }), 503, 'limit_store_unavailable', 'server_error');
+    assert.equal((await send(b, { headers: bearer(key) })).status, 200, 'fail open serves');
+    assert.ok(metricValue(await scrapeMetrics(a), 'switchyard_redis_errors_total', { op: 'sync', reason: 'unavailable' }) >= 1);
+
+    redis = await startRedis(redisPort, redisDir);
+    await waitFor(async () => (await send(a, { headers: bearer(key) })).status !== 503,
+      { timeoutMs: 5000, intervalMs: 50, what: 'the fail-closed replica to decide again once Redis is back' });
   });
 });

@@ -82,6 +82,7 @@ net::awaitable<Status> Pipeline::admit(RequestContext& ctx, std::vector<Candidat
   if (request.subjects.empty()) {
     co_return Status{};
   }
+  request.hash_tag = principal.team.empty() ? "key:" + principal.key_id : "team:" + principal.team;
   const policies::LimitsConfig& policy = ctx.config->config().limits;
   // The output the upstream is told it may produce (output_bound.h), so the reservation covers
   // the worst case; unbounded only for keys that limit neither tokens nor spend.

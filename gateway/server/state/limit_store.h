@@ -1,6 +1,7 @@
 // Rate limits and budgets, enforced where the counters live: in this process (LocalLimitStore,
 // persisted to SQLite so spend survives restarts; one replica) or in Redis (RedisLimitStore,
-// atomic Lua scripts, so N replicas enforce one global limit).
+// atomic Lua scripts, so N replicas enforce one global limit exactly; or, in sync mode, local
+// counters exchanged with Redis every interval, with a bounded overshoot across replicas).
 //
 // Protocol per request: admit() before forwarding checks every subject's limits (the key's and
 // its team's) and, only if all pass, atomically counts the request (rpm), reserves its worst-case
@@ -33,6 +34,10 @@ class GatewayMetrics;
 }
 
 namespace sy::server {
+
+namespace redis {
+struct Options;
+}
 
 // The value types live with the reference semantics in policies/limit_state.h (policies must
 // not depend on server); the names are the same here.
@@ -67,6 +72,14 @@ Result<std::unique_ptr<LimitStore>> makeLocalLimitStore(const policies::StateCon
 // latency and failures are recorded (switchyard_redis_duration_seconds, _errors_total).
 Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(
     const policies::StateConfig& config, observability::GatewayMetrics* metrics = nullptr);
+
+// Sync mode (state.redis.sync > 0; makeRedisLimitStore picks it): each replica decides on local
+// counters, exchanged with Redis every `interval` (one script per active scope per interval, on
+// a thread of the store's own); across R replicas a limit is overshot by at most (R - 1) x what
+// one replica admits in one interval. The contract is in synced_limit_store.cc.
+Result<std::unique_ptr<LimitStore>> makeSyncedRedisLimitStore(
+    redis::Options options, std::chrono::milliseconds interval,
+    observability::GatewayMetrics* metrics = nullptr);
 
 // The Redis store's Lua scripts, admit then settle, as makeRedisLimitStore loads them (for tests
 // that call them with arguments the store would not send).

@@ -15,6 +15,12 @@
 // reconnects; after a failed connect attempt, commands
 // fail at once for kReconnectBackoff instead of each dialing a dead server.
 //
+// Redis Cluster: a MOVED reply (the key's slot is served by another master) is followed, at most
+// twice per call, and remembered per slot, so later calls of that slot go to that node at once
+// (one more connection per worker and node, with the same options: TLS, credentials, scripts).
+// The calls' keys must share one slot (the stores' key layouts do). ASK (a slot being migrated)
+// is not followed: the call gets the error reply, which the stores count as reason "error".
+//
 // Thread-safety: Client is thread-safe. Each connection belongs to one io_context and is touched
 // only by the coroutines running on it, so an io_context that awaits commands must be run by ONE
 // thread (each gateway worker's is). Connections are owned by their io_context (a service), so
@@ -102,6 +108,12 @@ Result<Options> parseUrl(std::string_view url);
 
 class Connection;
 struct ClientShared;
+struct ClusterMap;
+
+// Redis Cluster's slot of `key`: CRC16 of its hash tag (the text between the first '{' and the
+// next '}', when not empty) or of the whole key, modulo 16384.
+constexpr uint16_t kClusterSlots = 16384;
+uint16_t keySlot(std::string_view key);
 
 class Client {
  public:
@@ -128,12 +140,25 @@ class Client {
   const std::string& address() const;
 
  private:
+  // Redirects followed per call (a slot moved twice while the call was under way is rare).
+  static constexpr int kMaxRedirects = 2;
+
   net::awaitable<Result<std::shared_ptr<Connection>>> connectionHere();
+  // The same calls on this client's own server, without redirects.
+  net::awaitable<Result<Reply>> commandHere(const std::vector<std::string>& args);
+  net::awaitable<Result<Reply>> evalScriptHere(size_t script, const std::vector<std::string>& keys,
+                                               const std::vector<std::string>& args);
+  // The client of the node that serves `key`'s slot (this one unless a MOVED said otherwise).
+  Client& route(std::string_view key);
+  // For a MOVED reply: records the slot's node and returns its client (created on first use,
+  // with this client's options but the node's host and port); nullptr for any other reply.
+  Client* followMoved(const Reply& reply);
 
   std::shared_ptr<const ClientShared> shared_;
   std::mutex mutex_;
   // One connection per io_context; owned by the context (see above), so only observed here.
   std::unordered_map<const net::execution_context*, std::weak_ptr<Connection>> connections_;
+  std::unique_ptr<ClusterMap> cluster_;
 };
 
 }  // namespace sy::server::redis

@@ -2,19 +2,20 @@
 // any number of gateway replicas sharing one Redis enforce one global limit exactly. The scripts
 // implement policies::LimitState (policies/limit_state.h, the reference model) step for step.
 //
-// Key layout, per subject scope S ("key:<id>" or "team:<name>"); the {S} hash tag keeps a
-// scope's keys in one Redis Cluster slot (a key's and its team's are in different slots: Redis
-// Cluster is not supported, see docs/architecture.md):
-//   sy:{S}:rpm                 HASH  Unix second -> requests admitted in it, plus the running
-//                                    total: sum, from, head (see window() below); EXPIRE 120 s
-//   sy:{S}:tpm                 HASH  Unix second -> tokens of the requests admitted in it
-//                                    (worst case at admit, corrected by settle), plus sum, from,
-//                                    head; EXPIRE 120 s
-//   sy:{S}:lease               ZSET  request id, scored by its lease's expiry (Unix ms)
-//   sy:{S}:reserved            HASH  request id -> "<admit second> <tokens> <micro-USD>"
-//                                    (both lease keys: PEXPIRE lease_ttl + 32 days, a backstop)
-//   sy:{S}:day:<YYYY-MM-DD>    HASH  spent, reserved (micro-USD); EXPIREAT the day's end + 1 day
-//   sy:{S}:month:<YYYY-MM>     HASH  spent, reserved (micro-USD); EXPIREAT the month's end + 1 day
+// Key layout, per subject scope S ("key:<id>" or "team:<name>") of a request with hash tag T
+// (AdmitRequest::hash_tag: the team's scope when the key has a team, else the key's; hashTag()),
+// prefix P = sy:{S} when S is T, else sy:{T}:S. So every key one script touches is in slot {T}: a key's
+// and its team's counters share one Redis Cluster slot (a key's move when its team changes).
+//   P:rpm                 HASH  Unix second -> requests admitted in it, plus the running
+//                           total: sum, from, head (see window() below); EXPIRE 120 s
+//   P:tpm                 HASH  Unix second -> tokens of the requests admitted in it
+//                           (worst case at admit, corrected by settle), plus sum, from,
+//                           head; EXPIRE 120 s
+//   P:lease               ZSET  request id, scored by its lease's expiry (Unix ms)
+//   P:reserved            HASH  request id -> "<admit second> <tokens> <micro-USD>"
+//                           (both lease keys: PEXPIRE lease_ttl + 32 days, a backstop)
+//   P:day:<YYYY-MM-DD>    HASH  spent, reserved (micro-USD); EXPIREAT the day's end + 1 day
+//   P:month:<YYYY-MM>     HASH  spent, reserved (micro-USD); EXPIREAT the month's end + 1 day
 // Time is Redis's own (TIME), so replicas with skewed clocks share one set of buckets and
 // periods. Periods are named as LimitState names them (SpendRecord::period); the caller's names
 // are used only when its day is Redis's.
@@ -39,6 +40,7 @@
 
 #include "gateway/server/state/limit_store.h"
 #include "gateway/server/state/redis_client.h"
+#include "gateway/server/state/redis_op_metrics.h"
 #include "observability/logging.h"
 #include "observability/metrics.h"
 #include "policies/limit_state.h"
@@ -271,12 +273,13 @@ local function expire_leases(p)
 end
 )lua";
 
-// KEYS[i] = 'sy:{<scope>}' of subject i.
+// KEYS[i] = the key prefix P of subject i (see the layout above).
 // ARGV = the five period arguments (see the prelude), then tokens, micro_usd (>= 0),
 //        request_id, lease_ttl_ms, output_tokens, the least output (min(min_output_tokens,
 //        output_tokens)), micro_usd_per_output_token, then per subject: rpm, tpm, concurrency,
 //        budget_day, budget_month (micro-USD); 0 = not checked.
-// Returns {1, granted output} when admitted, else {0, limit, scope, retry_after_seconds}. The
+// Returns {1, granted output} when admitted, else {0, limit, subject index (1-based),
+// retry_after_seconds}. The
 // output lowering is LimitState's (AdmitRequest): tpm and budgets lower the granted output g to
 // what fits, and refuse only below the least output.
 constexpr std::string_view kAdmit = R"lua(
@@ -315,32 +318,32 @@ for i = 1, #KEYS do
   if rpm > 0 then
     local w = window(p .. ':rpm', now)
     if w.total + 1 > rpm then
-      return {0, 'rpm', string.sub(p, 5, -2), window_retry(w, 1, rpm)}
+      return {0, 'rpm', i, window_retry(w, 1, rpm)}
     end
   end
   if tpm > 0 then
     local smallest = tokens_at(least)
-    if smallest > tpm then return {0, 'tpm', string.sub(p, 5, -2), WINDOW} end
+    if smallest > tpm then return {0, 'tpm', i, WINDOW} end
     local w = window(p .. ':tpm', now)
     if w.total + smallest > tpm then
-      return {0, 'tpm', string.sub(p, 5, -2), window_retry(w, smallest, tpm)}
+      return {0, 'tpm', i, window_retry(w, smallest, tpm)}
     end
     granted = math.min(granted, tpm - w.total - tokens_at(0))
   end
   if concurrency > 0 and redis.call('ZCARD', p .. ':lease') + 1 > concurrency then
-    return {0, 'concurrency', string.sub(p, 5, -2), 1}
+    return {0, 'concurrency', i, 1}
   end
   if day > 0 then
     local fits = output_within(day - budget_used(p .. day_key), granted)
     if fits == nil or fits < least then
-      return {0, 'budget_day', string.sub(p, 5, -2), math.max(1, day_end - now)}
+      return {0, 'budget_day', i, math.max(1, day_end - now)}
     end
     granted = fits
   end
   if mon > 0 then
     local fits = output_within(mon - budget_used(p .. month_key), granted)
     if fits == nil or fits < least then
-      return {0, 'budget_month', string.sub(p, 5, -2), math.max(1, month_end - now)}
+      return {0, 'budget_month', i, math.max(1, month_end - now)}
     end
     granted = fits
   end
@@ -407,7 +410,24 @@ Admission admitted(uint64_t output_tokens) {
   return admission;
 }
 
-std::string scopeKey(const std::string& scope) { return "sy:{" + scope + "}"; }
+// The hash tag of a request's keys: AdmitRequest::hash_tag, else its team subject's scope, else
+// its first subject's.
+const std::string& hashTag(const AdmitRequest& request) {
+  if (!request.hash_tag.empty()) {
+    return request.hash_tag;
+  }
+  for (const LimitSubject& subject : request.subjects) {
+    if (subject.scope.starts_with("team:")) {
+      return subject.scope;
+    }
+  }
+  return request.subjects.front().scope;
+}
+
+// The key prefix P of `scope`'s counters (see the layout above).
+std::string scopeKey(const std::string& tag, const std::string& scope) {
+  return scope == tag ? "sy:{" + scope + "}" : "sy:{" + tag + "}:" + scope;
+}
 
 // The scripts' first five arguments: the UTC day and month of this replica's clock (see the
 // prelude). Cached per thread, recomputed when the day changes.
@@ -433,20 +453,8 @@ const std::array<std::string, 5>& periodArgs() {
 class RedisLimitStore final : public LimitStore {
  public:
   RedisLimitStore(redis::Options options, observability::GatewayMetrics* metrics)
-      : client_(std::move(options)) {
-    if (metrics != nullptr) {
-      auto& durations = metrics->redis_duration_seconds;
-      auto& errors = metrics->redis_errors_total;
-      const auto& buckets = observability::GatewayMetrics::redisBuckets();
-      for (Script op : {kAdmitScript, kSettleScript}) {
-        const std::string name = op == kAdmitScript ? "admit" : "settle";
-        ops_[op].duration = &durations.Add({{"op", name}}, buckets);
-        ops_[op].unavailable = &errors.Add({{"op", name}, {"reason", "unavailable"}});
-        ops_[op].error = &errors.Add({{"op", name}, {"reason", "error"}});
-        ops_[op].reply = &errors.Add({{"op", name}, {"reason", "reply"}});
-      }
-    }
-  }
+      : client_(std::move(options)),
+        ops_{RedisOpMetrics::make(metrics, "admit"), RedisOpMetrics::make(metrics, "settle")} {}
 
   net::awaitable<Result<Admission>> admit(const AdmitRequest& request) override {
     if (request.subjects.empty()) {
@@ -467,7 +475,7 @@ class RedisLimitStore final : public LimitStore {
         std::to_string(std::min(request.min_output_tokens, request.output_tokens)),
         per_token};
     for (const LimitSubject& subject : request.subjects) {
-      keys.push_back(scopeKey(subject.scope));
+      keys.push_back(scopeKey(hashTag(request), subject.scope));
       const policies::Limits& limits = subject.limits;
       args.push_back(std::to_string(limits.rpm));
       args.push_back(std::to_string(limits.tpm));
@@ -489,14 +497,15 @@ class RedisLimitStore final : public LimitStore {
       co_return admitted(static_cast<uint64_t>(e[1].integer));
     }
     if (reply->type == Type::Array && e.size() == 4 && e[0].type == Type::Integer &&
-        e[0].integer == 0 && e[1].type == Type::Bulk && e[2].type == Type::Bulk &&
+        e[0].integer == 0 && e[1].type == Type::Bulk && e[2].type == Type::Integer &&
+        e[2].integer >= 1 && static_cast<size_t>(e[2].integer) <= request.subjects.size() &&
         e[3].type == Type::Integer) {
       co_return Admission{.admitted = false,
                           .limit = e[1].str,
-                          .scope = e[2].str,
+                          .scope = request.subjects[e[2].integer - 1].scope,
                           .retry_after = std::chrono::seconds(std::max<int64_t>(1, e[3].integer))};
     }
-    count(ops_[kAdmitScript].reply);
+    RedisOpMetrics::count(ops_[kAdmitScript].reply);
     co_return unavailable("redis " + client_.address() + ": unexpected reply to the admit script");
   }
 
@@ -511,7 +520,7 @@ class RedisLimitStore final : public LimitStore {
                                      std::to_string(std::max<int64_t>(0, used.micro_usd)),
                                      request.request_id};
     for (const LimitSubject& subject : request.subjects) {
-      keys.push_back(scopeKey(subject.scope));
+      keys.push_back(scopeKey(hashTag(request), subject.scope));
     }
     Result<redis::Reply> reply = co_await call(kSettleScript, keys, args);
     std::string failure;
@@ -528,37 +537,12 @@ class RedisLimitStore final : public LimitStore {
   }
 
  private:
-  // Metric children of one op (null without metrics).
-  struct OpMetrics {
-    prometheus::Histogram* duration = nullptr;
-    prometheus::Counter* unavailable = nullptr;
-    prometheus::Counter* error = nullptr;
-    prometheus::Counter* reply = nullptr;
-  };
-
-  static void count(prometheus::Counter* counter) {
-    if (counter != nullptr) {
-      counter->Increment();
-    }
-  }
-
   // One script call, timed and counted.
   net::awaitable<Result<redis::Reply>> call(Script op, const std::vector<std::string>& keys,
                                             const std::vector<std::string>& args) {
     const auto start = std::chrono::steady_clock::now();
     Result<redis::Reply> reply = co_await client_.evalScript(op, keys, args);
-    const OpMetrics& metrics = ops_[op];
-    if (!reply) {
-      count(metrics.unavailable);
-    } else {
-      if (metrics.duration != nullptr) {
-        metrics.duration->Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      }
-      if (reply->type == redis::Reply::Type::Error) {
-        count(metrics.error);
-      }
-    }
+    ops_[op].record(reply, start);
     co_return reply;
   }
 
@@ -568,7 +552,7 @@ class RedisLimitStore final : public LimitStore {
   }
 
   redis::Client client_;
-  std::array<OpMetrics, 2> ops_{};
+  std::array<RedisOpMetrics, 2> ops_;
 };
 
 }  // namespace
@@ -589,6 +573,9 @@ Result<std::unique_ptr<LimitStore>> makeRedisLimitStore(const policies::StateCon
                      "state.redis_timeout: must be positive");
   }
   options->timeout = config.redis_timeout;
+  if (config.redis_sync > std::chrono::milliseconds::zero()) {
+    return makeSyncedRedisLimitStore(std::move(*options), config.redis_sync, metrics);
+  }
   options->scripts = redisLimitScripts();
   return std::make_unique<RedisLimitStore>(std::move(*options), metrics);
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/server/state/redis_client.h"
+#include "gateway/server/state/redis_op_metrics.h"
 #include "gateway/server/state/response_store.h"
 #include "observability/metrics.h"
 
@@ -60,21 +61,10 @@ std::string recordKey(const std::string& owner, const std::string& id) {
 class RedisResponseStore final : public ResponseStore {
  public:
   RedisResponseStore(redis::Options options, observability::GatewayMetrics* metrics)
-      : client_(std::move(options)) {
-    if (metrics == nullptr) {
-      return;
-    }
-    const auto& buckets = observability::GatewayMetrics::redisBuckets();
-    for (Op op : {kPut, kDelete, kGet}) {
-      const std::string name =
-          op == kPut ? "response_put" : (op == kDelete ? "response_delete" : "response_get");
-      ops_[op].duration = &metrics->redis_duration_seconds.Add({{"op", name}}, buckets);
-      ops_[op].unavailable =
-          &metrics->redis_errors_total.Add({{"op", name}, {"reason", "unavailable"}});
-      ops_[op].error = &metrics->redis_errors_total.Add({{"op", name}, {"reason", "error"}});
-      ops_[op].reply = &metrics->redis_errors_total.Add({{"op", name}, {"reason", "reply"}});
-    }
-  }
+      : client_(std::move(options)),
+        ops_{RedisOpMetrics::make(metrics, "response_put"),
+             RedisOpMetrics::make(metrics, "response_delete"),
+             RedisOpMetrics::make(metrics, "response_get")} {}
 
   // sy::server::ResponseStore
   net::awaitable<Result<PutOutcome>> put(std::string id, std::string owner, std::string body,
@@ -152,19 +142,6 @@ class RedisResponseStore final : public ResponseStore {
   }
 
  private:
-  struct OpMetrics {
-    prometheus::Histogram* duration = nullptr;
-    prometheus::Counter* unavailable = nullptr;
-    prometheus::Counter* error = nullptr;
-    prometheus::Counter* reply = nullptr;
-  };
-
-  static void count(prometheus::Counter* counter) {
-    if (counter != nullptr) {
-      counter->Increment();
-    }
-  }
-
   // One call, timed and counted: a script for put and delete, `args` as the command for get.
   // A Redis error reply becomes an Unavailable error.
   net::awaitable<Result<redis::Reply>> call(Op op, std::vector<std::string> keys,
@@ -176,24 +153,18 @@ class RedisResponseStore final : public ResponseStore {
     } else {
       reply = co_await client_.evalScript(op, keys, args);
     }
-    const OpMetrics& metrics = ops_[op];
+    ops_[op].record(reply, start);
     if (!reply) {
-      count(metrics.unavailable);
       co_return unavailable(reply.error().message);
     }
-    if (metrics.duration != nullptr) {
-      metrics.duration->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
     if (reply->type == redis::Reply::Type::Error) {
-      count(metrics.error);
       co_return unavailable("redis " + client_.address() + " answered: " + reply->str);
     }
     co_return reply;
   }
 
   std::unexpected<Error> unexpectedReply(Op op) {
-    count(ops_[op].reply);
+    RedisOpMetrics::count(ops_[op].reply);
     return unavailable("redis " + client_.address() + ": unexpected reply");
   }
 
@@ -203,7 +174,7 @@ class RedisResponseStore final : public ResponseStore {
   }
 
   redis::Client client_;
-  std::array<OpMetrics, 3> ops_{};
+  std::array<RedisOpMetrics, 3> ops_;
 };
 
 }  // namespace

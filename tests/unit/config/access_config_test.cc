@@ -395,7 +395,7 @@ const std::vector<ErrorCase> kStateCases = {
      {at("2:12", "state.sqlite.file: unknown key (expected one of: path)")}},
     {"RedisUnknownKey",
      state("  redis: {host: h}\n"),
-     {at("2:11", "state.redis.host: unknown key (expected one of: url, timeout, fail)")}},
+     {at("2:11", "state.redis.host: unknown key (expected one of: url, timeout, fail, sync)")}},
     {"RedisUrlWithAnotherScheme",
      state("  redis: {url: 'http://h:6379'}\n"),
      {at("2:16",
@@ -437,9 +437,20 @@ const std::vector<ErrorCase> kStateCases = {
     {"RedisUnknownFailMode",
      state("  redis: {fail: maybe}\n"),
      {at("2:17", "state.redis.fail: unknown fail mode 'maybe' (expected one of: open, closed)")}},
+    {"RedisSyncTooShort",
+     state("  redis: {sync: 5ms}\n"),
+     {at("2:17", "state.redis.sync: must be between 10ms and 10s (or absent: exact, one script "
+                 "per request)")}},
+    {"RedisSyncTooLong",
+     state("  redis: {sync: 1m}\n"),
+     {at("2:17", "state.redis.sync: must be between 10ms and 10s (or absent: exact, one script "
+                 "per request)")}},
     {"Redis",
      state("  store: redis\n  redis: {url: 'redis://cache.internal:6380/2', timeout: 20ms, fail: "
            "open}\n"),
+     {}},
+    {"RedisSynced",
+     state("  store: redis\n  redis: {url: 'redis://cache.internal', sync: 100ms}\n"),
      {}},
 };
 
@@ -488,7 +499,7 @@ limits:
 state:
   store: redis
   sqlite: {path: /var/lib/switchyard/state.db}
-  redis: {url: 'redis://cache.internal/3', timeout: 20ms, fail: open}
+  redis: {url: 'redis://cache.internal/3', timeout: 20ms, fail: open, sync: 250ms}
 )" + std::string(kTiers);
 
 std::vector<std::string> errorStrings(const std::expected<Config, ConfigErrors>& loaded) {
@@ -570,6 +581,7 @@ TEST(AccessConfigTest, DecodesLimitsAndState) {
   EXPECT_EQ(state.redis_url, "redis://cache.internal/3");
   EXPECT_EQ(state.redis_timeout, 20ms);
   EXPECT_TRUE(state.fail_open);
+  EXPECT_EQ(state.redis_sync, 250ms);
 }
 
 TEST(AccessConfigTest, AKeyRingAcceptsWhatTheLoaderAccepts) {

@@ -476,8 +476,23 @@ TEST_F(RedisLimitStoreTest, KeyAndTeamSubjectsFirstFailureWins) {
   EXPECT_TRUE(admit(*store, request("b1", subjects("key:b"))).admitted);
   // The team is full; key:b's own count stays at 1 after the refusal.
   expectRefused(admit(*store, request("b2", subjects("key:b"))), "rpm", "team:t", 60);
-  EXPECT_TRUE(admit(*store, request("b3", {{"key:b", limits(2)}})).admitted);
-  expectRefused(admit(*store, request("b4", {{"key:b", limits(2)}})), "rpm", "key:b", 60);
+  // A key of team t when the team sets no limits: its counters stay under the team's tag.
+  auto key_only = request("b3", {{"key:b", limits(2)}});
+  key_only.hash_tag = "team:t";
+  EXPECT_TRUE(admit(*store, key_only).admitted);
+  key_only.request_id = "b4";
+  expectRefused(admit(*store, key_only), "rpm", "key:b", 60);
+}
+
+// One script's keys share one hash tag, the team's: a key's and its team's counters are in one
+// Redis Cluster slot.
+TEST_F(RedisLimitStoreTest, KeyAndTeamCountersShareTheTeamsHashTag) {
+  auto store = makeStore();
+  const auto req = request("r1", {{"key:a", limits(10)}, {"team:t", limits(10)}});
+  EXPECT_TRUE(admit(*store, req).admitted);
+  EXPECT_EQ(keys(), (std::vector<std::string>{"sy:{team:t}:key:a:lease", "sy:{team:t}:key:a:reserved",
+                                              "sy:{team:t}:key:a:rpm", "sy:{team:t}:lease",
+                                              "sy:{team:t}:reserved", "sy:{team:t}:rpm"}));
 }
 
 TEST_F(RedisLimitStoreTest, KeyLayout) {
@@ -561,7 +576,7 @@ TEST_F(RedisLimitStoreTest, SteadyStateAdmitAndSettleDoConstantWork) {
   settle(*store, first, 50, 5);
   // A full minute of buckets, as a busy key has.
   const int64_t now = std::stoll(raw({"TIME"}).elements.at(0).str);
-  for (const char* key : {"sy:{key:s}:rpm", "sy:{team:s}:rpm"}) {
+  for (const char* key : {"sy:{team:s}:key:s:rpm", "sy:{team:s}:rpm"}) {
     std::vector<std::string> args = {"HSET", key};
     int64_t sum = hashField(key, "sum");
     for (int64_t second = now - 58; second < now - 2; ++second) {
