@@ -9,6 +9,7 @@
 #include "connectors/responses_inbound.h"
 #include "gateway/server/output_bound.h"
 #include "gateway/server/shadow.h"
+#include "gateway/server/stored_responses.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -98,7 +99,7 @@ net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ct
   } else if (ctx.operation == Operation::StoredResponse) {
     outcome = co_await answerStoredResponse(ctx, downstream);
   } else {
-    outcome = decode(ctx);
+    outcome = co_await decode(ctx);
     if (outcome) {
       outcome = authorizeBody(ctx);
     }
@@ -112,6 +113,7 @@ net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ct
     co_await answerError(ctx, downstream, outcome.error());
   }
   evaluateShadow(ctx);  // the answer is out: the candidate's turn costs the client nothing
+  co_await storeAnswer(ctx, worker_.shared.responses, worker_.shared.metrics);  // the same
   co_await settle(ctx);
   log(ctx);
 }
@@ -245,9 +247,36 @@ Status Pipeline::dispatchStoredResponse(RequestContext& ctx) {
   return {};
 }
 
-Status Pipeline::decode(RequestContext& ctx) { return decodeBody(ctx.downstream->body(), ctx); }
+net::awaitable<Status> Pipeline::decode(RequestContext& ctx) {
+  const std::string_view text = ctx.downstream->body();
+  if (Status parsed = parseBody(text, ctx); !parsed) {
+    co_return parsed;
+  }
+  if (ctx.surface != connectors::Surface::Responses) {
+    co_return decodeParsed(text, ctx, nullptr);
+  }
+  // The Responses API's conversation state: the earlier turns a previous_response_id names
+  // (stored_responses.h), decoded as if the client had sent them, so every phase after this one
+  // sees the whole conversation.
+  auto prior = co_await previousTurns(ctx, worker_.shared.responses);
+  if (!prior) {
+    co_return std::unexpected(std::move(prior.error()));
+  }
+  const boost::json::array* items = prior->has_value() ? &**prior : nullptr;
+  if (willStoreAnswer(ctx, worker_.shared.responses)) {
+    ctx.store_items = conversationInput(ctx.body, items);
+  }
+  co_return decodeParsed(text, ctx, items);
+}
 
 Status decodeBody(std::string_view text, RequestContext& ctx) {
+  if (Status parsed = parseBody(text, ctx); !parsed) {
+    return parsed;
+  }
+  return decodeParsed(text, ctx, nullptr);
+}
+
+Status parseBody(std::string_view text, RequestContext& ctx) {
   if (text.empty()) {
     return badRequest("The request body is empty; send a JSON object.", "invalid_json");
   }
@@ -266,6 +295,10 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     return badRequest("The request body must be a JSON object.", "invalid_json");
   }
   ctx.body = std::move(value.get_object());
+  return {};
+}
+
+Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::json::array* prior) {
   if (ctx.surface == connectors::Surface::Anthropic) {
     // Into the canonical request: every phase after this one reads only that.
     auto canonical = connectors::anthropicToChat(ctx.body, ctx.body.storage(),
@@ -277,12 +310,13 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     ctx.body = std::move(*canonical);
   } else if (ctx.surface == connectors::Surface::Responses) {
     // Into the canonical request, which DLP inspects: the Responses body does not pass through.
-    // (The response store's seam: the turns of a previous_response_id go in as `prior` items.)
-    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage());
+    // The turns of a previous_response_id go in first, as `prior` items.
+    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage(), prior);
     if (!canonical) {
       return std::unexpected(std::move(canonical.error()));
     }
     ctx.answer_echo = connectors::responsesEcho(ctx.body, ctx.body.storage());
+    ctx.answer_echo["store"] = ctx.store_items.has_value();  // the final answer may still say no
     ctx.body = std::move(*canonical);
   }
   const boost::json::value* model = ctx.body.if_contains("model");
