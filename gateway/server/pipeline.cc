@@ -375,7 +375,9 @@ Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::jso
     ctx.max_tokens = static_cast<uint32_t>(n);
     break;
   }
-  ctx.prompt_estimate = text.size() / 4 + 1;
+  // The earlier turns of a stored conversation count too (limits, context windows).
+  const size_t prior_bytes = prior != nullptr ? boost::json::serialize(*prior).size() : 0;
+  ctx.prompt_estimate = (text.size() + prior_bytes) / 4 + 1;
   if (const boost::json::value* options = ctx.body.if_contains("stream_options");
       options != nullptr && options->is_object()) {
     const boost::json::value* usage = options->get_object().if_contains("include_usage");

@@ -1,6 +1,8 @@
 // The Responses API's stored conversations on the request path: what a stored record holds, the
-// checks before the store is used, loading the conversation a `previous_response_id` continues,
-// and (Pipeline::answerStoredResponse, in stored_responses.cc) GET and DELETE
+// checks before the store is used, loading the conversation a `previous_response_id` continues
+// (the decode phase), storing a completed answer once it went out (the final-response hook of
+// the Responses encoders, then storeAnswer after the answer), and
+// (Pipeline::answerStoredResponse, in stored_responses.cc) GET and DELETE
 // /v1/responses/{id} and POST /v1/responses/{id}/cancel. Every lookup is scoped to the
 // request's key: another key's id is a 404, exactly like an id that never existed.
 // Stateless functions; the store they are handed is thread-safe (response_store.h).
