@@ -34,9 +34,9 @@ namespace sy::connectors {
 //   `prompt_cache_key`, `safety_identifier`, `stream` (with `stream_options.include_usage`, so
 //   the answer's usage is known).
 // - Accepted, not forwarded (no chat equivalent, no client text): `store` (whether the answer
-//   is kept is the gateway's: gateway/server/stored_responses.h), `truncation`, `include` (known values; nothing extra is
-//   included), `background: false`, `max_tool_calls` (built-in tools only), `top_logprobs: 0`,
-//   `stream_options.include_obfuscation`.
+//   is kept is the gateway's: gateway/server/stored_responses.h), `truncation`, `include` (known
+//   values; nothing extra is included), `background: false`, `max_tool_calls` (built-in tools
+//   only), `top_logprobs: 0`, `stream_options.include_obfuscation`.
 // - Refused: built-in OpenAI tools (web_search, file_search, code_interpreter, computer_use, mcp,
 //   image_generation, local_shell, custom tools) and their tool_choice, input items of other
 //   types (their calls and outputs, `item_reference`), `background: true`, `prompt`,

@@ -437,7 +437,8 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
                                               ctx.answer_echo.empty() ? nullptr : &ctx.answer_echo);
   if (encoder && ctx.store_items) {
     // The final response as the client receives it: stored after the answer (finish()).
-    encoder->setFinalResponseHook([&ctx](boost::json::object& final) { keepForStore(ctx, final); });
+    encoder->setFinalResponseHook(
+        [&ctx](boost::json::object& final) { keepForStore(ctx, final); });
   }
   // Nothing goes to the client before the request's audit record is written.
   if (Status audited = co_await auditBeforeAnswer(ctx); !audited) {

@@ -68,10 +68,10 @@ struct RequestContext {
   // The Responses API's conversation state (stored_responses.h). `store_items`: set when the
   // answer is to be stored: the conversation so far (the earlier turns, then this request's
   // input items, as the client sent them). `stored`: what to put once the answer is out, set
-  // when the encoder produced a completed answer within the bounds.
+  // when the encoder produced a completed answer (keepForStore).
   struct StoredAnswer {
-    std::string id;      // the response id ("resp_…")
-    std::string record;      // encodeStoredConversation's bytes
+    std::string id;          // the response id ("resp_…")
+    std::string record;      // encodeStoredConversation's bytes (empty when too_large)
     bool too_large = false;  // over max_bytes_per_response: not stored (counted)
   };
   std::optional<boost::json::array> store_items;

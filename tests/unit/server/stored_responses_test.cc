@@ -141,20 +141,21 @@ TEST_F(StoredResponsesTest, AnswersAreStoredUnlessThePolicyTheKeyOrTheClientSays
 
 TEST_F(StoredResponsesTest, ConversationInputIsThePriorTurnsThenThisRequestsInputItems) {
   const json::array prior = json::parse(
-      R"([{"type":"message","role":"user","content":"one"},
+                                R"([{"type":"message","role":"user","content":"one"},
           {"type":"message","role":"assistant","content":[{"type":"output_text","text":"two"}]}])")
                                 .as_array();
-  EXPECT_EQ(json::serialize(conversationInput(json::parse(R"({"input":"three"})").as_object(),
-                                              &prior)),
-            R"([{"type":"message","role":"user","content":"one"},)"
-            R"({"type":"message","role":"assistant","content":[{"type":"output_text","text":"two"}]},)"
-            R"({"type":"message","role":"user","content":"three"}])");
-  EXPECT_EQ(json::serialize(conversationInput(
-                json::parse(R"({"input":[{"role":"user","content":"a"},{"type":"function_call_output",)"
-                            R"("call_id":"c","output":"b"}]})")
-                    .as_object(),
-                nullptr)),
-            R"([{"role":"user","content":"a"},{"type":"function_call_output","call_id":"c","output":"b"}])");
+  EXPECT_EQ(
+      json::serialize(conversationInput(json::parse(R"({"input":"three"})").as_object(), &prior)),
+      R"([{"type":"message","role":"user","content":"one"},)"
+      R"({"type":"message","role":"assistant","content":[{"type":"output_text","text":"two"}]},)"
+      R"({"type":"message","role":"user","content":"three"}])");
+  EXPECT_EQ(
+      json::serialize(conversationInput(
+          json::parse(R"({"input":[{"role":"user","content":"a"},{"type":"function_call_output",)"
+                      R"("call_id":"c","output":"b"}]})")
+              .as_object(),
+          nullptr)),
+      R"([{"role":"user","content":"a"},{"type":"function_call_output","call_id":"c","output":"b"}])");
 }
 
 TEST_F(StoredResponsesTest, ACompletedAnswerBecomesTheRecordOfWhatTheClientSaw) {
