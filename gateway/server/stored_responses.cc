@@ -141,6 +141,7 @@ boost::json::array conversationInput(const boost::json::object& request,
 }
 
 void keepForStore(RequestContext& ctx, boost::json::object& response) {
+  response["store"] = false;  // first: adding the key may rehash, so look up the rest after it
   const boost::json::value* status = response.if_contains("status");
   const boost::json::value* id = response.if_contains("id");
   const boost::json::value* output = response.if_contains("output");
@@ -148,7 +149,6 @@ void keepForStore(RequestContext& ctx, boost::json::object& response) {
                          status->get_string() == "completed" && id != nullptr && id->is_string() &&
                          output != nullptr && output->is_array();
   if (!ctx.store_items || !completed) {
-    response["store"] = false;
     return;
   }
   response["store"] = true;
