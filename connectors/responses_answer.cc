@@ -87,6 +87,32 @@ json::array outputItems(const json::object& message, std::string_view message_st
   return output;
 }
 
+std::string unreadableAnswer() {
+  return openAiErrorBody("The upstream answer could not be read.", 502, "upstream_error");
+}
+
+// A whole chat.completion text -> the Responses `response` object; nullopt for a text that is
+// not a chat completion.
+std::optional<json::object> completionToResponse(std::string_view completion,
+                                                 std::string_view model, const json::object* echo) {
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(completion, ec);
+  const json::object* body = ec ? nullptr : parsed.if_object();
+  const json::value* choices = body != nullptr ? body->if_contains("choices") : nullptr;
+  if (choices == nullptr || !choices->is_array() || choices->get_array().empty() ||
+      !choices->get_array()[0].is_object()) {
+    return std::nullopt;
+  }
+  const json::object& choice = choices->get_array()[0].get_object();
+  const ResponseOutcome outcome = responseOutcome(stringOr(choice, "finish_reason"));
+  const json::object* message = objectAt(choice, "message");
+  json::array output = message != nullptr ? outputItems(*message, outcome.status, echo) : json::array{};
+  const json::object* usage = objectAt(*body, "usage");
+  return responseObject(newResponsesId("resp_"), nowSeconds(), outcome.status, outcome.reason,
+                        model, std::move(output),
+                        responsesUsage(usage != nullptr ? *usage : json::object{}), nullptr, echo);
+}
+
 class ResponsesBodyEncoder final : public AnswerEncoder {
  public:
   ResponsesBodyEncoder(std::string_view model, const json::object* echo)
@@ -96,7 +122,13 @@ class ResponsesBodyEncoder final : public AnswerEncoder {
     body_.append(chunk);
     chunk.clear();
     if (end) {
-      chunk = chatCompletionToResponse(body_, model_, &echo_);
+      std::optional<json::object> response = completionToResponse(body_, model_, &echo_);
+      if (!response) {
+        chunk = unreadableAnswer();
+        return {};
+      }
+      finalResponse(*response);
+      chunk = json::serialize(*response);
     }
     return {};
   }
@@ -171,23 +203,8 @@ json::object responseObject(std::string_view id, int64_t created_at, std::string
 
 std::string chatCompletionToResponse(std::string_view completion, std::string_view model,
                                      const json::object* echo) {
-  boost::system::error_code ec;
-  const json::value parsed = json::parse(completion, ec);
-  const json::object* body = ec ? nullptr : parsed.if_object();
-  const json::value* choices = body != nullptr ? body->if_contains("choices") : nullptr;
-  if (choices == nullptr || !choices->is_array() || choices->get_array().empty() ||
-      !choices->get_array()[0].is_object()) {
-    return openAiErrorBody("The upstream answer could not be read.", 502, "upstream_error");
-  }
-  const json::object& choice = choices->get_array()[0].get_object();
-  const ResponseOutcome outcome = responseOutcome(stringOr(choice, "finish_reason"));
-  const json::object* message = objectAt(choice, "message");
-  json::array output = message != nullptr ? outputItems(*message, outcome.status, echo) : json::array{};
-  const json::object* usage = objectAt(*body, "usage");
-  return json::serialize(responseObject(newResponsesId("resp_"), nowSeconds(), outcome.status,
-                                        outcome.reason, model, std::move(output),
-                                        responsesUsage(usage != nullptr ? *usage : json::object{}),
-                                        nullptr, echo));
+  std::optional<json::object> response = completionToResponse(completion, model, echo);
+  return response ? json::serialize(*response) : unreadableAnswer();
 }
 
 json::object functionCallItem(std::string_view id, std::string_view status,

@@ -284,7 +284,10 @@ Status decodeItem(const json::value& value, const std::string& where, Conversati
                     where);
   }
   if (*type == "item_reference") {
-    return needsStore(where + " (item_reference)");
+    // Items are stored whole, per conversation; references to single items are not resolved.
+    return invalid(where + ": item_reference items are not supported; send the item itself, or "
+                           "continue a stored conversation with previous_response_id",
+                   where);
   }
   return invalid(where + ": unsupported input item type " + quotedName(*type), where);
 }

@@ -35,10 +35,10 @@ namespace sy::connectors {
 //   it per backend), `temperature`, `top_p`, `metadata`, `user`, `service_tier`,
 //   `prompt_cache_key`, `safety_identifier`, `stream` (with `stream_options.include_usage`, so
 //   the answer's usage is known).
-// - Accepted, not forwarded (no chat equivalent, no client text): `store` (nothing is stored:
-//   answers say `store: false`), `truncation`, `include` (known values; nothing extra is
-//   included), `background: false`, `max_tool_calls` (built-in tools only), `top_logprobs: 0`,
-//   `stream_options.include_obfuscation`.
+// - Accepted, not forwarded (no chat equivalent, no client text): `store` (whether the answer
+//   is kept is the gateway's: gateway/server/pipeline/stored_responses.h), `truncation`, `include` (known
+//   values; nothing extra is included), `background: false`, `max_tool_calls` (built-in tools
+//   only), `top_logprobs: 0`, `stream_options.include_obfuscation`.
 // - Refused: built-in OpenAI tools (web_search, file_search, code_interpreter, computer_use, mcp,
 //   image_generation, local_shell, custom tools) and their tool_choice, input items of other
 //   types (their calls and outputs, `item_reference`), `background: true`, `prompt`,
@@ -49,7 +49,8 @@ namespace sy::connectors {
 // by its output items), resolved by the caller; they are decoded before `input`, exactly as if
 // the client had sent them in it (the previous `instructions` are not carried over, as in
 // OpenAI's API). With `prior` null, a request naming `previous_response_id` is refused with a 400
-// (param `previous_response_id`): no response store is wired into this gateway.
+// (param `previous_response_id`): the caller resolved no conversation (the pipeline always
+// resolves one or answers the store's own error first; `explain` reads no store).
 // Errors: InvalidArgument (400) naming the field, e.g. "input[2]: unsupported input item type
 // 'web_search_call'", with OpenAI's `param` set to that field.
 Result<boost::json::object> responsesToChat(const boost::json::object& request,
@@ -59,7 +60,8 @@ Result<boost::json::object> responsesToChat(const boost::json::object& request,
 // The request settings a Responses answer repeats (instructions, tools, tool_choice,
 // temperature, top_p, max_output_tokens, parallel_tool_calls, text, reasoning, metadata, user,
 // truncation, service_tier, previous_response_id), with the API's defaults for those the client
-// left out: what responsesToChat accepted, copied from the client's request as it sent them.
+// left out: what responsesToChat accepted, copied from the client's request as it sent them;
+// and `store: false`, which the caller sets to true when it will store the answer.
 boost::json::object responsesEcho(const boost::json::object& request,
                                   boost::json::storage_ptr storage);
 

@@ -450,7 +450,7 @@ json::object echo(const json::object& request, json::storage_ptr sp) {
   copy("previous_response_id", nullptr);
   copy("reasoning", json::object{{"effort", nullptr}, {"summary", nullptr}});
   copy("service_tier", "default");
-  out["store"] = false;  // nothing is stored (no response store is wired in)
+  out["store"] = false;  // the pipeline says true when it will store the answer
   copy("temperature", 1.0);
   copy("text", json::object{{"format", {{"type", "text"}}}});
   copy("tool_choice", "auto");

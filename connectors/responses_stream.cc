@@ -364,17 +364,19 @@ class ResponsesStreamEncoder final : public AnswerEncoder {
       }
     }
     const ResponseOutcome outcome = responseOutcome(finish_reason_);
+    json::object final = response(outcome.status, outcome.reason, usage_, nullptr);
+    finalResponse(final);
     emit(outcome.status == "completed" ? "response.completed" : "response.incomplete",
-         {{"response", response(outcome.status, outcome.reason, usage_, nullptr)}}, out);
+         {{"response", std::move(final)}}, out);
     finished_ = true;
   }
 
   void fail(std::string_view message, std::string& out) {
     start(out);
-    emit("response.failed",
-         {{"response", response("failed", "", usage_,
-                                json::object{{"code", "server_error"}, {"message", message}})}},
-         out);
+    json::object final = response("failed", "", usage_,
+                                  json::object{{"code", "server_error"}, {"message", message}});
+    finalResponse(final);
+    emit("response.failed", {{"response", std::move(final)}}, out);
     finished_ = true;
   }
 

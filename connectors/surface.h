@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,23 @@ class AnswerEncoder {
  public:
   virtual ~AnswerEncoder() = default;
   virtual Status encode(std::string& chunk, bool end) = 0;
+
+  // Surfaces whose answer ends with one response object (Responses: the `response` of a body,
+  // or of a stream's response.completed, .incomplete or .failed event) hand it to `hook` once,
+  // right before serializing it for the client, so the caller sees the final response exactly
+  // as the client will and may amend it (the response store sets `store`). Others never call it.
+  using FinalResponseHook = std::function<void(boost::json::object& response)>;
+  void setFinalResponseHook(FinalResponseHook hook) { final_response_hook_ = std::move(hook); }
+
+ protected:
+  void finalResponse(boost::json::object& response) const {
+    if (final_response_hook_) {
+      final_response_hook_(response);
+    }
+  }
+
+ private:
+  FinalResponseHook final_response_hook_;
 };
 
 // The encoder for one answer with the given status, or null when the surface speaks the

@@ -133,7 +133,13 @@ GatewayMetrics::GatewayMetrics()
                   "and the candidate's rule.")),
       shadow_errors_total(counter(*registry_, "switchyard_shadow_errors_total",
                                   "Shadow evaluations that failed (never seen by the client).")
-                              .Add({})) {
+                              .Add({})),
+      responses_stored_total(
+          counter(*registry_, "switchyard_responses_stored_total",
+                  "Responses API answers meant for the response store, by outcome.")) {
+  for (std::string_view outcome : {"stored", "too_large", "error"}) {
+    responses_stored_total.Add({{"outcome", std::string(outcome)}});
+  }
   for (const bool ok : {true, false}) {
     for (const bool by_file : {false, true}) {
       policyReloads(ok, by_file);

@@ -97,6 +97,10 @@ class GatewayMetrics {
   prometheus::Counter& shadow_evaluations_total;
   prometheus::Family<prometheus::Counter>& shadow_disagreements_total;
   prometheus::Counter& shadow_errors_total;
+  // {outcome}: Responses API answers the gateway meant to store (`responses.store`), after the
+  // answer went out: stored, too_large (over max_bytes_per_response: not stored, the answer said
+  // store: false) or error (the store failed; logged, the delivered answer unaffected).
+  prometheus::Family<prometheus::Counter>& responses_stored_total;
 
   // Text exposition format 0.0.4 of everything registered.
   std::string serialize() const;

@@ -217,7 +217,7 @@ describe('the OpenAI Responses surface', { timeout: 300_000 }, () => {
     const before = (await mock.stats()).requests;
     const cases = [
       [{ model: 'auto', input: 'q', previous_response_id: 'resp_1' }, 'previous_response_id',
-        /^400 previous_response_id requires the response store; it is not enabled by this gateway's policy$/],
+        /^400 This gateway does not store responses \(its policy sets responses.store: false\)/],
       [{ model: 'auto', input: 'q', tools: [{ type: 'web_search_preview' }] }, 'tools[0]',
         /built-in tool 'web_search_preview' is not supported/],
       [{ model: 'auto', input: 'q', seed: 1 }, 'seed', /unsupported field 'seed'/],

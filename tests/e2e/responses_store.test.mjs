@@ -4,17 +4,24 @@
 // gets 404 and never the content), the endpoint scope `responses` is enforced, cancel is a clear
 // 400 (no background responses), and two gateway replicas over one Redis share the stored
 // responses (a record stored through the Redis layout is read and deleted through either).
-// Storing answers of POST /v1/responses and previous_response_id come with the inbound
-// Responses surface (branch responses-in), not yet merged here.
+// Conversations: `responses.create` stores its answer (store: true in the answer) and a follow-up
+// with `previous_response_id` (streamed and not) sends the earlier turns to the backend (read
+// back from /mock/last-request); GET returns the stored response as the client received it;
+// another key's follow-up is a 404 that never carries the content, and nothing leaves; a card in
+// turn 1 keeps turn 2 on the self-hosted backend; the client's store: false is honoured; a
+// policy without the store answers previous_response_id with a 400. Over SQLite (one gateway) and
+// Redis (a conversation stored through one replica continues on the other; the record's layout).
 // Needs /usr/bin/redis-server (scripts/install-deps installs it).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import OpenAI from 'openai';
 
 import {
+  CARD,
   HOST,
   backendFor,
   closedPort,
@@ -69,6 +76,12 @@ async function startRedis(port, dir) {
     return (await redisCommand(port, ['PING']).catch(() => '')).startsWith('+PONG');
   }, { timeoutMs: 10_000, what: 'redis-server to answer PING' });
   return proc;
+}
+
+// A response object as it was on the wire: the SDK adds `output_text`, computed from `output`.
+function wire(response) {
+  const { output_text: _computed, ...rest } = JSON.parse(JSON.stringify(response));
+  return rest;
 }
 
 const client = (gateway, key) => new OpenAI({ apiKey: key, baseURL: `http://${HOST}:${gateway.port}/v1`, maxRetries: 0 });
@@ -183,5 +196,147 @@ describe('stored responses', { timeout: 60_000 }, () => {
     assert.deepEqual(raw.json, { id: 'resp_shared1', object: 'response', deleted: true });
     const gone = await rejection(client(replicas[0], alice.key).responses.retrieve('resp_shared1'));
     assert.equal(gone.status, 404);
+  });
+
+  test('a policy without responses.store answers previous_response_id with a 400', async () => {
+    const err = await rejection(client(noStore, alice.key).responses.create({ model: 'auto', input: 'more', previous_response_id: 'resp_abc' }));
+    assert.equal(err.status, 400);
+    assert.equal(err.error.code, 'response_store_disabled');
+    assert.equal(err.error.param, 'previous_response_id');
+    const plain = await client(noStore, alice.key).responses.create({ model: 'auto', input: 'hi' });
+    assert.equal(plain.store, false, 'nothing is stored, and the answer says so');
+  });
+
+  test('a conversation stored through one replica continues on the other, in the Redis layout', async () => {
+    const first = await client(replicas[0], alice.key).responses.create({ model: 'auto', input: 'Remember the number 7.' });
+    assert.equal(first.store, true);
+    const record = await redisCommand(redisPort, ['HGET', `sy:resp:{alice}:${first.id}`, 'body']);
+    const stored = JSON.parse(record.slice(record.indexOf('\r\n') + 2, -2));
+    assert.deepEqual(stored.response, wire(first));
+    assert.deepEqual(stored.items, [
+      { type: 'message', role: 'user', content: 'Remember the number 7.' },
+      first.output[0],
+    ]);
+    const index = await redisCommand(redisPort, ['ZRANGE', 'sy:resp:{alice}', '0', '-1']);
+    assert.ok(index.includes(first.id), 'the per-key index holds the id');
+
+    const next = await client(replicas[1], alice.key).responses.create({ model: 'auto', input: 'Which number?', previous_response_id: first.id });
+    assert.equal(next.previous_response_id, first.id);
+    assert.deepEqual((await mock.lastRequest()).messages, [
+      { role: 'user', content: 'Remember the number 7.' },
+      { role: 'assistant', content: first.output_text },
+      { role: 'user', content: 'Which number?' },
+    ]);
+    const bobs = await request({
+      port: replicas[1].port, method: 'POST', path: '/v1/responses',
+      headers: { authorization: `Bearer ${bob.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'auto', input: 'Which number?', previous_response_id: first.id }),
+    });
+    assert.equal(bobs.status, 404);
+    assert.ok(!bobs.body.includes('Remember'), 'never the content');
+  });
+});
+
+describe('conversations over the SQLite store', { timeout: 120_000 }, () => {
+  let local;
+  let cloud;
+  let gateway;
+  let alice;
+  let bob;
+
+  before(async () => {
+    alice = mintKey('alice');
+    bob = mintKey('bob');
+    [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
+    const config = policy({
+      backends: [backendFor('home', local), backendFor('cloud', cloud, { location: 'external' })],
+      tiers: { local: { backends: ['home'] }, frontier: { backends: ['cloud'] } },
+      keys: [keyEntry('alice', alice), keyEntry('bob', bob)],
+    });
+    config.routing = [
+      { name: 'cards-stay-home', when: { detectors: ['credit_card'] }, route: 'local' },
+      { name: 'default', route: 'frontier' },
+    ];
+    config.responses = { store: true, ttl: '1h' };
+    config.state = { store: 'sqlite', sqlite: { path: path.join(makeTempDir('sy-conv-'), 'state.db') } };
+    gateway = await startGateway(config);
+  });
+
+  after(stopAll);
+
+  test('a follow-up sends the earlier turns, and GET returns the response as the client received it', async () => {
+    const openai = client(gateway, alice.key);
+    const first = await openai.responses.create({ model: 'auto', instructions: 'Be brief.', input: 'My name is Ada.' });
+    assert.equal(first.status, 'completed');
+    assert.equal(first.store, true, 'OpenAI\'s default: stored');
+    const got = await openai.responses.retrieve(first.id);
+    assert.deepEqual(wire(got), wire(first));
+
+    const second = await openai.responses.create({ model: 'auto', input: [{ role: 'user', content: 'And my name?' }], previous_response_id: first.id });
+    assert.equal(second.store, true);
+    assert.equal(second.previous_response_id, first.id);
+    assert.deepEqual((await cloud.lastRequest()).messages, [
+      { role: 'user', content: 'My name is Ada.' },
+      { role: 'assistant', content: first.output_text },
+      { role: 'user', content: 'And my name?' },
+    ], 'the earlier instructions are not carried over, as in OpenAI\'s API');
+
+    // Three turns deep, streamed: the whole chain reaches the backend.
+    const stream = await openai.responses.create({ model: 'auto', input: 'Thanks.', previous_response_id: second.id, stream: true });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    assert.equal(events[0].response.store, true);
+    const done = events.at(-1);
+    assert.equal(done.type, 'response.completed');
+    assert.equal(done.response.store, true);
+    const sent = await cloud.lastRequest();
+    assert.deepEqual(sent.messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user']);
+    assert.equal(sent.messages[4].content, 'Thanks.');
+    const streamed = await openai.responses.retrieve(done.response.id);
+    assert.deepEqual(wire(streamed), wire(done.response));
+
+    // A streamed follow-up of the streamed answer.
+    const again = await openai.responses.create({ model: 'auto', input: 'Bye.', previous_response_id: done.response.id, stream: true });
+    let completed;
+    for await (const event of again) if (event.type === 'response.completed') completed = event.response;
+    assert.equal(completed.previous_response_id, done.response.id);
+    assert.equal((await cloud.lastRequest()).messages.length, 7);
+  });
+
+  test('another key\'s follow-up is a 404 that never carries the content, and nothing leaves', async () => {
+    const first = await client(gateway, alice.key).responses.create({ model: 'auto', input: 'The vault code is 1234.' });
+    const before = (await cloud.stats()).requests + (await local.stats()).requests;
+    for (const stream of [false, true]) {
+      const err = await rejection(client(gateway, bob.key).responses.create({ model: 'auto', input: 'What code?', previous_response_id: first.id, stream }));
+      assert.equal(err.status, 404);
+      assert.equal(err.error.code, 'response_not_found');
+      assert.equal(err.error.param, 'previous_response_id');
+      assert.ok(!JSON.stringify(err.error).includes('vault'));
+    }
+    const retrieved = await rejection(client(gateway, bob.key).responses.retrieve(first.id));
+    assert.equal(retrieved.status, 404);
+    const unknown = await rejection(client(gateway, alice.key).responses.create({ model: 'auto', input: 'x', previous_response_id: 'resp_000000000000000000000000' }));
+    assert.equal(unknown.status, 404);
+    assert.equal((await cloud.stats()).requests + (await local.stats()).requests, before);
+  });
+
+  test('a card in turn 1 keeps turn 2 on the self-hosted backend', async () => {
+    const openai = client(gateway, alice.key);
+    const first = await openai.responses.create({ model: 'auto', input: `Charge ${CARD} for the order.` });
+    const cloudBefore = (await cloud.stats()).requests;
+    const { data, response } = await openai.responses.create({ model: 'auto', input: 'Is it done?', previous_response_id: first.id }).withResponse();
+    assert.equal(data.status, 'completed');
+    assert.match(response.headers.get('x-switchyard-route'), /backend=home; .*rule=cards-stay-home/);
+    assert.equal((await cloud.stats()).requests, cloudBefore, 'the external backend never saw the conversation');
+    assert.equal((await local.lastRequest()).messages[0].content, `Charge ${CARD} for the order.`);
+  });
+
+  test('the client\'s store: false is answered store: false and not kept', async () => {
+    const openai = client(gateway, alice.key);
+    const answer = await openai.responses.create({ model: 'auto', input: 'Forget this.', store: false });
+    assert.equal(answer.store, false);
+    assert.equal((await rejection(openai.responses.retrieve(answer.id))).status, 404);
+    const followUp = await rejection(openai.responses.create({ model: 'auto', input: 'x', previous_response_id: answer.id }));
+    assert.equal(followUp.status, 404);
   });
 });

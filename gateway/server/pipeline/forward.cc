@@ -8,6 +8,7 @@
 #include "connectors/anthropic_inbound.h"
 #include "gateway/server/pipeline/output_bound.h"
 #include "gateway/server/pipeline/pipeline.h"
+#include "gateway/server/pipeline/stored_responses.h"
 #include "observability/logging.h"
 
 // g++ 12 misreports Asio's coroutine frame allocator here (awaitable_frame_base's sized
@@ -434,6 +435,11 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
   auto encoder = connectors::newAnswerEncoder(ctx.surface, status, event_stream,
                                               ctx.requested_model,
                                               ctx.answer_echo.empty() ? nullptr : &ctx.answer_echo);
+  if (encoder && ctx.store_items) {
+    // The final response as the client receives it: stored after the answer (finish()).
+    encoder->setFinalResponseHook(
+        [&ctx](boost::json::object& final) { keepForStore(ctx, final); });
+  }
   // Nothing goes to the client before the request's audit record is written.
   if (Status audited = co_await auditBeforeAnswer(ctx); !audited) {
     Error error = std::move(audited.error());
@@ -483,6 +489,7 @@ net::awaitable<Result<bool>> Pipeline::attempt(RequestContext& ctx, Downstream& 
     ctx.first_byte_at = std::chrono::steady_clock::now();
     if (co_await downstream.writeResponse(response)) {
       ctx.close_connection = true;
+      ctx.stored.reset();  // the client did not receive it
     }
     reusable = true;  // read whole; release() keeps the connection if the backend allows
   }

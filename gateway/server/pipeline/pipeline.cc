@@ -10,6 +10,7 @@
 #include "core/json_text.h"
 #include "gateway/server/pipeline/output_bound.h"
 #include "gateway/server/pipeline/shadow.h"
+#include "gateway/server/pipeline/stored_responses.h"
 #include "observability/logging.h"
 
 namespace sy::server {
@@ -99,7 +100,7 @@ net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ct
   } else if (ctx.operation == Operation::StoredResponse) {
     outcome = co_await answerStoredResponse(ctx, downstream);
   } else {
-    outcome = decode(ctx);
+    outcome = co_await decode(ctx);
     if (outcome) {
       outcome = authorizeBody(ctx);
     }
@@ -113,6 +114,7 @@ net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ct
     co_await answerError(ctx, downstream, outcome.error());
   }
   evaluateShadow(ctx);  // the answer is out: the candidate's turn costs the client nothing
+  co_await storeAnswer(ctx, worker_.shared.responses, worker_.shared.metrics);  // the same
   co_await settle(ctx);
   log(ctx);
 }
@@ -250,9 +252,36 @@ Status Pipeline::dispatchStoredResponse(RequestContext& ctx) {
   return {};
 }
 
-Status Pipeline::decode(RequestContext& ctx) { return decodeBody(ctx.downstream->body(), ctx); }
+net::awaitable<Status> Pipeline::decode(RequestContext& ctx) {
+  const std::string_view text = ctx.downstream->body();
+  if (Status parsed = parseBody(text, ctx); !parsed) {
+    co_return parsed;
+  }
+  if (ctx.surface != connectors::Surface::Responses) {
+    co_return decodeParsed(text, ctx, nullptr);
+  }
+  // The Responses API's conversation state: the earlier turns a previous_response_id names
+  // (stored_responses.h), decoded as if the client had sent them, so every phase after this one
+  // sees the whole conversation.
+  auto prior = co_await previousTurns(ctx, worker_.shared.responses);
+  if (!prior) {
+    co_return std::unexpected(std::move(prior.error()));
+  }
+  const boost::json::array* items = prior->has_value() ? &**prior : nullptr;
+  if (willStoreAnswer(ctx, worker_.shared.responses)) {
+    ctx.store_items = conversationInput(ctx.body, items);
+  }
+  co_return decodeParsed(text, ctx, items);
+}
 
 Status decodeBody(std::string_view text, RequestContext& ctx) {
+  if (Status parsed = parseBody(text, ctx); !parsed) {
+    return parsed;
+  }
+  return decodeParsed(text, ctx, nullptr);
+}
+
+Status parseBody(std::string_view text, RequestContext& ctx) {
   if (text.empty()) {
     return badRequest("The request body is empty; send a JSON object.", "invalid_json");
   }
@@ -271,6 +300,10 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     return badRequest("The request body must be a JSON object.", "invalid_json");
   }
   ctx.body = std::move(value.get_object());
+  return {};
+}
+
+Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::json::array* prior) {
   if (ctx.surface == connectors::Surface::Anthropic) {
     // Into the canonical request: every phase after this one reads only that.
     auto canonical = connectors::anthropicToChat(ctx.body, ctx.body.storage(),
@@ -282,12 +315,13 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     ctx.body = std::move(*canonical);
   } else if (ctx.surface == connectors::Surface::Responses) {
     // Into the canonical request, which DLP inspects: the Responses body does not pass through.
-    // (The response store's seam: the turns of a previous_response_id go in as `prior` items.)
-    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage());
+    // The turns of a previous_response_id go in first, as `prior` items.
+    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage(), prior);
     if (!canonical) {
       return std::unexpected(std::move(canonical.error()));
     }
     ctx.answer_echo = connectors::responsesEcho(ctx.body, ctx.body.storage());
+    ctx.answer_echo["store"] = ctx.store_items.has_value();  // the final answer may still say no
     ctx.body = std::move(*canonical);
   }
   const boost::json::value* model = ctx.body.if_contains("model");
@@ -346,7 +380,9 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     ctx.max_tokens = static_cast<uint32_t>(n);
     break;
   }
-  ctx.prompt_estimate = text.size() / 4 + 1;
+  // The earlier turns of a stored conversation count too (limits, context windows).
+  const size_t prior_bytes = prior != nullptr ? boost::json::serialize(*prior).size() : 0;
+  ctx.prompt_estimate = (text.size() + prior_bytes) / 4 + 1;
   if (const boost::json::value* options = ctx.body.if_contains("stream_options");
       options != nullptr && options->is_object()) {
     const boost::json::value* usage = options->get_object().if_contains("include_usage");

@@ -62,7 +62,10 @@ class Pipeline {
   Status dispatch(RequestContext& ctx);
   // /v1/responses/{id} (GET, DELETE) and /v1/responses/{id}/cancel (POST); a 405 otherwise.
   Status dispatchStoredResponse(RequestContext& ctx);
-  Status decode(RequestContext& ctx);
+  // The body into the canonical request (decodeBody), a Responses request's
+  // previous_response_id resolved first (stored_responses.h: 400 with the store off, 404 for
+  // another key's or an unknown id, 503 with the store down).
+  net::awaitable<Status> decode(RequestContext& ctx);
   Status authenticate(RequestContext& ctx);
   // What the head alone can refuse once the key is known: the key's endpoint scope (403) and,
   // on the JSON endpoints, a Content-Type other than application/json (400).
@@ -150,6 +153,12 @@ class Pipeline {
 // inspectBody: the DLP scan of ctx.body into ctx.dlp (nothing when the policy has no detectors);
 // a 400 for an unknown field under `dlp.unknown_fields: reject`.
 Status decodeBody(std::string_view text, RequestContext& ctx);
+// decodeBody in two steps, for the pipeline to resolve a Responses request's
+// previous_response_id between them: parseBody, the JSON object into ctx.body (400 for anything
+// else); decodeParsed, the rest, with `prior` the earlier turns of a Responses conversation
+// (null: none; then a previous_response_id is a 400).
+Status parseBody(std::string_view text, RequestContext& ctx);
+Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::json::array* prior);
 Status inspectBody(RequestContext& ctx);
 // The key's scopes that depend only on the decoded body: endpoint, model, max_tokens.
 Status authorizeBody(const RequestContext& ctx);

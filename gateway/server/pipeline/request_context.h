@@ -3,6 +3,7 @@
 // worker thread only.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -64,6 +65,17 @@ struct RequestContext {
   // The request settings the client's surface repeats in its answers, as the client sent them
   // (Responses: connectors::responsesEcho; empty otherwise).
   boost::json::object answer_echo{boost::json::storage_ptr(&json_memory)};
+  // The Responses API's conversation state (stored_responses.h). `store_items`: set when the
+  // answer is to be stored: the conversation so far (the earlier turns, then this request's
+  // input items, as the client sent them). `stored`: what to put once the answer is out, set
+  // when the encoder produced a completed answer (keepForStore).
+  struct StoredAnswer {
+    std::string id;          // the response id ("resp_…")
+    std::string record;      // encodeStoredConversation's bytes (empty when too_large)
+    bool too_large = false;  // over max_bytes_per_response: not stored (counted)
+  };
+  std::optional<boost::json::array> store_items;
+  std::optional<StoredAnswer> stored;
   std::string requested_model;
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage from the client

@@ -6,6 +6,12 @@
 #include <boost/json/serialize.hpp>
 
 #include "gateway/server/pipeline/pipeline.h"
+#include "observability/logging.h"
+#include "observability/metrics.h"
+
+// g++ 12 misreports Asio's coroutine frame allocator here (awaitable_frame_base's sized
+// operator delete "mismatched" with its operator new): a known false positive of -Werror builds.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace sy::server {
 namespace {
@@ -93,6 +99,97 @@ net::awaitable<Result<boost::json::array>> loadConversation(const RequestContext
     co_return std::unexpected(std::move(record.error()));
   }
   co_return std::move(record->items);
+}
+
+net::awaitable<Result<std::optional<boost::json::array>>> previousTurns(const RequestContext& ctx,
+                                                                        ResponseStore* store) {
+  const boost::json::value* previous = ctx.body.if_contains("previous_response_id");
+  if (previous == nullptr || !previous->is_string()) {
+    co_return std::nullopt;  // none; not a string: the decoder's 400
+  }
+  auto items = co_await loadConversation(ctx, store, previous->get_string());
+  if (!items) {
+    Error error = std::move(items.error());
+    if (error.source == ErrorSource::Downstream) {
+      error.param = "previous_response_id";  // the field the client must change
+    }
+    co_return std::unexpected(std::move(error));
+  }
+  co_return std::move(*items);
+}
+
+bool willStoreAnswer(const RequestContext& ctx, const ResponseStore* store) {
+  const boost::json::value* wanted = ctx.body.if_contains("store");
+  const bool client_declines = wanted != nullptr && wanted->is_bool() && !wanted->get_bool();
+  return ctx.config->config().responses.store && ctx.principal != nullptr &&
+         !ctx.principal->anonymous && store != nullptr && !client_declines;
+}
+
+boost::json::array conversationInput(const boost::json::object& request,
+                                     const boost::json::array* prior) {
+  boost::json::array items = prior != nullptr ? *prior : boost::json::array{};
+  const boost::json::value* input = request.if_contains("input");
+  if (input != nullptr && input->is_string()) {
+    items.push_back(boost::json::object{
+        {"type", "message"}, {"role", "user"}, {"content", input->get_string()}});
+  } else if (input != nullptr && input->is_array()) {
+    for (const boost::json::value& item : input->get_array()) {
+      items.push_back(item);
+    }
+  }
+  return items;
+}
+
+void keepForStore(RequestContext& ctx, boost::json::object& response) {
+  response["store"] = false;  // first: adding the key may rehash, so look up the rest after it
+  const boost::json::value* status = response.if_contains("status");
+  const boost::json::value* id = response.if_contains("id");
+  const boost::json::value* output = response.if_contains("output");
+  const bool completed = status != nullptr && status->is_string() &&
+                         status->get_string() == "completed" && id != nullptr && id->is_string() &&
+                         output != nullptr && output->is_array();
+  if (!ctx.store_items || !completed) {
+    return;
+  }
+  response["store"] = true;
+  boost::json::array items = *ctx.store_items;
+  for (const boost::json::value& item : output->get_array()) {
+    items.push_back(item);
+  }
+  std::string record = encodeStoredConversation(response, items);
+  if (record.size() > ctx.config->config().responses.max_bytes_per_response) {
+    response["store"] = false;  // the client is told: it must send the whole conversation
+    ctx.stored = RequestContext::StoredAnswer{std::string(id->get_string()), {}, true};
+    return;
+  }
+  ctx.stored = RequestContext::StoredAnswer{std::string(id->get_string()), std::move(record)};
+}
+
+net::awaitable<void> storeAnswer(RequestContext& ctx, ResponseStore* store,
+                                 observability::GatewayMetrics& metrics) {
+  // Only an answer the client received whole: not one whose stream the client left.
+  if (!ctx.stored || store == nullptr || ctx.principal == nullptr ||
+      ctx.stream_end != StreamEnd::Complete) {
+    co_return;
+  }
+  RequestContext::StoredAnswer answer = std::move(*ctx.stored);
+  ctx.stored.reset();
+  if (answer.too_large) {
+    metrics.responses_stored_total.Add({{"outcome", "too_large"}}).Increment();
+    co_return;
+  }
+  const std::string owner = ctx.principal->key_id;
+  auto put = co_await store->put(std::move(answer.id), owner, std::move(answer.record),
+                                 std::chrono::system_clock::now(), ctx.config->config().responses);
+  std::string_view outcome = "stored";
+  if (!put) {
+    outcome = "error";
+    log::warn("response store: the answer could not be stored",
+              {{"request_id", ctx.request_id}, {"error", put.error().message}});
+  } else if (*put == PutOutcome::TooLarge) {
+    outcome = "too_large";  // not reached: keepForStore checks the same bound first
+  }
+  metrics.responses_stored_total.Add({{"outcome", std::string(outcome)}}).Increment();
 }
 
 net::awaitable<Status> Pipeline::answerStoredResponse(RequestContext& ctx,

@@ -391,6 +391,62 @@ TEST(ResponsesAnswerTest, ALengthFinishIsAnIncompleteResponse) {
   EXPECT_EQ(response.at("output").at(0).at("status").as_string(), "incomplete");
 }
 
+// The final-response hook (surface.h): called once with the response object the client is about
+// to receive, which it may amend, for bodies and for each way a stream ends.
+std::vector<json::object> finalResponses(bool event_stream, std::string canonical,
+                                         std::string& out) {
+  auto encoder = newResponsesEncoder(200, event_stream, "m", nullptr);
+  std::vector<json::object> seen;
+  encoder->setFinalResponseHook([&seen](json::object& response) {
+    seen.push_back(response);
+    response["store"] = true;  // the amendment the client must see
+  });
+  out = std::move(canonical);
+  EXPECT_TRUE(encoder->encode(out, true));
+  return seen;
+}
+
+TEST(ResponsesAnswerTest, TheFinalResponseHookSeesAndAmendsTheBodyTheClientGets) {
+  std::string body;
+  const auto seen = finalResponses(
+      false,
+      R"({"choices":[{"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]})",
+      body);
+  ASSERT_EQ(seen.size(), 1u);
+  json::object sent = json::parse(body).as_object();
+  EXPECT_EQ(sent.at("store"), true);
+  sent["store"] = false;
+  EXPECT_EQ(sent, seen[0]) << "the hook saw the response exactly as sent, but for its amendment";
+  EXPECT_EQ(seen[0].at("status").as_string(), "completed");
+
+  std::string unreadable;
+  EXPECT_TRUE(finalResponses(false, "not a completion", unreadable).empty());
+  EXPECT_NE(unreadable.find("upstream_error"), std::string::npos);
+}
+
+TEST(ResponsesAnswerTest, TheFinalResponseHookSeesTheStreamsLastResponseOnly) {
+  std::string stream;
+  auto seen = finalResponses(true, std::string(kChunks), stream);
+  ASSERT_EQ(seen.size(), 1u);
+  const auto all = events(stream);
+  EXPECT_EQ(all.back().event, "response.completed");
+  const json::value completed = json::parse(all.back().data).at("response");
+  EXPECT_EQ(completed.at("store"), true);
+  EXPECT_EQ(json::parse(all[0].data).at("response").at("store"), false)
+      << "response.created is written before the answer's end";
+  EXPECT_EQ(completed.at("output"), seen[0].at("output"));
+  EXPECT_EQ(completed.at("id"), seen[0].at("id"));
+
+  seen = finalResponses(
+      true,
+      "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+      "data: {\"error\":{\"message\":\"broke\",\"type\":\"upstream_error\"}}\n\n",
+      stream);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].at("status").as_string(), "failed");
+  EXPECT_EQ(events(stream).back().event, "response.failed");
+}
+
 TEST(ResponsesAnswerTest, ErrorsKeepOpenAisShape) {
   EXPECT_EQ(newResponsesEncoder(429, false, "m", nullptr), nullptr);
   EXPECT_EQ(newResponsesEncoder(500, true, "m", nullptr), nullptr);

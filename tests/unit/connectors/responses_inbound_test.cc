@@ -201,9 +201,9 @@ TEST(ResponsesInboundTest, PreviousResponseIdWithoutAResponseStoreIsAClear400) {
             "previous_response_id requires the response store; it is not enabled by this "
             "gateway's policy");
   EXPECT_EQ(decodeError(R"({"model":"m","input":[{"type":"item_reference","id":"msg_1"}]})",
-                        "input[0] (item_reference)"),
-            "input[0] (item_reference) requires the response store; it is not enabled by this "
-            "gateway's policy");
+                        "input[0]"),
+            "input[0]: item_reference items are not supported; send the item itself, or "
+            "continue a stored conversation with previous_response_id");
 }
 
 TEST(ResponsesInboundTest, RefusesBuiltInToolsNamingThem) {
