@@ -235,6 +235,38 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
   return request;
 }
 
+Result<UpstreamRequest> OpenAiConnector::buildNative(Surface surface, boost::json::object& body,
+                                                     const BackendSpec& backend,
+                                                     std::string_view api_key,
+                                                     const NativeRequest& native) const {
+  if (!speaks(surface)) {
+    return Connector::buildNative(surface, body, backend, api_key, native);
+  }
+  body["model"] = backend.model;
+  if (native.output_cap != 0) {
+    const boost::json::value* limit = body.if_contains("max_output_tokens");
+    const bool within = limit != nullptr && limit->is_number() &&
+                        limit->to_number<double>() <= native.output_cap;
+    if (!within) {
+      body["max_output_tokens"] = native.output_cap;
+    }
+  }
+  body["store"] = false;
+  const boost::json::value* stream = body.if_contains("stream");
+  const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
+  UpstreamRequest request;
+  request.body = boost::json::serialize(body);
+  request.headers = {{"content-type", "application/json"},
+                     {"accept", streaming ? "text/event-stream" : "application/json"},
+                     {"x-request-id", std::string(native.request_id)}};
+  if (!api_key.empty()) {
+    request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
+  }
+  request.target = responsesTarget(backend.address.base_path);
+  request.api = UpstreamApi::Responses;
+  return request;
+}
+
 std::unique_ptr<ResponseTranslator> OpenAiConnector::newTranslator(
     Endpoint /*endpoint*/, unsigned status, bool event_stream,
     const TranslatorOptions& options) const {
