@@ -148,6 +148,22 @@ class OpenAiStreamTranslator final : public ResponseTranslator {
   uint64_t streamed_events_ = 0;
 };
 
+// POST /v1/responses with `body` (a Responses request); a Responses stream always ends with its
+// usage, so there are no stream_options to add. The caller adds its credentials.
+UpstreamRequest responsesRequest(const boost::json::object& body, const BackendSpec& backend,
+                                 std::string_view request_id) {
+  const boost::json::value* stream = body.if_contains("stream");
+  const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
+  UpstreamRequest request;
+  request.body = boost::json::serialize(body);
+  request.headers = {{"content-type", "application/json"},
+                     {"accept", streaming ? "text/event-stream" : "application/json"},
+                     {"x-request-id", std::string(request_id)}};
+  request.target = responsesTarget(backend.address.base_path);
+  request.api = UpstreamApi::Responses;
+  return request;
+}
+
 }  // namespace
 
 TokenUsage extractOpenAiUsage(std::string_view json_text) {
@@ -215,20 +231,36 @@ Result<UpstreamRequest> OpenAiConnector::buildRequest(Endpoint endpoint, boost::
     if (!responses) {
       return std::unexpected(std::move(responses.error()));
     }
-    // A Responses stream always ends with its usage: no stream_options to add.
-    const boost::json::value* stream = responses->if_contains("stream");
-    const bool streaming = stream != nullptr && stream->is_bool() && stream->get_bool();
-    request.body = boost::json::serialize(*responses);
-    request.headers = {{"content-type", "application/json"},
-                       {"accept", streaming ? "text/event-stream" : "application/json"},
-                       {"x-request-id", std::string(request_id)}};
-    request.target = responsesTarget(backend.address.base_path);
-    request.api = UpstreamApi::Responses;
+    request = responsesRequest(*responses, backend, request_id);
   } else {
     body["model"] = backend.model;
     request = openAiRequest(endpoint, body, request_id);
     request.target = openAiTarget(backend.address.base_path, endpoint);
   }
+  if (!api_key.empty()) {
+    request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
+  }
+  return request;
+}
+
+Result<UpstreamRequest> OpenAiConnector::buildNative(Surface surface, boost::json::object& body,
+                                                     const BackendSpec& backend,
+                                                     std::string_view api_key,
+                                                     const NativeRequest& native) const {
+  if (!speaks(surface)) {
+    return Connector::buildNative(surface, body, backend, api_key, native);
+  }
+  body["model"] = backend.model;
+  if (native.output_cap != 0) {
+    const boost::json::value* limit = body.if_contains("max_output_tokens");
+    const bool within = limit != nullptr && limit->is_number() &&
+                        limit->to_number<double>() <= native.output_cap;
+    if (!within) {
+      body["max_output_tokens"] = native.output_cap;
+    }
+  }
+  body["store"] = false;
+  UpstreamRequest request = responsesRequest(body, backend, native.request_id);
   if (!api_key.empty()) {
     request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
   }

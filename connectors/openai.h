@@ -3,7 +3,10 @@
 // `stream_options.include_usage`, so spend is known), and responses pass through byte for byte
 // while usage is read off them (a usage-only event only the gateway asked for is not relayed).
 // A backend that serves the Responses API and not chat completions gets the request translated
-// to /v1/responses and its answer translated back (responses_backend.h). Immutable, thread-safe.
+// to /v1/responses and its answer translated back (responses_backend.h). A backend that serves
+// the Responses API gets a Responses client's request as the client sent it (buildNative; its
+// answer still goes through the Responses translator, response DLP and the Responses encoder).
+// Immutable, thread-safe.
 #pragma once
 
 #include "connectors/connector.h"
@@ -22,6 +25,16 @@ class OpenAiConnector final : public Connector {
   std::unique_ptr<ResponseTranslator> newTranslator(
       Endpoint endpoint, unsigned status, bool event_stream,
       const TranslatorOptions& options) const override;
+  // A Responses client's body passes through to a backend that serves /v1/responses: with the
+  // backend's model, `max_output_tokens` lowered to the output cap (set when the client named
+  // none), and `store: false` (the gateway answers with its own response ids, so a response
+  // stored upstream could never be referenced). The request's `api` is UpstreamApi::Responses.
+  bool speaks(Surface surface) const override {
+    return surface == Surface::Responses && apis_.responses;
+  }
+  Result<UpstreamRequest> buildNative(Surface surface, boost::json::object& body,
+                                      const BackendSpec& backend, std::string_view api_key,
+                                      const NativeRequest& native) const override;
 
  private:
   const ServedApis apis_;

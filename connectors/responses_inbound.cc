@@ -320,7 +320,7 @@ Status decodeInput(const json::object& request, const json::array* prior, Conver
 }  // namespace
 
 Result<json::object> responsesToChat(const json::object& request, json::storage_ptr sp,
-                                     const json::array* prior) {
+                                     const json::array* prior, ResponsesDecodeOptions options) {
   if (Status keys = onlyKeys(request,
                              {"model",
                               "input",
@@ -387,10 +387,32 @@ Result<json::object> responsesToChat(const json::object& request, json::storage_
     return std::unexpected(decoded.error());
   }
   out["messages"] = std::move(messages);
-  if (Status settings = responses::addSettings(request, out); !settings) {
+  if (Status settings = responses::addSettings(request, out, options.builtin_tools); !settings) {
     return std::unexpected(settings.error());
   }
   return out;
+}
+
+bool usesBuiltInTools(const json::object& request) {
+  return responses::usesBuiltInTools(request);
+}
+
+void inlinePriorItems(json::object& request, const json::array* prior) {
+  if (prior == nullptr) {
+    return;
+  }
+  json::array items(*prior, request.storage());
+  if (const json::value* input = present(request, "input")) {
+    if (input->is_string()) {
+      items.push_back(json::object{{"role", "user"}, {"content", input->get_string()}});
+    } else if (input->is_array()) {
+      for (const json::value& item : input->get_array()) {
+        items.push_back(item);
+      }
+    }
+  }
+  request["input"] = std::move(items);
+  request.erase("previous_response_id");
 }
 
 json::object responsesEcho(const json::object& request, json::storage_ptr storage) {

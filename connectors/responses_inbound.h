@@ -53,9 +53,27 @@ namespace sy::connectors {
 // resolves one or answers the store's own error first; `explain` reads no store).
 // Errors: InvalidArgument (400) naming the field, e.g. "input[2]: unsupported input item type
 // 'web_search_call'", with OpenAI's `param` set to that field.
+struct ResponsesDecodeOptions {
+  // Built-in OpenAI tools (and a tool_choice naming one) are accepted and left out of the
+  // canonical request: the policy lets them pass through (`responses.builtin_tools: allow`),
+  // and routing keeps such a request on backends that serve them (usesBuiltInTools).
+  bool builtin_tools = false;
+};
 Result<boost::json::object> responsesToChat(const boost::json::object& request,
                                             boost::json::storage_ptr storage,
-                                            const boost::json::array* prior = nullptr);
+                                            const boost::json::array* prior = nullptr,
+                                            ResponsesDecodeOptions options = {});
+
+// True when the request's `tools` hold a built-in OpenAI tool or its `tool_choice` names one.
+bool usesBuiltInTools(const boost::json::object& request);
+
+// The body that passes through to a Responses backend for a request continuing a stored
+// conversation: `input` becomes the `prior` items (as responsesToChat takes them) followed by
+// the request's own input (a string input as one user message), and `previous_response_id` is
+// removed (the backend never saw the gateway's ids). Nothing changes when `prior` is null. Call
+// it before DLP inspects the body, so the whole conversation is scanned and what leaves is the
+// inspected body.
+void inlinePriorItems(boost::json::object& request, const boost::json::array* prior);
 
 // The request settings a Responses answer repeats (instructions, tools, tool_choice,
 // temperature, top_p, max_output_tokens, parallel_tool_calls, text, reasoning, metadata, user,

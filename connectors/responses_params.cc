@@ -37,9 +37,9 @@ bool isBuiltInTool(std::string_view type) {
 
 std::unexpected<Error> builtInTool(const std::string& where, std::string_view type) {
   return invalid(where + ": the built-in tool " + quotedName(type) +
-                     " is not supported: the gateway answers Responses requests through its "
-                     "policy on any backend and does not pass built-in OpenAI tools through; "
-                     "declare function tools",
+                     " is not supported: the gateway passes built-in OpenAI tools through only "
+                     "when its policy sets responses.builtin_tools: allow (and then only to "
+                     "OpenAI Responses backends); declare function tools",
                  where);
 }
 
@@ -143,7 +143,14 @@ Status decodeNamespace(const json::object& tool, const std::string& where, json:
   return {};
 }
 
-Status addTools(const json::object& request, json::object& out) {
+// A built-in tool (an object whose `type` names one).
+bool builtInToolAt(const json::value& value) {
+  const json::object* tool = value.if_object();
+  const json::value* type = tool != nullptr ? tool->if_contains("type") : nullptr;
+  return type != nullptr && type->is_string() && isBuiltInTool(type->get_string());
+}
+
+Status addTools(const json::object& request, json::object& out, bool builtin_tools) {
   if (const json::value* tools = present(request, "tools")) {
     if (!tools->is_array()) {
       return invalid("tools: must be an array", "tools");
@@ -152,6 +159,9 @@ Status addTools(const json::object& request, json::object& out) {
     for (size_t i = 0; i < tools->get_array().size(); ++i) {
       const std::string where = "tools[" + std::to_string(i) + "]";
       const json::value& tool = tools->get_array()[i];
+      if (builtin_tools && builtInToolAt(tool)) {
+        continue;  // passes through to the backend as the client sent it
+      }
       if (isNamespace(tool)) {
         if (Status added = decodeNamespace(tool.get_object(), where, decoded); !added) {
           return added;
@@ -175,6 +185,8 @@ Status addTools(const json::object& request, json::object& out) {
         return invalid("tool_choice: must be auto, none, required or a function", "tool_choice");
       }
       out["tool_choice"] = mode;
+    } else if (builtin_tools && builtInToolAt(*choice)) {
+      // Chooses a built-in tool: nothing in the canonical request.
     } else if (choice->is_object()) {
       const json::object& c = choice->get_object();
       auto type = stringAt(c, "type", "tool_choice");
@@ -428,8 +440,24 @@ Status checkAccepted(const json::object& request) {
 
 }  // namespace
 
-Status addSettings(const json::object& request, json::object& out) {
-  for (const auto step : {addTools, addText, addReasoning, addScalars}) {
+bool usesBuiltInTools(const json::object& request) {
+  const json::value* tools = present(request, "tools");
+  if (tools != nullptr && tools->is_array()) {
+    for (const json::value& tool : tools->get_array()) {
+      if (builtInToolAt(tool)) {
+        return true;
+      }
+    }
+  }
+  const json::value* choice = present(request, "tool_choice");
+  return choice != nullptr && builtInToolAt(*choice);
+}
+
+Status addSettings(const json::object& request, json::object& out, bool builtin_tools) {
+  if (Status tools = addTools(request, out, builtin_tools); !tools) {
+    return tools;
+  }
+  for (const auto step : {addText, addReasoning, addScalars}) {
     if (Status ok = step(request, out); !ok) {
       return ok;
     }

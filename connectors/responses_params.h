@@ -15,9 +15,14 @@ namespace sy::connectors::responses {
 // Adds tools, tool_choice, parallel_tool_calls, response_format and verbosity (from `text`),
 // reasoning_effort, max_tokens, sampling, metadata, user and the other carried fields to `out`,
 // and checks the fields that are accepted without being forwarded. Fails with InvalidArgument
-// naming the field (OpenAI's `param` set) on a malformed value, a built-in tool or a feature the
-// gateway does not serve.
-Status addSettings(const boost::json::object& request, boost::json::object& out);
+// naming the field (OpenAI's `param` set) on a malformed value, a built-in tool (unless
+// `builtin_tools`: then built-in tools and a tool_choice naming one are left out of `out`) or a
+// feature the gateway does not serve.
+Status addSettings(const boost::json::object& request, boost::json::object& out,
+                   bool builtin_tools);
+
+// True when `tools` holds a built-in OpenAI tool or `tool_choice` names one.
+bool usesBuiltInTools(const boost::json::object& request);
 
 // Namespaced function tools (a `namespace` tool groups function tools: Codex sends its sub-agent
 // tools so, and a `function_call` then names its `namespace`). Chat completions has no

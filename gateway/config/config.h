@@ -105,6 +105,7 @@ struct ComplianceSpec {
 // `responses:` the OpenAI Responses API's stored conversations (`previous_response_id`, and
 // GET/DELETE /v1/responses/{id}), kept in the state store (`state.store`: SQLite or Redis), each
 // scoped to the key that created it. Bounds apply as of when a response is stored.
+enum class BuiltinTools { Refuse, Allow };
 struct ResponsesSpec {
   // Keep answers at all. false: a request with `store: true` is answered but nothing is kept,
   // and `previous_response_id` (and GET/DELETE) is a 400 saying the gateway does not store.
@@ -114,6 +115,11 @@ struct ResponsesSpec {
   // is not kept (answered, never stored; a later reference to it is a 404).
   uint64_t max_bytes_per_response = 1ull << 20;
   uint32_t max_responses_per_key = 1000;  // beyond, the key's oldest stored response is dropped
+  // `builtin_tools: allow | refuse` (default refuse): a request with built-in OpenAI tools
+  // (web_search, file_search, code_interpreter, ...) passes them through when allowed, and is
+  // then routed only to backends that serve them (`kind: openai` serving `api: responses`);
+  // refused: such a request is a 400.
+  BuiltinTools builtin_tools = BuiltinTools::Refuse;
 };
 inline constexpr uint64_t kMaxStoredResponseBytes = 16ull << 20;  // responses.max_bytes_per_response
 

@@ -118,7 +118,7 @@ void recordRoutingLocations(const std::optional<Located>& routing, Config& confi
 void recordTreeLocations(const std::optional<Located>& where, Config& config);
 
 // `responses`: {store, ttl, max_bytes_per_response (at most kMaxStoredResponseBytes),
-// max_responses_per_key (at least 1)}.
+// max_responses_per_key (at least 1), builtin_tools (allow | refuse)}.
 void decodeResponses(Decoder& decoder, const Located& where, ResponsesSpec& out);
 
 // `compliance`: {licenses: [license category...], regions: [region...]}, each a non-empty list

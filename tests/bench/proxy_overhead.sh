@@ -9,6 +9,10 @@
 #   sy-messages   sy-nodlp, the client speaking Anthropic Messages (POST /v1/messages, x-api-key)
 #   sy-anthropic  sy-nodlp with a `kind: anthropic` backend (the mock's /v1/messages)
 #   sy-passthrough  sy-anthropic's gateway loaded with Anthropic Messages (passed through)
+#   sy-responses  sy-nodlp loaded with OpenAI Responses requests (POST /v1/responses), translated to
+#                 chat completions for its chat backend and the answer back into Responses
+#   sy-resp-pass  sy-nodlp with a backend serving `api: responses` (the mock's /v1/responses),
+#                 loaded with Responses requests: the client's body passes through
 #   switchyard, sy-full, sy-sqlite, sy-redis, sy-redis-sync   more gateway features (see
 #                 start_switchyard below; sy-redis-sync: Redis limits with `sync: 100ms`)
 #   sy-shadow     switchyard with `shadow:` naming a candidate policy (shadow mode)
@@ -23,7 +27,7 @@
 # prefix with its own config (the system nginx config and services are never touched).
 #
 # usage: tests/bench/proxy_overhead.sh [--build-dir DIR] [--duration SECONDS] [--quick] [--limits-only]
-#                                      [--shadow-only]
+#                                      [--shadow-only] [--responses-only]
 #   --build-dir DIR   where switchyard and switchyard-mock were built (default: <repo>/build)
 #   --duration S      seconds per wrk run (default 10)
 #   --quick           2-second runs at 16 connections only (CI smoke test)
@@ -33,6 +37,10 @@
 #   --shadow-only     only switchyard and sy-shadow, json and stream at 16 connections, and the
 #                     TTFB of both; prints what shadow evaluation costs per request (sy-shadow -
 #                     switchyard) and what it does to a stream's first byte
+#   --responses-only  only direct, nginx, sy-nodlp and the Responses rows (sy-responses,
+#                     sy-resp-pass), json and stream at 16 connections, and their TTFB; prints
+#                     what the Responses surface costs per request and per streamed event, each
+#                     minus sy-nodlp (the same chat request on chat completions)
 # Exit status: 0 when every step ran cleanly (PASS/MISS against the targets is informational);
 # 1 when a step failed (a binary is missing, a process died, wrk saw socket errors or non-2xx
 # responses, a response was malformed), with the reason on stderr.
@@ -47,6 +55,7 @@ DURATION=10
 QUICK=0
 LIMITS_ONLY=0
 SHADOW_ONLY=0
+RESPONSES_ONLY=0
 TTFB_N=200
 TTFB_WARMUP=20
 REPLY_TOKENS=20  # the mock's content chunks per stream (the per-event figures divide by it)
@@ -63,6 +72,7 @@ while (($#)); do
     --quick) QUICK=1; shift ;;
     --limits-only) LIMITS_ONLY=1; shift ;;
     --shadow-only) SHADOW_ONLY=1; shift ;;
+    --responses-only) RESPONSES_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -75,7 +85,12 @@ else
   CONNS=(1 16 64)
 fi
 MODES=(json stream)
-TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic sy-passthrough switchyard sy-shadow sy-full sy-sqlite)
+TARGETS=(direct nginx sy-nodlp sy-messages sy-anthropic sy-passthrough sy-responses sy-resp-pass
+  switchyard sy-shadow sy-full sy-sqlite)
+if ((RESPONSES_ONLY)); then
+  CONNS=(16)
+  TARGETS=(direct nginx sy-nodlp sy-responses sy-resp-pass)
+fi
 if ((SHADOW_ONLY)); then
   CONNS=(16)
   TARGETS=(switchyard sy-shadow)
@@ -142,7 +157,19 @@ node -e '
   if (chat.temperature !== undefined) body.temperature = chat.temperature;
   process.stdout.write(JSON.stringify(body));
 ' "$TMP/body-openai-json.json" >"$TMP/body-anthropic-json.json" || die "could not derive the Anthropic body"
-for api in openai anthropic; do
+node -e '
+  const fs = require("fs");
+  const chat = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  const text = (m) => (typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""));
+  const system = chat.messages.filter((m) => m.role === "system").map(text).join("\n\n");
+  const body = {model: chat.model};
+  if (system) body.instructions = system;
+  body.input = chat.messages.filter((m) => m.role !== "system").map((m) => ({role: m.role, content: text(m)}));
+  body.max_output_tokens = chat.max_tokens;
+  if (chat.temperature !== undefined) body.temperature = chat.temperature;
+  process.stdout.write(JSON.stringify(body));
+' "$TMP/body-openai-json.json" >"$TMP/body-responses-json.json" || die "could not derive the Responses body"
+for api in openai anthropic responses; do
   sed 's/^{/{"stream":true,/' "$TMP/body-$api-json.json" >"$TMP/body-$api-stream.json"
   grep -q '^{"stream":true,' "$TMP/body-$api-stream.json" || die "could not derive the $api streaming body"
 done
@@ -331,6 +358,18 @@ SYA_PID=$STARTED_PID; SYA_PORT=$STARTED_PORT
 SYP="$TMP/sy-passthrough"
 start_switchyard "$SYP" "dlp: {default_pack: false}" "" "" anthropic
 SYP_PID=$STARTED_PID; SYP_PORT=$STARTED_PORT
+# sy-responses: sy-nodlp's configuration in its own process, loaded with OpenAI Responses
+# requests: decoded into the canonical chat request, forwarded to the chat backend, the answer or
+# event stream encoded back into Responses. Its rows minus sy-nodlp's are what that costs.
+SYRI="$TMP/sy-responses"
+start_switchyard "$SYRI" "dlp: {default_pack: false}"
+SYRI_PID=$STARTED_PID; SYRI_PORT=$STARTED_PORT
+# sy-resp-pass: the same with a backend serving `api: responses` (the mock's /v1/responses):
+# the client's Responses body passes through (model and cap set), the answer comes back through
+# the canonical form (the Responses translator, then the Responses encoder).
+SYRP="$TMP/sy-resp-pass"
+start_switchyard "$SYRP" "dlp: {default_pack: false}" "" "    api: responses"
+SYRP_PID=$STARTED_PID; SYRP_PORT=$STARTED_PORT
 # sy-full: everything the whole-gateway target names at once: auth, DLP on prompts (default pack
 # and action rules), difficulty classification and routing rules, the audit log with
 # durability: fsync (in the bench's temporary directory, on disk here), the access log and
@@ -367,7 +406,7 @@ state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1
   start_switchyard "$SYRS" "dlp: {default_pack: false}
 state: {store: redis, redis: {url: 'redis://127.0.0.1:$REDIS_PORT/0', timeout: 1s, fail: closed, sync: 100ms}}" "$LIMITS_YAML"
   SYRS_PID=$STARTED_PID; SYRS_PORT=$STARTED_PORT
-  ((SHADOW_ONLY)) || TARGETS+=(sy-redis sy-redis-sync)
+  ((SHADOW_ONLY || RESPONSES_ONLY)) || TARGETS+=(sy-redis sy-redis-sync)
 else
   note "redis-server not found: no sy-redis row"
 fi
@@ -384,6 +423,8 @@ port_of() {  # port_of TARGET MODE
     sy-messages) echo "$SYM_PORT" ;;
     sy-anthropic) echo "$SYA_PORT" ;;
     sy-passthrough) echo "$SYP_PORT" ;;
+    sy-responses) echo "$SYRI_PORT" ;;
+    sy-resp-pass) echo "$SYRP_PORT" ;;
     sy-shadow) echo "$SYS_PORT" ;;
     sy-full) echo "$SYF_PORT" ;;
     sy-sqlite) echo "$SYQ_PORT" ;;
@@ -400,6 +441,8 @@ proxy_pids() {  # PIDs whose CPU is charged to TARGET
     sy-messages) echo "$SYM_PID" ;;
     sy-anthropic) echo "$SYA_PID" ;;
     sy-passthrough) echo "$SYP_PID" ;;
+    sy-responses) echo "$SYRI_PID" ;;
+    sy-resp-pass) echo "$SYRP_PID" ;;
     sy-shadow) echo "$SYS_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
@@ -416,6 +459,8 @@ rss_pid() {  # PID whose peak RSS is reported for TARGET
     sy-messages) echo "$SYM_PID" ;;
     sy-anthropic) echo "$SYA_PID" ;;
     sy-passthrough) echo "$SYP_PID" ;;
+    sy-responses) echo "$SYRI_PID" ;;
+    sy-resp-pass) echo "$SYRP_PID" ;;
     sy-shadow) echo "$SYS_PID" ;;
     sy-full) echo "$SYF_PID" ;;
     sy-sqlite) echo "$SYQ_PID" ;;
@@ -431,6 +476,8 @@ check_alive() {
   alive "$SYM_PID" || { show_log "$SYM/stderr.log"; die "switchyard (Anthropic inbound) died"; }
   alive "$SYA_PID" || { show_log "$SYA/stderr.log"; die "switchyard (Anthropic backend) died"; }
   alive "$SYP_PID" || { show_log "$SYP/stderr.log"; die "switchyard (Anthropic passthrough) died"; }
+  alive "$SYRI_PID" || { show_log "$SYRI/stderr.log"; die "switchyard (Responses inbound) died"; }
+  alive "$SYRP_PID" || { show_log "$SYRP/stderr.log"; die "switchyard (Responses passthrough) died"; }
   alive "$SYF_PID" || { show_log "$SYF/stderr.log"; die "switchyard (full) died"; }
   alive "$SYS_PID" || { show_log "$SYS/stderr.log"; die "switchyard (shadow) died"; }
   alive "$SYQ_PID" || { show_log "$SYQ/stderr.log"; die "switchyard (sqlite limits) died"; }
@@ -440,9 +487,22 @@ check_alive() {
 
 # What the client of TARGET speaks, and so the request's path, body and headers and what a
 # complete answer looks like (ttfb.mjs --api): openai (chat completions, the key as a Bearer
-# token) or anthropic (Messages, the key in x-api-key, as Anthropic's clients send it).
-api_of() { [[ $1 == sy-messages || $1 == sy-passthrough ]] && echo anthropic || echo openai; }
-path_for() { [[ $1 == anthropic ]] && echo /v1/messages || echo /v1/chat/completions; }  # path_for API
+# token), anthropic (Messages, the key in x-api-key, as Anthropic's clients send it) or responses
+# (OpenAI Responses, a Bearer token).
+api_of() {
+  case "$1" in
+    sy-messages | sy-passthrough) echo anthropic ;;
+    sy-responses | sy-resp-pass) echo responses ;;
+    *) echo openai ;;
+  esac
+}
+path_for() {  # path_for API
+  case "$1" in
+    anthropic) echo /v1/messages ;;
+    responses) echo /v1/responses ;;
+    *) echo /v1/chat/completions ;;
+  esac
+}
 body_for() { echo "$TMP/body-$1-$2.json"; }  # body_for API MODE
 headers_for() {  # headers_for API: one "Name: value" per line (direct and nginx ignore them)
   if [[ $1 == anthropic ]]; then
@@ -578,12 +638,50 @@ if ((SHADOW_ONLY)); then
   echo "stream TTFB median ms: switchyard ${TTFB_MED[switchyard]}, sy-shadow ${TTFB_MED[sy-shadow]}; p99 ms: ${TTFB_P99[switchyard]}, ${TTFB_P99[sy-shadow]}"
   exit 0
 fi
+# What the Responses surface costs: CPU per request of a target minus sy-nodlp's (the same request
+# on chat completions), json and stream, and the stream difference per content event.
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+per_event() { awk -v d="$1" -v n="$REPLY_TOKENS" 'BEGIN { printf "%+.2f", d / n }'; }
+responses_rows() {  # responses_rows CONNS: one line per Responses target and figure
+  local t what tj ts
+  for t in sy-responses sy-resp-pass; do
+    [[ $t == sy-responses ]] && what="Responses translated to chat" || what="Responses passthrough"
+    tj=$(sub "${CPU[$t|json|$1]}" "${CPU[sy-nodlp|json|$1]}"); ts=$(sub "${CPU[$t|stream|$1]}" "${CPU[sy-nodlp|stream|$1]}")
+    row "$what CPU us/req json @$1" "$tj" "-" "-" "($t - sy-nodlp)"
+    row "$what CPU us/req stream @$1" "$ts" "-" "-" "($t - sy-nodlp)"
+    row "$what CPU us/event stream @$1" "$(per_event "$ts")" "-" "-" "(stream difference / $REPLY_TOKENS content events)"
+  done
+}
+row() { printf '%-45s  %14s  %14s  %10s  %s\n' "$@"; }
+if ((RESPONSES_ONLY)); then
+  echo
+  echo "Switchyard Responses surface ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, @16; CPU = proxy"
+  printf '%-12s  %-6s  %9s  %8s  %8s  %10s  %6s\n' target mode RPS "p50 ms" "p99 ms" "CPU us/req" "bg CPU"
+  for target in "${TARGETS[@]}"; do
+    for mode in "${MODES[@]}"; do
+      key="$target|$mode|16"
+      printf '%-12s  %-6s  %9s  %8s  %8s  %10s  %6s\n' "$target" "$mode" "${RPS[$key]}" "${P50[$key]}" \
+        "${P99[$key]}" "${CPU[$key]:--}" "${BG[$key]}%"
+    done
+  done
+  echo
+  responses_rows 16
+  echo "(stream: the chat rows have $((REPLY_TOKENS + 3)) SSE events per request; the Responses rows answer $((REPLY_TOKENS + 8))"
+  echo " (response.created, in_progress, output_item.added, content_part.added, $REPLY_TOKENS output_text deltas,"
+  echo " output_text.done, content_part.done, output_item.done, response.completed); wrk latency is full-response time)"
+  echo
+  printf '%-12s  %14s  %14s  %14s\n' "TTFB" "median ms" "p99 ms" "+median ms"
+  for target in "${TARGETS[@]}"; do
+    if [[ $target == direct ]]; then added="-"; else added=$(sub "${TTFB_MED[$target]}" "${TTFB_MED[direct]}"); fi
+    printf '%-12s  %14s  %14s  %14s\n' "$target" "${TTFB_MED[$target]}" "${TTFB_P99[$target]}" "$added"
+  done
+  exit 0
+fi
 SY_END_HWM_KB=$(status_kb "$SY_PID" VmHWM)
 SY_END_RSS_KB=$(status_kb "$SY_PID" VmRSS)
 
 # ---------------------------------------------------------------------------------------------
 # Report.
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
 
 echo
 echo "Switchyard proxy overhead ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, ~1 KB chat request, mock --threads 1 --reply-tokens 20"
@@ -638,9 +736,8 @@ ng_peak=$(kb_to_mb "$(status_kb "$NGX_WORKER" VmHWM)")
 
 echo
 echo "Summary: switchyard vs nginx (targets apply to switchyard; PASS/MISS is informational)"
-printf '%-41s  %14s  %14s  %10s  %s\n' metric switchyard nginx target result
-printf '%-41s  %14s  %14s  %10s  %s\n' ----------------------------------------- -------------- -------------- ---------- ------
-row() { printf '%-41s  %14s  %14s  %10s  %s\n' "$@"; }
+printf '%-45s  %14s  %14s  %10s  %s\n' metric switchyard nginx target result
+printf '%-45s  %14s  %14s  %10s  %s\n' --------------------------------------------- -------------- -------------- ---------- ------
 row "RPS json @16 (sy/nginx ${ratio}%)" "${RPS[switchyard|$j]}" "${RPS[nginx|$j]}" ">= 90%" "$(verdict "$ratio" 90 ge)"
 row "CPU us/req json @16" "${CPU[switchyard|$j]}" "${CPU[nginx|$j]}" "<= 40" "$(verdict "${CPU[switchyard|$j]}" 40 le)"
 row "CPU us/req stream @16" "${CPU[switchyard|$s]}" "${CPU[nginx|$s]}" "-" "(info)"
@@ -661,7 +758,6 @@ row "RSS idle MB (before load)" "$sy_idle" "-" "<= 30" "$(verdict "$sy_idle" 30 
 row "RSS under load MB (peak, VmHWM)" "$sy_peak" "$ng_peak" "<= 100" "$(verdict "$sy_peak" 100 le)"
 # Translation costs: CPU per request of a target minus sy-nodlp's, json and stream, and the stream
 # difference per content event (the mock's REPLY_TOKENS content chunks or text deltas).
-per_event() { awk -v d="$1" -v n="$REPLY_TOKENS" 'BEGIN { printf "%+.2f", d / n }'; }
 for t in sy-messages sy-anthropic sy-passthrough; do
   case $t in
     sy-messages) what="Anthropic inbound" ;;
@@ -673,6 +769,7 @@ for t in sy-messages sy-anthropic sy-passthrough; do
   row "$what CPU us/req stream @16" "$ts" "-" "-" "($t - sy-nodlp)"
   row "$what CPU us/event stream @16" "$(per_event "$ts")" "-" "-" "(stream difference / $REPLY_TOKENS content events)"
 done
+responses_rows 16
 echo "(stream: $((REPLY_TOKENS + 3)) SSE events per request (role + $REPLY_TOKENS content + finish chunk, [DONE]); sy-messages and sy-passthrough answer"
 echo " Anthropic's $((REPLY_TOKENS + 6)) (message_start, content_block_start, ping, $REPLY_TOKENS text deltas, content_block_stop,"
 echo " message_delta, message_stop); wrk latency is full-response time)"

@@ -10,8 +10,8 @@
 //              `event: message_stop`, and there is no `data: [DONE]`
 // Any failure exits 1 with the reason on stderr.
 //
-// usage: node ttfb.mjs --port P --body FILE [--host 127.0.0.1] [--api openai|anthropic]
-//        [--path PATH (default: /v1/chat/completions, or /v1/messages for --api anthropic)]
+// usage: node ttfb.mjs --port P --body FILE [--host 127.0.0.1] [--api openai|anthropic|responses]
+//        [--path PATH (default: /v1/chat/completions, /v1/messages or /v1/responses per --api)]
 //        [--header "Name: value" (repeatable, e.g. "Authorization: Bearer KEY")]
 //        [--n 200] [--warmup 20] [--expect stream|json] [--timeout-ms 5000]
 // prints: TTFB n=200 median_us=… p99_us=… min_us=… max_us=…   (one line, on stdout)
@@ -73,6 +73,13 @@ const APIS = {
     forbid: /(^|\n)data: \[DONE\]/,
     checkJson: (j) => (j.type === 'message' && Array.isArray(j.content) && j.stop_reason
       ? null : 'not a message with content and stop_reason'),
+  },
+  responses: {
+    path: '/v1/responses',
+    streamEnd: 'event: response.completed',
+    forbid: /(^|\n)data: \[DONE\]/,
+    checkJson: (j) => (j.object === 'response' && j.status === 'completed' && Array.isArray(j.output) &&
+      j.output.length > 0 ? null : 'not a completed response with output'),
   },
 };
 

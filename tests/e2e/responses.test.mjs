@@ -1,7 +1,10 @@
 // The OpenAI Responses surface (POST /v1/responses) through the official openai client's
 // `responses.create`: non-streamed, streamed with `for await`, and a function-tool loop whose
-// follow-up turn sends `function_call_output` in `input`. The gateway translates every Responses
-// request to chat completions; what left it is read back from the mock's /mock/last-request.
+// follow-up turn sends `function_call_output` in `input`. The first suite's backend serves only
+// chat completions (`api: chat`), so the gateway translates every Responses request to chat
+// completions; what left it is read back from the mock's /mock/last-request. (The abandoned
+// stream's backend is a default `kind: openai` one, which serves /v1/responses: its requests pass
+// through; responses_backend.test.mjs tests that path in full.)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,7 +42,7 @@ describe('the OpenAI Responses surface', { timeout: 300_000 }, () => {
   before(async () => {
     mock = await startMock('local');
     gateway = await startGateway(policy({
-      backends: [backendFor('llama', mock, { model: 'llama-3' })],
+      backends: [backendFor('llama', mock, { model: 'llama-3', api: 'chat' })],
       tiers: { local: { backends: ['llama'] } },
     }));
     client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-e2e', maxRetries: 0, timeout: 30_000 });

@@ -102,19 +102,22 @@ const SURFACES = {
   },
 };
 
-// Each surface against an OpenAI-compatible frontier backend, and Anthropic clients also against
-// an Anthropic one, where their requests pass through as sent (DLP applied to the client's body).
+// Each surface against an OpenAI-compatible frontier backend; Anthropic clients also against an
+// Anthropic one and Responses clients against one serving /v1/responses, where their requests
+// pass through as sent (DLP applied to the client's body).
 const COMBINATIONS = [
   ['openai', 'openai'],
   ['anthropic', 'openai'],
   ['anthropic', 'anthropic'],
   ['responses', 'openai'],
   ['responses', 'anthropic'],
+  ['responses', 'responses'],  // a backend serving /v1/responses: the Responses body passes through
 ];
 
 for (const [surface, frontier] of COMBINATIONS) {
   const api = SURFACES[surface];
-  const cloudKind = frontier === 'anthropic' ? { kind: 'anthropic' } : {};
+  const cloudKind = frontier === 'anthropic' ? { kind: 'anthropic' }
+    : frontier === 'responses' ? { api: 'responses' } : {};
   describe(`one policy on the ${surface} surface, ${frontier} frontier`, { timeout: 300_000 }, () => {
     let gateway;
     let local;
@@ -167,7 +170,8 @@ for (const [surface, frontier] of COMBINATIONS) {
       const res = await api.send(gateway, keys.eng.key, 'frontier', text, { stream: true });
       assert.equal(res.status, 200, res.body);
       const upstream = await cloud.lastRequest();
-      const content = upstream.messages.at(-1).content;  // a string, or Anthropic text blocks
+      // A string, or Anthropic text blocks; a passed-through Responses body's `input` string.
+      const content = upstream.input ?? upstream.messages.at(-1).content;
       const sent = typeof content === 'string' ? content : content.map((block) => block.text).join('');
       assert.match(sent, /^Write to <EMAIL_[0-9A-HJKMNP-TV-Z]{5}> today\.$/);
       assert.equal(api.text(res, true), text);

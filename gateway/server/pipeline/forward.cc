@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/anthropic_inbound.h"
+#include "connectors/responses_inbound.h"
 #include "gateway/server/pipeline/output_bound.h"
 #include "gateway/server/pipeline/pipeline.h"
 #include "gateway/server/pipeline/stored_responses.h"
@@ -132,7 +133,21 @@ void copyRelayedHeaders(const http::fields& from, http::fields& to) {
   }
 }
 
+// The canonical request rebuilt from the client's own body (RequestContext::native), as the
+// decode phase built it (its prior turns are already in the body).
+Result<boost::json::object> canonicalFromNative(RequestContext& ctx) {
+  if (ctx.surface == connectors::Surface::Responses) {
+    return connectors::responsesToChat(ctx.native, ctx.body.storage(), nullptr,
+                                       {.builtin_tools = ctx.needs_builtin_tools});
+  }
+  return connectors::anthropicToChat(ctx.native, ctx.body.storage());
+}
+
 }  // namespace
+
+bool servesBuiltInTools(const BackendSpec& backend) {
+  return backend.kind == BackendKind::OpenAi && backend.apis.responses;
+}
 
 Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
                                                     const config::BackendRuntime& backend,
@@ -148,7 +163,8 @@ Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
         .request_id = ctx.request_id,
         .output_cap = ctx.output_cap,
         .beta = ctx.downstream != nullptr ? (*ctx.downstream)["anthropic-beta"] : "",
-        .without_thinking = ctx.dlp && rewritesThinking(ctx, destination)};
+        .without_thinking = ctx.dlp && ctx.surface == connectors::Surface::Anthropic &&
+                            rewritesThinking(ctx, destination)};
     return backend.connector->buildNative(ctx.surface, ctx.native, *backend.spec, api_key, native);
   }
   if (!ctx.native.empty()) {
@@ -156,7 +172,7 @@ Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
                                                ? std::optional(destination)
                                                : std::nullopt;
     if (wanted != ctx.canonical_texts) {
-      auto canonical = connectors::anthropicToChat(ctx.native, ctx.body.storage());
+      auto canonical = canonicalFromNative(ctx);
       if (!canonical) {
         return std::unexpected(std::move(canonical.error()));
       }
@@ -193,10 +209,12 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
       continue;
     }
     const Capabilities& has = spec->capabilities;
-    const std::string_view missing = ctx.needs.tools && !has.tools           ? "tools"
-                                     : ctx.needs.vision && !has.vision       ? "image input"
-                                     : ctx.needs.json_mode && !has.json_mode ? "JSON mode"
-                                                                             : "";
+    const std::string_view missing =
+        ctx.needs_builtin_tools && !servesBuiltInTools(*spec) ? "built-in OpenAI tools"
+        : ctx.needs.tools && !has.tools                       ? "tools"
+        : ctx.needs.vision && !has.vision                     ? "image input"
+        : ctx.needs.json_mode && !has.json_mode               ? "JSON mode"
+                                                              : "";
     if (!missing.empty()) {
       missing_capability = missing;
       continue;

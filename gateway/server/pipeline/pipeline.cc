@@ -314,14 +314,21 @@ Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::jso
     ctx.native = std::move(ctx.body);  // what passes through to an Anthropic backend
     ctx.body = std::move(*canonical);
   } else if (ctx.surface == connectors::Surface::Responses) {
-    // Into the canonical request, which DLP inspects: the Responses body does not pass through.
-    // The turns of a previous_response_id go in first, as `prior` items.
-    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage(), prior);
+    // Into the canonical request (every phase after this one reads it); the client's body is kept
+    // too: DLP inspects it, and it passes through to a backend that serves the Responses API. The
+    // turns of a previous_response_id (`prior`) go first into both.
+    const bool builtin_tools =
+        ctx.config->config().responses.builtin_tools == config::BuiltinTools::Allow;
+    auto canonical = connectors::responsesToChat(ctx.body, ctx.body.storage(), prior,
+                                                 {.builtin_tools = builtin_tools});
     if (!canonical) {
       return std::unexpected(std::move(canonical.error()));
     }
     ctx.answer_echo = connectors::responsesEcho(ctx.body, ctx.body.storage());
     ctx.answer_echo["store"] = ctx.store_items.has_value();  // the final answer may still say no
+    ctx.needs_builtin_tools = builtin_tools && connectors::usesBuiltInTools(ctx.body);
+    connectors::inlinePriorItems(ctx.body, prior);
+    ctx.native = std::move(ctx.body);
     ctx.body = std::move(*canonical);
   }
   const boost::json::value* model = ctx.body.if_contains("model");
@@ -402,7 +409,7 @@ Status inspectBody(RequestContext& ctx) {
   // A body that may pass through as the client sent it is the one DLP sees (the canonical
   // request is rebuilt from it, transformed, when a try needs it: forward.cc).
   Status inspected = ctx.native.empty() ? ctx.dlp->inspect(ctx.api, ctx.body)
-                                        : ctx.dlp->inspectAnthropic(ctx.native);
+                                        : ctx.dlp->inspectNative(ctx.surface, ctx.native);
   ctx.sensitivity = std::max(ctx.sensitivity, ctx.dlp->sensitivity());
   return inspected;
 }

@@ -180,16 +180,21 @@ Result<RoutePlan> decideRoute(RequestContext& ctx);
 // max_external_sensitivity let this request reach, in order, and the 403 for the first one they
 // do not (`blocked`; a DLP verdict goes to ctx.dlp_verdict), if any. Backends whose context
 // window is too small for the request or that lack a capability it needs (tools, vision, JSON
-// mode) are skipped too; when nothing else stops the request, `blocked` is then a 400 saying so.
+// mode, built-in OpenAI tools: servesBuiltInTools) are skipped too; when nothing else stops the request, `blocked` is then a 400 saying so.
 struct Candidates {
   std::vector<const config::BackendRuntime*> allowed;
   std::optional<Error> blocked;
 };
 Candidates allowedCandidates(RequestContext& ctx, const router::Target& target);
 
+// True for a backend that may receive built-in OpenAI tools (responses.builtin_tools: allow):
+// `kind: openai` serving `api: responses`.
+bool servesBuiltInTools(const BackendSpec& backend);
+
 // The request for one try on `backend` (forward, and explain's dry run with no `api_key`): the
 // destination's DLP transforms applied, then the client's own body when the backend speaks its
-// API (an Anthropic client and backend), else the canonical request (rebuilt from the client's
+// API (an Anthropic client and backend, a Responses client and a backend serving /v1/responses),
+// else the canonical request (rebuilt from the client's
 // body when that holds other texts) with the output cap in the field this backend reads.
 Result<connectors::UpstreamRequest> upstreamRequest(RequestContext& ctx,
                                                     const config::BackendRuntime& backend,

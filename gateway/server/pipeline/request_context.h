@@ -56,7 +56,7 @@ struct RequestContext {
   std::string_view path;  // the request's path (no query), for dispatch and the access log
   boost::json::object body{boost::json::storage_ptr(&json_memory)};  // the canonical request
   // The client's own body when its surface's requests can pass through to a backend of the same
-  // API (Anthropic Messages; empty otherwise). Then DLP inspects this one, every try applies the
+  // API (Anthropic Messages, OpenAI Responses; empty otherwise). Then DLP inspects this one, every try applies the
   // destination's transforms to it, and `body` is rebuilt from it when a try needs the canonical
   // request with other texts than it holds (`canonical_texts`: whose transforms are in `body`,
   // none for the client's originals).
@@ -116,6 +116,9 @@ struct RequestContext {
   const boost::json::object* judged_turn = nullptr;
   std::optional<JudgeVerdict> judge;
   Capabilities needs{false, false, false};  // what the request uses: tools, images, JSON mode
+  // A Responses request with built-in OpenAI tools (allowed by responses.builtin_tools): only a
+  // backend that serves them may take it (servesBuiltInTools).
+  bool needs_builtin_tools = false;
   const router::RouteRuleSpec* rule = nullptr;
   bool overridden = false;
   unsigned upstream_status = 0;  // the last upstream answer's status (for retry decisions)

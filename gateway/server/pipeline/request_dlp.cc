@@ -108,6 +108,26 @@ constexpr std::string_view kWords[] = {
     "tool_result",
     "tool_use",
     "url",
+    // OpenAI Responses
+    "code_interpreter",
+    "completed",
+    "concise",
+    "detailed",
+    "file_search",
+    "function_call",
+    "function_call_output",
+    "in_progress",
+    "incomplete",
+    "input_file",
+    "input_image",
+    "input_text",
+    "message",
+    "output_text",
+    "reasoning",
+    "refusal",
+    "summary_text",
+    "web_search",
+    "web_search_preview",
 };
 
 // Numbers with fewer digits carry no detector's value; names longer than this are not
@@ -128,7 +148,8 @@ bool isWord(std::string_view value) {
 extern const Shape kPart, kToolCall, kFunctionCall, kTool, kFunctionDef, kNamed, kResponseFormat,
     kJsonSchema, kMessage, kPrediction, kImageUrl, kInputAudio, kFile, kStreamOptions, kAudio,
     kAnthropicBlock, kAnthropicSource, kAnthropicMessage, kAnthropicTool, kAnthropicToolChoice,
-    kAnthropicThinking;
+    kAnthropicThinking, kResponsesItem, kResponsesPart, kResponsesTool, kResponsesToolChoice,
+    kResponsesText, kResponsesFormat, kResponsesReasoning, kResponsesStreamOptions;
 
 constexpr Field kImageUrlFields[] = {{"url", Kind::Text}, {"detail", Kind::Word}};
 constexpr Field kInputAudioFields[] = {{"data", Kind::Text}, {"format", Kind::Word}};
@@ -269,6 +290,92 @@ constexpr Field kAnthropicFields[] = {
     {"context_management", Kind::Data},
     {"output_config", Kind::Data},
 };
+
+// OpenAI Responses, as the client sent it (after connectors::inlinePriorItems): the body that
+// passes through to a backend serving /v1/responses. Every input item type's fields in one shape,
+// every content part type's in another (a field another type has is scanned the same).
+// Built-in tools' settings (when responses.builtin_tools allows them) are known fields too.
+constexpr Field kResponsesPartFields[] = {
+    {"type", Kind::Word},         {"text", Kind::PartText},      {"refusal", Kind::Text},
+    {"image_url", Kind::Text},    {"detail", Kind::Word},        {"file_data", Kind::Text},
+    {"file_id", Kind::Text},      {"filename", Kind::Text},      {"file_url", Kind::Text},
+    {"annotations", Kind::Data},  {"logprobs", Kind::Data},
+};
+constexpr Field kResponsesItemFields[] = {
+    {"type", Kind::Word},
+    {"role", Kind::Word},
+    {"content", Kind::Content, &kResponsesPart},
+    {"id", Kind::Text},
+    {"status", Kind::Word},
+    {"call_id", Kind::Text},
+    {"name", Kind::Name},
+    {"arguments", Kind::Text},
+    {"output", Kind::Content, &kResponsesPart},  // a function_call_output's
+    {"summary", Kind::List, &kResponsesPart},    // a reasoning item's
+    {"encrypted_content", Kind::Text},
+};
+constexpr Field kResponsesToolFields[] = {
+    {"type", Kind::Word},
+    {"name", Kind::Name},
+    {"description", Kind::Text},
+    {"parameters", Kind::Data},
+    {"strict", Kind::Number},
+    // built-in tools
+    {"search_context_size", Kind::Word},
+    {"user_location", Kind::Data},
+    {"filters", Kind::Data},
+    {"vector_store_ids", Kind::Data},
+    {"max_num_results", Kind::Number},
+    {"ranking_options", Kind::Data},
+    {"container", Kind::Data},
+};
+constexpr Field kResponsesToolChoiceFields[] = {{"type", Kind::Word}, {"name", Kind::Name}};
+constexpr Field kResponsesFormatFields[] = {
+    {"type", Kind::Word},  {"name", Kind::Name},     {"description", Kind::Text},
+    {"schema", Kind::Data}, {"strict", Kind::Number},
+};
+constexpr Field kResponsesTextFields[] = {{"format", Kind::Object, &kResponsesFormat},
+                                          {"verbosity", Kind::Word}};
+constexpr Field kResponsesReasoningFields[] = {
+    {"effort", Kind::Word}, {"summary", Kind::Word}, {"generate_summary", Kind::Word}};
+constexpr Field kResponsesStreamOptionsFields[] = {{"include_obfuscation", Kind::Number}};
+constexpr Field kResponsesFields[] = {
+    {"model", Kind::Model},
+    {"input", Kind::Content, &kResponsesItem},
+    {"instructions", Kind::System, &kResponsesPart},
+    {"previous_response_id", Kind::Text},
+    {"tools", Kind::List, &kResponsesTool},
+    {"tool_choice", Kind::WordOr, &kResponsesToolChoice},
+    {"parallel_tool_calls", Kind::Number},
+    {"text", Kind::Object, &kResponsesText},
+    {"reasoning", Kind::Object, &kResponsesReasoning},
+    {"max_output_tokens", Kind::Number},
+    {"max_tool_calls", Kind::Number},
+    {"temperature", Kind::Number},
+    {"top_p", Kind::Number},
+    {"top_logprobs", Kind::Number},
+    {"metadata", Kind::Data},
+    {"user", Kind::Text},
+    {"safety_identifier", Kind::Text},
+    {"prompt_cache_key", Kind::Text},
+    {"service_tier", Kind::Word},
+    {"stream", Kind::Number},
+    {"stream_options", Kind::Object, &kResponsesStreamOptions},
+    {"store", Kind::Number},
+    {"background", Kind::Number},
+    {"truncation", Kind::Word},
+    {"include", Kind::Data},
+};
+
+constexpr Shape kResponsesPart{kResponsesPartFields};
+constexpr Shape kResponsesItem{kResponsesItemFields};
+constexpr Shape kResponsesTool{kResponsesToolFields};
+constexpr Shape kResponsesToolChoice{kResponsesToolChoiceFields};
+constexpr Shape kResponsesFormat{kResponsesFormatFields};
+constexpr Shape kResponsesText{kResponsesTextFields};
+constexpr Shape kResponsesReasoning{kResponsesReasoningFields};
+constexpr Shape kResponsesStreamOptions{kResponsesStreamOptionsFields};
+constexpr Shape kResponses{kResponsesFields};
 
 constexpr Shape kAnthropicSource{kAnthropicSourceFields};
 constexpr Shape kAnthropicBlock{kAnthropicBlockFields};
@@ -502,12 +609,19 @@ class BodyWalker {
         source_ = policies::TextSource::Untrusted;  // Anthropic's tool results are user blocks
         author_ = Author::Tool;
       }
-    } else if (&shape == &kMessage || &shape == &kAnthropicMessage) {
+    } else if (&shape == &kMessage || &shape == &kAnthropicMessage ||
+               &shape == &kResponsesItem) {
       // Tool and function results carry fetched, untrusted content: indirect injections hide
-      // there.
+      // there. A Responses item without a role is a call (the model's) or a call's output.
       const json::value* role = object.if_contains("role");
+      const json::value* type = &shape == &kResponsesItem ? object.if_contains("type") : nullptr;
+      const std::string_view item =
+          type != nullptr && type->is_string() ? std::string_view(type->get_string()) : "";
       const std::string_view name =
-          role != nullptr && role->is_string() ? std::string_view(role->get_string()) : "";
+          role != nullptr && role->is_string()  ? std::string_view(role->get_string())
+          : item == "function_call_output"      ? std::string_view("tool")
+          : item == "function_call" || item == "reasoning" ? std::string_view("assistant")
+                                                           : std::string_view("");
       const bool untrusted = name == "tool" || name == "function";
       // Only `user` turns are the user's own (pseudonym restoring under `user-turns`).
       source_ = untrusted                                 ? policies::TextSource::Untrusted
@@ -837,11 +951,24 @@ Status RequestDlp::inspectAnthropic(json::object& body) {
   return inspectShape(RequestShape::AnthropicMessages, body);
 }
 
+Status RequestDlp::inspectNative(connectors::Surface surface, json::object& body) {
+  switch (surface) {
+    case connectors::Surface::Anthropic:
+      return inspectShape(RequestShape::AnthropicMessages, body);
+    case connectors::Surface::Responses:
+      return inspectShape(RequestShape::Responses, body);
+    case connectors::Surface::OpenAi:
+      break;
+  }
+  return inspectShape(RequestShape::Chat, body);
+}
+
 Status RequestDlp::inspectShape(RequestShape shape, json::object& body) {
   BodyWalker walker(*this, policy_.unknownFields());
-  Status status = walker.walkObject(body, shape == RequestShape::Embeddings ? kEmbeddings
-                                          : shape == RequestShape::Chat     ? kChat
-                                                                            : kAnthropic);
+  Status status = walker.walkObject(body, shape == RequestShape::Embeddings  ? kEmbeddings
+                                          : shape == RequestShape::Chat      ? kChat
+                                          : shape == RequestShape::Responses ? kResponses
+                                                                             : kAnthropic);
   if (status) {
     walker.scanAcrossPieces();
   }

@@ -1,5 +1,5 @@
-// DLP on the request, fail closed: every string of a chat-completions, embeddings or Anthropic
-// Messages body, at any depth, is scanned, except the gateway's own vocabulary in the fields it
+// DLP on the request, fail closed: every string of a chat-completions, embeddings, Anthropic
+// Messages or OpenAI Responses body, at any depth, is scanned, except the gateway's own vocabulary in the fields it
 // validates (`role`, `type`, `tool_choice: "auto"`, ...) and the `model` name (replaced by the
 // backend's before anything leaves). Object keys are scanned where the client chooses them (JSON
 // schemas, `metadata`, unknown fields). A field the gateway does not know is scanned with
@@ -80,6 +80,13 @@ class RequestDlp {
   // connectors::anthropicToChat): `system`, messages and every block type, tools, thinking.
   // Tool results are untrusted text, as tool messages are in a chat request.
   Status inspectAnthropic(boost::json::object& body);
+  // The client's own body of `surface` (one whose requests pass through, RequestContext::native):
+  // Anthropic Messages as inspectAnthropic; OpenAI Responses (already checked by
+  // connectors::responsesToChat, prior turns inlined): `instructions`, input items of every type
+  // the decoder accepts (messages and their parts, function calls and their outputs, reasoning
+  // summaries), tools (function and built-in), tool_choice, `text.format` schemas, metadata.
+  // Function-call outputs are untrusted text, as tool messages are in a chat request.
+  Status inspectNative(connectors::Surface surface, boost::json::object& body);
 
   // Texts with findings only, in body order.
   const std::vector<ScannedText>& texts() const { return texts_; }
@@ -110,7 +117,7 @@ class RequestDlp {
   policies::Pseudonymizer& pseudonymizer() { return pseudonymizer_; }
 
  private:
-  enum class RequestShape { Chat, Embeddings, AnthropicMessages };
+  enum class RequestShape { Chat, Embeddings, AnthropicMessages, Responses };
   Status inspectShape(RequestShape shape, boost::json::object& body);
 
   const policies::DlpEngine& engine_;

@@ -28,7 +28,7 @@ const std::vector<ErrorCase> kResponsesCases = {
      responses("  keep: true\n"),
      {at("2:3",
          "responses.keep: unknown key (expected one of: store, ttl, max_bytes_per_response, "
-         "max_responses_per_key)")}},
+         "max_responses_per_key, builtin_tools)")}},
     {"NotAMapping",
      "responses: true\n" + std::string(kCatalog),
      {at("1:12", "responses: expected a mapping, got 'true'")}},
@@ -52,6 +52,10 @@ const std::vector<ErrorCase> kResponsesCases = {
     {"MaxResponsesZero",
      responses("  max_responses_per_key: 0\n"),
      {at("2:26", "responses.max_responses_per_key: must be > 0, got '0'")}},
+    {"BuiltinToolsUnknownValue",
+     responses("  builtin_tools: yes\n"),
+     {at("2:18", "responses.builtin_tools: unknown builtin_tools 'yes' (expected one of: refuse, "
+                 "allow)")}},
     {"Full",
      responses("  store: true\n  ttl: 7d\n  max_bytes_per_response: 16MiB\n"
                "  max_responses_per_key: 50\n"),
@@ -68,18 +72,20 @@ TEST(ResponsesConfigTest, AbsentSectionKeepsNothingWithBoundedDefaults) {
   EXPECT_EQ(config->responses.ttl, std::chrono::hours(24 * 30));
   EXPECT_EQ(config->responses.max_bytes_per_response, 1u << 20);
   EXPECT_EQ(config->responses.max_responses_per_key, 1000u);
+  EXPECT_EQ(config->responses.builtin_tools, BuiltinTools::Refuse);
 }
 
 TEST(ResponsesConfigTest, DecodesEveryField) {
   const auto config = loadConfigString(
       responses("  store: true\n  ttl: 7d\n  max_bytes_per_response: 256KiB\n"
-                "  max_responses_per_key: 50\n"),
+                "  max_responses_per_key: 50\n  builtin_tools: allow\n"),
       "policy.yaml");
   ASSERT_TRUE(config) << config.error().front().str();
   EXPECT_TRUE(config->responses.store);
   EXPECT_EQ(config->responses.ttl, std::chrono::hours(24 * 7));
   EXPECT_EQ(config->responses.max_bytes_per_response, 256u << 10);
   EXPECT_EQ(config->responses.max_responses_per_key, 50u);
+  EXPECT_EQ(config->responses.builtin_tools, BuiltinTools::Allow);
 }
 
 }  // namespace

@@ -156,6 +156,52 @@ TEST(ResponsesConnectorTest, ABackendServingOnlyResponsesGetsAResponsesRequest) 
   EXPECT_FALSE(body.contains("stream_options")) << "the canonical body is left as it was";
 }
 
+TEST(ResponsesConnectorTest, AResponsesClientsBodyPassesThroughWithModelCapAndNoStore) {
+  BackendSpec spec;
+  spec.name = "cloud";
+  spec.model = "gpt-5";
+  spec.apis = {.chat_completions = false, .responses = true};
+  const OpenAiConnector connector(spec.apis);
+  ASSERT_TRUE(connector.speaks(Surface::Responses));
+  EXPECT_FALSE(connector.speaks(Surface::Anthropic));
+  EXPECT_FALSE(OpenAiConnector().speaks(Surface::Responses));  // chat only: translated
+
+  json::object body = json::parse(R"({"model":"auto","input":"hi","stream":true,
+      "max_output_tokens":900,"metadata":{"k":"v"},"tools":[{"type":"web_search"}]})")
+                          .as_object();
+  const auto capTo = [](uint32_t cap, std::string_view request_id = "") {
+    NativeRequest native;
+    native.request_id = request_id;
+    native.output_cap = cap;
+    return native;
+  };
+  auto request = connector.buildNative(Surface::Responses, body, spec, "sk-up", capTo(500, "r1"));
+  ASSERT_TRUE(request) << request.error().message;
+  EXPECT_EQ(request->target, "/v1/responses");
+  EXPECT_EQ(request->api, UpstreamApi::Responses);
+  EXPECT_EQ(json::parse(request->body),
+            json::parse(R"({"model":"gpt-5","input":"hi","stream":true,"max_output_tokens":500,
+                "metadata":{"k":"v"},"tools":[{"type":"web_search"}],"store":false})"));
+  const auto has = [&](std::string_view name, std::string_view value) {
+    for (const auto& [n, v] : request->headers) {
+      if (n == name && v == value) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("accept", "text/event-stream"));
+  EXPECT_TRUE(has("authorization", "Bearer sk-up"));
+  EXPECT_TRUE(has("x-request-id", "r1"));
+  // Idempotent; a cap above the client's own bound keeps it; no bound gets the cap.
+  auto again = connector.buildNative(Surface::Responses, body, spec, "", capTo(800));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(json::parse(again->body).at("max_output_tokens"), 500);
+  json::object unbounded = json::parse(R"({"model":"m","input":"hi"})").as_object();
+  auto capped = connector.buildNative(Surface::Responses, unbounded, spec, "", capTo(64));
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(json::parse(capped->body).at("max_output_tokens"), 64);
+  EXPECT_FALSE(json::parse(capped->body).as_object().contains("stream"));
+}
+
 TEST(ResponsesConnectorTest, ABackendServingChatKeepsChatAndEmbeddingsStayEmbeddings) {
   BackendSpec spec = responsesOnly();
   spec.apis.chat_completions = true;

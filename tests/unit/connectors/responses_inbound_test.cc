@@ -214,15 +214,55 @@ TEST(ResponsesInboundTest, RefusesBuiltInToolsNamingThem) {
         R"({"model":"m","input":"q","tools":[{"type":")" + std::string(type) + R"("}]})";
     EXPECT_EQ(decodeError(request, "tools[0]"),
               "tools[0]: the built-in tool '" + std::string(type) +
-                  "' is not supported: the gateway answers Responses requests through its policy "
-                  "on any backend and does not pass built-in OpenAI tools through; declare "
-                  "function tools");
+                  "' is not supported: the gateway passes built-in OpenAI tools through only when "
+                  "its policy sets responses.builtin_tools: allow (and then only to OpenAI "
+                  "Responses backends); declare function tools");
   }
   EXPECT_EQ(decodeError(R"({"model":"m","input":"q","tool_choice":{"type":"web_search_preview"}})",
                         "tool_choice"),
             "tool_choice: the built-in tool 'web_search_preview' is not supported: the gateway "
-            "answers Responses requests through its policy on any backend and does not pass "
-            "built-in OpenAI tools through; declare function tools");
+            "passes built-in OpenAI tools through only when its policy sets "
+            "responses.builtin_tools: allow (and then only to OpenAI Responses backends); "
+            "declare function tools");
+}
+
+TEST(ResponsesInboundTest, BuiltInToolsAllowedAreLeftOutOfTheCanonicalRequest) {
+  const json::object request =
+      json::parse(R"({"model":"m","input":"q","tools":[{"type":"web_search","search_context_size":"low"},)"
+                  R"({"type":"function","name":"f","parameters":{"type":"object"}}],)"
+                  R"("tool_choice":{"type":"web_search"}})")
+          .as_object();
+  EXPECT_TRUE(usesBuiltInTools(request));
+  auto decoded = responsesToChat(request, {}, nullptr, {.builtin_tools = true});
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  const json::array& tools = decoded->at("tools").as_array();
+  ASSERT_EQ(tools.size(), 1u);
+  EXPECT_EQ(tools[0].at("function").at("name"), "f");
+  EXPECT_FALSE(decoded->contains("tool_choice"));
+  EXPECT_FALSE(usesBuiltInTools(json::parse(R"({"model":"m","input":"q","tools":[{"type":"function","name":"f"}]})")
+                                    .as_object()));
+}
+
+TEST(ResponsesInboundTest, InlinePriorItemsPrependsTheStoredTurnsAndDropsTheId) {
+  json::object request =
+      json::parse(R"({"model":"m","input":"and now?","previous_response_id":"resp_1"})").as_object();
+  const json::object unchanged = request;
+  inlinePriorItems(request, nullptr);
+  EXPECT_EQ(request, unchanged);
+  const json::array prior =
+      json::parse(R"([{"role":"user","content":"hi"},{"type":"message","role":"assistant",)"
+                  R"("content":[{"type":"output_text","text":"hello"}]}])")
+          .as_array();
+  inlinePriorItems(request, &prior);
+  EXPECT_FALSE(request.contains("previous_response_id"));
+  EXPECT_EQ(json::serialize(request.at("input")),
+            R"([{"role":"user","content":"hi"},{"type":"message","role":"assistant",)"
+            R"("content":[{"type":"output_text","text":"hello"}]},{"role":"user","content":"and now?"}])");
+  // What passes through decodes as the conversation the decoder saw with `prior`.
+  auto inlined = responsesToChat(request, {});
+  auto seen = responsesToChat(unchanged, {}, &prior);
+  ASSERT_TRUE(inlined && seen);
+  EXPECT_EQ(*inlined, *seen);
 }
 
 TEST(ResponsesInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {

@@ -114,7 +114,20 @@ class InProcessGateway {
     if (stream) {
       body["stream"] = true;
     }
-    http::request<http::string_body> request{http::verb::post, "/v1/chat/completions", 11};
+    return post("/v1/chat/completions", body, key);
+  }
+
+  // POST /v1/responses with `text` as the input.
+  Answer responses(std::string_view model, std::string_view text) {
+    boost::json::object body;
+    body["model"] = model;
+    body["input"] = text;
+    return post("/v1/responses", body, "");
+  }
+
+  // POSTs `body` to `target`, run through begin() and finish() to the end.
+  Answer post(std::string_view target, const boost::json::object& body, std::string_view key) {
+    http::request<http::string_body> request{http::verb::post, target, 11};
     request.set(http::field::host, "gateway");
     request.set(http::field::content_type, "application/json");
     if (!key.empty()) {
@@ -402,6 +415,74 @@ TEST(ForwardTest, FailingOverFromSelfHostedToExternalPseudonymizesAndRestoresThe
   // The cloud echoed the pseudonym; the client gets its own address back.
   EXPECT_EQ(answer.client.content(), text);
   EXPECT_EQ(answer.client.body.find("<EMAIL"), std::string::npos);
+}
+
+// A Responses client: its body passes through to the backend serving /v1/responses,
+// pseudonymized for that external destination; when that backend fails, the self-hosted chat-only
+// backend gets the canonical request translated from the client's body with the originals.
+TEST(ForwardTest, AResponsesBodyPassesThroughAndFailsOverTranslatedWithTheOriginals) {
+  InProcessGateway gateway(policy(
+      "  - {name: cloud, url: 'http://127.0.0.1:9', model: cloud-model, location: external, "
+      "weight: 10, api: responses}\n"
+      "  - {name: local, url: 'http://127.0.0.1:9', model: local-model, location: self-hosted, "
+      "api: chat}\n",
+      "tiers:\n  mixed: {backends: [cloud, local]}\nauth: {anonymous: true}\n" +
+          std::string(kEmailsPseudonymized)));
+  gateway.upstream.script("cloud", {FakeReply::error(503)});
+  gateway.upstream.script("local", {FakeReply::echoing()});
+  const std::string text = "Write to " + std::string(kEmail) + " today.";
+
+  const Answer answer = gateway.responses("mixed", text);
+
+  ASSERT_EQ(answer.client.status, 200u) << answer.client.body;
+  ASSERT_EQ(gateway.upstream.sent().size(), 2u);
+  const SentRequest& passed = gateway.upstream.sent()[0];
+  EXPECT_EQ(passed.backend, "cloud");
+  EXPECT_EQ(passed.target, "/v1/responses");
+  const boost::json::object native = boost::json::parse(passed.body).as_object();
+  EXPECT_EQ(native.at("model"), "cloud-model");
+  EXPECT_EQ(native.at("store"), false);
+  EXPECT_FALSE(native.contains("messages"));
+  EXPECT_TRUE(isPseudonymized(std::string(native.at("input").as_string()))) << passed.body;
+  const SentRequest& translated = gateway.upstream.sent()[1];
+  EXPECT_EQ(translated.backend, "local");
+  EXPECT_EQ(translated.target, "/v1/chat/completions");
+  EXPECT_EQ(translated.lastMessageText(), text);
+  EXPECT_NE(answer.client.body.find(R"("object":"response")"), std::string::npos);
+  EXPECT_NE(answer.client.body.find(text), std::string::npos) << answer.client.body;
+}
+
+// responses.builtin_tools: allow: a request with a built-in tool goes only to a backend that runs
+// it (kind openai serving /v1/responses), never to the tier's others, even when they come first.
+TEST(ForwardTest, BuiltInToolsAreRoutedOnlyToAnOpenAiResponsesBackend) {
+  InProcessGateway gateway(policy(
+      "  - {name: local, url: 'http://127.0.0.1:9', model: local-model, location: self-hosted, "
+      "weight: 10, api: chat}\n"
+      "  - {name: cloud, url: 'http://127.0.0.1:9', model: cloud-model, location: external, "
+      "api: responses}\n",
+      "tiers:\n  mixed: {backends: [local, cloud]}\n  home: {backends: [local]}\n"
+      "auth: {anonymous: true}\nresponses: {builtin_tools: allow}\n"));
+  gateway.upstream.script("cloud", {FakeReply::error(503)});
+  const boost::json::object body =
+      boost::json::parse(R"({"model":"mixed","input":"news?","tools":[{"type":"web_search"}]})")
+          .as_object();
+
+  Answer answer = gateway.post("/v1/responses", body, "");
+
+  EXPECT_EQ(answer.client.status, 503u) << "the cloud's 503, not a try on local";
+  const size_t tries = gateway.upstream.sent().size();
+  ASSERT_GE(tries, 1u);
+  EXPECT_EQ(gateway.upstream.sentTo("cloud").size(), tries) << "every retry on cloud";
+  EXPECT_NE(gateway.upstream.sent()[0].body.find(R"("tools":[{"type":"web_search"}])"),
+            std::string::npos);
+
+  boost::json::object home = body;
+  home["model"] = "home";
+  answer = gateway.post("/v1/responses", home, "");
+  EXPECT_EQ(answer.client.status, 400u);
+  EXPECT_NE(answer.client.body.find("supports built-in OpenAI tools"), std::string::npos)
+      << answer.client.body;
+  EXPECT_EQ(gateway.upstream.sent().size(), tries) << "nothing left for the chat-only tier";
 }
 
 // --- budget downgrade ----------------------------------------------------------------------
