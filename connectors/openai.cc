@@ -260,6 +260,7 @@ Result<UpstreamRequest> OpenAiConnector::buildNative(Surface surface, boost::jso
     }
   }
   body["store"] = false;
+  body.erase("client_metadata");  // the client's own labels (Codex's), accepted and not forwarded
   UpstreamRequest request = responsesRequest(body, backend, native.request_id);
   if (!api_key.empty()) {
     request.headers.emplace_back("authorization", "Bearer " + std::string(api_key));

@@ -308,6 +308,7 @@ constexpr Field kResponsesItemFields[] = {
     {"id", Kind::Text},
     {"status", Kind::Word},
     {"call_id", Kind::Text},
+    {"namespace", Kind::Name},  // a function_call of a namespace tool's function
     {"name", Kind::Name},
     {"arguments", Kind::Text},
     {"output", Kind::Content, &kResponsesPart},  // a function_call_output's
@@ -320,6 +321,7 @@ constexpr Field kResponsesToolFields[] = {
     {"description", Kind::Text},
     {"parameters", Kind::Data},
     {"strict", Kind::Number},
+    {"tools", Kind::List, &kResponsesTool},  // a namespace tool's functions
     // built-in tools
     {"search_context_size", Kind::Word},
     {"user_location", Kind::Data},
@@ -365,6 +367,7 @@ constexpr Field kResponsesFields[] = {
     {"background", Kind::Number},
     {"truncation", Kind::Word},
     {"include", Kind::Data},
+    {"client_metadata", Kind::Data},  // scanned; never forwarded (OpenAiConnector::buildNative)
 };
 
 constexpr Shape kResponsesPart{kResponsesPartFields};

@@ -167,6 +167,27 @@ TEST(RequestDlpTest, AResponsesBodyIsScannedInEveryItemTypeWithCallOutputsUntrus
   EXPECT_NE(sent.find(R"("effort":"low")"), std::string::npos);
 }
 
+// Codex's sub-agent tools: a namespace tool's functions, and a function_call naming its
+// namespace, are known shapes (their descriptions scanned as text, not as unknown data).
+TEST(RequestDlpTest, AResponsesNamespaceToolAndItsCallsAreKnownShapes) {
+  RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+  json::object body = json::parse(R"({"model":"gpt-5","client_metadata":{"turn":"1"},
+      "tools":[{"type":"namespace","name":"agents","description":"Ask gil@corp.example",
+        "tools":[{"type":"function","name":"spawn","description":"Mails hal@corp.example",
+                  "parameters":{"type":"object"}}]}],
+      "input":[{"type":"function_call","call_id":"c1","namespace":"agents","name":"spawn",
+                "arguments":"{\"to\":\"ivy@corp.example\"}"}]})")
+                          .as_object();
+  ASSERT_TRUE(dlp.inspectNative(connectors::Surface::Responses, body));
+  std::vector<std::string> paths;
+  for (const ScannedText& text : dlp.texts()) {
+    paths.push_back(text.pathString());
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"tools[0].description",
+                                             "tools[0].tools[0].description",
+                                             "input[0].arguments"}));
+}
+
 // A field the table does not know, or a value of an unexpected shape, is never "nothing found".
 TEST(RequestDlpTest, AResponsesBodysUnknownFieldsAndShapesAreScannedWhole) {
   RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
