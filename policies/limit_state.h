@@ -37,7 +37,7 @@ struct AdmitRequest {
   // touches one Redis Cluster slot: the team's scope when the key has a team (stable whether or
   // not the team has limits), else the key's. Empty: the team subject's scope, else the first
   // subject's. LimitState ignores it.
-  std::string hash_tag;
+  std::string hash_tag{};
   // The output part of the worst case, which admit() may lower to fit tpm and budgets: of
   // `tokens`, `output_tokens` are the request's output cap, each costing (at most)
   // `micro_usd_per_output_token` of `micro_usd`. admit() grants g output tokens, at least
