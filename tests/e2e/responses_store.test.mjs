@@ -8,8 +8,11 @@
 // with `previous_response_id` (streamed and not) sends the earlier turns to the backend (read
 // back from /mock/last-request); GET returns the stored response as the client received it;
 // another key's follow-up is a 404 that never carries the content, and nothing leaves; a card in
-// turn 1 keeps turn 2 on the self-hosted backend; the client's store: false is honoured; a
-// policy without the store answers previous_response_id with a 400. Over SQLite (one gateway) and
+// turn 1 keeps turn 2 on the self-hosted backend; a stored answer holds what the client saw
+// (pseudonyms restored) and its follow-up leaves pseudonymized again; the client's store: false is
+// honoured; a policy without the store answers previous_response_id with a 400. The backends
+// declare `api: chat`, so what left is read as chat messages (pass-through to Responses backends
+// is responses_backend.test.mjs). Over SQLite (one gateway) and
 // Redis (a conversation stored through one replica continues on the other; the record's layout).
 // Needs /usr/bin/redis-server (scripts/install-deps installs it).
 import assert from 'node:assert/strict';
@@ -22,6 +25,7 @@ import OpenAI from 'openai';
 
 import {
   CARD,
+  EMAIL,
   HOST,
   backendFor,
   closedPort,
@@ -111,7 +115,7 @@ describe('stored responses', { timeout: 60_000 }, () => {
 
   const configFor = (responses, state) => {
     const config = policy({
-      backends: [backendFor('local', mock)],
+      backends: [backendFor('local', mock, { api: 'chat' })],
       tiers: { local: { backends: ['local'] } },
       keys: [keyEntry('alice', alice), keyEntry('bob', bob), keyEntry('chat-only', chatOnly, { endpoints: ['chat'] })],
     });
@@ -249,7 +253,7 @@ describe('conversations over the SQLite store', { timeout: 120_000 }, () => {
     bob = mintKey('bob');
     [local, cloud] = await Promise.all([startMock('local'), startMock('cloud')]);
     const config = policy({
-      backends: [backendFor('home', local), backendFor('cloud', cloud, { location: 'external' })],
+      backends: [backendFor('home', local, { api: 'chat' }), backendFor('cloud', cloud, { location: 'external', api: 'chat' })],
       tiers: { local: { backends: ['home'] }, frontier: { backends: ['cloud'] } },
       keys: [keyEntry('alice', alice), keyEntry('bob', bob)],
     });
@@ -258,6 +262,9 @@ describe('conversations over the SQLite store', { timeout: 120_000 }, () => {
       { name: 'default', route: 'frontier' },
     ];
     config.responses = { store: true, ttl: '1h' };
+    config.dlp = {
+      actions: [{ name: 'pii-pseudonymized', level: 'confidential', destination: 'external', action: 'pseudonymize' }],
+    };
     config.state = { store: 'sqlite', sqlite: { path: path.join(makeTempDir('sy-conv-'), 'state.db') } };
     gateway = await startGateway(config);
   });
@@ -329,6 +336,38 @@ describe('conversations over the SQLite store', { timeout: 120_000 }, () => {
     assert.match(response.headers.get('x-switchyard-route'), /backend=home; .*rule=cards-stay-home/);
     assert.equal((await cloud.stats()).requests, cloudBefore, 'the external backend never saw the conversation');
     assert.equal((await local.lastRequest()).messages[0].content, `Charge ${CARD} for the order.`);
+  });
+
+  test('a stored answer is what the client saw (pseudonyms restored), and its follow-up leaves pseudonymized again', async () => {
+    const openai = client(gateway, alice.key);
+    const text = (response) => response.output.filter((item) => item.type === 'message')
+      .flatMap((item) => item.content).map((part) => part.text).join('');
+    await cloud.configure({ echo_chunk_bytes: 3 });  // the answer echoes the prompt, 3 bytes an event
+    try {
+      for (const stream of [false, true]) {
+        const prompt = `Write to ${EMAIL} today.`;
+        let answer;
+        if (stream) {
+          for await (const event of await openai.responses.create({ model: 'auto', input: prompt, stream })) {
+            if (event.type === 'response.completed') answer = event.response;
+          }
+        } else {
+          answer = await openai.responses.create({ model: 'auto', input: prompt });
+        }
+        assert.ok(!JSON.stringify(await cloud.lastRequest()).includes(EMAIL), 'pseudonymized on the way out');
+        assert.equal(text(answer), prompt, 'restored in the answer');
+        const stored = await openai.responses.retrieve(answer.id);
+        assert.deepEqual(wire(stored), wire(answer));
+        assert.equal(text(stored), prompt, 'stored as the client received it');
+
+        await openai.responses.create({ model: 'auto', input: 'Again.', previous_response_id: answer.id });
+        const sent = JSON.stringify(await cloud.lastRequest());
+        assert.ok(!sent.includes(EMAIL), `the stored turns leave pseudonymized again (stream: ${stream})`);
+        assert.match(sent, /<EMAIL_[0-9A-HJKMNP-TV-Z]{5}>/);
+      }
+    } finally {
+      await cloud.configure({ echo_chunk_bytes: 0 });
+    }
   });
 
   test('the client\'s store: false is answered store: false and not kept', async () => {
