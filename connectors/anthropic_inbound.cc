@@ -347,13 +347,21 @@ Status decodeToolChoice(const json::value& choice, json::object& out) {
   return {};
 }
 
+// Anthropic's documented kinds and ranges of the sampling fields (not nullable).
+constexpr inbound::FieldRule kParameterRules[] = {
+    {"temperature", inbound::Expect::Number, 0, 1},
+    {"top_p", inbound::Expect::Number, 0, 1},
+    {"top_k", inbound::Expect::Integer, 0},
+};  // max_tokens and stream: checked by the decode phase on the canonical request
+
 // The sampling and metadata fields.
 Status decodeParameters(const json::object& request, json::object& out) {
+  if (Status checked = inbound::checkFields(request, kParameterRules, "request", false);
+      !checked) {
+    return checked;
+  }
   for (std::string_view key : {"temperature", "top_p"}) {
     if (const json::value* v = request.if_contains(key)) {
-      if (!v->is_number()) {
-        return invalid(std::string(key) + ": must be a number");
-      }
       out[key] = *v;
     }
   }

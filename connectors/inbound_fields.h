@@ -6,7 +6,10 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,8 +17,9 @@
 
 namespace sy::connectors::inbound {
 
-// An InvalidArgument error (code "invalid_request_error"); `param`: the field's path, "" none.
-std::unexpected<Error> invalid(std::string message, std::string param = {});
+// An InvalidArgument error (OpenAI's `code`: `code`); `param`: the field's path, "" none.
+std::unexpected<Error> invalid(std::string message, std::string param = {},
+                               std::string code = "invalid_request_error");
 
 // The field `key` of `object`, or null when it is absent or null (the APIs' "optional and
 // nullable").
@@ -37,6 +41,23 @@ Status copyOptionalString(const boost::json::object& from, std::string_view key,
 // (fail closed), named when it is a plain name (quotedName).
 Status onlyKeys(const boost::json::object& object, std::initializer_list<std::string_view> allowed,
                 const std::string& where);
+
+// The kind (and, for numbers, the inclusive range) a known field's value must have.
+enum class Expect : uint8_t { Number, Integer, Boolean, String, Object, Array, StringOrStrings };
+struct FieldRule {
+  std::string_view name;
+  Expect expect;
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+};
+
+// Checks the fields of `object` (at path `where`) that `rules` name: an absent one passes, and so
+// does null when `nullable` (the OpenAI APIs' optional fields are nullable, Anthropic's are not).
+// An Integer is a JSON number with no fraction; StringOrStrings a string or an array of strings.
+// Errors: InvalidArgument with `param` the field's path and code invalid_type (wrong kind) or
+// invalid_value (out of range); the message says what is expected, never the client's value.
+Status checkFields(const boost::json::object& object, std::span<const FieldRule> rules,
+                   const std::string& where, bool nullable);
 
 // The path of `key` under `where` ("request" is the top level: "request" + "x" -> "x").
 std::string fieldPath(const std::string& where, std::string_view key);

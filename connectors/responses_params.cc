@@ -337,11 +337,16 @@ Status checkStringMap(const json::value& value, const std::string& field) {
 
 // The fields copied as they are: numbers, booleans and strings.
 Status addScalars(const json::object& request, json::object& out) {
+  // OpenAI's documented kinds and ranges (null: the default, as OpenAI accepts it).
+  constexpr inbound::FieldRule kRules[] = {
+      {"temperature", inbound::Expect::Number, 0, 2},
+      {"top_p", inbound::Expect::Number, 0, 1},
+  };
+  if (Status checked = inbound::checkFields(request, kRules, "request", true); !checked) {
+    return checked;
+  }
   for (std::string_view key : {"temperature", "top_p"}) {
     if (const json::value* v = present(request, key)) {
-      if (!v->is_number()) {
-        return invalid(std::string(key) + ": must be a number", std::string(key));
-      }
       out[key] = *v;
     }
   }

@@ -39,6 +39,13 @@ struct ServerLimits {
   // Content-Length, a chunked one as it grows): 503 with Retry-After beyond. At least
   // max_body_bytes. Only authenticated requests' bodies are read at all.
   uint64_t max_inflight_body_bytes = 256ull << 20;
+  // The conversation one request may carry (400 beyond, before it is decoded, scanned or
+  // forwarded: a body of many tiny messages costs far more than its bytes suggest). Messages:
+  // chat and Anthropic `messages`, Responses `input` items with those of the stored
+  // conversation a previous_response_id loads; content parts over all of them; tools declared.
+  uint32_t max_messages = 2048;
+  uint32_t max_content_parts = 4096;
+  uint32_t max_tools = 512;
 };
 
 struct ListenAddress {

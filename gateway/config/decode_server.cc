@@ -22,7 +22,8 @@ void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
   const Mapping limits(
       decoder, where,
       {{"max_body_bytes", "max_header_bytes", "max_header_count", "header_timeout", "body_timeout",
-        "idle_timeout", "max_connections", "max_inflight_body_bytes"}});
+        "idle_timeout", "max_connections", "max_inflight_body_bytes", "max_messages",
+        "max_content_parts", "max_tools"}});
   decoder.readSize(limits.optional("max_body_bytes"), out.max_body_bytes);
   decoder.readSize(limits.optional("max_header_bytes"), out.max_header_bytes);
   decoder.readInteger(limits.optional("max_header_count"), out.max_header_count, 1);
@@ -30,6 +31,9 @@ void decodeLimits(Decoder& decoder, const Located& where, ServerLimits& out) {
   decoder.readDuration(limits.optional("body_timeout"), out.body_timeout);
   decoder.readDuration(limits.optional("idle_timeout"), out.idle_timeout);
   decoder.readInteger(limits.optional("max_connections"), out.max_connections, 1);
+  decoder.readInteger(limits.optional("max_messages"), out.max_messages, 1);
+  decoder.readInteger(limits.optional("max_content_parts"), out.max_content_parts, 1);
+  decoder.readInteger(limits.optional("max_tools"), out.max_tools, 1);
   const auto inflight = limits.optional("max_inflight_body_bytes");
   decoder.readSize(inflight, out.max_inflight_body_bytes);
   // A body the size limit allows must fit the budget, or it could never be read.

@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
 import {
   HOST,
+  mintKey,
   REQUEST_ID_RE,
   RawConnection,
   backendFor,
@@ -375,5 +377,113 @@ describe('pooled upstream connections', { timeout: 120_000 }, () => {
       assert.equal(res.status, 200, res.body);
       assert.match(res.json.choices[0].message.content, /^Hello from second\./);
     }
+  });
+});
+
+// server.limits.max_messages, max_content_parts and max_tools, and the known fields' kinds and
+// ranges, on each surface with its real SDK: a 400 in that surface's error shape that the SDK
+// raises as BadRequestError, naming the field (never its value), and nothing goes upstream.
+describe('conversation bounds and known-field checks per surface', { timeout: 120_000 }, () => {
+  let gateway;
+  let mock;
+  let openai;
+  let anthropic;
+
+  before(async () => {
+    mock = await startMock('bounded');
+    const key = mintKey('bounded');
+    gateway = await startGateway(policy({
+      backends: [backendFor('local', mock)],
+      tiers: { local: { backends: ['local'] } },
+      keys: [{ id: 'bounded', hash: key.hash }],
+      limits: { max_messages: 4, max_content_parts: 6, max_tools: 2 },
+    }));
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: key.key, maxRetries: 0 });
+  });
+
+  after(stopAll);
+
+  const messages = (n) => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `m${i}` }));
+  const openAiRefusal = (code, param) => (err) => {
+    assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+    assert.equal(err.status, 400);
+    assert.equal(err.code, code);
+    assert.equal(err.param, param);
+    assert.equal(err.type, 'invalid_request_error');
+    return true;
+  };
+  const anthropicRefusal = (pattern) => (err) => {
+    assert.ok(err instanceof Anthropic.BadRequestError, String(err));
+    assert.equal(err.error?.type, 'error');
+    assert.equal(err.error?.error?.type, 'invalid_request_error');
+    assert.match(err.error?.error?.message, pattern);
+    return true;
+  };
+
+  test('exactly max_messages passes on every surface; one more is a 400 naming the limit and the count', TIMEOUT, async () => {
+    const before = (await mock.stats()).requests;
+    const chat = await openai.chat.completions.create({ model: 'auto', messages: messages(4) });
+    assert.match(chat.choices[0].message.content, /Hello from bounded/);
+    await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: messages(5) }),
+      openAiRefusal('too_many_messages', 'messages'));
+    await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: messages(5) }),
+      (err) => /carries 5 messages, more than this gateway's limit of 4 \(server\.limits\.max_messages\)/.test(err.message) && !err.message.includes('m4'));
+
+    await anthropic.messages.create({ model: 'auto', max_tokens: 16, messages: messages(3) });
+    await assert.rejects(anthropic.messages.create({ model: 'auto', max_tokens: 16, messages: messages(5) }),
+      anthropicRefusal(/carries 5 messages, more than this gateway's limit of 4/));
+
+    await openai.responses.create({ model: 'auto', input: messages(4) });
+    await assert.rejects(openai.responses.create({ model: 'auto', input: messages(5) }),
+      openAiRefusal('too_many_messages', 'input'));
+    assert.equal((await mock.stats()).requests, before + 3, 'only the requests within the bound went upstream');
+    const metrics = await scrapeMetrics(gateway);
+    assert.equal(metricValue(metrics, 'switchyard_downstream_rejections_total', { reason: 'too_many_messages' }), 4);
+  });
+
+  test('content parts and tools are bounded too', TIMEOUT, async () => {
+    const parts = (n) => Array.from({ length: n }, (_, i) => ({ type: 'text', text: `p${i}` }));
+    await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: parts(7) }] }),
+      openAiRefusal('too_many_content_parts', 'messages'));
+    await assert.rejects(anthropic.messages.create({ model: 'auto', max_tokens: 16, messages: [{ role: 'user', content: parts(7) }] }),
+      anthropicRefusal(/carries 7 content parts, more than this gateway's limit of 6/));
+    const tool = (name) => ({ type: 'function', function: { name, parameters: { type: 'object' } } });
+    await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: messages(1), tools: [tool('a'), tool('b'), tool('c')] }),
+      openAiRefusal('too_many_tools', 'tools'));
+    await assert.rejects(openai.responses.create({ model: 'auto', input: 'q', tools: ['a', 'b', 'c'].map((name) => ({ type: 'function', name, parameters: { type: 'object' } })) }),
+      openAiRefusal('too_many_tools', 'tools'));
+  });
+
+  test('a known field of the wrong kind or range is a 400 naming it, on every surface', TIMEOUT, async () => {
+    const before = (await mock.stats()).requests;
+    const chatCases = [
+      [{ temperature: '0.7' }, 'invalid_type', 'temperature'],
+      [{ temperature: 3 }, 'invalid_value', 'temperature'],
+      [{ max_tokens: 'x' }, 'invalid_value', 'max_tokens'],
+      [{ stream: 'yes' }, 'invalid_type', 'stream'],
+      [{ stop: 5 }, 'invalid_type', 'stop'],
+      [{ n: 0 }, 'invalid_value', 'n'],
+    ];
+    for (const [fields, code, param] of chatCases) {
+      await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: messages(1), ...fields }),
+        openAiRefusal(code, param), JSON.stringify(fields));
+    }
+    await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: [{ role: 'wizard', content: 'q' }] }),
+      (err) => openAiRefusal('invalid_value', 'messages[0].role')(err) && !err.message.includes('wizard'));
+    await assert.rejects(openai.chat.completions.create({ model: 'auto', messages: ['hello'] }),
+      openAiRefusal('invalid_type', 'messages[0]'));
+    await assert.rejects(anthropic.messages.create({ model: 'auto', max_tokens: 16, temperature: 1.5, messages: messages(1) }),
+      anthropicRefusal(/^temperature: must be between 0 and 1$/));
+    await assert.rejects(openai.responses.create({ model: 'auto', input: 'q', top_p: 2 }),
+      openAiRefusal('invalid_value', 'top_p'));
+    assert.equal((await mock.stats()).requests, before, 'nothing went upstream');
+
+    // What real clients send passes: nulls where OpenAI accepts them, n: 1, stream_options, ...
+    const ok = await openai.chat.completions.create({
+      model: 'auto', messages: messages(1), temperature: null, top_p: 1, n: 1, parallel_tool_calls: true,
+      stream: false, metadata: { run: 'x' }, seed: 7, stop: ['END'],
+    });
+    assert.equal(ok.choices.length, 1);
   });
 });

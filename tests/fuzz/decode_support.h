@@ -27,6 +27,8 @@ namespace sy::fuzz {
 inline const std::shared_ptr<const config::Snapshot>& decodeSnapshot() {
   static const auto snapshot = [] {
     auto config = config::loadConfigString(R"(
+server:
+  limits: {max_messages: 8, max_content_parts: 16, max_tools: 4}   # small: the fuzzer reaches them
 auth: {anonymous: true}
 backends:
   - {name: local, kind: openai, url: "http://127.0.0.1:8001", model: llama, location: self-hosted}

@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/anthropic_inbound.h"
+#include "connectors/chat_inbound.h"
+#include "connectors/conversation_bounds.h"
 #include "connectors/responses_inbound.h"
 #include "core/json_text.h"
 #include "gateway/server/pipeline/output_bound.h"
@@ -18,9 +20,12 @@ namespace {
 
 constexpr std::string_view kServerName = "switchyard";
 
-std::unexpected<Error> badRequest(std::string message, std::string code_id = {}) {
-  return makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream, std::move(message),
-                   std::move(code_id));
+std::unexpected<Error> badRequest(std::string message, std::string code_id = {},
+                                  std::string param = {}) {
+  auto error = makeError(ErrorCode::InvalidArgument, ErrorSource::Downstream, std::move(message),
+                         std::move(code_id));
+  error.error().param = std::move(param);
+  return error;
 }
 
 // "line 3, column 7 (byte 41)" for a byte offset into `text`.
@@ -257,18 +262,24 @@ net::awaitable<Status> Pipeline::decode(RequestContext& ctx) {
   if (Status parsed = parseBody(text, ctx); !parsed) {
     co_return parsed;
   }
-  if (ctx.surface != connectors::Surface::Responses) {
-    co_return decodeParsed(text, ctx, nullptr);
-  }
   // The Responses API's conversation state: the earlier turns a previous_response_id names
   // (stored_responses.h), decoded as if the client had sent them, so every phase after this one
   // sees the whole conversation.
-  auto prior = co_await previousTurns(ctx, worker_.shared.responses);
-  if (!prior) {
-    co_return std::unexpected(std::move(prior.error()));
+  std::optional<boost::json::array> prior;
+  if (ctx.surface == connectors::Surface::Responses) {
+    auto loaded = co_await previousTurns(ctx, worker_.shared.responses);
+    if (!loaded) {
+      co_return std::unexpected(std::move(loaded.error()));
+    }
+    prior = std::move(*loaded);
   }
-  const boost::json::array* items = prior->has_value() ? &**prior : nullptr;
-  if (willStoreAnswer(ctx, worker_.shared.responses)) {
+  const boost::json::array* items = prior.has_value() ? &*prior : nullptr;
+  if (Status bounded = boundConversation(ctx, items); !bounded) {
+    worker_.recordRejection(bounded.error().code_id);  // too_many_messages, ...: our own words
+    co_return bounded;
+  }
+  if (ctx.surface == connectors::Surface::Responses &&
+      willStoreAnswer(ctx, worker_.shared.responses)) {
     ctx.store_items = conversationInput(ctx.body, items);
   }
   co_return decodeParsed(text, ctx, items);
@@ -278,7 +289,20 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
   if (Status parsed = parseBody(text, ctx); !parsed) {
     return parsed;
   }
+  if (Status bounded = boundConversation(ctx, nullptr); !bounded) {
+    return bounded;
+  }
   return decodeParsed(text, ctx, nullptr);
+}
+
+Status boundConversation(const RequestContext& ctx, const boost::json::array* prior) {
+  if (ctx.api != connectors::Endpoint::ChatCompletions) {
+    return {};  // embeddings: their inputs are bounded by the body size
+  }
+  const config::ServerLimits& limits = ctx.config->config().server.limits;
+  return connectors::checkConversation(
+      ctx.surface, connectors::measureConversation(ctx.surface, ctx.body, prior),
+      {limits.max_messages, limits.max_content_parts, limits.max_tools});
 }
 
 Status parseBody(std::string_view text, RequestContext& ctx) {
@@ -352,10 +376,17 @@ Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::jso
       if (role == nullptr || !role->is_string() ||
           (content != nullptr && !content->is_string() && !content->is_array() &&
            !content->is_null())) {
-        return badRequest("messages[" + std::to_string(m) +
-                              "] must be an object with a string 'role' and a 'content' that is a "
+        const std::string where = "messages[" + std::to_string(m) + "]";
+        return badRequest(where +
+                              " must be an object with a string 'role' and a 'content' that is a "
                               "string, an array of content parts or null.",
-                          "invalid_type");
+                          "invalid_type", where);
+      }
+    }
+    if (ctx.surface == connectors::Surface::OpenAi) {
+      // The other surfaces' decoders checked their own fields; this body goes out as it is.
+      if (Status checked = connectors::checkChatRequest(ctx.body); !checked) {
+        return checked;
       }
     }
   } else {
@@ -367,7 +398,7 @@ Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::jso
   }
   if (const boost::json::value* stream = ctx.body.if_contains("stream"); stream != nullptr) {
     if (!stream->is_bool() && !stream->is_null()) {
-      return badRequest("'stream' must be a boolean.", "invalid_type");
+      return badRequest("'stream' must be a boolean.", "invalid_type", "stream");
     }
     ctx.stream = stream->is_bool() && stream->get_bool();
   }
@@ -382,7 +413,8 @@ Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::jso
                        : unsigned_value != nullptr    ? *unsigned_value
                                                       : 0;
     if (n == 0 || n > UINT32_MAX) {
-      return badRequest("'" + std::string(key) + "' must be a positive integer.", "invalid_value");
+      return badRequest("'" + std::string(key) + "' must be a positive integer.", "invalid_value",
+                        std::string(key));
     }
     ctx.max_tokens = static_cast<uint32_t>(n);
     break;

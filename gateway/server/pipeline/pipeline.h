@@ -159,6 +159,11 @@ Status decodeBody(std::string_view text, RequestContext& ctx);
 // (null: none; then a previous_response_id is a 400).
 Status parseBody(std::string_view text, RequestContext& ctx);
 Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::json::array* prior);
+// The conversation bounds (server.limits.max_messages, max_content_parts, max_tools) on the parsed
+// client body and the earlier turns `prior` (null: none), before anything decodes, scans or
+// forwards it: a 400 (too_many_messages, ...) naming the limit and the count. Chat requests only
+// (every surface); embeddings pass.
+Status boundConversation(const RequestContext& ctx, const boost::json::array* prior);
 Status inspectBody(RequestContext& ctx);
 // The key's scopes that depend only on the decoded body: endpoint, model, max_tokens.
 Status authorizeBody(const RequestContext& ctx);

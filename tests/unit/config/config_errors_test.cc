@@ -159,7 +159,7 @@ const std::vector<ErrorCase> kServerCases = {
      limits("    max_body: 1\n"),
      {"policy.yaml:3:5: server.limits.max_body: unknown key (expected one of: max_body_bytes, "
       "max_header_bytes, max_header_count, header_timeout, body_timeout, idle_timeout, "
-      "max_connections, max_inflight_body_bytes)"}},
+      "max_connections, max_inflight_body_bytes, max_messages, max_content_parts, max_tools)"}},
     {"MaxBodyBytesUnknownUnit",
      limits("    max_body_bytes: 8XB\n"),
      {"policy.yaml:3:21: server.limits.max_body_bytes: invalid size '8XB' (use e.g. 8MiB)"}},
@@ -203,6 +203,15 @@ const std::vector<ErrorCase> kServerCases = {
      limits("    max_body_bytes: 512MiB\n"),
      {"policy.yaml:3:21: server.limits.max_body_bytes: must be at most max_inflight_body_bytes "
       "(268435456 bytes), got 536870912"}},
+    {"MaxMessagesIsZero",
+     limits("    max_messages: 0\n"),
+     {"policy.yaml:3:19: server.limits.max_messages: must be > 0, got '0'"}},
+    {"MaxContentPartsIsNegative",
+     limits("    max_content_parts: -1\n"),
+     {"policy.yaml:3:24: server.limits.max_content_parts: expected a non-negative integer, got '-1'"}},
+    {"MaxToolsIsNotANumber",
+     limits("    max_tools: many\n"),
+     {"policy.yaml:3:16: server.limits.max_tools: expected an integer, got 'many'"}},
     {"MaxInflightBodyBytesIsZero",
      limits("    max_inflight_body_bytes: 0\n"),
      {"policy.yaml:3:30: server.limits.max_inflight_body_bytes: size must be > 0, got '0'"}},

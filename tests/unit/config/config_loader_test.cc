@@ -21,7 +21,8 @@ constexpr std::string_view kFullPolicy = R"(server:
   tls: {cert: /etc/sy/tls.crt, key: /etc/sy/tls.key}
   limits: {max_body_bytes: 4MiB, max_header_bytes: 32KiB, max_header_count: 50,
            header_timeout: 5s, body_timeout: 2m, idle_timeout: 500ms, max_connections: 2000,
-           max_inflight_body_bytes: 64MiB}
+           max_inflight_body_bytes: 64MiB, max_messages: 100, max_content_parts: 200,
+           max_tools: 10}
 admin:
   listen: '[::1]:9091'
 backends:
@@ -91,6 +92,9 @@ TEST(ConfigLoaderTest, DecodesTheServerAndAdminSectionsOfAFullPolicy) {
   EXPECT_EQ(server.limits.idle_timeout, 500ms);
   EXPECT_EQ(server.limits.max_connections, 2000u);
   EXPECT_EQ(server.limits.max_inflight_body_bytes, 64u << 20);
+  EXPECT_EQ(server.limits.max_messages, 100u);
+  EXPECT_EQ(server.limits.max_content_parts, 200u);
+  EXPECT_EQ(server.limits.max_tools, 10u);
   EXPECT_EQ(loaded->admin.listen.host, "::1");
   EXPECT_EQ(loaded->admin.listen.port, 9091);
 }
@@ -174,6 +178,9 @@ TEST(ConfigLoaderTest, OmittedSectionsAndFieldsKeepTheStructDefaults) {
   EXPECT_EQ(limits.idle_timeout, defaults.limits.idle_timeout);
   EXPECT_EQ(limits.max_inflight_body_bytes, 256u << 20);
   EXPECT_EQ(limits.max_connections, defaults.limits.max_connections);
+  EXPECT_EQ(limits.max_messages, 2048u);
+  EXPECT_EQ(limits.max_content_parts, 4096u);
+  EXPECT_EQ(limits.max_tools, 512u);
   EXPECT_EQ(loaded->admin.listen.host, AdminConfig().listen.host);
   EXPECT_EQ(loaded->admin.listen.port, AdminConfig().listen.port);
 

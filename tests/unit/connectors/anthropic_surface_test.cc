@@ -405,5 +405,35 @@ TEST(AnthropicAnswerTest, TurnsAnInBandErrorIntoAnErrorEvent) {
   EXPECT_EQ(all[all.size() - 2].event, "content_block_stop");
 }
 
+
+TEST(AnthropicInboundTest, RefusesSamplingValuesOfTheWrongKindOrRangeNamingTheField) {
+  struct Case {
+    std::string_view request;
+    std::string_view message;
+    std::string_view param;
+  };
+  const Case cases[] = {
+      {R"({"model":"m","max_tokens":8,"temperature":"hot","messages":[{"role":"user","content":"q"}]})",
+       "temperature: must be a number, not a string", "temperature"},
+      {R"({"model":"m","max_tokens":8,"temperature":1.5,"messages":[{"role":"user","content":"q"}]})",
+       "temperature: must be between 0 and 1", "temperature"},
+      {R"({"model":"m","max_tokens":8,"top_p":2,"messages":[{"role":"user","content":"q"}]})",
+       "top_p: must be between 0 and 1", "top_p"},
+      {R"({"model":"m","max_tokens":8,"top_k":2.5,"messages":[{"role":"user","content":"q"}]})",
+       "top_k: must be an integer, not a number", "top_k"},
+      {R"({"model":"m","max_tokens":8,"top_k":-1,"messages":[{"role":"user","content":"q"}]})",
+       "top_k: must be at least 0", "top_k"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(decodeError(c.request), c.message) << c.request;
+    auto decoded = anthropicToChat(json::parse(c.request).as_object(), {});
+    ASSERT_FALSE(decoded);
+    EXPECT_EQ(decoded.error().param, c.param);
+  }
+  auto chat = decode(R"({"model":"m","max_tokens":8,"temperature":1,"top_p":0,"top_k":0,
+      "messages":[{"role":"user","content":"q"}]})");
+  EXPECT_EQ(chat.at("temperature").as_int64(), 1);
+}
+
 }  // namespace
 }  // namespace sy::connectors

@@ -337,6 +337,11 @@ TEST(ResponsesInboundTest, RefusesWhatItDoesNotKnowInsteadOfPassingItOn) {
        "instructions"},
       {R"({"model":"m","input":"q","max_output_tokens":0})",
        "max_output_tokens: must be a positive integer", "max_output_tokens"},
+      {R"({"model":"m","input":"q","temperature":"0.5"})",
+       "temperature: must be a number, not a string", "temperature"},
+      {R"({"model":"m","input":"q","temperature":2.5})", "temperature: must be between 0 and 2",
+       "temperature"},
+      {R"({"model":"m","input":"q","top_p":-0.1})", "top_p: must be between 0 and 1", "top_p"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(decodeError(c.request, c.param), c.message) << c.request;
@@ -357,6 +362,14 @@ TEST(ResponsesInboundTest, EchoesTheSettingsAsSentWithTheApisDefaults) {
             R"("store":false,"temperature":5E-1,"text":{"format":{"type":"text"}},)"
             R"("tool_choice":"auto","tools":[{"type":"function","name":"f","parameters":null,)"
             R"("strict":null}],"top_p":1E0,"truncation":"disabled","user":null})");
+}
+
+
+TEST(ResponsesInboundTest, AcceptsNullAndBoundarySamplingValues) {
+  auto chat = decode(R"({"model":"m","input":"q","temperature":null,"top_p":1})");
+  EXPECT_FALSE(chat.contains("temperature"));
+  EXPECT_EQ(chat.at("top_p").as_int64(), 1);
+  EXPECT_EQ(decode(R"({"model":"m","input":"q","temperature":2})").at("temperature").as_int64(), 2);
 }
 
 }  // namespace

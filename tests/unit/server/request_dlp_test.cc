@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "gateway/server/pipeline/explain.h"
+#include "gateway/server/pipeline/pipeline.h"
 #include "tests/unit/policies/test_support.h"
 
 namespace sy::server {
@@ -608,6 +609,45 @@ TEST(ExplainTest, MalformedBodiesGetTheDataPlaneError) {
   const json::object unknown =
       explainRequest(snapshot(), R"({"model":"nope","messages":[{"role":"user","content":"x"}]})");
   EXPECT_EQ(unknown.at("status").to_number<int>(), 404);
+}
+
+TEST(BoundConversationTest, CountsAStoredConversationsTurnsWithTheResponsesInput) {
+  const auto bounded = snapshotWith([](config::Config& config) {
+    config.server.limits.max_messages = 3;
+  });
+  RequestContext ctx;
+  ctx.config = bounded;
+  ctx.surface = connectors::Surface::Responses;
+  ASSERT_TRUE(parseBody(R"({"model":"auto","input":[{"role":"user","content":"a"},
+      {"role":"user","content":"b"}]})",
+                        ctx));
+  EXPECT_TRUE(boundConversation(ctx, nullptr));
+  const json::array one = json::parse(R"([{"role":"user","content":"earlier"}])").as_array();
+  EXPECT_TRUE(boundConversation(ctx, &one));  // exactly at the bound
+  const json::array two =
+      json::parse(R"([{"role":"user","content":"x"},{"role":"assistant","content":"y"}])")
+          .as_array();
+  Status refused = boundConversation(ctx, &two);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code_id, "too_many_messages");
+  EXPECT_EQ(refused.error().param, "input");
+
+  RequestContext embeddings;
+  embeddings.config = bounded;
+  embeddings.api = connectors::Endpoint::Embeddings;
+  ASSERT_TRUE(parseBody(R"({"model":"auto","input":["a","b","c","d"]})", embeddings));
+  EXPECT_TRUE(boundConversation(embeddings, nullptr));
+}
+
+TEST(BoundConversationTest, ExplainRefusesAChatRequestOverTheBoundBeforeDecodingIt) {
+  const auto bounded = snapshotWith([](config::Config& config) {
+    config.server.limits.max_messages = 1;
+  });
+  const json::object refused = explainRequest(
+      bounded, R"({"model":"auto","messages":[{"role":"user","content":"a"},"not even a message"]})");
+  ASSERT_TRUE(refused.contains("error")) << json::serialize(refused);
+  EXPECT_NE(json::serialize(refused).find("too_many_messages"), std::string::npos)
+      << json::serialize(refused);
 }
 
 }  // namespace
