@@ -21,6 +21,9 @@
 // The calls' keys must share one slot (the stores' key layouts do). ASK (a slot being migrated)
 // is not followed: the call gets the error reply, which the stores count as reason "error".
 //
+// Files: redis_resp.{h,cc} (the wire format), redis_url.cc (parseUrl), redis_connection.{h,cc}
+// (one pipelined connection), redis_cluster.{h,cc} (slots and redirections), redis_client.cc.
+//
 // Thread-safety: Client is thread-safe. Each connection belongs to one io_context and is touched
 // only by the coroutines running on it, so an io_context that awaits commands must be run by ONE
 // thread (each gateway worker's is). Connections are owned by their io_context (a service), so
@@ -38,51 +41,10 @@
 #include <vector>
 
 #include "core/error.h"
+#include "gateway/server/state/redis_resp.h"
 #include "gateway/server/transport/net.h"
 
 namespace sy::server::redis {
-
-// One RESP2 reply.
-struct Reply {
-  enum class Type { Status, Error, Integer, Bulk, Nil, Array };
-  Type type = Type::Nil;
-  std::string str;              // Status, Error and Bulk
-  int64_t integer = 0;          // Integer
-  std::vector<Reply> elements;  // Array
-};
-
-// Appends `args` as one command: a RESP2 array of bulk strings.
-void encodeCommand(std::string& out, const std::vector<std::string>& args);
-
-// Incremental RESP2 reply parser. feed() bytes as they arrive; next() yields complete replies in
-// order. Replies are bounded (kMaxBulk bytes per string, kMaxElements per array, kMaxDepth
-// nesting): this client only reads replies to its own commands, whose largest strings are the
-// response store's records (responses.max_bytes_per_response, at most 16 MiB), so anything
-// bigger means a confused stream. Not thread-safe.
-class ReplyParser {
- public:
-  static constexpr int64_t kMaxBulk = 16 << 20;
-  static constexpr int64_t kMaxElements = 1 << 16;
-  static constexpr int kMaxDepth = 8;
-
-  enum class Outcome { Complete, Incomplete, Malformed };
-
-  void feed(std::string_view bytes);
-  // Complete: `reply` holds the next reply. Incomplete: more bytes are needed. Malformed: the
-  // stream is broken (error() says why) and the parser must be reset() before reuse.
-  Outcome next(Reply& reply);
-  const std::string& error() const { return error_; }
-  void reset();
-
- private:
-  Outcome parse(size_t& pos, Reply& reply, int depth);
-  Outcome line(size_t& pos, std::string_view& out);
-  Outcome number(size_t& pos, int64_t& out);
-
-  std::string buffer_;
-  size_t consumed_ = 0;  // bytes of buffer_ already returned as replies
-  std::string error_;
-};
 
 struct Options {
   std::string host;
