@@ -46,7 +46,8 @@ net::awaitable<Result<std::shared_ptr<Connection>>> Client::connectionHere() {
   co_return connection;
 }
 
-net::awaitable<Result<Reply>> Client::commandHere(const std::vector<std::string>& args) {
+net::awaitable<Result<Reply>> Client::commandHere(const std::vector<std::string>& args,
+                                                  bool asking) {
   const auto deadline = Clock::now() + shared_->options.timeout;
   auto connection = co_await connectionHere();
   if (!connection) {
@@ -54,12 +55,13 @@ net::awaitable<Result<Reply>> Client::commandHere(const std::vector<std::string>
   }
   std::string request;
   encodeCommand(request, args);
-  co_return co_await (*connection)->call(std::move(request), deadline);
+  co_return co_await (*connection)->call(std::move(request), deadline, asking);
 }
 
 net::awaitable<Result<Reply>> Client::evalScriptHere(size_t script,
                                                      const std::vector<std::string>& keys,
-                                                     const std::vector<std::string>& args) {
+                                                     const std::vector<std::string>& args,
+                                                     bool asking) {
   const auto deadline = Clock::now() + shared_->options.timeout;
   auto connection = co_await connectionHere();
   if (!connection) {
@@ -82,10 +84,11 @@ net::awaitable<Result<Reply>> Client::evalScriptHere(size_t script,
     return request;
   };
   Result<Reply> reply =
-      co_await (*connection)->call(encode("EVALSHA", shared_->shas.at(script)), deadline);
+      co_await (*connection)->call(encode("EVALSHA", shared_->shas.at(script)), deadline, asking);
   if (reply && reply->type == Reply::Type::Error && reply->str.starts_with("NOSCRIPT")) {
     // EVAL runs the script and caches it again, so later EVALSHAs succeed.
-    reply = co_await (*connection)->call(encode("EVAL", shared_->options.scripts[script]), deadline);
+    reply = co_await (*connection)->call(encode("EVAL", shared_->options.scripts[script]), deadline,
+                                         asking);
   }
   co_return reply;
 }

@@ -18,8 +18,11 @@
 // Redis Cluster: a MOVED reply (the key's slot is served by another master) is followed, at most
 // twice per call, and remembered per slot, so later calls of that slot go to that node at once
 // (one more connection per worker and node, with the same options: TLS, credentials, scripts).
-// The calls' keys must share one slot (the stores' key layouts do). ASK (a slot being migrated)
-// is not followed: the call gets the error reply, which the stores count as reason "error".
+// An ASK reply (the slot is being migrated and the keys are not all on this node) is followed
+// once per call: ASKING and the call go to the importing node in one write, and the slot map is
+// left as it is. The calls' keys must share one slot (the stores' key layouts do) and be
+// declared: Redis routes a call during a migration by which of its keys exist where. TRYAGAIN
+// (some of the keys moved, some not yet) is returned as the error reply it is.
 //
 // Files: redis_resp.{h,cc} (the wire format), redis_url.cc (parseUrl), redis_connection.{h,cc}
 // (one pipelined connection), redis_cluster.{h,cc} (slots and redirections), redis_client.cc.
@@ -71,6 +74,7 @@ Result<Options> parseUrl(std::string_view url);
 class Connection;
 struct ClientShared;
 struct ClusterMap;
+struct Redirect;
 
 // Redis Cluster's slot of `key`: CRC16 of its hash tag (the text between the first '{' and the
 // next '}', when not empty) or of the whole key, modulo 16384.
@@ -107,14 +111,20 @@ class Client {
 
   net::awaitable<Result<std::shared_ptr<Connection>>> connectionHere();
   // The same calls on this client's own server, without redirects.
-  net::awaitable<Result<Reply>> commandHere(const std::vector<std::string>& args);
+  // `asking`: preceded by ASKING on the same connection (after an ASK).
+  net::awaitable<Result<Reply>> commandHere(const std::vector<std::string>& args, bool asking);
   net::awaitable<Result<Reply>> evalScriptHere(size_t script, const std::vector<std::string>& keys,
-                                               const std::vector<std::string>& args);
+                                               const std::vector<std::string>& args, bool asking);
   // The client of the node that serves `key`'s slot (this one unless a MOVED said otherwise).
   Client& route(std::string_view key);
-  // For a MOVED reply: records the slot's node and returns its client (created on first use,
-  // with this client's options but the node's host and port); nullptr for any other reply.
-  Client* followMoved(const Reply& reply);
+  // The client of the node `redirect` names (this one, or one created on first use with this
+  // client's options but the node's host and port). A MOVED also records it for the slot.
+  Client& follow(const Redirect& redirect);
+  // call(route(key), false), then the redirections its replies ask for: MOVED at most
+  // kMaxRedirects times, ASK once (call(node, true)). `call` is (Client&, bool asking) ->
+  // awaitable<Result<Reply>>.
+  template <class Call>
+  net::awaitable<Result<Reply>> redirected(std::string_view key, Call call);
 
   std::shared_ptr<const ClientShared> shared_;
   std::mutex mutex_;

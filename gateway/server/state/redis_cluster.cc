@@ -1,5 +1,5 @@
 // The Redis client's redirections (redis_client.h, "Redis Cluster"): the slot of a key, the
-// node that serves it as MOVED replies taught, and the calls that follow them.
+// node that serves it as MOVED replies taught, and the calls that follow MOVED and ASK.
 #include "gateway/server/state/redis_cluster.h"
 
 #include "gateway/server/state/redis_client.h"
@@ -37,12 +37,20 @@ Client& Client::route(std::string_view key) {
   return *cluster_->nodes[node - 1];
 }
 
-Client* Client::followMoved(const Reply& reply) {
-  // "MOVED <slot> <host>:<port>" (an IPv6 host is not bracketed: the port is after the last ':')
-  if (reply.type != Reply::Type::Error || !reply.str.starts_with("MOVED ")) {
-    return nullptr;
+std::optional<Redirect> parseRedirect(const Reply& reply) {
+  if (reply.type != Reply::Type::Error) {
+    return std::nullopt;
   }
-  const std::string_view text = std::string_view(reply.str).substr(6);
+  Redirect redirect;
+  std::string_view text = reply.str;
+  if (text.starts_with("MOVED ")) {
+    text.remove_prefix(6);
+  } else if (text.starts_with("ASK ")) {
+    redirect.kind = Redirect::Kind::Ask;
+    text.remove_prefix(4);
+  } else {
+    return std::nullopt;
+  }
   const size_t space = text.find(' ');
   const size_t colon = text.rfind(':');
   uint32_t slot = 0;
@@ -50,60 +58,77 @@ Client* Client::followMoved(const Reply& reply) {
   if (space == std::string_view::npos || colon == std::string_view::npos || colon < space ||
       !parseDecimal(text.substr(0, space), slot) || slot >= kClusterSlots ||
       !parseDecimal(text.substr(colon + 1), port) || port == 0 || port > 65535) {
-    return nullptr;
+    return std::nullopt;
   }
-  std::string host(text.substr(space + 1, colon - space - 1));
-  if (host.empty()) {
-    host = shared_->options.host;  // "MOVED 12 :6380": the node did not learn its own address
+  redirect.slot = static_cast<uint16_t>(slot);
+  redirect.host.assign(text.substr(space + 1, colon - space - 1));
+  redirect.port = static_cast<uint16_t>(port);
+  return redirect;
+}
+
+Client& Client::follow(const Redirect& redirect) {
+  // "MOVED 12 :6380": the node did not learn its own address, which is the one asked.
+  const std::string& host = redirect.host.empty() ? shared_->options.host : redirect.host;
+  const bool moved = redirect.kind == Redirect::Kind::Moved;
+  if (moved) {
+    cluster_->redirected = true;
   }
-  cluster_->redirected = true;
-  if (host == shared_->options.host && port == shared_->options.port) {
-    cluster_->slots[slot] = 0;
-    return this;
+  if (host == shared_->options.host && redirect.port == shared_->options.port) {
+    if (moved) {
+      cluster_->slots[redirect.slot] = 0;
+    }
+    return *this;
   }
   std::lock_guard lock(cluster_->mutex);
   size_t index = 0;
   while (index < cluster_->nodes.size() &&
          !(cluster_->nodes[index]->shared_->options.host == host &&
-           cluster_->nodes[index]->shared_->options.port == port)) {
+           cluster_->nodes[index]->shared_->options.port == redirect.port)) {
     ++index;
   }
   if (index == cluster_->nodes.size()) {
     Options options = shared_->options;
-    options.host = std::move(host);
-    options.port = static_cast<uint16_t>(port);
+    options.host = host;
+    options.port = redirect.port;
     cluster_->nodes.push_back(std::make_unique<Client>(std::move(options)));
   }
-  cluster_->slots[slot] = static_cast<uint16_t>(index + 1);
-  return cluster_->nodes[index].get();
+  if (moved) {
+    cluster_->slots[redirect.slot] = static_cast<uint16_t>(index + 1);
+  }
+  return *cluster_->nodes[index];
+}
+
+template <class Call>
+net::awaitable<Result<Reply>> Client::redirected(std::string_view key, Call call) {
+  Result<Reply> reply = co_await call(route(key), false);
+  bool asked = false;
+  for (int hop = 0; hop < kMaxRedirects && reply; ++hop) {
+    const std::optional<Redirect> redirect = parseRedirect(*reply);
+    if (!redirect || (redirect->kind == Redirect::Kind::Ask && asked)) {
+      break;
+    }
+    // ASK: this one call goes to the node importing the slot, preceded by ASKING; the slot stays
+    // where it is until a MOVED says otherwise (the migration ended).
+    asked = redirect->kind == Redirect::Kind::Ask;
+    reply = co_await call(follow(*redirect), asked);
+  }
+  co_return reply;
 }
 
 net::awaitable<Result<Reply>> Client::command(std::vector<std::string> args) {
-  Client* target = &route(args.size() > 1 ? std::string_view(args[1]) : std::string_view());
-  Result<Reply> reply = co_await target->commandHere(args);
-  for (int hop = 0; hop < kMaxRedirects && reply; ++hop) {
-    target = followMoved(*reply);
-    if (target == nullptr) {
-      break;
-    }
-    reply = co_await target->commandHere(args);
-  }
-  co_return reply;
+  co_return co_await redirected(
+      args.size() > 1 ? std::string_view(args[1]) : std::string_view(),
+      [&args](Client& node, bool asking) { return node.commandHere(args, asking); });
 }
 
 net::awaitable<Result<Reply>> Client::evalScript(size_t script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
-  Client* target = &route(keys.empty() ? std::string_view() : std::string_view(keys.front()));
-  Result<Reply> reply = co_await target->evalScriptHere(script, keys, args);
-  for (int hop = 0; hop < kMaxRedirects && reply; ++hop) {
-    target = followMoved(*reply);
-    if (target == nullptr) {
-      break;
-    }
-    reply = co_await target->evalScriptHere(script, keys, args);
-  }
-  co_return reply;
+  co_return co_await redirected(
+      keys.empty() ? std::string_view() : std::string_view(keys.front()),
+      [&, script](Client& node, bool asking) {
+        return node.evalScriptHere(script, keys, args, asking);
+      });
 }
 
 }  // namespace sy::server::redis

@@ -99,7 +99,8 @@ std::string Connection::timeoutMessage() const {
 }
 
 
-net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_point deadline) {
+net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_point deadline,
+                                               bool asking) {
   auto self = shared_from_this();  // alive until the reply, whatever happens to the Client
   if (state_ == State::Closed) {
     co_return unavailable(*shared_, "client closed");
@@ -113,6 +114,13 @@ net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_
                                           millis(Client::kReconnectBackoff) + ")");
     }
     startConnect();
+  }
+  std::shared_ptr<Waiter> asked;  // ASKING's reply: nobody sleeps on it, the command's comes next
+  if (asking) {
+    static constexpr std::string_view kAsking = "*1\r\n$6\r\nASKING\r\n";
+    asked = std::make_shared<Waiter>(executor_, deadline);
+    pending_.push_back(asked);
+    outbox_ += kAsking;
   }
   auto waiter = std::make_shared<Waiter>(executor_, deadline);
   const uint64_t generation = generation_;
@@ -132,6 +140,9 @@ net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_
   }
   if (*waiter->result && meansReconnect(**waiter->result)) {
     fail(generation, "server answered " + (*waiter->result)->str.substr(0, 10));
+  }
+  if (asked && asked->result && *asked->result && (*asked->result)->type == Reply::Type::Error) {
+    co_return std::move(*asked->result);
   }
   co_return std::move(*waiter->result);
 }

@@ -68,8 +68,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Executor& executor() const { return executor_; }
   bool closed() const { return state_ == State::Closed; }
 
-  // Sends one encoded command and awaits its reply until `deadline`.
-  net::awaitable<Result<Reply>> call(std::string request, Clock::time_point deadline);
+  // Sends one encoded command and awaits its reply until `deadline`. `asking`: the command is
+  // preceded by ASKING in the same write (so no other caller's command comes between them, as
+  // Redis Cluster requires after an ASK redirection); an error reply to ASKING is the result.
+  net::awaitable<Result<Reply>> call(std::string request, Clock::time_point deadline,
+                                     bool asking = false);
 
   // Fails the commands in flight and closes for good (the owning Client is gone).
   void close() {
