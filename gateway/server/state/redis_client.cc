@@ -87,8 +87,8 @@ net::awaitable<Result<Reply>> Client::evalScriptHere(size_t script,
       co_await (*connection)->call(encode("EVALSHA", shared_->shas.at(script)), deadline, asking);
   if (reply && reply->type == Reply::Type::Error && reply->str.starts_with("NOSCRIPT")) {
     // EVAL runs the script and caches it again, so later EVALSHAs succeed.
-    reply = co_await (*connection)->call(encode("EVAL", shared_->options.scripts[script]), deadline,
-                                         asking);
+    reply = co_await (*connection)
+                ->call(encode("EVAL", shared_->options.scripts[script]), deadline, asking);
   }
   co_return reply;
 }

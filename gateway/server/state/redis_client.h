@@ -1,5 +1,5 @@
-// A small asynchronous Redis client, just enough for the Redis limit and response stores: RESP2 over TCP or TLS,
-// one pipelined connection per worker io_context, Lua scripts called by SHA.
+// A small asynchronous Redis client, just enough for the Redis limit and response stores: RESP2
+// over TCP or TLS, one pipelined connection per worker io_context, Lua scripts called by SHA.
 //
 // Why not hiredis: measured against Debian's hiredis 0.14 async context on an Asio adapter
 // (tests/bench/redis_client_bench.cc; figures in docs/architecture.md, "State stores") it saves

@@ -124,11 +124,10 @@ net::awaitable<Result<Reply>> Client::command(std::vector<std::string> args) {
 net::awaitable<Result<Reply>> Client::evalScript(size_t script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
-  co_return co_await redirected(
-      keys.empty() ? std::string_view() : std::string_view(keys.front()),
-      [&, script](Client& node, bool asking) {
-        return node.evalScriptHere(script, keys, args, asking);
-      });
+  co_return co_await redirected(keys.empty() ? std::string_view() : std::string_view(keys.front()),
+                                [&, script](Client& node, bool asking) {
+                                  return node.evalScriptHere(script, keys, args, asking);
+                                });
 }
 
 }  // namespace sy::server::redis

@@ -18,8 +18,8 @@
 namespace sy::server::redis {
 
 struct ClusterMap {
-  std::mutex mutex;                            // guards nodes
-  std::vector<std::unique_ptr<Client>> nodes;  // only grows, so a Client* stays valid
+  std::mutex mutex;                                          // guards nodes
+  std::vector<std::unique_ptr<Client>> nodes;                // only grows, so a Client* stays valid
   std::array<std::atomic<uint16_t>, kClusterSlots> slots{};  // nodes index + 1; 0: the seed
   std::atomic<bool> redirected{false};                       // any MOVED seen yet
 };

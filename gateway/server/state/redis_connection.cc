@@ -82,10 +82,10 @@ std::shared_ptr<const ClientShared> makeClientShared(Options options) {
       context->load_verify_file(options.tls_ca_file, ec);
     }
     if (ec) {
-      shared->tls_error = "TLS: cannot load the trust store" +
-                          (options.tls_ca_file.empty() ? std::string()
-                                                       : " '" + options.tls_ca_file + "'") +
-                          ": " + ec.message();
+      shared->tls_error =
+          "TLS: cannot load the trust store" +
+          (options.tls_ca_file.empty() ? std::string() : " '" + options.tls_ca_file + "'") + ": " +
+          ec.message();
     } else {
       shared->tls = std::move(context);
     }
@@ -97,7 +97,6 @@ std::shared_ptr<const ClientShared> makeClientShared(Options options) {
 std::string Connection::timeoutMessage() const {
   return "no reply within " + millis(shared_->options.timeout);
 }
-
 
 net::awaitable<Result<Reply>> Connection::call(std::string request, Clock::time_point deadline,
                                                bool asking) {

@@ -4,6 +4,9 @@
 // immutable once built and shared by every connection of a Client.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -12,10 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "core/error.h"
 #include "gateway/server/state/redis_client.h"
@@ -30,10 +29,10 @@ using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Executor
 // What every connection of one Client shares; immutable after construction.
 struct ClientShared {
   Options options;
-  std::string address;             // "host:port"
-  std::vector<std::string> shas;   // SHA1 hex of each script, as EVALSHA wants it
-  std::string hello;               // the handshake commands, encoded
-  std::vector<std::string> steps;  // the handshake commands' names, for messages
+  std::string address;                     // "host:port"
+  std::vector<std::string> shas;           // SHA1 hex of each script, as EVALSHA wants it
+  std::string hello;                       // the handshake commands, encoded
+  std::vector<std::string> steps;          // the handshake commands' names, for messages
   std::unique_ptr<net::ssl::context> tls;  // rediss://: shared by every connection
   std::string tls_error;                   // why `tls` could not be set up (every connect fails)
 };

@@ -4,6 +4,8 @@
 // MOVED replies are followed, so stores pointed at one master enforce limits whose keys live on
 // the others, in exact and in synced mode; ASK replies are followed during a slot migration
 // (opened with CLUSTER SETSLOT ... MIGRATING/IMPORTING, so they happen deterministically).
+#include "gateway/server/state/redis_cluster.h"
+
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,7 +19,6 @@
 
 #include "gateway/server/state/limit_store.h"
 #include "gateway/server/state/redis_client.h"
-#include "gateway/server/state/redis_cluster.h"
 #include "tests/unit/server/redis_test_server.h"
 
 namespace sy::server {
@@ -206,10 +207,12 @@ class RedisClusterTest : public ::testing::Test {
 
   // Opens the migration of `slot` from node `from` to node `to`.
   void startMigration(uint16_t slot, size_t from, size_t to) {
-    EXPECT_EQ(onNode(to, {"CLUSTER", "SETSLOT", std::to_string(slot), "IMPORTING", nodeId(from)}).str,
-              "OK");
-    EXPECT_EQ(onNode(from, {"CLUSTER", "SETSLOT", std::to_string(slot), "MIGRATING", nodeId(to)}).str,
-              "OK");
+    EXPECT_EQ(
+        onNode(to, {"CLUSTER", "SETSLOT", std::to_string(slot), "IMPORTING", nodeId(from)}).str,
+        "OK");
+    EXPECT_EQ(
+        onNode(from, {"CLUSTER", "SETSLOT", std::to_string(slot), "MIGRATING", nodeId(to)}).str,
+        "OK");
   }
 
   // Ends it: `slot` belongs to node `to` on every node.
@@ -291,7 +294,7 @@ TEST(RedisRedirectTest, ParsesMovedAndAskRepliesAndNothingElse) {
 }
 
 TEST_F(RedisClusterTest, FollowsAskOnceDuringASlotMigrationAndKeepsTheSlotWhereItIs) {
-  const std::string staying = "{ask}staying";  // on the source until migrated
+  const std::string staying = "{ask}staying";    // on the source until migrated
   const std::string arriving = "{ask}arriving";  // written during the migration
   const uint16_t slot = redis::keySlot(staying);
   const size_t source = ownerOf(slot);
@@ -320,8 +323,8 @@ TEST_F(RedisClusterTest, FollowsAskOnceDuringASlotMigrationAndKeepsTheSlotWhereI
   EXPECT_EQ(commandCalls(target, "get"), target_gets);
 
   // The migration ends: the last key moves, the slot is the target's, and MOVED says so.
-  EXPECT_EQ(onNode(source, {"MIGRATE", "127.0.0.1", std::to_string(nodes_[target].port()), "",
-                            "0", "5000", "KEYS", staying})
+  EXPECT_EQ(onNode(source, {"MIGRATE", "127.0.0.1", std::to_string(nodes_[target].port()), "", "0",
+                            "5000", "KEYS", staying})
                 .str,
             "OK");
   endMigration(slot, target);
@@ -329,6 +332,67 @@ TEST_F(RedisClusterTest, FollowsAskOnceDuringASlotMigrationAndKeepsTheSlotWhereI
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_EQ(after->str, "old");
   EXPECT_EQ(commandCalls(target, "asking"), askings + 2);  // the GET of `arriving` only
+}
+
+TEST_F(RedisClusterTest, ExactStoreNeverAdmitsOnHalfMigratedCountersDuringASlotMigration) {
+  auto store = makeStore(0ms);
+  // A key of no team (its own hash tag, one subject) and a key of a team (two subjects).
+  const auto attempt = [&](const std::string& key, bool with_team) {
+    AdmitRequest req;
+    policies::Limits limits;
+    limits.rpm = 3;
+    req.subjects = {{"key:" + key, limits}};
+    req.hash_tag = "key:" + key;
+    if (with_team) {
+      req.subjects.push_back({"team:" + key, limits});
+      req.hash_tag = "team:" + key;
+    }
+    req.tokens = 10;
+    req.request_id = key + std::to_string(Clock::now().time_since_epoch().count());
+    const Result<Admission> result = run(store->admit(req));
+    if (result && result->admitted) {
+      bool done = false;
+      net::co_spawn(
+          io_,
+          [&]() -> net::awaitable<void> {
+            co_await store->settle(req, Usage{.tokens = 10, .micro_usd = 0});
+            done = true;
+          },
+          net::detached);
+      while (!done) {
+        io_.run_one_for(100ms);
+      }
+    }
+    return result && result->admitted;
+  };
+  for (const bool with_team : {false, true}) {
+    const std::string key = with_team ? "teamed" : "solo";
+    const uint16_t slot =
+        redis::keySlot("{" + std::string(with_team ? "team:" : "key:") + key + "}");
+    const size_t source = ownerOf(slot);
+    const size_t target = (source + 1) % 3;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(attempt(key, with_team)) << key << " " << i;
+    }
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": rpm 3 is spent";
+
+    // Mid-migration, before and after the counters moved: refused or failed, never admitted.
+    startMigration(slot, source, target);
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": migrating, counters on the source";
+    const Reply keys = onNode(source, {"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), "100"});
+    ASSERT_FALSE(keys.elements.empty());
+    std::vector<std::string> migrate = {
+        "MIGRATE", "127.0.0.1", std::to_string(nodes_[target].port()), "", "0", "5000", "KEYS"};
+    for (const Reply& name : keys.elements) {
+      migrate.push_back(name.str);
+    }
+    EXPECT_EQ(onNode(source, migrate).str, "OK");
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": migrating, counters on the target";
+
+    // After it, the target serves the slot with the counters that moved: still spent.
+    endMigration(slot, target);
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": migrated";
+  }
 }
 
 TEST_F(RedisClusterTest, RedisRefusesKeysOfTwoSlotsInOneScript) {
