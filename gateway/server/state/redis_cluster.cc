@@ -115,19 +115,22 @@ net::awaitable<Result<Reply>> Client::redirected(std::string_view key, Call call
   co_return reply;
 }
 
+// The key and the call are locals, not built inside the co_await expression, where g++ 12
+// miscompiled the conditional (ASan caught a read of args[1] for a one-word command).
 net::awaitable<Result<Reply>> Client::command(std::vector<std::string> args) {
-  co_return co_await redirected(
-      args.size() > 1 ? std::string_view(args[1]) : std::string_view(),
-      [&args](Client& node, bool asking) { return node.commandHere(args, asking); });
+  const std::string_view key = args.size() > 1 ? std::string_view(args[1]) : std::string_view();
+  const auto call = [&args](Client& node, bool asking) { return node.commandHere(args, asking); };
+  co_return co_await redirected(key, call);
 }
 
 net::awaitable<Result<Reply>> Client::evalScript(size_t script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
-  co_return co_await redirected(keys.empty() ? std::string_view() : std::string_view(keys.front()),
-                                [&, script](Client& node, bool asking) {
-                                  return node.evalScriptHere(script, keys, args, asking);
-                                });
+  const std::string_view key = keys.empty() ? std::string_view() : std::string_view(keys.front());
+  const auto call = [&, script](Client& node, bool asking) {
+    return node.evalScriptHere(script, keys, args, asking);
+  };
+  co_return co_await redirected(key, call);
 }
 
 }  // namespace sy::server::redis
