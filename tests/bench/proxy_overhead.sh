@@ -535,7 +535,7 @@ note "preflight ok: all targets answer 200 with complete answers in json and str
 
 # ---------------------------------------------------------------------------------------------
 # Load runs.
-declare -A RPS P50 P99 CPU HWM MOCKCPU BG
+declare -A RPS P50 P99 CPU HWM MOCKCPU BG REDISCPU
 
 # wrk_run TARGET MODE CONNS SECONDS TAG: one checked wrk run; sets LAST_LINE (its BENCH line)
 wrk_run() {
@@ -561,6 +561,7 @@ for mode in "${MODES[@]}"; do
       read -r -a pids <<<"$(proxy_pids "$target")"
       before=0; ((${#pids[@]})) && before=$(cpu_ticks "${pids[@]}")
       mock_before=$(cpu_ticks "$MOCK_PID")
+      redis_before=0; [[ -n "${REDIS_PID:-}" ]] && redis_before=$(cpu_ticks "$REDIS_PID")
       ours_before=$(cpu_ticks "${PIDS[@]}" "${CHILD_PIDS[@]}")
       shell_before=$(shell_child_ticks)
       busy_before=$(sys_busy_ticks)
@@ -571,6 +572,7 @@ for mode in "${MODES[@]}"; do
       ours_after=$(cpu_ticks "${PIDS[@]}" "${CHILD_PIDS[@]}")
       after=0; ((${#pids[@]})) && after=$(cpu_ticks "${pids[@]}")
       mock_after=$(cpu_ticks "$MOCK_PID")
+      redis_after=0; [[ -n "${REDIS_PID:-}" ]] && redis_after=$(cpu_ticks "$REDIS_PID")
       BG[$key]=$(awk -v b=$((busy_after - busy_before)) -v o=$((ours_after - ours_before + shell_after - shell_before)) \
         -v hz="$CLK_TCK" -v n="$NCPU" -v d="$DURATION" \
         'BEGIN { v = 100 * (b - o) / (d * hz * n); if (v < 0) v = 0; printf "%.0f", v }')
@@ -580,6 +582,8 @@ for mode in "${MODES[@]}"; do
       P50[$key]=$(awk -v v="$(field p50_us "$LAST_LINE")" 'BEGIN { printf "%.3f", v / 1000 }')
       P99[$key]=$(awk -v v="$(field p99_us "$LAST_LINE")" 'BEGIN { printf "%.3f", v / 1000 }')
       MOCKCPU[$key]=$(awk -v t=$((mock_after - mock_before)) -v hz="$CLK_TCK" -v r="$req" \
+        'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
+      REDISCPU[$key]=$(awk -v t=$((redis_after - redis_before)) -v hz="$CLK_TCK" -v r="$req" \
         'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
       if ((${#pids[@]})); then
         CPU[$key]=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v r="$req" \
@@ -594,11 +598,14 @@ if ((LIMITS_ONLY)); then
   check_alive
   [[ -n "${SYR_PID:-}" ]] || die "--limits-only needs redis-server"
   echo
-  echo "Switchyard limit stores ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, json @16; CPU = gateway (+ redis-server for sy-redis*)"
-  printf '%-13s  %9s  %8s  %8s  %10s  %6s\n' target RPS "p50 ms" "p99 ms" "CPU us/req" "bg CPU"
+  echo "Switchyard limit stores ($BUILD_TYPE build): ${DURATION}s per run, wrk -t1, json @16; CPU = gateway (+ redis-server for sy-redis*), then split"
+  printf '%-13s  %9s  %8s  %8s  %10s  %8s  %8s  %6s\n' target RPS "p50 ms" "p99 ms" "CPU us/req" gateway redis "bg CPU"
   for target in "${TARGETS[@]}"; do
     key="$target|json|16"
-    printf '%-13s  %9s  %8s  %8s  %10s  %6s\n' "$target" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${CPU[$key]}" "${BG[$key]}%"
+    redis_part=0.0; [[ $target == sy-redis* ]] && redis_part=${REDISCPU[$key]}
+    gateway_part=$(awk -v a="${CPU[$key]}" -v b="$redis_part" 'BEGIN { printf "%.1f", a - b }')
+    printf '%-13s  %9s  %8s  %8s  %10s  %8s  %8s  %6s\n' "$target" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" \
+      "${CPU[$key]}" "$gateway_part" "$redis_part" "${BG[$key]}%"
   done
   for target in sy-redis sy-redis-sync; do
     diff=$(awk -v a="${CPU[$target|json|16]}" -v b="${CPU[sy-sqlite|json|16]}" 'BEGIN { printf "%+.1f", a - b }')

@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
   }
   for (int in_flight : {1, 16}) {
     for (int round = 0; round < 2; ++round) {  // alternate, so load drifts hit both alike
-      report("hand-written (redis_client.cc)", in_flight, calls, runOwn(port, calls, in_flight));
+      report("hand-written (redis_client.h)", in_flight, calls, runOwn(port, calls, in_flight));
       report("hiredis 0.14 async + Asio adapter", in_flight, calls,
              runHiredis(port, calls, in_flight));
     }

@@ -1,5 +1,5 @@
-// A small asynchronous Redis client, just enough for the Redis limit and response stores: RESP2 over TCP or TLS,
-// one pipelined connection per worker io_context, Lua scripts called by SHA.
+// A small asynchronous Redis client, just enough for the Redis limit and response stores: RESP2
+// over TCP or TLS, one pipelined connection per worker io_context, Lua scripts called by SHA.
 //
 // Why not hiredis: measured against Debian's hiredis 0.14 async context on an Asio adapter
 // (tests/bench/redis_client_bench.cc; figures in docs/architecture.md, "State stores") it saves
@@ -18,8 +18,14 @@
 // Redis Cluster: a MOVED reply (the key's slot is served by another master) is followed, at most
 // twice per call, and remembered per slot, so later calls of that slot go to that node at once
 // (one more connection per worker and node, with the same options: TLS, credentials, scripts).
-// The calls' keys must share one slot (the stores' key layouts do). ASK (a slot being migrated)
-// is not followed: the call gets the error reply, which the stores count as reason "error".
+// An ASK reply (the slot is being migrated and the keys are not all on this node) is followed
+// once per call: ASKING and the call go to the importing node in one write, and the slot map is
+// left as it is. The calls' keys must share one slot (the stores' key layouts do) and be
+// declared: Redis routes a call during a migration by which of its keys exist where. TRYAGAIN
+// (some of the keys moved, some not yet) is returned as the error reply it is.
+//
+// Files: redis_resp.{h,cc} (the wire format), redis_url.cc (parseUrl), redis_connection.{h,cc}
+// (one pipelined connection), redis_cluster.{h,cc} (slots and redirections), redis_client.cc.
 //
 // Thread-safety: Client is thread-safe. Each connection belongs to one io_context and is touched
 // only by the coroutines running on it, so an io_context that awaits commands must be run by ONE
@@ -38,51 +44,10 @@
 #include <vector>
 
 #include "core/error.h"
+#include "gateway/server/state/redis_resp.h"
 #include "gateway/server/transport/net.h"
 
 namespace sy::server::redis {
-
-// One RESP2 reply.
-struct Reply {
-  enum class Type { Status, Error, Integer, Bulk, Nil, Array };
-  Type type = Type::Nil;
-  std::string str;              // Status, Error and Bulk
-  int64_t integer = 0;          // Integer
-  std::vector<Reply> elements;  // Array
-};
-
-// Appends `args` as one command: a RESP2 array of bulk strings.
-void encodeCommand(std::string& out, const std::vector<std::string>& args);
-
-// Incremental RESP2 reply parser. feed() bytes as they arrive; next() yields complete replies in
-// order. Replies are bounded (kMaxBulk bytes per string, kMaxElements per array, kMaxDepth
-// nesting): this client only reads replies to its own commands, whose largest strings are the
-// response store's records (responses.max_bytes_per_response, at most 16 MiB), so anything
-// bigger means a confused stream. Not thread-safe.
-class ReplyParser {
- public:
-  static constexpr int64_t kMaxBulk = 16 << 20;
-  static constexpr int64_t kMaxElements = 1 << 16;
-  static constexpr int kMaxDepth = 8;
-
-  enum class Outcome { Complete, Incomplete, Malformed };
-
-  void feed(std::string_view bytes);
-  // Complete: `reply` holds the next reply. Incomplete: more bytes are needed. Malformed: the
-  // stream is broken (error() says why) and the parser must be reset() before reuse.
-  Outcome next(Reply& reply);
-  const std::string& error() const { return error_; }
-  void reset();
-
- private:
-  Outcome parse(size_t& pos, Reply& reply, int depth);
-  Outcome line(size_t& pos, std::string_view& out);
-  Outcome number(size_t& pos, int64_t& out);
-
-  std::string buffer_;
-  size_t consumed_ = 0;  // bytes of buffer_ already returned as replies
-  std::string error_;
-};
 
 struct Options {
   std::string host;
@@ -109,6 +74,7 @@ Result<Options> parseUrl(std::string_view url);
 class Connection;
 struct ClientShared;
 struct ClusterMap;
+struct Redirect;
 
 // Redis Cluster's slot of `key`: CRC16 of its hash tag (the text between the first '{' and the
 // next '}', when not empty) or of the whole key, modulo 16384.
@@ -145,14 +111,20 @@ class Client {
 
   net::awaitable<Result<std::shared_ptr<Connection>>> connectionHere();
   // The same calls on this client's own server, without redirects.
-  net::awaitable<Result<Reply>> commandHere(const std::vector<std::string>& args);
+  // `asking`: preceded by ASKING on the same connection (after an ASK).
+  net::awaitable<Result<Reply>> commandHere(const std::vector<std::string>& args, bool asking);
   net::awaitable<Result<Reply>> evalScriptHere(size_t script, const std::vector<std::string>& keys,
-                                               const std::vector<std::string>& args);
+                                               const std::vector<std::string>& args, bool asking);
   // The client of the node that serves `key`'s slot (this one unless a MOVED said otherwise).
   Client& route(std::string_view key);
-  // For a MOVED reply: records the slot's node and returns its client (created on first use,
-  // with this client's options but the node's host and port); nullptr for any other reply.
-  Client* followMoved(const Reply& reply);
+  // The client of the node `redirect` names (this one, or one created on first use with this
+  // client's options but the node's host and port). A MOVED also records it for the slot.
+  Client& follow(const Redirect& redirect);
+  // call(route(key), false), then the redirections its replies ask for: MOVED at most
+  // kMaxRedirects times, ASK once (call(node, true)). `call` is (Client&, bool asking) ->
+  // awaitable<Result<Reply>>.
+  template <class Call>
+  net::awaitable<Result<Reply>> redirected(std::string_view key, Call call);
 
   std::shared_ptr<const ClientShared> shared_;
   std::mutex mutex_;

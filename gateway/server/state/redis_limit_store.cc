@@ -4,8 +4,8 @@
 //
 // Key layout, per subject scope S ("key:<id>" or "team:<name>") of a request with hash tag T
 // (AdmitRequest::hash_tag: the team's scope when the key has a team, else the key's; hashTag()),
-// prefix P = sy:{S} when S is T, else sy:{T}:S. So every key one script touches is in slot {T}: a key's
-// and its team's counters share one Redis Cluster slot (a key's move when its team changes).
+// prefix P = sy:{S} when S is T, else sy:{T}:S. So every key one script touches is in slot {T}: a
+// key's and its team's counters share one Redis Cluster slot (a key's move when its team changes).
 //   P:rpm                 HASH  Unix second -> requests admitted in it, plus the running
 //                           total: sum, from, head (see window() below); EXPIRE 120 s
 //   P:tpm                 HASH  Unix second -> tokens of the requests admitted in it
@@ -16,6 +16,11 @@
 //                           (both lease keys: PEXPIRE lease_ttl + 32 days, a backstop)
 //   P:day:<YYYY-MM-DD>    HASH  spent, reserved (micro-USD); EXPIREAT the day's end + 1 day
 //   P:month:<YYYY-MM>     HASH  spent, reserved (micro-USD); EXPIREAT the month's end + 1 day
+// A script declares all six keys of each subject (the day and month by the caller's names: see
+// below), as Redis Cluster needs to route it during a slot migration: on the migrating node it
+// runs only while every declared key is still there, on the importing node (after ASK) only when
+// all have arrived, and fails with TRYAGAIN when they are split (the store then fails as `fail`
+// says until the migration ends), so it never decides on half-moved counters.
 // Time is Redis's own (TIME), so replicas with skewed clocks share one set of buckets and
 // periods. Periods are named as LimitState names them (SpendRecord::period); the caller's names
 // are used only when its day is Redis's.
@@ -66,6 +71,10 @@ local GRACE = 86400
 local LEASE_KEY_TTL_MS = 32 * 86400 * 1000
 
 local function int(x) return string.format('%d', x) end
+
+-- KEYS: six per subject (appendScopeKeys: P:rpm first); SUBJECTS[i] is subject i's prefix P.
+local SUBJECTS = {}
+for i = 1, #KEYS, 6 do SUBJECTS[#SUBJECTS + 1] = string.sub(KEYS[i], 1, -5) end
 
 -- UTC periods of Redis's clock. ARGV[1..5] are the caller's guess from its own clock (day index,
 -- day name, month name, first and one-past-last day index of the month), used when the day
@@ -273,7 +282,7 @@ local function expire_leases(p)
 end
 )lua";
 
-// KEYS[i] = the key prefix P of subject i (see the layout above).
+// KEYS = subject by subject, its six keys (appendScopeKeys).
 // ARGV = the five period arguments (see the prelude), then tokens, micro_usd (>= 0),
 //        request_id, lease_ttl_ms, output_tokens, the least output (min(min_output_tokens,
 //        output_tokens)), micro_usd_per_output_token, then per subject: rpm, tpm, concurrency,
@@ -307,11 +316,11 @@ local function budget_used(key)
 end
 local granted = out
 
-for i = 1, #KEYS do expire_leases(KEYS[i]) end
+for i = 1, #SUBJECTS do expire_leases(SUBJECTS[i]) end
 
 -- Check everything first; nothing below writes until every subject passed.
-for i = 1, #KEYS do
-  local p = KEYS[i]
+for i = 1, #SUBJECTS do
+  local p = SUBJECTS[i]
   local b = 12 + (i - 1) * 5
   local rpm, tpm, concurrency = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
   local day, mon = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
@@ -351,8 +360,8 @@ end
 
 tokens = tokens_at(granted)
 micro = micro_at(granted)
-for i = 1, #KEYS do
-  local p = KEYS[i]
+for i = 1, #SUBJECTS do
+  local p = SUBJECTS[i]
   local w = window(p .. ':rpm', now)
   write_window(w, now, w.old + 1)
   if tokens > 0 then
@@ -381,8 +390,8 @@ local used_tokens = tonumber(ARGV[6])
 local used_micro = tonumber(ARGV[7])
 local rid = ARGV[8]
 
-for i = 1, #KEYS do
-  local p = KEYS[i]
+for i = 1, #SUBJECTS do
+  local p = SUBJECTS[i]
   expire_leases(p)
   redis.call('ZREM', p .. ':lease', rid)
   -- An expired (already released) or unknown lease: only the spend is recorded.
@@ -429,6 +438,18 @@ std::string scopeKey(const std::string& tag, const std::string& scope) {
   return scope == tag ? "sy:{" + scope + "}" : "sy:{" + tag + "}:" + scope;
 }
 
+// Appends the six keys of `scope` that a script declares, in the order the prelude reads them.
+void appendScopeKeys(std::vector<std::string>& keys, const std::string& tag,
+                     const std::string& scope, const std::array<std::string, 5>& period) {
+  const std::string prefix = scopeKey(tag, scope);
+  keys.push_back(prefix + ":rpm");
+  keys.push_back(prefix + ":tpm");
+  keys.push_back(prefix + ":lease");
+  keys.push_back(prefix + ":reserved");
+  keys.push_back(prefix + ":day:" + period[1]);
+  keys.push_back(prefix + ":month:" + period[2]);
+}
+
 // The scripts' first five arguments: the UTC day and month of this replica's clock (see the
 // prelude). Cached per thread, recomputed when the day changes.
 const std::array<std::string, 5>& periodArgs() {
@@ -461,6 +482,7 @@ class RedisLimitStore final : public LimitStore {
       co_return admitted(request.output_tokens);
     }
     std::vector<std::string> keys;
+    keys.reserve(6 * request.subjects.size());
     char per_token[40];  // full precision: the script must lower as LimitState does
     std::snprintf(per_token, sizeof per_token, "%.17g",
                   std::max(request.micro_usd_per_output_token, 0.0));
@@ -475,7 +497,7 @@ class RedisLimitStore final : public LimitStore {
         std::to_string(std::min(request.min_output_tokens, request.output_tokens)),
         per_token};
     for (const LimitSubject& subject : request.subjects) {
-      keys.push_back(scopeKey(hashTag(request), subject.scope));
+      appendScopeKeys(keys, hashTag(request), subject.scope, period);
       const policies::Limits& limits = subject.limits;
       args.push_back(std::to_string(limits.rpm));
       args.push_back(std::to_string(limits.tpm));
@@ -520,7 +542,7 @@ class RedisLimitStore final : public LimitStore {
                                      std::to_string(std::max<int64_t>(0, used.micro_usd)),
                                      request.request_id};
     for (const LimitSubject& subject : request.subjects) {
-      keys.push_back(scopeKey(hashTag(request), subject.scope));
+      appendScopeKeys(keys, hashTag(request), subject.scope, period);
     }
     Result<redis::Reply> reply = co_await call(kSettleScript, keys, args);
     std::string failure;

@@ -2,7 +2,10 @@
 // children with --cluster-enabled yes, joined by `redis-cli --cluster create`): the client's slot
 // function is Redis's, every script's keys share one slot (Redis refuses cross-slot calls), and
 // MOVED replies are followed, so stores pointed at one master enforce limits whose keys live on
-// the others, in exact and in synced mode.
+// the others, in exact and in synced mode; ASK replies are followed during a slot migration
+// (opened with CLUSTER SETSLOT ... MIGRATING/IMPORTING, so they happen deterministically).
+#include "gateway/server/state/redis_cluster.h"
+
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -161,6 +164,65 @@ class RedisClusterTest : public ::testing::Test {
     return count;
   }
 
+  // One command on node `i` itself (a fresh client: no slot map, so nothing is redirected away
+  // from it for commands that are not about keys).
+  Reply onNode(size_t i, std::vector<std::string> args) {
+    redis::Client client(options(nodes_[i].port()));
+    Result<Reply> reply = run(client.command(std::move(args)));
+    EXPECT_TRUE(reply) << reply.error().message;
+    return reply ? *reply : Reply{};
+  }
+
+  std::string nodeId(size_t i) { return onNode(i, {"CLUSTER", "MYID"}).str; }
+
+  // The index of the node that serves `slot`, from CLUSTER SLOTS.
+  size_t ownerOf(uint16_t slot) {
+    const Reply slots = onNode(0, {"CLUSTER", "SLOTS"});
+    for (const Reply& range : slots.elements) {
+      if (range.elements.size() >= 3 && range.elements[0].integer <= slot &&
+          slot <= range.elements[1].integer) {
+        for (size_t i = 0; i < nodes_.size(); ++i) {
+          if (range.elements[2].elements.size() >= 2 &&
+              range.elements[2].elements[1].integer == nodes_[i].port()) {
+            return i;
+          }
+        }
+      }
+    }
+    ADD_FAILURE() << "no node serves slot " << slot;
+    return 0;
+  }
+
+  // How many times node `i` ran `command` (INFO commandstats), 0 if never.
+  int64_t commandCalls(size_t i, const std::string& command) {
+    const std::string stats = onNode(i, {"INFO", "commandstats"}).str;
+    const std::string field = "cmdstat_" + command + ":calls=";
+    const size_t at = stats.find(field);
+    return at == std::string::npos ? 0 : std::stoll(stats.substr(at + field.size()));
+  }
+
+  int64_t keysInSlot(size_t i, uint16_t slot) {
+    return onNode(i, {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}).integer;
+  }
+
+  // Opens the migration of `slot` from node `from` to node `to`.
+  void startMigration(uint16_t slot, size_t from, size_t to) {
+    EXPECT_EQ(
+        onNode(to, {"CLUSTER", "SETSLOT", std::to_string(slot), "IMPORTING", nodeId(from)}).str,
+        "OK");
+    EXPECT_EQ(
+        onNode(from, {"CLUSTER", "SETSLOT", std::to_string(slot), "MIGRATING", nodeId(to)}).str,
+        "OK");
+  }
+
+  // Ends it: `slot` belongs to node `to` on every node.
+  void endMigration(uint16_t slot, size_t to) {
+    const std::string id = nodeId(to);
+    for (size_t i : {to, (to + 1) % 3, (to + 2) % 3}) {
+      EXPECT_EQ(onNode(i, {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}).str, "OK");
+    }
+  }
+
   std::array<test_redis::RedisServer, 3> nodes_;
   net::io_context io_;
 };
@@ -195,6 +257,141 @@ TEST_F(RedisClusterTest, SyncedStoreFollowsMoved) {
     EXPECT_EQ(admitted(*a, "ka" + std::to_string(t), team, 5), 3) << team;
     a->flush();
     EXPECT_EQ(admitted(*b, "kb" + std::to_string(t), team, 2), 0) << team;
+  }
+}
+
+TEST(RedisRedirectTest, ParsesMovedAndAskRepliesAndNothingElse) {
+  using Kind = redis::Redirect::Kind;
+  const auto parse = [](std::string text) {
+    Reply reply;
+    reply.type = Reply::Type::Error;
+    reply.str = std::move(text);
+    return redis::parseRedirect(reply);
+  };
+  auto moved = parse("MOVED 3999 127.0.0.1:6381");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->kind, Kind::Moved);
+  EXPECT_EQ(moved->slot, 3999);
+  EXPECT_EQ(moved->host, "127.0.0.1");
+  EXPECT_EQ(moved->port, 6381);
+  auto ask = parse("ASK 16383 ::1:7000");  // IPv6, not bracketed
+  ASSERT_TRUE(ask);
+  EXPECT_EQ(ask->kind, Kind::Ask);
+  EXPECT_EQ(ask->slot, 16383);
+  EXPECT_EQ(ask->host, "::1");
+  EXPECT_EQ(ask->port, 7000);
+  auto unnamed = parse("ASK 12 :6380");  // a node that never learnt its address
+  ASSERT_TRUE(unnamed);
+  EXPECT_EQ(unnamed->host, "");
+  for (const char* bad : {"ASK 16384 h:1", "ASK 1 h:0", "ASK 1 h:65536", "ASK x h:1", "ASK 1",
+                          "ASKING 1 h:1", "MOVED 1 h", "TRYAGAIN Multiple keys", "ERR ASK 1 h:1"}) {
+    EXPECT_FALSE(parse(bad)) << bad;
+  }
+  Reply status;
+  status.type = Reply::Type::Status;
+  status.str = "ASK 1 h:1";
+  EXPECT_FALSE(redis::parseRedirect(status));
+}
+
+TEST_F(RedisClusterTest, FollowsAskOnceDuringASlotMigrationAndKeepsTheSlotWhereItIs) {
+  const std::string staying = "{ask}staying";    // on the source until migrated
+  const std::string arriving = "{ask}arriving";  // written during the migration
+  const uint16_t slot = redis::keySlot(staying);
+  const size_t source = ownerOf(slot);
+  const size_t target = (source + 1) % 3;
+  redis::Client client(options(nodes_[0].port()));
+  ASSERT_EQ(run(client.command({"SET", staying, "old"}))->str, "OK");
+
+  startMigration(slot, source, target);
+  // The source lacks the key: ASK, and the target takes the command after ASKING.
+  const int64_t askings = commandCalls(target, "asking");
+  const Result<Reply> set = run(client.command({"SET", arriving, "new"}));
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->str, "OK");
+  EXPECT_EQ(commandCalls(target, "asking"), askings + 1);
+  EXPECT_EQ(keysInSlot(target, slot), 1);
+  EXPECT_EQ(keysInSlot(source, slot), 1);
+  const Result<Reply> arrived = run(client.command({"GET", arriving}));
+  ASSERT_TRUE(arrived) << arrived.error().message;
+  EXPECT_EQ(arrived->str, "new");
+
+  // The slot map did not move: a key the source still holds is read there, the target never asked.
+  const int64_t target_gets = commandCalls(target, "get");
+  const Result<Reply> stayed = run(client.command({"GET", staying}));
+  ASSERT_TRUE(stayed) << stayed.error().message;
+  EXPECT_EQ(stayed->str, "old");
+  EXPECT_EQ(commandCalls(target, "get"), target_gets);
+
+  // The migration ends: the last key moves, the slot is the target's, and MOVED says so.
+  EXPECT_EQ(onNode(source, {"MIGRATE", "127.0.0.1", std::to_string(nodes_[target].port()), "", "0",
+                            "5000", "KEYS", staying})
+                .str,
+            "OK");
+  endMigration(slot, target);
+  const Result<Reply> after = run(client.command({"GET", staying}));
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->str, "old");
+  EXPECT_EQ(commandCalls(target, "asking"), askings + 2);  // the GET of `arriving` only
+}
+
+TEST_F(RedisClusterTest, ExactStoreNeverAdmitsOnHalfMigratedCountersDuringASlotMigration) {
+  auto store = makeStore(0ms);
+  // A key of no team (its own hash tag, one subject) and a key of a team (two subjects).
+  const auto attempt = [&](const std::string& key, bool with_team) {
+    AdmitRequest req;
+    policies::Limits limits;
+    limits.rpm = 3;
+    req.subjects = {{"key:" + key, limits}};
+    req.hash_tag = "key:" + key;
+    if (with_team) {
+      req.subjects.push_back({"team:" + key, limits});
+      req.hash_tag = "team:" + key;
+    }
+    req.tokens = 10;
+    req.request_id = key + std::to_string(Clock::now().time_since_epoch().count());
+    const Result<Admission> result = run(store->admit(req));
+    if (result && result->admitted) {
+      bool done = false;
+      net::co_spawn(
+          io_,
+          [&]() -> net::awaitable<void> {
+            co_await store->settle(req, Usage{.tokens = 10, .micro_usd = 0});
+            done = true;
+          },
+          net::detached);
+      while (!done) {
+        io_.run_one_for(100ms);
+      }
+    }
+    return result && result->admitted;
+  };
+  for (const bool with_team : {false, true}) {
+    const std::string key = with_team ? "teamed" : "solo";
+    const uint16_t slot =
+        redis::keySlot("{" + std::string(with_team ? "team:" : "key:") + key + "}");
+    const size_t source = ownerOf(slot);
+    const size_t target = (source + 1) % 3;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(attempt(key, with_team)) << key << " " << i;
+    }
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": rpm 3 is spent";
+
+    // Mid-migration, before and after the counters moved: refused or failed, never admitted.
+    startMigration(slot, source, target);
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": migrating, counters on the source";
+    const Reply keys = onNode(source, {"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), "100"});
+    ASSERT_FALSE(keys.elements.empty());
+    std::vector<std::string> migrate = {
+        "MIGRATE", "127.0.0.1", std::to_string(nodes_[target].port()), "", "0", "5000", "KEYS"};
+    for (const Reply& name : keys.elements) {
+      migrate.push_back(name.str);
+    }
+    EXPECT_EQ(onNode(source, migrate).str, "OK");
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": migrating, counters on the target";
+
+    // After it, the target serves the slot with the counters that moved: still spent.
+    endMigration(slot, target);
+    EXPECT_FALSE(attempt(key, with_team)) << key << ": migrated";
   }
 }
 

@@ -695,12 +695,25 @@ TEST_F(RedisLimitStoreTest, PeriodsComeFromRedisTimeWhenTheCallersDayDisagrees) 
   const auto [day, month] = periods();
   const std::vector<std::string> scripts = redisLimitScripts();
   ASSERT_EQ(scripts.size(), 2u);
+  // The six keys a script declares for one subject, with the caller's (wrong) period names.
+  const std::vector<std::string> keys = {"6",
+                                         "sy:{key:h}:rpm",
+                                         "sy:{key:h}:tpm",
+                                         "sy:{key:h}:lease",
+                                         "sy:{key:h}:reserved",
+                                         "sy:{key:h}:day:1970-01-01",
+                                         "sy:{key:h}:month:1970-01"};
+  const auto eval = [&](const std::string& script, std::vector<std::string> args) {
+    std::vector<std::string> command = {"EVAL", script};
+    command.insert(command.end(), keys.begin(), keys.end());
+    command.insert(command.end(), args.begin(), args.end());
+    return raw(std::move(command));
+  };
   // admit: tokens 10, micro 5000, id, lease ttl, output 0, least 0, per 0; limits: day budget.
   for (const std::string& hint_day : {std::string("0"), std::string("99999")}) {
-    const Reply admitted =
-        raw({"EVAL", scripts[0], "1",    "sy:{key:h}",    hint_day, "1970-01-01", "1970-01", "0",
-             "31",   "10",       "5000", "h-" + hint_day, "600000", "0",          "0",       "0",
-             "0",    "0",        "0",    "1000000000",    "0"});
+    const Reply admitted = eval(
+        scripts[0], {hint_day, "1970-01-01", "1970-01", "0", "31", "10", "5000", "h-" + hint_day,
+                     "600000", "0", "0", "0", "0", "0", "0", "1000000000", "0"});
     ASSERT_EQ(admitted.type, Reply::Type::Array) << admitted.str;
     EXPECT_EQ(admitted.elements.at(0).integer, 1);
   }
@@ -708,8 +721,8 @@ TEST_F(RedisLimitStoreTest, PeriodsComeFromRedisTimeWhenTheCallersDayDisagrees) 
   EXPECT_EQ(hashField("sy:{key:h}:month:" + month, "reserved"), 10000);
   EXPECT_EQ(raw({"EXISTS", "sy:{key:h}:day:1970-01-01"}).integer, 0);
   // settle with a wrong hint releases from the right periods and records the spend there.
-  const Reply settled = raw({"EVAL", scripts[1], "1", "sy:{key:h}", "0", "1970-01-01", "1970-01",
-                             "0", "31", "10", "700", "h-0"});
+  const Reply settled =
+      eval(scripts[1], {"0", "1970-01-01", "1970-01", "0", "31", "10", "700", "h-0"});
   ASSERT_EQ(settled.type, Reply::Type::Integer) << settled.str;
   EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "reserved"), 5000);
   EXPECT_EQ(hashField("sy:{key:h}:day:" + day, "spent"), 700);
