@@ -9,27 +9,20 @@
 #include <optional>
 
 #include "connectors/anthropic.h"
+#include "connectors/buffered_translator.h"
 #include "connectors/sse.h"
 
 namespace sy::connectors {
 namespace {
 
 namespace json = boost::json;
+using answer::objectAt;
+using answer::stringAt;
 
 int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-const json::object* objectAt(const json::object* object, std::string_view key) {
-  const json::value* value = object == nullptr ? nullptr : object->if_contains(key);
-  return value == nullptr ? nullptr : value->if_object();
-}
-
-std::string_view stringAt(const json::object* object, std::string_view key) {
-  const json::value* value = object == nullptr ? nullptr : object->if_contains(key);
-  return value != nullptr && value->is_string() ? std::string_view(value->get_string()) : "";
 }
 
 // Anthropic's counts. Its input_tokens leaves out the cached prompt: the prompt is the sum.
@@ -68,6 +61,13 @@ struct Counts {
             {"total_tokens", prompt() + output},
             {"prompt_tokens_details", json::object{{"cached_tokens", cache_read}}}};
   }
+};
+
+// Non-streamed bodies (answers and errors) are buffered whole and translated at the end.
+class BufferedTranslator : public answer::BufferedTranslator<Counts> {
+ public:
+  BufferedTranslator()
+      : answer::BufferedTranslator<Counts>(kMaxAnthropicBody, "the anthropic backend") {}
 };
 
 json::value finishReason(std::string_view stop_reason) {
@@ -116,38 +116,6 @@ std::string openAiErrorFrom(const json::object* error, unsigned status) {
   }
   return openAiErrorBody(message, status, type.empty() ? "upstream_error" : type);
 }
-
-Status tooLarge() {
-  return makeError(ErrorCode::UpstreamError, ErrorSource::Upstream,
-                   "the anthropic backend's answer is larger than 64 MiB", "upstream_error");
-}
-
-// Non-streamed bodies (answers and errors) are buffered whole and translated at the end.
-class BufferedTranslator : public ResponseTranslator {
- public:
-  Status onChunk(std::string& chunk, bool end) final {
-    if (body_.size() + chunk.size() > kMaxAnthropicBody) {
-      return tooLarge();
-    }
-    body_.append(chunk);
-    chunk.clear();
-    if (!end) {
-      return {};
-    }
-    boost::system::error_code ec;
-    const json::value parsed = json::parse(body_, ec);
-    body_.clear();
-    return translate(ec ? nullptr : parsed.if_object(), chunk);
-  }
-  TokenUsage usage() const final { return counts_.usage(); }
-
- protected:
-  virtual Status translate(const json::object* body, std::string& out) = 0;
-  Counts counts_;
-
- private:
-  std::string body_;
-};
 
 class MessageTranslator final : public BufferedTranslator {
  public:

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "connectors/buffered_translator.h"
 #include "connectors/responses_backend.h"
 #include "connectors/sse.h"
 
@@ -15,16 +16,8 @@ namespace sy::connectors {
 namespace {
 
 namespace json = boost::json;
-
-const json::object* objectAt(const json::object* object, std::string_view key) {
-  const json::value* value = object == nullptr ? nullptr : object->if_contains(key);
-  return value == nullptr ? nullptr : value->if_object();
-}
-
-std::string_view stringAt(const json::object* object, std::string_view key) {
-  const json::value* value = object == nullptr ? nullptr : object->if_contains(key);
-  return value != nullptr && value->is_string() ? std::string_view(value->get_string()) : "";
-}
+using answer::objectAt;
+using answer::stringAt;
 
 uint64_t countAt(const json::object* object, std::string_view key) {
   const json::value* value = object == nullptr ? nullptr : object->if_contains(key);
@@ -81,6 +74,13 @@ struct Counts {
   }
 };
 
+// Non-streamed bodies (answers and errors) are buffered whole and translated at the end.
+class BufferedTranslator : public answer::BufferedTranslator<Counts> {
+ public:
+  BufferedTranslator()
+      : answer::BufferedTranslator<Counts>(kMaxResponsesBody, "the responses backend") {}
+};
+
 // finish_reason of a completed or incomplete response.
 std::string_view finishReason(const json::object* response, bool tool_calls) {
   if (stringAt(response, "status") == "incomplete") {
@@ -108,9 +108,9 @@ unsigned statusOf(std::string_view code) {
 
 // An error code from the upstream, when it is a plain identifier (else not repeated).
 std::string_view safeCode(std::string_view code) {
-  const bool plain = !code.empty() && code.size() <= 64 &&
-                     code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
-                         std::string_view::npos;
+  const bool plain =
+      !code.empty() && code.size() <= 64 &&
+      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
   return plain ? code : "upstream_error";
 }
 
@@ -123,39 +123,6 @@ std::string errorEvent(const json::object* error) {
   }
   return "data: " + openAiErrorBody(message, statusOf(code), code) + "\n\n";
 }
-
-Status tooLarge() {
-  return makeError(ErrorCode::UpstreamError, ErrorSource::Upstream,
-                   "the responses backend's answer is larger than 64 MiB", "upstream_error");
-}
-
-// Non-streamed bodies (answers and errors) are buffered whole and translated at the end.
-class BufferedTranslator : public ResponseTranslator {
- public:
-  Status onChunk(std::string& chunk, bool end) final {
-    if (body_.size() + chunk.size() > kMaxResponsesBody) {
-      return tooLarge();
-    }
-    body_.append(chunk);
-    chunk.clear();
-    if (!end) {
-      return {};
-    }
-    boost::system::error_code ec;
-    const json::value parsed = json::parse(body_, ec);
-    const Status translated = translate(ec ? nullptr : parsed.if_object(), chunk);
-    body_.clear();
-    return translated;
-  }
-  TokenUsage usage() const final { return counts_.usage(); }
-
- protected:
-  virtual Status translate(const json::object* body, std::string& out) = 0;
-  Counts counts_;
-
- private:
-  std::string body_;
-};
 
 // The text and tool calls of a response's output items.
 struct Output {
@@ -220,7 +187,8 @@ class BodyTranslator final : public BufferedTranslator {
     json::object message{{"role", "assistant"}};
     message["content"] = output.has_text || output.tool_calls.empty() ? json::value(output.text)
                                                                       : json::value(nullptr);
-    message["refusal"] = output.refusal.empty() ? json::value(nullptr) : json::value(output.refusal);
+    message["refusal"] =
+        output.refusal.empty() ? json::value(nullptr) : json::value(output.refusal);
     if (!output.reasoning.empty()) {
       message["reasoning_content"] = output.reasoning;
     }
@@ -394,9 +362,9 @@ class StreamTranslator final : public ResponseTranslator {
   void relayArguments(Tool& tool, std::string_view arguments, std::string& out) {
     tool.has_arguments = true;
     ++streamed_events_;
-    emitToolCall(json::object{{"index", tool.index},
-                              {"function", json::object{{"arguments", arguments}}}},
-                 out);
+    emitToolCall(
+        json::object{{"index", tool.index}, {"function", json::object{{"arguments", arguments}}}},
+        out);
   }
 
   void finish(const json::object* response, std::string& out) {

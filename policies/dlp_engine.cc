@@ -12,6 +12,7 @@ namespace {
 
 constexpr int64_t kPatternMaxMem = 8 << 20;
 constexpr int64_t kSetMaxMem = 64 << 20;
+constexpr size_t kPatternGroups = 8;  // DlpEngineState::groups
 constexpr size_t kWindowMargin = 32;  // right context some validators look at
 constexpr size_t kMaxAutoWindow = 256;
 // Overlapping secrets: a rule pack's rule loses to the built-in vendor detectors (80-95) and
@@ -252,19 +253,37 @@ struct Builder {
     state->allow.push_back(std::move(allow));
   }
 
-  // The one RE2::Set every scan starts with.
+  // The RE2::Set every scan starts with, and the same prefilters in kPatternGroups smaller sets
+  // for long random-looking text (DlpEngineState::groups).
   Status compileSet() {
     RE2::Options options = patternOptions();
     options.set_max_mem(kSetMaxMem);
     state->set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-    for (const auto& pattern : state->patterns) {
+    const size_t group_count = std::min(kPatternGroups, state->patterns.size());
+    RE2::Options group_options = patternOptions();
+    group_options.set_max_mem(kSetMaxMem / static_cast<int64_t>(kPatternGroups));
+    state->groups.resize(group_count);
+    for (auto& group : state->groups) {
+      group.set = std::make_unique<RE2::Set>(group_options, RE2::UNANCHORED);
+    }
+    for (size_t i = 0; i < state->patterns.size(); ++i) {
+      const std::string& prefilter = state->patterns[i].prefilter;
+      DlpEngineState::PatternGroup& group = state->groups[i % group_count];
       std::string error;
-      if (state->set->Add(pattern.prefilter, &error) < 0) {
+      if (state->set->Add(prefilter, &error) < 0 || group.set->Add(prefilter, &error) < 0) {
         return makeError(ErrorCode::Internal, ErrorSource::Config,
                          "dlp: cannot add a pattern to the prefilter set: " + error);
       }
+      group.patterns.push_back(static_cast<int>(i));
     }
-    if (!state->patterns.empty() && !state->set->Compile()) {
+    if (state->patterns.empty()) {
+      return {};
+    }
+    bool compiled = state->set->Compile();
+    for (auto& group : state->groups) {
+      compiled = group.set->Compile() && compiled;
+    }
+    if (!compiled) {
       return makeError(ErrorCode::Internal, ErrorSource::Config,
                        "dlp: the prefilter set is too large to compile");
     }

@@ -2,6 +2,8 @@
 // blobs (wrapped, nested, UTF-16) and normalize and scan their text, then score, filter and
 // resolve overlaps; every scan bound hit on the way is reported (fails closed).
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -231,6 +233,59 @@ void extract(const DlpEngineState& state, size_t index, std::string_view text, E
   }
 }
 
+// Long text whose bytes are spread like random data's (base64, compressed or encrypted data,
+// a hostile body): Shannon entropy of its byte histogram of at least 5.5 bits. Prose, code and
+// JSON stay under about 5.2; base64 is 6, random printable ASCII 6.5.
+constexpr size_t kRandomLookingMinBytes = 16 << 10;
+constexpr double kRandomLookingBits = 5.5;
+
+bool looksRandom(std::string_view text) {
+  if (text.size() < kRandomLookingMinBytes) {
+    return false;
+  }
+  std::array<uint32_t, 256> counts{};
+  for (char c : text) {
+    ++counts[static_cast<unsigned char>(c)];
+  }
+  const double size = static_cast<double>(text.size());
+  double bits = 0;
+  for (uint32_t count : counts) {
+    if (count != 0) {
+      const double p = count / size;
+      bits -= p * std::log2(p);
+    }
+  }
+  return bits >= kRandomLookingBits;
+}
+
+// The patterns whose prefilter matches somewhere in `text`, in ascending order; false when an
+// automaton ran out of memory. Random-looking text goes through the pattern groups (the same
+// prefilters, the same answer; DlpEngineState::groups says why).
+bool matchPrefilters(const DlpEngineState& state, std::string_view text, std::vector<int>& out) {
+  RE2::Set::ErrorInfo info{};
+  if (!looksRandom(text)) {
+    if (!state.set->Match(text, &out, &info)) {
+      return info.kind == RE2::Set::kNoError;
+    }
+    std::sort(out.begin(), out.end());
+    return true;
+  }
+  std::vector<int> matched;
+  for (const DlpEngineState::PatternGroup& group : state.groups) {
+    if (!group.set->Match(text, &matched, &info)) {
+      if (info.kind != RE2::Set::kNoError) {
+        return false;
+      }
+      continue;
+    }
+    for (int index : matched) {
+      out.push_back(group.patterns[static_cast<size_t>(index)]);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return true;
+}
+
 void scanSegment(const DlpEngineState& state, std::string_view text, Extraction& hits) {
   hits.hits.clear();
   hits.capped.reset();
@@ -238,18 +293,16 @@ void scanSegment(const DlpEngineState& state, std::string_view text, Extraction&
     return;
   }
   std::vector<int> matched;
-  RE2::Set::ErrorInfo info{};
-  if (!state.set->Match(text, &matched, &info)) {
-    if (info.kind == RE2::Set::kNoError) {
-      return;  // nothing matched
-    }
-    // The DFA ran out of memory (huge or adversarial input): run every pattern on its own.
+  if (!matchPrefilters(state, text, matched)) {
+    // An automaton ran out of memory (huge or adversarial input): run every pattern on its own.
     matched.clear();
     for (size_t i = 0; i < state.patterns.size(); ++i) {
       matched.push_back(static_cast<int>(i));
     }
   }
-  std::sort(matched.begin(), matched.end());
+  if (matched.empty()) {
+    return;
+  }
   std::vector<DigitRun> runs;
   bool runs_ready = false;
   for (int index : matched) {

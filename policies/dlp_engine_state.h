@@ -46,6 +46,15 @@ struct DlpEngineState {
   std::vector<CompiledDetector> detectors;
   std::vector<CompiledPattern> patterns;  // index = RE2::Set index
   std::unique_ptr<RE2::Set> set;
+  // The same prefilters split round-robin into kPatternGroups smaller sets, for long random-
+  // looking text (base64 media, hostile bodies): on such text one automaton over every pattern
+  // builds a new state for nearly every byte (each several hundred KB, the cache thrashing: about
+  // 2 µs per byte), while a few automata of fewer patterns each stay small (dlp_engine_scan.cc).
+  struct PatternGroup {
+    std::unique_ptr<RE2::Set> set;
+    std::vector<int> patterns;  // the group's set index -> index into `patterns`
+  };
+  std::vector<PatternGroup> groups;
   std::vector<std::unique_ptr<RE2>> allow;
   EvasionConfig evasion;
   double generic_min_entropy = 3.0;

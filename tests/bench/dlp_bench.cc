@@ -226,6 +226,38 @@ void BM_ScanUnicode(benchmark::State& state) {
 }
 BENCHMARK(BM_ScanUnicode)->Arg(1 << 10)->Arg(16 << 10)->Unit(benchmark::kMicrosecond);
 
+// Random printable ASCII (a hostile client's body, or base64-like blobs): text that keeps
+// leading the scanner's automaton into states it has not built yet, unlike prose.
+std::string randomText(size_t size) {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 !\"#$%&'()*+,-./:;<=>?@[]^_{|}~";
+  Rng rng{0x5eed1234abcdULL};
+  std::string text;
+  text.reserve(size);
+  while (text.size() < size) {
+    text.push_back(kAlphabet[rng.below(kAlphabet.size())]);
+  }
+  return text;
+}
+
+void BM_ScanRandom(benchmark::State& state) {
+  scanBenchmark(state, randomText(static_cast<size_t>(state.range(0))));
+}
+
+// An image as a client sends it (image_url.url: a data URL of random-looking base64).
+void BM_ScanDataUrl(benchmark::State& state) {
+  constexpr std::string_view kBase64 =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  Rng rng{0xda7a0123ULL};
+  std::string text = "data:image/png;base64,";
+  while (text.size() < static_cast<size_t>(state.range(0))) {
+    text.push_back(kBase64[rng.below(kBase64.size())]);
+  }
+  scanBenchmark(state, text);
+}
+BENCHMARK(BM_ScanDataUrl)->Arg(16 << 10)->Arg(256 << 10)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ScanRandom)->Arg(1 << 10)->Arg(16 << 10)->Arg(64 << 10)->Arg(256 << 10)->Arg(1 << 20)->Unit(benchmark::kMicrosecond);
+
 // A streamed 16 KB answer in 40-byte deltas (typical SSE chunk size).
 void BM_StreamClean16K(benchmark::State& state) {
   std::string text = cleanText(16 << 10);

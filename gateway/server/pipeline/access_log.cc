@@ -100,7 +100,7 @@ void Pipeline::accessLog(const RequestContext& ctx, double seconds) const {
     fields.number("difficulty", ctx.difficulty->score);
   }
   if (ctx.status == 403) {
-    fields.plain("block_reason", ctx.block_reason.empty() ? "scope" : ctx.block_reason);
+    fields.plain("block_reason", blockReasonLabel(ctx.block_reason));
   }
   if (ctx.answered_by != nullptr) {
     fields.number("tokens_in", ctx.usage.prompt_tokens);

@@ -151,7 +151,7 @@ observability::AuditRecord makeCompletion(const RequestContext& ctx, double seco
   record.status = ctx.status;
   if (ctx.status / 100 == 2) {
     record.outcome = "forwarded";
-  } else if (ctx.status == 403 && !ctx.block_reason.empty()) {
+  } else if (ctx.status == 403 && ctx.block_reason != BlockReason::Scope) {
     record.outcome = "blocked";
   } else if (ctx.status / 100 == 4) {
     record.outcome = "rejected";

@@ -31,11 +31,10 @@ std::string describe(const policies::Finding& finding, const policies::DlpEngine
 // Why the request was refused: the reason the pipeline records (`routing_rule`, `dlp`,
 // `external_sensitivity`, or `scope` for the rest) and the rule that refused it, if any.
 json::object blockedBy(const RequestContext& ctx) {
-  const std::string_view reason = ctx.block_reason.empty() ? "scope" : ctx.block_reason;
-  json::object out{{"reason", reason}, {"rule", nullptr}};
-  if (reason == "routing_rule" && ctx.rule != nullptr) {
+  json::object out{{"reason", blockReasonLabel(ctx.block_reason)}, {"rule", nullptr}};
+  if (ctx.block_reason == BlockReason::RoutingRule && ctx.rule != nullptr) {
     out["rule"] = ctx.rule->name;
-  } else if (reason == "dlp" && ctx.dlp && ctx.dlp_verdict != nullptr && ctx.dlp_verdict->block) {
+  } else if (ctx.block_reason == BlockReason::Dlp && ctx.dlp && ctx.dlp_verdict != nullptr && ctx.dlp_verdict->block) {
     out["rule"] = ctx.dlp->blockRule(*ctx.dlp_verdict->block);
   }
   return out;

@@ -222,7 +222,7 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
     if (ctx.principal != nullptr && spec->location == Location::External &&
         !ctx.principal->mayReachExternal(ctx.sensitivity)) {
       if (!out.blocked) {
-        ctx.block_reason = "external_sensitivity";
+        ctx.block_reason = BlockReason::ExternalSensitivity;
         const auto& levels = ctx.config->dlpPolicy().levels();
         out.blocked =
             makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream,
@@ -239,7 +239,7 @@ Candidates allowedCandidates(RequestContext& ctx, const router::Target& target) 
       const DestinationVerdict& verdict = ctx.dlp->verdict(spec->location);
       if (verdict.block) {
         if (!out.blocked) {
-          ctx.block_reason = "dlp";
+          ctx.block_reason = BlockReason::Dlp;
           out.blocked = ctx.dlp->blockError(*verdict.block);
           ctx.dlp_verdict = &verdict;
         }

@@ -94,6 +94,20 @@ std::string_view endpointLabel(Operation operation) {
   return "other";
 }
 
+std::string_view blockReasonLabel(BlockReason reason) {
+  switch (reason) {
+    case BlockReason::RoutingRule:
+      return "routing_rule";
+    case BlockReason::Dlp:
+      return "dlp";
+    case BlockReason::ExternalSensitivity:
+      return "external_sensitivity";
+    case BlockReason::Scope:
+      break;
+  }
+  return "scope";
+}
+
 net::awaitable<void> Pipeline::finish(Downstream& downstream, RequestContext& ctx) {
   // dispatch, authenticate and the head's checks ran in begin(), before the body was read.
   ctx.shadow_pending =
@@ -468,7 +482,7 @@ void Pipeline::log(RequestContext& ctx) {
     }
   }
   if (ctx.status == 403) {
-    worker_.recordBlock(ctx.block_reason.empty() ? "scope" : ctx.block_reason);
+    worker_.recordBlock(blockReasonLabel(ctx.block_reason));
   }
   if (ctx.rule != nullptr) {
     worker_.recordRouting(

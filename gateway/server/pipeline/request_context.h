@@ -37,6 +37,12 @@ enum class Operation { Chat, Embeddings, Models, CountTokens, StoredResponse, Ot
 // embeddings, models, responses (the stored responses), other.
 std::string_view endpointLabel(Operation operation);
 
+// Why a 403 was answered: a policy block the pipeline recorded, or (Scope, the default) the key's
+// scopes. Its label is the `reason` of metrics, access log and explain: scope, routing_rule, dlp,
+// external_sensitivity. Only the recorded ones make an audit outcome `blocked`.
+enum class BlockReason { Scope, RoutingRule, Dlp, ExternalSensitivity };
+std::string_view blockReasonLabel(BlockReason reason);
+
 // How the relay of a streamed answer ended: the usage of a stream cut short is estimated.
 enum class StreamEnd { Complete, ClientGone, UpstreamBroke, OutputCap };
 
@@ -122,8 +128,7 @@ struct RequestContext {
   const router::RouteRuleSpec* rule = nullptr;
   bool overridden = false;
   unsigned upstream_status = 0;  // the last upstream answer's status (for retry decisions)
-  std::string_view
-      block_reason;     // a 403's reason: dlp | routing_rule | scope | external_sensitivity
+  BlockReason block_reason = BlockReason::Scope;  // a 403's reason
   double cost_usd = 0;  // of the answered request at the backend's price (log phase)
   // The request's audit record in flight (decision, or completion for local answers), and
   // whether the completion record was already written before a local answer.

@@ -196,7 +196,7 @@ Result<RoutePlan> decideRoute(RequestContext& ctx) {
   const router::RouteRuleSpec& rule = ctx.config->routes().match(input);
   ctx.rule = &rule;
   if (rule.action == router::RouteAction::Block) {
-    ctx.block_reason = "routing_rule";
+    ctx.block_reason = BlockReason::RoutingRule;
     std::string message = "Blocked by routing rule '" + rule.name + "'";
     message += rule.message.empty() ? "." : ": " + rule.message;
     return makeError(ErrorCode::PermissionDenied, ErrorSource::Downstream, std::move(message),

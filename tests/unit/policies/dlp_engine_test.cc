@@ -195,5 +195,37 @@ TEST(DlpEngineScanTest, StreamWindowFollowsTheLongestPatternOrTheConfig) {
   EXPECT_EQ(makeEngine(config)->streamWindowBytes(), 100u);
 }
 
+// Long random-looking text (base64 media, a hostile body) goes through the pattern groups
+// instead of the one set of every prefilter: the same detectors find the same values, whichever
+// group their pattern is in.
+TEST(DlpEngineScanTest, RandomLookingTextFindsWhatProseFinds) {
+  const std::vector<std::pair<std::string, std::string>> planted = {
+      {"email", "jane.doe@example.com"},
+      {"credit_card", "4111 1111 1111 1111"},
+      {"us_ssn", "536-22-1234"},
+      {"secret.aws_access_key", "AKIA" + testing::fakeToken("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 1)},
+      {"secret.github_token", "ghp_" + testing::fakeToken(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 36, 3)},
+      {"secret.slack_token", "xoxb-" + testing::fakeToken("0123456789", 11, 5) + "-" +
+          testing::fakeToken("0123456789", 12, 6) + "-" +
+          testing::fakeToken("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24, 7)},
+  };
+  const std::string filler = testing::fakeToken(
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 48 << 10, 11);
+  std::string prose;
+  std::string random_looking;
+  for (size_t i = 0; i < planted.size(); ++i) {
+    prose += "the value is " + planted[i].second + " here. ";
+    random_looking += filler.substr(i * 8192, 8000) + " " + planted[i].second + " ";
+  }
+  for (const auto& [detector, value] : planted) {
+    ASSERT_EQ(valuesOf(testing::defaultEngine(), prose, detector),
+              std::vector<std::string>{value}) << detector;
+    const std::vector<std::string> found =
+        valuesOf(testing::defaultEngine(), random_looking, detector);
+    EXPECT_NE(std::find(found.begin(), found.end(), value), found.end()) << detector;
+  }
+}
+
 }  // namespace
 }  // namespace sy::policies
