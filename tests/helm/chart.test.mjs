@@ -345,6 +345,7 @@ test("multi-replica-redis: HPA, PDB, topology spread, the chart's Redis with AOF
   assert.equal(deploy.spec.template.spec.topologySpreadConstraints.length, 2);
   assert.equal(policy.state.store, "redis");
   assert.equal(policy.state.redis.url, `redis://${release}-switchyard-redis:6379/0`);
+  assert.equal(policy.state.redis.sync, "100ms", "synced counters by default (state.redisSync)");
   assert.ok(find(objects, "Service", `${release}-switchyard-redis`));
   const redis = find(objects, "StatefulSet", `${release}-switchyard-redis`);
   const cmd = redis.spec.template.spec.containers[0].command;
@@ -381,6 +382,7 @@ const refusals = [
   ["an unknown key", ["--set", "replicas=2"], /Additional property replicas is not allowed/],
   ["root", ["--set", "podSecurityContext.runAsUser=0"], /runAsUser: Must be greater than or equal to 1/],
   ["a container without limits", ["--set", "resources.limits=null"], /limits is required/],
+  ["a sync period that is not a duration", ["--set", "state.redisSync=often"], /redisSync: Does not match pattern/],
   ["credentials in the Redis URL", ["--set", "redis.externalURL=redis://:hunter2@redis:6379/0"], /externalURL: Does not match pattern/],
   ["an upstream key without its Secret", ["--set-file", policyFile("upstream-key",
     "backends: [{name: a, url: 'http://10.0.0.1:8000', model: m, api_key_env: A_KEY}]\ntiers: {t: {backends: [a]}}\nauth: {anonymous: true}\n")],

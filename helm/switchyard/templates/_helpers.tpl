@@ -117,7 +117,11 @@ The policy the pods run: the user's, with the keys the chart owns filled in from
 {{- $_ := set $p "admin" $admin -}}
 {{- $state := get $p "state" | default dict -}}
 {{- if include "switchyard.useRedis" . -}}
-{{- $_ := set $p "state" (dict "store" "redis" "redis" (dict "url" (include "switchyard.redisURL" .) "timeout" $v.state.redisTimeout "fail" $v.state.redisFail)) -}}
+{{- $redis := dict "url" (include "switchyard.redisURL" .) "timeout" $v.state.redisTimeout "fail" $v.state.redisFail -}}
+{{- if $v.state.redisSync -}}
+{{- $_ := set $redis "sync" $v.state.redisSync -}}
+{{- end -}}
+{{- $_ := set $p "state" (dict "store" "redis" "redis" $redis) -}}
 {{- else if ne (get $state "store" | default "sqlite") "redis" -}}
 {{- $_ := set $p "state" (dict "store" "sqlite" "sqlite" (dict "path" $v.state.sqlitePath)) -}}
 {{- end -}}
