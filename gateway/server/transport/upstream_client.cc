@@ -155,10 +155,9 @@ net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime&
                                                 : "name resolution",
                               resolved.ec, "upstream_unreachable");
   }
-  deadline_->arm(std::chrono::ceil<std::chrono::milliseconds>(
-      std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{})));
-  auto [connect_ec, endpoint] =
-      co_await net::async_connect(lowest(), resolved.endpoints, kTuple);
+  deadline_->arm(std::chrono::ceil<std::chrono::milliseconds>(std::max(
+      deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{})));
+  auto [connect_ec, endpoint] = co_await net::async_connect(lowest(), resolved.endpoints, kTuple);
   if (connect_ec) {
     deadline_->disarm();
     co_return upstreamIoError(spec, "connect", timedOut(connect_ec), "upstream_unreachable");
