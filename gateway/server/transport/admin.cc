@@ -40,11 +40,14 @@ void syncBackendMetrics(SharedState& shared) {
     shared.metrics.backend_healthy.Add({{"backend", backend.name}}).Set(status.healthy ? 1 : 0);
     shared.metrics.backend_breaker_state.Add({{"backend", backend.name}})
         .Set(static_cast<double>(status.breaker));
-    auto& transitions = shared.metrics.backend_breaker_transitions_total;
-    advance(transitions.Add({{"backend", backend.name}, {"to", "open"}}), status.ejections_total);
-    advance(transitions.Add({{"backend", backend.name}, {"to", "half_open"}}),
-            status.half_opens_total);
-    advance(transitions.Add({{"backend", backend.name}, {"to", "closed"}}), status.closes_total);
+    for (const auto& [to, count] :
+         {std::pair{router::BreakerState::Open, status.ejections_total},
+          std::pair{router::BreakerState::HalfOpen, status.half_opens_total},
+          std::pair{router::BreakerState::Closed, status.closes_total}}) {
+      advance(shared.metrics.backend_breaker_transitions_total.Add(
+                  {{"backend", backend.name}, {"to", std::string(router::toString(to))}}),
+              count);
+    }
   }
 }
 
