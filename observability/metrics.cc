@@ -50,6 +50,10 @@ GatewayMetrics::GatewayMetrics()
                                 .Name("switchyard_backend_breaker_state")
                                 .Help("Circuit breaker per backend: 0 closed, 1 open, 2 half-open.")
                                 .Register(*registry_)),
+      backend_breaker_transitions_total(
+          counter(*registry_, "switchyard_backend_breaker_transitions_total",
+                  "Circuit breaker transitions per backend, by the state entered (open, "
+                  "half_open, closed).")),
       request_duration_seconds(histogram(*registry_, "switchyard_request_duration_seconds",
                                          "Time from request start to last response byte.")),
       upstream_first_byte_seconds(
@@ -57,6 +61,12 @@ GatewayMetrics::GatewayMetrics()
                     "Time from sending a request upstream to its response head.")),
       upstream_errors_total(counter(*registry_, "switchyard_upstream_errors_total",
                                     "Failed upstream attempts, by backend and reason.")),
+      upstream_retries_total(counter(*registry_, "switchyard_upstream_retries_total",
+                                     "Upstream attempts after a failed one in the same tier, by "
+                                     "the failed attempt's backend and reason.")),
+      fallbacks_total(counter(*registry_, "switchyard_fallbacks_total",
+                              "Requests that moved on to a fallback tier, by the tier that "
+                              "failed and the fallback tier.")),
       downstream_rejections_total(
           counter(*registry_, "switchyard_downstream_rejections_total",
                   "Client connections or requests rejected before routing, by reason.")),

@@ -44,12 +44,20 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Gauge>& backend_healthy;
   // {backend}: the circuit breaker: 0 closed, 1 open, 2 half-open.
   prometheus::Family<prometheus::Gauge>& backend_breaker_state;
+  // {backend, to}: breaker transitions, to "open", "half_open" or "closed" (copied from the
+  // breakers at each scrape).
+  prometheus::Family<prometheus::Counter>& backend_breaker_transitions_total;
   // {endpoint}: from the first request byte to the last response byte.
   prometheus::Family<prometheus::Histogram>& request_duration_seconds;
   // {backend}: time from sending the request upstream to the response head.
   prometheus::Family<prometheus::Histogram>& upstream_first_byte_seconds;
   // {backend, reason}: connect/timeout/reset/status failures seen on upstream attempts.
   prometheus::Family<prometheus::Counter>& upstream_errors_total;
+  // {backend, reason}: upstream attempts made after a failed one in the same tier; backend and
+  // reason (as in upstream_errors_total) are those of the failed attempt being retried.
+  prometheus::Family<prometheus::Counter>& upstream_retries_total;
+  // {from_tier, to_tier}: requests that moved on to a fallback tier after their tier failed.
+  prometheus::Family<prometheus::Counter>& fallbacks_total;
   // {reason}: connections refused at the limit, request read timeouts, malformed requests.
   prometheus::Family<prometheus::Counter>& downstream_rejections_total;
   // {detector, action, direction}: one per finding; direction is "request" or "response".

@@ -167,6 +167,7 @@ void BackendState::finish(Outcome outcome, uint64_t probe_epoch) {
       window_start_.store(now, std::memory_order_relaxed);
       closed_since_ = now;
       state_.store(kClosed, std::memory_order_release);
+      closes_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     if (current && isBreakerFailure(outcome)) {
@@ -269,9 +270,15 @@ BackendStatus BackendState::status() const {
   BackendStatus status;
   status.name = name_;
   status.healthy = healthy();
+  // The ejections first, then the state: a racing ejection makes half_opens_total lag by one
+  // for a moment, never run ahead.
+  status.ejections_total = ejections_.load(std::memory_order_acquire);
+  status.closes_total = closes_.load(std::memory_order_relaxed);
   status.breaker = breaker();
+  // Every ejection but the current one while it is still open has reached half-open.
+  status.half_opens_total =
+      status.ejections_total - (status.breaker == BreakerState::Open && status.ejections_total > 0);
   status.outstanding = outstanding();
-  status.ejections_total = ejections_.load(std::memory_order_relaxed);
   status.consecutive_failures = consecutive_failures_.load(std::memory_order_relaxed);
   return status;
 }

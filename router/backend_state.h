@@ -55,8 +55,12 @@ struct BackendStatus {
   bool healthy = true;  // the active-health verdict
   BreakerState breaker = BreakerState::Closed;
   uint32_t outstanding = 0;
-  uint64_t ejections_total = 0;
+  uint64_t ejections_total = 0;  // transitions to open (from closed, or a failed probe)
   uint32_t consecutive_failures = 0;
+  // Transitions to half-open (an open period ran out; computed, since that happens by time
+  // alone) and to closed (a probe succeeded). Never decrease.
+  uint64_t half_opens_total = 0;
+  uint64_t closes_total = 0;
 };
 
 class BackendState;
@@ -159,6 +163,7 @@ class BackendState {
   std::atomic<uint64_t> ejections_{0};    // also the epoch a probe belongs to
   std::atomic<uint64_t> probe_epoch_{0};  // epoch whose probe slot is taken; 0 = free
   std::atomic<uint32_t> consecutive_failures_{0};
+  std::atomic<uint64_t> closes_{0};  // probes that closed the breaker
   std::atomic<int64_t> window_start_{0};
   std::atomic<uint32_t> window_total_{0};
   std::atomic<uint32_t> window_failures_{0};

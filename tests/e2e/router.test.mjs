@@ -236,19 +236,33 @@ describe('router', { timeout: 240_000 }, () => {
   });
 
   test('a tier fails over when a backend answers 500 or drops the connection', TIMEOUT, async () => {
-    for (const controls of [{ error_status: 500 }, { disconnect_after: 0 }]) {
+    for (const [controls, reason] of [[{ error_status: 500 }, 'status'], [{ disconnect_after: 0 }, 'reset']]) {
+      const retries = async () => metricValue(await scrapeMetrics(gateway), 'switchyard_upstream_retries_total', { backend: 'local-a', reason });
+      const retriesBefore = await retries();
+      const triedBefore = (await localA.stats()).requests;
       await localA.configure(controls);
       for (let i = 0; i < 6; i++) {
         const res = await send('local', `${ROUTINE} ${i}`);
         assert.equal(res.status, 200, `${JSON.stringify(controls)}: ${res.body}`);
         assert.equal(route(res).backend, 'local-b');
       }
+      // Every try of local-a failed and was retried on local-b (a reset pooled connection is
+      // resent once, so local-a may see a try twice).
+      const tried = (await localA.stats()).requests - triedBefore;
+      const retried = await retries() - retriesBefore;
+      assert.ok(tried > 0 ? retried >= 1 && retried <= tried : retried === 0, `${reason}: ${retried} retries, ${tried} tries of local-a`);
       await localA.configure({ reset: true });
       await sleep(2_100);  // the breaker's longest open time: local-a may serve again
     }
   });
 
   test('the breaker opens on a failing backend, stops sending it traffic, and closes when it recovers', TIMEOUT, async () => {
+    const transitions = async () => {
+      const text = await scrapeMetrics(gateway);
+      return Object.fromEntries(['open', 'half_open', 'closed'].map((to) =>
+        [to, metricValue(text, 'switchyard_backend_breaker_transitions_total', { backend: 'local-a', to })]));
+    };
+    const before = await transitions();
     await localA.configure({ error_status: 503 });
     await waitFor(async () => {
       await send('local', ROUTINE);
@@ -262,6 +276,9 @@ describe('router', { timeout: 240_000 }, () => {
       await send('local', ROUTINE);
       return metricValue(await scrapeMetrics(gateway), 'switchyard_backend_breaker_state', { backend: 'local-a' }) === 0;
     }, { timeoutMs: 15_000, what: 'the breaker of local-a to close again' });
+    // Open, half-open (its probe), closed: each move counted.
+    const after = await transitions();
+    for (const to of ['open', 'half_open', 'closed']) assert.ok(after[to] >= before[to] + 1, `to ${to}: ${JSON.stringify({ before, after })}`);
     let servedByA = 0;
     for (let i = 0; i < 20; i++) servedByA += route(await send('local', ROUTINE)).backend === 'local-a' ? 1 : 0;
     assert.ok(servedByA > 0, 'local-a serves again');

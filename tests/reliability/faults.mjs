@@ -148,9 +148,14 @@ main('faults', async (report, { full }) => {
     }
   }
   const forwardedToMocks = mockRequests.reduce((a, b) => a + b, 0);
-  const upstreamErrors = Object.fromEntries(parseMetrics(metrics)
-    .filter((s) => s.name === 'switchyard_upstream_errors_total')
-    .map((s) => [`${s.labels.backend}/${s.labels.reason}`, s.value]));
+  const samples = parseMetrics(metrics);
+  const byLabels = (name, key) => Object.fromEntries(samples.filter((s) => s.name === name).map((s) => [key(s.labels), s.value]));
+  const upstreamErrors = byLabels('switchyard_upstream_errors_total', (l) => `${l.backend}/${l.reason}`);
+  // The gateway's own counters (the figures above them are derived from outside, kept to compare).
+  const retriesCounted = byLabels('switchyard_upstream_retries_total', (l) => `${l.backend}/${l.reason}`);
+  const fallbacksCounted = byLabels('switchyard_fallbacks_total', (l) => `${l.from_tier}->${l.to_tier}`);
+  const transitionsCounted = byLabels('switchyard_backend_breaker_transitions_total', (l) => `${l.backend}/${l.to}`);
+  const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
   const statuses = {};
   for (const r of normal.filter((x) => !ok.includes(x))) statuses[r.status || r.error] = (statuses[r.status || r.error] ?? 0) + 1;
 
@@ -161,12 +166,19 @@ main('faults', async (report, { full }) => {
   report.figure('p50_ms', round(percentile(latencies, 50)));
   report.figure('p99_ms', round(percentile(latencies, 99)));
   report.figure('max_ms', round(latencies.reduce((a, b) => Math.max(a, b), 0)));
-  // Upstream attempts beyond one per request that reached a mock (the ghost's attempts fail
-  // before any mock sees them, so these are a lower bound).
-  report.figure('retries_at_mocks', forwardedToMocks - results.length);
   report.figure('upstream_errors', upstreamErrors);
-  report.figure('fallbacks', fallbacks);
-  report.figure('breaker_transitions', transitions);
+  report.figure('retries', sum(retriesCounted));
+  report.figure('retries_by_backend_reason', retriesCounted);
+  report.figure('fallbacks', sum(fallbacksCounted));
+  report.figure('fallbacks_by_tier', fallbacksCounted);
+  report.figure('breaker_transitions', sum(transitionsCounted));
+  report.figure('breaker_transitions_by_backend', transitionsCounted);
+  // Derived from outside, as before the counters existed. Upstream attempts beyond one per
+  // request that reached a mock (the ghost's attempts fail before any mock sees them; a reset
+  // pooled connection is resent once without being a retry).
+  report.figure('derived_retries_at_mocks', forwardedToMocks - results.length);
+  report.figure('derived_fallback_answers', fallbacks);
+  report.figure('derived_breaker_transitions_sampled', transitions);
   report.figure('bursts_of_429', bursts);
   report.figure('streams_cut_upstream', cut.length);
 
@@ -178,7 +190,22 @@ main('faults', async (report, { full }) => {
     `${cutSeen.length}/${cut.length}${cutHidden.length ? `; not seen: ${cutHidden.join(' | ')}` : ''}`);
   report.check('the unresolvable backend failed as unreachable and was retried around',
     (upstreamErrors['ghost/unreachable'] ?? 0) > 0, JSON.stringify(upstreamErrors['ghost/unreachable'] ?? 0));
-  report.check('the breakers moved (opened and closed again)', transitions >= 2, `${transitions}`);
+  report.check('the unresolvable backend was retried around (switchyard_upstream_retries_total)',
+    (retriesCounted['ghost/unreachable'] ?? 0) > 0, JSON.stringify(retriesCounted['ghost/unreachable'] ?? 0));
+  // Each retry follows its own failed attempt of that backend and reason.
+  const overRetried = Object.entries(retriesCounted).filter(([k, v]) => v > (upstreamErrors[k] ?? 0));
+  report.check('retries <= failed attempts, per backend and reason', overRetried.length === 0, JSON.stringify(overRetried));
+  report.check('every answer from the backup tier was counted as a fallback',
+    sum(fallbacksCounted) >= fallbacks && (fallbacksCounted['frontier->backup'] ?? 0) === sum(fallbacksCounted),
+    `${sum(fallbacksCounted)} counted, ${fallbacks} answers`);
+  report.check('the breakers moved (switchyard_backend_breaker_transitions_total >= 2)', sum(transitionsCounted) >= 2, `${sum(transitionsCounted)}`);
+  // Per backend: closed <= half_open <= open (each close follows a half-open, each half-open an
+  // opening); sampling every 100 ms sees at most what the counter counted.
+  const backends = [...new Set(Object.keys(transitionsCounted).map((k) => k.split('/')[0]))];
+  const disordered = backends.filter((b) => !((transitionsCounted[`${b}/closed`] ?? 0) <= (transitionsCounted[`${b}/half_open`] ?? 0)
+    && (transitionsCounted[`${b}/half_open`] ?? 0) <= (transitionsCounted[`${b}/open`] ?? 0)));
+  report.check('breaker transitions are consistent (closed <= half_open <= open per backend; sampled <= counted)',
+    disordered.length === 0 && transitions <= sum(transitionsCounted), `${disordered.join(',') || 'ordered'}; sampled ${transitions}`);
   report.check('no session exceptions', metricSum(metrics, 'switchyard_session_exceptions_total') === 0);
 
   // The audit log: intact, and nothing the policy kept at home reached the external backend.

@@ -297,6 +297,7 @@ net::awaitable<Status> Pipeline::forward(RequestContext& ctx, Downstream& downst
   for (size_t g = 0; g < groups.size(); ++g) {
     if (g > 0) {
       ctx.tier = groups[g].tier;
+      worker_.recordFallback(groups[g - 1].tier, groups[g].tier);
       log::info("falling back to another tier",
                 {{"request_id", ctx.request_id}, {"tier", groups[g].tier}});
     }
@@ -349,6 +350,8 @@ net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downs
   }
   uint32_t attempts = 0;
   uint32_t paused_after = 0;  // the number of tries the last backoff pause followed
+  // The failed try the next one retries: its backend and reason (policy names, fixed reasons).
+  std::string_view retrying_backend, retrying_reason;
   for (;;) {
     bool retry_next = false;  // the last try failed in a way another try may fix
     for (size_t i = 0; i < selection.picks.size(); ++i) {
@@ -365,6 +368,9 @@ net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downs
       }
       ++attempts;
       ++failed.tried;
+      if (!retrying_backend.empty()) {
+        worker_.recordRetry(retrying_backend, retrying_reason);
+      }
       // No try follows this one: its 429/5xx goes to the client as is. (After a panic round
       // there is no retry round: every breaker is open or every backend unhealthy.)
       const bool last = last_group && (attempts >= max_attempts ||
@@ -381,7 +387,9 @@ net::awaitable<Result<bool>> Pipeline::forwardToGroup(RequestContext& ctx, Downs
       if (answered) {
         co_return true;
       }
-      worker_.recordUpstreamError(backend.spec->name, errorReason(answered.error()));
+      retrying_backend = backend.spec->name;
+      retrying_reason = errorReason(answered.error());
+      worker_.recordUpstreamError(retrying_backend, retrying_reason);
       log::warn("upstream attempt failed", {{"request_id", ctx.request_id},
                                             {"backend", backend.spec->name},
                                             {"error", answered.error().message}});

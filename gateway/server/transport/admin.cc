@@ -8,26 +8,28 @@
 namespace sy::server {
 namespace {
 
-// Copies the audit writer's counters into the registry before a scrape (admin thread only, so
-// the counters advance by the difference since the last scrape).
+// Moves a counter that mirrors `value` (a count kept elsewhere) up to it. Scrapes run on the
+// admin thread only, so the counter advances by the difference since the last scrape.
+void advance(prometheus::Counter& counter, uint64_t value) {
+  const double delta = static_cast<double>(value) - counter.Value();
+  if (delta > 0) {
+    counter.Increment(delta);
+  }
+}
+
+// Copies the audit writer's counters into the registry before a scrape.
 void syncAuditMetrics(SharedState& shared) {
   if (shared.audit == nullptr) {
     return;
   }
   const observability::AuditLogStats stats = shared.audit->stats();
-  auto advance = [](prometheus::Counter& counter, uint64_t value) {
-    const double delta = static_cast<double>(value) - counter.Value();
-    if (delta > 0) {
-      counter.Increment(delta);
-    }
-  };
   advance(shared.metrics.audit_records_total, stats.records_written);
   advance(shared.metrics.audit_fsyncs_total, stats.fsyncs);
   shared.metrics.audit_last_fsync_seconds.Set(
       std::chrono::duration<double>(stats.last_fsync_latency).count());
 }
 
-// Health and breaker state of the backends the current policy declares.
+// Health, breaker state and breaker transitions of the backends the current policy declares.
 void syncBackendMetrics(SharedState& shared) {
   if (shared.backend_states == nullptr) {
     return;
@@ -38,6 +40,14 @@ void syncBackendMetrics(SharedState& shared) {
     shared.metrics.backend_healthy.Add({{"backend", backend.name}}).Set(status.healthy ? 1 : 0);
     shared.metrics.backend_breaker_state.Add({{"backend", backend.name}})
         .Set(static_cast<double>(status.breaker));
+    for (const auto& [to, count] :
+         {std::pair{router::BreakerState::Open, status.ejections_total},
+          std::pair{router::BreakerState::HalfOpen, status.half_opens_total},
+          std::pair{router::BreakerState::Closed, status.closes_total}}) {
+      advance(shared.metrics.backend_breaker_transitions_total.Add(
+                  {{"backend", backend.name}, {"to", std::string(router::toString(to))}}),
+              count);
+    }
   }
 }
 

@@ -23,6 +23,7 @@ HealthChecker::HealthChecker(Executor executor, config::SnapshotHolder& snapshot
       snapshots_(snapshots),
       states_(states),
       sweeper_(executor),
+      resolver_(executor),
       timer_(executor) {}
 
 void HealthChecker::start() {
@@ -66,7 +67,7 @@ net::awaitable<void> HealthChecker::probe(
   std::string problem;
   UpstreamConnection connection(executor_, backend, sweeper_);
   connection.arm(spec.health.timeout);
-  if (Status connected = co_await connection.connect(backend); !connected) {
+  if (Status connected = co_await connection.connect(backend, resolver_); !connected) {
     problem = connected.error().message;
   } else {
     http::request<http::string_body> request{http::verb::get, healthCheckTarget(spec), 11};

@@ -13,6 +13,7 @@
 
 #include "gateway/config/snapshot.h"
 #include "gateway/server/transport/deadline.h"
+#include "gateway/server/transport/name_resolver.h"
 #include "gateway/server/transport/net.h"
 #include "router/selection.h"
 
@@ -35,6 +36,7 @@ class HealthChecker {
   config::SnapshotHolder& snapshots_;
   router::BackendStates& states_;
   DeadlineSweeper sweeper_;
+  NameResolver resolver_;  // the probes' own, on the admin thread
   net::steady_timer timer_;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> next_due_;
   bool stopped_ = false;

@@ -140,18 +140,24 @@ bool UpstreamConnection::looksAlive() {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime& backend) {
+net::awaitable<Status> UpstreamConnection::connect(const config::BackendRuntime& backend,
+                                                   NameResolver& resolver) {
   const BackendSpec& spec = *backend.spec;
-  // Name resolution runs on Asio's resolver thread and is bounded by the system
-  // resolver's own timeouts, not by ours (it cannot be cancelled midway).
-  net::ip::basic_resolver<tcp, Executor> resolver(lowest().get_executor());
-  auto [resolve_ec, endpoints] =
-      co_await resolver.async_resolve(spec.address.host, std::to_string(spec.address.port), kTuple);
-  if (resolve_ec) {
-    co_return upstreamIoError(spec, "name resolution", resolve_ec, "upstream_unreachable");
+  // One budget for the lookup, the connect and the handshake.
+  const auto deadline = std::chrono::steady_clock::now() + spec.timeouts.connect;
+  NameResolver::Resolved resolved =
+      co_await resolver.resolve(spec.address.host, spec.address.port, deadline);
+  if (resolved.ec) {
+    co_return upstreamIoError(spec,
+                              resolved.ec == net::error::timed_out
+                                  ? "name resolution (not done within timeouts.connect)"
+                              : resolved.cached ? "name resolution (failed moments ago)"
+                                                : "name resolution",
+                              resolved.ec, "upstream_unreachable");
   }
-  deadline_->arm(spec.timeouts.connect);
-  auto [connect_ec, endpoint] = co_await net::async_connect(lowest(), endpoints, kTuple);
+  deadline_->arm(std::chrono::ceil<std::chrono::milliseconds>(std::max(
+      deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{})));
+  auto [connect_ec, endpoint] = co_await net::async_connect(lowest(), resolved.endpoints, kTuple);
   if (connect_ec) {
     deadline_->disarm();
     co_return upstreamIoError(spec, "connect", timedOut(connect_ec), "upstream_unreachable");
@@ -232,7 +238,7 @@ net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::acquir
 net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamPool::connectNew(
     const config::BackendRuntime& backend, uint64_t snapshot_version) {
   auto connection = std::make_unique<UpstreamConnection>(executor_, backend, sweeper_);
-  if (Status connected = co_await connection->connect(backend); !connected) {
+  if (Status connected = co_await connection->connect(backend, resolver_); !connected) {
     co_return std::unexpected(std::move(connected.error()));
   }
   connection->backend_index = backend.index;

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "gateway/config/snapshot.h"
 #include "gateway/server/transport/deadline.h"
+#include "gateway/server/transport/name_resolver.h"
 #include "gateway/server/transport/net.h"
 #include "gateway/server/transport/upstream.h"
 
@@ -30,10 +31,11 @@ class UpstreamConnection {
   UpstreamConnection(Executor executor, const config::BackendRuntime& backend,
                      DeadlineSweeper& sweeper);
 
-  // Resolves, connects and (for https) handshakes; connect and handshake run
-  // under the backend's connect timeout. Errors are retryable Upstream errors:
-  // 502 (refused, unresolvable, TLS verification) or 504 (timeout).
-  net::awaitable<Status> connect(const config::BackendRuntime& backend);
+  // Resolves (through the worker's `resolver`), connects and (for https) handshakes, all under
+  // the backend's connect timeout. Errors are retryable Upstream errors: 502
+  // `upstream_unreachable` (refused, unresolvable or a lookup that did not finish in time),
+  // 502 `upstream_tls_error` (TLS verification) or 504 (connect or handshake timeout).
+  net::awaitable<Status> connect(const config::BackendRuntime& backend, NameResolver& resolver);
 
   // Starts the clock for the operations that follow (e.g. write + readHeader
   // under first_byte). An operation cut off by it fails with
@@ -81,8 +83,11 @@ class UpstreamPool {
   // peek first.
   static constexpr std::chrono::milliseconds kPeekAfter{250};
 
-  UpstreamPool(Executor executor, DeadlineSweeper& sweeper)
-      : executor_(std::move(executor)), sweeper_(sweeper) {}
+  // `lookup`: how host names are resolved (default: systemLookup; tests inject slow ones).
+  UpstreamPool(Executor executor, DeadlineSweeper& sweeper, LookupFn lookup = nullptr)
+      : executor_(std::move(executor)),
+        sweeper_(sweeper),
+        resolver_(executor_, lookup ? std::move(lookup) : systemLookup(executor_)) {}
 
   // A live pooled connection for the backend, or a new connected one.
   net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> acquire(
@@ -100,6 +105,7 @@ class UpstreamPool {
  private:
   Executor executor_;
   DeadlineSweeper& sweeper_;
+  NameResolver resolver_;
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by backend index
 };
 
@@ -108,8 +114,8 @@ class UpstreamPool {
 // at most 16 KiB, never held whole.
 class PooledUpstream final : public Upstream {
  public:
-  PooledUpstream(Executor executor, DeadlineSweeper& sweeper)
-      : pool_(std::move(executor), sweeper) {}
+  PooledUpstream(Executor executor, DeadlineSweeper& sweeper, LookupFn lookup = nullptr)
+      : pool_(std::move(executor), sweeper, std::move(lookup)) {}
 
   // sy::server::Upstream
   net::awaitable<Result<std::unique_ptr<UpstreamExchange>>> send(

@@ -195,6 +195,16 @@ void WorkerState::recordUpstreamError(std::string_view backend, std::string_view
       .Increment();
 }
 
+void WorkerState::recordRetry(std::string_view backend, std::string_view reason) {
+  cachedCounter(shared.metrics.upstream_retries_total, {{"backend", backend}, {"reason", reason}})
+      .Increment();
+}
+
+void WorkerState::recordFallback(std::string_view from_tier, std::string_view to_tier) {
+  cachedCounter(shared.metrics.fallbacks_total, {{"from_tier", from_tier}, {"to_tier", to_tier}})
+      .Increment();
+}
+
 void WorkerState::recordDlpFinding(std::string_view detector, std::string_view action,
                                    std::string_view direction) {
   cachedCounter(shared.metrics.dlp_findings_total,

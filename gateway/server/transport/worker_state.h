@@ -79,6 +79,9 @@ class WorkerState {
   void recordRejection(std::string_view reason);
   void recordFirstByte(std::string_view backend, double seconds);
   void recordUpstreamError(std::string_view backend, std::string_view reason);
+  // An attempt after a failed one in the same tier (the failed attempt's backend and reason).
+  void recordRetry(std::string_view backend, std::string_view reason);
+  void recordFallback(std::string_view from_tier, std::string_view to_tier);
   void recordDlpFinding(std::string_view detector, std::string_view action,
                         std::string_view direction);
   void recordDlpBlock(std::string_view rule);

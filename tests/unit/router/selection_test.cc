@@ -318,6 +318,29 @@ TEST(BreakerTest, ProbeFailuresDoubleTheOpenTimeUpToTheCap) {
   EXPECT_EQ(a.status().ejections_total, 9u);
 }
 
+TEST(BreakerTest, StatusCountsEveryTransitionToOpenHalfOpenAndClosed) {
+  Fixture f;
+  BackendState& a = f.states.state("a");
+  auto transitions = [&] {
+    const BackendStatus status = a.status();
+    return std::vector<uint64_t>{status.ejections_total, status.half_opens_total,
+                                 status.closes_total};
+  };
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{0, 0, 0}));
+  f.fail("a", 5);  // closed -> open
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{1, 0, 0}));
+  f.clock.advance(seconds(10));  // -> half-open, by time alone
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{1, 1, 0}));
+  a.acquire().report(Outcome::ConnectError);  // the probe fails: -> open again
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{2, 1, 0}));
+  f.clock.advance(seconds(20));
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{2, 2, 0}));
+  a.acquire().report(Outcome::Success);  // the probe succeeds: -> closed
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{2, 2, 1}));
+  f.clock.advance(seconds(600));  // closed stays closed: nothing more
+  EXPECT_EQ(transitions(), (std::vector<uint64_t>{2, 2, 1}));
+}
+
 TEST(BreakerTest, QuickRelapseKeepsTheStreakButALongCalmResetsIt) {
   Fixture f;
   BackendState& a = f.states.state("a");

@@ -162,6 +162,13 @@ class InProcessGateway {
   }
 
   router::BackendStatus backend(std::string_view name) { return states_.state(name).status(); }
+  // The value of one counter child in the metrics text (`series`: name{labels} as exported,
+  // labels sorted by name), or -1 when it was never created.
+  double counter(std::string_view series) const {
+    const std::string text = metrics_.serialize();
+    const size_t at = text.find("\n" + std::string(series) + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+  }
 
   FakeUpstream upstream;
 
@@ -247,6 +254,8 @@ TEST(ForwardTest, FailsOverInsideTheTierWhenTheFirstBackendAnswers503) {
   EXPECT_EQ(gateway.backend("a").consecutive_failures, 1u);
   EXPECT_EQ(gateway.backend("b").consecutive_failures, 0u);
   EXPECT_EQ(gateway.upstream.released(), 1u) << "b's answer was read whole: reusable";
+  EXPECT_EQ(gateway.counter(R"(switchyard_upstream_retries_total{backend="a",reason="status"})"),
+            1);
 }
 
 TEST(ForwardTest, FailsOverInsideTheTierOnAConnectErrorOrATimeout) {
@@ -266,6 +275,11 @@ TEST(ForwardTest, FailsOverInsideTheTierOnAConnectErrorOrATimeout) {
     EXPECT_EQ(gateway.upstream.sent()[0].backend, "a");
     EXPECT_FALSE(gateway.upstream.sent()[0].delivered);
     EXPECT_EQ(gateway.backend("a").consecutive_failures, 1u);
+    const std::string reason =
+        failure.failure == FakeReply::Failure::Refused ? "unreachable" : "timeout";
+    EXPECT_EQ(gateway.counter("switchyard_upstream_retries_total{backend=\"a\",reason=\"" +
+                              reason + "\"}"),
+              1);
   }
 }
 
@@ -304,6 +318,11 @@ TEST(ForwardTest, TriesTheFallbackTierOnceTheRoutesTierIsExhausted) {
   EXPECT_EQ(gateway.upstream.sentTo("a").size(), 3u);
   EXPECT_EQ(gateway.upstream.sentTo("b").size(), 1u);
   EXPECT_EQ(gateway.upstream.sent().back().backend, "b");
+  // Two retries inside the tier (the third try is not one after the tier's last), one fallback.
+  EXPECT_EQ(gateway.counter(R"(switchyard_upstream_retries_total{backend="a",reason="status"})"),
+            2);
+  EXPECT_EQ(gateway.counter(R"(switchyard_fallbacks_total{from_tier="primary",to_tier="backup"})"),
+            1);
 }
 
 TEST(ForwardTest, AClientErrorIsNotRetriedNorSentToTheFallbackTier) {
@@ -319,6 +338,10 @@ TEST(ForwardTest, AClientErrorIsNotRetriedNorSentToTheFallbackTier) {
   EXPECT_EQ(answer.client.status, 400u);
   EXPECT_EQ(gateway.upstream.sent().size(), 1u);
   EXPECT_TRUE(gateway.upstream.sentTo("b").empty());
+  EXPECT_EQ(gateway.counter(R"(switchyard_upstream_retries_total{backend="a",reason="status"})"),
+            -1);
+  EXPECT_EQ(gateway.counter(R"(switchyard_fallbacks_total{from_tier="primary",to_tier="backup"})"),
+            -1);
 }
 
 // --- fallback never widens exposure --------------------------------------------------------
