@@ -96,8 +96,7 @@ void extractRange(const DlpEngineState& state, size_t index, std::string_view te
       value.end = value.begin + groups[1].size();
     }
     size_t next = pattern.has_group && groups[1].data() != nullptr ? value.end : match.end;
-    MatchInput input{text, match, state.generic_min_entropy,
-                     state.phone ? &*state.phone : nullptr};
+    MatchInput input{text, match, state.generic_min_entropy, state.phone ? &*state.phone : nullptr};
     if (value.end > value.begin &&
         (pattern.validate == nullptr || pattern.validate(input, value)) &&
         value.end > value.begin && value.end <= text.size()) {
@@ -233,10 +232,10 @@ void extract(const DlpEngineState& state, size_t index, std::string_view text, E
   }
 }
 
-// Long text whose bytes are spread like random data's (base64, compressed or encrypted data,
-// a hostile body): Shannon entropy of its byte histogram of at least 5.5 bits. Prose, code and
-// JSON stay under about 5.2; base64 is 6, random printable ASCII 6.5.
-constexpr size_t kRandomLookingMinBytes = 16 << 10;
+// Text of 1 KiB or more whose bytes are spread like random data's (base64, compressed or encrypted
+// data, a hostile body): Shannon entropy of its byte histogram of at least 5.5 bits. Prose, code
+// and JSON stay under about 5.2; base64 is 6, random printable ASCII 6.5.
+constexpr size_t kRandomLookingMinBytes = 1 << 10;
 constexpr double kRandomLookingBits = 5.5;
 
 bool looksRandom(std::string_view text) {

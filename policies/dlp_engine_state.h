@@ -48,8 +48,9 @@ struct DlpEngineState {
   std::unique_ptr<RE2::Set> set;
   // The same prefilters split round-robin into kPatternGroups smaller sets, for long random-
   // looking text (base64 media, hostile bodies): on such text one automaton over every pattern
-  // builds a new state for nearly every byte (each several hundred KB, the cache thrashing: about
-  // 2 µs per byte), while a few automata of fewer patterns each stay small (dlp_engine_scan.cc).
+  // builds a new state for nearly every byte (each several hundred KB; about 1 µs per byte of a
+  // text it has not seen), while a few automata of fewer patterns each stay small
+  // (dlp_engine_scan.cc).
   struct PatternGroup {
     std::unique_ptr<RE2::Set> set;
     std::vector<int> patterns;  // the group's set index -> index into `patterns`
