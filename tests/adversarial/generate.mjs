@@ -11,6 +11,7 @@
 //    body (an object; the runner sets `model`) | rawBody (JSON text with __MODEL__)}.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 import { KIND_NAMES, makeRng, makeValue, project } from './lib/values.mjs';
@@ -47,6 +48,33 @@ const assistantCall = (args, extra = {}) => ({
 });
 const toolReply = (content) => ({ role: 'tool', tool_call_id: 'call_1', content });
 const dataUrl = (mime, text) => `data:${mime};base64,${b64(text)}`;
+// Binary files that carry the text: a 1x1 PNG with the text in a tEXt chunk (metadata), a PDF
+// whose page text is in a deflated stream, the text gzipped. DLP must read the first and refuse
+// the other two toward external backends (it cannot read compressed content).
+const pngChunk = (type, data) => {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(body));
+  return Buffer.concat([length, body, crc]);
+};
+const pngWithText = (text) => Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  pngChunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0])),
+  pngChunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1')),
+  pngChunk('IDAT', zlib.deflateSync(Buffer.from([0, 255, 255, 255]))),
+  pngChunk('IEND', Buffer.alloc(0)),
+]);
+const pdfDeflated = (text) => {
+  const stream = zlib.deflateSync(Buffer.from(`BT /F1 12 Tf 72 712 Td (${text}) Tj ET`));
+  return Buffer.concat([
+    Buffer.from(`%PDF-1.7\n4 0 obj\n<< /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`),
+    stream,
+    Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+  ]);
+};
+const binaryUrl = (mime, bytes) => `data:${mime};base64,${bytes.toString('base64')}`;
 // The value's digits as a JSON number, when that is exact (no leading zero, below 2^53).
 const asNumber = (v) => (v.digits && !v.digits.startsWith('0') && Number.isSafeInteger(Number(v.digits)) ? Number(v.digits) : null);
 const raw = (obj, inject) => inject(JSON.stringify({ model: '__MODEL__', ...obj }));
@@ -101,6 +129,15 @@ const CHAT_FIELDS = {
   file_name: (v) => chatBody({}, [{ role: 'user', content: [
     { type: 'text', text: 'Read the file.' },
     { type: 'file', file: { filename: `${v.value}.pdf`, file_data: dataUrl('application/pdf', '%PDF-1.4 empty') } }] }]),
+  image_png_metadata: (v) => chatBody({}, [{ role: 'user', content: [
+    { type: 'text', text: 'What is in this picture?' },
+    { type: 'image_url', image_url: { url: binaryUrl('image/png', pngWithText(record(v.value))) } }] }]),
+  file_pdf_deflated: (v) => chatBody({}, [{ role: 'user', content: [
+    { type: 'text', text: 'Read the file.' },
+    { type: 'file', file: { filename: 'record.pdf', file_data: binaryUrl('application/pdf', pdfDeflated(record(v.value))) } }] }]),
+  file_gzip: (v) => chatBody({}, [{ role: 'user', content: [
+    { type: 'text', text: 'Read the file.' },
+    { type: 'file', file: { filename: 'record.txt.gz', file_data: binaryUrl('application/gzip', zlib.gzipSync(record(v.value))) } }] }]),
   input_audio_data: (v) => chatBody({}, [{ role: 'user', content: [
     { type: 'text', text: 'Transcribe.' }, { type: 'input_audio', input_audio: { format: 'wav', data: b64(record(v.value)) } }] }]),
   metadata: (v) => chatBody({ metadata: { customer: v.value }, store: true }),
@@ -180,6 +217,12 @@ const MESSAGES_FIELDS = {
   document_base64_pdf: (v) => messagesBody({}, [{ role: 'user', content: [
     { type: 'text', text: 'Read it.' },
     { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: b64(`%PDF-1.4\n${record(v.value)}`) } }] }]),
+  image_png_metadata: (v) => messagesBody({}, [{ role: 'user', content: [
+    { type: 'text', text: 'What is in this picture?' },
+    { type: 'image', source: { type: 'base64', media_type: 'image/png', data: pngWithText(record(v.value)).toString('base64') } }] }]),
+  document_pdf_deflated: (v) => messagesBody({}, [{ role: 'user', content: [
+    { type: 'text', text: 'Read it.' },
+    { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdfDeflated(record(v.value)).toString('base64') } }] }]),
   document_title_context: (v) => messagesBody({}, [{ role: 'user', content: [
     { type: 'text', text: 'Read it.' },
     { type: 'document', title: v.value, context: v.value, source: { type: 'text', media_type: 'text/plain', data: 'nothing here' } }] }]),

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "core/json_text.h"
+#include "policies/media_payload.h"
 
 namespace sy::server {
 namespace {
@@ -46,6 +47,7 @@ enum class Kind : uint8_t {
   List,      // a list of objects of `shape`
   WordOr,    // a Word, or an object of `shape` (tool_choice, function_call)
   Input,     // embeddings input: strings, or token ids (which DLP cannot read)
+  Media,     // a binary file's base64 (raw or as a data URL), or a URL: see BodyWalker::media
   Data,      // client data: every key and every string at any depth is scanned
 };
 
@@ -151,10 +153,10 @@ extern const Shape kPart, kToolCall, kFunctionCall, kTool, kFunctionDef, kNamed,
     kAnthropicThinking, kResponsesItem, kResponsesPart, kResponsesTool, kResponsesToolChoice,
     kResponsesText, kResponsesFormat, kResponsesReasoning, kResponsesStreamOptions;
 
-constexpr Field kImageUrlFields[] = {{"url", Kind::Text}, {"detail", Kind::Word}};
-constexpr Field kInputAudioFields[] = {{"data", Kind::Text}, {"format", Kind::Word}};
+constexpr Field kImageUrlFields[] = {{"url", Kind::Media}, {"detail", Kind::Word}};
+constexpr Field kInputAudioFields[] = {{"data", Kind::Media}, {"format", Kind::Word}};
 constexpr Field kFileFields[] = {
-    {"file_data", Kind::Text}, {"file_id", Kind::Text}, {"filename", Kind::Text}};
+    {"file_data", Kind::Media}, {"file_id", Kind::Text}, {"filename", Kind::Text}};
 constexpr Field kPartFields[] = {
     {"type", Kind::Word},
     {"text", Kind::PartText},
@@ -242,7 +244,7 @@ constexpr Field kEmbeddingsFields[] = {
 // Anthropic Messages, as the client sent them: the body that passes through to an Anthropic
 // backend. Every block type's fields in one shape (a field another type has is scanned the same).
 constexpr Field kAnthropicSourceFields[] = {
-    {"type", Kind::Word}, {"media_type", Kind::Word}, {"data", Kind::Text}, {"url", Kind::Text}};
+    {"type", Kind::Word}, {"media_type", Kind::Word}, {"data", Kind::Media}, {"url", Kind::Text}};
 constexpr Field kAnthropicBlockFields[] = {
     {"type", Kind::Word},
     {"text", Kind::PartText},
@@ -297,7 +299,7 @@ constexpr Field kAnthropicFields[] = {
 // Built-in tools' settings (when responses.builtin_tools allows them) are known fields too.
 constexpr Field kResponsesPartFields[] = {
     {"type", Kind::Word},         {"text", Kind::PartText},      {"refusal", Kind::Text},
-    {"image_url", Kind::Text},    {"detail", Kind::Word},        {"file_data", Kind::Text},
+    {"image_url", Kind::Media},   {"detail", Kind::Word},        {"file_data", Kind::Media},
     {"file_id", Kind::Text},      {"filename", Kind::Text},      {"file_url", Kind::Text},
     {"annotations", Kind::Data},  {"logprobs", Kind::Data},
 };
@@ -597,6 +599,11 @@ class BodyWalker {
         return walk(value, Kind::Word, nullptr);
       case Kind::Input:
         return input(value);
+      case Kind::Media:
+        if (value.is_string()) {
+          return media(value.get_string());
+        }
+        break;
       case Kind::Data:
         break;
     }
@@ -606,6 +613,12 @@ class BodyWalker {
   void object(json::object& object, const Shape& shape) {
     const policies::TextSource outer = source_;
     const std::optional<Author> outer_author = author_;
+    const bool outer_text_source = text_source_;
+    if (&shape == &kAnthropicSource) {
+      // An Anthropic source's `data` is base64 only when its type says so ("text": plain text).
+      const json::value* type = object.if_contains("type");
+      text_source_ = type == nullptr || !type->is_string() || type->get_string() != "base64";
+    }
     if (&shape == &kAnthropicBlock) {
       const json::value* type = object.if_contains("type");
       if (type != nullptr && type->is_string() && type->get_string() == "tool_result") {
@@ -636,6 +649,7 @@ class BodyWalker {
     (void)walkObject(object, shape);
     source_ = outer;
     author_ = outer_author;
+    text_source_ = outer_text_source;
   }
 
   // Anthropic's `system`: a string or text blocks, the client's own instructions.
@@ -765,6 +779,41 @@ class BodyWalker {
     }
   }
 
+  // A binary file's base64 (input_audio.data, a file's file_data, an Anthropic source's data,
+  // an image's data URL) is not prose: scanning its characters finds nothing but noise and
+  // costs ~45 us per KB. A payload whose decoded bytes start with a known binary signature is
+  // read for what such a file carries in the clear (its printable runs: metadata, comments,
+  // uncompressed PDF text); a finding there cannot be rewritten inside the file, so its rule can
+  // only allow it or block the request (verdict()). What DLP cannot read fails closed: a PDF
+  // with filtered (compressed) streams, an archive (docx, xlsx, zip), or bytes that are neither
+  // a known format nor text are content it cannot inspect (kept off external backends, as
+  // sensitive as content gets). Anything else (a URL, text, base64 that does not decode) is
+  // scanned as text, as before.
+  void media(std::string_view value) {
+    const std::optional<std::string_view> payload = policies::mediaPayload(value);
+    std::string bytes;
+    if (!payload || text_source_ || !policies::decodeBase64Strict(*payload, bytes)) {
+      return scan(value, Text::Value);
+    }
+    const policies::MediaFormat format = policies::sniffMedia(bytes);
+    if (format == policies::MediaFormat::None) {
+      if (policies::isText(bytes)) {
+        return scan(value, Text::Value);  // base64 of text: the scan decodes and reads it
+      }
+      return opaque("binary data of a type DLP does not recognize");
+    }
+    if (format == policies::MediaFormat::Archive) {
+      return opaque("an archive (zip, gzip or 7z: compressed content)");
+    }
+    if (format == policies::MediaFormat::Pdf && policies::pdfHasFilteredStreams(bytes)) {
+      return opaque("a PDF document with compressed streams");
+    }
+    const std::string runs = policies::printableRuns(bytes);
+    if (!runs.empty()) {
+      scan(runs, Text::Media);
+    }
+  }
+
   // Client data: every string and every key.
   void data(json::value& value) {
     if (value.is_string()) {
@@ -790,7 +839,7 @@ class BodyWalker {
     }
   }
 
-  enum class Text { Value, Name, Key, Number };
+  enum class Text { Value, Name, Key, Number, Media };  // Media: a binary file's printable runs
 
   void scanKey(std::string_view key) { scan(key, Text::Key); }
 
@@ -864,9 +913,12 @@ class BodyWalker {
     ScannedText& found = dlp_.texts_.emplace_back();
     found.at = at_;
     found.key = what == Text::Key;
+    found.media = what == Text::Media;
     found.where = where();
     if (found.key) {
       found.where += " (key)";
+    } else if (found.media) {
+      found.where += " (the file's bytes)";
     }
     found.original = text;
     found.source = source_;
@@ -907,6 +959,7 @@ class BodyWalker {
   policies::UnknownFields unknown_;
   policies::TextSource source_ = policies::TextSource::User;
   std::optional<Author> author_;              // inside a message
+  bool text_source_ = false;                  // inside an Anthropic source that is not base64
   std::array<std::vector<Piece>, 3> pieces_;  // by Author
   bool added_across_ = false;
   std::vector<uint32_t> at_;
@@ -1015,6 +1068,9 @@ const DestinationVerdict& RequestDlp::verdict(Location destination) {
       if (action.action == PolicyAction::Allow && destination == Location::External) {
         action.action = external_floor_;
       }
+      if (text.media && action.action != PolicyAction::Allow) {
+        action.action = PolicyAction::Block;  // nothing inside a binary file can be rewritten
+      }
       actions.push_back(action);
       if (action.action == PolicyAction::Block && !verdict.block) {
         verdict.block =
@@ -1039,6 +1095,9 @@ void RequestDlp::apply(json::object& body, Location destination) {
   std::vector<policies::DlpAction> actions;
   for (size_t t = 0; t < texts_.size(); ++t) {
     const ScannedText& text = texts_[t];
+    if (text.media) {
+      continue;  // its findings were allowed (anything else blocks the request)
+    }
     json::object* parent = nullptr;
     json::value* target = valueAt(body, text.at, &parent);
     if (target == nullptr || (text.key && parent == nullptr)) {

@@ -37,6 +37,8 @@ struct ScannedText {
   // later (stream_options, max_tokens) are appended and do not move these positions.
   std::vector<uint32_t> at;
   bool key = false;      // the text is the key of the last step's member, not its value
+  bool media = false;    // the printable runs of a binary file (the value at `at` is its base64):
+                         // its findings are allowed or block the request, never rewritten
   std::string where;     // "messages[1].content[0].text"; client-chosen keys print as <field>
   std::string original;  // kept only when there are findings (to re-apply for a destination)
   policies::TextSource source = policies::TextSource::User;

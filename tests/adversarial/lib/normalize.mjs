@@ -5,11 +5,15 @@
 //      conversation's strings in document order (so a value split over messages or parts is
 //      whole again);
 //   2. decoded blobs: base64 (standard, URL-safe, wrapped, inside data: URLs), hex (plain,
-//      spaced, \x-escaped), %XX escapes, UTF-16LE, nested up to MAX_DEPTH;
+//      spaced, \x-escaped), %XX escapes, UTF-16LE, nested up to MAX_DEPTH; in decoded binary
+//      bytes, the runs of printable characters (a PNG's metadata), gunzipped data and a PDF's
+//      deflated streams;
 //   3. folded: NFKC, every Unicode decimal digit to its ASCII digit, look-alike letters of other
 //      scripts to Latin, then only A-Z and 0-9 kept (upper-cased): separators and invisible
 //      characters vanish.
 // A value leaked when one of its needles (values.mjs) occurs in one of those texts.
+import zlib from 'node:zlib';
+
 import { project } from './values.mjs';
 
 const MAX_DEPTH = 3;
@@ -86,12 +90,37 @@ function printableRatio(text) {
   return ok / text.length;
 }
 
-// Text interpretations of decoded bytes: UTF-8, and UTF-16LE when every other byte is zero-ish.
-function bytesToTexts(buf) {
+// Text interpretations of decoded bytes: UTF-8, and UTF-16LE when every other byte is zero-ish;
+// of binary bytes, their printable runs, gunzipped content and a PDF's deflated streams.
+function bytesToTexts(buf, depth = 0) {
   const out = [];
   if (buf.length < 4) return out;
   const utf8 = buf.toString('utf8');
-  if (printableRatio(utf8) > 0.85) out.push(utf8);
+  if (printableRatio(utf8) > 0.85) {
+    out.push(utf8);
+  } else {
+    const runs = buf.toString('latin1').match(/[\x20-\x7e\t]{8,}/g);
+    if (runs) out.push(runs.join('\n'));
+  }
+  if (depth < MAX_DEPTH) {
+    const inflated = [];
+    if (buf[0] === 0x1f && buf[1] === 0x8b) inflated.push(() => zlib.gunzipSync(buf, { maxOutputLength: MAX_DECODED }));
+    if (buf.subarray(0, 5).toString('latin1') === '%PDF-') {
+      const text = buf.toString('latin1');
+      for (const m of text.matchAll(/stream\r?\n/g)) {
+        const start = m.index + m[0].length;
+        const end = text.indexOf('endstream', start);
+        if (end > start) inflated.push(() => zlib.inflateSync(buf.subarray(start, end), { maxOutputLength: MAX_DECODED }));
+      }
+    }
+    for (const inflate of inflated) {
+      try {
+        out.push(...bytesToTexts(inflate(), depth + 1));
+      } catch {
+        // not deflate data after all
+      }
+    }
+  }
   let zeros = 0;
   for (let i = 1; i < buf.length; i += 2) if (buf[i] === 0) zeros++;
   if (zeros > buf.length / 4) {

@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <openssl/evp.h>
 
 #include "gateway/server/pipeline/explain.h"
 #include "gateway/server/pipeline/pipeline.h"
@@ -313,6 +314,143 @@ TEST(RequestDlpTest, TokenIdsCannotBeInspectedSoTheyNeverLeaveForAnExternalBacke
       error.message,
       "Request blocked: input[1][0] holds token ids, which DLP cannot inspect; it is not sent "
       "to an external backend.");
+}
+
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// A PNG-like file: the signature, then `middle` between runs of binary noise.
+std::string pngWith(std::string_view middle) {
+  std::string bytes = std::string("\x89PNG\r\n\x1a\n", 8);
+  for (int i = 0; i < 512; ++i) {
+    bytes.push_back(static_cast<char>((i * 131 + 7) % 32 == 0 ? 0x01 : 0x80 + (i * 37) % 128));
+  }
+  bytes += middle;
+  bytes += std::string("\x01\xfe\x02", 3);
+  return bytes;
+}
+
+json::object imageBody(const std::string& url) {
+  json::object body = json::parse(R"({"model":"auto","messages":[{"role":"user","content":[
+      {"type":"text","text":"What is in this picture?"},
+      {"type":"image_url","image_url":{"url":""}}]}]})")
+                          .as_object();
+  body["messages"].as_array()[0].as_object()["content"].as_array()[1].as_object()["image_url"]
+      .as_object()["url"] = url;
+  return body;
+}
+
+// A binary file's base64 is not read as prose: an image is read for the text it carries in the
+// clear (metadata), and a finding there blocks what would rewrite it.
+TEST(RequestDlpTest, ImagesAreReadForTheTextTheyCarryNotAsBase64Prose) {
+  {
+    RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+    json::object body = imageBody("data:image/png;base64," + base64(pngWith("")));
+    ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+    EXPECT_TRUE(dlp.texts().empty());
+    EXPECT_FALSE(dlp.verdict(Location::External).block);
+  }
+  RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+  const std::string url = "data:image/png;base64," + base64(pngWith("Author jane.doe@corp.example"));
+  json::object body = imageBody(url);
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+  ASSERT_EQ(dlp.texts().size(), 1u);
+  EXPECT_TRUE(dlp.texts()[0].media);
+  EXPECT_EQ(dlp.texts()[0].pathString(), "messages[0].content[1].image_url.url (the file's bytes)");
+  EXPECT_EQ(dlp.texts()[0].findings[0].detector_id, "email");
+  // Pseudonymized toward an external backend as text would be: inside a file that is a block.
+  const DestinationVerdict& external = dlp.verdict(Location::External);
+  ASSERT_TRUE(external.block);
+  EXPECT_EQ(dlp.blockError(*external.block).message.find("jane.doe"), std::string::npos);
+  // Allowed on a self-hosted backend: the file leaves unchanged.
+  ASSERT_FALSE(dlp.verdict(Location::SelfHosted).block);
+  dlp.apply(body, Location::SelfHosted);
+  EXPECT_EQ(body.at("messages").at(0).at("content").at(1).at("image_url").at("url").as_string(),
+            url);
+}
+
+// What DLP cannot read fails closed: a compressed PDF, an archive, bytes of no known format.
+TEST(RequestDlpTest, FilesDlpCannotReadNeverLeaveForAnExternalBackend) {
+  const std::string random = [] {
+    std::string bytes;
+    for (int i = 0; i < 300; ++i) {
+      bytes.push_back(static_cast<char>((i * 97 + 13) % 256 < 32 ? 0x02 : (i * 97 + 13) % 256));
+    }
+    return bytes;
+  }();
+  const std::pair<std::string, std::string> cases[] = {
+      {"%PDF-1.7\n1 0 obj <</Length 300 /Filter /FlateDecode>> stream\n" + random,
+       "a PDF document with compressed streams"},
+      {std::string("PK\x03\x04", 4) + random, "an archive (zip, gzip or 7z: compressed content)"},
+      {std::string("\x00\x01", 2) + random, "binary data of a type DLP does not recognize"},
+  };
+  for (const auto& [bytes, what] : cases) {
+    RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+    json::object body = json::parse(R"({"model":"auto","messages":[{"role":"user","content":[
+        {"type":"file","file":{"filename":"f","file_data":""}}]}]})")
+                            .as_object();
+    body["messages"].as_array()[0].as_object()["content"].as_array()[0].as_object()["file"]
+        .as_object()["file_data"] = "data:application/octet-stream;base64," + base64(bytes);
+    ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+    EXPECT_EQ(snapshot()->dlpPolicy().levels().name(dlp.sensitivity()), "restricted") << what;
+    EXPECT_FALSE(dlp.verdict(Location::SelfHosted).block) << what;
+    const DestinationVerdict& external = dlp.verdict(Location::External);
+    ASSERT_TRUE(external.block) << what;
+    EXPECT_EQ(dlp.blockRule(*external.block), "uninspectable");
+    EXPECT_EQ(dlp.blockError(*external.block).message,
+              "Request blocked: messages[0].content[0].file.file_data holds " + what +
+                  ", which DLP cannot inspect; it is not sent to an external backend.");
+  }
+}
+
+// Text in media fields is still text: a URL, a text file's base64, an uncompressed PDF's text,
+// an Anthropic image whose "base64" is a text.
+TEST(RequestDlpTest, TextInMediaFieldsIsStillFound) {
+  {
+    RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+    json::object body = imageBody("https://img.example/a.png?owner=jane.doe@corp.example");
+    ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+    ASSERT_EQ(dlp.texts().size(), 1u);
+    EXPECT_FALSE(dlp.texts()[0].media);
+  }
+  {
+    RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+    json::object body = imageBody("data:text/plain;base64," + base64("Charge " + testCard() + " now."));
+    ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+    ASSERT_EQ(dlp.texts().size(), 1u);
+    EXPECT_FALSE(dlp.texts()[0].media);
+    EXPECT_TRUE(dlp.verdict(Location::External).block);
+  }
+  {
+    RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+    json::object body = json::parse(R"({"model":"m","max_tokens":10,"messages":[{"role":"user",
+        "content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf",
+        "data":""}}]}]})")
+                            .as_object();
+    body["messages"].as_array()[0].as_object()["content"].as_array()[0].as_object()["source"]
+        .as_object()["data"] = base64("%PDF-1.4\nBT (Card " + testCard() + ") Tj ET\n");
+    ASSERT_TRUE(dlp.inspectAnthropic(body));
+    ASSERT_EQ(dlp.texts().size(), 1u);
+    EXPECT_TRUE(dlp.texts()[0].media);
+    EXPECT_EQ(dlp.texts()[0].pathString(), "messages[0].content[0].source.data (the file's bytes)");
+    EXPECT_TRUE(dlp.verdict(Location::External).block);
+  }
+  {
+    // A text source's data is text even when it reads as base64 ("Test" would decode to bytes).
+    RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+    json::object body = json::parse(R"({"model":"m","max_tokens":10,"messages":[{"role":"user",
+        "content":[{"type":"document","source":{"type":"text","media_type":"text/plain",
+        "data":"Test"}}]}]})")
+                            .as_object();
+    ASSERT_TRUE(dlp.inspectAnthropic(body));
+    EXPECT_FALSE(dlp.verdict(Location::External).block);
+  }
 }
 
 // Every string of a chat body is scanned, wherever it is: one e-mail per place, all pseudonymized.
