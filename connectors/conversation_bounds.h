@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "connectors/surface.h"
 #include "core/error.h"
@@ -37,6 +38,18 @@ struct ConversationBounds {
   uint32_t max_content_parts = 0;
   uint32_t max_tools = 0;
 };
+
+// Before the body is parsed into a DOM: a body of at least kPrecheckMinBytes with more '{' than
+// bounds.max_messages may hold more messages than allowed, and parsing thousands of tiny objects
+// is what such a body costs most (0.9 MB of one-letter messages: 2-4 ms). It is read once by an
+// event parser that builds nothing and stops at the first element past the limit of the
+// conversation's list (chat and Anthropic `messages`, Responses `input`). InvalidArgument
+// (too_many_messages) when that list is longer; OK otherwise, including for a body that is not
+// valid JSON (the parse that follows reports it). checkConversation() still checks everything
+// on the parsed body.
+inline constexpr size_t kPrecheckMinBytes = 64 * 1024;
+Status precheckConversation(Surface surface, std::string_view body,
+                            const ConversationBounds& bounds);
 
 // OK when `size` is within `bounds`; else InvalidArgument (400) with code too_many_messages,
 // too_many_content_parts or too_many_tools, `param` the surface's field (messages, input, tools)

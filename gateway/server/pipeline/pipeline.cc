@@ -273,6 +273,10 @@ Status Pipeline::dispatchStoredResponse(RequestContext& ctx) {
 
 net::awaitable<Status> Pipeline::decode(RequestContext& ctx) {
   const std::string_view text = ctx.downstream->body();
+  if (Status bounded = precheckConversation(ctx, text); !bounded) {
+    worker_.recordRejection(bounded.error().code_id);
+    co_return bounded;
+  }
   if (Status parsed = parseBody(text, ctx); !parsed) {
     co_return parsed;
   }
@@ -300,6 +304,9 @@ net::awaitable<Status> Pipeline::decode(RequestContext& ctx) {
 }
 
 Status decodeBody(std::string_view text, RequestContext& ctx) {
+  if (Status bounded = precheckConversation(ctx, text); !bounded) {
+    return bounded;
+  }
   if (Status parsed = parseBody(text, ctx); !parsed) {
     return parsed;
   }
@@ -307,6 +314,15 @@ Status decodeBody(std::string_view text, RequestContext& ctx) {
     return bounded;
   }
   return decodeParsed(text, ctx, nullptr);
+}
+
+Status precheckConversation(const RequestContext& ctx, std::string_view text) {
+  if (ctx.api != connectors::Endpoint::ChatCompletions) {
+    return {};
+  }
+  const config::ServerLimits& limits = ctx.config->config().server.limits;
+  return connectors::precheckConversation(
+      ctx.surface, text, {limits.max_messages, limits.max_content_parts, limits.max_tools});
 }
 
 Status boundConversation(const RequestContext& ctx, const boost::json::array* prior) {

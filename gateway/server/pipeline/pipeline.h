@@ -164,6 +164,10 @@ Status decodeParsed(std::string_view text, RequestContext& ctx, const boost::jso
 // forwards it: a 400 (too_many_messages, ...) naming the limit and the count. Chat requests only
 // (every surface); embeddings pass.
 Status boundConversation(const RequestContext& ctx, const boost::json::array* prior);
+// Before parseBody: a large body with more objects than server.limits.max_messages is counted by
+// an event parser that stops past the limit (connectors::precheckConversation), so a body of
+// thousands of tiny messages is refused without building them. Chat requests only.
+Status precheckConversation(const RequestContext& ctx, std::string_view text);
 Status inspectBody(RequestContext& ctx);
 // The key's scopes that depend only on the decoded body: endpoint, model, max_tokens.
 Status authorizeBody(const RequestContext& ctx);

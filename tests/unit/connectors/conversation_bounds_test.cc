@@ -98,5 +98,51 @@ TEST(ConversationBoundsTest, ExactlyAtEachBoundPassesAndOneMoreIsA400NamingLimit
             "(server.limits.max_tools).");
 }
 
+// A chat body of `n` messages padded past kPrecheckMinBytes (the padding is one long string).
+std::string bodyWith(std::string_view list_key, size_t n, std::string_view element) {
+  std::string body = R"({"model":"m","pad":")" + std::string(kPrecheckMinBytes, 'x') + R"(",")" +
+                     std::string(list_key) + R"(":[)";
+  for (size_t i = 0; i < n; ++i) {
+    body += i == 0 ? "" : ",";
+    body += element;
+  }
+  return body + "]}";
+}
+
+// The event-parser precheck refuses what checkConversation would, before the body is built,
+// and passes everything else (including what it does not count, and invalid JSON) on to it.
+TEST(ConversationBoundsTest, PrecheckRefusesLongListsBeforeTheyAreParsed) {
+  const ConversationBounds bounds{100, 1000, 10};
+  const std::string message = R"({"role":"user","content":"a"})";
+  EXPECT_TRUE(precheckConversation(Surface::OpenAi, bodyWith("messages", 100, message), bounds));
+  Status refused = precheckConversation(Surface::OpenAi, bodyWith("messages", 101, message), bounds);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(toHttpStatus(refused.error()), 400u);
+  EXPECT_EQ(refused.error().code_id, "too_many_messages");
+  EXPECT_EQ(refused.error().param, "messages");
+  EXPECT_EQ(refused.error().message,
+            "This request carries more than 100 messages, over this gateway's limit of 100 "
+            "(server.limits.max_messages).");
+  EXPECT_FALSE(
+      precheckConversation(Surface::Anthropic, bodyWith("messages", 5000, message), bounds));
+  Status items = precheckConversation(Surface::Responses, bodyWith("input", 101, message), bounds);
+  ASSERT_FALSE(items);
+  EXPECT_EQ(items.error().param, "input");
+
+  // Elements of any kind count, as in measureConversation; nested lists and other keys do not.
+  EXPECT_FALSE(precheckConversation(Surface::OpenAi, bodyWith("messages", 101, "{}"), bounds));
+  EXPECT_TRUE(precheckConversation(
+      Surface::OpenAi, bodyWith("messages", 1, "[" + bodyWith("messages", 200, "{}") + "]"),
+      bounds));
+  EXPECT_TRUE(precheckConversation(Surface::OpenAi, bodyWith("other", 200, message), bounds));
+  EXPECT_TRUE(precheckConversation(Surface::OpenAi, bodyWith("input", 200, message), bounds));
+  // Small bodies and bodies with few objects are not read at all; invalid JSON is the parser's.
+  EXPECT_TRUE(precheckConversation(Surface::OpenAi, R"({"messages":[{},{},{}]})",
+                                   ConversationBounds{2, 2, 2}));
+  std::string truncated = bodyWith("messages", 50, message);
+  truncated.resize(truncated.size() - 3);
+  EXPECT_TRUE(precheckConversation(Surface::OpenAi, truncated + std::string(100, '{'), bounds));
+}
+
 }  // namespace
 }  // namespace sy::connectors
