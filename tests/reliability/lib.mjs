@@ -83,20 +83,34 @@ export function send(port, { method = 'POST', path: p, headers = {}, body, timeo
 
 // Closed-loop load: `connections` clients, each sending make(i) one after another on its own
 // keep-alive connection, until `durationMs` has passed (or `maxRequests` were sent). Returns the
-// results, each with the request's `kind` (from make) added.
-export async function runLoad(port, { connections, durationMs, maxRequests = Infinity, make }) {
+// results, each with the request's `kind` (from make) added. `slim` keeps only kind, status, ms,
+// error and check (and the head of the body when the check failed): a 10-minute soak sends
+// ~800,000 requests, whose bodies and headers do not fit in a JS heap. `perSecond` paces each
+// connection to that many requests per second (a client with its own pace, not a benchmark that
+// takes all the CPU it is given); a connection that falls behind sends its next one at once.
+export async function runLoad(port, { connections, durationMs, maxRequests = Infinity, make, slim = false, perSecond = 0 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const results = [];
   const deadline = Date.now() + durationMs;
   let sent = 0;
-  async function client() {
+  async function client(index) {
+    const gap = perSecond > 0 ? 1000 / perSecond : 0;
+    let next = performance.now() + (gap * index) / connections;
     while (Date.now() < deadline && sent < maxRequests) {
+      if (gap > 0) {
+        const wait = next - performance.now();
+        if (wait > 0) await sleep(wait);
+        next = Math.max(next + gap, performance.now());
+      }
       const spec = make(sent++);
       const result = await send(port, { ...spec, agent });
-      results.push({ kind: spec.kind, ...result, check: spec.check?.(result) });
+      const check = spec.check?.(result);
+      results.push(slim
+        ? { kind: spec.kind, status: result.status, ms: result.ms, error: result.error, check, body: check === false ? result.body.slice(0, 300) : '' }
+        : { kind: spec.kind, ...result, check });
     }
   }
-  await Promise.all(Array.from({ length: connections }, client));
+  await Promise.all(Array.from({ length: connections }, (_, i) => client(i)));
   agent.destroy();
   return results;
 }

@@ -110,7 +110,7 @@ main('soak', async (report, { full }) => {
     }
   })();
   const started = Date.now();
-  const results = await runLoad(gateway.port, { connections, durationMs, make });
+  const results = await runLoad(gateway.port, { connections, durationMs, make, slim: true });
   running = false;
   await reloader;
   const samples = await stopSamples();
