@@ -57,9 +57,15 @@ function redisCommand(port, args) {
       for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
       socket.write(out);
     });
+    // Complete once the reply is: a bulk string when its announced length has arrived (it may
+    // come in several pieces), any other reply at its line end.
+    const complete = () => {
+      const bulk = /^\$(\d+)\r\n/.exec(text);
+      return bulk ? Buffer.byteLength(text) >= bulk[0].length + Number(bulk[1]) + 2 : text.endsWith('\r\n');
+    };
     socket.on('data', (d) => {
       text += d.toString('utf8');
-      if (text.endsWith('\r\n')) {
+      if (complete()) {
         clearTimeout(timer);
         socket.destroy();
         resolve(text);
@@ -214,7 +220,12 @@ describe('stored responses', { timeout: 60_000 }, () => {
   test('a conversation stored through one replica continues on the other, in the Redis layout', async () => {
     const first = await client(replicas[0], alice.key).responses.create({ model: 'auto', input: 'Remember the number 7.' });
     assert.equal(first.store, true);
-    const record = await redisCommand(redisPort, ['HGET', `sy:resp:{alice}:${first.id}`, 'body']);
+    // The record is written once the answer has gone out: wait for it ($-1 is a missing field).
+    let record = '';
+    await waitFor(async () => {
+      record = await redisCommand(redisPort, ['HGET', `sy:resp:{alice}:${first.id}`, 'body']);
+      return !record.startsWith('$-1');
+    }, { what: 'the stored record in Redis' });
     const stored = JSON.parse(record.slice(record.indexOf('\r\n') + 2, -2));
     assert.deepEqual(stored.response, wire(first));
     assert.deepEqual(stored.items, [
