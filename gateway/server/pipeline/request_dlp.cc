@@ -48,6 +48,7 @@ enum class Kind : uint8_t {
   WordOr,    // a Word, or an object of `shape` (tool_choice, function_call)
   Input,     // embeddings input: strings, or token ids (which DLP cannot read)
   Media,     // a binary file's base64 (raw or as a data URL), or a URL: see BodyWalker::media
+  MediaOr,   // a Media string, or an object of `shape` (a chat part's image_url)
   Data,      // client data: every key and every string at any depth is scanned
 };
 
@@ -161,7 +162,7 @@ constexpr Field kPartFields[] = {
     {"type", Kind::Word},
     {"text", Kind::PartText},
     {"refusal", Kind::Text},
-    {"image_url", Kind::Object, &kImageUrl},
+    {"image_url", Kind::MediaOr, &kImageUrl},
     {"input_audio", Kind::Object, &kInputAudio},
     {"file", Kind::Object, &kFile},
     {"cache_control", Kind::Data},
@@ -599,6 +600,11 @@ class BodyWalker {
         return walk(value, Kind::Word, nullptr);
       case Kind::Input:
         return input(value);
+      case Kind::MediaOr:
+        if (value.is_object()) {
+          return object(value.get_object(), *shape);
+        }
+        [[fallthrough]];
       case Kind::Media:
         if (value.is_string()) {
           return media(value.get_string());

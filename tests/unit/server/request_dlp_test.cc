@@ -375,6 +375,19 @@ TEST(RequestDlpTest, ImagesAreReadForTheTextTheyCarryNotAsBase64Prose) {
             url);
 }
 
+// A part's image_url given as a plain string (a form the gateway accepts) is read as a file too.
+TEST(RequestDlpTest, AnImageUrlGivenAsAStringIsReadAsAFile) {
+  RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
+  json::object body = imageBody("");
+  body["messages"].as_array()[0].as_object()["content"].as_array()[1].as_object()["image_url"] =
+      "data:image/png;base64," + base64(pngWith("Author jane.doe@corp.example"));
+  ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
+  ASSERT_EQ(dlp.texts().size(), 1u);
+  EXPECT_TRUE(dlp.texts()[0].media);
+  EXPECT_EQ(dlp.texts()[0].pathString(), "messages[0].content[1].image_url (the file's bytes)");
+  EXPECT_TRUE(dlp.verdict(Location::External).block);
+}
+
 // What DLP cannot read fails closed: a compressed PDF, an archive, bytes of no known format.
 TEST(RequestDlpTest, FilesDlpCannotReadNeverLeaveForAnExternalBackend) {
   const std::string random = [] {
