@@ -3,24 +3,16 @@
 #include "policies/media_payload.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <string>
+
+#include "tests/unit/policies/test_support.h"
 
 namespace sy::policies {
 namespace {
 
 using namespace std::string_literals;
 using namespace std::string_view_literals;
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 TEST(MediaPayloadTest, DataUrlsGiveTheirBase64AndOtherUrlsAreText) {
   EXPECT_EQ(mediaPayload("data:image/png;base64,iVBORw0KGgo="), "iVBORw0KGgo=");
@@ -41,13 +33,13 @@ TEST(MediaPayloadTest, DecodesOnlyStrictStandardBase64) {
   ASSERT_TRUE(decodeBase64Strict("aGVsbG8gd29ybA", out));
   EXPECT_EQ(out, "hello worl");
   EXPECT_FALSE(decodeBase64Strict("aGVsbG8g\nd29ybGQ=", out));  // wrapped
-  EXPECT_FALSE(decodeBase64Strict("aGVs-G8_", out));           // URL-safe
-  EXPECT_FALSE(decodeBase64Strict("aGV=bG8g", out));           // padding inside
-  EXPECT_FALSE(decodeBase64Strict("aGVsb", out));              // one character too many
+  EXPECT_FALSE(decodeBase64Strict("aGVs-G8_", out));            // URL-safe
+  EXPECT_FALSE(decodeBase64Strict("aGV=bG8g", out));            // padding inside
+  EXPECT_FALSE(decodeBase64Strict("aGVsb", out));               // one character too many
   EXPECT_FALSE(decodeBase64Strict("aGVsbG8=x", out));
   EXPECT_FALSE(decodeBase64Strict("my card is 4111", out));
   const std::string bytes = "\x89PNG\r\n\x1a\n\x00\xff\x10 tail"s;
-  ASSERT_TRUE(decodeBase64Strict(base64(bytes), out));
+  ASSERT_TRUE(decodeBase64Strict(testing::toBase64(bytes), out));
   EXPECT_EQ(out, bytes);
 }
 
@@ -61,7 +53,9 @@ TEST(MediaPayloadTest, RecognizesFormatsByTheirFirstBytes) {
   EXPECT_EQ(sniffMedia("\xFF\xFB\x90\x64"sv), MediaFormat::Audio);
   EXPECT_EQ(sniffMedia("fLaC\0\0\0\x22"sv), MediaFormat::Audio);
   EXPECT_EQ(sniffMedia("OggS\0\x02"sv), MediaFormat::Audio);
-  EXPECT_EQ(sniffMedia("\0\0\0\x20" "ftypisom"sv), MediaFormat::Video);
+  EXPECT_EQ(sniffMedia("\0\0\0\x20"
+                       "ftypisom"sv),
+            MediaFormat::Video);
   EXPECT_EQ(sniffMedia("%PDF-1.7\n"sv), MediaFormat::Pdf);
   EXPECT_EQ(sniffMedia("PK\x03\x04\x14\0"sv), MediaFormat::Archive);
   EXPECT_EQ(sniffMedia("\x1F\x8B\x08\0"sv), MediaFormat::Archive);
@@ -74,10 +68,15 @@ TEST(MediaPayloadTest, RecognizesFormatsByTheirFirstBytes) {
 
 TEST(MediaPayloadTest, PrintableRunsAreTheTextABinaryCarriesInTheClear) {
   const std::string bytes =
-      "\x89PNG\r\n\x1a\n\0\0\0\x1ftEXt" "Author\0jane.doe@corp.example\x8a\x01" "ab\x02\x03"
+      "\x89PNG\r\n\x1a\n\0\0\0\x1ftEXt"
+      "Author\0jane.doe@corp.example\x8a\x01"
+      "ab\x02\x03"
       "Comment:\tshort\xff"s;
   EXPECT_EQ(printableRuns(bytes), "tEXtAuthor\njane.doe@corp.example\nComment:\tshort\n");
-  EXPECT_EQ(printableRuns("abc\x01" "defghijk"sv, 3), "abc\ndefghijk\n");
+  EXPECT_EQ(printableRuns("abc\x01"
+                          "defghijk"sv,
+                          3),
+            "abc\ndefghijk\n");
   EXPECT_EQ(printableRuns(""sv), "");
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <cstdint>
 #include <map>
@@ -15,6 +16,16 @@
 #include "policies/dlp_engine.h"
 
 namespace sy::policies::testing {
+
+// Standard padded base64 of `bytes` (binary files in request bodies are sent so).
+inline std::string toBase64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
 
 // Pseudonym tokens carry a random part ("<EMAIL_7Q2FX>"). For comparisons, rewrites each
 // distinct token to "<LABEL_n>", n counting distinct tokens per label in order of appearance,

@@ -7,7 +7,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <openssl/evp.h>
 
 #include "gateway/server/pipeline/explain.h"
 #include "gateway/server/pipeline/pipeline.h"
@@ -316,15 +315,6 @@ TEST(RequestDlpTest, TokenIdsCannotBeInspectedSoTheyNeverLeaveForAnExternalBacke
       "to an external backend.");
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 // A PNG-like file: the signature, then `middle` between runs of binary noise.
 std::string pngWith(std::string_view middle) {
   std::string bytes = std::string("\x89PNG\r\n\x1a\n", 8);
@@ -351,13 +341,13 @@ json::object imageBody(const std::string& url) {
 TEST(RequestDlpTest, ImagesAreReadForTheTextTheyCarryNotAsBase64Prose) {
   {
     RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
-    json::object body = imageBody("data:image/png;base64," + base64(pngWith("")));
+    json::object body = imageBody("data:image/png;base64," + policies::testing::toBase64(pngWith("")));
     ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
     EXPECT_TRUE(dlp.texts().empty());
     EXPECT_FALSE(dlp.verdict(Location::External).block);
   }
   RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
-  const std::string url = "data:image/png;base64," + base64(pngWith("Author jane.doe@corp.example"));
+  const std::string url = "data:image/png;base64," + policies::testing::toBase64(pngWith("Author jane.doe@corp.example"));
   json::object body = imageBody(url);
   ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
   ASSERT_EQ(dlp.texts().size(), 1u);
@@ -380,7 +370,7 @@ TEST(RequestDlpTest, AnImageUrlGivenAsAStringIsReadAsAFile) {
   RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
   json::object body = imageBody("");
   body["messages"].as_array()[0].as_object()["content"].as_array()[1].as_object()["image_url"] =
-      "data:image/png;base64," + base64(pngWith("Author jane.doe@corp.example"));
+      "data:image/png;base64," + policies::testing::toBase64(pngWith("Author jane.doe@corp.example"));
   ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
   ASSERT_EQ(dlp.texts().size(), 1u);
   EXPECT_TRUE(dlp.texts()[0].media);
@@ -409,7 +399,7 @@ TEST(RequestDlpTest, FilesDlpCannotReadNeverLeaveForAnExternalBackend) {
         {"type":"file","file":{"filename":"f","file_data":""}}]}]})")
                             .as_object();
     body["messages"].as_array()[0].as_object()["content"].as_array()[0].as_object()["file"]
-        .as_object()["file_data"] = "data:application/octet-stream;base64," + base64(bytes);
+        .as_object()["file_data"] = "data:application/octet-stream;base64," + policies::testing::toBase64(bytes);
     ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
     EXPECT_EQ(snapshot()->dlpPolicy().levels().name(dlp.sensitivity()), "restricted") << what;
     EXPECT_FALSE(dlp.verdict(Location::SelfHosted).block) << what;
@@ -434,7 +424,7 @@ TEST(RequestDlpTest, TextInMediaFieldsIsStillFound) {
   }
   {
     RequestDlp dlp(snapshot()->dlpEngine(), snapshot()->dlpPolicy());
-    json::object body = imageBody("data:text/plain;base64," + base64("Charge " + testCard() + " now."));
+    json::object body = imageBody("data:text/plain;base64," + policies::testing::toBase64("Charge " + testCard() + " now."));
     ASSERT_TRUE(dlp.inspect(connectors::Endpoint::ChatCompletions, body));
     ASSERT_EQ(dlp.texts().size(), 1u);
     EXPECT_FALSE(dlp.texts()[0].media);
@@ -447,7 +437,7 @@ TEST(RequestDlpTest, TextInMediaFieldsIsStillFound) {
         "data":""}}]}]})")
                             .as_object();
     body["messages"].as_array()[0].as_object()["content"].as_array()[0].as_object()["source"]
-        .as_object()["data"] = base64("%PDF-1.4\nBT (Card " + testCard() + ") Tj ET\n");
+        .as_object()["data"] = policies::testing::toBase64("%PDF-1.4\nBT (Card " + testCard() + ") Tj ET\n");
     ASSERT_TRUE(dlp.inspectAnthropic(body));
     ASSERT_EQ(dlp.texts().size(), 1u);
     EXPECT_TRUE(dlp.texts()[0].media);
